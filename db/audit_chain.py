@@ -1,0 +1,171 @@
+"""Appending to and verifying the per-organization audit hash chain.
+
+Each row's hash covers its own canonical content and the previous row's hash. The chain head
+row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite serialises writers) while a batch is
+appended, so concurrent writers produce one linear chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import orjson
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from db.models.audit import SYSTEM_CHAIN, AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+
+
+@dataclass(slots=True)
+class AuditRecord:
+    action: str
+    outcome: str = "OK"
+    organization_id: UUID | None = None
+    practice_id: UUID | None = None
+    actor_user_id: UUID | None = None
+    actor_role: str | None = None
+    client_id: str | None = None
+    entity_type: str | None = None
+    entity_id: str | None = None
+    patient_id: UUID | None = None
+    fields_read: list[str] = field(default_factory=list)
+    request_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def chain(self) -> str:
+        return str(self.organization_id) if self.organization_id else SYSTEM_CHAIN
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def canonical(row: AuditEvent | dict[str, Any]) -> bytes:
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    occurred = get("occurred_at")
+    body = {
+        "chain": get("chain"),
+        "seq": int(get("seq")),
+        "prev": get("prev_hash"),
+        "at": occurred.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": _text(get("actor_user_id")),
+        "role": get("actor_role"),
+        "client": get("client_id"),
+        "practice": _text(get("practice_id")),
+        "action": get("action"),
+        "etype": get("entity_type"),
+        "eid": get("entity_id"),
+        "patient": _text(get("patient_id")),
+        "fields": list(get("fields_read") or []),
+        "outcome": get("outcome"),
+        "rid": get("request_id"),
+        "ip": get("ip"),
+        "ua": get("user_agent"),
+    }
+    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+
+
+def link_hash(row: AuditEvent | dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(row)).hexdigest()
+
+
+async def _lock_head(chain: str, connection: BaseDBAsyncClient) -> AuditHead:
+    await AuditHead.bulk_create(
+        [AuditHead(chain=chain, seq=0, hash=GENESIS)], ignore_conflicts=True, using_db=connection
+    )
+    return await AuditHead.select_for_update().using_db(connection).get(chain=chain)
+
+
+async def append(records: Iterable[AuditRecord], connection: BaseDBAsyncClient) -> int:
+    """Append inside the caller's transaction; returns how many rows were written."""
+    by_chain: dict[str, list[AuditRecord]] = {}
+    for record in records:
+        by_chain.setdefault(record.chain, []).append(record)
+    written = 0
+    for chain in sorted(by_chain):  # a fixed lock order: no deadlock between writers
+        head = await _lock_head(chain, connection)
+        rows: list[AuditEvent] = []
+        prev, seq = head.hash, head.seq
+        for record in by_chain[chain]:
+            seq += 1
+            row = AuditEvent(
+                id=uuid4(),
+                chain=chain,
+                seq=seq,
+                prev_hash=prev,
+                occurred_at=record.occurred_at,
+                actor_user_id=record.actor_user_id,
+                actor_role=record.actor_role,
+                client_id=record.client_id,
+                practice_id=record.practice_id,
+                action=record.action,
+                entity_type=record.entity_type,
+                entity_id=record.entity_id,
+                patient_id=record.patient_id,
+                fields_read=sorted(set(record.fields_read)),
+                outcome=record.outcome,
+                request_id=record.request_id,
+                ip=record.ip,
+                user_agent=(record.user_agent or "")[:300] or None,
+            )
+            row.hash = link_hash(row)
+            prev = row.hash
+            rows.append(row)
+        await AuditEvent.bulk_create(rows, using_db=connection)
+        head.seq, head.hash = seq, prev
+        await head.save(using_db=connection, update_fields=["seq", "hash"])
+        written += len(rows)
+    return written
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    chain: str
+    rows: int
+    ok: bool
+    problem: str | None = None
+    first_bad_seq: int | None = None
+
+
+async def verify(chain: str) -> ChainReport:
+    """Walk one chain in order and report the first broken link."""
+    expected_prev, expected_seq, count = GENESIS, 1, 0
+    rows = AuditEvent.filter(chain=chain).order_by("seq").values()
+    for row in await rows:
+        count += 1
+        if row["seq"] != expected_seq:
+            return ChainReport(chain, count, False, "sequence gap or reorder", expected_seq)
+        if row["prev_hash"] != expected_prev:
+            return ChainReport(chain, count, False, "previous-hash mismatch", row["seq"])
+        if link_hash(row) != row["hash"]:
+            return ChainReport(chain, count, False, "row content altered", row["seq"])
+        expected_prev, expected_seq = row["hash"], expected_seq + 1
+    head = await AuditHead.get_or_none(chain=chain)
+    if head is not None and (head.seq != expected_seq - 1 or head.hash != expected_prev):
+        return ChainReport(chain, count, False, "chain truncated below its head", expected_seq)
+    return ChainReport(chain, count, True)
+
+
+async def chains() -> list[str]:
+    names = await AuditHead.all().values_list("chain", flat=True)
+    return sorted(str(name) for name in names)
+
+
+def sign_checkpoint(chain: str, seq: int, head_hash: str, key: bytes) -> str:
+    message = f"{chain}:{seq}:{head_hash}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+async def row_hash_at(chain: str, seq: int) -> str | None:
+    row = await AuditEvent.filter(chain=chain, seq=seq).first().values("hash")
+    return None if row is None else str(row["hash"])

@@ -1,0 +1,77 @@
+"""Secrets that back sign-in: refresh tokens, MFA recovery codes, throttles, partner clients.
+
+Every secret is stored as a hash; a database dump hands an attacker nothing to replay.
+"""
+
+from tortoise import fields
+
+from db.models.base import Entity
+from db.models.organizations import Organization
+from db.models.users import User
+
+
+class RefreshToken(Entity):
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="refresh_tokens", on_delete=fields.CASCADE
+    )
+    user_id: str
+    # Rotation keeps the family; reuse of a spent member revokes the whole family.
+    family_id = fields.UUIDField(db_index=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    last_used_at = fields.DatetimeField()
+    spent_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "refresh_token"
+
+
+class RecoveryCode(Entity):
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="recovery_codes", on_delete=fields.CASCADE
+    )
+    user_id: str
+    code_hash = fields.CharField(max_length=64)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "mfa_recovery_code"
+
+
+class LoginThrottle(Entity):
+    """Failure counter per account (``user:<id>``) or client address (``ip:<addr>``)."""
+
+    key = fields.CharField(max_length=160, unique=True)
+    failures = fields.IntField(default=0)
+    window_started_at = fields.DatetimeField()
+    locked_until = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "login_throttle"
+
+
+class PartnerClient(Entity):
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="partner_clients", on_delete=fields.CASCADE
+    )
+    organization_id: str
+    name = fields.CharField(max_length=200)
+    client_id = fields.CharField(max_length=64, unique=True)
+    secret_hash = fields.CharField(max_length=255)
+    scopes: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    practice_ids: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    is_active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "partner_client"
+
+
+class RevokedToken(Entity):
+    """Access-token ids revoked before expiry (RFC 7009); pruned once they would have expired."""
+
+    jti = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "revoked_token"

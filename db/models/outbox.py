@@ -1,0 +1,34 @@
+"""Transactional outbox: domain events written in the same transaction as the change.
+
+``sequence`` is gap-free and strictly increasing per practice (allocated from
+``PracticeSequence`` under a row lock), which lets subscribers resume with ``since``.
+"""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class DomainEvent(Model):
+    id = fields.UUIDField(primary_key=True)
+    organization_id = fields.UUIDField()
+    practice_id = fields.UUIDField()
+    sequence = fields.BigIntField()
+    topic = fields.CharField(max_length=40)
+    type = fields.CharField(max_length=64)
+    patient_id = fields.UUIDField(null=True)
+    entity_id = fields.UUIDField(null=True)
+    payload: dict[str, object] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    occurred_at = fields.DatetimeField()
+    published_at = fields.DatetimeField(null=True, db_index=True)
+
+    class Meta:
+        table = "domain_event"
+        unique_together = (("practice_id", "sequence"),)
+
+
+class PracticeSequence(Model):
+    practice_id = fields.UUIDField(primary_key=True)
+    last_sequence = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "practice_sequence"

@@ -1,0 +1,91 @@
+"""One mapping from failures to GraphQL errors with a stable ``extensions.code``.
+
+Expected domain errors keep their message; anything unexpected is masked to a generic message
+plus the request id, and logged in full on the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from services.errors import AccountLocked, DomainError
+
+log = logging.getLogger("aescrm.errors")
+
+INTERNAL_MESSAGE = "Internal server error. Quote the request id when reporting it."
+
+
+class PermissionDenied(GraphQLError):
+    """Raised by ``@requires`` checks; already carries its code."""
+
+
+def _located(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+def classify(error: GraphQLError, *, request_id: str, anonymous_detail: bool) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        extensions: dict[str, Any] = {"code": original.code}
+        if original.field:
+            extensions["field"] = original.field
+        if isinstance(original, AccountLocked):
+            extensions["retryAfterSeconds"] = original.retry_after_seconds
+        return _located(error, original.message, extensions)
+    if isinstance(original, GraphQLError) and original.extensions.get("code"):
+        return _located(error, original.message, dict(original.extensions))
+    if original is not None:
+        log.error(
+            "unhandled error in resolver",
+            exc_info=(type(original), original, original.__traceback__),
+            extra={"path": error.path},
+        )
+        return _located(
+            error,
+            INTERNAL_MESSAGE,
+            {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )
+    if error.extensions and error.extensions.get("code"):
+        return error
+    # Parse and validation errors come without an original error.
+    code = "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else None
+    code = code or "GRAPHQL_VALIDATION_FAILED"
+    message = error.message if anonymous_detail else "The query is not valid for this schema."
+    if code == "GRAPHQL_PARSE_FAILED":
+        message = error.message
+    return _located(error, message, {"code": code})
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives every error a code, masks unexpected ones, hides schema detail from anonymous users."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", "-")
+        principal = getattr(context, "principal", None)
+        settings = getattr(context, "settings", None)
+        anonymous_detail = bool(
+            (principal is not None and principal.is_authenticated)
+            or (settings is not None and not settings.is_production)
+        )
+        result.errors = [
+            classify(error, request_id=request_id, anonymous_detail=anonymous_detail)
+            for error in result.errors
+        ]

@@ -1,0 +1,128 @@
+"""Typed settings from ``AESCRM_*`` environment variables.
+
+Production refuses development defaults so a mis-deployed server fails at start-up, loudly,
+instead of quietly serving health data from a laptop-grade configuration.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789"  # noqa: S105 - the known dev default
+DEFAULT_DATABASE_URL = "sqlite://var/aescrm.sqlite3"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AESCRM_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = DEFAULT_DATABASE_URL
+    broadcast_url: str = "memory://"
+    secret_key: str = DEV_SECRET_KEY
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    var_dir: Path = Path("var")
+
+    # GraphQL surface
+    graphiql: bool | None = None  # None: on in development, off in production
+    introspection: bool | None = None  # None: on in development, authenticated-only in prod
+    queries_over_get: bool = True
+    legacy_graphql_ws: bool = False
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_query_depth: int = Field(default=10, ge=2, le=50)
+    max_aliases: int = Field(default=30, ge=1, le=500)
+    max_tokens: int = Field(default=2000, ge=50)
+    max_directives: int = Field(default=20, ge=1)
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+    max_query_cost: int = Field(default=5000, ge=10)
+    max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
+    ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # Identity
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=14, ge=1, le=90)
+    idle_timeout_minutes: int = Field(default=60, ge=1)
+    jwt_keys: str | None = None  # "kid:base64secret,..." (last is current); dev derives one
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+
+    # Encryption at rest
+    encryption_keys: str | None = None
+    blind_index_key: str | None = None
+
+    access_log: bool = False
+    log_level: str = "INFO"
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return (not self.is_production) if self.graphiql is None else self.graphiql
+
+    @property
+    def anonymous_introspection(self) -> bool:
+        return (not self.is_production) if self.introspection is None else self.introspection
+
+    @property
+    def dev_key_file(self) -> Path:
+        return self.var_dir / "dev-keys.json"
+
+    def production_problems(self) -> list[str]:
+        """Every reason this configuration must not serve production traffic."""
+        if not self.is_production:
+            return []
+        problems: list[str] = []
+        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+            problems.append("AESCRM_SECRET_KEY must be set to a random value of 32+ characters")
+        if self.database_url.startswith("sqlite"):
+            problems.append("AESCRM_DATABASE_URL must point at PostgreSQL, not SQLite")
+        if self.broadcast_url.startswith("memory") and self.workers > 1:
+            problems.append(
+                "AESCRM_BROADCAST_URL must be redis:// when AESCRM_WORKERS > 1 "
+                "(an in-memory bus does not reach other processes)"
+            )
+        if not self.jwt_keys:
+            problems.append("AESCRM_JWT_KEYS must be set (token signing keys)")
+        if not self.encryption_keys:
+            problems.append("AESCRM_ENCRYPTION_KEYS must be set (field encryption keys)")
+        if not self.blind_index_key:
+            problems.append("AESCRM_BLIND_INDEX_KEY must be set (searchable identifier key)")
+        if self.graphiql:
+            problems.append("AESCRM_GRAPHIQL must not be enabled in production")
+        return problems
+
+
+class ConfigurationRefused(RuntimeError):
+    """Raised when production settings still carry development defaults."""
+
+
+def load_settings() -> Settings:
+    settings = Settings()
+    problems = settings.production_problems()
+    if problems:
+        raise ConfigurationRefused(
+            "refusing to start in production:\n" + "\n".join(f"- {p}" for p in problems)
+        )
+    return settings

@@ -1,0 +1,130 @@
+"""Roles, scopes and the one table that joins them.
+
+Permissions are data: ``ROLE_SCOPES`` is what the ``roles`` query shows an admin, what the
+``@requires`` directive checks against, and what the permission-matrix tests are generated from.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SYSTEM_OWNER = "SYSTEM_OWNER"
+    ORG_ADMIN = "ORG_ADMIN"
+    PRACTICE_ADMIN = "PRACTICE_ADMIN"
+    DENTIST = "DENTIST"
+    HYGIENIST = "HYGIENIST"
+    RECEPTIONIST = "RECEPTIONIST"
+    PATIENT = "PATIENT"
+    PARTNER = "PARTNER"
+
+
+class Scope(StrEnum):
+    ORGANIZATION_ADMIN = "organization:admin"
+    PRACTICE_READ = "practice:read"
+    PRACTICE_WRITE = "practice:write"
+    STAFF_ADMIN = "staff:admin"
+    PATIENT_READ = "patient:read"
+    PATIENT_WRITE = "patient:write"
+    CLINICAL_READ = "clinical:read"
+    CLINICAL_WRITE = "clinical:write"
+    BILLING_READ = "billing:read"
+    BILLING_WRITE = "billing:write"
+    SCHEDULE_READ = "schedule:read"
+    SCHEDULE_WRITE = "schedule:write"
+    CONSENT_WRITE = "consent:write"
+    AUDIT_READ = "audit:read"
+    REPORTS_READ = "reports:read"
+
+    @property
+    def enum_name(self) -> str:
+        """The GraphQL enum spelling (``CLINICAL_READ``) used in ``@requires``."""
+        return self.name
+
+
+S = Scope
+
+_FRONT_DESK = frozenset(
+    {
+        S.PRACTICE_READ,
+        S.PATIENT_READ,
+        S.PATIENT_WRITE,
+        S.SCHEDULE_READ,
+        S.SCHEDULE_WRITE,
+        S.BILLING_READ,
+        S.BILLING_WRITE,
+        S.CONSENT_WRITE,
+    }
+)
+_CLINICIAN = frozenset(
+    {
+        S.PRACTICE_READ,
+        S.PATIENT_READ,
+        S.PATIENT_WRITE,
+        S.CLINICAL_READ,
+        S.CLINICAL_WRITE,
+        S.SCHEDULE_READ,
+        S.SCHEDULE_WRITE,
+        S.CONSENT_WRITE,
+        S.BILLING_READ,
+    }
+)
+
+ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
+    # Runs the platform for many client organizations; reads no patient data.
+    Role.SYSTEM_OWNER: frozenset({S.ORGANIZATION_ADMIN, S.PRACTICE_READ, S.PRACTICE_WRITE}),
+    Role.ORG_ADMIN: frozenset(
+        {
+            S.PRACTICE_READ,
+            S.PRACTICE_WRITE,
+            S.STAFF_ADMIN,
+            S.PATIENT_READ,
+            S.SCHEDULE_READ,
+            S.BILLING_READ,
+            S.AUDIT_READ,
+            S.REPORTS_READ,
+        }
+    ),
+    Role.PRACTICE_ADMIN: frozenset(
+        {
+            S.PRACTICE_READ,
+            S.PRACTICE_WRITE,
+            S.STAFF_ADMIN,
+            S.PATIENT_READ,
+            S.PATIENT_WRITE,
+            S.SCHEDULE_READ,
+            S.SCHEDULE_WRITE,
+            S.BILLING_READ,
+            S.BILLING_WRITE,
+            S.CONSENT_WRITE,
+            S.AUDIT_READ,
+            S.REPORTS_READ,
+        }
+    ),
+    Role.DENTIST: _CLINICIAN,
+    Role.HYGIENIST: _CLINICIAN,
+    Role.RECEPTIONIST: _FRONT_DESK,
+    # A patient reads their own record only; row scoping narrows these to one patient.
+    Role.PATIENT: frozenset({S.PATIENT_READ, S.CLINICAL_READ, S.SCHEDULE_READ, S.CONSENT_WRITE}),
+    # Partners get only what their client registration grants (never more than this ceiling).
+    Role.PARTNER: frozenset(
+        {S.PRACTICE_READ, S.PATIENT_READ, S.SCHEDULE_READ, S.SCHEDULE_WRITE, S.CLINICAL_READ}
+    ),
+}
+
+# Scopes whose holders must pass multi-factor authentication before using them.
+MFA_REQUIRED_SCOPES = frozenset(
+    {S.CLINICAL_READ, S.CLINICAL_WRITE, S.BILLING_WRITE, S.STAFF_ADMIN, S.ORGANIZATION_ADMIN}
+)
+
+
+def scopes_for(roles: frozenset[Role] | set[Role]) -> frozenset[Scope]:
+    granted: set[Scope] = set()
+    for role in roles:
+        granted |= ROLE_SCOPES[role]
+    return frozenset(granted)
+
+
+def requires_mfa(roles: frozenset[Role] | set[Role]) -> bool:
+    return any(ROLE_SCOPES[role] & MFA_REQUIRED_SCOPES for role in roles if role is not Role.PATIENT)
