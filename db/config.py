@@ -41,8 +41,10 @@ async def close_database() -> None:
 
 
 async def apply_migrations(database_url: str) -> None:
-    await migrate(config=tortoise_config(database_url))
-    await Tortoise.close_connections()
+    try:
+        await migrate(config=tortoise_config(database_url))
+    finally:
+        await Tortoise.close_connections()
 
 
 def backend_of(database_url: str) -> str:

@@ -24,6 +24,7 @@ class Context:
     principal: Principal = ANONYMOUS
     loaders: Loaders = field(default_factory=Loaders)
     audit: ReadTrail = field(default_factory=ReadTrail)
+    connection_params: dict[str, Any] | None = None
 
 
 Info: TypeAlias = StrawberryInfo[Context, None]

@@ -6,12 +6,15 @@ instead of quietly serving health data from a laptop-grade configuration.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from services.runtime import ServiceConfig
 
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789"  # noqa: S105 - the known dev default
 DEFAULT_DATABASE_URL = "sqlite://var/aescrm.sqlite3"
@@ -126,3 +129,20 @@ def load_settings() -> Settings:
             "refusing to start in production:\n" + "\n".join(f"- {p}" for p in problems)
         )
     return settings
+
+
+def service_config(settings: Settings) -> ServiceConfig:
+    """The part of the settings the service layer needs, without its knowing about env vars."""
+    return ServiceConfig(
+        production=settings.is_production,
+        secret_key=settings.secret_key,
+        jwt_keys=settings.jwt_keys,
+        access_ttl=timedelta(minutes=settings.access_token_minutes),
+        refresh_ttl=timedelta(days=settings.refresh_token_days),
+        idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),
+        login_max_failures=settings.login_max_failures,
+        login_lock=timedelta(minutes=settings.login_lock_minutes),
+        encryption_keys=settings.encryption_keys,
+        blind_index_key=settings.blind_index_key,
+        dev_key_file=None if settings.is_production else settings.dev_key_file,
+    )

@@ -34,6 +34,7 @@ class Principal:
     enrolment_only: bool = False  # signed in, but must enrol MFA before anything else
     expires_at: datetime | None = None
     token_id: str | None = None
+    session_id: UUID | None = None  # the refresh-token family this access token belongs to
     meta: RequestMeta = field(default_factory=RequestMeta)
 
     @property

@@ -155,7 +155,7 @@ class Migration(migrations.Migration):
                 ('jti', fields.CharField(unique=True, max_length=64)),
                 ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'revoked_token', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Access-token ids revoked before expiry (RFC 7009); pruned once they would have expired.'},
+            options={'table': 'revoked_token', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Access-token ids revoked before expiry (RFC 7009), pruned once they would have expired.'},
             bases=['Entity'],
         ),
         ops.CreateModel(

@@ -68,7 +68,7 @@ class PartnerClient(Entity):
 
 
 class RevokedToken(Entity):
-    """Access-token ids revoked before expiry (RFC 7009); pruned once they would have expired."""
+    """Access-token ids revoked before expiry (RFC 7009), pruned once they would have expired."""
 
     jti = fields.CharField(max_length=64, unique=True)
     expires_at = fields.DatetimeField()

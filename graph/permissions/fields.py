@@ -53,7 +53,7 @@ class HasScope(BasePermission):
             allowed = patient_id is not None and patient_id in principal.patient_ids
         if not allowed:
             context.audit.denied(
-                field=f"{info.parent_type.name}.{info.field_name}",
+                field=f"{info.path.typename}.{info.field_name}",
                 scopes=[scope.value for scope in self.scopes],
                 patient_id=getattr(source, "patient_id", None),
                 practice_id=practice_id,

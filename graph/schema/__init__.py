@@ -1,0 +1,80 @@
+"""Builds the one Strawberry schema with its hardening extensions (classes/factories only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from graph.audit_extension import FlushReadTrail
+from graph.errors import ErrorCodes
+from graph.limits import cost_rule, max_directives_rule
+from graph.resolvers import Mutation, Query
+from graph.settings import Settings
+
+
+def _limits(settings: Settings) -> type[SchemaExtension]:
+    rules = (
+        max_directives_rule(settings.max_directives),
+        cost_rule(settings.max_query_cost, settings.max_page_size),
+    )
+
+    class OperationLimits(SchemaExtension):
+        """Adds cost/directive rules, and the introspection ban where the caller may not look."""
+
+        def on_operation(self) -> Iterator[None]:
+            context = self.execution_context.context
+            self.execution_context.validation_rules = (
+                *self.execution_context.validation_rules,
+                *rules,
+            )
+            principal = getattr(context, "principal", None)
+            authenticated = principal is not None and principal.is_authenticated
+            if not (settings.anonymous_introspection or authenticated):
+                self.execution_context.validation_rules = (
+                    *self.execution_context.validation_rules,
+                    NoSchemaIntrospectionCustomRule,
+                )
+            yield
+
+    return OperationLimits
+
+
+def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension] | type]:
+    return [
+        ErrorCodes,
+        partial(ParserCache, maxsize=256),
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        _limits(settings),
+        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+        partial(ValidationCache, maxsize=256),
+        FlushReadTrail,
+    ]
+
+
+class AescrmSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Silenced: ``graph.errors`` logs unexpected errors once, with the request id."""
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    return AescrmSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions_for(settings),
+        config=StrawberryConfig(disable_field_suggestions=settings.is_production),
+    )

@@ -1,0 +1,84 @@
+"""``create_app(settings)``: routes, lifespan and middleware of the AES CRM server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+
+from db.config import close_database, open_database
+from graph.readiness import database_ok
+from graph.middleware import BodyLimit, RateLimit, RequestId
+from graph.schema import build_schema
+from graph.settings import Settings, load_settings, service_config
+from graph.view import GraphQLEndpoint
+from realtime.bus import Bus
+from services.auth.sessions import authenticate_token
+from services import runtime
+
+log = logging.getLogger("aescrm.app")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    runtime.configure(service_config(settings))
+    bus = Bus(settings.broadcast_url)
+    protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
+    if settings.legacy_graphql_ws:
+        protocols.append(GRAPHQL_WS_PROTOCOL)
+    graphql = GraphQLEndpoint(
+        settings=settings,
+        authenticate=authenticate_token,
+        schema=build_schema(settings),
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        allow_queries_via_get=settings.queries_over_get,
+        subscription_protocols=protocols,
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        allowed_origins=settings.allowed_origins,
+        keep_alive=True,
+        keep_alive_interval=15,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await open_database(settings.database_url)
+        await bus.connect()
+        app.state.bus = bus
+        log.info("aescrm started", extra={"env": settings.env.value})
+        try:
+            yield
+        finally:
+            await bus.disconnect()
+            await close_database()
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        checks = {"database": await database_ok(), "bus": await bus.ping()}
+        status = 200 if all(checks.values()) else 503
+        return JSONResponse({"status": "ok" if status == 200 else "unavailable", **checks}, status)
+
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    middleware = [
+        Middleware(RequestId),
+        Middleware(RateLimit, per_minute=settings.rate_limit_per_minute),
+        Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.settings = settings
+    return app

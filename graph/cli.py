@@ -1,0 +1,188 @@
+"""The ``aescrm`` command line: serve, migrate, seed, inspect and maintain the service."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+
+from db.config import apply_migrations, close_database, open_database
+from graph.logs import configure_logging
+from graph.settings import ConfigurationRefused, Settings, load_settings, service_config
+from services import runtime
+
+app = typer.Typer(help="AES CRM practice-management service.", no_args_is_help=True)
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigurationRefused as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    configure_logging(settings.log_level)
+    runtime.configure(service_config(settings))
+    return settings
+
+
+def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    async def run() -> T:
+        await open_database(settings.database_url)
+        try:
+            return await work()
+        finally:
+            await close_database()
+
+    return asyncio.run(run())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (AESCRM_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (AESCRM_PORT)")] = None,
+    workers: Annotated[int | None, typer.Option(help="Processes (AESCRM_WORKERS)")] = None,
+) -> None:
+    """Serve GraphQL over HTTP and WebSocket."""
+    settings = _settings()
+    uvicorn.run(
+        "graph.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_config=None,
+        access_log=settings.access_log,
+        ws="websockets-sansio",
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the checked-in database migrations."""
+    settings = _settings()
+    asyncio.run(apply_migrations(settings.database_url))
+    typer.echo("migrations applied")
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Load demo data into an empty database (does nothing if it is already there)."""
+    settings = _settings()
+    if settings.is_production:
+        typer.echo("refusing to load demo data in production", err=True)
+        raise typer.Exit(2)
+    from services import demo
+
+    async def work() -> bool:
+        if await demo.is_seeded():
+            return False
+        await demo.seed()
+        return True
+
+    created = _with_database(settings, work)
+    typer.echo("demo data loaded" if created else "demo data already present")
+
+
+@app.command("demo-users")
+def demo_users(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """List the demo accounts (email, role, practice and organization ids)."""
+    settings = _settings()
+    from services import demo
+
+    users = _with_database(settings, demo.demo_users)
+    if as_json:
+        typer.echo(json.dumps([_row(u) for u in users], indent=2))
+        return
+    for user in users:
+        typer.echo(f"{user.role:<15} {user.email:<40} practice={user.practice_id or '-'}")
+    typer.echo(f"password for every demo account: {demo.DEMO_PASSWORD}")
+
+
+def _row(user: object) -> dict[str, object]:
+    fields = ("email", "role", "name", "practice_id", "organization_id")
+    return {name: getattr(user, name) for name in fields}
+
+
+@app.command("dev-token")
+def dev_token(email: str) -> None:
+    """Print a ready access token for a demo account (development only)."""
+    settings = _settings()
+    if settings.is_production:
+        typer.echo("dev-token is disabled in production", err=True)
+        raise typer.Exit(2)
+    from services.auth.sessions import dev_token as issue
+
+    typer.echo(_with_database(settings, lambda: issue(email)))
+
+
+@app.command("export-schema")
+def export_schema(
+    output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted")] = None,
+) -> None:
+    """Print the GraphQL SDL (the partner contract, checked in as schema.graphql)."""
+    from graph.schema import build_schema
+
+    sdl = build_schema(Settings()).as_str() + "\n"
+    if output is None:
+        sys.stdout.write(sdl)
+    else:
+        output.write_text(sdl)
+
+
+@app.command()
+def check() -> None:
+    """Check configuration and reachability of the database and bus; exit 1 on any problem."""
+    settings = _settings()
+    from graph.readiness import readiness
+
+    report = asyncio.run(readiness(settings))
+    for name, ok in report.items():
+        typer.echo(f"{name:<10} {'ok' if ok else 'FAILED'}")
+    if not all(report.values()):
+        raise typer.Exit(1)
+
+
+@app.command("verify-audit")
+def verify_audit(
+    checkpoint: Annotated[Path | None, typer.Option(help="Checkpoint file to check against")] = None,
+) -> None:
+    """Verify every audit hash chain; report the first broken link."""
+    settings = _settings()
+    from services import audit_integrity
+
+    problems = _with_database(
+        settings, lambda: audit_integrity.verify(checkpoint.read_text() if checkpoint else None)
+    )
+    for line in problems.lines:
+        typer.echo(line)
+    if not problems.ok:
+        raise typer.Exit(1)
+
+
+@app.command("audit-checkpoint")
+def audit_checkpoint(
+    output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted")] = None,
+) -> None:
+    """Export signed audit chain heads, to be kept outside the database."""
+    settings = _settings()
+    from services import audit_integrity
+
+    document = _with_database(settings, audit_integrity.checkpoint)
+    if output is None:
+        typer.echo(document)
+    else:
+        output.write_text(document)
+
+
+if __name__ == "__main__":
+    app()

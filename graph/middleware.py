@@ -1,0 +1,144 @@
+"""ASGI middleware that runs before GraphQL: request ids, body caps, rate limits, headers."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections import OrderedDict
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graph.logs import request_id_var
+
+
+def error_body(code: str, message: str) -> bytes:
+    return orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+
+
+async def send_error(
+    send: Send, status: int, code: str, message: str, extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
+    body = error_body(code, message)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestId:
+    """Gives every request an id (or keeps a sane client one) for logs, errors and audit rows."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        supplied = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = supplied if 8 <= len(supplied) <= 64 and supplied.isalnum() else None
+        request_id = request_id or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+
+
+class BodyLimit:
+    """Refuses oversized bodies (413) before anything parses them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await send_error(send, 413, "PAYLOAD_TOO_LARGE", "Request body too large.")
+            return
+        if len(scope.get("query_string", b"")) > self.max_bytes:
+            await send_error(send, 414, "URI_TOO_LONG", "Query string too long.")
+            return
+        received = 0
+
+        async def capped_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, capped_receive, send)
+        except BodyTooLarge:
+            await send_error(send, 413, "PAYLOAD_TOO_LARGE", "Request body too large.")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class RateLimit:
+    """Token bucket per client (bearer token, else IP), per process; 429 with Retry-After."""
+
+    def __init__(self, app: ASGIApp, per_minute: int, max_clients: int = 50_000) -> None:
+        self.app = app
+        self.rate = per_minute / 60.0
+        self.capacity = float(per_minute)
+        self.max_clients = max_clients
+        self.buckets: OrderedDict[bytes, tuple[float, float]] = OrderedDict()
+
+    def _key(self, scope: Scope) -> bytes:
+        auth = dict(scope["headers"]).get(b"authorization")
+        if auth:
+            return b"t:" + auth[-32:]
+        client = scope.get("client") or ("?", 0)
+        return b"i:" + str(client[0]).encode()
+
+    def take(self, key: bytes) -> float:
+        """Returns 0 when allowed, else seconds until a token is available."""
+        now = time.monotonic()
+        tokens, stamp = self.buckets.pop(key, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - stamp) * self.rate)
+        wait = 0.0
+        if tokens >= 1:
+            tokens -= 1
+        else:
+            wait = (1 - tokens) / self.rate
+        self.buckets[key] = (tokens, now)
+        if len(self.buckets) > self.max_clients:
+            self.buckets.popitem(last=False)
+        return wait
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in ("/healthz", "/readyz"):
+            wait = self.take(self._key(scope))
+            if wait > 0:
+                retry = str(math.ceil(wait)).encode()
+                await send_error(
+                    send, 429, "RATE_LIMITED", "Too many requests.", ((b"retry-after", retry),)
+                )
+                return
+        await self.app(scope, receive, send)

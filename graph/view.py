@@ -1,0 +1,151 @@
+"""The GraphQL HTTP/WebSocket endpoint: Strawberry's ASGI view with our transport rules.
+
+- errors before execution are JSON GraphQL errors with a code, never plain text;
+- ``application/graphql-response+json`` is honoured (GraphQL-over-HTTP: 4xx when no data);
+- responses are never cached (they may carry patient data);
+- the principal comes from the bearer token (HTTP) or ``connection_init`` (WebSocket).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from cross_web import HTTPException
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types.unset import UNSET, UnsetType
+
+from graph.context import Context
+from graph.middleware import error_body
+from graph.settings import Settings
+from services.errors import DomainError
+from services.principal import ANONYMOUS, Principal, RequestMeta
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+Authenticator = Callable[[str | None, RequestMeta], Awaitable[Principal]]
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def _meta(request: Request | WebSocket) -> RequestMeta:
+    client = request.client
+    return RequestMeta(
+        request_id=request.scope.get("state", {}).get("request_id", "-"),
+        ip=client.host if client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+def _bearer(value: str | None) -> str | None:
+    if value and value[:7].lower() == "bearer ":
+        return value[7:].strip() or None
+    return None
+
+
+class GraphQLEndpoint(GraphQL[Context, None]):
+    def __init__(self, *, settings: Settings, authenticate: Authenticator, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.authenticate = authenticate
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            request = Request(scope=scope, receive=receive)
+            try:
+                response = await self._guarded_run(request)
+            except HTTPException as error:
+                code = _HTTP_CODES.get(error.status_code, "BAD_REQUEST")
+                response = Response(
+                    error_body(code, error.reason),
+                    status_code=error.status_code,
+                    media_type="application/json",
+                    headers={"cache-control": "no-store"},
+                )
+            except DomainError as error:  # authentication failed before execution
+                response = Response(
+                    error_body(error.code, error.message),
+                    status_code=401,
+                    media_type="application/json",
+                    headers={"cache-control": "no-store", "www-authenticate": "Bearer"},
+                )
+            await response(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    async def _guarded_run(self, request: Request) -> Response:
+        if request.method == "POST":
+            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media != "application/json":
+                # Forms and text/plain are what a cross-site page can send without CORS (CSRF).
+                raise HTTPException(415, "Only application/json bodies are accepted.")
+        elif request.method == "GET" and "query" in request.query_params:
+            if not self.settings.queries_over_get:
+                raise HTTPException(405, "Queries over GET are disabled; use POST.")
+        return await self.run(request)
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        meta = _meta(request)
+        principal = ANONYMOUS
+        if isinstance(request, Request):
+            principal = await self.authenticate(_bearer(request.headers.get("authorization")), meta)
+        return Context(
+            request=request,
+            response=response,
+            settings=self.settings,
+            request_id=meta.request_id,
+            principal=principal,
+        )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """The token travels in ``connection_init``; none or a bad one closes with 4403."""
+        params = context.connection_params or {}
+        raw = params.get("authorization") or params.get("Authorization") or params.get("token")
+        token = _bearer(raw) or raw if isinstance(raw, str) else None
+        if not token:
+            raise ConnectionRejectionError({"reason": "missing token"})
+        try:
+            principal = await self.authenticate(token, _meta(context.request))
+        except DomainError:
+            raise ConnectionRejectionError({"reason": "invalid token"}) from None
+        if not principal.is_authenticated or principal.enrolment_only:
+            raise ConnectionRejectionError({"reason": "invalid token"})
+        context.principal = principal
+        return UNSET
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        response.headers["cache-control"] = "no-store"
+        request_accept = getattr(sub_response, "_accept", "")
+        if GRAPHQL_RESPONSE in request_accept:
+            response.headers["content-type"] = GRAPHQL_RESPONSE
+            if isinstance(response_data, Mapping) and response_data.get("data") is None:
+                response.status_code = 400
+        return response
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response._accept = request.headers.get("accept", "")  # type: ignore[attr-defined]
+        return sub_response
+
+
+__all__ = ["ConnectionRejectionError", "GraphQLEndpoint"]

@@ -1,0 +1,1 @@
+"""Authentication: passwords, MFA, tokens, sessions, throttling and partner clients."""

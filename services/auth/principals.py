@@ -1,0 +1,111 @@
+"""Turning verified token claims into a ``Principal`` from the memberships held *now*.
+
+Memberships are re-read on every request, so a revoked role or a deleted user loses access on
+the very next request, not when the token expires.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from db.models import Membership, PartnerClient, Practice, RevokedToken, User
+from db.tenancy import OrganizationId, PracticeId
+from services.errors import Unauthenticated
+from services.policy import ROLE_SCOPES, Role, Scope, requires_mfa
+from services.principal import Principal, RequestMeta
+
+
+async def principal_for_user(
+    user: User, *, mfa_passed: bool, claims: dict[str, Any], meta: RequestMeta
+) -> Principal:
+    memberships = await Membership.filter(user_id=user.id).select_related("practice")
+    roles = frozenset(Role(m.role) for m in memberships)
+    practice_scopes: dict[PracticeId, set[Scope]] = {}
+    practice_orgs: dict[PracticeId, OrganizationId] = {}
+    org_scopes: dict[OrganizationId, set[Scope]] = {}
+    global_scopes: set[Scope] = set()
+    patient_ids: set[UUID] = set()
+    org_level: list[Membership] = []
+    for membership in memberships:
+        role = Role(membership.role)
+        scopes = ROLE_SCOPES[role]
+        if role is Role.SYSTEM_OWNER:
+            global_scopes |= scopes
+        elif membership.practice is not None:
+            pid = PracticeId(membership.practice.id)
+            practice_scopes.setdefault(pid, set()).update(scopes)
+            practice_orgs[pid] = OrganizationId(membership.practice.organization_id)  # type: ignore[arg-type]
+            if role is Role.PATIENT and membership.patient_id is not None:
+                patient_ids.add(membership.patient_id)
+        elif membership.organization_id is not None:
+            org_level.append(membership)
+            org_scopes.setdefault(OrganizationId(membership.organization_id), set()).update(scopes)  # type: ignore[arg-type]
+    if org_level:
+        # An organization role reaches every practice of that organization.
+        org_ids = [m.organization_id for m in org_level]
+        for practice in await Practice.filter(organization_id__in=org_ids):
+            pid = PracticeId(practice.id)
+            oid = OrganizationId(practice.organization_id)  # type: ignore[arg-type]
+            practice_scopes.setdefault(pid, set()).update(org_scopes[oid])
+            practice_orgs[pid] = oid
+    enrolment_only = requires_mfa(roles) and not mfa_passed
+    return Principal(
+        user_id=user.id,
+        roles=roles,
+        practice_scopes={p: frozenset(s) for p, s in practice_scopes.items()},
+        practice_organizations=practice_orgs,
+        organization_scopes={o: frozenset(s) for o, s in org_scopes.items()},
+        global_scopes=frozenset(global_scopes),
+        patient_ids=frozenset(patient_ids),
+        mfa_passed=mfa_passed,
+        enrolment_only=enrolment_only,
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC) if "exp" in claims else None,
+        token_id=claims.get("jti"),
+        session_id=UUID(claims["sid"]) if claims.get("sid") else None,
+        meta=meta,
+    )
+
+
+async def principal_for_partner(claims: dict[str, Any], meta: RequestMeta) -> Principal:
+    client_id = str(claims["sub"]).removeprefix("client:")
+    client = await PartnerClient.get_or_none(client_id=client_id, is_active=True)
+    if client is None or await RevokedToken.exists(jti=claims["jti"]):
+        raise Unauthenticated("Invalid or expired token.")
+    # The token can only narrow the client's registration, never exceed it.
+    granted = {Scope(s) for s in claims.get("scope", "").split() if s in Scope._value2member_map_}
+    granted &= {Scope(s) for s in client.scopes} & ROLE_SCOPES[Role.PARTNER]
+    practice_ids = set(claims.get("practices", [])) & set(client.practice_ids)
+    practices = await Practice.filter(
+        id__in=list(practice_ids), organization_id=client.organization_id
+    )
+    return Principal(
+        client_id=client.client_id,
+        roles=frozenset({Role.PARTNER}),
+        practice_scopes={PracticeId(p.id): frozenset(granted) for p in practices},
+        practice_organizations={
+            PracticeId(p.id): OrganizationId(p.organization_id)  # type: ignore[arg-type]
+            for p in practices
+        },
+        mfa_passed=True,
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        token_id=claims["jti"],
+        meta=meta,
+    )
+
+
+async def active_user(user_id: object, token_version: object) -> User:
+    try:
+        uid = UUID(str(user_id))
+    except ValueError:
+        raise Unauthenticated("Invalid or expired token.") from None
+    user = await User.get_or_none(id=uid)
+    if (
+        user is None
+        or not user.is_active
+        or user.deleted_at is not None
+        or user.token_version != token_version
+    ):
+        raise Unauthenticated("Invalid or expired token.")
+    return user

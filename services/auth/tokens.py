@@ -1,0 +1,66 @@
+"""Signing and verifying access tokens (the one place that touches JOSE).
+
+HS256 only, key chosen by ``kid`` so keys can be rotated: tokens signed with an older key stay
+valid until they expire. ``alg: none``, other algorithms, unknown ``crit`` headers, a wrong
+audience or issuer, and expired tokens are all refused the same way.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import timedelta
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, OctKey
+
+from services import runtime
+from services.errors import Unauthenticated
+
+ISSUER = "aescrm"
+AUDIENCE = "aescrm-api"
+ALGORITHMS = ["HS256"]
+
+_claims = jwt.JWTClaimsRegistry(
+    leeway=5,
+    iss={"essential": True, "value": ISSUER},
+    aud={"essential": True, "value": AUDIENCE},
+    exp={"essential": True},
+    sub={"essential": True},
+    jti={"essential": True},
+)
+
+
+def _keyset() -> tuple[KeySet, OctKey]:
+    keys, current = runtime.jwt_keys()
+    imported = {kid: OctKey.import_key(secret, {"kid": kid}) for kid, secret in keys.items()}
+    return KeySet(list(imported.values())), imported[current]
+
+
+def issue(claims: dict[str, Any], ttl: timedelta) -> tuple[str, str, int]:
+    """Returns (token, jti, expiry as unix time)."""
+    _, key = _keyset()
+    now = int(time.time())
+    jti = secrets.token_hex(16)
+    body = {
+        **claims,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + int(ttl.total_seconds()),
+        "jti": jti,
+    }
+    token = jwt.encode({"alg": "HS256", "kid": key.kid, "typ": "JWT"}, body, key)
+    return token, jti, body["exp"]
+
+
+def verify(token: str) -> dict[str, Any]:
+    keyset, _ = _keyset()
+    try:
+        decoded = jwt.decode(token, keyset, algorithms=ALGORITHMS)
+        _claims.validate(decoded.claims)
+    except (JoseError, ValueError, TypeError, KeyError):
+        raise Unauthenticated("Invalid or expired token.") from None
+    return dict(decoded.claims)

@@ -1,0 +1,177 @@
+"""Realistic demo data: one organization, two practices, staff of every role, ~200 patients and
+a week of appointments, so a newcomer has something real to query on first run."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+from faker import Faker
+from tortoise.transactions import in_transaction
+
+from db.crypto import FieldContext
+from db.models import Appointment, Membership, Organization, Patient, Practice, User
+from services import runtime
+from services.auth.passwords import hash_password
+from services.names import search_key
+from services.policy import Role
+
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - documented development-only password
+DEMO_DOMAIN = "demo.aescrm.test"
+
+PRACTICES = (
+    ("Harley Street Dental", "Europe/London", "ENGLAND", "harley"),
+    ("Leith Walk Dental & Aesthetics", "Europe/London", "SCOTLAND", "leith"),
+)
+PRACTICE_STAFF = (
+    (Role.PRACTICE_ADMIN, "admin"),
+    (Role.DENTIST, "dentist"),
+    (Role.DENTIST, "dentist2"),
+    (Role.HYGIENIST, "hygienist"),
+    (Role.RECEPTIONIST, "reception"),
+)
+APPOINTMENT_KINDS = (
+    ("Examination", 20),
+    ("Hygiene", 30),
+    ("Filling", 45),
+    ("Root canal", 90),
+    ("Whitening consultation", 30),
+    ("Crown fit", 60),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    email: str
+    role: str
+    name: str
+    practice_id: str | None
+    organization_id: str | None
+
+
+async def is_seeded() -> bool:
+    return await Organization.exists(slug="smile-group")
+
+
+def clinical_context(practice_id: object, patient_id: object) -> FieldContext:
+    return FieldContext(str(practice_id), "patient", "clinical_notes", str(patient_id))
+
+
+async def seed(*, patients_per_practice: int = 100, seed_value: int = 2026) -> None:
+    """Idempotent: does nothing when the demo organization already exists."""
+    if await is_seeded():
+        return
+    fake = Faker("en_GB")
+    Faker.seed(seed_value)
+    rng = random.Random(seed_value)  # noqa: S311 - demo data, not security
+    password = hash_password(DEMO_PASSWORD)
+    async with in_transaction():
+        org = await Organization.create(name="Smile Group", slug="smile-group")
+        owner = await User.create(
+            email=f"owner@{DEMO_DOMAIN}", full_name="Sam Owner", password_hash=password
+        )
+        await Membership.create(user=owner, role=Role.SYSTEM_OWNER.value)
+        org_admin = await User.create(
+            email=f"orgadmin@{DEMO_DOMAIN}", full_name=fake.name(), password_hash=password
+        )
+        await Membership.create(user=org_admin, organization=org, role=Role.ORG_ADMIN.value)
+        for name, tz, jurisdiction, handle in PRACTICES:
+            practice = await Practice.create(
+                organization=org, name=name, timezone=tz, jurisdiction=jurisdiction
+            )
+            clinicians: list[User] = []
+            for role, label in PRACTICE_STAFF:
+                user = await User.create(
+                    email=f"{label}.{handle}@{DEMO_DOMAIN}",
+                    full_name=fake.name(),
+                    password_hash=password,
+                )
+                await Membership.create(user=user, practice=practice, role=role.value)
+                if role in (Role.DENTIST, Role.HYGIENIST):
+                    clinicians.append(user)
+            patients = await _patients(practice, patients_per_practice, fake, rng)
+            portal = await User.create(
+                email=f"patient.{handle}@{DEMO_DOMAIN}",
+                full_name=f"{patients[0].first_name} {patients[0].last_name}",
+                password_hash=password,
+            )
+            await Membership.create(
+                user=portal, practice=practice, role=Role.PATIENT.value, patient_id=patients[0].id
+            )
+            await _appointments(practice, patients, clinicians, rng)
+
+
+async def _patients(
+    practice: Practice, count: int, fake: Faker, rng: random.Random
+) -> list[Patient]:
+    ring = runtime.keyring()
+    rows: list[Patient] = []
+    now = datetime.now(UTC)
+    for number in range(1, count + 1):
+        first, last = fake.first_name(), fake.last_name()
+        patient_id = uuid4()
+        alert = rng.random() < 0.15
+        notes = "Penicillin allergy; carries inhaler." if alert else "No relevant history."
+        rows.append(
+            Patient(
+                id=patient_id,
+                practice_id=practice.id,
+                patient_number=number,
+                title=rng.choice(["Mr", "Mrs", "Ms", "Miss", "Dr", "Mx"]),
+                first_name=first,
+                last_name=last,
+                search_name=search_key(first, last, None),
+                date_of_birth=fake.date_of_birth(minimum_age=17, maximum_age=90),
+                has_medical_alert=alert,
+                clinical_notes=ring.encrypt(notes, clinical_context(practice.id, patient_id)),
+                last_activity_at=now - timedelta(days=rng.randint(0, 700)),
+            )
+        )
+    await Patient.bulk_create(rows)
+    return rows
+
+
+async def _appointments(
+    practice: Practice, patients: list[Patient], clinicians: list[User], rng: random.Random
+) -> None:
+    zone = ZoneInfo(practice.timezone)
+    monday = date.today() - timedelta(days=date.today().weekday())
+    rows: list[Appointment] = []
+    for day in range(5):
+        for clinician in clinicians:
+            start = datetime.combine(monday + timedelta(days=day), time(9, 0), zone)
+            while start.hour < 17:
+                kind, minutes = rng.choice(APPOINTMENT_KINDS)
+                end = start + timedelta(minutes=minutes)
+                if rng.random() < 0.8:
+                    rows.append(
+                        Appointment(
+                            practice_id=practice.id,
+                            patient_id=rng.choice(patients).id,
+                            practitioner_id=clinician.id,
+                            kind=kind,
+                            starts_at=start.astimezone(UTC),
+                            ends_at=end.astimezone(UTC),
+                        )
+                    )
+                start = end + timedelta(minutes=rng.choice([0, 0, 10, 15]))
+    await Appointment.bulk_create(rows)
+
+
+async def demo_users() -> list[DemoUser]:
+    rows = await Membership.filter(user__email__endswith=f"@{DEMO_DOMAIN}").select_related(
+        "user"
+    )
+    return [
+        DemoUser(
+            email=m.user.email,
+            role=m.role,
+            name=m.user.full_name,
+            practice_id=str(m.practice_id) if m.practice_id else None,
+            organization_id=str(m.organization_id) if m.organization_id else None,
+        )
+        for m in sorted(rows, key=lambda m: (m.role, m.user.email))
+    ]

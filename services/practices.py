@@ -1,0 +1,35 @@
+"""Reading the practices and organizations a principal belongs to."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from db.models import Organization, Practice
+from db.queries import organizations as queries
+from db.tenancy import PracticeId
+from services.errors import NotFound
+from services.policy import Scope
+from services.principal import Principal
+
+
+def _visible_practices(principal: Principal) -> frozenset[PracticeId]:
+    return principal.practices_with(Scope.PRACTICE_READ)
+
+
+async def list_practices(principal: Principal) -> list[Practice]:
+    if Scope.ORGANIZATION_ADMIN in principal.global_scopes:
+        return await Practice.all().order_by("name", "id")
+    return await queries.practices(_visible_practices(principal))
+
+
+async def get_practice(principal: Principal, *, practice_id: UUID) -> Practice:
+    found = await queries.practice(_visible_practices(principal), practice_id)
+    if found is None:
+        raise NotFound("Practice")
+    return found
+
+
+async def list_organizations(principal: Principal) -> list[Organization]:
+    if Scope.ORGANIZATION_ADMIN in principal.global_scopes:
+        return await Organization.all().order_by("name", "id")
+    return await queries.organizations(principal.organization_ids)

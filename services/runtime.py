@@ -1,0 +1,92 @@
+"""Process-wide service configuration, set once at start-up from the validated settings.
+
+Services read keys and limits from here rather than from GraphQL or environment variables, so
+they work the same under the server, the CLI and the tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from db.crypto import KeyRing, load_keyring
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    production: bool = False
+    secret_key: str = "dev-insecure-secret-key-change-me-0123456789"
+    jwt_keys: str | None = None
+    access_ttl: timedelta = timedelta(minutes=15)
+    refresh_ttl: timedelta = timedelta(days=14)
+    idle_timeout: timedelta = timedelta(minutes=60)
+    login_max_failures: int = 5
+    login_lock: timedelta = timedelta(minutes=15)
+    encryption_keys: str | None = None
+    blind_index_key: str | None = None
+    dev_key_file: Path | None = Path("var/dev-keys.json")
+
+
+@dataclass(slots=True)
+class _Runtime:
+    config: ServiceConfig
+    keyring: KeyRing
+    jwt_keys: dict[str, bytes]
+    jwt_current: str
+
+
+_runtime: _Runtime | None = None
+
+
+def _parse_jwt_keys(config: ServiceConfig) -> tuple[dict[str, bytes], str]:
+    if not config.jwt_keys:
+        # Development: one key derived from the secret key, stable across restarts.
+        derived = hashlib.sha256(b"aescrm-jwt:" + config.secret_key.encode()).digest()
+        return {"dev": derived}, "dev"
+    keys: dict[str, bytes] = {}
+    current = ""
+    for entry in config.jwt_keys.split(","):
+        kid, _, secret = entry.strip().partition(":")
+        if not kid or len(secret) < 32:
+            raise ValueError("AESCRM_JWT_KEYS entries must be 'kid:secret' with 32+ char secrets")
+        keys[kid] = secret.encode()
+        current = kid
+    return keys, current
+
+
+def configure(config: ServiceConfig) -> None:
+    global _runtime
+    keyring = load_keyring(
+        encryption_keys=config.encryption_keys,
+        blind_index_key=config.blind_index_key,
+        dev_key_file=config.dev_key_file,
+        production=config.production,
+    )
+    jwt_keys, current = _parse_jwt_keys(config)
+    _runtime = _Runtime(config, keyring, jwt_keys, current)
+
+
+def _get() -> _Runtime:
+    if _runtime is None:
+        raise RuntimeError("services.runtime.configure() has not been called")
+    return _runtime
+
+
+def config() -> ServiceConfig:
+    return _get().config
+
+
+def keyring() -> KeyRing:
+    return _get().keyring
+
+
+def replace_keyring(ring: KeyRing) -> None:
+    """Used by key rotation once the new key has been persisted."""
+    _get().keyring = ring
+
+
+def jwt_keys() -> tuple[dict[str, bytes], str]:
+    runtime = _get()
+    return runtime.jwt_keys, runtime.jwt_current
