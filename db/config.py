@@ -17,13 +17,16 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         path = database_url.removeprefix("sqlite://")
         if path not in (":memory:", "") and not path.startswith("/"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # The connection is named after its backend: Tortoise caches compiled statements per
+    # connection name, so one process (the test suite) can use both backends safely.
+    name = connection_name(database_url)
     return {
-        "connections": {"default": database_url},
+        "connections": {name: database_url},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],
                 "migrations": MIGRATIONS_MODULE,
-                "default_connection": "default",
+                "default_connection": name,
             }
         },
         "use_tz": True,
@@ -49,3 +52,7 @@ async def apply_migrations(database_url: str) -> None:
 
 def backend_of(database_url: str) -> str:
     return "sqlite" if database_url.startswith("sqlite") else "postgres"
+
+
+def connection_name(database_url: str) -> str:
+    return backend_of(database_url)

@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> JSONResponse:
-        checks = {"database": await database_ok(), "bus": await bus.ping()}
+        checks = {"database": await database_ok(settings.database_url), "bus": await bus.ping()}
         status = 200 if all(checks.values()) else 503
         return JSONResponse({"status": "ok" if status == 200 else "unavailable", **checks}, status)
 

@@ -18,10 +18,12 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from cross_web import HTTPException
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from graph.context import Context
+from graph.errors import classify
 from graph.middleware import error_body
 from graph.settings import Settings
 from services.errors import DomainError
@@ -101,6 +103,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         principal = ANONYMOUS
         if isinstance(request, Request):
             principal = await self.authenticate(_bearer(request.headers.get("authorization")), meta)
+            request.scope.setdefault("state", {})["authenticated"] = principal.is_authenticated
         return Context(
             request=request,
             response=response,
@@ -124,6 +127,23 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             raise ConnectionRejectionError({"reason": "invalid token"})
         context.principal = principal
         return UNSET
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """Parse errors skip the schema extensions' exit hooks; code them here as well."""
+        if result.errors:
+            state = request.scope.get("state", {})
+            authenticated = bool(state.get("authenticated"))
+            result.errors = [
+                error
+                if error.extensions and error.extensions.get("code")
+                else classify(
+                    error,
+                    request_id=state.get("request_id", "-"),
+                    anonymous_detail=authenticated or not self.settings.is_production,
+                )
+                for error in result.errors
+            ]
+        return process_result(result)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -1,0 +1,91 @@
+"""Shared fixtures: a clean database per test on SQLite and PostgreSQL, and the real app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from db.config import close_database, open_database
+from graph.app import create_app
+from graph.settings import Settings, service_config
+from services import runtime
+from tests.databases import PostgresDatabase, SqliteTemplate, unavailable
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    return SqliteTemplate(tmp_path_factory.mktemp("sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[PostgresDatabase]:
+    try:
+        database = PostgresDatabase()
+    except (OSError, Exception) as error:  # asyncpg raises several unrelated types
+        unavailable("PostgreSQL", error)
+    yield database
+    database.drop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    if backend == "sqlite":
+        template: SqliteTemplate = request.getfixturevalue("sqlite_template")
+        return template.fresh_url()
+    database: PostgresDatabase = request.getfixturevalue("postgres_database")
+    database.truncate()
+    return database.url
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "var_dir": tmp_path / "var",
+        "rate_limit_per_minute": 100_000,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[str]:
+    """The ORM opened on a clean database, for service-level tests."""
+    runtime.configure(service_config(settings))
+    await open_database(settings.database_url)
+    try:
+        yield settings.database_url
+    finally:
+        await close_database()
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app in process, lifespan run, spoken to over ASGI."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5555))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("AESCRM_") and not name.startswith("AESCRM_TEST_"):
+            monkeypatch.delenv(name)
