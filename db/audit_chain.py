@@ -51,8 +51,10 @@ def _text(value: object) -> str | None:
 
 
 def canonical(row: AuditEvent | dict[str, Any]) -> bytes:
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
-    occurred = get("occurred_at")
+    def get(name: str) -> Any:
+        return row[name] if isinstance(row, dict) else getattr(row, name)
+
+    occurred: datetime = get("occurred_at")
     body = {
         "chain": get("chain"),
         "seq": int(get("seq")),

@@ -32,16 +32,18 @@ async def _allocate(practice_id: UUID, count: int, connection: BaseDBAsyncClient
         ignore_conflicts=True,
         using_db=connection,
     )
-    row = await PracticeSequence.select_for_update().using_db(connection).get(
-        practice_id=practice_id
+    row = (
+        await PracticeSequence.select_for_update().using_db(connection).get(practice_id=practice_id)
     )
-    first = row.last_sequence + 1
+    first = int(row.last_sequence) + 1
     row.last_sequence += count
     await row.save(using_db=connection, update_fields=["last_sequence"])
     return first
 
 
-async def append(events: Iterable[PendingEvent], connection: BaseDBAsyncClient) -> list[DomainEvent]:
+async def append(
+    events: Iterable[PendingEvent], connection: BaseDBAsyncClient
+) -> list[DomainEvent]:
     by_practice: dict[UUID, list[PendingEvent]] = {}
     for event in events:
         by_practice.setdefault(event.practice_id, []).append(event)

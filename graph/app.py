@@ -15,14 +15,14 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from db.config import close_database, open_database
-from graph.readiness import database_ok
 from graph.middleware import BodyLimit, RateLimit, RequestId
+from graph.readiness import database_ok
 from graph.schema import build_schema
 from graph.settings import Settings, load_settings, service_config
 from graph.view import GraphQLEndpoint
 from realtime.bus import Bus
-from services.auth.sessions import authenticate_token
 from services import runtime
+from services.auth.sessions import authenticate_token
 
 log = logging.getLogger("aescrm.app")
 

@@ -154,7 +154,9 @@ def check() -> None:
 
 @app.command("verify-audit")
 def verify_audit(
-    checkpoint: Annotated[Path | None, typer.Option(help="Checkpoint file to check against")] = None,
+    checkpoint: Annotated[
+        Path | None, typer.Option(help="Checkpoint file to check against")
+    ] = None,
 ) -> None:
     """Verify every audit hash chain; report the first broken link."""
     settings = _settings()

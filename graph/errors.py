@@ -45,8 +45,8 @@ def classify(error: GraphQLError, *, request_id: str, anonymous_detail: bool) ->
         if isinstance(original, AccountLocked):
             extensions["retryAfterSeconds"] = original.retry_after_seconds
         return _located(error, original.message, extensions)
-    if isinstance(original, GraphQLError) and original.extensions.get("code"):
-        return _located(error, original.message, dict(original.extensions))
+    if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
+        return _located(error, original.message, dict(original.extensions or {}))
     if original is not None:
         log.error(
             "unhandled error in resolver",

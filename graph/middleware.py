@@ -111,7 +111,7 @@ class RateLimit:
         self.buckets: OrderedDict[bytes, tuple[float, float]] = OrderedDict()
 
     def _key(self, scope: Scope) -> bytes:
-        auth = dict(scope["headers"]).get(b"authorization")
+        auth: bytes | None = dict(scope["headers"]).get(b"authorization")
         if auth:
             return b"t:" + auth[-32:]
         client = scope.get("client") or ("?", 0)

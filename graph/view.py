@@ -12,12 +12,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from cross_web import HTTPException
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
@@ -93,9 +93,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             if media != "application/json":
                 # Forms and text/plain are what a cross-site page can send without CORS (CSRF).
                 raise HTTPException(415, "Only application/json bodies are accepted.")
-        elif request.method == "GET" and "query" in request.query_params:
-            if not self.settings.queries_over_get:
-                raise HTTPException(405, "Queries over GET are disabled; use POST.")
+        elif "query" in request.query_params and not self.settings.queries_over_get:
+            raise HTTPException(405, "Queries over GET are disabled; use POST.")
         return await self.run(request)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
@@ -126,9 +125,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if not principal.is_authenticated or principal.enrolment_only:
             raise ConnectionRejectionError({"reason": "invalid token"})
         context.principal = principal
-        return UNSET
+        ack: UnsetType = UNSET
+        return ack
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
         """Parse errors skip the schema extensions' exit hooks; code them here as well."""
         if result.errors:
             state = request.scope.get("state", {})

@@ -39,7 +39,7 @@ async def _welcome() -> str:
 
 
 def main() -> None:
-    print(asyncio.run(_welcome()))  # noqa: T201 - this is console output by design
+    print(asyncio.run(_welcome()))
 
 
 if __name__ == "__main__":

@@ -162,9 +162,7 @@ async def _appointments(
 
 
 async def demo_users() -> list[DemoUser]:
-    rows = await Membership.filter(user__email__endswith=f"@{DEMO_DOMAIN}").select_related(
-        "user"
-    )
+    rows = await Membership.filter(user__email__endswith=f"@{DEMO_DOMAIN}").select_related("user")
     return [
         DemoUser(
             email=m.user.email,

@@ -127,4 +127,6 @@ def scopes_for(roles: frozenset[Role] | set[Role]) -> frozenset[Scope]:
 
 
 def requires_mfa(roles: frozenset[Role] | set[Role]) -> bool:
-    return any(ROLE_SCOPES[role] & MFA_REQUIRED_SCOPES for role in roles if role is not Role.PATIENT)
+    return any(
+        ROLE_SCOPES[role] & MFA_REQUIRED_SCOPES for role in roles if role is not Role.PATIENT
+    )

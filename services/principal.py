@@ -51,9 +51,7 @@ class Principal:
 
     @property
     def organization_ids(self) -> frozenset[OrganizationId]:
-        return frozenset(self.practice_organizations.values()) | frozenset(
-            self.organization_scopes
-        )
+        return frozenset(self.practice_organizations.values()) | frozenset(self.organization_scopes)
 
     @property
     def primary_role(self) -> str | None:

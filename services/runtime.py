@@ -17,7 +17,7 @@ from db.crypto import KeyRing, load_keyring
 @dataclass(frozen=True, slots=True)
 class ServiceConfig:
     production: bool = False
-    secret_key: str = "dev-insecure-secret-key-change-me-0123456789"
+    secret_key: str = "dev-insecure-secret-key-change-me-0123456789"  # noqa: S105 - dev default
     jwt_keys: str | None = None
     access_ttl: timedelta = timedelta(minutes=15)
     refresh_ttl: timedelta = timedelta(days=14)

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from db.config import close_database, open_database
 from graph.app import create_app
 from graph.settings import Settings, service_config

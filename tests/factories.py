@@ -125,5 +125,7 @@ async def gql(
     sent = {"content-type": "application/json", **(headers or {})}
     if token:
         sent["authorization"] = f"Bearer {token}"
-    response = await client.post("/graphql", json={"query": query, "variables": variables}, headers=sent)
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=sent
+    )
     return GraphQLResult(response.status_code, response.json())

@@ -26,7 +26,7 @@ class AuditEvent(Model):
     entity_type = fields.CharField(max_length=64, null=True)
     entity_id = fields.CharField(max_length=64, null=True)
     patient_id = fields.UUIDField(null=True, db_index=True)
-    fields_read: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    fields_read: list[str] = fields.JSONField(default=list)
     outcome = fields.CharField(max_length=16)
     request_id = fields.CharField(max_length=64, null=True)
     ip = fields.CharField(max_length=64, null=True)

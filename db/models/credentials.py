@@ -59,8 +59,8 @@ class PartnerClient(Entity):
     name = fields.CharField(max_length=200)
     client_id = fields.CharField(max_length=64, unique=True)
     secret_hash = fields.CharField(max_length=255)
-    scopes: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
-    practice_ids: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    scopes: list[str] = fields.JSONField(default=list)
+    practice_ids: list[str] = fields.JSONField(default=list)
     is_active = fields.BooleanField(default=True)
 
     class Meta:

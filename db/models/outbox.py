@@ -17,7 +17,7 @@ class DomainEvent(Model):
     type = fields.CharField(max_length=64)
     patient_id = fields.UUIDField(null=True)
     entity_id = fields.UUIDField(null=True)
-    payload: dict[str, object] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    payload: dict[str, object] = fields.JSONField(default=dict)
     occurred_at = fields.DatetimeField()
     published_at = fields.DatetimeField(null=True, db_index=True)
 

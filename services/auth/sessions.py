@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 
 from tortoise.transactions import in_transaction
 
-from db.models import RefreshToken, User
+from db.models import Membership, RefreshToken, User
 from services import audit, runtime
 from services.auth import mfa, throttle, tokens
 from services.auth.passwords import verify_password
@@ -39,7 +39,8 @@ def _hash(token: str) -> str:
 
 
 async def _issue(user: User, *, mfa_passed: bool, family: UUID | None = None) -> Session:
-    roles = {Role(r) for r in await user.memberships.all().values_list("role", flat=True)}  # type: ignore[misc]
+    held = await Membership.filter(user_id=user.id).values_list("role", flat=True)
+    roles = {Role(str(role)) for role in held}
     enrolment = requires_mfa(roles) and not mfa_passed
     config = runtime.config()
     family = family or uuid4()
@@ -109,9 +110,11 @@ async def refresh(*, refresh_token: str) -> Session:
             raise Unauthenticated("Invalid refresh token.")
         if row.spent_at is not None or row.revoked_at is not None:
             # A spent token came back: someone holds a stolen copy. End the whole family.
-            await RefreshToken.filter(family_id=row.family_id, revoked_at__isnull=True).using_db(
-                connection
-            ).update(revoked_at=now)
+            await (
+                RefreshToken.filter(family_id=row.family_id, revoked_at__isnull=True)
+                .using_db(connection)
+                .update(revoked_at=now)
+            )
             reused = True
         else:
             reused = False
@@ -153,10 +156,9 @@ async def authenticate_token(token: str | None, meta: RequestMeta) -> Principal:
     if claims.get("typ") != "access":
         raise Unauthenticated("Invalid or expired token.")
     user = await active_user(claims["sub"], claims.get("ver"))
-    principal = await principal_for_user(
+    return await principal_for_user(
         user, mfa_passed=bool(claims.get("mfa")), claims=claims, meta=meta
     )
-    return principal
 
 
 async def dev_token(email: str) -> str:
