@@ -14,8 +14,11 @@ from uuid import UUID
 from db import audit_chain
 from db.audit_chain import AuditRecord
 from db.models.audit import AuditEvent
-from db.tenancy import PracticeId
+from db.queries import audit as audit_queries
+from db.tenancy import OrganizationId, PracticeId
 from db.uow import unit_of_work
+from services.errors import PolicyDenied
+from services.policy import Scope
 from services.principal import Principal
 
 
@@ -135,6 +138,61 @@ class AuditFilter:
     since: datetime | None = None
     until: datetime | None = None
     outcome: str | None = None
+
+
+def _audit_reach(principal: Principal) -> tuple[set[OrganizationId], set[PracticeId]]:
+    """Whole organization chains the principal may read, and single practices they may read."""
+    organizations = {o for o, s in principal.organization_scopes.items() if Scope.AUDIT_READ in s}
+    return organizations, set(principal.practices_with(Scope.AUDIT_READ))
+
+
+async def list_events(
+    principal: Principal,
+    *,
+    where: AuditFilter,
+    first: int,
+    after: tuple[datetime, UUID] | None,
+) -> tuple[list[AuditEvent], bool]:
+    organizations, practices = _audit_reach(principal)
+    if not (organizations or practices):
+        raise PolicyDenied("You may not read the audit log.")
+    rows = await audit_queries.events(
+        organizations,
+        practices,
+        patient_id=where.patient_id,
+        actor_user_id=where.actor_user_id,
+        client_id=where.client_id,
+        action_prefix=where.action_prefix,
+        outcome=where.outcome,
+        since=where.since,
+        until=where.until,
+        after=after,
+        limit=first + 1,
+    )
+    return rows[:first], len(rows) > first
+
+
+async def patient_access_log(
+    principal: Principal,
+    *,
+    patient_id: UUID,
+    practice_id: UUID,
+    first: int,
+    after: tuple[datetime, UUID] | None,
+) -> tuple[list[AuditEvent], bool]:
+    """Who looked at or changed this record — for the practice, and for the patient themselves."""
+    own_record = principal.is_patient and patient_id in principal.patient_ids
+    allowed = principal.has_scope(Scope.AUDIT_READ, PracticeId(practice_id))
+    if not (own_record or allowed):
+        raise PolicyDenied("You may not read this access log.")
+    rows = await audit_queries.events(
+        set(),
+        {PracticeId(practice_id)},
+        patient_id=patient_id,
+        after=after,
+        limit=first + 1,
+    )
+    return rows[:first], len(rows) > first
 
 
 async def verify_all() -> list[audit_chain.ChainReport]:

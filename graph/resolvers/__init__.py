@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import strawberry
 from strawberry.tools import merge_types
 
+from graph.resolvers.audit import AuditQueries
+from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.system import SystemQueries
 
-Query = merge_types("Query", (SystemQueries, OrganizationQueries))
-
-
-@strawberry.type(description="Changes. Each mutation takes one input and returns a payload.")
-class Mutation:
-    @strawberry.mutation(description="Does nothing; reserved so the root type exists.")
-    def noop(self) -> bool:
-        return True
+Query = merge_types("Query", (SystemQueries, OrganizationQueries, IdentityQueries, AuditQueries))
+Mutation = merge_types("Mutation", (IdentityMutations,))

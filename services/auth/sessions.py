@@ -38,7 +38,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _issue(user: User, *, mfa_passed: bool, family: UUID | None = None) -> Session:
+async def issue_session(user: User, *, mfa_passed: bool, family: UUID | None = None) -> Session:
     held = await Membership.filter(user_id=user.id).values_list("role", flat=True)
     roles = {Role(str(role)) for role in held}
     enrolment = requires_mfa(roles) and not mfa_passed
@@ -90,7 +90,7 @@ async def login(*, email: str, password: str, otp: str | None, meta: RequestMeta
     user.last_login_at = datetime.now(UTC)
     await user.save(update_fields=["last_login_at"])
     await _audit_login(user, meta, "OK")
-    return await _issue(user, mfa_passed=mfa_passed)
+    return await issue_session(user, mfa_passed=mfa_passed)
 
 
 async def _audit_login(user: User | None, meta: RequestMeta, outcome: str) -> None:
@@ -129,7 +129,7 @@ async def refresh(*, refresh_token: str) -> Session:
     if user is None:
         raise Unauthenticated("Invalid refresh token.")
     # A family only exists past the second factor when MFA is on, so it carries over.
-    return await _issue(user, mfa_passed=user.mfa_enabled, family=row.family_id)
+    return await issue_session(user, mfa_passed=user.mfa_enabled, family=row.family_id)
 
 
 async def logout(principal: Principal, *, everywhere: bool = False) -> None:
@@ -166,4 +166,4 @@ async def dev_token(email: str) -> str:
     user = await User.get_or_none(email=email.strip().casefold(), deleted_at__isnull=True)
     if user is None:
         raise Unauthenticated("No such user.")
-    return (await _issue(user, mfa_passed=True)).access_token
+    return (await issue_session(user, mfa_passed=True)).access_token

@@ -1,0 +1,92 @@
+"""The audit log as partners and admins see it: ids and field names, never values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import strawberry
+
+from db.models.audit import AuditEvent as AuditEventModel
+from graph.ids import parse_id
+from services.audit import AuditFilter
+from services.errors import ValidationFailed
+
+
+@strawberry.type(description="One audited action: who did what to which record, and the outcome.")
+class AuditEvent:
+    id: strawberry.ID
+    occurred_at: datetime = strawberry.field(description="When it happened.")
+    action: str = strawberry.field(description="What was done, e.g. `READ query PatientCard`.")
+    outcome: str = strawberry.field(description="OK or DENIED.")
+    actor_user_id: strawberry.ID | None = strawberry.field(description="The person, if any.")
+    actor_role: str | None = strawberry.field(description="Their role at the time.")
+    client_id: str | None = strawberry.field(description="Partner app acting, if any.")
+    practice_id: strawberry.ID | None = strawberry.field(description="Practice concerned.")
+    entity_type: str | None = strawberry.field(description="Kind of record touched.")
+    entity_id: str | None = strawberry.field(description="Which record.")
+    patient_id: strawberry.ID | None = strawberry.field(description="Patient concerned, if any.")
+    fields: list[str] = strawberry.field(description="Field names read or changed (no values).")
+    request_id: str | None = strawberry.field(description="Correlates with server logs.")
+    ip: str | None = strawberry.field(description="Client address.")
+    sequence: int = strawberry.field(description="Position in the tamper-evident chain.")
+
+    @classmethod
+    def from_model(cls, row: AuditEventModel) -> AuditEvent:
+        def opt(value: object) -> strawberry.ID | None:
+            return None if value is None else strawberry.ID(str(value))
+
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            occurred_at=row.occurred_at,
+            action=row.action,
+            outcome=row.outcome,
+            actor_user_id=opt(row.actor_user_id),
+            actor_role=row.actor_role,
+            client_id=row.client_id,
+            practice_id=opt(row.practice_id),
+            entity_type=row.entity_type,
+            entity_id=row.entity_id,
+            patient_id=opt(row.patient_id),
+            fields=list(row.fields_read or []),
+            request_id=row.request_id,
+            ip=row.ip,
+            sequence=int(row.seq),
+        )
+
+
+@strawberry.input(description="Narrow the audit log. All conditions must hold.")
+class AuditEventFilter:
+    patient_id: strawberry.ID | None = None
+    actor_user_id: strawberry.ID | None = None
+    client_id: str | None = None
+    action_prefix: str | None = strawberry.field(default=None, description="e.g. `DENIED`.")
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def to_filter(self) -> AuditFilter:
+        return AuditFilter(
+            patient_id=parse_id(self.patient_id, "patientId") if self.patient_id else None,
+            actor_user_id=(
+                parse_id(self.actor_user_id, "actorUserId") if self.actor_user_id else None
+            ),
+            client_id=self.client_id,
+            action_prefix=self.action_prefix,
+            since=self.since,
+            until=self.until,
+            outcome=self.outcome,
+        )
+
+
+def cursor_of(row: AuditEventModel) -> list[object]:
+    return [row.occurred_at.isoformat(), str(row.id)]
+
+
+def parse_after(position: list[object] | None) -> tuple[datetime, UUID] | None:
+    if position is None:
+        return None
+    try:
+        return datetime.fromisoformat(str(position[0])), UUID(str(position[1]))
+    except (ValueError, IndexError):
+        raise ValidationFailed("'after' is not a valid cursor.", field="after") from None
