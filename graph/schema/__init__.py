@@ -19,6 +19,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from graph.audit_extension import FlushReadTrail
+from graph.auth_limits import SingleCredentialCheck
 from graph.errors import ErrorCodes
 from graph.limits import cost_rule, max_directives_rule
 from graph.resolvers import Mutation, Query
@@ -29,6 +30,7 @@ def _limits(settings: Settings) -> type[SchemaExtension]:
     rules = (
         max_directives_rule(settings.max_directives),
         cost_rule(settings.max_query_cost, settings.max_page_size),
+        SingleCredentialCheck,
     )
 
     class OperationLimits(SchemaExtension):
