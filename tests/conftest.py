@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -27,9 +28,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[PostgresDatabase]:
     try:
-        database = PostgresDatabase()
-    except (OSError, Exception) as error:  # asyncpg raises several unrelated types
+        database = PostgresDatabase.create()
+    except (OSError, asyncpg.PostgresError) as error:
         unavailable("PostgreSQL", error)
+    database.migrate()  # a broken migration fails the run; it is not "unreachable"
     yield database
     database.drop()
 

@@ -62,7 +62,15 @@ class PostgresDatabase:
     def __init__(self) -> None:
         self.name = f"aescrm_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         self.url = _server_url(self.name)
-        run_isolated(self._create())
+        self.tables: list[str] = []
+
+    @classmethod
+    def create(cls) -> PostgresDatabase:
+        database = cls()
+        run_isolated(database._create())
+        return database
+
+    def migrate(self) -> None:
         run_isolated(apply_migrations(self.url))
         self.tables = run_isolated(self._tables())
 
