@@ -1,0 +1,134 @@
+"""The audit log is a hash chain: any edit, deletion, reorder or truncation is reported."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import uuid4
+
+import pytest
+from tortoise import connections
+
+from db import audit_chain
+from db.audit_chain import AuditRecord
+from db.config import connection_name
+from db.models.audit import AuditEvent, AuditHead
+from services import audit, audit_integrity
+
+ORG = uuid4()
+
+
+def record(n: int) -> AuditRecord:
+    return AuditRecord(action=f"READ query Q{n}", organization_id=ORG, entity_id=str(n))
+
+
+async def write_chain(count: int) -> None:
+    await audit.write([record(n) for n in range(count)])
+
+
+async def sql(database_url: str, statement: str) -> None:
+    client = connections.get(connection_name(database_url))
+    if database_url.startswith("postgres"):
+        # A superuser rewriting history has to switch the guard off first.
+        await client.execute_script(
+            "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update_or_delete"
+        )
+    await client.execute_script(statement)
+
+
+async def verify() -> audit_chain.ChainReport:
+    return await audit_chain.verify(str(ORG))
+
+
+async def test_intact_chain_verifies(db: str) -> None:
+    await write_chain(5)
+    await write_chain(3)
+    report = await verify()
+    assert report.ok and report.rows == 8
+    seqs = await AuditEvent.filter(chain=str(ORG)).order_by("seq").values_list("seq", flat=True)
+    assert list(seqs) == list(range(1, 9))
+
+
+async def test_edited_row_is_reported_at_its_sequence(db: str) -> None:
+    await write_chain(5)
+    await sql(db, f"UPDATE audit_event SET action = 'nothing' WHERE chain = '{ORG}' AND seq = 3")
+    report = await verify()
+    assert not report.ok
+    assert (report.first_bad_seq, report.problem) == (3, "row content altered")
+
+
+async def test_deleted_row_is_reported(db: str) -> None:
+    await write_chain(5)
+    await sql(db, f"DELETE FROM audit_event WHERE chain = '{ORG}' AND seq = 2")
+    report = await verify()
+    assert not report.ok and report.first_bad_seq == 2
+
+
+async def test_reordered_rows_are_reported(db: str) -> None:
+    await write_chain(4)
+    await sql(db, f"UPDATE audit_event SET seq = 100 WHERE chain = '{ORG}' AND seq = 2")
+    await sql(db, f"UPDATE audit_event SET seq = 2 WHERE chain = '{ORG}' AND seq = 3")
+    await sql(db, f"UPDATE audit_event SET seq = 3 WHERE chain = '{ORG}' AND seq = 100")
+    report = await verify()
+    assert not report.ok and report.first_bad_seq == 2
+
+
+async def test_truncated_tail_is_reported(db: str) -> None:
+    await write_chain(5)
+    await sql(db, f"DELETE FROM audit_event WHERE chain = '{ORG}' AND seq >= 4")
+    report = await verify()
+    assert not report.ok
+    assert report.problem == "chain truncated below its head"
+
+
+async def test_rewritten_chain_is_caught_by_an_earlier_checkpoint(db: str) -> None:
+    await write_chain(4)
+    document = await audit_integrity.checkpoint()
+    assert (await audit_integrity.verify(document)).ok
+    # An attacker rewrites row 2 and re-hashes everything after it, head included.
+    await sql(db, f"UPDATE audit_event SET action = 'forged' WHERE chain = '{ORG}' AND seq = 2")
+    rows = await AuditEvent.filter(chain=str(ORG)).order_by("seq")
+    prev = audit_chain.GENESIS
+    for row in rows:
+        row.prev_hash = prev
+        row.hash = audit_chain.link_hash(row)
+        prev = row.hash
+        await sql(
+            db,
+            f"UPDATE audit_event SET prev_hash = '{row.prev_hash}', hash = '{row.hash}' "
+            f"WHERE id = '{row.id}'",
+        )
+    await AuditHead.filter(chain=str(ORG)).update(hash=prev)
+    assert (await verify()).ok  # the chain alone looks fine now
+    report = await audit_integrity.verify(document)
+    assert not report.ok
+    assert any("differs from the signed checkpoint" in line for line in report.lines)
+
+
+async def test_forged_checkpoint_signature_is_reported(db: str) -> None:
+    await write_chain(2)
+    document = (await audit_integrity.checkpoint()).replace('"seq": 2', '"seq": 1')
+    report = await audit_integrity.verify(document)
+    assert not report.ok
+    assert any("signature invalid" in line for line in report.lines)
+
+
+async def test_concurrent_writers_keep_one_linear_chain(db: str) -> None:
+    async def writer(n: int) -> None:
+        await audit.write([record(n), record(n + 1000)])
+
+    await asyncio.gather(*(writer(n) for n in range(20)))
+    report = await verify()
+    assert report.ok and report.rows == 40
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_postgres_refuses_update_and_delete(db: str) -> None:
+    await write_chain(2)
+    client = connections.get(connection_name(db))
+    for statement in (
+        f"UPDATE audit_event SET action = 'x' WHERE chain = '{ORG}'",
+        f"DELETE FROM audit_event WHERE chain = '{ORG}'",
+    ):
+        with pytest.raises(Exception, match="append-only"):
+            await client.execute_script(statement)
+    assert (await verify()).ok
