@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from db.config import close_database, open_database
+from graph import oauth_routes
 from graph.middleware import BodyLimit, RateLimit, RequestId
 from graph.readiness import database_ok
 from graph.schema import build_schema
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        *oauth_routes.routes,
     ]
     middleware = [
         Middleware(RequestId),

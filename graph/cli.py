@@ -8,6 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
+from uuid import UUID
 
 import typer
 import uvicorn
@@ -123,6 +124,72 @@ def dev_token(email: str) -> None:
     from services.auth.sessions import dev_token as issue
 
     typer.echo(_with_database(settings, lambda: issue(email)))
+
+
+@app.command("create-user")
+def create_user(
+    email: str,
+    name: Annotated[str, typer.Option(help="Full name")],
+    role: Annotated[str, typer.Option(help="SYSTEM_OWNER, ORG_ADMIN, PRACTICE_ADMIN, ...")],
+    practice: Annotated[str | None, typer.Option(help="Practice id (practice roles)")] = None,
+    organization: Annotated[str | None, typer.Option(help="Organization id (ORG_ADMIN)")] = None,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, envvar="AESCRM_NEW_PASSWORD"
+        ),
+    ] = "",
+) -> None:
+    """Create a staff account with one role (MFA enrolment happens at first sign-in)."""
+    settings = _settings()
+    from services.auth.users import create_user as create
+    from services.errors import DomainError
+    from services.policy import Role
+
+    try:
+        user = _with_database(
+            settings,
+            lambda: create(
+                email=email,
+                full_name=name,
+                password=password,
+                role=Role(role.upper()),
+                practice_id=UUID(practice) if practice else None,
+                organization_id=UUID(organization) if organization else None,
+            ),
+        )
+    except (DomainError, ValueError) as error:
+        typer.echo(f"error: {getattr(error, 'message', error)}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"created user {user.id} ({user.email})")
+
+
+@app.command("create-client")
+def create_client(
+    organization: Annotated[str, typer.Option(help="Owning organization id")],
+    name: Annotated[str, typer.Option(help="Partner app name")],
+    scope: Annotated[list[str], typer.Option(help="Granted scope, repeatable")],
+    practice: Annotated[list[str], typer.Option(help="Practice id it may reach, repeatable")],
+) -> None:
+    """Register a partner OAuth client; prints its id and secret once."""
+    settings = _settings()
+    from services.auth.clients import register
+    from services.errors import DomainError
+
+    try:
+        client = _with_database(
+            settings,
+            lambda: register(
+                organization_id=UUID(organization),
+                name=name,
+                scopes=scope,
+                practice_ids=[UUID(p) for p in practice],
+            ),
+        )
+    except (DomainError, ValueError) as error:
+        typer.echo(f"error: {getattr(error, 'message', error)}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps({"client_id": client.client_id, "client_secret": client.client_secret}))
 
 
 @app.command("export-schema")

@@ -25,6 +25,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from graph.context import Context
 from graph.errors import classify
 from graph.middleware import error_body
+from graph.request_meta import request_meta
 from graph.settings import Settings
 from services.errors import DomainError
 from services.principal import ANONYMOUS, Principal, RequestMeta
@@ -40,15 +41,6 @@ _HTTP_CODES = {
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
-
-
-def _meta(request: Request | WebSocket) -> RequestMeta:
-    client = request.client
-    return RequestMeta(
-        request_id=request.scope.get("state", {}).get("request_id", "-"),
-        ip=client.host if client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
 
 
 def _bearer(value: str | None) -> str | None:
@@ -98,7 +90,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return await self.run(request)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        meta = _meta(request)
+        meta = request_meta(request)
         principal = ANONYMOUS
         if isinstance(request, Request):
             principal = await self.authenticate(_bearer(request.headers.get("authorization")), meta)
@@ -119,7 +111,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if not token:
             raise ConnectionRejectionError({"reason": "missing token"})
         try:
-            principal = await self.authenticate(token, _meta(context.request))
+            principal = await self.authenticate(token, request_meta(context.request))
         except DomainError:
             raise ConnectionRejectionError({"reason": "invalid token"}) from None
         if not principal.is_authenticated or principal.enrolment_only:

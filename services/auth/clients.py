@@ -1,0 +1,46 @@
+"""Registering partner apps: an organization grants a client some scopes on some practices."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from uuid import UUID
+
+from db.models import Organization, PartnerClient, Practice
+from services.auth.passwords import hash_password
+from services.errors import NotFound, ValidationFailed
+from services.policy import ROLE_SCOPES, Role, Scope
+
+
+@dataclass(frozen=True, slots=True)
+class NewClient:
+    client_id: str
+    client_secret: str  # shown once; only its hash is stored
+
+
+async def register(
+    *, organization_id: UUID, name: str, scopes: list[str], practice_ids: list[UUID]
+) -> NewClient:
+    organization = await Organization.get_or_none(id=organization_id)
+    if organization is None:
+        raise NotFound("Organization")
+    unknown = [s for s in scopes if s not in Scope._value2member_map_]
+    beyond = [s for s in scopes if s not in unknown and Scope(s) not in ROLE_SCOPES[Role.PARTNER]]
+    if unknown or beyond:
+        raise ValidationFailed(
+            f"Scopes not grantable to partners: {', '.join(unknown + beyond)}", field="scopes"
+        )
+    practices = await Practice.filter(id__in=practice_ids, organization_id=organization.id)
+    if len(practices) != len(set(practice_ids)):
+        raise NotFound("Practice")
+    client_id = f"pc_{secrets.token_hex(12)}"
+    secret = secrets.token_urlsafe(32)
+    await PartnerClient.create(
+        organization=organization,
+        name=name,
+        client_id=client_id,
+        secret_hash=hash_password(secret),
+        scopes=sorted(set(scopes)),
+        practice_ids=sorted(str(p.id) for p in practices),
+    )
+    return NewClient(client_id, secret)

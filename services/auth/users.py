@@ -1,0 +1,60 @@
+"""Creating accounts (the CLI's create-user): one role in one practice or organization."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from tortoise.transactions import in_transaction
+
+from db.models import Membership, Organization, Practice, User
+from services.auth.passwords import hash_password, password_problem
+from services.errors import Conflict, NotFound, ValidationFailed
+from services.policy import Role
+
+
+async def create_user(
+    *,
+    email: str,
+    full_name: str,
+    password: str,
+    role: Role,
+    practice_id: UUID | None = None,
+    organization_id: UUID | None = None,
+) -> User:
+    email = email.strip().casefold()
+    if "@" not in email or len(email) > 254:
+        raise ValidationFailed("Enter a valid email address.", field="email")
+    if problem := password_problem(password):
+        raise ValidationFailed(problem, field="password")
+    if role is Role.PARTNER:
+        raise ValidationFailed("Partners are OAuth clients, not users.", field="role")
+    if role is Role.PATIENT:
+        raise ValidationFailed("Portal accounts are created from the patient record.", field="role")
+    practice = organization = None
+    if role is Role.ORG_ADMIN:
+        organization = (
+            await Organization.get_or_none(id=organization_id) if organization_id else None
+        )
+        if organization is None:
+            raise NotFound("Organization")
+    elif role is not Role.SYSTEM_OWNER:
+        practice = await Practice.get_or_none(id=practice_id) if practice_id else None
+        if practice is None:
+            raise NotFound("Practice")
+    if await User.exists(email=email):
+        raise Conflict("An account with that email already exists.")
+    async with in_transaction() as connection:
+        user = await User.create(
+            email=email,
+            full_name=full_name,
+            password_hash=hash_password(password),
+            using_db=connection,
+        )
+        await Membership.create(
+            user=user,
+            role=role.value,
+            practice=practice,
+            organization=organization,
+            using_db=connection,
+        )
+    return user
