@@ -1,0 +1,79 @@
+"""Every role against every ``@requires`` field, through real queries.
+
+Expected answers come from ``ROLE_SCOPES``: a role holding every declared scope reads the field
+(in its own practice); any other role gets null plus FORBIDDEN at that field's path.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from services.policy import ROLE_SCOPES, Role
+from tests import factories
+from tests.factories import gql
+from tests.graph.permission_matrix import ProtectedField, protected_fields
+
+FIELDS = protected_fields()
+STAFF_ROLES = [r for r in Role if r not in (Role.PARTNER, Role.SYSTEM_OWNER)]
+
+
+def test_every_protected_field_is_reachable_by_the_matrix() -> None:
+    unknown = [f.label for f in FIELDS if f.document is None]
+    assert unknown == [], f"add a path/argument for these in permission_matrix.py: {unknown}"
+    assert len(FIELDS) >= 4
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", STAFF_ROLES, ids=lambda r: r.value)
+async def test_role_against_every_protected_field(client: httpx.AsyncClient, role: Role) -> None:
+    org = await factories.organization()
+    practice = await factories.practice(org)
+    patient = await factories.patient(practice)
+    user = await factories.user(
+        role, practice, org=org, patient_id=patient.id if role is Role.PATIENT else None
+    )
+    token = factories.access_token(user)
+    variables = {"practiceId": str(practice.id), "patientId": str(patient.id)}
+    held = ROLE_SCOPES[role]
+    mismatches: list[str] = []
+    for field in FIELDS:
+        assert field.document is not None
+        used = {k: v for k, v in variables.items() if f"${k}" in field.document}
+        result = await gql(client, field.document, used, token=token)
+        forbidden = [
+            e for e in result.errors
+            if e.get("extensions", {}).get("code") == "FORBIDDEN"
+            and e.get("path", [])[-1:] == [field.field_name]
+        ]
+        allowed = set(field.scopes) <= held
+        if allowed and result.errors:
+            mismatches.append(f"{field.label}: {role} should read it, got {result.errors}")
+        if not allowed and not forbidden:
+            mismatches.append(f"{field.label}: {role} should get FORBIDDEN, got {result.body}")
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_denied_field_reads_are_audited(client: httpx.AsyncClient) -> None:
+    from db.models import AuditEvent
+
+    practice = await factories.practice()
+    receptionist = await factories.user(Role.RECEPTIONIST, practice)
+    result = await gql(
+        client, "query Peek { auditEvents(first: 5) { edges { cursor } } }",
+        token=factories.access_token(receptionist),
+    )
+    assert result.codes == ["FORBIDDEN"]
+    denied = await AuditEvent.filter(outcome="DENIED", actor_user_id=receptionist.id)
+    assert len(denied) == 1
+    assert denied[0].action == "DENIED query Peek"
+    assert "Query.auditEvents" in denied[0].fields_read
+
+
+def _labels(fields: list[ProtectedField]) -> set[str]:
+    return {f.label for f in fields}
+
+
+def test_known_sensitive_fields_are_protected() -> None:
+    assert {"Query.auditEvents", "Query.roles", "Query.practices"} <= _labels(FIELDS)
