@@ -9,9 +9,11 @@ from db.models.credentials import (
     RefreshToken,
     RevokedToken,
 )
+from db.models.insurance import PatientInsurance
+from db.models.medical_history import MedicalHistory
 from db.models.organizations import Organization, Practice
 from db.models.outbox import DomainEvent, PracticeSequence
-from db.models.patients import Patient
+from db.models.patients import GuardianLink, Patient, PatientStatus
 from db.models.users import Membership, User
 
 __all__ = [
@@ -19,11 +21,15 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "DomainEvent",
+    "GuardianLink",
     "LoginThrottle",
+    "MedicalHistory",
     "Membership",
     "Organization",
     "PartnerClient",
     "Patient",
+    "PatientInsurance",
+    "PatientStatus",
     "Practice",
     "PracticeSequence",
     "RecoveryCode",

@@ -1,10 +1,24 @@
-"""The patient record core. Names and date of birth stay plaintext for search and sorting;
-clinical and contact fields are ciphertext (see ``db.crypto``), bound to their row."""
+"""The patient record core and guardian links.
+
+Names and date of birth stay plaintext for search and sorting. Contact details, identifiers and
+notes are ciphertext (see ``db.crypto``) bound to practice, table, column and row. Searchable
+identifiers carry a keyed blind index beside the ciphertext for exact-match lookup.
+"""
+
+from enum import StrEnum
 
 from tortoise import fields
 
 from db.models.base import Entity
 from db.models.organizations import Practice
+from db.models.users import User
+
+
+class PatientStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+    DECEASED = "DECEASED"
+    MERGED = "MERGED"  # a duplicate folded into another record, kept for the audit trail
 
 
 class Patient(Entity):
@@ -20,12 +34,63 @@ class Patient(Entity):
     # Case- and accent-folded "last first preferred" for prefix search without decryption.
     search_name = fields.CharField(max_length=320, db_index=True)
     date_of_birth = fields.DateField()
-    status = fields.CharField(max_length=16, default="ACTIVE")
+    sex_at_birth = fields.CharField(max_length=16, null=True)
+    status = fields.CharField(max_length=16, default=PatientStatus.ACTIVE.value)
+    # Derived from the latest medical history so reception lists need no decryption.
     has_medical_alert = fields.BooleanField(default=False)
-    clinical_notes = fields.TextField(null=True)  # ciphertext
+    # Ciphertext columns (text tokens), and HMAC blind indexes for exact-match search.
+    gender_identity = fields.TextField(null=True)
+    email = fields.TextField(null=True)
+    email_index = fields.CharField(max_length=64, null=True)
+    mobile_phone = fields.TextField(null=True)
+    mobile_index = fields.CharField(max_length=64, null=True)
+    landline_phone = fields.TextField(null=True)
+    address = fields.TextField(null=True)
+    emergency_contact = fields.TextField(null=True)
+    gp_details = fields.TextField(null=True)
+    nhs_number = fields.TextField(null=True)
+    nhs_number_index = fields.CharField(max_length=64, null=True)
+    reception_notes = fields.TextField(null=True)
+    clinical_notes = fields.TextField(null=True)
+    preferred_practitioner: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    preferred_practitioner_id: str | None
+    merged_into_id = fields.UUIDField(null=True)
     last_activity_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "patient"
         unique_together = (("practice", "patient_number"),)
-        ordering = ["last_name", "first_name", "id"]
+        indexes = (
+            ("practice_id", "search_name"),
+            ("practice_id", "date_of_birth"),
+            ("practice_id", "email_index"),
+            ("practice_id", "mobile_index"),
+            ("practice_id", "nhs_number_index"),
+        )
+        ordering = ["search_name", "id"]
+
+
+class GuardianLink(Entity):
+    """A person with parental responsibility for a minor, both patients of the practice."""
+
+    practice: fields.ForeignKeyRelation[Practice] = fields.ForeignKeyField(
+        "models.Practice", related_name=False, on_delete=fields.RESTRICT
+    )
+    practice_id: str
+    patient: fields.ForeignKeyRelation[Patient] = fields.ForeignKeyField(
+        "models.Patient", related_name="guardian_links", on_delete=fields.CASCADE
+    )
+    patient_id: str
+    guardian: fields.ForeignKeyRelation[Patient] = fields.ForeignKeyField(
+        "models.Patient", related_name="ward_links", on_delete=fields.CASCADE
+    )
+    guardian_id: str
+    relationship = fields.CharField(max_length=40)
+    parental_responsibility = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "patient_guardian"
+        unique_together = (("patient", "guardian"),)

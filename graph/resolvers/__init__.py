@@ -7,7 +7,12 @@ from strawberry.tools import merge_types
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.organizations import OrganizationQueries
+from graph.resolvers.patients import PatientMutations, PatientQueries
+from graph.resolvers.subscriptions import EventSubscriptions, NoticeMutations
 from graph.resolvers.system import SystemQueries
 
-Query = merge_types("Query", (SystemQueries, OrganizationQueries, IdentityQueries, AuditQueries))
-Mutation = merge_types("Mutation", (IdentityMutations,))
+Query = merge_types(
+    "Query", (SystemQueries, OrganizationQueries, IdentityQueries, AuditQueries, PatientQueries)
+)
+Mutation = merge_types("Mutation", (IdentityMutations, NoticeMutations, PatientMutations))
+Subscription = merge_types("Subscription", (EventSubscriptions,))

@@ -1,0 +1,137 @@
+"""Tenant-scoped reads of patients and their record parts. The allowed practices come first.
+
+Search matches plaintext names, date of birth and patient number, or the blind indexes of
+encrypted identifiers; it never decrypts. Order is (search_name, id): stable and keyset-pageable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date
+from uuid import UUID
+
+from tortoise.expressions import Q
+
+from db.models import GuardianLink, MedicalHistory, Patient, PatientInsurance, PatientStatus
+from db.tenancy import PracticeId
+
+
+@dataclass(frozen=True, slots=True)
+class PatientFilter:
+    """Criteria are ANDed; ``identifier_indexes`` are ORed (a number may be NHS or mobile)."""
+
+    name_tokens: tuple[str, ...] = ()
+    date_of_birth: date | None = None
+    patient_number: int | None = None
+    email_index: str | None = None
+    identifier_indexes: dict[str, str] = field(default_factory=dict)
+    only_ids: frozenset[UUID] | None = None  # patient principals: their own records
+    include_merged: bool = False
+
+
+async def patient(allowed: Collection[PracticeId], patient_id: UUID) -> Patient | None:
+    if not allowed:
+        return None
+    return await Patient.get_or_none(id=patient_id, practice_id__in=list(allowed))
+
+
+async def patients_by_ids(allowed: Collection[PracticeId], ids: Collection[UUID]) -> list[Patient]:
+    if not allowed or not ids:
+        return []
+    return await Patient.filter(id__in=list(ids), practice_id__in=list(allowed))
+
+
+def _criteria(practice_id: PracticeId, where: PatientFilter) -> Q:
+    q = Q(practice_id=practice_id)
+    if not where.include_merged:
+        q &= ~Q(status=PatientStatus.MERGED.value)
+    for token in where.name_tokens:
+        # Word prefix: the first word (last name) can use the index, later words need a scan.
+        q &= Q(search_name__startswith=token) | Q(search_name__contains=f" {token}")
+    if where.date_of_birth is not None:
+        q &= Q(date_of_birth=where.date_of_birth)
+    if where.patient_number is not None:
+        q &= Q(patient_number=where.patient_number)
+    if where.email_index is not None:
+        q &= Q(email_index=where.email_index)
+    if where.identifier_indexes:
+        any_of = [Q(**{column: value}) for column, value in where.identifier_indexes.items()]
+        q &= Q(*any_of, join_type=Q.OR)
+    if where.only_ids is not None:
+        q &= Q(id__in=list(where.only_ids))
+    return q
+
+
+async def search(
+    allowed: Collection[PracticeId],
+    practice_id: PracticeId,
+    where: PatientFilter,
+    *,
+    after: tuple[str, UUID] | None,
+    limit: int,
+) -> list[Patient]:
+    """Up to ``limit`` patients after the keyset position ``after`` (search_name, id)."""
+    if practice_id not in allowed:
+        return []
+    query = Patient.filter(_criteria(practice_id, where))
+    if after is not None:
+        name, last_id = after
+        query = query.filter(Q(search_name__gt=name) | Q(search_name=name, id__gt=last_id))
+    return await query.order_by("search_name", "id").limit(limit)
+
+
+async def position(
+    allowed: Collection[PracticeId], practice_id: PracticeId, patient_id: UUID
+) -> tuple[str, UUID] | None:
+    """The keyset position of a cursor's patient, if it is in the practice."""
+    if practice_id not in allowed:
+        return None
+    rows = await Patient.filter(id=patient_id, practice_id=practice_id).values_list(
+        "search_name", flat=True
+    )
+    return (str(rows[0]), patient_id) if rows else None
+
+
+async def next_patient_number(practice_id: UUID) -> int:
+    latest = await Patient.filter(practice_id=practice_id).order_by("-patient_number").first()
+    return 1 if latest is None else latest.patient_number + 1
+
+
+async def nhs_number_holder(practice_id: UUID, index: str, *, exclude: UUID | None) -> UUID | None:
+    query = Patient.filter(practice_id=practice_id, nhs_number_index=index).exclude(
+        status=PatientStatus.MERGED.value
+    )
+    if exclude is not None:
+        query = query.exclude(id=exclude)
+    return await query.first().values_list("id", flat=True)  # type: ignore[return-value]
+
+
+async def latest_histories(patient_ids: Collection[UUID]) -> dict[UUID, MedicalHistory]:
+    """The newest version per patient; callers pass ids they already resolved in scope."""
+    latest: dict[UUID, MedicalHistory] = {}
+    if not patient_ids:
+        return latest
+    rows = await MedicalHistory.filter(patient_id__in=list(patient_ids)).order_by(
+        "patient_id", "-version"
+    )
+    for row in rows:
+        latest.setdefault(row.patient_id, row)  # type: ignore[arg-type]
+    return latest
+
+
+async def histories(patient_id: UUID, *, limit: int) -> list[MedicalHistory]:
+    return await MedicalHistory.filter(patient_id=patient_id).order_by("-version").limit(limit)
+
+
+async def insurance_for(patient_ids: Collection[UUID]) -> dict[UUID, PatientInsurance]:
+    rows = await PatientInsurance.filter(patient_id__in=list(patient_ids))
+    return {row.patient_id: row for row in rows}  # type: ignore[misc]
+
+
+async def guardian_links_for(patient_ids: Collection[UUID]) -> dict[UUID, list[GuardianLink]]:
+    links: dict[UUID, list[GuardianLink]] = {pid: [] for pid in patient_ids}
+    rows = await GuardianLink.filter(patient_id__in=list(patient_ids)).order_by("created_at", "id")
+    for row in rows:
+        links[row.patient_id].append(row)  # type: ignore[index]
+    return links

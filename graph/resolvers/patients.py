@@ -1,0 +1,213 @@
+"""Patient queries and mutations: each resolver parses ids, calls one service, maps the result.
+
+Every patient returned by a query is recorded in the request's read trail with the fields the
+caller selected (names only), written as one audit batch when the operation ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+import strawberry
+from strawberry.types.nodes import SelectedField, Selection
+
+from db.models import Patient as PatientModel
+from graph.context import Info
+from graph.ids import parse_id
+from graph.permissions.fields import requires
+from graph.schema.medical_history import Insurance, MedicalHistory
+from graph.schema.pagination import Connection, decode_cursor, page_size
+from graph.schema.patient_inputs import (
+    CreatePatientInput,
+    CreatePatientPayload,
+    GuardianLinkPayload,
+    LinkGuardianInput,
+    MergePatientsInput,
+    MergePatientsPayload,
+    RecordMedicalHistoryInput,
+    RecordMedicalHistoryPayload,
+    SetPatientInsuranceInput,
+    SetPatientInsurancePayload,
+    UnlinkGuardianInput,
+    UpdatePatientInput,
+    UpdatePatientPayload,
+    service_values,
+)
+from graph.schema.patients import Patient
+from services.errors import ValidationFailed
+from services.patients import guardians, insurance, medical_history, merge, records
+from services.patients import search as search_service
+from services.policy import Scope
+
+
+def _field_names(selections: Iterable[Selection]) -> set[str]:
+    names: set[str] = set()
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if not selection.name.startswith("__"):
+                names.add(selection.name)
+        else:  # fragment spreads and inline fragments
+            names |= _field_names(selection.selections)
+    return names
+
+
+def _selected(selections: Iterable[Selection], path: tuple[str, ...]) -> list[Selection]:
+    current = list(selections)
+    for step in path:
+        nested: list[Selection] = []
+        for selection in current:
+            if isinstance(selection, SelectedField):
+                if selection.name == step:
+                    nested.extend(selection.selections)
+            else:
+                nested.extend(_selected(selection.selections, (step,)))
+        current = nested
+    return current
+
+
+def _record_reads(info: Info, patients: Iterable[PatientModel], path: tuple[str, ...]) -> None:
+    root = [s for f in info.selected_fields for s in f.selections]
+    fields = sorted(_field_names(_selected(root, path)))
+    for patient in patients:
+        info.context.audit.read(
+            entity_type="Patient",
+            entity_id=patient.id,
+            patient_id=patient.id,
+            practice_id=patient.practice_id,  # type: ignore[arg-type]
+            fields=fields,
+        )
+
+
+def _after(cursor: str | None) -> UUID | None:
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    if len(position) != 1 or not isinstance(position[0], str):
+        raise ValidationFailed("'after' is not a valid cursor.", field="after")
+    return parse_id(position[0], "after")
+
+
+@strawberry.type
+class PatientQueries:
+    @strawberry.field(
+        description="Patients of a practice, by name prefix, date of birth, patient number or "
+        "exact email, mobile or NHS number; ordered by name.",
+        extensions=requires(Scope.PATIENT_READ),
+    )
+    async def patients(
+        self,
+        info: Info,
+        practice_id: strawberry.ID,
+        search: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Patient] | None:
+        page = await search_service.search_patients(
+            info.context.principal,
+            practice_id=parse_id(practice_id, "practiceId"),
+            search=search,
+            first=page_size(first),
+            after=_after(after),
+        )
+        _record_reads(info, page.patients, ("edges", "node"))
+        return Connection[Patient].build(
+            page.patients, Patient.from_model, lambda p: [str(p.id)], has_next=page.has_next
+        )
+
+    @strawberry.field(description="One patient by id.", extensions=requires(Scope.PATIENT_READ))
+    async def patient(self, info: Info, id: strawberry.ID) -> Patient | None:
+        found = await records.get_patient(info.context.principal, patient_id=parse_id(id, "id"))
+        _record_reads(info, [found], ())
+        return Patient.from_model(found)
+
+
+@strawberry.type
+class PatientMutations:
+    @strawberry.mutation(description="Register a new patient.")
+    async def create_patient(
+        self, info: Info, input: CreatePatientInput
+    ) -> CreatePatientPayload | None:
+        created = await records.create_patient(
+            info.context.principal,
+            practice_id=parse_id(input.practice_id, "practiceId"),
+            values=service_values(input),
+        )
+        return CreatePatientPayload(patient=Patient.from_model(created))
+
+    @strawberry.mutation(description="Rectify a patient's details; audited by field name.")
+    async def update_patient(
+        self, info: Info, id: strawberry.ID, input: UpdatePatientInput
+    ) -> UpdatePatientPayload | None:
+        updated, changed = await records.update_patient(
+            info.context.principal, patient_id=parse_id(id, "id"), values=service_values(input)
+        )
+        return UpdatePatientPayload(patient=Patient.from_model(updated), changed_fields=changed)
+
+    @strawberry.mutation(description="Merge a duplicate record into another (audited).")
+    async def merge_patients(
+        self, info: Info, input: MergePatientsInput
+    ) -> MergePatientsPayload | None:
+        survivor, moved = await merge.merge_patients(
+            info.context.principal,
+            survivor_id=parse_id(input.survivor_id, "survivorId"),
+            duplicate_id=parse_id(input.duplicate_id, "duplicateId"),
+        )
+        return MergePatientsPayload(
+            patient=Patient.from_model(survivor), merged_patient_id=input.duplicate_id, moved=moved
+        )
+
+    @strawberry.mutation(
+        description="Record a new medical history version: confirmed by a clinician "
+        "(clinical:write) or signed by the patient on their own record."
+    )
+    async def record_medical_history(
+        self, info: Info, input: RecordMedicalHistoryInput
+    ) -> RecordMedicalHistoryPayload | None:
+        history, patient = await medical_history.record(
+            info.context.principal,
+            patient_id=parse_id(input.patient_id, "patientId"),
+            answers=input.answers(),
+            attestation=medical_history.Attestation(input.attestation),
+            attested_at=input.attested_at,
+        )
+        return RecordMedicalHistoryPayload(
+            medical_history=MedicalHistory.from_model(history), patient=Patient.from_model(patient)
+        )
+
+    @strawberry.mutation(description="Set or replace a patient's insurance (billing:write).")
+    async def set_patient_insurance(
+        self, info: Info, input: SetPatientInsuranceInput
+    ) -> SetPatientInsurancePayload | None:
+        row, changed = await insurance.set_insurance(
+            info.context.principal,
+            patient_id=parse_id(input.patient_id, "patientId"),
+            details=input.details(),
+        )
+        return SetPatientInsurancePayload(
+            insurance=Insurance.from_model(row), changed_fields=changed
+        )
+
+    @strawberry.mutation(description="Link a guardian to a minor patient.")
+    async def link_guardian(
+        self, info: Info, input: LinkGuardianInput
+    ) -> GuardianLinkPayload | None:
+        patient = await guardians.link_guardian(
+            info.context.principal,
+            patient_id=parse_id(input.patient_id, "patientId"),
+            guardian_id=parse_id(input.guardian_id, "guardianId"),
+            relationship=input.relationship,
+            parental_responsibility=input.parental_responsibility,
+        )
+        return GuardianLinkPayload(patient=Patient.from_model(patient))
+
+    @strawberry.mutation(description="Remove a guardian link.")
+    async def unlink_guardian(
+        self, info: Info, input: UnlinkGuardianInput
+    ) -> GuardianLinkPayload | None:
+        patient = await guardians.unlink_guardian(
+            info.context.principal,
+            patient_id=parse_id(input.patient_id, "patientId"),
+            guardian_id=parse_id(input.guardian_id, "guardianId"),
+        )
+        return GuardianLinkPayload(patient=Patient.from_model(patient))

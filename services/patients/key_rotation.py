@@ -1,0 +1,145 @@
+"""Re-encrypting stored values under the newest key while the service keeps serving.
+
+Rotation has two steps, because every server must be able to read the new key before anything
+is written with it:
+
+1. add a key (``new_ring``): the new key becomes current in the setting the operator deploys
+   (or in the development key file); servers then write new values with it and read both.
+2. ``rotate``: walk every encrypted column in id order, in small batches, and rewrite values that
+   are not under the current key. Each row is updated only if it still holds the token we read
+   (compare-and-set), so a concurrent edit by the running server is never overwritten. Re-running
+   after an interruption skips what is already done: the walk is resumable by construction.
+
+Blind indexes use a separate key that does not rotate (rotating it would orphan every index).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from db.crypto import FieldContext, KeyRing
+from db.models import User
+from services import runtime
+from services.patients.sealing import ENCRYPTED_COLUMNS, context
+
+log = logging.getLogger("aescrm.rotation")
+
+
+def _user_context(row: Any, column: str) -> FieldContext:
+    # Owned by services.auth.mfa: user secrets are bound to the pseudo-tenant "user".
+    return FieldContext(tenant="user", table="app_user", column=column, row_id=str(row.id))
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    model: type[Any]
+    columns: tuple[str, ...]
+    context: Callable[[Any, str], FieldContext]
+
+
+def targets() -> list[Target]:
+    found = [Target(model, cols, context) for model, cols in ENCRYPTED_COLUMNS.items()]
+    found.append(Target(User, ("mfa_secret",), _user_context))
+    return found
+
+
+@dataclass(slots=True)
+class Report:
+    key_id: str
+    rewritten: dict[str, int] = field(default_factory=dict)
+    skipped_busy: int = 0  # rows changed under us; a later pass or run picks them up
+
+    @property
+    def total(self) -> int:
+        return sum(self.rewritten.values())
+
+
+async def rotate(
+    *, batch_size: int = 500, passes: int = 3, on_batch: Callable[[str, int], None] | None = None
+) -> Report:
+    """Rewrite every value not under the current key; repeats until a pass finds nothing."""
+    ring = runtime.keyring()
+    report = Report(key_id=ring.current_key_id)
+    for _ in range(passes):
+        before = report.total
+        report.skipped_busy = 0
+        for target in targets():
+            await _rotate_table(ring, target, report, batch_size, on_batch)
+        if report.total == before and report.skipped_busy == 0:
+            break
+    return report
+
+
+async def _rotate_table(
+    ring: KeyRing,
+    target: Target,
+    report: Report,
+    batch_size: int,
+    on_batch: Callable[[str, int], None] | None,
+) -> None:
+    table = str(target.model._meta.db_table)
+    last_id: Any = None
+    while True:
+        query = target.model.all().order_by("id").limit(batch_size)
+        if last_id is not None:
+            query = query.filter(id__gt=last_id)
+        rows = await query
+        if not rows:
+            return
+        last_id = rows[-1].id
+        done = 0
+        for row in rows:
+            done += await _rotate_row(ring, target, row, report)
+        report.rewritten[table] = report.rewritten.get(table, 0) + done
+        if on_batch is not None:
+            on_batch(table, done)
+
+
+async def _rotate_row(ring: KeyRing, target: Target, row: Any, report: Report) -> int:
+    old: dict[str, str] = {}
+    new: dict[str, str] = {}
+    for column in target.columns:
+        token = getattr(row, column)
+        if token and ring.needs_rotation(token):
+            old[column] = token
+            new[column] = ring.reencrypt(token, target.context(row, column))
+    if not new:
+        return 0
+    updated = await target.model.filter(id=row.id, **old).update(**new)
+    if not updated:
+        report.skipped_busy += 1
+        return 0
+    return 1
+
+
+async def pending() -> int:
+    """How many rows still hold a value under an older key (0 means old keys can go)."""
+    ring = runtime.keyring()
+    count = 0
+    for target in targets():
+        async for row in _all(target):
+            if any(
+                getattr(row, c) and ring.needs_rotation(getattr(row, c)) for c in target.columns
+            ):
+                count += 1
+    return count
+
+
+async def _all(target: Target, batch_size: int = 1000) -> Any:
+    last_id: Any = None
+    while True:
+        query = target.model.all().order_by("id").limit(batch_size)
+        rows = await (query.filter(id__gt=last_id) if last_id is not None else query)
+        if not rows:
+            return
+        last_id = rows[-1].id
+        for row in rows:
+            yield row
+
+
+def new_ring() -> tuple[KeyRing, str]:
+    """The current ring plus a fresh key that becomes current (nothing is persisted here)."""
+    return runtime.keyring().with_new_key()

@@ -1,0 +1,182 @@
+"""Creating, reading and rectifying patient records.
+
+Each change runs in one unit of work with its audit record (field names only, never values)
+and an outbox event carrying ids only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from tortoise.exceptions import IntegrityError
+
+from db.models import Membership, Patient, Practice
+from db.outbox import PendingEvent
+from db.queries import patients as queries
+from db.tenancy import PracticeId
+from db.uow import UnitOfWork, unit_of_work
+from services import audit
+from services.errors import Conflict, NotFound, ValidationFailed
+from services.patients import access, fields
+from services.policy import Role, Scope
+from services.principal import Principal
+
+STAFF_ROLES = frozenset(r.value for r in Role) - {Role.PATIENT.value, Role.PARTNER.value}
+_NUMBER_ATTEMPTS = 5
+
+
+async def get_patient(principal: Principal, *, patient_id: UUID) -> Patient:
+    return await access.readable_patient(principal, patient_id)
+
+
+async def create_patient(
+    principal: Principal, *, practice_id: UUID, values: Mapping[str, Any]
+) -> Patient:
+    """A new record with the next patient number of the practice."""
+    pid = await access.writable_practice(principal, practice_id, action="CREATE patient")
+    cleaned = fields.clean(values)
+    for required in ("first_name", "last_name", "date_of_birth"):
+        if cleaned.get(required) is None:
+            field = fields.camel(required)
+            raise ValidationFailed(f"'{field}' is required.", field=field)
+    practitioner = values.get("preferred_practitioner_id")
+    for attempt in range(_NUMBER_ATTEMPTS):
+        try:
+            return await _insert(principal, pid, cleaned, practitioner)
+        except IntegrityError:  # two creates took the same number: take the next one
+            if attempt == _NUMBER_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _insert(
+    principal: Principal, pid: PracticeId, cleaned: dict[str, Any], practitioner: UUID | None
+) -> Patient:
+    now = datetime.now(UTC)
+    async with unit_of_work() as uow:
+        patient = Patient(id=uuid4(), practice_id=pid, last_activity_at=now)
+        patient.patient_number = await queries.next_patient_number(pid)
+        changed = fields.apply(patient, cleaned, compare=False)
+        await _check_nhs_number(patient)
+        if practitioner is not None:
+            patient.preferred_practitioner_id = str(await _practitioner(pid, practitioner))
+            changed.append("preferredPractitionerId")
+        await patient.save(using_db=uow.connection)
+        await record_change(
+            uow,
+            principal,
+            patient,
+            action="CREATE patient",
+            event="PATIENT_CREATED",
+            changed=changed,
+        )
+    return patient
+
+
+async def update_patient(
+    principal: Principal, *, patient_id: UUID, values: Mapping[str, Any]
+) -> tuple[Patient, list[str]]:
+    """Rectification: only the given fields change; returns the names of those that did."""
+    values = dict(values)
+    practitioner_given = "preferred_practitioner_id" in values
+    practitioner = values.pop("preferred_practitioner_id", None)
+    patient = await access.readable_patient(principal, patient_id)
+    scope = Scope.CLINICAL_WRITE if fields.CLINICAL_FIELDS & set(values) else Scope.PATIENT_WRITE
+    await access.require(principal, Scope.PATIENT_WRITE, patient, action="UPDATE patient")
+    await access.require(principal, scope, patient, action="UPDATE patient")
+    cleaned = fields.clean(values)
+    async with unit_of_work() as uow:
+        patient = await Patient.select_for_update().using_db(uow.connection).get(id=patient.id)
+        changed = fields.apply(patient, cleaned, compare=True)
+        if "nhsNumber" in changed:
+            await _check_nhs_number(patient)
+        if practitioner_given:
+            pid = PracticeId(patient.practice_id)  # type: ignore[arg-type]
+            new = None if practitioner is None else await _practitioner(pid, practitioner)
+            if str(new or "") != str(patient.preferred_practitioner_id or ""):
+                patient.preferred_practitioner_id = None if new is None else str(new)
+                changed.append("preferredPractitionerId")
+        if changed:
+            patient.last_activity_at = datetime.now(UTC)
+            await patient.save(using_db=uow.connection)
+            await record_change(
+                uow,
+                principal,
+                patient,
+                action="UPDATE patient",
+                event="PATIENT_UPDATED",
+                changed=changed,
+            )
+    return patient, changed
+
+
+async def _check_nhs_number(patient: Patient) -> None:
+    if patient.nhs_number_index is None:
+        return
+    holder = await queries.nhs_number_holder(
+        patient.practice_id,  # type: ignore[arg-type]
+        patient.nhs_number_index,
+        exclude=patient.id,
+    )
+    if holder is not None:
+        raise Conflict(
+            "Another patient of this practice has this NHS number; merge the records instead.",
+            field="nhsNumber",
+        )
+
+
+async def _practitioner(practice_id: PracticeId, user_id: UUID) -> UUID:
+    """A staff member of the same practice, else NOT_FOUND (never reveals other practices)."""
+    found = await Membership.exists(
+        user_id=user_id, practice_id=practice_id, role__in=sorted(STAFF_ROLES)
+    )
+    if not found:
+        raise NotFound("Practitioner")
+    return user_id
+
+
+async def organization_id(principal: Principal, practice_id: PracticeId) -> UUID:
+    known = access.organization_of(principal, practice_id)
+    if known is not None:
+        return known
+    practice = await Practice.get(id=practice_id)
+    return practice.organization_id  # type: ignore[return-value]
+
+
+async def record_change(
+    uow: UnitOfWork,
+    principal: Principal,
+    patient: Patient,
+    *,
+    action: str,
+    event: str,
+    changed: list[str],
+    entity_type: str = "Patient",
+    entity_id: object = None,
+) -> None:
+    """Audit (field names only) and an ids-only event, in the caller's unit of work."""
+    pid = PracticeId(patient.practice_id)  # type: ignore[arg-type]
+    uow.audit(
+        audit.record_for(
+            principal,
+            action=action,
+            practice_id=pid,
+            entity_type=entity_type,
+            entity_id=entity_id or patient.id,
+            patient_id=patient.id,
+            fields=sorted(changed),
+        )
+    )
+    uow.emit(
+        PendingEvent(
+            organization_id=await organization_id(principal, pid),
+            practice_id=pid,
+            topic="patients",
+            type=event,
+            entity_id=entity_id or patient.id,  # type: ignore[arg-type]
+            patient_id=patient.id,
+        )
+    )

@@ -1,0 +1,87 @@
+"""Reading and writing the encrypted columns of patient data, in one place.
+
+Every token is bound to (practice, table, column, row id), so a value copied to another row,
+column or practice fails to decrypt. A failure is logged with where it happened (never what)
+and surfaces as ``DataIntegrityError`` instead of garbage.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Protocol
+
+from db.crypto import CiphertextError, FieldContext
+from db.models import MedicalHistory, Patient, PatientInsurance
+from services import runtime
+from services.patients.errors import DataIntegrityError
+
+log = logging.getLogger("aescrm.integrity")
+
+# What the key rotation walks; a new encrypted column must be listed here.
+ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
+    Patient: (
+        "gender_identity",
+        "email",
+        "mobile_phone",
+        "landline_phone",
+        "address",
+        "emergency_contact",
+        "gp_details",
+        "nhs_number",
+        "reception_notes",
+        "clinical_notes",
+    ),
+    MedicalHistory: ("content",),
+    PatientInsurance: ("policy_number", "payment_token"),
+}
+
+
+class Sealed(Protocol):
+    """A row of practice data: an id, a practice and a table name."""
+
+    id: Any
+    practice_id: Any
+
+
+def context(row: Sealed, column: str) -> FieldContext:
+    table = type(row)._meta.db_table  # type: ignore[attr-defined]
+    return FieldContext(str(row.practice_id), str(table), column, str(row.id))
+
+
+def seal(row: Sealed, column: str, value: str | None) -> str | None:
+    return runtime.keyring().encrypt_optional(value, context(row, column))
+
+
+def reveal(row: Sealed, column: str) -> str | None:
+    token: str | None = getattr(row, column)
+    ctx = context(row, column)
+    try:
+        return runtime.keyring().decrypt_optional(token, ctx)
+    except CiphertextError as error:
+        log.error(
+            "encrypted value failed authentication",
+            extra={
+                "table": ctx.table,
+                "column": column,
+                "row_id": ctx.row_id,
+                "reason": str(error),
+            },
+        )
+        raise DataIntegrityError() from None
+
+
+def seal_json(row: Sealed, column: str, value: dict[str, Any] | None) -> str | None:
+    if value is None:
+        return None
+    return seal(row, column, json.dumps(value, sort_keys=True, separators=(",", ":")))
+
+
+def reveal_json(row: Sealed, column: str) -> dict[str, Any] | None:
+    text = reveal(row, column)
+    if text is None:
+        return None
+    value = json.loads(text)
+    if not isinstance(value, dict):  # authenticated, so only a bug could get here
+        raise DataIntegrityError()
+    return value
