@@ -22,7 +22,8 @@ from graph.schema import build_schema
 from graph.settings import Settings, load_settings, service_config
 from graph.view import GraphQLEndpoint
 from realtime.bus import Bus
-from services import runtime
+from realtime.pipeline import Pipeline
+from services import events, runtime
 from services.auth.sessions import authenticate_token
 
 log = logging.getLogger("aescrm.app")
@@ -54,10 +55,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await open_database(settings.database_url)
         await bus.connect()
         app.state.bus = bus
+        pipeline = Pipeline(
+            bus,
+            authorise=events.recheck,
+            queue_size=settings.ws_queue_size,
+            relay_enabled=settings.relay_enabled,
+            poll_seconds=settings.relay_poll_seconds,
+            grace_seconds=settings.relay_grace_seconds,
+        )
+        await pipeline.start()
+        app.state.fanout = pipeline.fanout
         log.info("aescrm started", extra={"env": settings.env.value})
         try:
             yield
         finally:
+            await pipeline.stop()  # subscribers get 1001 before the bus and database go
             await bus.disconnect()
             await close_database()
 

@@ -7,6 +7,7 @@ plus the request id, and logged in full on the server.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,12 @@ from services.errors import AccountLocked, DomainError
 log = logging.getLogger("aescrm.errors")
 
 INTERNAL_MESSAGE = "Internal server error. Quote the request id when reporting it."
+# Messages of the token, depth and alias limiters (strawberry/graphql-core give them no code).
+# They name no schema types, so they stay readable for anonymous callers in production too.
+_LIMIT_MESSAGE = re.compile(
+    r"Document contains more than \d+ tokens|exceeds maximum operation depth"
+    r"|aliases found\. Allowed|Maximum introspection depth exceeded"
+)
 
 
 class PermissionDenied(GraphQLError):
@@ -61,6 +68,9 @@ def classify(error: GraphQLError, *, request_id: str, anonymous_detail: bool) ->
     if error.extensions and error.extensions.get("code"):
         return error
     # Parse and validation errors come without an original error.
+    if _LIMIT_MESSAGE.search(error.message):
+        message = error.message.removeprefix("Syntax Error: ")
+        return _located(error, message, {"code": "QUERY_TOO_COMPLEX"})
     code = "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else None
     code = code or "GRAPHQL_VALIDATION_FAILED"
     message = error.message if anonymous_detail else "The query is not valid for this schema."

@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    # Real-time events
+    event_retention_days: int = Field(default=7, ge=1, le=3650)
+    max_replay_events: int = Field(default=5000, ge=1)  # a larger gap answers RESYNC_REQUIRED
+    ws_queue_size: int = Field(default=256, ge=1, le=100_000)  # per subscription; then 4008
+    relay_enabled: bool = True  # off: this process only serves; another one publishes
+    relay_poll_seconds: float = Field(default=1.0, gt=0)
+    relay_grace_seconds: float = Field(default=2.0, ge=0)  # unpublished this long: crashed
+
     # Identity
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=14, ge=1, le=90)

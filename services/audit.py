@@ -32,10 +32,10 @@ def record_for(
     entity_id: object = None,
     patient_id: UUID | None = None,
     fields: list[str] | None = None,
+    organization_id: UUID | None = None,
 ) -> AuditRecord:
-    organization_id = (
-        principal.organization_of(PracticeId(practice_id)) if practice_id is not None else None
-    )
+    if organization_id is None and practice_id is not None:
+        organization_id = principal.organization_of(PracticeId(practice_id))
     if organization_id is None and len(principal.organization_ids) == 1:
         organization_id = next(iter(principal.organization_ids))
     return AuditRecord(

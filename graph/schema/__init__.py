@@ -22,7 +22,7 @@ from graph.audit_extension import FlushReadTrail
 from graph.auth_limits import SingleCredentialCheck
 from graph.errors import ErrorCodes
 from graph.limits import cost_rule, max_directives_rule
-from graph.resolvers import Mutation, Query
+from graph.resolvers import Mutation, Query, Subscription
 from graph.settings import Settings
 
 
@@ -77,6 +77,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return AescrmSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions_for(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from db.models import Organization, PartnerClient, Practice
+from db.uow import unit_of_work
+from services import audit
 from services.auth.passwords import hash_password
+from services.auth.users import OPERATOR
 from services.errors import NotFound, ValidationFailed
 from services.policy import ROLE_SCOPES, Role, Scope
 
@@ -35,12 +38,24 @@ async def register(
         raise NotFound("Practice")
     client_id = f"pc_{secrets.token_hex(12)}"
     secret = secrets.token_urlsafe(32)
-    await PartnerClient.create(
-        organization=organization,
-        name=name,
-        client_id=client_id,
-        secret_hash=hash_password(secret),
-        scopes=sorted(set(scopes)),
-        practice_ids=sorted(str(p.id) for p in practices),
-    )
+    async with unit_of_work() as uow:
+        await PartnerClient.create(
+            organization=organization,
+            name=name,
+            client_id=client_id,
+            secret_hash=hash_password(secret),
+            scopes=sorted(set(scopes)),
+            practice_ids=sorted(str(p.id) for p in practices),
+            using_db=uow.connection,
+        )
+        uow.audit(
+            audit.record_for(
+                OPERATOR,
+                action="PARTNER_CLIENT_CREATED",
+                organization_id=organization.id,
+                entity_type="PartnerClient",
+                entity_id=client_id,
+                fields=sorted(set(scopes)),
+            )
+        )
     return NewClient(client_id, secret)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from tortoise.transactions import in_transaction
-
 from db.models import Membership, Organization, Practice, User
+from db.uow import unit_of_work
+from services import audit
 from services.auth.passwords import hash_password, password_problem
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.policy import Role
+from services.principal import Principal, RequestMeta
+
+# Commands run by an operator on the server act as this principal in the audit log.
+OPERATOR = Principal(meta=RequestMeta(request_id="cli", user_agent="aescrm-cli"))
 
 
 async def create_user(
@@ -20,6 +24,7 @@ async def create_user(
     role: Role,
     practice_id: UUID | None = None,
     organization_id: UUID | None = None,
+    actor: Principal = OPERATOR,
 ) -> User:
     email = email.strip().casefold()
     if "@" not in email or len(email) > 254:
@@ -43,18 +48,30 @@ async def create_user(
             raise NotFound("Practice")
     if await User.exists(email=email):
         raise Conflict("An account with that email already exists.")
-    async with in_transaction() as connection:
+    owner = organization.id if organization else practice.organization_id if practice else None
+    async with unit_of_work() as uow:
         user = await User.create(
             email=email,
             full_name=full_name,
             password_hash=hash_password(password),
-            using_db=connection,
+            using_db=uow.connection,
         )
         await Membership.create(
             user=user,
             role=role.value,
             practice=practice,
             organization=organization,
-            using_db=connection,
+            using_db=uow.connection,
+        )
+        uow.audit(
+            audit.record_for(
+                actor,
+                action="USER_CREATED",
+                practice_id=practice.id if practice else None,
+                organization_id=UUID(str(owner)) if owner else None,
+                entity_type="User",
+                entity_id=user.id,
+                fields=["role", role.value],
+            )
         )
     return user

@@ -73,7 +73,9 @@ async def test_form_and_text_posts_are_refused(client: httpx.AsyncClient) -> Non
 
 
 async def test_mutation_over_get_is_not_executed(client: httpx.AsyncClient) -> None:
-    response = await client.get("/graphql", params={"query": "mutation { logout(input: {}) { ok } }"})
+    response = await client.get(
+        "/graphql", params={"query": "mutation { logout(input: {}) { ok } }"}
+    )
     assert 400 <= response.status_code < 500
     assert "data" not in response.json() or response.json().get("data") is None
 

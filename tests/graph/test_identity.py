@@ -156,9 +156,7 @@ async def test_repeated_failures_lock_the_account_even_for_the_right_password(
 ) -> None:
     practice = await factories.practice()
     receptionist = await factories.user(Role.RECEPTIONIST, practice)
-    codes = [
-        (await login(client, receptionist.email, f"wrong-{n}")).codes[0] for n in range(5)
-    ]
+    codes = [(await login(client, receptionist.email, f"wrong-{n}")).codes[0] for n in range(5)]
     assert codes == ["UNAUTHENTICATED"] * 5
     locked = await login(client, receptionist.email)
     assert locked.codes == ["ACCOUNT_LOCKED"]

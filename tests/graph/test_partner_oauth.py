@@ -129,7 +129,9 @@ async def test_another_client_cannot_introspect_or_revoke_my_token(
     assert still.errors == []
 
 
-async def test_user_access_tokens_are_not_partner_tokens(client: httpx.AsyncClient, partner) -> None:
+async def test_user_access_tokens_are_not_partner_tokens(
+    client: httpx.AsyncClient, partner
+) -> None:
     registered, granted, _ = partner
     staff = await factories.user(Role.PRACTICE_ADMIN, granted)
     auth = basic(registered.client_id, registered.client_secret)

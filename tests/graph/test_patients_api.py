@@ -40,7 +40,9 @@ async def test_every_encrypted_field_round_trips(client: httpx.AsyncClient) -> N
     _, billing = await staff(Role.PRACTICE_ADMIN, practice)
     assert (await gql(client, SET_INSURANCE, {"input": insurance}, token=billing)).errors == []
     update = {"clinicalNotes": "Secretclinical crown on 36"}
-    assert (await gql(client, UPDATE, {"id": created["id"], "input": update}, token=token)).errors == []
+    assert (
+        await gql(client, UPDATE, {"id": created["id"], "input": update}, token=token)
+    ).errors == []
 
     result = await gql(client, FULL, {"id": created["id"]}, token=token)
 

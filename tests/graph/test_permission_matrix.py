@@ -42,7 +42,8 @@ async def test_role_against_every_protected_field(client: httpx.AsyncClient, rol
         used = {k: v for k, v in variables.items() if f"${k}" in field.document}
         result = await gql(client, field.document, used, token=token)
         forbidden = [
-            e for e in result.errors
+            e
+            for e in result.errors
             if e.get("extensions", {}).get("code") == "FORBIDDEN"
             and e.get("path", [])[-1:] == [field.field_name]
         ]
@@ -61,7 +62,8 @@ async def test_denied_field_reads_are_audited(client: httpx.AsyncClient) -> None
     practice = await factories.practice()
     receptionist = await factories.user(Role.RECEPTIONIST, practice)
     result = await gql(
-        client, "query Peek { auditEvents(first: 5) { edges { cursor } } }",
+        client,
+        "query Peek { auditEvents(first: 5) { edges { cursor } } }",
         token=factories.access_token(receptionist),
     )
     assert result.codes == ["FORBIDDEN"]

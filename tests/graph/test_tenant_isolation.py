@@ -85,8 +85,11 @@ def _shape(result: factories.GraphQLResult) -> tuple[object, list[tuple[str, str
     target=st.sampled_from(["practice", "patient", "org"]),
 )
 async def test_foreign_ids_answer_like_random_ids(
-    client: httpx.AsyncClient, tenants: tuple[dict[str, Any], dict[str, Any]],
-    role: Role, field: str, target: str,
+    client: httpx.AsyncClient,
+    tenants: tuple[dict[str, Any], dict[str, Any]],
+    role: Role,
+    field: str,
+    target: str,
 ) -> None:
     mine, theirs = tenants
     token = mine["tokens"][role]
@@ -97,11 +100,15 @@ async def test_foreign_ids_answer_like_random_ids(
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(role=st.sampled_from(ROLES), query=st.sampled_from(LISTS))
 async def test_lists_never_contain_another_tenants_ids(
-    client: httpx.AsyncClient, tenants: tuple[dict[str, Any], dict[str, Any]],
-    role: Role, query: str,
+    client: httpx.AsyncClient,
+    tenants: tuple[dict[str, Any], dict[str, Any]],
+    role: Role,
+    query: str,
 ) -> None:
     mine, theirs = tenants
     result = await gql(client, query, token=mine["tokens"][role])

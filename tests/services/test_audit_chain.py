@@ -43,7 +43,8 @@ async def test_intact_chain_verifies(db: str) -> None:
     await write_chain(5)
     await write_chain(3)
     report = await verify()
-    assert report.ok and report.rows == 8
+    assert report.ok
+    assert report.rows == 8
     seqs = await AuditEvent.filter(chain=str(ORG)).order_by("seq").values_list("seq", flat=True)
     assert list(seqs) == list(range(1, 9))
 
@@ -60,7 +61,8 @@ async def test_deleted_row_is_reported(db: str) -> None:
     await write_chain(5)
     await sql(db, f"DELETE FROM audit_event WHERE chain = '{ORG}' AND seq = 2")
     report = await verify()
-    assert not report.ok and report.first_bad_seq == 2
+    assert not report.ok
+    assert report.first_bad_seq == 2
 
 
 async def test_reordered_rows_are_reported(db: str) -> None:
@@ -69,7 +71,8 @@ async def test_reordered_rows_are_reported(db: str) -> None:
     await sql(db, f"UPDATE audit_event SET seq = 2 WHERE chain = '{ORG}' AND seq = 3")
     await sql(db, f"UPDATE audit_event SET seq = 3 WHERE chain = '{ORG}' AND seq = 100")
     report = await verify()
-    assert not report.ok and report.first_bad_seq == 2
+    assert not report.ok
+    assert report.first_bad_seq == 2
 
 
 async def test_truncated_tail_is_reported(db: str) -> None:
@@ -118,7 +121,8 @@ async def test_concurrent_writers_keep_one_linear_chain(db: str) -> None:
 
     await asyncio.gather(*(writer(n) for n in range(20)))
     report = await verify()
-    assert report.ok and report.rows == 40
+    assert report.ok
+    assert report.rows == 40
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
