@@ -15,12 +15,15 @@ Blind indexes use a separate key that does not rotate (rotating it would orphan 
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from db.crypto import FieldContext, KeyRing
+from db.crypto import FieldContext, KeyRing, serialise_keys
 from db.models import User
 from services import runtime
 from services.patients.sealing import ENCRYPTED_COLUMNS, context
@@ -143,3 +146,16 @@ async def _all(target: Target, batch_size: int = 1000) -> Any:
 def new_ring() -> tuple[KeyRing, str]:
     """The current ring plus a fresh key that becomes current (nothing is persisted here)."""
     return runtime.keyring().with_new_key()
+
+
+def add_dev_key(path: Path) -> tuple[KeyRing, str]:
+    """Append a new current key to the development key file (atomically, mode 0600)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    ring, key_id = runtime.keyring().with_new_key()
+    data["encryption_keys"] = serialise_keys(ring)
+    spare = path.with_suffix(".tmp")
+    fd = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    os.replace(spare, path)
+    return ring, key_id
