@@ -1,0 +1,178 @@
+"""Real-time event types: what a board or a patient screen receives on a subscription.
+
+Events are built by the fan-out once per (topic, permission set) from the stored domain event,
+so a field a group may not read is never even rendered for it; ``@requires`` still guards the
+field per subscriber.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from enum import Enum
+from uuid import UUID
+
+import strawberry
+
+from graph.permissions.fields import requires
+from realtime.events import StoredEvent
+from services.notices import NOTICE_TYPE, Severity
+from services.policy import Scope
+
+
+@strawberry.enum(description="What happened on the board.")
+class ScheduleEventKind(Enum):
+    NOTICE = "practice.notice"
+    APPOINTMENT_BOOKED = "appointment.booked"
+    APPOINTMENT_RESCHEDULED = "appointment.rescheduled"
+    APPOINTMENT_CANCELLED = "appointment.cancelled"
+    APPOINTMENT_STATUS_CHANGED = "appointment.status_changed"
+    SLOT_HELD = "slot.held"
+    SLOT_RELEASED = "slot.released"
+
+
+@strawberry.enum(description="What happened to a patient's consent.")
+class ConsentEventKind(Enum):
+    GRANTED = "consent.granted"
+    WITHDRAWN = "consent.withdrawn"
+    UPDATED = "consent.updated"
+
+
+NoticeSeverity = strawberry.enum(
+    Severity, name="NoticeSeverity", description="How loud a notice is."
+)
+
+_SCHEDULE_KINDS = {kind.value: kind for kind in ScheduleEventKind}
+_CONSENT_KINDS = {kind.value: kind for kind in ConsentEventKind}
+
+
+def _id(value: object) -> strawberry.ID | None:
+    return None if value is None else strawberry.ID(str(value))
+
+
+def _time(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+@strawberry.type(description="A practice-wide message shown on every board of the practice.")
+class PracticeNotice:
+    id: strawberry.ID
+    message: str = strawberry.field(description="The notice as staff see it.")
+    severity: NoticeSeverity  # type: ignore[valid-type]
+    clinical_detail: str | None = strawberry.field(
+        description="Detail for clinicians only.", extensions=requires(Scope.CLINICAL_READ)
+    )
+    posted_by_id: strawberry.ID | None = strawberry.field(description="The staff member.")
+    expires_at: datetime | None = strawberry.field(description="When boards should drop it.")
+    practice_id: strawberry.Private[UUID]
+
+
+@strawberry.type(description="A change on a practice's board; `sequence` resumes with `since`.")
+class ScheduleEvent:
+    kind: ScheduleEventKind
+    sequence: int = strawberry.field(description="Gap-free per practice; pass as `since`.")
+    occurred_at: datetime
+    practice_id: strawberry.ID
+    appointment_id: strawberry.ID | None = strawberry.field(
+        description="The appointment that changed (reload it through `schedule`)."
+    )
+    starts_at: datetime | None = strawberry.field(description="Start of the changed time span.")
+    ends_at: datetime | None = strawberry.field(description="End of the changed time span.")
+    notice: PracticeNotice | None = strawberry.field(description="Set when kind is NOTICE.")
+
+
+@strawberry.type(description="A change to a patient's consent.")
+class ConsentEvent:
+    kind: ConsentEventKind
+    sequence: int = strawberry.field(description="Gap-free per practice; pass as `since`.")
+    occurred_at: datetime
+    practice_id: strawberry.ID
+    patient_id: strawberry.ID
+    consent_id: strawberry.ID | None
+
+
+def _notice(event: StoredEvent, scopes: frozenset[str]) -> PracticeNotice:
+    data = event.payload
+    clinical = Scope.CLINICAL_READ.value in scopes
+    return PracticeNotice(
+        id=strawberry.ID(str(event.entity_id)),
+        message=str(data.get("message", "")),
+        severity=Severity(data.get("severity", Severity.INFO.value)),
+        clinical_detail=data.get("clinical_detail") if clinical else None,
+        posted_by_id=_id(data.get("posted_by")),
+        expires_at=_time(data.get("expires_at")),
+        practice_id=event.practice_id,
+    )
+
+
+def schedule_renderer(scopes: frozenset[str]) -> Callable[[StoredEvent], Awaitable[object]]:
+    """Renders board events for one permission set (called once per group per event)."""
+
+    async def render(event: StoredEvent) -> ScheduleEvent | None:
+        kind = _SCHEDULE_KINDS.get(event.type)
+        if kind is None:
+            return None
+        is_notice = event.type == NOTICE_TYPE
+        return ScheduleEvent(
+            kind=kind,
+            sequence=event.sequence,
+            occurred_at=event.occurred_at,
+            practice_id=strawberry.ID(str(event.practice_id)),
+            appointment_id=None if is_notice else _id(event.entity_id),
+            starts_at=_time(event.payload.get("starts_at")),
+            ends_at=_time(event.payload.get("ends_at")),
+            notice=_notice(event, scopes) if is_notice else None,
+        )
+
+    return render
+
+
+def consent_renderer(scopes: frozenset[str]) -> Callable[[StoredEvent], Awaitable[object]]:
+    async def render(event: StoredEvent) -> ConsentEvent | None:
+        kind = _CONSENT_KINDS.get(event.type)
+        if kind is None or event.patient_id is None:
+            return None
+        return ConsentEvent(
+            kind=kind,
+            sequence=event.sequence,
+            occurred_at=event.occurred_at,
+            practice_id=strawberry.ID(str(event.practice_id)),
+            patient_id=strawberry.ID(str(event.patient_id)),
+            consent_id=_id(event.entity_id),
+        )
+
+    return render
+
+
+def in_window(start: datetime | None, end: datetime | None) -> Callable[[object], bool]:
+    """Narrows a board to a time span; practice-wide events (no span) always pass."""
+
+    def accepts(item: object) -> bool:
+        if not isinstance(item, ScheduleEvent) or item.starts_at is None:
+            return True
+        ends = item.ends_at or item.starts_at
+        return (end is None or item.starts_at < end) and (start is None or ends > start)
+
+    return accepts
+
+
+def for_patient(patient_id: UUID) -> Callable[[object], bool]:
+    wanted = str(patient_id)
+    return lambda item: isinstance(item, ConsentEvent) and item.patient_id == wanted
+
+
+@strawberry.input(description="A notice for every board of one practice.")
+class AnnouncePracticeNoticeInput:
+    practice_id: strawberry.ID
+    message: str = strawberry.field(description="Up to 500 characters; no patient data.")
+    severity: NoticeSeverity = Severity.INFO  # type: ignore[valid-type]
+    clinical_detail: str | None = strawberry.field(
+        default=None, description="Shown to clinicians only (up to 2000 characters)."
+    )
+    expires_at: datetime | None = None
+
+
+@strawberry.type
+class AnnouncePracticeNoticePayload:
+    notice: PracticeNotice
+    sequence: int = strawberry.field(description="The event's sequence on the practice's feed.")

@@ -1,0 +1,59 @@
+"""What travels on the bus (``Envelope``: ids only) and what feeds read back (``StoredEvent``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from db.models.outbox import DomainEvent
+
+SCHEDULE = "schedule"
+CONSENT = "consent"
+TOPICS = frozenset({SCHEDULE, CONSENT})
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A committed event's address. No patient data: Redis is not an audited store."""
+
+    practice_id: UUID
+    topic: str
+    sequence: int
+
+    def encode(self) -> bytes:
+        return orjson.dumps({"p": str(self.practice_id), "t": self.topic, "s": self.sequence})
+
+    @classmethod
+    def decode(cls, raw: bytes | str) -> Envelope | None:
+        """``None`` for anything malformed: a bad message must not stop a listener."""
+        try:
+            data = orjson.loads(raw)
+            return cls(UUID(data["p"]), str(data["t"]), int(data["s"]))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            return None
+
+    @classmethod
+    def of(cls, row: DomainEvent) -> Envelope:
+        return cls(row.practice_id, row.topic, int(row.sequence))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """A committed domain event as a feed renders it (plain values, no ORM object)."""
+
+    practice_id: UUID
+    organization_id: UUID
+    sequence: int
+    topic: str
+    type: str
+    entity_id: UUID | None
+    patient_id: UUID | None
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+__all__ = ["CONSENT", "SCHEDULE", "TOPICS", "Envelope", "StoredEvent"]

@@ -1,0 +1,317 @@
+"""Fan-out of committed events to this process's subscribers.
+
+One ``Feed`` per practice with local subscribers. Woken by an envelope (a hint: "something up
+to sequence n is committed"), it reads the rows after the last one it delivered from the table,
+re-checks every subscriber's authorisation once for the batch (one query, not one per socket),
+renders each row once per group — subscribers sharing topic and permission set — and offers the
+result to the group's bounded queues. Rows are filtered by practice in SQL, so nothing of
+another practice can reach a feed whatever arrives on its channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from realtime import store
+from realtime.bus import Bus
+from realtime.channels import channel_for
+from realtime.events import Envelope, StoredEvent
+from realtime.subscriber import (
+    CHANGED,
+    EXPIRED,
+    REVOKED,
+    SHUTDOWN,
+    Stop,
+    Stopped,
+    Subscriber,
+)
+
+log = logging.getLogger("aescrm.fanout")
+
+Verdicts = Mapping[Hashable, frozenset[str] | None]  # identity -> scopes now (None: no access)
+Authoriser = Callable[[UUID, Collection[Hashable]], Awaitable[Verdicts]]
+Renderer = Callable[[StoredEvent], Awaitable[object | None]]
+GroupKey = tuple[str, frozenset[str], Hashable]
+
+
+@dataclass(slots=True)
+class Group:
+    render: Renderer
+    subscribers: set[Subscriber] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """What a subscription asks for; built by the graph layer from the principal."""
+
+    practice_id: UUID
+    topic: str
+    render_key: Hashable  # what the renderer produces (e.g. the GraphQL type), part of the group
+    render: Renderer
+    identity: Hashable
+    scopes: frozenset[str]
+    accepts: Callable[[object], bool]
+    expires_at: float | None  # unix time
+    on_stop: Callable[[Stop], None]
+
+
+class Feed:
+    def __init__(self, fanout: Fanout, practice_id: UUID) -> None:
+        self.fanout = fanout
+        self.practice_id = practice_id
+        self.groups: dict[GroupKey, Group] = {}
+        self.delivered = 0
+        self.wanted = 0  # highest sequence announced
+        self.catch_up = False  # read to the end of the table, not just to ``wanted``
+        self.lock = asyncio.Lock()
+        self.opening = asyncio.Lock()
+        self.wake = asyncio.Event()
+        self.listeners: dict[str, Callable[[], None]] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def topics(self) -> set[str]:
+        return {key[0] for key, group in self.groups.items() if group.subscribers}
+
+    def announce(self, raw: bytes) -> None:
+        envelope = Envelope.decode(raw)
+        if envelope is None or envelope.practice_id != self.practice_id:
+            return
+        if envelope.sequence > self.wanted:
+            self.wanted = envelope.sequence
+            self.wake.set()
+
+    def resync(self) -> None:
+        self.catch_up = True
+        self.wake.set()
+
+    async def open(self, topic: str) -> None:
+        async with self.opening:
+            if topic in self.listeners:
+                return
+            channel = channel_for(self.practice_id, topic)
+            self.listeners[topic] = await self.fanout.bus.listen(channel, self.announce)
+            if self.task is None:
+                # Listening first, then reading the head: anything committed later is announced.
+                self.delivered = self.wanted = await store.last_sequence(self.practice_id)
+                self.task = asyncio.get_running_loop().create_task(self._run())
+            else:
+                self.resync()  # a new topic's recent events were never announced to us
+
+    async def _run(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            try:
+                while self.catch_up or self.wanted > self.delivered:
+                    catch_up, self.catch_up = self.catch_up, False
+                    async with self.lock:
+                        more = await self._deliver(None if catch_up else self.wanted)
+                    self.catch_up = self.catch_up or more
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # database briefly down: retry; the table still has everything
+                log.warning("feed could not deliver; retrying", exc_info=True)
+                self.catch_up = True
+                await asyncio.sleep(0.5)
+                self.wake.set()
+
+    async def _deliver(self, upto: int | None) -> bool:
+        """Delivers one batch; True when more rows may be waiting."""
+        limit = self.fanout.batch
+        rows = await store.after(
+            self.practice_id, self.delivered, upto=upto, topics=self.topics, limit=limit
+        )
+        if rows:
+            await self._authorise()
+        for row in rows:
+            rendered = [
+                (group, await group.render(row))
+                for key, group in list(self.groups.items())
+                if key[0] == row.topic and group.subscribers
+            ]
+            for group, item in rendered:
+                if item is not None:
+                    for subscriber in list(group.subscribers):
+                        subscriber.offer(row.sequence, item)
+            self.delivered = row.sequence
+        if len(rows) < limit and upto is not None:
+            self.delivered = max(self.delivered, upto)
+        return len(rows) == limit
+
+    async def _authorise(self) -> None:
+        subscribers = [s for g in self.groups.values() for s in g.subscribers]
+        if not subscribers:
+            return
+        now = time.time()
+        verdicts = await self.fanout.authorise(self.practice_id, {s.identity for s in subscribers})
+        for subscriber in subscribers:
+            scopes = verdicts.get(subscriber.identity)
+            if subscriber.expires_at is not None and subscriber.expires_at <= now:
+                self.fanout.end(self, subscriber, EXPIRED)
+            elif scopes is None:
+                self.fanout.end(self, subscriber, REVOKED)
+            elif scopes != subscriber.scopes:
+                self.fanout.end(self, subscriber, CHANGED)
+
+    def add(self, watch: Watch) -> Subscriber:
+        subscriber = Subscriber(
+            identity=watch.identity,
+            scopes=watch.scopes,
+            accepts=watch.accepts,
+            expires_at=watch.expires_at,
+            limit=self.fanout.queue_size,
+            on_stop=watch.on_stop,
+        )
+        key: GroupKey = (watch.topic, watch.scopes, watch.render_key)
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = Group(render=watch.render)
+        group.subscribers.add(subscriber)
+        return subscriber
+
+    def remove(self, subscriber: Subscriber) -> bool:
+        """Forgets the subscriber; True when the feed has nobody left."""
+        for key, group in list(self.groups.items()):
+            group.subscribers.discard(subscriber)
+            if not group.subscribers:
+                del self.groups[key]
+        for topic in list(self.listeners):
+            if topic not in self.topics:
+                self.listeners.pop(topic)()
+        return not self.groups
+
+    async def close(self) -> None:
+        for stop in self.listeners.values():
+            stop()
+        self.listeners.clear()
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+
+class Fanout:
+    def __init__(
+        self,
+        bus: Bus,
+        *,
+        authorise: Authoriser,
+        queue_size: int = 256,
+        batch: int = 500,
+        sweep_seconds: float = 1.0,
+    ) -> None:
+        self.bus = bus
+        self.authorise = authorise
+        self.queue_size = queue_size
+        self.batch = batch
+        self.sweep_seconds = sweep_seconds
+        self.feeds: dict[UUID, Feed] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+        self._closing = False
+        bus.on_reconnect(self._bus_reconnected)
+
+    async def start(self) -> None:
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+
+    async def stop(self) -> None:
+        self.shut_down()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        for feed in list(self.feeds.values()):
+            await feed.close()
+        self.feeds.clear()
+
+    def shut_down(self) -> None:
+        """Ends every subscription with 1001 (clean shutdown); safe to call twice."""
+        self._closing = True
+        for feed in list(self.feeds.values()):
+            for group in list(feed.groups.values()):
+                for subscriber in list(group.subscribers):
+                    subscriber.stop(SHUTDOWN)
+
+    @property
+    def subscriber_count(self) -> int:
+        return sum(len(g.subscribers) for f in self.feeds.values() for g in f.groups.values())
+
+    async def watch(self, watch: Watch, *, since: int | None) -> AsyncIterator[tuple[int, Any]]:
+        """Replays ``(since, now]`` from the table, then live events: no gap, no duplicate.
+
+        Registration and reading the feed's delivered mark happen under the feed's lock, so
+        every event is either in the replay (<= mark) or offered live (> mark), never both.
+        """
+        if self._closing:
+            raise Stopped(SHUTDOWN)
+        feed = self.feeds.get(watch.practice_id)
+        if feed is None:
+            feed = self.feeds[watch.practice_id] = Feed(self, watch.practice_id)
+        subscriber: Subscriber | None = None
+        try:
+            await feed.open(watch.topic)
+            async with feed.lock:
+                subscriber = feed.add(watch)
+                mark = feed.delivered
+            last = mark if since is None else since
+            while since is not None and last < mark:
+                rows = await store.after(
+                    watch.practice_id, last, upto=mark, topics=(watch.topic,), limit=self.batch
+                )
+                if not rows:
+                    break
+                for row in rows:
+                    item = await watch.render(row)
+                    if subscriber.stopped is not None:
+                        raise Stopped(subscriber.stopped)
+                    if item is not None and watch.accepts(item):
+                        yield row.sequence, item
+                    last = row.sequence
+            last = max(last, mark)
+            while True:
+                sequence, item = await subscriber.next()
+                if sequence > last:
+                    last = sequence
+                    yield sequence, item
+        finally:
+            if subscriber is not None:
+                self.end(feed, subscriber, None)
+            elif not feed.groups:
+                await self._drop(feed)
+
+    def end(self, feed: Feed, subscriber: Subscriber, reason: Stop | None) -> None:
+        if reason is not None:
+            subscriber.stop(reason)
+        if feed.remove(subscriber) and self.feeds.get(feed.practice_id) is feed:
+            task = asyncio.get_running_loop().create_task(self._drop(feed))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    async def _drop(self, feed: Feed) -> None:
+        if not feed.groups and self.feeds.get(feed.practice_id) is feed:
+            del self.feeds[feed.practice_id]
+            await feed.close()
+
+    def _bus_reconnected(self) -> None:
+        for feed in self.feeds.values():
+            feed.resync()
+
+    async def _sweep(self) -> None:
+        """Token expiry ends a subscription even when no event arrives."""
+        while True:
+            await asyncio.sleep(self.sweep_seconds)
+            now = time.time()
+            for feed in list(self.feeds.values()):
+                for group in list(feed.groups.values()):
+                    for subscriber in list(group.subscribers):
+                        if subscriber.expires_at is not None and subscriber.expires_at <= now:
+                            self.end(feed, subscriber, EXPIRED)
+
+
+__all__ = ["Fanout", "Feed", "Renderer", "Watch"]

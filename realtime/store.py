@@ -1,0 +1,93 @@
+"""Reads and maintenance of the ``domain_event`` table for the relay, feeds and replay."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from tortoise.functions import Min
+
+from db.models.outbox import DomainEvent, PracticeSequence
+from realtime.events import StoredEvent
+
+_FIELDS = (
+    "practice_id",
+    "organization_id",
+    "sequence",
+    "topic",
+    "type",
+    "entity_id",
+    "patient_id",
+    "payload",
+    "occurred_at",
+)
+
+
+async def last_sequence(practice_id: UUID) -> int:
+    """The practice's latest allocated (hence committed, once visible) sequence."""
+    row = await PracticeSequence.get_or_none(practice_id=practice_id)
+    return int(row.last_sequence) if row is not None else 0
+
+
+async def oldest_kept(practice_id: UUID) -> int | None:
+    found: list[dict[str, Any]] = (
+        await DomainEvent.filter(practice_id=practice_id)
+        .annotate(low=Min("sequence"))
+        .group_by("practice_id")
+        .values("low")
+    )
+    return int(found[0]["low"]) if found and found[0]["low"] is not None else None
+
+
+async def after(
+    practice_id: UUID,
+    sequence: int,
+    *,
+    upto: int | None = None,
+    topics: Collection[str] | None = None,
+    limit: int = 500,
+) -> list[StoredEvent]:
+    """Committed events with ``sequence < n <= upto``, oldest first (the practice is a filter)."""
+    query = DomainEvent.filter(practice_id=practice_id, sequence__gt=sequence)
+    if upto is not None:
+        query = query.filter(sequence__lte=upto)
+    if topics is not None:
+        query = query.filter(topic__in=list(topics))
+    rows = await query.order_by("sequence").limit(limit).values(*_FIELDS)
+    return [
+        StoredEvent(
+            practice_id=row["practice_id"],
+            organization_id=row["organization_id"],
+            sequence=int(row["sequence"]),
+            topic=row["topic"],
+            type=row["type"],
+            entity_id=row["entity_id"],
+            patient_id=row["patient_id"],
+            payload=row["payload"] or {},
+            occurred_at=row["occurred_at"],
+        )
+        for row in rows
+    ]
+
+
+async def unpublished(before: datetime, limit: int) -> list[DomainEvent]:
+    return (
+        await DomainEvent.filter(published_at__isnull=True, occurred_at__lt=before)
+        .order_by("practice_id", "sequence")
+        .limit(limit)
+    )
+
+
+async def mark_published(ids: Sequence[UUID], when: datetime) -> None:
+    if ids:
+        await DomainEvent.filter(id__in=list(ids)).update(published_at=when)
+
+
+async def prune(before: datetime) -> int:
+    """Deletes events older than ``before``; sequences stay allocated (resync still detects)."""
+    return await DomainEvent.filter(occurred_at__lt=before).delete()
+
+
+__all__ = ["after", "last_sequence", "mark_published", "oldest_kept", "prune", "unpublished"]
