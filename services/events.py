@@ -198,4 +198,12 @@ async def prune(retention: timedelta) -> int:
     return await store.prune(datetime.now(UTC) - retention)
 
 
-__all__ = ["Grant", "Watcher", "check_resumable", "prune", "recheck", "start_watch"]
+__all__ = [
+    "Grant",
+    "ResyncRequired",
+    "Watcher",
+    "check_resumable",
+    "prune",
+    "recheck",
+    "start_watch",
+]

@@ -81,10 +81,17 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/graphql"
 
     def start(self) -> Server:
+        return self.launch().ready()
+
+    def launch(self) -> Server:
         command = [sys.executable, "-m", "uvicorn", "graph.app:create_app", "--factory"]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--ws", "websockets-sansio"]
         command += ["--log-level", "warning", "--no-access-log"]
         self.process = subprocess.Popen(command, env=self.env, cwd=ROOT)  # noqa: S603 - our own argv
+        return self
+
+    def ready(self) -> Server:
+        assert self.process is not None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -101,7 +108,7 @@ class Server:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(sig)
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
