@@ -27,12 +27,17 @@ async def write_chain(count: int) -> None:
 
 async def sql(database_url: str, statement: str) -> None:
     client = connections.get(connection_name(database_url))
-    if database_url.startswith("postgres"):
-        # A superuser rewriting history has to switch the guard off first.
-        await client.execute_script(
-            "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update_or_delete"
-        )
-    await client.execute_script(statement)
+    if not database_url.startswith("postgres"):
+        await client.execute_script(statement)
+        return
+    # A superuser rewriting history has to switch the guard off first (and back on after,
+    # since the test database is shared by the run).
+    trigger = "TRIGGER audit_event_no_update_or_delete"
+    await client.execute_script(f"ALTER TABLE audit_event DISABLE {trigger}")
+    try:
+        await client.execute_script(statement)
+    finally:
+        await client.execute_script(f"ALTER TABLE audit_event ENABLE {trigger}")
 
 
 async def verify() -> audit_chain.ChainReport:
