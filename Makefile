@@ -43,3 +43,4 @@ migrations: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/http_query.py
+	$(BIN)/python bench/patient_search.py

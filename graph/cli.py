@@ -219,6 +219,19 @@ def check() -> None:
         raise typer.Exit(1)
 
 
+@app.command("prune-events")
+def prune_events() -> None:
+    """Delete domain events older than AESCRM_EVENT_RETENTION_DAYS (run daily)."""
+    settings = _settings()
+    from datetime import timedelta
+
+    from services import events
+
+    retention = timedelta(days=settings.event_retention_days)
+    deleted = _with_database(settings, lambda: events.prune(retention))
+    typer.echo(f"pruned {deleted} events older than {settings.event_retention_days} days")
+
+
 @app.command("verify-audit")
 def verify_audit(
     checkpoint: Annotated[
@@ -251,6 +264,63 @@ def audit_checkpoint(
         typer.echo(document)
     else:
         output.write_text(document)
+
+
+@app.command("rotate-keys")
+def rotate_keys(
+    add_key: Annotated[
+        bool, typer.Option("--add-key", help="Step 1: create a new current key (no re-encryption)")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(help="Rows per batch", min=1, max=10_000)] = 500,
+    check: Annotated[bool, typer.Option("--check", help="Only count rows under old keys")] = False,
+) -> None:
+    """Rotate the field-encryption key in two steps, while the service keeps serving.
+
+    Step 1, `rotate-keys --add-key`: in development the new key is appended to the dev key file;
+    in production (or when AESCRM_ENCRYPTION_KEYS is set) the new AESCRM_ENCRYPTION_KEYS value is
+    printed and nothing is stored: deploy it to every server (all must read the new key before
+    any server writes with it). Step 2, `rotate-keys`: re-encrypt every encrypted column with the
+    newest key in batches. Rows are compare-and-set, so live edits are never lost; an interrupted
+    run is resumed by running it again (finished rows are skipped). When `--check` reports 0, old
+    keys may be removed from the setting. The blind-index key never rotates.
+    """
+    settings = _settings()
+    from services.patients import key_rotation
+
+    if add_key:
+        dev_file = settings.dev_key_file
+        if settings.is_production or settings.encryption_keys or not dev_file.exists():
+            from db.crypto import ENCRYPTION_KEYS_SETTING, serialise_keys
+
+            ring, key_id = key_rotation.new_ring()
+            typer.echo(
+                f"new key {key_id}; deploy this setting to every server, then run "
+                "`aescrm rotate-keys`:",
+                err=True,
+            )
+            typer.echo(f"{ENCRYPTION_KEYS_SETTING}={serialise_keys(ring)}")
+            return
+        _, key_id = key_rotation.add_dev_key(dev_file)
+        typer.echo(
+            f"added key {key_id} to {dev_file}; restart the server, then run `aescrm rotate-keys`"
+        )
+        return
+    if check:
+        remaining = _with_database(settings, key_rotation.pending)
+        typer.echo(f"rows under older keys: {remaining}")
+        raise typer.Exit(1 if remaining else 0)
+
+    def progress(table: str, rewritten: int) -> None:
+        if rewritten:
+            typer.echo(f"{table}: {rewritten} rows re-encrypted")
+
+    report = _with_database(
+        settings, lambda: key_rotation.rotate(batch_size=batch_size, on_batch=progress)
+    )
+    typer.echo(
+        f"done: {report.total} rows now under key {report.key_id}"
+        + (f"; {report.skipped_busy} busy rows left, run again" if report.skipped_busy else "")
+    )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ a week of appointments, so a newcomer has something real to query on first run."
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -13,10 +13,22 @@ from faker import Faker
 from tortoise.transactions import in_transaction
 
 from db.crypto import FieldContext
-from db.models import Appointment, Membership, Organization, Patient, Practice, User
+from db.models import (
+    Appointment,
+    MedicalHistory,
+    Membership,
+    Organization,
+    Patient,
+    Practice,
+    User,
+)
 from services import runtime
 from services.auth.passwords import hash_password
-from services.names import search_key
+from services.patients import fields as patient_fields
+from services.patients import medical_history as history
+from services.patients import sealing
+from services.patients.contact import Address, EmergencyContact
+from services.patients.validation import nhs_number_is_valid
 from services.policy import Role
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - documented development-only password
@@ -109,29 +121,82 @@ async def _patients(
 ) -> list[Patient]:
     ring = runtime.keyring()
     rows: list[Patient] = []
+    histories: list[MedicalHistory] = []
     now = datetime.now(UTC)
     for number in range(1, count + 1):
         first, last = fake.first_name(), fake.last_name()
         patient_id = uuid4()
         alert = rng.random() < 0.15
         notes = "Penicillin allergy; carries inhaler." if alert else "No relevant history."
-        rows.append(
-            Patient(
-                id=patient_id,
-                practice_id=practice.id,
-                patient_number=number,
-                title=rng.choice(["Mr", "Mrs", "Ms", "Miss", "Dr", "Mx"]),
-                first_name=first,
-                last_name=last,
-                search_name=search_key(first, last, None),
-                date_of_birth=fake.date_of_birth(minimum_age=17, maximum_age=90),
-                has_medical_alert=alert,
-                clinical_notes=ring.encrypt(notes, clinical_context(practice.id, patient_id)),
-                last_activity_at=now - timedelta(days=rng.randint(0, 700)),
-            )
+        patient = Patient(
+            id=patient_id,
+            practice_id=practice.id,
+            patient_number=number,
+            date_of_birth=fake.date_of_birth(minimum_age=3, maximum_age=90),
+            has_medical_alert=alert,
+            clinical_notes=ring.encrypt(notes, clinical_context(practice.id, patient_id)),
+            last_activity_at=now - timedelta(days=rng.randint(0, 700)),
         )
+        # The same rules as the API: validated, encrypted per row, blind-indexed.
+        patient_fields.apply(patient, _demo_values(first, last, fake, rng), compare=False)
+        rows.append(patient)
+        histories.append(_demo_history(patient, alert, now))
     await Patient.bulk_create(rows)
+    await MedicalHistory.bulk_create(histories)
     return rows
+
+
+def _demo_values(first: str, last: str, fake: Faker, rng: random.Random) -> dict[str, object]:
+    return patient_fields.clean(
+        {
+            "title": rng.choice(["Mr", "Mrs", "Ms", "Miss", "Dr", "Mx"]),
+            "first_name": first,
+            "last_name": last,
+            "sex_at_birth": rng.choice(["FEMALE", "MALE"]),
+            "email": f"{first}.{last}{rng.randint(1, 99)}@example.com".lower().replace("'", ""),
+            "mobile_phone": f"07700 900{rng.randint(0, 999):03d}",
+            "address": Address(
+                line1=fake.street_address().replace("\n", ", "),
+                town=fake.city(),
+                postcode=rng.choice(DEMO_POSTCODES),
+            ),
+            "emergency_contact": EmergencyContact(
+                name=fake.name(), phone=f"07700 900{rng.randint(0, 999):03d}"
+            ),
+            "nhs_number": _nhs_number(rng),
+        }
+    )
+
+
+DEMO_POSTCODES = ("SW1A 1AA", "W1G 9PF", "EH6 4DB", "EH7 5QG", "NW1 6XE", "EC1A 1BB")
+
+
+def _nhs_number(rng: random.Random) -> str:
+    while True:  # draw until the mod-11 check digit is a valid one
+        digits = f"9{rng.randint(0, 99_999_999):08d}"
+        for check in range(10):
+            if nhs_number_is_valid(digits + str(check)):
+                return digits + str(check)
+
+
+def _demo_history(patient: Patient, alert: bool, now: datetime) -> MedicalHistory:
+    answers = history.Answers(
+        conditions=["Asthma"] if alert else [],
+        allergies=[history.Allergy("Penicillin", "Rash", "MODERATE")] if alert else [],
+        medications=[history.Medication("Salbutamol inhaler", "as needed")] if alert else [],
+        smoking="NEVER",
+    )
+    row = MedicalHistory(
+        id=uuid4(),
+        practice_id=patient.practice_id,
+        patient_id=patient.id,
+        version=1,
+        has_alert=bool(history.alerts(answers)),
+        attestation=history.Attestation.PATIENT_SIGNED.value,
+        attested_at=now - timedelta(days=30),
+    )
+    row.content = sealing.seal_json(row, "content", asdict(answers)) or ""
+    return row
 
 
 async def _appointments(
