@@ -150,7 +150,8 @@ async def main(count: int, url: str) -> None:
         start = time.perf_counter()
         pid, principal = await _seed(count)
         print(
-            f"seeded {count} patients in {time.perf_counter() - start:.1f} s (cpus: {os.cpu_count()})"
+            f"seeded {count} patients in {time.perf_counter() - start:.1f} s"
+            f" (cpus: {os.cpu_count()})"
         )
         rng = random.Random(1)
 

@@ -10,10 +10,10 @@ import asyncpg
 import httpx
 import pytest
 
-from db.crypto import CiphertextError, KeyRing
+from db.crypto import KeyRing
 from db.models import MedicalHistory, Patient, PatientInsurance
 from services import runtime
-from services.patients import key_rotation, sealing
+from services.patients import key_rotation
 from services.policy import Role
 from tests import factories
 from tests.factories import gql
@@ -63,7 +63,7 @@ async def _raw_dump(database_url: str) -> bytes:
     try:
         rows = []
         for table in ("patient", "medical_history", "patient_insurance", "audit_event"):
-            rows += await connection.fetch(f'SELECT * FROM "{table}"')  # noqa: S608 - fixed names
+            rows += await connection.fetch(f'SELECT * FROM "{table}"')
     finally:
         await connection.close()
     return repr([dict(r) for r in rows]).encode()
@@ -87,7 +87,8 @@ async def test_tampered_ciphertext_is_a_clear_logged_error(
 ) -> None:
     token = await _seed(client)
     patient = await Patient.first()
-    assert patient is not None and patient.email is not None
+    assert patient is not None
+    assert patient.email is not None
     head, payload = patient.email.rsplit(".", 1)
     flipped = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1]
     other = await factories.patient(await patient.practice)
@@ -150,8 +151,10 @@ async def test_rotation_while_serving_with_old_and_new_keys(client: httpx.AsyncC
         assert row.clinical_notes is None or row.clinical_notes.startswith(f"v1.{new_key}.")
     history = await MedicalHistory.first()
     insurance = await PatientInsurance.first()
-    assert history is not None and history.content.startswith(f"v1.{new_key}.")
-    assert insurance is not None and str(insurance.policy_number).startswith(f"v1.{new_key}.")
+    assert history is not None
+    assert history.content.startswith(f"v1.{new_key}.")
+    assert insurance is not None
+    assert str(insurance.policy_number).startswith(f"v1.{new_key}.")
     # The old ring alone can no longer read rotated values; a re-run finds nothing to do.
     with pytest.raises(Exception, match="unknown key id"):
         old_ring.decrypt(
@@ -166,7 +169,10 @@ async def test_blind_index_survives_rotation(client: httpx.AsyncClient) -> None:
     practice_id = str((await Patient.first()).practice_id)  # type: ignore[union-attr]
     runtime.replace_keyring(runtime.keyring().with_new_key()[0])
     await key_rotation.rotate()
-    search = "query($p: ID!, $s: String) { patients(practiceId: $p, search: $s) { edges { node { id } } } }"
+    search = (
+        "query($p: ID!, $s: String) "
+        "{ patients(practiceId: $p, search: $s) { edges { node { id } } } }"
+    )
 
     result = await gql(
         client, search, {"p": practice_id, "s": SECRETS["email"].upper()}, token=token
