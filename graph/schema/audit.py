@@ -57,13 +57,19 @@ class AuditEvent:
 
 @strawberry.input(description="Narrow the audit log. All conditions must hold.")
 class AuditEventFilter:
-    patient_id: strawberry.ID | None = None
-    actor_user_id: strawberry.ID | None = None
-    client_id: str | None = None
+    patient_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only rows about this patient."
+    )
+    actor_user_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only what this person did."
+    )
+    client_id: str | None = strawberry.field(
+        default=None, description="Only what this partner app did."
+    )
     action_prefix: str | None = strawberry.field(default=None, description="e.g. `DENIED`.")
-    outcome: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    outcome: str | None = strawberry.field(default=None, description="OK or DENIED.")
+    since: datetime | None = strawberry.field(default=None, description="From this time on.")
+    until: datetime | None = strawberry.field(default=None, description="Before this time.")
 
     def to_filter(self) -> AuditFilter:
         return AuditFilter(

@@ -35,55 +35,59 @@ class Session:
 
 @strawberry.input(description="Credentials; `otp` is a TOTP code or a recovery code.")
 class LoginInput:
-    email: str
-    password: str
-    otp: str | None = None
+    email: str = strawberry.field(description="Sign-in email (case-insensitive).")
+    password: str = strawberry.field(description="The account password.")
+    otp: str | None = strawberry.field(
+        default=None, description="Authenticator code or recovery code, when MFA is on."
+    )
 
 
 @strawberry.type(description="The result of signing in.")
 class LoginPayload:
-    session: Session
+    session: Session = strawberry.field(description="The new session.")
 
 
 @strawberry.input(description="The refresh token received with the current session.")
 class RefreshSessionInput:
-    refresh_token: str
+    refresh_token: str = strawberry.field(description="The current, unspent refresh token.")
 
 
 @strawberry.type(description="A renewed session; the old refresh token is now spent.")
 class RefreshSessionPayload:
-    session: Session
+    session: Session = strawberry.field(description="The renewed session.")
 
 
 @strawberry.input(description="End this session, or every session of the account.")
 class LogoutInput:
-    everywhere: bool = False
+    everywhere: bool = strawberry.field(
+        default=False, description="Also end the account's sessions on other devices."
+    )
 
 
 @strawberry.type(description="Sign-out confirmation.")
 class LogoutPayload:
-    ok: bool
+    ok: bool = strawberry.field(description="True once the session is revoked.")
 
 
 @strawberry.type(description="Scan the URI with an authenticator app, then confirm a code.")
 class BeginMfaEnrolmentPayload:
-    otpauth_uri: str
+    otpauth_uri: str = strawberry.field(description="otpauth:// URI (show as a QR code).")
 
 
 @strawberry.input(description="A code from the authenticator app.")
 class ConfirmMfaEnrolmentInput:
-    code: str
+    code: str = strawberry.field(description="The 6-digit code the app shows now.")
 
 
 @strawberry.type(description="MFA is on. Keep the recovery codes safe: they are shown once.")
 class ConfirmMfaEnrolmentPayload:
-    recovery_codes: list[str]
-    session: Session
+    recovery_codes: list[str] = strawberry.field(description="Single-use fallback codes.")
+    session: Session = strawberry.field(description="A full session, second factor proven.")
 
 
 @strawberry.type(description="A role held in a practice or organization.")
 class Membership:
-    role: RoleEnum  # type: ignore[valid-type]
+    role: RoleEnum = strawberry.field(description="The role held.")  # type: ignore[valid-type]
     practice_id: strawberry.ID | None = strawberry.field(description="Practice, if practice-level.")
     organization_id: strawberry.ID | None = strawberry.field(description="Organization, if any.")
 
@@ -128,8 +132,10 @@ class Viewer:
 
 @strawberry.type(description="One row of the access policy: a role and the scopes it grants.")
 class RolePolicy:
-    role: RoleEnum  # type: ignore[valid-type]
-    scopes: list[ScopeEnum]  # type: ignore[valid-type]
+    role: RoleEnum = strawberry.field(description="The role.")  # type: ignore[valid-type]
+    scopes: list[ScopeEnum] = strawberry.field(  # type: ignore[valid-type]
+        description="Scopes the role grants (checked per practice)."
+    )
 
     @classmethod
     def from_policy(cls, role: Role, scopes: list[Scope]) -> RolePolicy:
