@@ -18,7 +18,10 @@ from db.models import PatientStatus
 from graph.context import Info
 from graph.patient_loaders import patient_loaders
 from graph.permissions.fields import requires
+from graph.schema.audit import AuditEvent, cursor_of, parse_after
 from graph.schema.medical_history import Insurance, MedicalHistory
+from graph.schema.pagination import Connection, decode_cursor, page_size
+from services import audit
 from services.patients import contact, sealing
 from services.patients import medical_history as history_service
 from services.patients.fields import SexAtBirth
@@ -255,3 +258,21 @@ class Patient:
     async def insurance(self, info: Info) -> Insurance | None:
         row = await patient_loaders(info).insurance_by_patient_id.load(self.patient_id)
         return None if row is None else Insurance.from_model(row)
+
+    @strawberry.field(
+        description="Who read or changed this record, newest first (from the audit log).",
+        extensions=requires(Scope.AUDIT_READ),
+    )
+    async def access_log(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[AuditEvent] | None:
+        rows, has_next = await audit.patient_access_log(
+            info.context.principal,
+            patient_id=self.patient_id,
+            practice_id=self.practice_id,
+            first=page_size(first),
+            after=parse_after(decode_cursor(after)),
+        )
+        return Connection[AuditEvent].build(
+            rows, AuditEvent.from_model, cursor_of, has_next=has_next
+        )

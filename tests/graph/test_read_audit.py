@@ -59,3 +59,33 @@ async def test_statement_count_does_not_grow_with_the_page(
     assert len(counts[3]) == len(counts[30]), (counts[3], counts[30])
     # The whole audit batch is one INSERT into audit_event, however many patients were read.
     assert len(counts[30].matching('INSERT INTO "audit_event"')) == 1
+
+
+async def test_access_log_answers_who_looked_at_a_record(client: httpx.AsyncClient) -> None:
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    receptionist = await factories.user(Role.RECEPTIONIST, practice)
+    admin = await factories.user(Role.PRACTICE_ADMIN, practice)
+    look = "query Look($id: ID!) { patient(id: $id) { lastName } }"
+    await gql(client, look, {"id": str(patient.id)}, token=factories.access_token(receptionist))
+    log = await gql(
+        client,
+        "query($id: ID!) { patient(id: $id) { accessLog(first: 10) { edges { node {"
+        " actorUserId actorRole action fields } } } } }",
+        {"id": str(patient.id)},
+        token=factories.access_token(admin),
+    )
+    assert log.errors == []
+    entries = [e["node"] for e in log.data["patient"]["accessLog"]["edges"]]
+    assert entries[-1]["actorUserId"] == str(receptionist.id)
+    assert entries[-1]["actorRole"] == "RECEPTIONIST"
+    assert entries[-1]["action"] == "READ query Look"
+    denied = await gql(
+        client,
+        "query($id: ID!) { patient(id: $id) { lastName accessLog { edges { cursor } } } }",
+        {"id": str(patient.id)},
+        token=factories.access_token(receptionist),
+    )
+    assert denied.codes == ["FORBIDDEN"]
+    assert denied.data["patient"]["accessLog"] is None
+    assert denied.data["patient"]["lastName"] == patient.last_name
