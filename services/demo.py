@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 from faker import Faker
 from tortoise.transactions import in_transaction
 
 from db.crypto import FieldContext
 from db.models import (
-    Appointment,
     MedicalHistory,
     Membership,
     Organization,
@@ -30,6 +28,7 @@ from services.patients import sealing
 from services.patients.contact import Address, EmergencyContact
 from services.patients.validation import nhs_number_is_valid
 from services.policy import Role
+from services.scheduling import demo_diary
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - documented development-only password
 DEMO_DOMAIN = "demo.aescrm.test"
@@ -44,14 +43,6 @@ PRACTICE_STAFF = (
     (Role.DENTIST, "dentist2"),
     (Role.HYGIENIST, "hygienist"),
     (Role.RECEPTIONIST, "reception"),
-)
-APPOINTMENT_KINDS = (
-    ("Examination", 20),
-    ("Hygiene", 30),
-    ("Filling", 45),
-    ("Root canal", 90),
-    ("Whitening consultation", 30),
-    ("Crown fit", 60),
 )
 
 
@@ -94,7 +85,7 @@ async def seed(*, patients_per_practice: int = 100, seed_value: int = 2026) -> N
             practice = await Practice.create(
                 organization=org, name=name, timezone=tz, jurisdiction=jurisdiction
             )
-            clinicians: list[User] = []
+            clinicians: list[tuple[User, str]] = []
             for role, label in PRACTICE_STAFF:
                 user = await User.create(
                     email=f"{label}.{handle}@{DEMO_DOMAIN}",
@@ -103,7 +94,7 @@ async def seed(*, patients_per_practice: int = 100, seed_value: int = 2026) -> N
                 )
                 await Membership.create(user=user, practice=practice, role=role.value)
                 if role in (Role.DENTIST, Role.HYGIENIST):
-                    clinicians.append(user)
+                    clinicians.append((user, role.value))
             patients = await _patients(practice, patients_per_practice, fake, rng)
             portal = await User.create(
                 email=f"patient.{handle}@{DEMO_DOMAIN}",
@@ -113,7 +104,7 @@ async def seed(*, patients_per_practice: int = 100, seed_value: int = 2026) -> N
             await Membership.create(
                 user=portal, practice=practice, role=Role.PATIENT.value, patient_id=patients[0].id
             )
-            await _appointments(practice, patients, clinicians, rng)
+            await demo_diary.seed_diary(practice, clinicians, patients, rng)
 
 
 async def _patients(
@@ -197,33 +188,6 @@ def _demo_history(patient: Patient, alert: bool, now: datetime) -> MedicalHistor
     )
     row.content = sealing.seal_json(row, "content", asdict(answers)) or ""
     return row
-
-
-async def _appointments(
-    practice: Practice, patients: list[Patient], clinicians: list[User], rng: random.Random
-) -> None:
-    zone = ZoneInfo(practice.timezone)
-    monday = date.today() - timedelta(days=date.today().weekday())
-    rows: list[Appointment] = []
-    for day in range(5):
-        for clinician in clinicians:
-            start = datetime.combine(monday + timedelta(days=day), time(9, 0), zone)
-            while start.hour < 17:
-                kind, minutes = rng.choice(APPOINTMENT_KINDS)
-                end = start + timedelta(minutes=minutes)
-                if rng.random() < 0.8:
-                    rows.append(
-                        Appointment(
-                            practice_id=practice.id,
-                            patient_id=rng.choice(patients).id,
-                            practitioner_id=clinician.id,
-                            kind=kind,
-                            starts_at=start.astimezone(UTC),
-                            ends_at=end.astimezone(UTC),
-                        )
-                    )
-                start = end + timedelta(minutes=rng.choice([0, 0, 10, 15]))
-    await Appointment.bulk_create(rows)
 
 
 async def demo_users() -> list[DemoUser]:

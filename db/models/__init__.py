@@ -1,6 +1,12 @@
 """All Tortoise models of the single ``models`` app."""
 
-from db.models.appointments import Appointment
+from db.models.appointments import (
+    Appointment,
+    AppointmentChange,
+    AppointmentResource,
+    ScheduleBlock,
+    SlotHold,
+)
 from db.models.audit import AuditEvent, AuditHead
 from db.models.credentials import (
     LoginThrottle,
@@ -14,17 +20,33 @@ from db.models.medical_history import MedicalHistory
 from db.models.organizations import Organization, Practice
 from db.models.outbox import DomainEvent, PracticeSequence
 from db.models.patients import GuardianLink, Patient, PatientStatus
+from db.models.scheduling import (
+    AppointmentType,
+    ExtraResource,
+    Practitioner,
+    Room,
+    ScheduleSettings,
+)
+from db.models.scheduling_followups import Recall, WaitlistEntry
+from db.models.scheduling_sessions import Absence, Closure, OpeningHours, WorkingSession
 from db.models.users import Membership, User
 
 __all__ = [
+    "Absence",
     "Appointment",
+    "AppointmentChange",
+    "AppointmentResource",
+    "AppointmentType",
     "AuditEvent",
     "AuditHead",
+    "Closure",
     "DomainEvent",
+    "ExtraResource",
     "GuardianLink",
     "LoginThrottle",
     "MedicalHistory",
     "Membership",
+    "OpeningHours",
     "Organization",
     "PartnerClient",
     "Patient",
@@ -32,8 +54,16 @@ __all__ = [
     "PatientStatus",
     "Practice",
     "PracticeSequence",
+    "Practitioner",
+    "Recall",
     "RecoveryCode",
     "RefreshToken",
     "RevokedToken",
+    "Room",
+    "ScheduleBlock",
+    "ScheduleSettings",
+    "SlotHold",
     "User",
+    "WaitlistEntry",
+    "WorkingSession",
 ]

@@ -8,11 +8,30 @@ from graph.resolvers.audit import AuditQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
+from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
+from graph.resolvers.scheduling_admin import SchedulingAdminMutations
 from graph.resolvers.subscriptions import EventSubscriptions, NoticeMutations
 from graph.resolvers.system import SystemQueries
 
 Query = merge_types(
-    "Query", (SystemQueries, OrganizationQueries, IdentityQueries, AuditQueries, PatientQueries)
+    "Query",
+    (
+        SystemQueries,
+        OrganizationQueries,
+        IdentityQueries,
+        AuditQueries,
+        PatientQueries,
+        SchedulingQueries,
+    ),
 )
-Mutation = merge_types("Mutation", (IdentityMutations, NoticeMutations, PatientMutations))
+Mutation = merge_types(
+    "Mutation",
+    (
+        IdentityMutations,
+        NoticeMutations,
+        PatientMutations,
+        SchedulingMutations,
+        SchedulingAdminMutations,
+    ),
+)
 Subscription = merge_types("Subscription", (EventSubscriptions,))

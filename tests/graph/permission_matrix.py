@@ -17,13 +17,27 @@ TYPE_PATHS: dict[str, str] = {
     "Query": "{ %s }",
     "Practice": "query($practiceId: ID!) { practice(id: $practiceId) { %s } }",
     "Patient": "query($patientId: ID!) { patient(id: $patientId) { %s } }",
+    "ScheduleAppointment": "query($practiceId: ID!) { schedule(practiceId: $practiceId, "
+    'from: "2030-01-15T00:00:00Z", to: "2030-01-16T00:00:00Z") { appointments { %s } } }',
+    "Appointment": "query($patientId: ID!) { patientAppointments(patientId: $patientId) "
+    "{ edges { node { %s } } } }",
 }
 # Values for required arguments, by argument name.
 ARGUMENTS: dict[str, str] = {
     "id": "$practiceId",
     "practiceId": "$practiceId",
     "patientId": "$patientId",
+    "from": '"2030-01-15T00:00:00Z"',
+    "to": '"2030-01-16T00:00:00Z"',
+    "appointmentTypeId": '"00000000-0000-4000-8000-000000000007"',
 }
+
+
+async def seed_objects(practice: object, patient: object) -> None:
+    """One object of each type the paths above reach (an appointment on 2030-01-15)."""
+    from tests.scheduling_fixtures import seed_matrix_appointment
+
+    await seed_matrix_appointment(practice, patient)
 
 
 @dataclass(frozen=True)

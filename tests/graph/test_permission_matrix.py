@@ -12,7 +12,7 @@ import pytest
 from services.policy import ROLE_SCOPES, Role
 from tests import factories
 from tests.factories import gql
-from tests.graph.permission_matrix import ProtectedField, protected_fields
+from tests.graph.permission_matrix import ProtectedField, protected_fields, seed_objects
 
 FIELDS = protected_fields()
 STAFF_ROLES = [r for r in Role if r not in (Role.PARTNER, Role.SYSTEM_OWNER)]
@@ -30,6 +30,7 @@ async def test_role_against_every_protected_field(client: httpx.AsyncClient, rol
     org = await factories.organization()
     practice = await factories.practice(org)
     patient = await factories.patient(practice)
+    await seed_objects(practice, patient)
     user = await factories.user(
         role, practice, org=org, patient_id=patient.id if role is Role.PATIENT else None
     )

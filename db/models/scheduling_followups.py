@@ -1,0 +1,57 @@
+"""After the visit: recalls (when the patient is next due) and the waitlist for earlier slots."""
+
+from tortoise import fields
+
+from db.models.base import Entity
+from db.models.organizations import Practice
+from db.models.patients import Patient
+from db.models.scheduling import AppointmentType, Practitioner
+
+
+class Recall(Entity):
+    practice: fields.ForeignKeyRelation[Practice] = fields.ForeignKeyField(
+        "models.Practice", related_name=False, on_delete=fields.RESTRICT
+    )
+    practice_id: str
+    patient: fields.ForeignKeyRelation[Patient] = fields.ForeignKeyField(
+        "models.Patient", related_name=False, on_delete=fields.CASCADE
+    )
+    patient_id: str
+    kind = fields.CharField(max_length=16)  # EXAM, HYGIENE
+    interval_months = fields.IntField()
+    due_on = fields.DateField()
+    last_completed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "recall"
+        unique_together = (("patient", "kind"),)
+        indexes = (("practice_id", "due_on"),)
+
+
+class WaitlistEntry(Entity):
+    practice: fields.ForeignKeyRelation[Practice] = fields.ForeignKeyField(
+        "models.Practice", related_name=False, on_delete=fields.RESTRICT
+    )
+    practice_id: str
+    patient: fields.ForeignKeyRelation[Patient] = fields.ForeignKeyField(
+        "models.Patient", related_name=False, on_delete=fields.CASCADE
+    )
+    patient_id: str
+    appointment_type: fields.ForeignKeyRelation[AppointmentType] = fields.ForeignKeyField(
+        "models.AppointmentType", related_name=False, on_delete=fields.CASCADE
+    )
+    appointment_type_id: str
+    practitioner: fields.ForeignKeyNullableRelation[Practitioner] = fields.ForeignKeyField(
+        "models.Practitioner", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    practitioner_id: str | None
+    # Monday is 0, empty for any day.
+    weekdays: list[int] = fields.JSONField(default=list)
+    earliest_minute = fields.IntField(default=0)
+    latest_minute = fields.IntField(default=1440)
+    active = fields.BooleanField(default=True)
+    last_offered_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "waitlist_entry"
+        indexes = (("practice_id", "active"),)

@@ -1,0 +1,224 @@
+"""Tenant-scoped reads of the diary. The allowed practice comes first.
+
+The board is one planned statement (appointments joined to patient, practitioner, room and
+type) returning plain rows: no ORM objects on the hottest read of the product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
+
+from db.models import (
+    Absence,
+    Appointment,
+    AppointmentType,
+    Closure,
+    ExtraResource,
+    OpeningHours,
+    Practitioner,
+    Room,
+    ScheduleBlock,
+    SlotHold,
+    WorkingSession,
+)
+from db.tenancy import PracticeId
+
+BOARD_COLUMNS = (
+    "a.id, a.starts_at, a.ends_at, a.status, a.reception_notes, a.clinical_note, a.patient_id, "
+    "p.first_name, p.last_name, p.preferred_name, p.has_medical_alert, "
+    "a.practitioner_id, pr.display_name, pr.colour, a.room_id, r.name, "
+    "a.appointment_type_id, t.name, t.colour, a.late_cancellation, a.source"
+)
+BOARD_FROM = (
+    "FROM appointment a JOIN patient p ON p.id = a.patient_id "
+    "JOIN practitioner pr ON pr.id = a.practitioner_id JOIN room r ON r.id = a.room_id "
+    "JOIN appointment_type t ON t.id = a.appointment_type_id"
+)
+
+
+def _client() -> BaseDBAsyncClient:
+    return Appointment._meta.db
+
+
+def _is_sqlite(client: BaseDBAsyncClient) -> bool:
+    return client.capabilities.dialect == "sqlite"
+
+
+def _instant(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def board_rows(
+    practice_id: PracticeId,
+    start: datetime,
+    end: datetime,
+    practitioner_ids: Collection[UUID] = (),
+    room_ids: Collection[UUID] = (),
+    patient_ids: Collection[UUID] | None = None,
+) -> list[tuple[Any, ...]]:
+    """Appointments overlapping [start, end), ordered by start; one statement."""
+    client = _client()
+    sqlite = _is_sqlite(client)
+    values: list[Any] = [str(practice_id) if sqlite else practice_id, end, start]
+    if sqlite:
+        values[1:] = [end.isoformat(sep=" "), start.isoformat(sep=" ")]
+    where: list[str] = ["a.practice_id = {}", "a.starts_at < {}", "a.ends_at > {}"]
+    filters = [("a.practitioner_id", practitioner_ids), ("a.room_id", room_ids)]
+    if patient_ids is not None:
+        filters.append(("a.patient_id", list(patient_ids) or [UUID(int=0)]))
+    for column, ids in filters:
+        if ids:
+            slots = ", ".join("{}" for _ in ids)
+            where.append(f"{column} IN ({slots})")
+            values.extend(str(i) if sqlite else i for i in ids)
+    marks = ["?" if sqlite else f"${n}" for n in range(1, len(values) + 1)]
+    clause = " AND ".join(where).format(*marks)
+    sql = f"SELECT {BOARD_COLUMNS} {BOARD_FROM} WHERE {clause} ORDER BY a.starts_at, a.id"
+    _, rows = await client.execute_query(sql, values)
+    if sqlite:
+        return [_sqlite_row(row) for row in rows]
+    return [tuple(row) for row in rows]
+
+
+def _sqlite_row(row: Any) -> tuple[Any, ...]:
+    values = list(row)
+    values[1], values[2] = _instant(values[1]), _instant(values[2])
+    values[6] = UUID(values[6])
+    values[10], values[19] = bool(values[10]), bool(values[19])
+    return tuple(values)
+
+
+async def active_holds(
+    practice_id: PracticeId, start: datetime, end: datetime, now: datetime
+) -> list[SlotHold]:
+    return await SlotHold.filter(
+        practice_id=practice_id,
+        status="ACTIVE",
+        expires_at__gt=now,
+        starts_at__lt=end,
+        ends_at__gt=start,
+    ).order_by("starts_at", "id")
+
+
+async def clashes(
+    keys: Collection[str],
+    start: datetime,
+    end: datetime,
+    *,
+    ignore_appointment: UUID | None = None,
+    ignore_hold: UUID | None = None,
+    connection: BaseDBAsyncClient | None = None,
+) -> list[ScheduleBlock]:
+    query = ScheduleBlock.filter(key__in=list(keys), active=True, starts_at__lt=end)
+    query = query.filter(ends_at__gt=start)
+    if ignore_appointment is not None:
+        query = query.filter(Q(appointment_id__isnull=True) | ~Q(appointment_id=ignore_appointment))
+    if ignore_hold is not None:
+        query = query.filter(Q(hold_id__isnull=True) | ~Q(hold_id=ignore_hold))
+    return await query.using_db(connection)
+
+
+async def blocks_for(
+    keys: Collection[str], start: datetime, end: datetime, now: datetime
+) -> list[tuple[str, datetime, datetime]]:
+    """Active blocks of the keys overlapping the span; holds count until they expire."""
+    rows = (
+        await ScheduleBlock.filter(key__in=list(keys), active=True, starts_at__lt=end)
+        .filter(ends_at__gt=start)
+        .filter(Q(hold_id__isnull=True) | Q(hold__expires_at__gt=now))
+        .values_list("key", "starts_at", "ends_at")
+    )
+    return [(str(k), _instant(s), _instant(e)) for k, s, e in rows]
+
+
+async def practitioner(allowed: PracticeId, practitioner_id: UUID) -> Practitioner | None:
+    return await Practitioner.get_or_none(id=practitioner_id, practice_id=allowed)
+
+
+async def practitioners(allowed: PracticeId, *, active_only: bool = True) -> list[Practitioner]:
+    query = Practitioner.filter(practice_id=allowed)
+    return await (query.filter(active=True) if active_only else query)
+
+
+async def room(allowed: PracticeId, room_id: UUID) -> Room | None:
+    return await Room.get_or_none(id=room_id, practice_id=allowed)
+
+
+async def rooms(allowed: PracticeId) -> list[Room]:
+    return await Room.filter(practice_id=allowed)
+
+
+async def appointment_type(allowed: PracticeId, type_id: UUID) -> AppointmentType | None:
+    return await AppointmentType.get_or_none(id=type_id, practice_id=allowed)
+
+
+async def appointment_types(allowed: PracticeId) -> list[AppointmentType]:
+    return await AppointmentType.filter(practice_id=allowed)
+
+
+async def extra_resources(allowed: PracticeId, ids: Collection[UUID]) -> list[ExtraResource]:
+    if not ids:
+        return []
+    return await ExtraResource.filter(id__in=list(ids), practice_id=allowed, active=True)
+
+
+async def appointment(allowed: Collection[PracticeId], appointment_id: UUID) -> Appointment | None:
+    if not allowed:
+        return None
+    return await Appointment.get_or_none(id=appointment_id, practice_id__in=list(allowed))
+
+
+async def patient_history(
+    patient_id: UUID,
+    allowed: Collection[PracticeId],
+    *,
+    before: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[Appointment]:
+    """Newest first, keyset on (starts_at, id) descending."""
+    query = Appointment.filter(patient_id=patient_id, practice_id__in=list(allowed))
+    if before is not None:
+        at, last = before
+        query = query.filter(Q(starts_at__lt=at) | Q(starts_at=at, id__lt=last))
+    query = query.prefetch_related("practitioner", "room", "appointment_type")
+    return await query.order_by("-starts_at", "-id").limit(limit)
+
+
+async def sessions(
+    practitioner_ids: Sequence[UUID],
+) -> list[WorkingSession]:
+    return await WorkingSession.filter(practitioner_id__in=list(practitioner_ids))
+
+
+async def absences(
+    practitioner_ids: Sequence[UUID], start: datetime, end: datetime
+) -> list[Absence]:
+    return await Absence.filter(
+        practitioner_id__in=list(practitioner_ids), starts_at__lt=end, ends_at__gt=start
+    )
+
+
+async def closures(practice_id: PracticeId, start: datetime, end: datetime) -> list[Closure]:
+    return await Closure.filter(practice_id=practice_id, starts_at__lt=end, ends_at__gt=start)
+
+
+async def opening_hours(practice_id: PracticeId) -> list[OpeningHours]:
+    return await OpeningHours.filter(practice_id=practice_id)
+
+
+async def patient_practice(allowed: Collection[PracticeId], patient_id: UUID) -> UUID | None:
+    from db.models import Patient
+
+    rows = await Patient.filter(id=patient_id, practice_id__in=list(allowed)).values_list(
+        "practice_id", flat=True
+    )
+    return rows[0] if rows else None  # type: ignore[return-value]

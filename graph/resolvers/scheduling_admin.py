@@ -1,0 +1,228 @@
+"""Setting up the diary: rooms, practitioners, appointment types, resources, sessions,
+absences, opening hours and closures. Each mutation returns the new item's id."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from graph.context import Info
+from graph.ids import parse_id
+from graph.permissions.fields import requires
+from services.policy import Scope
+from services.scheduling import resources, sessions
+
+ADMIN = requires(Scope.PRACTICE_WRITE)
+
+
+def _opt(value: strawberry.ID | None, field: str) -> object:
+    return parse_id(value, field) if value else None
+
+
+@strawberry.input(description="A surgery or chair.")
+class CreateRoomInput:
+    practice_id: strawberry.ID
+    name: str
+    colour: str | None = None
+
+
+@strawberry.input(description="A staff member's clinical profile in a practice.")
+class CreatePractitionerInput:
+    practice_id: strawberry.ID
+    user_id: strawberry.ID
+    role: str = strawberry.field(description="DENTIST, HYGIENIST, THERAPIST or NURSE.")
+    colour: str | None = None
+    default_room_id: strawberry.ID | None = None
+
+
+@strawberry.input(description="A kind of appointment.")
+class CreateAppointmentTypeInput:
+    practice_id: strawberry.ID
+    name: str
+    duration_minutes: int
+    buffer_after_minutes: int = 0
+    colour: str | None = None
+    allowed_roles: list[str] = strawberry.field(default_factory=list)
+    restricted_procedure: bool = strawberry.field(
+        default=False, description="Botulinum toxin, dermal filler: refused for under-18s."
+    )
+    recall_kind: str | None = strawberry.field(default=None, description="EXAM or HYGIENE.")
+
+
+@strawberry.input(description="A nurse or piece of equipment booked with appointments.")
+class CreateResourceInput:
+    practice_id: strawberry.ID
+    name: str
+    kind: str = strawberry.field(description="STAFF or EQUIPMENT.")
+
+
+@strawberry.input(description="A weekly working session in local wall-clock minutes.")
+class AddWorkingSessionInput:
+    practice_id: strawberry.ID
+    practitioner_id: strawberry.ID
+    weekday: int = strawberry.field(description="0 is Monday.")
+    start_minute: int
+    end_minute: int
+    valid_from: date
+    valid_until: date | None = None
+    room_id: strawberry.ID | None = None
+
+
+@strawberry.input(description="Holiday, training or sickness.")
+class RecordAbsenceInput:
+    practice_id: strawberry.ID
+    practitioner_id: strawberry.ID
+    kind: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+@strawberry.input(description="The whole practice is shut.")
+class AddClosureInput:
+    practice_id: strawberry.ID
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+
+
+@strawberry.input(description="Opening hours for one weekday.")
+class SetOpeningHoursInput:
+    practice_id: strawberry.ID
+    weekday: int
+    open_minute: int
+    close_minute: int
+
+
+@strawberry.type(description="The id of what was created or changed.")
+class SchedulingSetupPayload:
+    id: strawberry.ID
+
+
+def _done(row: object) -> SchedulingSetupPayload:
+    return SchedulingSetupPayload(id=strawberry.ID(str(row.id)))  # type: ignore[attr-defined]
+
+
+@strawberry.type
+class SchedulingAdminMutations:
+    @strawberry.mutation(description="Adds a room.", extensions=ADMIN)
+    async def create_room(
+        self, info: Info, input: CreateRoomInput
+    ) -> SchedulingSetupPayload | None:
+        return _done(
+            await resources.create_room(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                name=input.name,
+                colour=input.colour,
+            )
+        )
+
+    @strawberry.mutation(description="Makes a staff member bookable.", extensions=ADMIN)
+    async def create_practitioner(
+        self, info: Info, input: CreatePractitionerInput
+    ) -> SchedulingSetupPayload | None:
+        return _done(
+            await resources.create_practitioner(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                user_id=parse_id(input.user_id, "userId"),
+                role=input.role,
+                colour=input.colour,
+                default_room_id=_opt(input.default_room_id, "defaultRoomId"),  # type: ignore[arg-type]
+            )
+        )
+
+    @strawberry.mutation(description="Adds an appointment type.", extensions=ADMIN)
+    async def create_appointment_type(
+        self, info: Info, input: CreateAppointmentTypeInput
+    ) -> SchedulingSetupPayload | None:
+        return _done(
+            await resources.create_appointment_type(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                name=input.name,
+                duration_minutes=input.duration_minutes,
+                buffer_after_minutes=input.buffer_after_minutes,
+                colour=input.colour,
+                allowed_roles=input.allowed_roles,
+                restricted_procedure=input.restricted_procedure,
+                recall_kind=input.recall_kind,
+            )
+        )
+
+    @strawberry.mutation(description="Adds an extra resource.", extensions=ADMIN)
+    async def create_resource(
+        self, info: Info, input: CreateResourceInput
+    ) -> SchedulingSetupPayload | None:
+        return _done(
+            await resources.create_resource(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                name=input.name,
+                kind=input.kind,
+            )
+        )
+
+    @strawberry.mutation(description="Adds a weekly working session.", extensions=ADMIN)
+    async def add_working_session(
+        self, info: Info, input: AddWorkingSessionInput
+    ) -> SchedulingSetupPayload | None:
+        return _done(
+            await sessions.add_session(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
+                weekday=input.weekday,
+                start_minute=input.start_minute,
+                end_minute=input.end_minute,
+                valid_from=input.valid_from,
+                valid_until=input.valid_until,
+                room_id=_opt(input.room_id, "roomId"),  # type: ignore[arg-type]
+            )
+        )
+
+    @strawberry.mutation(
+        description="Records an absence.", extensions=requires(Scope.SCHEDULE_WRITE)
+    )
+    async def record_absence(
+        self, info: Info, input: RecordAbsenceInput
+    ) -> SchedulingSetupPayload | None:
+        return _done(
+            await sessions.record_absence(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
+                kind=input.kind,
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+            )
+        )
+
+    @strawberry.mutation(description="Closes the practice for a span.", extensions=ADMIN)
+    async def add_closure(
+        self, info: Info, input: AddClosureInput
+    ) -> SchedulingSetupPayload | None:
+        return _done(
+            await sessions.add_closure(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+                reason=input.reason,
+            )
+        )
+
+    @strawberry.mutation(description="Sets one weekday's opening hours.", extensions=ADMIN)
+    async def set_opening_hours(
+        self, info: Info, input: SetOpeningHoursInput
+    ) -> SchedulingSetupPayload | None:
+        return _done(
+            await sessions.set_opening_hours(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                weekday=input.weekday,
+                open_minute=input.open_minute,
+                close_minute=input.close_minute,
+            )
+        )

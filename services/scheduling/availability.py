@@ -1,0 +1,112 @@
+"""When a practitioner can be booked: weekly sessions in local wall time, narrowed by the
+practice's opening hours, minus absences and closures.
+
+Sessions are turned into instants per local day with zoneinfo, so a 09:00-17:00 session is
+09:00-17:00 on the clock on both sides of a DST change (and 7 or 9 real hours on the night
+of the change itself when it spans 01:00-02:00).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from db.models import OpeningHours, WorkingSession
+from db.queries import schedule as queries
+from db.tenancy import PracticeId
+from services.scheduling.access import local_instant
+
+Span = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    practitioner_id: UUID
+    starts_at: datetime
+    ends_at: datetime
+    room_id: UUID | None
+
+
+def _days(start: datetime, end: datetime, zone: ZoneInfo) -> list[date]:
+    first = start.astimezone(zone).date() - timedelta(days=1)
+    last = end.astimezone(zone).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _subtract(span: Span, holes: Iterable[Span]) -> list[Span]:
+    pieces = [span]
+    for hole_start, hole_end in holes:
+        next_pieces: list[Span] = []
+        for piece_start, piece_end in pieces:
+            if hole_end <= piece_start or hole_start >= piece_end:
+                next_pieces.append((piece_start, piece_end))
+                continue
+            if hole_start > piece_start:
+                next_pieces.append((piece_start, hole_start))
+            if hole_end < piece_end:
+                next_pieces.append((hole_end, piece_end))
+        pieces = next_pieces
+    return pieces
+
+
+def session_windows(
+    sessions: Sequence[WorkingSession],
+    hours: Sequence[OpeningHours],
+    holes: dict[UUID, list[Span]],
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+) -> list[Window]:
+    """Bookable windows overlapping [start, end); ``holes`` maps practitioner to blocked spans."""
+    opening = {h.weekday: (h.open_minute, h.close_minute) for h in hours}
+    found: list[Window] = []
+    for day in _days(start, end, zone):
+        weekday = day.weekday()
+        for session in sessions:
+            if session.weekday != weekday or day < session.valid_from:
+                continue
+            if session.valid_until is not None and day > session.valid_until:
+                continue
+            first, last = session.start_minute, session.end_minute
+            if opening:
+                if weekday not in opening:
+                    continue
+                first, last = max(first, opening[weekday][0]), min(last, opening[weekday][1])
+                if last <= first:
+                    continue
+            span = (local_instant(day, first, zone), local_instant(day, last, zone))
+            pid: UUID = session.practitioner_id  # type: ignore[assignment]
+            for piece_start, piece_end in _subtract(span, holes.get(pid, [])):
+                if piece_start < end and piece_end > start:
+                    room: UUID | None = session.room_id  # type: ignore[assignment]
+                    found.append(Window(pid, piece_start, piece_end, room))
+    return sorted(found, key=lambda w: (w.starts_at, str(w.practitioner_id)))
+
+
+async def windows(
+    practice_id: PracticeId,
+    practitioner_ids: Sequence[UUID],
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+) -> list[Window]:
+    """Loads sessions, opening hours, absences and closures for the span (four statements)."""
+    sessions = await queries.sessions(practitioner_ids)
+    hours = await queries.opening_hours(practice_id)
+    reach = (start - timedelta(days=1), end + timedelta(days=1))
+    closed = [(c.starts_at, c.ends_at) for c in await queries.closures(practice_id, *reach)]
+    holes: dict[UUID, list[Span]] = {pid: list(closed) for pid in practitioner_ids}
+    for absence in await queries.absences(practitioner_ids, *reach):
+        key: UUID = absence.practitioner_id  # type: ignore[assignment]
+        holes.setdefault(key, list(closed)).append((absence.starts_at, absence.ends_at))
+    return session_windows(sessions, hours, holes, start, end, zone)
+
+
+def containing(found: Sequence[Window], start: datetime, end: datetime) -> Window | None:
+    for window in found:
+        if window.starts_at <= start and end <= window.ends_at:
+            return window
+    return None

@@ -1,0 +1,76 @@
+"""The read path: the reception board and a patient's appointment history.
+
+The board is the product's most watched screen, so it is two statements whatever its size:
+one planned join for appointments with patient, practitioner, room and type, and one for live
+holds. Rows stay plain tuples until the graph layer shapes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from db.models import Appointment, SlotHold
+from db.queries import schedule as queries
+from db.tenancy import PracticeId
+from services.errors import NotFound
+from services.policy import Scope
+from services.principal import Principal
+from services.scheduling import rules
+from services.scheduling.access import staff_practice, window
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    practice_id: PracticeId
+    starts_at: datetime
+    ends_at: datetime
+    rows: list[tuple[Any, ...]]
+    holds: list[SlotHold]
+
+
+async def schedule(
+    principal: Principal,
+    *,
+    practice_id: UUID,
+    start: datetime,
+    end: datetime,
+    practitioner_ids: list[UUID],
+    room_ids: list[UUID],
+) -> Board:
+    pid = staff_practice(principal, practice_id, Scope.SCHEDULE_READ, patients_too=True)
+    start, end = window(start, end)
+    own = principal.patient_ids if principal.is_patient else None
+    rows = await queries.board_rows(pid, start, end, practitioner_ids, room_ids, own)
+    if own is not None:  # a patient's own diary: no holds, no one else
+        return Board(pid, start, end, rows, [])
+    holds = await queries.active_holds(pid, start, end, rules.utcnow())
+    if practitioner_ids or room_ids:
+        wanted = {*practitioner_ids, *room_ids}
+        holds = [h for h in holds if h.practitioner_id in wanted or h.room_id in wanted]
+    return Board(pid, start, end, rows, holds)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    appointments: list[Appointment]
+    has_next: bool
+
+
+async def history(
+    principal: Principal,
+    *,
+    patient_id: UUID,
+    first: int,
+    before: tuple[datetime, UUID] | None,
+) -> HistoryPage:
+    """A patient's appointments, newest first; patients may read their own."""
+    allowed = principal.practices_with(Scope.SCHEDULE_READ)
+    if principal.is_patient and patient_id not in principal.patient_ids:
+        raise NotFound("Patient")
+    if not allowed or not await queries.patient_practice(allowed, patient_id):
+        raise NotFound("Patient")
+    rows = await queries.patient_history(patient_id, allowed, before=before, limit=first + 1)
+    return HistoryPage(rows[:first], len(rows) > first)

@@ -1,0 +1,306 @@
+"""Booking, rescheduling and cancelling: one unit of work each, with the conflict rule, a
+history row, an outbox event and an audit record committed together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+from tortoise.exceptions import IntegrityError
+
+from db.crypto import FieldContext
+from db.models import (
+    Appointment,
+    AppointmentChange,
+    AppointmentResource,
+    ScheduleBlock,
+    SlotHold,
+)
+from db.uow import UnitOfWork, unit_of_work
+from services import audit, runtime
+from services.errors import Conflict, NotFound, ValidationFailed
+from services.policy import Scope
+from services.principal import Principal
+from services.scheduling import events, occupancy, rules, waitlist
+from services.scheduling.access import diary as open_diary
+
+SOURCES = frozenset({"RECEPTION", "PORTAL", "PARTNER"})
+CANCELLABLE = frozenset({"BOOKED", "CONFIRMED"})
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRequest:
+    practice_id: UUID
+    patient_id: UUID
+    practitioner_id: UUID
+    appointment_type_id: UUID
+    starts_at: datetime
+    ends_at: datetime | None = None
+    room_id: UUID | None = None
+    resource_ids: list[UUID] = field(default_factory=list)
+    reception_notes: str | None = None
+    clinical_note: str | None = None
+    hold_id: UUID | None = None
+
+
+def clinical_context(appointment: Appointment) -> FieldContext:
+    return FieldContext(
+        str(appointment.practice_id), "appointment", "clinical_note", str(appointment.id)
+    )
+
+
+def _source(principal: Principal) -> str:
+    return "PARTNER" if principal.client_id else "PORTAL" if principal.is_patient else "RECEPTION"
+
+
+def _notes(text: str | None, field_name: str, limit: int = 2000) -> str | None:
+    value = (text or "").strip() or None
+    if value is not None and len(value) > limit:
+        raise ValidationFailed(f"At most {limit} characters.", field=field_name)
+    return value
+
+
+async def book(principal: Principal, *, request: BookingRequest) -> Appointment:
+    diary = await open_diary(principal, request.practice_id, Scope.SCHEDULE_WRITE)
+    now = rules.utcnow()
+    patient = await rules.patient_in(diary, request.patient_id)
+    parts = await rules.resolve(
+        diary,
+        practitioner_id=request.practitioner_id,
+        room_id=request.room_id,
+        type_id=request.appointment_type_id,
+        starts_at=request.starts_at,
+        ends_at=request.ends_at,
+        resource_ids=request.resource_ids,
+        now=now,
+    )
+    reception = _notes(request.reception_notes, "receptionNotes")
+    clinical = _notes(request.clinical_note, "clinicalNote")
+    try:
+        age = rules.age_check(diary, patient, parts.type, parts.starts_at)
+    except ValidationFailed:
+        await audit.write([events.audit_age_refused(principal, diary, patient.id)])
+        raise
+    claim = occupancy.Claim.of(
+        start=parts.starts_at,
+        end=parts.ends_at,
+        practitioner_id=parts.practitioner.id,
+        room_id=parts.room.id,
+        patient_id=patient.id,
+        resource_ids=[r.id for r in parts.resources],
+        buffer_minutes=parts.type.buffer_after_minutes,
+    )
+    appointment = Appointment(
+        id=uuid4(),
+        practice_id=diary.practice_id,
+        patient_id=patient.id,
+        practitioner_id=parts.practitioner.id,
+        room_id=parts.room.id,
+        appointment_type_id=parts.type.id,
+        starts_at=parts.starts_at,
+        ends_at=parts.ends_at,
+        source=_source(principal),
+        reception_notes=reception,
+        booked_by_id=principal.user_id,
+        age_checked_years=age,
+    )
+    if clinical is not None:
+        appointment.clinical_note = runtime.keyring().encrypt(
+            clinical, clinical_context(appointment)
+        )
+    try:
+        async with unit_of_work() as uow:
+            await occupancy.serialise(uow, diary.practice_id)
+            await occupancy.release_expired(uow, diary.organization_id, diary.practice_id, now)
+            if request.hold_id is not None:
+                await _use_hold(uow, request.hold_id, diary.practice_id, claim, now)
+            await occupancy.check(uow, claim)
+            await appointment.save(using_db=uow.connection)
+            await occupancy.occupy(uow, diary.practice_id, claim, appointment_id=appointment.id)
+            if parts.resources:
+                await AppointmentResource.bulk_create(
+                    [
+                        AppointmentResource(appointment_id=appointment.id, resource_id=r.id)
+                        for r in parts.resources
+                    ],
+                    using_db=uow.connection,
+                )
+            await AppointmentChange.create(
+                appointment_id=appointment.id,
+                kind="BOOKED",
+                changed_by_id=principal.user_id,
+                after=events.snapshot(appointment),
+                using_db=uow.connection,
+            )
+            uow.emit(events.appointment_event(diary, appointment, "appointment.booked"))
+            uow.audit(events.audit_change(principal, diary, appointment, "BOOK_APPOINTMENT"))
+            if age is not None:
+                uow.audit(events.audit_change(principal, diary, appointment, "AGE_CHECK"))
+    except IntegrityError as error:
+        raise occupancy.from_integrity(error) or error from None
+    return appointment
+
+
+async def _use_hold(
+    uow: UnitOfWork, hold_id: UUID, practice_id: UUID, claim: occupancy.Claim, now: datetime
+) -> None:
+    hold = (
+        await SlotHold.filter(id=hold_id, practice_id=practice_id).using_db(uow.connection).first()
+    )
+    if hold is None:
+        raise NotFound("Hold")
+    if hold.status != "ACTIVE" or hold.expires_at <= now:
+        raise Conflict("The hold has expired or was released.", field="holdId")
+    practitioner_key = f"practitioner:{hold.practitioner_id}"
+    span = claim.spans.get(practitioner_key)
+    if span is None or not (hold.starts_at <= span[0] and claim.start < hold.ends_at):
+        raise ValidationFailed("The booking does not match the held slot.", field="holdId")
+    await ScheduleBlock.filter(hold_id=hold.id).using_db(uow.connection).delete()
+    await SlotHold.filter(id=hold.id).using_db(uow.connection).update(status="USED")
+
+
+async def _locked(uow: UnitOfWork, diary_practice: UUID, appointment_id: UUID) -> Appointment:
+    found = (
+        await Appointment.filter(id=appointment_id, practice_id=diary_practice)
+        .using_db(uow.connection)
+        .select_for_update()
+        .first()
+    )
+    if found is None:
+        raise NotFound("Appointment")
+    return found
+
+
+async def _resources_of(appointment_id: UUID) -> list[UUID]:
+    rows = await AppointmentResource.filter(appointment_id=appointment_id).values_list(
+        "resource_id", flat=True
+    )
+    return [UUID(str(r)) for r in rows]
+
+
+async def practice_of(principal: Principal, appointment_id: UUID) -> UUID:
+    """The appointment's practice, if the principal may write that diary (else NOT_FOUND)."""
+    allowed = principal.practices_with(Scope.SCHEDULE_WRITE)
+    if principal.is_patient or not allowed:
+        raise NotFound("Appointment")
+    found = await Appointment.filter(id=appointment_id, practice_id__in=list(allowed)).values_list(
+        "practice_id", flat=True
+    )
+    if not found:
+        raise NotFound("Appointment")
+    return found[0]  # type: ignore[return-value]
+
+
+async def reschedule(
+    principal: Principal,
+    *,
+    appointment_id: UUID,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    practitioner_id: UUID | None = None,
+    room_id: UUID | None = None,
+) -> Appointment:
+    diary = await open_diary(
+        principal, await practice_of(principal, appointment_id), Scope.SCHEDULE_WRITE
+    )
+    current = await Appointment.get(id=appointment_id)
+    if current.status not in CANCELLABLE:
+        raise Conflict(
+            f"A {current.status} appointment cannot be rescheduled.", field="appointmentId"
+        )
+    length = current.ends_at - current.starts_at
+    now = rules.utcnow()
+    parts = await rules.resolve(
+        diary,
+        practitioner_id=practitioner_id or current.practitioner_id,  # type: ignore[arg-type]
+        room_id=room_id or (None if practitioner_id else current.room_id),  # type: ignore[arg-type]
+        type_id=current.appointment_type_id,  # type: ignore[arg-type]
+        starts_at=starts_at,
+        ends_at=ends_at or (starts_at + length if starts_at.tzinfo else None),
+        resource_ids=await _resources_of(current.id),
+        now=now,
+    )
+    claim = occupancy.Claim.of(
+        start=parts.starts_at,
+        end=parts.ends_at,
+        practitioner_id=parts.practitioner.id,
+        room_id=parts.room.id,
+        patient_id=current.patient_id,  # type: ignore[arg-type]
+        resource_ids=[r.id for r in parts.resources],
+        buffer_minutes=parts.type.buffer_after_minutes,
+    )
+    try:
+        async with unit_of_work() as uow:
+            await occupancy.serialise(uow, diary.practice_id)
+            appointment = await _locked(uow, diary.practice_id, appointment_id)
+            if appointment.status not in CANCELLABLE:
+                raise Conflict(
+                    f"A {appointment.status} appointment cannot be rescheduled.",
+                    field="appointmentId",
+                )
+            before = events.snapshot(appointment)
+            await occupancy.release_expired(uow, diary.organization_id, diary.practice_id, now)
+            await occupancy.check(uow, claim, ignore_appointment=appointment.id)
+            await occupancy.vacate(uow, appointment_id=appointment.id)
+            appointment.starts_at, appointment.ends_at = parts.starts_at, parts.ends_at
+            appointment.practitioner_id = parts.practitioner.id  # type: ignore[assignment]
+            appointment.room_id = parts.room.id  # type: ignore[assignment]
+            appointment.status, appointment.confirmed_at = "BOOKED", None
+            appointment.version += 1
+            await appointment.save(using_db=uow.connection)
+            await occupancy.occupy(uow, diary.practice_id, claim, appointment_id=appointment.id)
+            await AppointmentChange.create(
+                appointment_id=appointment.id,
+                kind="RESCHEDULED",
+                changed_by_id=principal.user_id,
+                before=before,
+                after=events.snapshot(appointment),
+                using_db=uow.connection,
+            )
+            uow.emit(
+                events.appointment_event(
+                    diary, appointment, "appointment.rescheduled", previous=before
+                )
+            )
+            uow.audit(events.audit_change(principal, diary, appointment, "RESCHEDULE_APPOINTMENT"))
+            await waitlist.offer(uow, diary, before)
+    except IntegrityError as error:
+        raise occupancy.from_integrity(error) or error from None
+    return appointment
+
+
+async def cancel(principal: Principal, *, appointment_id: UUID, reason: str) -> Appointment:
+    diary = await open_diary(
+        principal, await practice_of(principal, appointment_id), Scope.SCHEDULE_WRITE
+    )
+    text = _notes(reason, "reason", limit=300)
+    if text is None:
+        raise ValidationFailed("Give a reason for the cancellation.", field="reason")
+    now = rules.utcnow()
+    async with unit_of_work() as uow:
+        appointment = await _locked(uow, diary.practice_id, appointment_id)
+        if appointment.status not in CANCELLABLE:
+            raise Conflict(
+                f"A {appointment.status} appointment cannot be cancelled.", field="appointmentId"
+            )
+        before = events.snapshot(appointment)
+        late = appointment.starts_at - now < timedelta(hours=diary.settings.late_cancel_hours)
+        appointment.status, appointment.cancelled_at = "CANCELLED", now
+        appointment.cancelled_by_id, appointment.cancel_reason = principal.user_id, text
+        appointment.late_cancellation = late
+        appointment.version += 1
+        await appointment.save(using_db=uow.connection)
+        await occupancy.vacate(uow, appointment_id=appointment.id)
+        await AppointmentChange.create(
+            appointment_id=appointment.id,
+            kind="STATUS",
+            changed_by_id=principal.user_id,
+            before=before,
+            after=events.snapshot(appointment),
+            using_db=uow.connection,
+        )
+        uow.emit(events.appointment_event(diary, appointment, "appointment.cancelled"))
+        uow.audit(events.audit_change(principal, diary, appointment, "CANCEL_APPOINTMENT"))
+        await waitlist.offer(uow, diary, before)
+    return appointment

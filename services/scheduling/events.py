@@ -1,0 +1,69 @@
+"""Outbox events and audit records of diary changes (ids and times only: no patient data)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from db.audit_chain import AuditRecord
+from db.models import Appointment
+from db.outbox import PendingEvent
+from realtime.events import SCHEDULE
+from services import audit
+from services.principal import Principal
+from services.scheduling.access import Diary
+
+SNAPSHOT_FIELDS = ("starts_at", "ends_at", "status", "practitioner_id", "room_id")
+
+
+def snapshot(appointment: Appointment) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in SNAPSHOT_FIELDS:
+        value = getattr(appointment, name)
+        values[name] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return values
+
+
+def appointment_event(
+    diary: Diary, appointment: Appointment, kind: str, previous: dict[str, Any] | None = None
+) -> PendingEvent:
+    payload = snapshot(appointment)
+    if previous is not None:
+        payload["previous"] = previous
+    return PendingEvent(
+        organization_id=diary.organization_id,
+        practice_id=diary.practice_id,
+        topic=SCHEDULE,
+        type=kind,
+        entity_id=appointment.id,
+        patient_id=appointment.patient_id,  # type: ignore[arg-type]
+        payload=payload,
+    )
+
+
+def audit_change(
+    principal: Principal, diary: Diary, appointment: Appointment, action: str
+) -> AuditRecord:
+    return audit.record_for(
+        principal,
+        action=action,
+        practice_id=diary.practice_id,
+        organization_id=diary.organization_id,
+        entity_type="Appointment",
+        entity_id=appointment.id,
+        patient_id=appointment.patient_id,  # type: ignore[arg-type]
+    )
+
+
+def audit_age_refused(principal: Principal, diary: Diary, patient_id: UUID) -> AuditRecord:
+    """The refused age check is kept even though the booking was not made."""
+    return audit.record_for(
+        principal,
+        action="AGE_CHECK",
+        outcome="DENIED",
+        practice_id=diary.practice_id,
+        organization_id=diary.organization_id,
+        entity_type="Patient",
+        entity_id=patient_id,
+        patient_id=patient_id,
+    )

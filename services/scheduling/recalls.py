@@ -1,0 +1,160 @@
+"""Recalls: when each patient is next due an exam or a hygiene visit.
+
+Completing an exam or hygiene appointment moves the patient's recall on by its interval
+(the practice default the first time); reception works the due and overdue list.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from tortoise.expressions import Q
+
+from db.models import Appointment, Recall
+from db.uow import UnitOfWork, unit_of_work
+from services import audit
+from services.errors import NotFound, ValidationFailed
+from services.policy import Scope
+from services.principal import Principal
+from services.scheduling import rules
+from services.scheduling.access import Diary
+from services.scheduling.access import diary as open_diary
+
+KINDS = frozenset({"EXAM", "HYGIENE"})
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _default_months(diary: Diary, kind: str) -> int:
+    settings = diary.settings
+    return settings.exam_recall_months if kind == "EXAM" else settings.hygiene_recall_months
+
+
+async def after_visit(
+    uow: UnitOfWork,
+    principal: Principal,
+    diary: Diary,
+    appointment: Appointment,
+    kind: str,
+    now: datetime,
+) -> Recall:
+    found = (
+        await Recall.filter(patient_id=appointment.patient_id, kind=kind)
+        .using_db(uow.connection)
+        .first()
+    )
+    months = found.interval_months if found else _default_months(diary, kind)
+    if found is None:
+        found = Recall(practice_id=diary.practice_id, patient_id=appointment.patient_id, kind=kind)
+        found.interval_months = months
+    found.due_on = add_months(now.astimezone(diary.zone).date(), months)
+    found.last_completed_at = now
+    await found.save(using_db=uow.connection)
+    uow.audit(
+        audit.record_for(
+            principal,
+            action="SET_RECALL",
+            practice_id=diary.practice_id,
+            organization_id=diary.organization_id,
+            entity_type="Recall",
+            entity_id=found.id,
+            patient_id=appointment.patient_id,  # type: ignore[arg-type]
+        )
+    )
+    return found
+
+
+async def set_recall(
+    principal: Principal,
+    *,
+    practice_id: UUID,
+    patient_id: UUID,
+    kind: str,
+    interval_months: int,
+    due_on: date | None,
+) -> Recall:
+    diary = await open_diary(principal, practice_id, Scope.SCHEDULE_WRITE)
+    if kind not in KINDS:
+        raise ValidationFailed("Recall kind is EXAM or HYGIENE.", field="kind")
+    if not 1 <= interval_months <= 60:
+        raise ValidationFailed("Between 1 and 60 months.", field="intervalMonths")
+    patient = await rules.patient_in(diary, patient_id)
+    today = rules.utcnow().astimezone(diary.zone).date()
+    async with unit_of_work() as uow:
+        found = (
+            await Recall.filter(patient_id=patient.id, kind=kind).using_db(uow.connection).first()
+        )
+        if found is None:
+            found = Recall(practice_id=diary.practice_id, patient_id=patient.id, kind=kind)
+        found.interval_months = interval_months
+        found.due_on = due_on or add_months(today, interval_months)
+        await found.save(using_db=uow.connection)
+        uow.audit(
+            audit.record_for(
+                principal,
+                action="SET_RECALL",
+                practice_id=diary.practice_id,
+                entity_type="Recall",
+                entity_id=found.id,
+                patient_id=patient.id,
+            )
+        )
+    return found
+
+
+async def remove_recall(principal: Principal, *, recall_id: UUID) -> None:
+    allowed = principal.practices_with(Scope.SCHEDULE_WRITE)
+    found = (
+        None
+        if principal.is_patient
+        else await Recall.get_or_none(id=recall_id, practice_id__in=list(allowed))
+    )
+    if found is None:
+        raise NotFound("Recall")
+    async with unit_of_work() as uow:
+        await Recall.filter(id=found.id).using_db(uow.connection).delete()
+        uow.audit(
+            audit.record_for(
+                principal,
+                action="REMOVE_RECALL",
+                practice_id=found.practice_id,  # type: ignore[arg-type]
+                entity_type="Recall",
+                entity_id=found.id,
+                patient_id=found.patient_id,  # type: ignore[arg-type]
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RecallPage:
+    recalls: list[Recall]
+    has_next: bool
+    today: date
+
+
+async def due(
+    principal: Principal,
+    *,
+    practice_id: UUID,
+    until: date | None,
+    first: int,
+    after: tuple[date, UUID] | None,
+) -> RecallPage:
+    """Recalls due on or before ``until`` (default today: the overdue and due-today list)."""
+    diary = await open_diary(principal, practice_id, Scope.SCHEDULE_READ, patients_too=True)
+    today = rules.utcnow().astimezone(diary.zone).date()
+    query = Recall.filter(practice_id=diary.practice_id, due_on__lte=until or today)
+    if principal.is_patient:
+        query = query.filter(patient_id__in=list(principal.patient_ids))
+    if after is not None:
+        day, last = after
+        query = query.filter(Q(due_on__gt=day) | Q(due_on=day, id__gt=last))
+    rows = await query.order_by("due_on", "id").limit(first + 1)
+    return RecallPage(rows[:first], len(rows) > first, today)

@@ -1,0 +1,124 @@
+"""Checks a proposed appointment must pass before it touches the diary: the people and things
+exist in this practice, the type suits the practitioner, the age rule for restricted
+procedures, the time is not in the past, and it sits inside a working session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
+
+from db.models import AppointmentType, ExtraResource, Patient, Practitioner, Room
+from db.queries import patients as patient_queries
+from db.queries import schedule as queries
+from services.errors import Conflict, NotFound, ValidationFailed
+from services.scheduling import availability
+from services.scheduling.access import Diary, aware
+
+ADULT_AGE = 18
+RESTRICTED_JURISDICTIONS = frozenset({"ENGLAND"})
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    practitioner: Practitioner
+    room: Room
+    type: AppointmentType
+    starts_at: datetime
+    ends_at: datetime
+    resources: list[ExtraResource]
+
+
+async def patient_in(diary: Diary, patient_id: UUID) -> Patient:
+    found = await patient_queries.patient({diary.practice_id}, patient_id)
+    if found is None or found.status in ("MERGED", "DECEASED"):
+        raise NotFound("Patient")
+    return found
+
+
+async def resolve(
+    diary: Diary,
+    *,
+    practitioner_id: UUID,
+    room_id: UUID | None,
+    type_id: UUID,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    resource_ids: list[UUID],
+    now: datetime,
+) -> Parts:
+    practitioner = await queries.practitioner(diary.practice_id, practitioner_id)
+    if practitioner is None or not practitioner.active:
+        raise NotFound("Practitioner")
+    kind = await queries.appointment_type(diary.practice_id, type_id)
+    if kind is None or not kind.active:
+        raise NotFound("Appointment type")
+    if kind.allowed_roles and practitioner.role not in kind.allowed_roles:
+        raise ValidationFailed(
+            "This practitioner's role may not perform this appointment type.",
+            field="practitionerId",
+        )
+    start = aware(starts_at, "startsAt")
+    end = aware(ends_at, "endsAt") if ends_at else start + timedelta(minutes=kind.duration_minutes)
+    if end <= start:
+        raise ValidationFailed("The end must be after the start.", field="endsAt")
+    if end - start > timedelta(hours=12):
+        raise ValidationFailed("An appointment lasts at most 12 hours.", field="endsAt")
+    if start < now and not diary.settings.allow_past_booking:
+        raise ValidationFailed("This practice does not book times in the past.", field="startsAt")
+    resources = await queries.extra_resources(diary.practice_id, set(resource_ids))
+    if len(resources) != len(set(resource_ids)):
+        raise NotFound("Resource")
+    window = await _session_for(diary, practitioner, start, end)
+    room = await _room(diary, room_id or window.room_id or _default_room(practitioner))
+    return Parts(practitioner, room, kind, start, end, resources)
+
+
+def _default_room(practitioner: Practitioner) -> UUID | None:
+    return practitioner.default_room_id  # type: ignore[return-value]
+
+
+async def _room(diary: Diary, room_id: UUID | None) -> Room:
+    if room_id is None:
+        raise ValidationFailed("Choose a room: the session names none.", field="roomId")
+    room = await queries.room(diary.practice_id, room_id)
+    if room is None or not room.active:
+        raise NotFound("Room")
+    return room
+
+
+async def _session_for(
+    diary: Diary, practitioner: Practitioner, start: datetime, end: datetime
+) -> availability.Window:
+    pid: UUID = practitioner.id
+    found = await availability.windows(diary.practice_id, [pid], start, end, diary.zone)
+    window = availability.containing(found, start, end)
+    if window is not None:
+        return window
+    if await queries.closures(diary.practice_id, start, end):
+        raise Conflict("The practice is closed at that time.", field="startsAt")
+    if await queries.absences([pid], start, end):
+        raise Conflict("The practitioner is absent at that time.", field="startsAt")
+    raise Conflict("That time is outside the practitioner's working sessions.", field="startsAt")
+
+
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def age_check(diary: Diary, patient: Patient, kind: AppointmentType, start: datetime) -> int | None:
+    """The patient's age on the day, for restricted procedures; refuses under-18s in England."""
+    if not kind.restricted_procedure:
+        return None
+    age = age_on(patient.date_of_birth, start.astimezone(diary.zone).date())
+    if age < ADULT_AGE and diary.jurisdiction in RESTRICTED_JURISDICTIONS:
+        raise ValidationFailed(
+            "This procedure may not be booked for anyone under 18 in England "
+            "(Botulinum Toxin and Cosmetic Fillers (Children) Act 2021).",
+            field="patientId",
+        )
+    return age
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,94 @@
+"""``availableSlots``: free starts for an appointment type inside practitioners' sessions.
+
+Three inputs decide: the session windows (sessions, opening hours, absences, closures), the
+blocks already on the practitioner's and the room's diary (unexpired holds included), and the
+practice's slot step. Starts are aligned to the step from the window's start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from db.models import Practitioner
+from db.queries import schedule as queries
+from services.errors import NotFound
+from services.policy import Scope
+from services.principal import Principal
+from services.scheduling import availability, rules
+from services.scheduling.access import diary as open_diary
+from services.scheduling.access import window as checked_window
+
+MAX_SLOTS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    starts_at: datetime
+    ends_at: datetime
+    practitioner_id: UUID
+    room_id: UUID
+
+
+async def available(
+    principal: Principal,
+    *,
+    practice_id: UUID,
+    appointment_type_id: UUID,
+    practitioner_id: UUID | None,
+    start: datetime,
+    end: datetime,
+) -> list[Slot]:
+    diary = await open_diary(principal, practice_id, Scope.SCHEDULE_READ, patients_too=True)
+    start, end = checked_window(start, end)
+    kind = await queries.appointment_type(diary.practice_id, appointment_type_id)
+    if kind is None or not kind.active:
+        raise NotFound("Appointment type")
+    people = await _practitioners(diary.practice_id, practitioner_id, kind.allowed_roles)
+    now = rules.utcnow()
+    if not diary.settings.allow_past_booking:
+        start = max(start, now)
+    if start >= end or not people:
+        return []
+    ids = [p.id for p in people]
+    found = await availability.windows(diary.practice_id, ids, start, end, diary.zone)
+    default_rooms = {p.id: p.default_room_id for p in people}
+    length = timedelta(minutes=kind.duration_minutes)
+    blocked = length + timedelta(minutes=kind.buffer_after_minutes)
+    keys = {f"practitioner:{i}" for i in ids}
+    keys |= {f"room:{w.room_id or default_rooms[w.practitioner_id]}" for w in found}
+    busy: dict[str, list[tuple[datetime, datetime]]] = {}
+    for key, busy_start, busy_end in await queries.blocks_for(keys, start, end + blocked, now):
+        busy.setdefault(key, []).append((busy_start, busy_end))
+    step = timedelta(minutes=max(5, diary.settings.slot_step_minutes))
+    slots: list[Slot] = []
+    for window in found:
+        room: UUID | None = window.room_id or default_rooms[window.practitioner_id]  # type: ignore[assignment]
+        if room is None:
+            continue
+        taken = busy.get(f"practitioner:{window.practitioner_id}", []) + busy.get(
+            f"room:{room}", []
+        )
+        moment = window.starts_at
+        while moment + length <= window.ends_at and moment < end:
+            if moment >= start and not any(s < moment + blocked and e > moment for s, e in taken):
+                slots.append(Slot(moment, moment + length, window.practitioner_id, room))
+                if len(slots) >= MAX_SLOTS:
+                    return sorted(slots, key=lambda s: (s.starts_at, str(s.practitioner_id)))
+            moment += step
+    return sorted(slots, key=lambda s: (s.starts_at, str(s.practitioner_id)))
+
+
+async def _practitioners(
+    practice_id: object, practitioner_id: UUID | None, roles: list[str]
+) -> list[Practitioner]:
+    from db.tenancy import PracticeId
+
+    pid = PracticeId(practice_id)  # type: ignore[arg-type]
+    if practitioner_id is not None:
+        found = await queries.practitioner(pid, practitioner_id)
+        if found is None or not found.active:
+            raise NotFound("Practitioner")
+        return [found] if not roles or found.role in roles else []
+    return [p for p in await queries.practitioners(pid) if not roles or p.role in roles]
