@@ -1,0 +1,247 @@
+"""Benchmark: the reception board (``schedule``) over HTTP against a real 2-worker server.
+
+Creates a fresh PostgreSQL database, migrates it, seeds 12 practitioners, 8 rooms, 20,000
+patients and 300 appointments in one day, starts ``aescrm serve --workers 2``, and fires
+board queries at a fixed concurrency. Prints requests/s, p50/p99 latency and the server's CPU
+milliseconds per request (from /proc/<pid>/stat of the worker processes), then cleans up.
+
+    .venv/bin/python bench/board.py [--requests 1000] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+AESCRM = Path(sys.executable).parent / "aescrm"
+ADMIN_URL = os.environ.get("AESCRM_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+TICKS = os.sysconf("SC_CLK_TCK")
+DAY = date(2030, 1, 15)
+QUERY = """
+query Board($practiceId: ID!, $from: DateTime!, $to: DateTime!) {
+  schedule(practiceId: $practiceId, from: $from, to: $to) {
+    appointments { id startsAt endsAt status
+      patient { id firstName lastName hasMedicalAlert }
+      practitioner { id displayName colour } room { id name } appointmentType { id name colour } }
+  }
+}"""
+
+
+async def seed(url: str) -> tuple[str, str]:
+    """Seeds through the ORM; returns (practice id, receptionist email)."""
+    from db.config import close_database, open_database
+    from db.models import (
+        Appointment,
+        AppointmentType,
+        Membership,
+        Organization,
+        Patient,
+        Practice,
+        Practitioner,
+        Room,
+        User,
+    )
+
+    await open_database(url)
+    try:
+        org = await Organization.create(name="Bench", slug=f"bench-{uuid.uuid4().hex[:6]}")
+        practice = await Practice.create(organization=org, name="Bench Dental")
+        email = f"reception-{uuid.uuid4().hex[:6]}@bench.test"
+        desk = await User.create(email=email, full_name="Desk", password_hash="x")
+        await Membership.create(user=desk, practice=practice, role="RECEPTIONIST")
+        rooms = [await Room.create(practice_id=practice.id, name=f"Surgery {n}") for n in range(8)]
+        kinds = [
+            await AppointmentType.create(practice_id=practice.id, name=f"T{n}", duration_minutes=20)
+            for n in range(6)
+        ]
+        people = []
+        for n in range(12):
+            user = await User.create(email=f"d{n}-{email}", full_name=f"Dr {n}", password_hash="x")
+            await Membership.create(user=user, practice=practice, role="DENTIST")
+            people.append(
+                await Practitioner.create(
+                    practice_id=practice.id,
+                    user_id=user.id,
+                    display_name=user.full_name,
+                    role="DENTIST",
+                    default_room_id=rooms[n % 8].id,
+                )
+            )
+        now = datetime.now(UTC)
+        patients = [
+            Patient(
+                id=uuid.uuid4(),
+                practice_id=practice.id,
+                patient_number=n,
+                first_name=f"Pat{n}",
+                last_name=f"Ient{n}",
+                search_name=f"ient{n} pat{n}",
+                date_of_birth=date(1980, 1, 1),
+                has_medical_alert=n % 7 == 0,
+                last_activity_at=now,
+            )
+            for n in range(1, 20_001)
+        ]
+        await Patient.bulk_create(patients, batch_size=2000)
+        start = datetime(DAY.year, DAY.month, DAY.day, 8, tzinfo=UTC)
+        rows = [
+            Appointment(
+                practice_id=practice.id,
+                patient_id=patients[n * 61].id,
+                practitioner_id=people[n % 12].id,
+                room_id=rooms[n % 8].id,
+                appointment_type_id=kinds[n % 6].id,
+                starts_at=start + timedelta(minutes=20 * (n // 12)),
+                ends_at=start + timedelta(minutes=20 * (n // 12) + 20),
+            )
+            for n in range(300)
+        ]
+        await Appointment.bulk_create(rows)
+        return str(practice.id), email
+    finally:
+        await close_database()
+
+
+def cpu_ticks(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def workers_of(parent: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout
+    return [int(p) for p in found.split()]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def fire(
+    url: str, token: str, practice: str, total: int, concurrency: int
+) -> tuple[list[float], int]:
+    variables = {"practiceId": practice, "from": f"{DAY}T00:00:00Z", "to": f"{DAY}T23:59:00Z"}
+    body = {"query": QUERY, "variables": variables}
+    headers = {"authorization": f"Bearer {token}"}
+    latencies: list[float] = []
+    failures = 0
+    queue = iter(range(total))
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+
+        async def worker() -> None:
+            nonlocal failures
+            for _ in queue:
+                began = time.perf_counter()
+                response = await http.post("/graphql", json=body, headers=headers)
+                latencies.append((time.perf_counter() - began) * 1000)
+                data = response.json()
+                if data.get("errors") or len(data["data"]["schedule"]["appointments"]) != 300:
+                    failures += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, failures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    name = f"aescrm_bench_board_{uuid.uuid4().hex[:8]}"
+    url = f"{ADMIN_URL}/{name}"
+    asyncio.run(_admin(f"CREATE DATABASE {name}"))
+    var = tempfile.mkdtemp(prefix="aescrm-bench-")
+    port = free_port()
+    env = {
+        **os.environ,
+        "AESCRM_DATABASE_URL": url,
+        "AESCRM_VAR_DIR": var,
+        "AESCRM_RATE_LIMIT_PER_MINUTE": "1000000",
+        "AESCRM_ACCESS_LOG": "false",
+        "AESCRM_LOG_LEVEL": "WARNING",
+    }
+    server = None
+    try:
+        subprocess.run([str(AESCRM), "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
+        practice, email = asyncio.run(seed(url))
+        token = (
+            subprocess.run(
+                [str(AESCRM), "dev-token", email],
+                env=env,
+                check=True,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        server = subprocess.Popen(
+            [str(AESCRM), "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        asyncio.run(fire(base, token, practice, 100, args.concurrency))  # warm-up
+        pids = workers_of(server.pid)
+        before, began = cpu_ticks(pids), time.perf_counter()
+        latencies, failures = asyncio.run(
+            fire(base, token, practice, args.requests, args.concurrency)
+        )
+        elapsed, used = time.perf_counter() - began, cpu_ticks(pids) - before
+        latencies.sort()
+        print(
+            f"board: 300 appointments, {args.requests} requests, concurrency {args.concurrency}, "
+            f"2 workers, failures={failures}"
+        )
+        print(
+            f"  throughput={args.requests / elapsed:.1f} req/s  p50={statistics.median(latencies):.1f} ms  "
+            f"p99={latencies[int(len(latencies) * 0.99) - 1]:.1f} ms  "
+            f"server CPU={used / TICKS * 1000 / args.requests:.1f} ms/req"
+        )
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=30)
+        asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(f"{ADMIN_URL}/postgres")
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""The board: constant statements for 10 or 500 appointments; the workflow table; holds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from db.models import Appointment, ScheduleBlock
+from services.scheduling.workflow import TRANSITIONS, Status, allowed
+from tests import factories
+from tests.factories import gql
+from tests.graph.test_schedule_booking import BOOK, booking
+from tests.scheduling_fixtures import diary, iso
+from tests.sql_counter import count_statements
+
+BOARD = """
+query Board($practiceId: ID!, $from: DateTime!, $to: DateTime!) {
+  schedule(practiceId: $practiceId, from: $from, to: $to) {
+    appointments { id startsAt status patient { firstName lastName hasMedicalAlert }
+      practitioner { displayName } room { name } appointmentType { name } }
+    holds { id }
+  }
+}"""
+STATUS = """
+mutation S($input: SetAppointmentStatusInput!) {
+  setAppointmentStatus(input: $input) { appointment { status arrivedAt seatedAt completedAt } }
+}"""
+CANCEL = """
+mutation C($input: CancelAppointmentInput!) {
+  cancelAppointment(input: $input) { appointment { status lateCancellation cancelReason } }
+}"""
+
+
+async def _fill(d: object, count: int) -> None:
+    practice, dentist, room, exam = d.practice, d.dentist, d.room, d.exam  # type: ignore[attr-defined]
+    patient = await factories.patient(practice)
+    base = datetime(2030, 1, 15, 0, tzinfo=UTC)
+    rows = [
+        Appointment(
+            practice_id=practice.id,
+            patient_id=patient.id,
+            practitioner_id=dentist.id,
+            room_id=room.id,
+            appointment_type_id=exam.id,
+            starts_at=base + timedelta(minutes=2 * n),
+            ends_at=base + timedelta(minutes=2 * n + 1),
+        )
+        for n in range(count)
+    ]
+    await Appointment.bulk_create(rows)
+
+
+@pytest.mark.parametrize("count", [10, 500])
+async def test_board_costs_the_same_statements_for_10_or_500(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    d = await diary()
+    await _fill(d, count)
+    variables = {
+        "practiceId": str(d.practice.id),
+        "from": "2030-01-15T00:00:00Z",
+        "to": "2030-01-16T00:00:00Z",
+    }
+    with count_statements(monkeypatch) as statements:
+        result = await gql(client, BOARD, variables, token=d.token)
+    assert result.errors == []
+    assert len(result.data["schedule"]["appointments"]) == count
+    board = statements.matching("FROM appointment a JOIN patient")
+    assert len(board) == 1
+    assert len(statements) <= 12  # auth, board, holds, one audit batch
+    assert len(statements.matching("appointment")) == 1
+
+
+def test_the_workflow_table() -> None:
+    expected = {
+        ("BOOKED", "CONFIRMED"),
+        ("BOOKED", "CANCELLED"),
+        ("BOOKED", "DID_NOT_ATTEND"),
+        ("CONFIRMED", "ARRIVED"),
+        ("CONFIRMED", "CANCELLED"),
+        ("CONFIRMED", "DID_NOT_ATTEND"),
+        ("ARRIVED", "IN_SURGERY"),
+        ("IN_SURGERY", "COMPLETED"),
+    }
+    found = {(a.value, b.value) for a in Status for b in Status if allowed(a, b)}
+    assert found == expected
+    assert set(TRANSITIONS) == set(Status)
+
+
+async def test_walk_through_the_workflow_and_refuse_going_back(client: httpx.AsyncClient) -> None:
+    d = await diary()
+    made = await gql(client, BOOK, booking(d, iso(d.at(3, 10))), token=d.token)
+    appointment_id = made.data["bookAppointment"]["appointment"]["id"]
+    for status in ("CONFIRMED", "ARRIVED", "IN_SURGERY", "COMPLETED"):
+        step = await gql(
+            client,
+            STATUS,
+            {"input": {"appointmentId": appointment_id, "status": status}},
+            token=d.token,
+        )
+        assert step.errors == [], status
+    final = step.data["setAppointmentStatus"]["appointment"]
+    assert final["arrivedAt"] and final["seatedAt"] and final["completedAt"]
+    back = await gql(
+        client,
+        STATUS,
+        {"input": {"appointmentId": appointment_id, "status": "BOOKED"}},
+        token=d.token,
+    )
+    assert back.codes == ["CONFLICT"]
+    assert (await Appointment.get(id=appointment_id)).status == "COMPLETED"
+    from db.models import Recall
+
+    assert await Recall.filter(patient_id=d.patient.id, kind="EXAM").count() == 1
+
+
+async def test_cancelling_frees_the_slot_and_flags_late_cancellations(
+    client: httpx.AsyncClient,
+) -> None:
+    d = await diary()
+    made = await gql(
+        client, BOOK, booking(d, iso(d.at(0, 23, 30) + timedelta(hours=0))), token=d.token
+    )
+    if made.errors:  # late evening may be outside the session: book tomorrow morning instead
+        made = await gql(client, BOOK, booking(d, iso(d.at(1, 8, 0))), token=d.token)
+    appointment_id = made.data["bookAppointment"]["appointment"]["id"]
+    no_reason = await gql(
+        client, CANCEL, {"input": {"appointmentId": appointment_id, "reason": " "}}, token=d.token
+    )
+    assert no_reason.codes == ["BAD_USER_INPUT"]
+    done = await gql(
+        client,
+        CANCEL,
+        {"input": {"appointmentId": appointment_id, "reason": "Unwell"}},
+        token=d.token,
+    )
+    assert done.data["cancelAppointment"]["appointment"] == {
+        "status": "CANCELLED",
+        "lateCancellation": True,
+        "cancelReason": "Unwell",
+    }
+    assert await ScheduleBlock.filter(appointment_id=appointment_id).count() == 0
+    again = await gql(
+        client, CANCEL, {"input": {"appointmentId": appointment_id, "reason": "x"}}, token=d.token
+    )
+    assert again.codes == ["CONFLICT"]
