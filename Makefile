@@ -44,3 +44,4 @@ migrations: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/http_query.py
 	$(BIN)/python bench/patient_search.py
+	$(BIN)/python bench/board.py

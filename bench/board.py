@@ -63,7 +63,7 @@ async def seed(url: str) -> tuple[str, str]:
         org = await Organization.create(name="Bench", slug=f"bench-{uuid.uuid4().hex[:6]}")
         practice = await Practice.create(organization=org, name="Bench Dental")
         email = f"reception-{uuid.uuid4().hex[:6]}@bench.test"
-        desk = await User.create(email=email, full_name="Desk", password_hash="x")
+        desk = await User.create(email=email, full_name="Desk", password_hash="x")  # noqa: S106 - never logs in
         await Membership.create(user=desk, practice=practice, role="RECEPTIONIST")
         rooms = [await Room.create(practice_id=practice.id, name=f"Surgery {n}") for n in range(8)]
         kinds = [
@@ -72,7 +72,7 @@ async def seed(url: str) -> tuple[str, str]:
         ]
         people = []
         for n in range(12):
-            user = await User.create(email=f"d{n}-{email}", full_name=f"Dr {n}", password_hash="x")
+            user = await User.create(email=f"d{n}-{email}", full_name=f"Dr {n}", password_hash="x")  # noqa: S106 - never logs in
             await Membership.create(user=user, practice=practice, role="DENTIST")
             people.append(
                 await Practitioner.create(
@@ -224,7 +224,8 @@ def main() -> None:
             f"2 workers, failures={failures}"
         )
         print(
-            f"  throughput={args.requests / elapsed:.1f} req/s  p50={statistics.median(latencies):.1f} ms  "
+            f"  throughput={args.requests / elapsed:.1f} req/s  "
+            f"p50={statistics.median(latencies):.1f} ms  "
             f"p99={latencies[int(len(latencies) * 0.99) - 1]:.1f} ms  "
             f"server CPU={used / TICKS * 1000 / args.requests:.1f} ms/req"
         )

@@ -102,7 +102,9 @@ async def test_walk_through_the_workflow_and_refuse_going_back(client: httpx.Asy
         )
         assert step.errors == [], status
     final = step.data["setAppointmentStatus"]["appointment"]
-    assert final["arrivedAt"] and final["seatedAt"] and final["completedAt"]
+    assert final["arrivedAt"]
+    assert final["seatedAt"]
+    assert final["completedAt"]
     back = await gql(
         client,
         STATUS,
