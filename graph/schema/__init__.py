@@ -27,7 +27,11 @@ from graph.settings import Settings
 
 
 def _limits(settings: Settings) -> type[SchemaExtension]:
+    # Rule classes are built once: the validation cache is keyed by them, and Strawberry's
+    # limiter extensions would mint new classes per request (every request a cache miss).
     rules = (
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
         max_directives_rule(settings.max_directives),
         cost_rule(settings.max_query_cost, settings.max_page_size),
         SingleCredentialCheck,
@@ -60,8 +64,6 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension] | t
         partial(ParserCache, maxsize=256),
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         _limits(settings),
-        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
         partial(ValidationCache, maxsize=256),
         FlushReadTrail,
     ]
