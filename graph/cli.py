@@ -323,5 +323,24 @@ def rotate_keys(
     )
 
 
+@app.command()
+def retention(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what is due; change nothing")
+    ] = False,
+    apply: Annotated[bool, typer.Option("--apply", help="Anonymise what is due (audited)")] = False,
+) -> None:
+    """Anonymise records past their retention period (policy table per jurisdiction)."""
+    if dry_run == apply:
+        typer.echo("give exactly one of --dry-run or --apply", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    from services.consent import retention as retention_service
+
+    report = _with_database(settings, lambda: retention_service.run(apply=apply))
+    for line in report.lines():
+        typer.echo(line)
+
+
 if __name__ == "__main__":
     app()

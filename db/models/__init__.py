@@ -8,6 +8,7 @@ from db.models.appointments import (
     SlotHold,
 )
 from db.models.audit import AuditEvent, AuditHead
+from db.models.consent import CaptureMethod, ConsentPurpose, ConsentRecord
 from db.models.credentials import (
     LoginThrottle,
     PartnerClient,
@@ -20,6 +21,14 @@ from db.models.medical_history import MedicalHistory
 from db.models.organizations import Organization, Practice
 from db.models.outbox import DomainEvent, PracticeSequence
 from db.models.patients import GuardianLink, Patient, PatientStatus
+from db.models.privacy import (
+    BreachIncident,
+    ContactPreference,
+    DataSubjectRequest,
+    LegalHold,
+    ProcessingRestriction,
+    RetentionPolicy,
+)
 from db.models.scheduling import (
     AppointmentType,
     ExtraResource,
@@ -39,10 +48,17 @@ __all__ = [
     "AppointmentType",
     "AuditEvent",
     "AuditHead",
+    "BreachIncident",
+    "CaptureMethod",
     "Closure",
+    "ConsentPurpose",
+    "ConsentRecord",
+    "ContactPreference",
+    "DataSubjectRequest",
     "DomainEvent",
     "ExtraResource",
     "GuardianLink",
+    "LegalHold",
     "LoginThrottle",
     "MedicalHistory",
     "Membership",
@@ -55,9 +71,11 @@ __all__ = [
     "Practice",
     "PracticeSequence",
     "Practitioner",
+    "ProcessingRestriction",
     "Recall",
     "RecoveryCode",
     "RefreshToken",
+    "RetentionPolicy",
     "RevokedToken",
     "Room",
     "ScheduleBlock",

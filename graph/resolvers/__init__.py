@@ -5,9 +5,11 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from graph.resolvers.audit import AuditQueries
+from graph.resolvers.consent import ConsentMutations, ConsentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
+from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
 from graph.resolvers.scheduling_admin import SchedulingAdminMutations
 from graph.resolvers.subscriptions import EventSubscriptions, NoticeMutations
@@ -22,6 +24,8 @@ Query = merge_types(
         AuditQueries,
         PatientQueries,
         SchedulingQueries,
+        ConsentQueries,
+        PrivacyQueries,
     ),
 )
 Mutation = merge_types(
@@ -32,6 +36,8 @@ Mutation = merge_types(
         PatientMutations,
         SchedulingMutations,
         SchedulingAdminMutations,
+        ConsentMutations,
+        PrivacyMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

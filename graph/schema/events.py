@@ -89,6 +89,9 @@ class ConsentEvent:
     practice_id: strawberry.ID
     patient_id: strawberry.ID
     consent_id: strawberry.ID | None
+    purpose: str | None = strawberry.field(
+        default=None, description="The consent purpose that changed, e.g. DATA_SHARING."
+    )
 
 
 def _notice(event: StoredEvent, scopes: frozenset[str]) -> PracticeNotice:
@@ -139,6 +142,7 @@ def consent_renderer(scopes: frozenset[str]) -> Callable[[StoredEvent], Awaitabl
             practice_id=strawberry.ID(str(event.practice_id)),
             patient_id=strawberry.ID(str(event.patient_id)),
             consent_id=_id(event.entity_id),
+            purpose=event.payload.get("purpose"),
         )
 
     return render

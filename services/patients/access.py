@@ -9,6 +9,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from db.models import Patient
+from db.queries import consent
 from db.queries import patients as queries
 from db.tenancy import OrganizationId, PracticeId
 from services import audit
@@ -31,6 +32,10 @@ async def readable_patient(principal: Principal, patient_id: UUID) -> Patient:
     own = own_records(principal)
     if found is None or (own is not None and found.id not in own):
         raise NotFound("Patient")
+    if principal.client_id is not None and not await consent.shared_with_partner(
+        principal.client_id, [found.id]
+    ):
+        raise NotFound("Patient")  # no current DATA_SHARING consent, or restricted
     return found
 
 

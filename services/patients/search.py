@@ -12,6 +12,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from db.models import Patient
+from db.queries import consent
 from db.queries import patients as queries
 from db.queries.patients import PatientFilter
 from db.tenancy import PracticeId
@@ -90,6 +91,8 @@ async def search_patients(
     own = access.own_records(principal)
     if own is not None:
         where = replace(where, only_ids=own)
+    if principal.client_id is not None:  # partners see consented, unrestricted patients only
+        where = replace(where, only_ids=await consent.shared_in_practice(principal.client_id, pid))
     position = None
     if after is not None:
         position = await queries.position(allowed, pid, after)

@@ -30,6 +30,8 @@ ARGUMENTS: dict[str, str] = {
     "from": '"2030-01-15T00:00:00Z"',
     "to": '"2030-01-16T00:00:00Z"',
     "appointmentTypeId": '"00000000-0000-4000-8000-000000000007"',
+    "channel": "EMAIL",
+    "purpose": "SERVICE",
 }
 
 
@@ -82,5 +84,7 @@ def protected_fields() -> list[ProtectedField]:
             document = path % selection if path and selection else None
             if document and "$practiceId" in document and "query(" not in document:
                 document = document.replace("{", "query($practiceId: ID!) {", 1)
+            if document and "$patientId" in document and "query(" not in document:
+                document = document.replace("{", "query($patientId: ID!) {", 1)
             found.append(ProtectedField(type_name, field_name, scopes, document))
     return found

@@ -1,0 +1,166 @@
+"""Data-subject requests, export, erasure, restriction, retention, breach and portal accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from db.models import DataSubjectRequest
+from db.models.privacy import RequestKind, RestrictionKind
+from graph.context import Info
+from graph.ids import parse_id
+from graph.permissions.fields import requires
+from graph.schema.pagination import page_size
+from graph.schema.privacy import (
+    BreachImpact,
+    BreachIncident,
+    CreatePortalAccountInput,
+    CreatePortalAccountPayload,
+    ErasePatientDataInput,
+    ErasePatientDataPayload,
+    ErasureCategory,
+    ExportPatientDataPayload,
+    PlaceRestrictionInput,
+    PlaceRestrictionPayload,
+    ReceiveSubjectRequestInput,
+    ReceiveSubjectRequestPayload,
+    RecordBreachIncidentInput,
+    RecordBreachIncidentPayload,
+    RetentionPolicy,
+    SubjectRequest,
+)
+from services.consent import breach, erasure, export, policies, portal, requests, restriction
+from services.policy import Scope
+
+
+@strawberry.type
+class PrivacyQueries:
+    @strawberry.field(
+        description="Data-subject requests of a practice, soonest due first.",
+        extensions=requires(Scope.CONSENT_WRITE),
+    )
+    async def subject_requests(
+        self, info: Info, practice_id: strawberry.ID, open_only: bool = True, first: int = 50
+    ) -> list[SubjectRequest] | None:
+        rows = await requests.listed(
+            info.context.principal,
+            practice_id=parse_id(practice_id, "practiceId"),
+            open_only=open_only,
+            first=page_size(first),
+        )
+        return [SubjectRequest.from_model(r) for r in rows]
+
+    @strawberry.field(description="Retention periods per jurisdiction and record class.")
+    async def retention_policies(self) -> list[RetentionPolicy]:
+        return [RetentionPolicy.from_model(p) for p in (await policies.table()).values()]
+
+    @strawberry.field(
+        description="The breach register of the caller's organizations, newest first.",
+        extensions=requires(Scope.AUDIT_READ),
+    )
+    async def breach_incidents(self, info: Info, first: int = 50) -> list[BreachIncident] | None:
+        rows = await breach.incidents(info.context.principal, first=page_size(first))
+        return [BreachIncident.from_model(r) for r in rows]
+
+    @strawberry.field(
+        description="Every patient a user or partner client read or changed in [from, to), "
+        "from the audit log. Needs audit:read."
+    )
+    async def breach_impact(
+        self,
+        info: Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        user_id: strawberry.ID | None = None,
+        client_id: str | None = None,
+    ) -> list[BreachImpact]:
+        touched = await breach.impact(
+            info.context.principal,
+            user_id=parse_id(user_id, "userId") if user_id else None,
+            client_id=client_id,
+            since=from_,
+            until=to,
+        )
+        return [BreachImpact.of(t) for t in touched]
+
+
+@strawberry.type
+class PrivacyMutations:
+    @strawberry.mutation(description="Everything held about a patient (right of access).")
+    async def export_patient_data(
+        self, info: Info, patient_id: strawberry.ID
+    ) -> ExportPatientDataPayload | None:
+        doc = await export.export_patient_data(
+            info.context.principal, patient_id=parse_id(patient_id, "patientId")
+        )
+        summary = str(doc.pop("summary"))
+        return ExportPatientDataPayload(document=doc, summary=summary)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Log a data-subject request; due one month later.")
+    async def receive_subject_request(
+        self, info: Info, input: ReceiveSubjectRequestInput
+    ) -> ReceiveSubjectRequestPayload | None:
+        row = await requests.receive(
+            info.context.principal,
+            patient_id=parse_id(input.patient_id, "patientId"),
+            kind=RequestKind(input.kind),
+            received_at=input.received_at,
+        )
+        return ReceiveSubjectRequestPayload(request=SubjectRequest.from_model(row))
+
+    @strawberry.mutation(description="Carry out an erasure request, category by category.")
+    async def erase_patient_data(
+        self, info: Info, input: ErasePatientDataInput
+    ) -> ErasePatientDataPayload | None:
+        request_id = parse_id(input.request_id, "requestId")
+        verdicts = await erasure.erase(info.context.principal, request_id=request_id)
+        row = await DataSubjectRequest.get(id=request_id)
+        return ErasePatientDataPayload(
+            request=SubjectRequest.from_model(row),
+            categories=[ErasureCategory.of(v) for v in verdicts],
+        )
+
+    @strawberry.mutation(description="Restrict processing, or record an objection to marketing.")
+    async def place_restriction(
+        self, info: Info, input: PlaceRestrictionInput
+    ) -> PlaceRestrictionPayload | None:
+        row = await restriction.place(
+            info.context.principal,
+            patient_id=parse_id(input.patient_id, "patientId"),
+            kind=RestrictionKind(input.kind),
+            reason=input.reason,
+        )
+        return PlaceRestrictionPayload(
+            restriction_id=strawberry.ID(str(row.id)), kind=RestrictionKind(row.kind)
+        )
+
+    @strawberry.mutation(description="Record a personal-data breach (72-hour clock starts).")
+    async def record_breach_incident(
+        self, info: Info, input: RecordBreachIncidentInput
+    ) -> RecordBreachIncidentPayload | None:
+        row = await breach.record_incident(
+            info.context.principal,
+            organization_id=parse_id(input.organization_id, "organizationId"),
+            title=input.title,
+            description=input.description,
+            detected_at=input.detected_at,
+            subject_user_id=parse_id(input.subject_user_id, "subjectUserId")
+            if input.subject_user_id
+            else None,
+            subject_client_id=input.subject_client_id,
+        )
+        return RecordBreachIncidentPayload(incident=BreachIncident.from_model(row))
+
+    @strawberry.mutation(description="Open a portal account for a patient aged 16 or over.")
+    async def create_portal_account(
+        self, info: Info, input: CreatePortalAccountInput
+    ) -> CreatePortalAccountPayload | None:
+        user = await portal.create_account(
+            info.context.principal,
+            patient_id=parse_id(input.patient_id, "patientId"),
+            email=input.email,
+            password=input.password,
+        )
+        return CreatePortalAccountPayload(user_id=strawberry.ID(str(user.id)))

@@ -1,0 +1,148 @@
+"""What happens to each patient-linked table when its record class may go.
+
+Every patient-linked table (see ``registry``) has a category here; a test fails for a new one
+until someone decides. Evidence of lawful processing and the audit log are never erased.
+Anonymised records keep sex, year of birth and appointment rows so statistics stay valid.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from uuid import UUID
+
+from tortoise import fields as tfields
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from db.models import ContactPreference, GuardianLink, Membership, Patient, User
+from db.models.privacy import RecordClass
+from services.consent.registry import Link, patient_links
+from services.policy import Role
+
+ANONYMISED = "Anonymised"
+
+
+class Category(StrEnum):
+    ACCOUNT_CONTACT = RecordClass.ACCOUNT_CONTACT.value
+    CLINICAL = RecordClass.CLINICAL.value
+    FINANCIAL = RecordClass.FINANCIAL.value
+    EVIDENCE = "EVIDENCE"  # consent ledger, restrictions, requests, holds: kept as proof
+    AUDIT = RecordClass.AUDIT.value
+
+
+TABLE_CATEGORY: dict[str, Category] = {
+    "patient": Category.CLINICAL,  # the identity of the clinical record; contact split out
+    "contact_preference": Category.ACCOUNT_CONTACT,
+    "membership": Category.ACCOUNT_CONTACT,
+    "waitlist_entry": Category.ACCOUNT_CONTACT,
+    "patient_insurance": Category.FINANCIAL,
+    "medical_history": Category.CLINICAL,
+    "appointment": Category.CLINICAL,
+    "recall": Category.CLINICAL,
+    "patient_guardian": Category.CLINICAL,
+    "consent_record": Category.EVIDENCE,
+    "processing_restriction": Category.EVIDENCE,
+    "data_subject_request": Category.EVIDENCE,
+    "legal_hold": Category.EVIDENCE,
+    "audit_event": Category.AUDIT,
+    "domain_event": Category.AUDIT,
+}
+CONTACT_COLUMNS = (
+    "title",
+    "preferred_name",
+    "gender_identity",
+    "email",
+    "email_index",
+    "mobile_phone",
+    "mobile_index",
+    "landline_phone",
+    "address",
+    "emergency_contact",
+    "gp_details",
+    "reception_notes",
+)
+_DELETED_WITH_CLINICAL = frozenset({"medical_history", "patient_guardian"})
+
+
+def category_of(table: str) -> Category | None:
+    return TABLE_CATEGORY.get(table)
+
+
+def links_in(category: Category) -> list[Link]:
+    return [link for link in patient_links() if TABLE_CATEGORY.get(link.table) is category]
+
+
+async def erase_contact(patient: Patient, conn: BaseDBAsyncClient) -> list[str]:
+    """Contact details, preferences, portal access, waitlist places. Returns what went."""
+    done = [c for c in CONTACT_COLUMNS if getattr(patient, c) is not None]
+    for column in CONTACT_COLUMNS:
+        setattr(patient, column, None)
+    await patient.save(using_db=conn, update_fields=list(CONTACT_COLUMNS))
+    await ContactPreference.filter(patient_id=patient.id).using_db(conn).delete()
+    await _close_portal(patient.id, conn)
+    for link in links_in(Category.ACCOUNT_CONTACT):
+        if link.table not in ("membership", "contact_preference"):
+            await link.model.filter(**{link.column: patient.id}).using_db(conn).delete()
+    return done
+
+
+async def _close_portal(patient_id: UUID, conn: BaseDBAsyncClient) -> None:
+    rows = await Membership.filter(patient_id=patient_id, role=Role.PATIENT.value).using_db(conn)
+    for membership in rows:
+        user_id = membership.user_id
+        await membership.delete(using_db=conn)
+        if not await Membership.filter(user_id=user_id).using_db(conn).exists():
+            user = await User.select_for_update().using_db(conn).get(id=user_id)
+            user.email = f"erased-{user.id}@invalid"
+            user.full_name = ANONYMISED
+            user.password_hash = "!"  # noqa: S105 - matches no password: the account is closed
+            user.mfa_secret = None  # type: ignore[assignment]
+            user.is_active = False
+            user.deleted_at = datetime.now(UTC)
+            user.token_version += 1
+            await user.save(using_db=conn)
+
+
+async def erase_financial(patient: Patient, conn: BaseDBAsyncClient) -> int:
+    removed = 0
+    for link in links_in(Category.FINANCIAL):
+        removed += await link.model.filter(**{link.column: patient.id}).using_db(conn).delete()
+    return removed
+
+
+def _free_text(model: type) -> list[str]:
+    meta = model._meta  # type: ignore[attr-defined]
+    return [
+        name
+        for name, field in meta.fields_map.items()
+        if isinstance(field, tfields.TextField) and field.null
+    ]
+
+
+async def anonymise_clinical(patient: Patient, conn: BaseDBAsyncClient) -> None:
+    """The record becomes an anonymous statistic: no name, no identifiers, no free text."""
+    patient.first_name = ANONYMISED
+    patient.last_name = f"Patient {patient.patient_number}"
+    patient.search_name = "anonymised patient"
+    patient.date_of_birth = date(patient.date_of_birth.year, 7, 1)
+    for column in ("nhs_number", "nhs_number_index", "clinical_notes"):
+        setattr(patient, column, None)  # nullable columns typed as str by the ORM stubs
+    patient.preferred_practitioner_id = None
+    await patient.save(using_db=conn)
+    await GuardianLink.filter(guardian_id=patient.id).using_db(conn).delete()
+    for link in links_in(Category.CLINICAL):
+        if link.table == "patient":
+            continue
+        rows = link.model.filter(**{link.column: patient.id}).using_db(conn)
+        if link.table in _DELETED_WITH_CLINICAL:
+            await rows.delete()
+        elif text := _free_text(link.model):
+            await rows.update(**dict.fromkeys(text))
+
+
+def is_anonymised(patient: Patient) -> bool:
+    return patient.first_name == ANONYMISED
+
+
+def contact_erased(patient: Patient) -> bool:
+    return all(getattr(patient, c) is None for c in CONTACT_COLUMNS)

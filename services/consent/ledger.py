@@ -1,0 +1,197 @@
+"""Recording consent decisions: every change is a new ledger row, an audit record and an event.
+
+Staff with consent:write record any purpose; patients record and withdraw their own marketing
+consents through the portal. The patient row is locked while the next ledger position is taken,
+so concurrent decisions for one patient get distinct, ordered positions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+from db.models import Appointment, ConsentRecord, PartnerClient, Patient
+from db.models.consent import CaptureMethod, ConsentPurpose
+from db.outbox import PendingEvent
+from db.queries import consent as queries
+from db.uow import UnitOfWork, unit_of_work
+from services import audit
+from services.consent import access
+from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
+from services.policy import Scope
+from services.principal import Principal
+
+TOPIC = "consent"  # realtime.events.CONSENT
+GRANTED, WITHDRAWN = "consent.granted", "consent.withdrawn"
+PATIENT_PURPOSES = frozenset(
+    {
+        ConsentPurpose.MARKETING_EMAIL,
+        ConsentPurpose.MARKETING_SMS,
+        ConsentPurpose.MARKETING_POST,
+        ConsentPurpose.PHOTOS_IN_MARKETING,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    purpose: ConsentPurpose
+    granted: bool
+    policy_version: str
+    method: CaptureMethod
+    partner_client_id: str | None = None
+    treatment_id: UUID | None = None
+    evidence_ref: str | None = None
+    effective_at: datetime | None = None
+
+
+async def _subject(patient: Patient, decision: Decision, organization_id: UUID) -> str:
+    """What the purpose is about: a partner client, a treatment, or nothing."""
+    if decision.purpose is ConsentPurpose.DATA_SHARING:
+        if not decision.partner_client_id:
+            raise ValidationFailed("Data sharing needs a partner client.", field="partnerClientId")
+        found = await PartnerClient.exists(
+            client_id=decision.partner_client_id, organization_id=organization_id
+        )
+        if not found:
+            raise NotFound("Partner client")
+        return decision.partner_client_id
+    if decision.purpose is ConsentPurpose.TREATMENT:
+        if decision.treatment_id is None:
+            raise ValidationFailed("Treatment consent needs a treatment.", field="treatmentId")
+        if not await Appointment.exists(id=decision.treatment_id, patient_id=patient.id):
+            raise NotFound("Treatment")
+        return str(decision.treatment_id)
+    if decision.partner_client_id or decision.treatment_id:
+        raise ValidationFailed("This purpose takes no partner or treatment.", field="purpose")
+    return ""
+
+
+async def _permitted(principal: Principal, patient_id: UUID, decision: Decision) -> Patient:
+    if principal.is_patient:
+        patient = await access.readable(principal, patient_id)
+        if decision.purpose not in PATIENT_PURPOSES or decision.method is not CaptureMethod.PORTAL:
+            await audit.record_denied(
+                principal, action="RECORD consent", practice_id=access.practice_of(patient)
+            )
+            raise PolicyDenied("Patients manage their own marketing consents via the portal.")
+        return patient
+    return await access.staff_with(
+        principal, Scope.CONSENT_WRITE, patient_id, action="RECORD consent"
+    )
+
+
+def _clean(decision: Decision) -> None:
+    version = decision.policy_version.strip()
+    if not version or len(version) > 40:
+        raise ValidationFailed(
+            "Give the policy or form version (1-40 characters).", field="policyVersion"
+        )
+    if decision.evidence_ref is not None and len(decision.evidence_ref) > 200:
+        raise ValidationFailed("Evidence reference is too long.", field="evidenceRef")
+    if decision.effective_at is not None and decision.effective_at > datetime.now(UTC):
+        raise ValidationFailed("A decision cannot take effect in the future.", field="effectiveAt")
+
+
+async def record(
+    principal: Principal, *, patient_id: UUID, decision: Decision, withdrawal: bool = False
+) -> ConsentRecord:
+    """Appends one decision. ``withdrawal`` insists there is a current grant to withdraw."""
+    _clean(decision)
+    patient = await _permitted(principal, patient_id, decision)
+    pid = access.practice_of(patient)
+    organization_id = await access.organization_of(principal, pid)
+    subject = await _subject(patient, decision, organization_id)
+    async with unit_of_work() as uow:
+        conn = uow.connection
+        await Patient.select_for_update().using_db(conn).get(id=patient.id)
+        if withdrawal:
+            latest = (await queries.current_for(patient.id)).get((decision.purpose.value, subject))
+            if latest is None or not latest.granted:
+                raise Conflict("There is no current consent to withdraw.", field="purpose")
+        return await _append(uow, principal, patient, organization_id, decision, subject)
+
+
+async def _append(
+    uow: UnitOfWork,
+    principal: Principal,
+    patient: Patient,
+    organization_id: UUID,
+    decision: Decision,
+    subject: str,
+) -> ConsentRecord:
+    """One ledger row, its audit record and its event, in the caller's unit of work."""
+    conn = uow.connection
+    pid = access.practice_of(patient)
+    row = ConsentRecord(
+        id=uuid4(),
+        practice_id=pid,
+        patient_id=patient.id,
+        seq=await queries.next_seq(patient.id, conn),
+        purpose=decision.purpose.value,
+        subject=subject,
+        granted=decision.granted,
+        policy_version=decision.policy_version.strip(),
+        method=decision.method.value,
+        evidence_ref=decision.evidence_ref,
+        recorded_by_user_id=principal.user_id,
+        recorded_by_role=principal.primary_role,
+        effective_at=decision.effective_at or datetime.now(UTC),
+    )
+    await row.save(using_db=conn)
+    uow.audit(
+        audit.record_for(
+            principal,
+            action="RECORD consent" if decision.granted else "WITHDRAW consent",
+            practice_id=pid,
+            entity_type="ConsentRecord",
+            entity_id=row.id,
+            patient_id=patient.id,
+            fields=[decision.purpose.value, "granted" if decision.granted else "withdrawn"],
+        )
+    )
+    uow.emit(
+        PendingEvent(
+            organization_id=organization_id,
+            practice_id=pid,
+            topic=TOPIC,
+            type=GRANTED if decision.granted else WITHDRAWN,
+            entity_id=row.id,
+            patient_id=patient.id,
+            payload={"purpose": decision.purpose.value, "granted": decision.granted},
+        )
+    )
+    return row
+
+
+async def withdraw_all_in(
+    uow: UnitOfWork, principal: Principal, patient: Patient, *, evidence: str
+) -> int:
+    """Withdraws every current grant (an erasure request ends all consent)."""
+    organization_id = await access.organization_of(principal, access.practice_of(patient))
+    granted = [r for r in (await queries.current_for(patient.id)).values() if r.granted]
+    for latest in granted:
+        decision = Decision(
+            purpose=ConsentPurpose(latest.purpose),
+            granted=False,
+            policy_version=latest.policy_version,
+            method=CaptureMethod(latest.method),
+            evidence_ref=evidence,
+        )
+        await _append(uow, principal, patient, organization_id, decision, latest.subject)
+    return len(granted)
+
+
+async def current(principal: Principal, *, patient_id: UUID) -> list[ConsentRecord]:
+    patient = await access.readable(principal, patient_id)
+    latest = await queries.current_for(patient.id)
+    return sorted(latest.values(), key=lambda r: (r.purpose, r.subject))
+
+
+async def history(
+    principal: Principal, *, patient_id: UUID, first: int, after_seq: int | None
+) -> tuple[list[ConsentRecord], bool]:
+    patient = await access.readable(principal, patient_id)
+    rows = await queries.history_page(patient.id, after_seq=after_seq, limit=first + 1)
+    return rows[:first], len(rows) > first

@@ -1,0 +1,109 @@
+"""Patient-portal accounts, and the rule that nobody under 16 has one.
+
+A minor's record is reached through a guardian: a linked patient with parental responsibility
+who has their own portal account gains a second PATIENT membership naming the minor, so the
+principal built at sign-in lists both records.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from db.models import GuardianLink, Membership, Patient, User
+from db.uow import UnitOfWork, unit_of_work
+from services import audit
+from services.auth.passwords import hash_password, password_problem
+from services.consent import access
+from services.consent.policies import age_on
+from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
+from services.policy import Role, Scope
+from services.principal import Principal
+
+PORTAL_MINIMUM_AGE = 16
+
+
+def _too_young(patient: Patient) -> bool:
+    return age_on(patient.date_of_birth, datetime.now(UTC).date()) < PORTAL_MINIMUM_AGE
+
+
+async def create_account(
+    principal: Principal, *, patient_id: UUID, email: str, password: str
+) -> User:
+    patient = await access.staff_with(
+        principal, Scope.PATIENT_WRITE, patient_id, action="CREATE portal account"
+    )
+    if _too_young(patient):
+        raise PolicyDenied(
+            "Patients under 16 cannot have a portal account; give access through a guardian."
+        )
+    email = email.strip().casefold()
+    if "@" not in email or len(email) > 254:
+        raise ValidationFailed("Enter a valid email address.", field="email")
+    if problem := password_problem(password):
+        raise ValidationFailed(problem, field="password")
+    if await User.exists(email=email):
+        raise Conflict("An account with that email already exists.", field="email")
+    async with unit_of_work() as uow:
+        user = await User.create(
+            email=email,
+            full_name=f"{patient.first_name} {patient.last_name}",
+            password_hash=hash_password(password),
+            using_db=uow.connection,
+        )
+        await Membership.create(
+            user=user,
+            practice_id=patient.practice_id,
+            role=Role.PATIENT.value,
+            patient_id=patient.id,
+            using_db=uow.connection,
+        )
+        _audit(uow, principal, patient, "CREATE portal account", user.id)
+    return user
+
+
+async def grant_guardian_access(
+    principal: Principal, *, patient_id: UUID, guardian_id: UUID
+) -> Membership:
+    """The guardian's portal account may now also read the minor's record."""
+    patient = await access.staff_with(
+        principal, Scope.PATIENT_WRITE, patient_id, action="GRANT guardian portal access"
+    )
+    link = await GuardianLink.get_or_none(
+        patient_id=patient.id, guardian_id=guardian_id, parental_responsibility=True
+    )
+    if link is None:
+        raise NotFound("Guardian link")
+    own = await Membership.filter(patient_id=guardian_id, role=Role.PATIENT.value).first()
+    if own is None:
+        raise ValidationFailed("The guardian needs a portal account first.", field="guardianId")
+    existing = await Membership.get_or_none(
+        user_id=own.user_id, patient_id=patient.id, role=Role.PATIENT.value
+    )
+    if existing is not None:
+        return existing
+    async with unit_of_work() as uow:
+        membership = await Membership.create(
+            user_id=own.user_id,
+            practice_id=patient.practice_id,
+            role=Role.PATIENT.value,
+            patient_id=patient.id,
+            using_db=uow.connection,
+        )
+        _audit(uow, principal, patient, "GRANT guardian portal access", own.user_id)
+    return membership
+
+
+def _audit(
+    uow: UnitOfWork, principal: Principal, patient: Patient, action: str, user_id: object
+) -> None:
+    uow.audit(
+        audit.record_for(
+            principal,
+            action=action,
+            practice_id=access.practice_of(patient),
+            entity_type="User",
+            entity_id=user_id,
+            patient_id=patient.id,
+        )
+    )

@@ -1,0 +1,99 @@
+"""Restriction (Art. 18) and objection (Art. 21): rows in force until lifted.
+
+A restriction keeps the record for the patient's own care only: no marketing, no partner
+access (``db.queries.consent.shared_with_partner``), no analytics. An objection stops marketing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+from db.models import Patient, ProcessingRestriction
+from db.models.privacy import RestrictionKind
+from db.uow import UnitOfWork, unit_of_work
+from services import audit
+from services.consent import access
+from services.errors import NotFound, ValidationFailed
+from services.policy import Scope
+from services.principal import Principal
+
+
+async def place_in(
+    uow: UnitOfWork,
+    principal: Principal,
+    patient: Patient,
+    *,
+    kind: RestrictionKind,
+    reason: str,
+    request_id: UUID | None = None,
+) -> ProcessingRestriction:
+    """Inside the caller's unit of work (an erasure restricts in its own transaction)."""
+    row = ProcessingRestriction(
+        id=uuid4(),
+        practice_id=patient.practice_id,
+        patient_id=patient.id,
+        kind=kind.value,
+        reason=reason,
+        request_id=request_id,
+        placed_by_user_id=principal.user_id,
+    )
+    await row.save(using_db=uow.connection)
+    uow.audit(
+        audit.record_for(
+            principal,
+            action=f"PLACE {kind.value.lower()}",
+            practice_id=access.practice_of(patient),
+            entity_type="ProcessingRestriction",
+            entity_id=row.id,
+            patient_id=patient.id,
+            fields=[kind.value],
+        )
+    )
+    return row
+
+
+async def place(
+    principal: Principal, *, patient_id: UUID, kind: RestrictionKind, reason: str
+) -> ProcessingRestriction:
+    if principal.is_patient and kind is RestrictionKind.OBJECTION:
+        patient = await access.readable(principal, patient_id)  # objecting needs no one's leave
+    else:
+        patient = await access.staff_with(
+            principal, Scope.CONSENT_WRITE, patient_id, action=f"PLACE {kind.value.lower()}"
+        )
+    reason = reason.strip()
+    if not reason or len(reason) > 300:
+        raise ValidationFailed("Give a reason (1-300 characters).", field="reason")
+    async with unit_of_work() as uow:
+        return await place_in(uow, principal, patient, kind=kind, reason=reason)
+
+
+async def lift(principal: Principal, *, restriction_id: UUID) -> ProcessingRestriction:
+    row = await ProcessingRestriction.get_or_none(id=restriction_id, lifted_at__isnull=True)
+    if row is None:
+        raise NotFound("Restriction")
+    patient = await access.staff_with(
+        principal, Scope.CONSENT_WRITE, UUID(str(row.patient_id)), action="LIFT restriction"
+    )
+    async with unit_of_work() as uow:
+        row.lifted_at = datetime.now(UTC)
+        row.lifted_by_user_id = principal.user_id
+        await row.save(using_db=uow.connection, update_fields=["lifted_at", "lifted_by_user_id"])
+        uow.audit(
+            audit.record_for(
+                principal,
+                action="LIFT restriction",
+                practice_id=access.practice_of(patient),
+                entity_type="ProcessingRestriction",
+                entity_id=row.id,
+                patient_id=patient.id,
+                fields=[row.kind],
+            )
+        )
+    return row
+
+
+async def in_force(principal: Principal, *, patient_id: UUID) -> list[ProcessingRestriction]:
+    patient = await access.readable(principal, patient_id)
+    return await ProcessingRestriction.filter(patient_id=patient.id, lifted_at__isnull=True)

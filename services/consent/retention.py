@@ -1,0 +1,136 @@
+"""``aescrm retention``: find what is past its retention period and anonymise it.
+
+The dry run lists and changes nothing. ``apply`` handles each patient in its own transaction
+(one patient's failure cannot leave another half done) and writes what it did to the audit log.
+Patients under a legal hold (their own, or their practice's) are skipped and listed as held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+from tortoise.expressions import Q
+
+from db.models import DataSubjectRequest, LegalHold, Patient, PatientStatus, Practice
+from db.models.privacy import RecordClass, RequestKind, RequestStatus
+from db.uow import unit_of_work
+from services import audit
+from services.auth.users import OPERATOR
+from services.consent import anonymise, policies
+from services.principal import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    patient_id: UUID
+    practice_id: UUID
+    record_class: RecordClass
+    due_since: date
+    basis: str
+
+
+@dataclass(slots=True)
+class Report:
+    actions: list[Action] = field(default_factory=list)
+    held: list[UUID] = field(default_factory=list)
+    applied: bool = False
+
+    def lines(self) -> list[str]:
+        verb = "anonymised" if self.applied else "would anonymise"
+        out = [
+            f"{verb} {a.record_class.value} of patient {a.patient_id} "
+            f"(practice {a.practice_id}, due {a.due_since.isoformat()}: {a.basis})"
+            for a in self.actions
+        ]
+        out += [f"held: patient {p} (legal hold)" for p in self.held]
+        out.append(f"{len(self.actions)} actions, {len(self.held)} patients held")
+        return out
+
+
+async def pending(patient: Patient, cls: RecordClass) -> bool:
+    """Anything left to do for this class (repeat runs do nothing)."""
+    if cls is RecordClass.CLINICAL:
+        return not anonymise.is_anonymised(patient)
+    if cls is RecordClass.ACCOUNT_CONTACT:
+        return not anonymise.contact_erased(patient)
+    for link in anonymise.links_in(anonymise.Category.FINANCIAL):
+        if await link.model.filter(**{link.column: patient.id}).exists():
+            return True
+    return False
+
+
+async def _held(practice_ids: set[UUID]) -> tuple[set[UUID], set[UUID]]:
+    rows = await LegalHold.filter(released_at__isnull=True, practice_id__in=list(practice_ids))
+    practices = {UUID(str(h.practice_id)) for h in rows if h.patient_id is None}
+    patients = {UUID(str(h.patient_id)) for h in rows if h.patient_id is not None}
+    return practices, patients
+
+
+async def plan(today: date | None = None) -> Report:
+    today = today or datetime.now(UTC).date()
+    table = await policies.table()
+    practices = {p.id: p for p in await Practice.all()}
+    held_practices, held_patients = await _held(set(practices))
+    report = Report()
+    patients = await Patient.filter(~Q(status=PatientStatus.MERGED.value)).order_by("id")
+    for patient in patients:
+        practice = practices[UUID(str(patient.practice_id))]
+        if practice.id in held_practices or patient.id in held_patients:
+            report.held.append(patient.id)
+            continue
+        dates = await policies.dates_for(patient, practice.jurisdiction, table)
+        for cls in (RecordClass.FINANCIAL, RecordClass.ACCOUNT_CONTACT, RecordClass.CLINICAL):
+            due = dates.by_class[cls]
+            if due is not None and due[0] < today and await pending(patient, cls):
+                report.actions.append(Action(patient.id, practice.id, cls, due[0], due[1]))
+    return report
+
+
+async def _apply_one(principal: Principal, patient_id: UUID, actions: list[Action]) -> None:
+    async with unit_of_work() as uow:
+        conn = uow.connection
+        patient = await Patient.select_for_update().using_db(conn).get(id=patient_id)
+        for action in actions:
+            if action.record_class is RecordClass.FINANCIAL:
+                await anonymise.erase_financial(patient, conn)
+            elif action.record_class is RecordClass.ACCOUNT_CONTACT:
+                await anonymise.erase_contact(patient, conn)
+            else:
+                await anonymise.erase_contact(patient, conn)
+                await anonymise.anonymise_clinical(patient, conn)
+            uow.audit(
+                audit.record_for(
+                    principal,
+                    action=f"RETENTION {action.record_class.value}",
+                    practice_id=action.practice_id,
+                    entity_type="Patient",
+                    entity_id=patient.id,
+                    patient_id=patient.id,
+                    fields=[action.basis, action.due_since.isoformat()],
+                )
+            )
+        if any(a.record_class is RecordClass.CLINICAL for a in actions):
+            await (
+                DataSubjectRequest.filter(
+                    patient_id=patient.id,
+                    kind=RequestKind.ERASURE.value,
+                    status=RequestStatus.PARTIALLY_COMPLETED.value,
+                )
+                .using_db(conn)
+                .update(status=RequestStatus.COMPLETED.value, completed_at=datetime.now(UTC))
+            )
+
+
+async def run(*, apply: bool, today: date | None = None, principal: Principal = OPERATOR) -> Report:
+    report = await plan(today)
+    if not apply:
+        return report
+    by_patient: dict[UUID, list[Action]] = {}
+    for action in report.actions:
+        by_patient.setdefault(action.patient_id, []).append(action)
+    for patient_id, actions in by_patient.items():
+        await _apply_one(principal, patient_id, actions)
+    report.applied = True
+    return report
