@@ -75,6 +75,7 @@ class Feed:
         self.wake = asyncio.Event()
         self.listeners: dict[str, Callable[[], None]] = {}
         self.task: asyncio.Task[None] | None = None
+        self.closed = False
 
     @property
     def topics(self) -> set[str]:
@@ -109,8 +110,10 @@ class Feed:
         while True:
             await self.wake.wait()
             self.wake.clear()
+            if self.closed:
+                return
             try:
-                while self.catch_up or self.wanted > self.delivered:
+                while not self.closed and (self.catch_up or self.wanted > self.delivered):
                     catch_up, self.catch_up = self.catch_up, False
                     async with self.lock:
                         more = await self._deliver(None if catch_up else self.wanted)
@@ -192,10 +195,14 @@ class Feed:
         for stop in self.listeners.values():
             stop()
         self.listeners.clear()
+        self.closed = True
+        self.wake.set()
         if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+            # Never cancelled mid-query: a driver thread would answer into a closed loop.
+            try:
+                await asyncio.wait_for(asyncio.shield(self.task), 5)
+            except TimeoutError:
+                self.task.cancel()
 
 
 class Fanout:

@@ -35,6 +35,7 @@ class Relay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._unhook: object = None
+        self._stopping = False
 
     async def start(self) -> None:
         self._unhook = uow.on_commit(self._committed)
@@ -44,9 +45,13 @@ class Relay:
         if callable(self._unhook):
             self._unhook()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Never cancelled mid-query: a driver thread would answer into a closed loop.
+            self._stopping = True
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), 5)
+            except TimeoutError:
+                self._task.cancel()
         with contextlib.suppress(Exception):  # best effort; the next process's poll covers it
             await self._publish(self._take_fresh())
 
@@ -66,6 +71,8 @@ class Relay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 await self._publish(self._take_fresh())
                 if loop.time() >= next_poll:
