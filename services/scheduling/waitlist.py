@@ -1,16 +1,19 @@
 """The waitlist: patients who would take an earlier slot. When a cancellation or a reschedule
-frees time, matching entries are offered on the board as a ``waitlist.offered`` event."""
+frees time, matching entries are offered on the board as a ``waitlist.offered`` event.
+
+An entry matches when its practitioner, weekdays and times fit the freed start, its appointment
+type fits in the freed span, and the freed slot's practitioner may perform that type."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from tortoise.expressions import Q
 
-from db.models import WaitlistEntry
+from db.models import AppointmentType, Practitioner, WaitlistEntry
 from db.outbox import PendingEvent
 from db.uow import UnitOfWork, unit_of_work
 from realtime.events import SCHEDULE
@@ -58,7 +61,10 @@ async def offer(uow: UnitOfWork, diary: Diary, freed: dict[str, Any]) -> int:
         .limit(100)
         .using_db(uow.connection)
     )
-    chosen = [e for e in candidates if matches(e, freed, diary)][:MAX_OFFERS]
+    usable = await _usable_types(uow, candidates, freed)
+    chosen = [
+        e for e in candidates if e.appointment_type_id in usable and matches(e, freed, diary)
+    ][:MAX_OFFERS]
     now = rules.utcnow()
     for entry in chosen:
         uow.emit(
@@ -81,6 +87,26 @@ async def offer(uow: UnitOfWork, diary: Diary, freed: dict[str, Any]) -> int:
         ids = [e.id for e in chosen]
         await WaitlistEntry.filter(id__in=ids).using_db(uow.connection).update(last_offered_at=now)
     return len(chosen)
+
+
+async def _usable_types(
+    uow: UnitOfWork, candidates: list[WaitlistEntry], freed: dict[str, Any]
+) -> set[Any]:
+    """Types of the candidates that fit in the freed span and that its practitioner performs."""
+    if not candidates:
+        return set()
+    length = datetime.fromisoformat(freed["ends_at"]) - datetime.fromisoformat(freed["starts_at"])
+    found = await Practitioner.filter(id=freed["practitioner_id"]).using_db(uow.connection).first()
+    role = found.role if found else None
+    kinds = await AppointmentType.filter(
+        id__in=list({e.appointment_type_id for e in candidates}), active=True
+    ).using_db(uow.connection)
+    return {
+        k.id
+        for k in kinds
+        if timedelta(minutes=k.duration_minutes) <= length
+        and (not k.allowed_roles or role in k.allowed_roles)
+    }
 
 
 async def add(principal: Principal, *, request: WaitlistRequest) -> WaitlistEntry:
