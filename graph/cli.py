@@ -232,6 +232,22 @@ def prune_events() -> None:
     typer.echo(f"pruned {deleted} events older than {settings.event_retention_days} days")
 
 
+@app.command("expire-holds")
+def expire_holds() -> None:
+    """Release expired slot holds; announce each as slot.released (EXPIRED).
+
+    Meant for a cron job or systemd timer, e.g. every minute.
+    Expired holds already stop blocking and leave the board at once;
+    this also announces expiries where nothing else was written since.
+    Safe to run repeatedly and from several hosts at once.
+    """
+    settings = _settings()
+    from services.scheduling import holds
+
+    released = _with_database(settings, holds.expire_all)
+    typer.echo(f"released {released} expired holds")
+
+
 @app.command("verify-audit")
 def verify_audit(
     checkpoint: Annotated[
