@@ -164,6 +164,11 @@ async def main(count: int, url: str) -> None:
             "name prefix (last name, 3 letters)", 200, lambda: by(lambda: rng.choice(LAST)[:3])
         )
         await _time("name prefix (first name word)", 100, lambda: by(lambda: rng.choice(FIRST)))
+        await _time(
+            "full last name (about 10 matches)",
+            200,
+            lambda: by(lambda: rng.choice(LAST) + str(rng.randint(1, 400))),
+        )
         await _time("date of birth", 200, lambda: by(lambda: "1975-06-01"))
         await _time(
             "exact email (blind index)",
