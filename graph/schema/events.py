@@ -7,6 +7,8 @@ field per subscriber.
 
 from __future__ import annotations
 
+import dataclasses
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
@@ -15,9 +17,11 @@ from uuid import UUID
 import strawberry
 
 from graph.permissions.fields import requires
+from graph.schema.scheduling import ScheduleAppointment, board_appointments
 from realtime.events import StoredEvent
 from services.notices import NOTICE_TYPE, Severity
 from services.policy import Scope
+from services.scheduling import live
 
 
 @strawberry.enum(description="What happened on the board.")
@@ -29,6 +33,7 @@ class ScheduleEventKind(Enum):
     APPOINTMENT_STATUS_CHANGED = "appointment.status_changed"
     SLOT_HELD = "slot.held"
     SLOT_RELEASED = "slot.released"
+    WAITLIST_OFFERED = "waitlist.offered"
 
 
 @strawberry.enum(description="What happened to a patient's consent.")
@@ -74,7 +79,18 @@ class ScheduleEvent:
     occurred_at: datetime
     practice_id: strawberry.ID
     appointment_id: strawberry.ID | None = strawberry.field(
-        description="The appointment that changed (reload it through `schedule`)."
+        description="The appointment that changed (set for APPOINTMENT_* kinds)."
+    )
+    appointment: ScheduleAppointment | None = strawberry.field(
+        default=None,
+        description="The changed appointment as the board shows it now (APPOINTMENT_* kinds).",
+    )
+    hold_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The hold that was taken or ended (SLOT_* kinds)."
+    )
+    waitlist_entry_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The waitlist entry offered the freed span (WAITLIST_OFFERED).",
     )
     starts_at: datetime | None = strawberry.field(description="Start of the changed time span.")
     ends_at: datetime | None = strawberry.field(description="End of the changed time span.")
@@ -108,6 +124,34 @@ def _notice(event: StoredEvent, scopes: frozenset[str]) -> PracticeNotice:
     )
 
 
+_LOADED: OrderedDict[tuple[UUID, int], ScheduleAppointment | None] = OrderedDict()
+_LOADED_SIZE = 512
+
+
+async def _appointment(event: StoredEvent) -> ScheduleAppointment | None:
+    """The event's appointment, read once per event and shared by every group's render."""
+    key = (event.practice_id, event.sequence)
+    if key in _LOADED:
+        return _LOADED[key]
+    found = None
+    if event.entity_id is not None:
+        row = await live.board_row(event.practice_id, event.entity_id)
+        found = board_appointments([row], event.practice_id)[0] if row else None
+    _LOADED[key] = found
+    while len(_LOADED) > _LOADED_SIZE:
+        _LOADED.popitem(last=False)
+    return found
+
+
+def _visible(appointment: ScheduleAppointment, scopes: frozenset[str]) -> ScheduleAppointment:
+    """A group's copy without what it may not read (``@requires`` still checks each field)."""
+    return dataclasses.replace(
+        appointment,
+        patient=appointment.patient if Scope.PATIENT_READ.value in scopes else None,
+        sealed_note=appointment.sealed_note if Scope.CLINICAL_READ.value in scopes else None,
+    )
+
+
 def schedule_renderer(scopes: frozenset[str]) -> Callable[[StoredEvent], Awaitable[object]]:
     """Renders board events for one permission set (called once per group per event)."""
 
@@ -116,12 +160,17 @@ def schedule_renderer(scopes: frozenset[str]) -> Callable[[StoredEvent], Awaitab
         if kind is None:
             return None
         is_notice = event.type == NOTICE_TYPE
+        family = event.type.split(".", 1)[0]
+        appointment = await _appointment(event) if family == "appointment" else None
         return ScheduleEvent(
             kind=kind,
             sequence=event.sequence,
             occurred_at=event.occurred_at,
             practice_id=strawberry.ID(str(event.practice_id)),
-            appointment_id=None if is_notice else _id(event.entity_id),
+            appointment_id=_id(event.entity_id) if family == "appointment" else None,
+            appointment=_visible(appointment, scopes) if appointment else None,
+            hold_id=_id(event.entity_id) if family == "slot" else None,
+            waitlist_entry_id=_id(event.entity_id) if family == "waitlist" else None,
             starts_at=_time(event.payload.get("starts_at")),
             ends_at=_time(event.payload.get("ends_at")),
             notice=_notice(event, scopes) if is_notice else None,
