@@ -66,14 +66,28 @@ class Consent:
 
 @strawberry.input(description="A consent decision to append to the ledger.")
 class RecordConsentInput:
-    patient_id: strawberry.ID
-    purpose: ConsentPurposeEnum  # type: ignore[valid-type]
-    granted: bool = True
+    patient_id: strawberry.ID = strawberry.field(description="The patient deciding.")
+    purpose: ConsentPurposeEnum = strawberry.field(description="What the consent covers.")  # type: ignore[valid-type]
+    granted: bool = strawberry.field(
+        default=True,
+        description="True grants, false refuses; default true.",
+    )
     policy_version: str = strawberry.field(description="Policy or form version.")
-    method: CaptureMethodEnum  # type: ignore[valid-type]
-    partner_client_id: str | None = None
-    treatment_id: strawberry.ID | None = None
-    evidence_ref: str | None = None
+    method: CaptureMethodEnum = strawberry.field(description="How the decision was captured.")  # type: ignore[valid-type]
+    partner_client_id: str | None = strawberry.field(
+        default=None,
+        description=(
+            "For DATA_SHARING (required there): the partner's OAuth client id; omit otherwise."
+        ),
+    )
+    treatment_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="For TREATMENT (required there): the patient's appointment; omit otherwise.",
+    )
+    evidence_ref: str | None = strawberry.field(
+        default=None,
+        description="E.g. a signed-document reference; up to 200 characters.",
+    )
     effective_at: datetime | None = strawberry.field(default=None, description="Default: now.")
 
     def decision(self, treatment: object = None) -> Decision:
@@ -91,31 +105,42 @@ class RecordConsentInput:
 
 @strawberry.input(description="Withdraw a current consent (a new ledger entry).")
 class WithdrawConsentInput:
-    patient_id: strawberry.ID
-    purpose: ConsentPurposeEnum  # type: ignore[valid-type]
-    policy_version: str
-    method: CaptureMethodEnum  # type: ignore[valid-type]
-    partner_client_id: str | None = None
-    treatment_id: strawberry.ID | None = None
-    evidence_ref: str | None = None
+    patient_id: strawberry.ID = strawberry.field(description="The patient withdrawing.")
+    purpose: ConsentPurposeEnum = strawberry.field(description="The consent being withdrawn.")  # type: ignore[valid-type]
+    policy_version: str = strawberry.field(description="Policy or form version, 1-40 characters.")
+    method: CaptureMethodEnum = strawberry.field(description="How the withdrawal was captured.")  # type: ignore[valid-type]
+    partner_client_id: str | None = strawberry.field(
+        default=None,
+        description=(
+            "For DATA_SHARING (required there): the partner's OAuth client id; omit otherwise."
+        ),
+    )
+    treatment_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="For TREATMENT (required there): the patient's appointment; omit otherwise.",
+    )
+    evidence_ref: str | None = strawberry.field(
+        default=None,
+        description="E.g. a signed-document reference; up to 200 characters.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The recorded consent decision.")
 class RecordConsentPayload:
-    consent: Consent
+    consent: Consent = strawberry.field(description="The new ledger entry.")
 
 
-@strawberry.type
+@strawberry.type(description="The recorded withdrawal.")
 class WithdrawConsentPayload:
-    consent: Consent
+    consent: Consent = strawberry.field(description="The new ledger entry (granted false).")
 
 
 @strawberry.type(description="Channels the patient accepts.")
 class ContactPreferences:
-    email: bool
-    sms: bool
-    phone: bool
-    post: bool
+    email: bool = strawberry.field(description="Accepts email.")
+    sms: bool = strawberry.field(description="Accepts text messages.")
+    phone: bool = strawberry.field(description="Accepts phone calls.")
+    post: bool = strawberry.field(description="Accepts letters.")
     service_messages: bool = strawberry.field(description="Reminders and other care messages.")
 
     @classmethod
@@ -131,27 +156,44 @@ class ContactPreferences:
 
 @strawberry.input(description="Only the given channels change.")
 class UpdateContactPreferencesInput:
-    patient_id: strawberry.ID
-    email: bool | None = None
-    sms: bool | None = None
-    phone: bool | None = None
-    post: bool | None = None
-    service_messages: bool | None = None
+    patient_id: strawberry.ID = strawberry.field(description="The patient.")
+    email: bool | None = strawberry.field(
+        default=None,
+        description="Accept email. Omit or null to keep.",
+    )
+    sms: bool | None = strawberry.field(
+        default=None,
+        description="Accept text messages. Omit or null to keep.",
+    )
+    phone: bool | None = strawberry.field(
+        default=None,
+        description="Accept phone calls. Omit or null to keep.",
+    )
+    post: bool | None = strawberry.field(
+        default=None,
+        description="Accept letters. Omit or null to keep.",
+    )
+    service_messages: bool | None = strawberry.field(
+        default=None,
+        description="Accept reminders and other care messages. Omit or null to keep.",
+    )
 
     def changes(self) -> dict[str, bool]:
         names = ("email", "sms", "phone", "post", "service_messages")
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
 
-@strawberry.type
+@strawberry.type(description="The patient's contact preferences after the change.")
 class UpdateContactPreferencesPayload:
-    preferences: ContactPreferences
+    preferences: ContactPreferences = strawberry.field(description="All channels as now stored.")
 
 
 @strawberry.type(description="Whether a message may be sent, and why.")
 class ContactCheck:
-    allowed: bool
-    reason: str
+    allowed: bool = strawberry.field(description="Whether the message may be sent now.")
+    reason: str = strawberry.field(
+        description="Why, in plain English, e.g. No contact details for this channel.",
+    )
 
     @classmethod
     def of(cls, value: ContactDecision) -> ContactCheck:

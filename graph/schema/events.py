@@ -63,7 +63,7 @@ def _time(value: object) -> datetime | None:
 class PracticeNotice:
     id: strawberry.ID
     message: str = strawberry.field(description="The notice as staff see it.")
-    severity: NoticeSeverity  # type: ignore[valid-type]
+    severity: NoticeSeverity = strawberry.field(description="How prominently boards show it.")  # type: ignore[valid-type]
     clinical_detail: str | None = strawberry.field(
         description="Detail for clinicians only.", extensions=requires(Scope.CLINICAL_READ)
     )
@@ -74,10 +74,10 @@ class PracticeNotice:
 
 @strawberry.type(description="A change on a practice's board; `sequence` resumes with `since`.")
 class ScheduleEvent:
-    kind: ScheduleEventKind
+    kind: ScheduleEventKind = strawberry.field(description="What happened.")
     sequence: int = strawberry.field(description="Gap-free per practice; pass as `since`.")
-    occurred_at: datetime
-    practice_id: strawberry.ID
+    occurred_at: datetime = strawberry.field(description="When it happened, ISO 8601 with offset.")
+    practice_id: strawberry.ID = strawberry.field(description="The practice whose board changed.")
     appointment_id: strawberry.ID | None = strawberry.field(
         description="The appointment that changed (set for APPOINTMENT_* kinds)."
     )
@@ -99,12 +99,12 @@ class ScheduleEvent:
 
 @strawberry.type(description="A change to a patient's consent.")
 class ConsentEvent:
-    kind: ConsentEventKind
+    kind: ConsentEventKind = strawberry.field(description="What happened.")
     sequence: int = strawberry.field(description="Gap-free per practice; pass as `since`.")
-    occurred_at: datetime
-    practice_id: strawberry.ID
-    patient_id: strawberry.ID
-    consent_id: strawberry.ID | None
+    occurred_at: datetime = strawberry.field(description="When it happened, ISO 8601 with offset.")
+    practice_id: strawberry.ID = strawberry.field(description="The patient's practice.")
+    patient_id: strawberry.ID = strawberry.field(description="The patient whose consent changed.")
+    consent_id: strawberry.ID | None = strawberry.field(description="The new consent ledger entry.")
     purpose: str | None = strawberry.field(
         default=None, description="The consent purpose that changed, e.g. DATA_SHARING."
     )
@@ -216,16 +216,25 @@ def for_patient(patient_id: UUID) -> Callable[[object], bool]:
 
 @strawberry.input(description="A notice for every board of one practice.")
 class AnnouncePracticeNoticeInput:
-    practice_id: strawberry.ID
+    practice_id: strawberry.ID = strawberry.field(description="Practice whose boards show it.")
     message: str = strawberry.field(description="Up to 500 characters; no patient data.")
-    severity: NoticeSeverity = Severity.INFO  # type: ignore[valid-type]
+    severity: NoticeSeverity = strawberry.field(  # type: ignore[valid-type]
+        default=Severity.INFO,
+        description="How prominently boards show it; default INFO.",
+    )
     clinical_detail: str | None = strawberry.field(
         default=None, description="Shown to clinicians only (up to 2000 characters)."
     )
-    expires_at: datetime | None = None
+    expires_at: datetime | None = strawberry.field(
+        default=None,
+        description=(
+            "When boards should drop it, ISO 8601 with offset; must be in the future. Null: no "
+            "expiry."
+        ),
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The posted notice and its place on the practice's feed.")
 class AnnouncePracticeNoticePayload:
-    notice: PracticeNotice
+    notice: PracticeNotice = strawberry.field(description="The notice as posted.")
     sequence: int = strawberry.field(description="The event's sequence on the practice's feed.")

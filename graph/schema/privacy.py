@@ -29,9 +29,13 @@ def _id(value: object) -> strawberry.ID | None:
 
 @strawberry.type(description="What happened to one category of data.")
 class ErasureCategory:
-    category: str
+    category: str = strawberry.field(
+        description="Data category, e.g. ACCOUNT_CONTACT, CLINICAL, FINANCIAL or AUDIT.",
+    )
     action: str = strawberry.field(description="ERASED, ANONYMISED or KEPT.")
-    reason: str
+    reason: str = strawberry.field(
+        description="Why, e.g. the retention rule or legal hold that applies.",
+    )
     until: date | None = strawberry.field(description="Kept until (then erased).")
 
     @classmethod
@@ -49,15 +53,23 @@ class ErasureCategory:
 @strawberry.type(description="A data-subject request, due one calendar month after receipt.")
 class SubjectRequest:
     id: strawberry.ID
-    patient_id: strawberry.ID
-    kind: RequestKindEnum  # type: ignore[valid-type]
-    status: RequestStatusEnum  # type: ignore[valid-type]
-    received_at: datetime
-    due_at: datetime
-    completed_at: datetime | None
-    handled_by_id: strawberry.ID | None
+    patient_id: strawberry.ID = strawberry.field(description="The data subject.")
+    kind: RequestKindEnum = strawberry.field(description="The right exercised.")  # type: ignore[valid-type]
+    status: RequestStatusEnum = strawberry.field(description="Where the request stands.")  # type: ignore[valid-type]
+    received_at: datetime = strawberry.field(
+        description="When it was received, ISO 8601 with offset.",
+    )
+    due_at: datetime = strawberry.field(description="Deadline: one calendar month after receipt.")
+    completed_at: datetime | None = strawberry.field(
+        description="When it was closed; null while open.",
+    )
+    handled_by_id: strawberry.ID | None = strawberry.field(
+        description="User who logged or last handled it.",
+    )
     erase_after: date | None = strawberry.field(description="Scheduled erasure date, if any.")
-    outcome: list[ErasureCategory]
+    outcome: list[ErasureCategory] = strawberry.field(
+        description="Per-category result of an erasure; empty otherwise.",
+    )
 
     @classmethod
     def from_model(cls, row: RequestModel) -> SubjectRequest:
@@ -75,27 +87,34 @@ class SubjectRequest:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A data-subject request to log.")
 class ReceiveSubjectRequestInput:
-    patient_id: strawberry.ID
-    kind: RequestKindEnum  # type: ignore[valid-type]
-    received_at: datetime | None = None
+    patient_id: strawberry.ID = strawberry.field(description="The data subject.")
+    kind: RequestKindEnum = strawberry.field(description="The right exercised.")  # type: ignore[valid-type]
+    received_at: datetime | None = strawberry.field(
+        default=None,
+        description=(
+            "When it arrived, ISO 8601 with offset; default now. The deadline counts from here."
+        ),
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The logged data-subject request.")
 class ReceiveSubjectRequestPayload:
-    request: SubjectRequest
+    request: SubjectRequest = strawberry.field(description="The logged request with its due date.")
 
 
-@strawberry.input
+@strawberry.input(description="Carry out an erasure request.")
 class ErasePatientDataInput:
-    request_id: strawberry.ID
+    request_id: strawberry.ID = strawberry.field(description="An open ERASURE request.")
 
 
-@strawberry.type
+@strawberry.type(description="The erasure request and what happened to each data category.")
 class ErasePatientDataPayload:
-    request: SubjectRequest
-    categories: list[ErasureCategory]
+    request: SubjectRequest = strawberry.field(description="The request after the erasure.")
+    categories: list[ErasureCategory] = strawberry.field(
+        description="One entry per data category: erased, anonymised or kept.",
+    )
 
 
 @strawberry.type(description="Everything held about a patient.")
@@ -104,27 +123,39 @@ class ExportPatientDataPayload:
     summary: str = strawberry.field(description="Human-readable account of the export.")
 
 
-@strawberry.input
+@strawberry.input(description="Restrict processing of a patient's data, or record an objection.")
 class PlaceRestrictionInput:
-    patient_id: strawberry.ID
-    kind: RestrictionKindEnum  # type: ignore[valid-type]
-    reason: str
+    patient_id: strawberry.ID = strawberry.field(description="The patient.")
+    kind: RestrictionKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description="RESTRICTION (Art. 18) or OBJECTION to direct marketing (Art. 21).",
+    )
+    reason: str = strawberry.field(description="Why, 1-300 characters.")
 
 
-@strawberry.type
+@strawberry.type(description="The restriction now in force.")
 class PlaceRestrictionPayload:
-    restriction_id: strawberry.ID
-    kind: RestrictionKindEnum  # type: ignore[valid-type]
+    restriction_id: strawberry.ID = strawberry.field(description="Id of the new restriction.")
+    kind: RestrictionKindEnum = strawberry.field(description="What was placed.")  # type: ignore[valid-type]
 
 
 @strawberry.type(description="How long one record class is kept in one jurisdiction.")
 class RetentionPolicy:
-    jurisdiction: str
-    record_class: str
-    years: int
-    minor_until_birthday: int | None
-    minor_aged_17_until_birthday: int | None
-    basis: str
+    jurisdiction: str = strawberry.field(
+        description="E.g. ENGLAND, WALES, SCOTLAND or NORTHERN_IRELAND.",
+    )
+    record_class: str = strawberry.field(
+        description="ACCOUNT_CONTACT, CLINICAL, FINANCIAL or AUDIT.",
+    )
+    years: int = strawberry.field(description="Years kept after the last activity or treatment.")
+    minor_until_birthday: int | None = strawberry.field(
+        description=(
+            "Children's records are kept at least until this birthday; null if no minors' rule."
+        ),
+    )
+    minor_aged_17_until_birthday: int | None = strawberry.field(
+        description="Instead, until this birthday if the patient was 17 when treatment ended.",
+    )
+    basis: str = strawberry.field(description="The law or guidance behind the rule.")
 
     @classmethod
     def from_model(cls, row: PolicyModel) -> RetentionPolicy:
@@ -141,14 +172,22 @@ class RetentionPolicy:
 @strawberry.type(description="A personal-data breach and its 72-hour reporting deadline.")
 class BreachIncident:
     id: strawberry.ID
-    title: str
-    description: str
-    detected_at: datetime
+    title: str = strawberry.field(description="Short title, up to 200 characters.")
+    description: str = strawberry.field(description="What happened.")
+    detected_at: datetime = strawberry.field(
+        description="When the organisation became aware, ISO 8601 with offset.",
+    )
     report_deadline: datetime = strawberry.field(description="Detected at + 72 hours.")
-    reported_at: datetime | None
-    status: str
-    subject_user_id: strawberry.ID | None
-    subject_client_id: str | None
+    reported_at: datetime | None = strawberry.field(
+        description="When it was reported to the ICO; null until then.",
+    )
+    status: str = strawberry.field(description="OPEN, or REPORTED once reported to the ICO.")
+    subject_user_id: strawberry.ID | None = strawberry.field(
+        description="User account involved, if any.",
+    )
+    subject_client_id: str | None = strawberry.field(
+        description="Partner OAuth client id involved, if any.",
+    )
 
     @classmethod
     def from_model(cls, row: IncidentModel) -> BreachIncident:
@@ -165,29 +204,48 @@ class BreachIncident:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A personal-data breach to record.")
 class RecordBreachIncidentInput:
-    organization_id: strawberry.ID
-    title: str
-    description: str = ""
-    detected_at: datetime
-    subject_user_id: strawberry.ID | None = None
-    subject_client_id: str | None = None
+    organization_id: strawberry.ID = strawberry.field(
+        description="Organisation the breach belongs to.",
+    )
+    title: str = strawberry.field(description="Short title, 1-200 characters.")
+    description: str = strawberry.field(default="", description="What happened; default empty.")
+    detected_at: datetime = strawberry.field(
+        description=(
+            "When it was detected, ISO 8601 with offset; not in the future. Starts the 72-hour "
+            "clock."
+        ),
+    )
+    subject_user_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="User account involved, if any.",
+    )
+    subject_client_id: str | None = strawberry.field(
+        default=None,
+        description="Partner OAuth client id involved, if any.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The recorded breach incident.")
 class RecordBreachIncidentPayload:
-    incident: BreachIncident
+    incident: BreachIncident = strawberry.field(
+        description="The incident with its reporting deadline.",
+    )
 
 
 @strawberry.type(description="A patient whose data a principal read or changed in the window.")
 class BreachImpact:
-    patient_id: strawberry.ID
-    practice_id: strawberry.ID | None
-    reads: int
-    changes: int
-    first_at: datetime
-    last_at: datetime
+    patient_id: strawberry.ID = strawberry.field(description="The patient whose data was touched.")
+    practice_id: strawberry.ID | None = strawberry.field(
+        description="The practice recorded in the audit log, if any.",
+    )
+    reads: int = strawberry.field(description="Audited reads of the patient's data in the window.")
+    changes: int = strawberry.field(
+        description="Audited changes to the patient's data in the window.",
+    )
+    first_at: datetime = strawberry.field(description="First access in the window.")
+    last_at: datetime = strawberry.field(description="Last access in the window.")
 
     @classmethod
     def of(cls, touch: breach.Touch) -> BreachImpact:
@@ -201,13 +259,15 @@ class BreachImpact:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A patient portal login (patients 16 or over).")
 class CreatePortalAccountInput:
-    patient_id: strawberry.ID
-    email: str
-    password: str
+    patient_id: strawberry.ID = strawberry.field(description="The patient; must be 16 or over.")
+    email: str = strawberry.field(
+        description="Login email, up to 254 characters; stored lower-case; must not be in use.",
+    )
+    password: str = strawberry.field(description="Initial password; must meet the password policy.")
 
 
-@strawberry.type
+@strawberry.type(description="The new portal account.")
 class CreatePortalAccountPayload:
-    user_id: strawberry.ID
+    user_id: strawberry.ID = strawberry.field(description="Id of the new portal user.")
