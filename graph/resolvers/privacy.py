@@ -66,7 +66,8 @@ class PrivacyQueries:
 
     @strawberry.field(
         description="Every patient a user or partner client read or changed in [from, to), "
-        "from the audit log. Needs audit:read."
+        "from the audit log.",
+        extensions=requires(Scope.AUDIT_READ),
     )
     async def breach_impact(
         self,
@@ -75,7 +76,7 @@ class PrivacyQueries:
         to: datetime,
         user_id: strawberry.ID | None = None,
         client_id: str | None = None,
-    ) -> list[BreachImpact]:
+    ) -> list[BreachImpact] | None:
         touched = await breach.impact(
             info.context.principal,
             user_id=parse_id(user_id, "userId") if user_id else None,

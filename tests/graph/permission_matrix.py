@@ -31,6 +31,7 @@ EXEMPT: dict[str, str] = {
 # Values for required arguments, by argument name.
 ARGUMENTS: dict[str, str] = {
     "patient.id": "$patientId",  # field-specific values win over the plain argument name
+    "breachImpact.userId": '"00000000-0000-4000-8000-000000000009"',
     "id": "$practiceId",
     "practiceId": "$practiceId",
     "patientId": "$patientId",
@@ -64,7 +65,9 @@ class ProtectedField:
 def _selection(field_name: str, field: object) -> str | None:
     arguments = []
     for name, argument in getattr(field, "args", {}).items():
-        if isinstance(argument.type, GraphQLNonNull) and argument.default_value is Undefined:
+        if f"{field_name}.{name}" in ARGUMENTS and not isinstance(argument.type, GraphQLNonNull):
+            arguments.append(f"{name}: {ARGUMENTS[f'{field_name}.{name}']}")  # optional, needed
+        elif isinstance(argument.type, GraphQLNonNull) and argument.default_value is Undefined:
             value = ARGUMENTS.get(f"{field_name}.{name}", ARGUMENTS.get(name))
             if value is None:
                 return None
