@@ -6,6 +6,10 @@ board queries at a fixed concurrency. Prints requests/s, p50/p99 latency and the
 milliseconds per request (from /proc/<pid>/stat of the worker processes), then cleans up.
 
     .venv/bin/python bench/board.py [--requests 1000] [--concurrency 16]
+
+``--in-process`` runs the app inside this process instead (no server, no HTTP socket) and reports
+CPU milliseconds per request from ``time.process_time``; add ``--profile cprofile`` or
+``--profile pyinstrument`` (``pip install pyinstrument`` into the venv) to see where it goes.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -163,10 +168,64 @@ async def fire(
     return latencies, failures
 
 
+async def in_process(url: str, var: str, token: str, practice: str, args: Any) -> None:
+    """The app in this process over ASGI: CPU per request without a server or sockets."""
+    from graph.app import create_app
+    from graph.settings import Settings
+
+    settings = Settings(
+        database_url=url, var_dir=Path(var), rate_limit_per_minute=10**6, log_level="WARNING"
+    )
+    app = create_app(settings)
+    variables = {"practiceId": practice, "from": f"{DAY}T00:00:00Z", "to": f"{DAY}T23:59:00Z"}
+    body = {"query": QUERY, "variables": variables}
+    headers = {"authorization": f"Bearer {token}"}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+            for _ in range(50):  # warm-up, and a correctness check
+                data = (await http.post("/graphql", json=body, headers=headers)).json()
+                assert not data.get("errors"), data["errors"]
+                assert len(data["data"]["schedule"]["appointments"]) == 300
+
+            async def run(count: int) -> None:
+                for _ in range(count):
+                    await http.post("/graphql", json=body, headers=headers)
+
+            began = time.process_time()
+            await run(args.requests)
+            used = time.process_time() - began
+            print(
+                f"board in process: {args.requests} sequential requests, "
+                f"CPU={used * 1000 / args.requests:.2f} ms/req (client and server together)"
+            )
+            if args.profile == "cprofile":
+                import cProfile
+                import pstats
+
+                calls = cProfile.Profile(time.process_time)  # CPU, not waiting on SQL
+                calls.enable()
+                await run(min(args.requests, 200))
+                calls.disable()
+                stats = pstats.Stats(calls)
+                stats.sort_stats("tottime").print_stats(30)
+                stats.sort_stats("cumulative").print_stats(40)
+            elif args.profile == "pyinstrument":
+                from pyinstrument import Profiler
+
+                profiler = Profiler(interval=0.0002, async_mode="enabled")
+                profiler.start()
+                await run(min(args.requests, 200))
+                profiler.stop()
+                print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--in-process", action="store_true", help="no server: CPU per request")
+    parser.add_argument("--profile", choices=["none", "cprofile", "pyinstrument"], default="none")
     args = parser.parse_args()
     name = f"aescrm_bench_board_{uuid.uuid4().hex[:8]}"
     url = f"{ADMIN_URL}/{name}"
@@ -197,6 +256,9 @@ def main() -> None:
             .stdout.strip()
             .splitlines()[-1]
         )
+        if args.in_process:
+            asyncio.run(in_process(url, var, token, practice, args))
+            return
         server = subprocess.Popen(
             [str(AESCRM), "serve", "--port", str(port), "--workers", "2"],
             env=env,

@@ -21,6 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from graph.audit_extension import FlushReadTrail
 from graph.auth_limits import SingleCredentialCheck
 from graph.errors import ErrorCodes
+from graph.execution import Executor
 from graph.limits import cost_rule, max_directives_rule
 from graph.resolvers import Mutation, Query, Subscription
 from graph.settings import Settings
@@ -81,5 +82,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions_for(settings),
+        execution_context_class=Executor,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )
