@@ -213,7 +213,7 @@ async def in_process(url: str, var: str, token: str, practice: str, args: Any) -
             elif args.profile == "pyinstrument":
                 from pyinstrument import Profiler
 
-                profiler = Profiler(interval=0.0002, async_mode="enabled")
+                profiler = Profiler(interval=0.001, async_mode="enabled")
                 profiler.start()
                 await run(min(args.requests, 200))
                 profiler.stop()
