@@ -3,7 +3,10 @@
 - errors before execution are JSON GraphQL errors with a code, never plain text;
 - ``application/graphql-response+json`` is honoured (GraphQL-over-HTTP: 4xx when no data);
 - responses are never cached (they may carry patient data);
-- the principal comes from the bearer token (HTTP) or ``connection_init`` (WebSocket).
+- the principal comes from the bearer token (HTTP) or ``connection_init`` (WebSocket);
+- WebSocket messages are JSON text frames, as graphql-transport-ws prescribes; subscription
+  events are written as frames finished once per group of sockets (see
+  ``graph.resolvers.subscriptions``), only the operation id differing per socket.
 """
 
 from __future__ import annotations
@@ -15,10 +18,15 @@ import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -26,6 +34,7 @@ from graph.context import Context
 from graph.errors import classify
 from graph.middleware import error_body
 from graph.request_meta import request_meta
+from graph.resolvers.subscriptions import OPERATION_SINK, OperationSink
 from graph.settings import Settings
 from services.errors import DomainError
 from services.principal import ANONYMOUS, Principal, RequestMeta
@@ -49,7 +58,42 @@ def _bearer(value: str | None) -> str | None:
     return None
 
 
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """Every message as a text frame (graphql-ws clients parse text, not binary, frames)."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        await self.send_text(self.view.encode_json_string(message))
+
+    async def send_text(self, text: str) -> None:
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """Lets a subscription resolver write its operation's ``next`` frames itself."""
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        websocket = self.websocket
+        if isinstance(websocket, TextWebSocketAdapter):
+            # The operation's own task: the variable is seen by this operation only.
+            OPERATION_SINK.set(
+                OperationSink(
+                    operation_id=operation.id,
+                    query=operation.query,
+                    variables=operation.variables,
+                    operation_name=operation.operation_name,
+                    send_text=websocket.send_text,
+                )
+            )
+        await super().run_operation(operation)
+
+
 class GraphQLEndpoint(GraphQL[Context, None]):
+    websocket_adapter_class = TextWebSocketAdapter
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     def __init__(self, *, settings: Settings, authenticate: Authenticator, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings

@@ -4,8 +4,10 @@ One ``Feed`` per practice with local subscribers. Woken by an envelope (a hint: 
 to sequence n is committed"), it reads the rows after the last one it delivered from the table,
 re-checks every subscriber's authorisation once for the batch (one query, not one per socket),
 renders each row once per group — subscribers sharing topic and permission set — and offers the
-result to the group's bounded queues. Rows are filtered by practice in SQL, so nothing of
-another practice can reach a feed whatever arrives on its channel.
+result to the group's bounded queues; subscribers with an encoder (the finished GraphQL payload
+of their operation) get it computed once per distinct ``encode_key`` in the group. Rows are
+filtered by practice in SQL, so nothing of another practice can reach a feed whatever arrives
+on its channel.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from realtime.subscriber import (
     EXPIRED,
     REVOKED,
     SHUTDOWN,
+    Encoder,
     Stop,
     Stopped,
     Subscriber,
@@ -60,6 +63,30 @@ class Watch:
     accepts: Callable[[object], bool]
     expires_at: float | None  # unix time
     on_stop: Callable[[Stop], None]
+    # What the stream yields instead of the rendered event (e.g. the finished payload of the
+    # subscriber's operation), computed once per event for everyone in the group sharing
+    # ``encode_key``. Without it the stream yields the rendered event.
+    encode: Encoder | None = None
+    encode_key: Hashable = None
+
+
+_MISSING = object()
+
+
+async def _offer(group: Group, sequence: int, item: object) -> None:
+    """Queues one rendered event for the group: encoded once per ``encode_key`` in the group."""
+    encoded: dict[Hashable, object] = {}
+    for subscriber in list(group.subscribers):
+        if subscriber.stopped is not None or not subscriber.accepts(item):
+            continue
+        encode = subscriber.encode
+        if encode is None:
+            subscriber.push(sequence, item)
+            continue
+        value = encoded.get(subscriber.encode_key, _MISSING)
+        if value is _MISSING:
+            value = encoded[subscriber.encode_key] = await encode(item)
+        subscriber.push(sequence, value)
 
 
 class Feed:
@@ -67,6 +94,7 @@ class Feed:
         self.fanout = fanout
         self.practice_id = practice_id
         self.groups: dict[GroupKey, Group] = {}
+        self.watchers: dict[Hashable, set[Subscriber]] = {}  # identity -> its subscribers
         self.delivered = 0
         self.wanted = 0  # highest sequence announced
         self.catch_up = False  # read to the end of the table, not just to ``wanted``
@@ -142,27 +170,29 @@ class Feed:
             ]
             for group, item in rendered:
                 if item is not None:
-                    for subscriber in list(group.subscribers):
-                        subscriber.offer(row.sequence, item)
+                    await _offer(group, row.sequence, item)
             self.delivered = row.sequence
         if len(rows) < limit and upto is not None:
             self.delivered = max(self.delivered, upto)
         return len(rows) == limit
 
     async def _authorise(self) -> None:
-        subscribers = [s for g in self.groups.values() for s in g.subscribers]
-        if not subscribers:
+        """One query for every distinct identity; each identity's verdict applies to its
+        subscribers (no per-socket hashing: a board's thousand sockets are a few people)."""
+        identities = list(self.watchers)
+        if not identities:
             return
         now = time.time()
-        verdicts = await self.fanout.authorise(self.practice_id, {s.identity for s in subscribers})
-        for subscriber in subscribers:
-            scopes = verdicts.get(subscriber.identity)
-            if subscriber.expires_at is not None and subscriber.expires_at <= now:
-                self.fanout.end(self, subscriber, EXPIRED)
-            elif scopes is None:
-                self.fanout.end(self, subscriber, REVOKED)
-            elif scopes != subscriber.scopes:
-                self.fanout.end(self, subscriber, CHANGED)
+        verdicts = await self.fanout.authorise(self.practice_id, identities)
+        for identity in identities:
+            scopes = verdicts.get(identity)
+            for subscriber in list(self.watchers.get(identity, ())):
+                if subscriber.expires_at is not None and subscriber.expires_at <= now:
+                    self.fanout.end(self, subscriber, EXPIRED)
+                elif scopes is None:
+                    self.fanout.end(self, subscriber, REVOKED)
+                elif scopes is not subscriber.scopes and scopes != subscriber.scopes:
+                    self.fanout.end(self, subscriber, CHANGED)
 
     def add(self, watch: Watch) -> Subscriber:
         subscriber = Subscriber(
@@ -172,12 +202,15 @@ class Feed:
             expires_at=watch.expires_at,
             limit=self.fanout.queue_size,
             on_stop=watch.on_stop,
+            encode=watch.encode,
+            encode_key=watch.encode_key,
         )
         key: GroupKey = (watch.topic, watch.scopes, watch.render_key)
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = Group(render=watch.render)
         group.subscribers.add(subscriber)
+        self.watchers.setdefault(subscriber.identity, set()).add(subscriber)
         return subscriber
 
     def remove(self, subscriber: Subscriber) -> bool:
@@ -186,6 +219,11 @@ class Feed:
             group.subscribers.discard(subscriber)
             if not group.subscribers:
                 del self.groups[key]
+        same = self.watchers.get(subscriber.identity)
+        if same is not None:
+            same.discard(subscriber)
+            if not same:
+                del self.watchers[subscriber.identity]
         for topic in list(self.listeners):
             if topic not in self.topics:
                 self.listeners.pop(topic)()
@@ -279,7 +317,8 @@ class Fanout:
                     if subscriber.stopped is not None:
                         raise Stopped(subscriber.stopped)
                     if item is not None and watch.accepts(item):
-                        yield row.sequence, item
+                        value = item if watch.encode is None else await watch.encode(item)
+                        yield row.sequence, value
                     last = row.sequence
             last = max(last, mark)
             while True:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+
+Encoder = Callable[[object], Awaitable[object]]
+"""Turns a rendered event into what the subscription's consumer writes (e.g. a payload)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +39,15 @@ class Subscriber:
 
     ``identity`` is what the authoriser re-checks on every event; ``scopes`` are the scopes the
     subscriber held in the practice when it subscribed (a change stops the subscription).
+    With ``encode`` the feed queues what it returns instead of the rendered event, computed
+    once per ``encode_key`` among a group's subscribers (one payload, many sockets).
     """
 
     __slots__ = (
         "_wake",
         "accepts",
+        "encode",
+        "encode_key",
         "expires_at",
         "identity",
         "limit",
@@ -59,6 +66,8 @@ class Subscriber:
         expires_at: float | None,
         limit: int,
         on_stop: Callable[[Stop], None],
+        encode: Encoder | None = None,
+        encode_key: Hashable = None,
     ) -> None:
         self.identity = identity
         self.scopes = scopes
@@ -66,12 +75,20 @@ class Subscriber:
         self.expires_at = expires_at
         self.limit = limit
         self.on_stop = on_stop
+        self.encode = encode
+        self.encode_key = encode_key
         self.pending: deque[tuple[int, object]] = deque()
         self.stopped: Stop | None = None
         self._wake = asyncio.Event()
 
     def offer(self, sequence: int, item: object) -> None:
         if self.stopped is not None or not self.accepts(item):
+            return
+        self.push(sequence, item)
+
+    def push(self, sequence: int, item: object) -> None:
+        """Queues ``item`` as is (``accepts`` already checked by the caller)."""
+        if self.stopped is not None:
             return
         if len(self.pending) >= self.limit:
             self.stop(SLOW_CONSUMER)  # memory stays flat: nothing more is kept for it
@@ -96,4 +113,13 @@ class Subscriber:
             await self._wake.wait()
 
 
-__all__ = ["CHANGED", "EXPIRED", "REVOKED", "SHUTDOWN", "SLOW_CONSUMER", "Stop", "Stopped"]
+__all__ = [
+    "CHANGED",
+    "EXPIRED",
+    "REVOKED",
+    "SHUTDOWN",
+    "SLOW_CONSUMER",
+    "Encoder",
+    "Stop",
+    "Stopped",
+]

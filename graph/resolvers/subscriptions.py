@@ -1,25 +1,55 @@
 """Subscriptions (``scheduleChanged``, ``consentChanged``) and the practice-notice mutation.
 
 The practice comes from the principal: the argument must name a practice the caller may watch,
-and ``from``/``to``/``patientId`` only narrow what it sees. The generator hands Strawberry
-events rendered once per permission group by ``realtime.fanout``.
+and ``from``/``to``/``patientId`` only narrow what it sees. Events are rendered once per
+permission group by ``realtime.fanout``.
+
+Over graphql-transport-ws (``graph.view`` sets :data:`OPERATION_SINK` for each operation) the
+subscription's selection is executed once per event for every subscriber sharing the
+operation document, the variables its selection reads and the principal's permissions; the
+finished ``{"data", "errors"}`` payload is serialized once and each socket only gets its
+operation id spliced in. Elsewhere the generator hands Strawberry the rendered events.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
+import functools
+import inspect
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Hashable,
+)
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import UUID
 
+import orjson
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    VariableNode,
+    Visitor,
+    parse,
+    visit,
+)
+from graphql import ExecutionResult as CoreResult
 from starlette.websockets import WebSocket
 
-from graph.context import Info
+from graph.context import Context, Info
+from graph.errors import classify
 from graph.ids import parse_id
 from graph.permissions.fields import requires
 from graph.schema.events import (
@@ -37,8 +67,10 @@ from realtime.events import CONSENT, SCHEDULE
 from realtime.fanout import Fanout, Renderer, Watch
 from realtime.subscriber import Stop, Stopped
 from services import audit, events, notices
+from services.audit import ReadTrail
 from services.errors import DomainError
 from services.policy import Scope
+from services.principal import Principal
 
 log = logging.getLogger("aescrm.subscriptions")
 _background_tasks: set[asyncio.Task[None]] = set()
@@ -49,6 +81,131 @@ def _graphql_error(error: DomainError) -> GraphQLError:
     if error.field:
         extensions["field"] = error.field
     return GraphQLError(error.message, extensions=extensions)
+
+
+@dataclass(frozen=True, slots=True)
+class OperationSink:
+    """The graphql-transport-ws operation a subscription runs for, and how to write its frames."""
+
+    operation_id: str
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    send_text: Callable[[str], Awaitable[None]]
+
+
+OPERATION_SINK: ContextVar[OperationSink | None] = ContextVar("aescrm_sink", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """One operation's finished ``next`` payload for one event, shared by many sockets."""
+
+    text: str  # the JSON of {"data": ..., "errors": [...]}
+    trail: ReadTrail | None  # reads and denials made while executing it (None: nothing)
+
+
+class _Variables(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_variable(self, node: VariableNode, *_: object) -> None:
+        self.names.add(node.name.value)
+
+
+@functools.lru_cache(maxsize=256)
+def _document(query: str, operation_name: str | None) -> tuple[DocumentNode, frozenset[str]]:
+    """The parsed document and the variables read below the root field (its arguments aside).
+
+    Strawberry has already parsed and validated this very text for the same operation.
+    """
+    document = parse(query)
+    below = _Variables()
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            if operation_name is not None and (
+                definition.name is None or definition.name.value != operation_name
+            ):
+                continue
+            for selection in definition.selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    for directive in selection.directives or ():
+                        visit(directive, below)
+                    if selection.selection_set is not None:
+                        visit(selection.selection_set, below)
+                else:
+                    visit(selection, below)
+        else:
+            visit(definition, below)  # fragments
+    return document, frozenset(below.names)
+
+
+def _permissions(principal: Principal) -> Hashable:
+    """Everything of the principal a field check may read: equal keys, equal outcomes."""
+    return (
+        frozenset(principal.practice_scopes.items()),
+        frozenset(principal.organization_scopes.items()),
+        principal.global_scopes,
+        principal.roles,
+        principal.patient_ids,
+        principal.enrolment_only,
+        principal.is_authenticated,
+    )
+
+
+def _encoder(
+    info: Info, sink: OperationSink
+) -> tuple[Callable[[object], Awaitable[Payload]], Hashable]:
+    """Executes the operation's selection on a rendered event; keyed by what the result reads."""
+    context = info.context
+    document, below = _document(sink.query, sink.operation_name)
+    variables = sink.variables or {}
+    shape = orjson.dumps(
+        {name: variables.get(name) for name in sorted(below)}, option=orjson.OPT_SORT_KEYS
+    )
+    key = (sink.query, sink.operation_name, shape, _permissions(context.principal))
+    strawberry_schema = info.schema
+    schema = strawberry_schema._schema
+    executor_class = strawberry_schema.execution_context_class
+    operation = f"subscription {info.field_name}"
+
+    async def encode(item: object) -> Payload:
+        run = Context(
+            request=context.request,
+            response=context.response,
+            settings=context.settings,
+            request_id=context.request_id,
+            principal=context.principal,
+            connection_params=context.connection_params,
+        )  # fresh loaders and read trail per event
+        try:
+            built = executor_class.build(
+                schema, document, None, run, sink.variables, sink.operation_name
+            )
+            if isinstance(built, list):  # variables did not coerce (validated: cannot happen)
+                result = CoreResult(data=None, errors=built)
+            else:
+                outcome = built.build_per_event_executor(item).execute_operation(False)
+                done = await outcome if inspect.isawaitable(outcome) else outcome
+                result = cast("CoreResult", done)  # a subscription event is never incremental
+        except Exception as failure:  # field errors never get here; a bug might: INTERNAL
+            failed = GraphQLError(str(failure), original_error=failure)
+            result = CoreResult(data=None, errors=[failed])
+        body: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            body["errors"] = [
+                (
+                    error
+                    if error.extensions and error.extensions.get("code")
+                    else classify(error, request_id=run.request_id, anonymous_detail=True)
+                ).formatted
+                for error in result.errors
+            ]
+        probe = copy.deepcopy(run.audit).drain(run.principal, operation)
+        return Payload(orjson.dumps(body).decode(), run.audit if probe else None)
+
+    return encode, key
 
 
 def _token(params: dict[str, Any] | None) -> str | None:
@@ -111,6 +268,8 @@ async def _open(
         )
     except DomainError as error:
         raise _graphql_error(error) from None
+    sink = OPERATION_SINK.get()
+    encode, encode_key = _encoder(info, sink) if sink is not None else (None, None)
     watch = Watch(
         practice_id=practice_id,
         topic=topic,
@@ -121,18 +280,36 @@ async def _open(
         accepts=accepts,
         expires_at=grant.expires_at,
         on_stop=_closer(context.request),
+        encode=encode,
+        encode_key=encode_key,
     )
-    return _deliver(info, fanout.watch(watch, since=since))
+    return _deliver(info, fanout.watch(watch, since=since), sink)
 
 
-async def _deliver(info: Info, stream: AsyncIterator[tuple[int, Any]]) -> AsyncIterator[Any]:
-    """Yields events; field denials are audited once per subscription, not per delivery."""
+async def _deliver(
+    info: Info, stream: AsyncIterator[tuple[int, Any]], sink: OperationSink | None
+) -> AsyncIterator[Any]:
+    """Yields events, or with a sink writes their finished frames itself and yields nothing.
+
+    Field denials (and reads) are audited once per subscription, not per delivery.
+    """
     audited = False
+    principal = info.context.principal
     operation = f"subscription {info.field_name}"
     try:
+        if sink is not None:
+            head = f'{{"id":{orjson.dumps(sink.operation_id).decode()},"type":"next","payload":'
+            send = sink.send_text
+            async for _, payload in stream:
+                await send(head + payload.text + "}")
+                if payload.trail is not None and not audited:
+                    audited = True
+                    records = copy.deepcopy(payload.trail).drain(principal, operation)
+                    _background(audit.write(records))  # never cancelled mid-transaction
+            return
         async for _, item in stream:
             yield item
-            records = info.context.audit.drain(info.context.principal, operation)
+            records = info.context.audit.drain(principal, operation)
             if records and not audited:
                 audited = True
                 _background(audit.write(records))  # never cancelled mid-transaction
