@@ -39,47 +39,53 @@ def _clinical(practice_id: object, appointment_id: object, token: str | None) ->
 @strawberry.type(description="The patient as the board shows them.")
 class BoardPatient:
     id: strawberry.ID
-    first_name: str
-    last_name: str
-    preferred_name: str | None
+    first_name: str = strawberry.field(description="Given name.")
+    last_name: str = strawberry.field(description="Family name.")
+    preferred_name: str | None = strawberry.field(
+        description="Name they like to be called; null if none given."
+    )
     has_medical_alert: bool = strawberry.field(description="Check the history before treatment.")
 
 
 @strawberry.type(description="A practitioner on the board.")
 class BoardPractitioner:
     id: strawberry.ID
-    display_name: str
-    colour: str
+    display_name: str = strawberry.field(description="Name shown on the board.")
+    colour: str = strawberry.field(description="Board colour, CSS hex (e.g. #1976d2).")
 
 
 @strawberry.type(description="A surgery or chair.")
 class BoardRoom:
     id: strawberry.ID
-    name: str
+    name: str = strawberry.field(description="Room name shown on the board.")
 
 
 @strawberry.type(description="What kind of appointment it is.")
 class BoardAppointmentType:
     id: strawberry.ID
-    name: str
-    colour: str
+    name: str = strawberry.field(description="Type name, e.g. exam or hygiene.")
+    colour: str = strawberry.field(description="Board colour, CSS hex (e.g. #9e9e9e).")
 
 
 @strawberry.type(description="One appointment on the reception board.")
 class ScheduleAppointment:
     id: strawberry.ID
-    starts_at: datetime
-    ends_at: datetime
-    status: AppointmentStatus  # type: ignore[valid-type]
-    source: BookingSource
-    late_cancellation: bool
-    reception_notes: str | None
+    starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
+    ends_at: datetime = strawberry.field(description="End (exclusive), ISO 8601 with offset.")
+    status: AppointmentStatus = strawberry.field(description="Where the visit is in the workflow.")  # type: ignore[valid-type]
+    source: BookingSource = strawberry.field(description="Where the booking came from.")
+    late_cancellation: bool = strawberry.field(
+        description="Cancelled within the practice's late-cancellation notice period."
+    )
+    reception_notes: str | None = strawberry.field(description="Non-clinical notes for reception.")
     patient: BoardPatient | None = strawberry.field(
         description="Who is coming.", extensions=requires(Scope.PATIENT_READ)
     )
-    practitioner: BoardPractitioner
-    room: BoardRoom
-    appointment_type: BoardAppointmentType
+    practitioner: BoardPractitioner = strawberry.field(description="Who sees the patient.")
+    room: BoardRoom = strawberry.field(description="Where the appointment takes place.")
+    appointment_type: BoardAppointmentType = strawberry.field(
+        description="What kind of appointment it is."
+    )
     practice_id: strawberry.Private[UUID]
     patient_id: strawberry.Private[UUID]
     sealed_note: strawberry.Private[str | None]
@@ -94,12 +100,22 @@ class ScheduleAppointment:
 @strawberry.type(description="A slot held for a few minutes while a booking completes.")
 class SlotHold:
     id: strawberry.ID
-    practitioner_id: strawberry.ID
-    room_id: strawberry.ID
-    starts_at: datetime
-    ends_at: datetime
-    expires_at: datetime
-    status: str
+    practitioner_id: strawberry.ID = strawberry.field(
+        description="Practitioner whose time is held."
+    )
+    room_id: strawberry.ID = strawberry.field(description="Room held.")
+    starts_at: datetime = strawberry.field(
+        description="Start of the held slot, ISO 8601 with offset."
+    )
+    ends_at: datetime = strawberry.field(
+        description="End of the held slot (exclusive), ISO 8601 with offset."
+    )
+    expires_at: datetime = strawberry.field(
+        description="When the hold lapses unless used, ISO 8601 with offset."
+    )
+    status: str = strawberry.field(
+        description="ACTIVE, RELEASED, EXPIRED or USED (turned into a booking)."
+    )
 
     @classmethod
     def from_model(cls, m: SlotHoldModel) -> SlotHold:
@@ -116,32 +132,56 @@ class SlotHold:
 
 @strawberry.type(description="A practice's board for a time span.")
 class Schedule:
-    starts_at: datetime
-    ends_at: datetime
-    appointments: list[ScheduleAppointment]
+    starts_at: datetime = strawberry.field(
+        description="Start of the span shown, ISO 8601 with offset."
+    )
+    ends_at: datetime = strawberry.field(
+        description="End of the span shown (exclusive), ISO 8601 with offset."
+    )
+    appointments: list[ScheduleAppointment] = strawberry.field(
+        description="Appointments overlapping the span."
+    )
     holds: list[SlotHold] = strawberry.field(description="Live holds (unexpired).")
 
 
 @strawberry.type(description="An appointment with its workflow times.")
 class Appointment:
     id: strawberry.ID
-    practice: strawberry.ID = strawberry.field(name="practiceId")
-    patient: strawberry.ID = strawberry.field(name="patientId")
-    practitioner_id: strawberry.ID
-    room_id: strawberry.ID
-    appointment_type_id: strawberry.ID
-    starts_at: datetime
-    ends_at: datetime
-    status: AppointmentStatus  # type: ignore[valid-type]
-    source: BookingSource
-    reception_notes: str | None
-    confirmed_at: datetime | None
-    arrived_at: datetime | None
-    seated_at: datetime | None
-    completed_at: datetime | None
-    cancelled_at: datetime | None
-    cancel_reason: str | None
-    late_cancellation: bool
+    practice: strawberry.ID = strawberry.field(
+        name="practiceId", description="The practice whose diary it is in."
+    )
+    patient: strawberry.ID = strawberry.field(name="patientId", description="The patient booked.")
+    practitioner_id: strawberry.ID = strawberry.field(description="Who sees the patient.")
+    room_id: strawberry.ID = strawberry.field(description="Where the appointment takes place.")
+    appointment_type_id: strawberry.ID = strawberry.field(
+        description="What kind of appointment it is."
+    )
+    starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
+    ends_at: datetime = strawberry.field(description="End (exclusive), ISO 8601 with offset.")
+    status: AppointmentStatus = strawberry.field(description="Where the visit is in the workflow.")  # type: ignore[valid-type]
+    source: BookingSource = strawberry.field(description="Where the booking came from.")
+    reception_notes: str | None = strawberry.field(description="Non-clinical notes for reception.")
+    confirmed_at: datetime | None = strawberry.field(
+        description="When it was confirmed, ISO 8601 with offset; null if not yet."
+    )
+    arrived_at: datetime | None = strawberry.field(
+        description="When the patient arrived, ISO 8601 with offset; null if not yet."
+    )
+    seated_at: datetime | None = strawberry.field(
+        description="When the patient went into surgery, ISO 8601 with offset; null if not yet."
+    )
+    completed_at: datetime | None = strawberry.field(
+        description="When the visit was completed, ISO 8601 with offset; null if not yet."
+    )
+    cancelled_at: datetime | None = strawberry.field(
+        description="When it was cancelled, ISO 8601 with offset; null unless cancelled."
+    )
+    cancel_reason: str | None = strawberry.field(
+        description="Why it was cancelled; null unless cancelled."
+    )
+    late_cancellation: bool = strawberry.field(
+        description="Cancelled within the practice's late-cancellation notice period."
+    )
     age_checked_years: int | None = strawberry.field(
         description="Age on the day, checked for a restricted procedure."
     )
@@ -185,33 +225,51 @@ class Appointment:
 
 @strawberry.type(description="A free start for an appointment type.")
 class AvailableSlot:
-    starts_at: datetime
-    ends_at: datetime
-    practitioner_id: strawberry.ID
-    room_id: strawberry.ID
+    starts_at: datetime = strawberry.field(description="Free start, ISO 8601 with offset.")
+    ends_at: datetime = strawberry.field(
+        description="End if booked here (start plus the type's duration), ISO 8601 with offset."
+    )
+    practitioner_id: strawberry.ID = strawberry.field(description="Practitioner free at that time.")
+    room_id: strawberry.ID = strawberry.field(description="Room free at that time.")
 
 
 @strawberry.type(description="When a patient is next due an exam or hygiene visit.")
 class Recall:
     id: strawberry.ID
-    patient_id: strawberry.ID
-    kind: str
-    interval_months: int
-    due_on: date
-    overdue: bool
-    last_completed_at: datetime | None
+    patient_id: strawberry.ID = strawberry.field(description="The patient who is due.")
+    kind: str = strawberry.field(description="EXAM or HYGIENE.")
+    interval_months: int = strawberry.field(description="Months between visits of this kind.")
+    due_on: date = strawberry.field(
+        description="Date the next visit is due (practice's local date), ISO 8601."
+    )
+    overdue: bool = strawberry.field(description="Due before today (practice's local date).")
+    last_completed_at: datetime | None = strawberry.field(
+        description="When the last such visit was completed, ISO 8601 with offset; null if never."
+    )
 
 
 @strawberry.type(description="A patient who would take an earlier slot.")
 class WaitlistEntry:
     id: strawberry.ID
-    patient_id: strawberry.ID
-    appointment_type_id: strawberry.ID
-    practitioner_id: strawberry.ID | None
-    weekdays: list[int]
-    earliest_minute: int
-    latest_minute: int
-    last_offered_at: datetime | None
+    patient_id: strawberry.ID = strawberry.field(description="The patient waiting.")
+    appointment_type_id: strawberry.ID = strawberry.field(
+        description="The kind of appointment wanted."
+    )
+    practitioner_id: strawberry.ID | None = strawberry.field(
+        description="Only this practitioner; null: any."
+    )
+    weekdays: list[int] = strawberry.field(
+        description="Acceptable days, 0 (Monday) to 6; empty: any day."
+    )
+    earliest_minute: int = strawberry.field(
+        description="Earliest start, minutes after local midnight."
+    )
+    latest_minute: int = strawberry.field(
+        description="Start before this, minutes after local midnight (up to 1440)."
+    )
+    last_offered_at: datetime | None = strawberry.field(
+        description="When a freed slot was last offered, ISO 8601 with offset; null if never."
+    )
 
 
 def board_appointments(rows: list[tuple[Any, ...]], practice_id: UUID) -> list[ScheduleAppointment]:
