@@ -5,7 +5,8 @@ signed checkpoints catch tampering instead.
 """
 
 from tortoise import migrations
-from tortoise.migrations import operations as ops
+
+from db.postgres_only import postgres_only
 
 CREATE = [
     """
@@ -28,25 +29,7 @@ DROP = [
 ]
 
 
-def _is_postgres(schema_editor) -> bool:
-    return "postgres" in type(schema_editor.client).__module__ or "asyncpg" in type(
-        schema_editor.client
-    ).__module__
-
-
-async def forward(apps, schema_editor) -> None:
-    if _is_postgres(schema_editor):
-        for statement in CREATE:
-            await schema_editor.client.execute_script(statement)
-
-
-async def backward(apps, schema_editor) -> None:
-    if _is_postgres(schema_editor):
-        for statement in DROP:
-            await schema_editor.client.execute_script(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("models", "0001_initial")]
 
-    operations = [ops.RunPython(forward, backward)]
+    operations = [postgres_only(CREATE, DROP)]

@@ -6,7 +6,8 @@ has no equivalent: there the booking service serialises writers per practice ins
 """
 
 from tortoise import migrations
-from tortoise.migrations import operations as ops
+
+from db.postgres_only import postgres_only
 
 CREATE = [
     "CREATE EXTENSION IF NOT EXISTS btree_gist",
@@ -19,24 +20,7 @@ CREATE = [
 DROP = ["ALTER TABLE schedule_block DROP CONSTRAINT IF EXISTS schedule_block_no_overlap"]
 
 
-def _is_postgres(schema_editor) -> bool:
-    module = type(schema_editor.client).__module__
-    return "postgres" in module or "asyncpg" in module
-
-
-async def forward(apps, schema_editor) -> None:
-    if _is_postgres(schema_editor):
-        for statement in CREATE:
-            await schema_editor.client.execute_script(statement)
-
-
-async def backward(apps, schema_editor) -> None:
-    if _is_postgres(schema_editor):
-        for statement in DROP:
-            await schema_editor.client.execute_script(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("models", "0002_audit_append_only")]
 
-    operations = [ops.RunPython(forward, backward)]
+    operations = [postgres_only(CREATE, DROP)]

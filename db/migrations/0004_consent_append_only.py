@@ -5,7 +5,8 @@ so a withdrawal is a new row, never an edit. SQLite relies on the service layer 
 """
 
 from tortoise import migrations
-from tortoise.migrations import operations as ops
+
+from db.postgres_only import postgres_only
 
 CREATE = [
     """
@@ -28,24 +29,7 @@ DROP = [
 ]
 
 
-def _is_postgres(schema_editor) -> bool:
-    module = type(schema_editor.client).__module__
-    return "postgres" in module or "asyncpg" in module
-
-
-async def forward(apps, schema_editor) -> None:
-    if _is_postgres(schema_editor):
-        for statement in CREATE:
-            await schema_editor.client.execute_script(statement)
-
-
-async def backward(apps, schema_editor) -> None:
-    if _is_postgres(schema_editor):
-        for statement in DROP:
-            await schema_editor.client.execute_script(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("models", "0003_schedule_no_overlap")]
 
-    operations = [ops.RunPython(forward, backward)]
+    operations = [postgres_only(CREATE, DROP)]

@@ -7,7 +7,8 @@ SQLite keeps scanning; its databases are small by nature.
 """
 
 from tortoise import migrations
-from tortoise.migrations import operations as ops
+
+from db.postgres_only import postgres_only
 
 CREATE = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
@@ -17,24 +18,7 @@ CREATE = [
 DROP = ["DROP INDEX IF EXISTS patient_search_name_trgm"]
 
 
-def _is_postgres(schema_editor) -> bool:
-    module = type(schema_editor.client).__module__
-    return "postgres" in module or "asyncpg" in module
-
-
-async def forward(apps, schema_editor) -> None:
-    if _is_postgres(schema_editor):
-        for statement in CREATE:
-            await schema_editor.client.execute_script(statement)
-
-
-async def backward(apps, schema_editor) -> None:
-    if _is_postgres(schema_editor):
-        for statement in DROP:
-            await schema_editor.client.execute_script(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("models", "0004_consent_append_only")]
 
-    operations = [ops.RunPython(forward, backward)]
+    operations = [postgres_only(CREATE, DROP)]
