@@ -16,6 +16,7 @@ from graph.app import create_app
 from graph.settings import Settings, service_config
 from services import runtime
 from tests.databases import PostgresDatabase, SqliteTemplate, unavailable
+from tests.realtime.harness import Server, orm, server_env
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -92,3 +93,26 @@ def _no_leaked_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("AESCRM_") and not name.startswith("AESCRM_TEST_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="module")
+def live_place(
+    sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path]:
+    """A SQLite database and var dir shared by one module's real server and its test ORM."""
+    return sqlite_template.fresh_url(), tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="module")
+def live_server(live_place: tuple[str, Path]) -> Iterator[Server]:
+    """A real uvicorn subprocess for the module (WebSocket end-to-end tests)."""
+    running = Server(server_env(*live_place)).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+async def live_orm(live_place: tuple[str, Path]) -> AsyncIterator[None]:
+    """The test's own ORM on the live server's database, with the server's keys."""
+    async with orm(*live_place):
+        yield

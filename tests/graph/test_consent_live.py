@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-
 import pytest
 
 from services.policy import Role
 from tests import factories
-from tests.databases import SqliteTemplate
 from tests.graph.test_consent_api import RECORD, WITHDRAW
-from tests.realtime.harness import Client, Server, graphql, orm, server_env
+from tests.realtime.harness import Client, Server, graphql
 
 CONSENTS = """
 subscription Consents($practiceId: ID!, $patientId: ID!) {
@@ -21,24 +17,14 @@ subscription Consents($practiceId: ID!, $patientId: ID!) {
 }"""
 
 
-@pytest.fixture(scope="module")
-def place(
-    sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[str, Path]:
-    return sqlite_template.fresh_url(), tmp_path_factory.mktemp("var")
-
-
-@pytest.fixture(scope="module")
-def server(place: tuple[str, Path]) -> Iterator[Server]:
-    running = Server(server_env(*place)).start()
-    yield running
-    running.stop()
+@pytest.fixture
+def server(live_server: Server) -> Server:
+    return live_server
 
 
 @pytest.fixture
-async def data(place: tuple[str, Path]) -> AsyncIterator[None]:
-    async with orm(*place):
-        yield
+def data(live_orm: None) -> None:
+    return live_orm
 
 
 def marketing(patient_id: object) -> dict[str, object]:

@@ -4,17 +4,14 @@ and resumes with ``since`` after a disconnect."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from services.policy import Role
 from tests import factories
-from tests.databases import SqliteTemplate
 from tests.graph.test_schedule_booking import BOOK, booking
-from tests.realtime.harness import Client, Server, graphql, orm, server_env
+from tests.realtime.harness import Client, Server, graphql
 from tests.scheduling_fixtures import Diary, diary, iso
 
 LIVE = """
@@ -38,24 +35,14 @@ WAIT = """
 mutation W($input: AddToWaitlistInput!) { addToWaitlist(input: $input) { entry { id } } }"""
 
 
-@pytest.fixture(scope="module")
-def place(
-    sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[str, Path]:
-    return sqlite_template.fresh_url(), tmp_path_factory.mktemp("var")
-
-
-@pytest.fixture(scope="module")
-def server(place: tuple[str, Path]) -> Iterator[Server]:
-    running = Server(server_env(*place)).start()
-    yield running
-    running.stop()
+@pytest.fixture
+def server(live_server: Server) -> Server:
+    return live_server
 
 
 @pytest.fixture
-async def data(place: tuple[str, Path]) -> AsyncIterator[None]:
-    async with orm(*place):
-        yield
+def data(live_orm: None) -> None:
+    return live_orm
 
 
 async def call(server: Server, document: str, variables: dict[str, Any], token: str) -> Any:
