@@ -86,22 +86,9 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             S.REPORTS_READ,
         }
     ),
-    Role.PRACTICE_ADMIN: frozenset(
-        {
-            S.PRACTICE_READ,
-            S.PRACTICE_WRITE,
-            S.STAFF_ADMIN,
-            S.PATIENT_READ,
-            S.PATIENT_WRITE,
-            S.SCHEDULE_READ,
-            S.SCHEDULE_WRITE,
-            S.BILLING_READ,
-            S.BILLING_WRITE,
-            S.CONSENT_WRITE,
-            S.AUDIT_READ,
-            S.REPORTS_READ,
-        }
-    ),
+    # Front desk plus running the practice: staff, settings, audit and reports; no clinical.
+    Role.PRACTICE_ADMIN: _FRONT_DESK
+    | {S.PRACTICE_WRITE, S.STAFF_ADMIN, S.AUDIT_READ, S.REPORTS_READ},
     Role.DENTIST: _CLINICIAN,
     Role.HYGIENIST: _CLINICIAN,
     Role.RECEPTIONIST: _FRONT_DESK,
