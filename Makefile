@@ -43,6 +43,7 @@ migrations: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/http_query.py
+	$(BIN)/python bench/auth_overhead.py
 	$(BIN)/python bench/patient_search.py
 	$(BIN)/python bench/ws_fanout.py
 	$(BIN)/python bench/board.py
