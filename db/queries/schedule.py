@@ -222,3 +222,20 @@ async def patient_practice(allowed: Collection[PracticeId], patient_id: UUID) ->
         "practice_id", flat=True
     )
     return rows[0] if rows else None  # type: ignore[return-value]
+
+
+LIVE_STATUSES = ("BOOKED", "CONFIRMED", "ARRIVED", "IN_SURGERY")
+
+
+async def has_live_bookings(column: str, value: UUID, now: datetime) -> bool:
+    """Whether a booking that has not finished (nor been cancelled) has ``column = value``."""
+    query = Appointment.filter(**{column: value}, status__in=LIVE_STATUSES, ends_at__gt=now)
+    return await query.exists()
+
+
+async def live_starts(practitioner_id: UUID, now: datetime) -> list[datetime]:
+    """Starts of the practitioner's bookings that have not finished (nor been cancelled)."""
+    rows = await Appointment.filter(
+        practitioner_id=practitioner_id, status__in=LIVE_STATUSES, ends_at__gt=now
+    ).values_list("starts_at", flat=True)
+    return [_instant(value) for value in rows]

@@ -337,7 +337,7 @@ class SchedulingMutations:
     async def set_recall(
         self, info: Info, input: inputs.SetRecallInput
     ) -> inputs.SetRecallPayload | None:
-        row = await recalls.set_recall(
+        done = await recalls.set_recall(
             info.context.principal,
             practice_id=parse_id(input.practice_id, "practiceId"),
             patient_id=parse_id(input.patient_id, "patientId"),
@@ -345,7 +345,7 @@ class SchedulingMutations:
             interval_months=input.interval_months,
             due_on=input.due_on,
         )
-        return inputs.SetRecallPayload(recall=_recall(row, date.min))
+        return inputs.SetRecallPayload(recall=_recall(done.recall, done.today))
 
     @strawberry.mutation(
         description="Adds to the waitlist.", extensions=requires(Scope.SCHEDULE_WRITE)

@@ -71,6 +71,12 @@ async def after_visit(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class RecallSet:
+    recall: Recall
+    today: date
+
+
 async def set_recall(
     principal: Principal,
     *,
@@ -79,7 +85,8 @@ async def set_recall(
     kind: str,
     interval_months: int,
     due_on: date | None,
-) -> Recall:
+) -> RecallSet:
+    """Sets the recall; returns it with the practice's local today (for ``overdue``)."""
     diary = await open_diary(principal, practice_id, Scope.SCHEDULE_WRITE)
     if kind not in KINDS:
         raise ValidationFailed("Recall kind is EXAM or HYGIENE.", field="kind")
@@ -106,7 +113,7 @@ async def set_recall(
                 patient_id=patient.id,
             )
         )
-    return found
+    return RecallSet(found, today)
 
 
 async def remove_recall(principal: Principal, *, recall_id: UUID) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -466,3 +467,26 @@ async def test_bad_waitlist_input_changes_nothing(client: httpx.AsyncClient) -> 
         assert result.codes == [code], variables
         assert result.errors[0]["extensions"].get("field") == field
     assert await WaitlistEntry.filter(practice_id=d.practice.id).count() == 0
+
+
+async def test_set_recall_reports_overdue_against_the_practice_day(
+    client: httpx.AsyncClient,
+) -> None:
+    zone = ZoneInfo("Pacific/Kiritimati")  # UTC+14: its day differs from UTC's for ten hours
+    d = await diary(timezone=zone.key)
+    today = datetime.now(zone).date()
+    document = SET_RECALL.replace("dueOn }", "dueOn overdue }")
+    found = {}
+    for offset in (-1, 0):
+        patient = await factories.patient(d.practice)
+        values = {
+            "practiceId": str(d.practice.id),
+            "patientId": str(patient.id),
+            "kind": "HYGIENE",
+            "intervalMonths": 6,
+            "dueOn": (today + timedelta(days=offset)).isoformat(),
+        }
+        result = await gql(client, document, {"input": values}, token=d.token)
+        assert result.errors == []
+        found[offset] = result.data["setRecall"]["recall"]["overdue"]
+    assert found == {-1: True, 0: False}
