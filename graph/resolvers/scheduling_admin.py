@@ -5,13 +5,34 @@ them); rooms, appointment types and practitioners are archived (deactivated), ne
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 import strawberry
 
 from graph.context import Info
 from graph.ids import parse_id
 from graph.permissions.fields import requires
+from graph.schema.scheduling_setup import (
+    AddClosureInput,
+    AddWorkingSessionInput,
+    ArchiveAppointmentTypeInput,
+    ArchiveRoomInput,
+    CreateAppointmentTypeInput,
+    CreatePractitionerInput,
+    CreateResourceInput,
+    CreateRoomInput,
+    DeactivatePractitionerInput,
+    RecordAbsenceInput,
+    RemoveAbsenceInput,
+    RemoveClosureInput,
+    RemoveWorkingSessionInput,
+    SchedulingSetupPayload,
+    SetOpeningHoursInput,
+    UpdateAbsenceInput,
+    UpdateAppointmentTypeInput,
+    UpdateClosureInput,
+    UpdatePractitionerInput,
+    UpdateRoomInput,
+    UpdateWorkingSessionInput,
+)
 from services.policy import Scope
 from services.scheduling import resources, sessions
 
@@ -20,251 +41,6 @@ ADMIN = requires(Scope.PRACTICE_WRITE)
 
 def _opt(value: strawberry.ID | None, field: str) -> object:
     return parse_id(value, field) if value else None
-
-
-@strawberry.input(description="A surgery or chair.")
-class CreateRoomInput:
-    practice_id: strawberry.ID = strawberry.field(description="Practice the room belongs to.")
-    name: str = strawberry.field(description="Name, 1-120 characters.")
-    colour: str | None = strawberry.field(
-        default=None,
-        description="Display colour, #RRGGBB; default #9e9e9e.",
-    )
-
-
-@strawberry.input(description="A staff member's clinical profile in a practice.")
-class CreatePractitionerInput:
-    practice_id: strawberry.ID = strawberry.field(description="Practice the practitioner works in.")
-    user_id: strawberry.ID = strawberry.field(description="The staff member's user id.")
-    role: str = strawberry.field(description="DENTIST, HYGIENIST, THERAPIST or NURSE.")
-    colour: str | None = strawberry.field(
-        default=None,
-        description="Display colour, #RRGGBB; default #1976d2.",
-    )
-    default_room_id: strawberry.ID | None = strawberry.field(
-        default=None,
-        description="Room used when a session names none.",
-    )
-
-
-@strawberry.input(description="A kind of appointment.")
-class CreateAppointmentTypeInput:
-    practice_id: strawberry.ID = strawberry.field(description="Practice the type belongs to.")
-    name: str = strawberry.field(description="Name, 1-120 characters.")
-    duration_minutes: int = strawberry.field(description="Default length in minutes, 5-480.")
-    buffer_after_minutes: int = strawberry.field(
-        default=0,
-        description="Minutes kept free afterwards, 0-120; default 0.",
-    )
-    colour: str | None = strawberry.field(
-        default=None,
-        description="Display colour, #RRGGBB; default #43a047.",
-    )
-    allowed_roles: list[str] = strawberry.field(
-        default_factory=list,
-        description=(
-            "Practitioner roles that may perform it (DENTIST, HYGIENIST, THERAPIST, NURSE); empty "
-            "for any."
-        ),
-    )
-    restricted_procedure: bool = strawberry.field(
-        default=False, description="Botulinum toxin, dermal filler: refused for under-18s."
-    )
-    recall_kind: str | None = strawberry.field(default=None, description="EXAM or HYGIENE.")
-
-
-@strawberry.input(description="A nurse or piece of equipment booked with appointments.")
-class CreateResourceInput:
-    practice_id: strawberry.ID = strawberry.field(description="Practice the resource belongs to.")
-    name: str = strawberry.field(description="Name, 1-120 characters.")
-    kind: str = strawberry.field(description="STAFF or EQUIPMENT.")
-
-
-@strawberry.input(description="A weekly working session in local wall-clock minutes.")
-class AddWorkingSessionInput:
-    practice_id: strawberry.ID = strawberry.field(description="The practice.")
-    practitioner_id: strawberry.ID = strawberry.field(
-        description="Practitioner who works the session.",
-    )
-    weekday: int = strawberry.field(description="0 is Monday.")
-    start_minute: int = strawberry.field(
-        description="Start, minutes after local midnight (0-1439).",
-    )
-    end_minute: int = strawberry.field(
-        description="End, minutes after local midnight (up to 1440); after the start.",
-    )
-    valid_from: date = strawberry.field(description="First day the pattern applies, YYYY-MM-DD.")
-    valid_until: date | None = strawberry.field(
-        default=None,
-        description="Last day it applies, YYYY-MM-DD; null for open-ended.",
-    )
-    room_id: strawberry.ID | None = strawberry.field(
-        default=None,
-        description="Room for the session; null to use the practitioner's default.",
-    )
-
-
-@strawberry.input(description="Holiday, training or sickness.")
-class RecordAbsenceInput:
-    practice_id: strawberry.ID = strawberry.field(description="The practice.")
-    practitioner_id: strawberry.ID = strawberry.field(description="Practitioner who is away.")
-    kind: str = strawberry.field(description="HOLIDAY, TRAINING, SICKNESS or OTHER.")
-    starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
-    ends_at: datetime = strawberry.field(description="End, ISO 8601 with offset; after the start.")
-
-
-@strawberry.input(description="The whole practice is shut.")
-class AddClosureInput:
-    practice_id: strawberry.ID = strawberry.field(description="The practice.")
-    starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
-    ends_at: datetime = strawberry.field(description="End, ISO 8601 with offset; after the start.")
-    reason: str = strawberry.field(description="Why, 1-200 characters.")
-
-
-@strawberry.input(description="Opening hours for one weekday.")
-class SetOpeningHoursInput:
-    practice_id: strawberry.ID = strawberry.field(description="The practice.")
-    weekday: int = strawberry.field(description="0 is Monday, 6 is Sunday.")
-    open_minute: int = strawberry.field(
-        description="Opening time, minutes after local midnight (0-1439).",
-    )
-    close_minute: int = strawberry.field(
-        description="Closing time, minutes after local midnight (up to 1440); after opening.",
-    )
-
-
-@strawberry.input(description="New values for a room; every editable value is replaced.")
-class UpdateRoomInput:
-    practice_id: strawberry.ID = strawberry.field(description="Practice the room belongs to.")
-    room_id: strawberry.ID = strawberry.field(description="The room to change.")
-    name: str = strawberry.field(description="Name, 1-120 characters.")
-    colour: str | None = strawberry.field(
-        default=None, description="Display colour, #RRGGBB; null keeps the current one."
-    )
-
-
-@strawberry.input(description="Stops new bookings in a room; refused while future bookings use it.")
-class ArchiveRoomInput:
-    practice_id: strawberry.ID = strawberry.field(description="Practice the room belongs to.")
-    room_id: strawberry.ID = strawberry.field(description="The room to archive.")
-
-
-@strawberry.input(description="New values for a practitioner; every editable value is replaced.")
-class UpdatePractitionerInput:
-    practice_id: strawberry.ID = strawberry.field(description="Practice the practitioner works in.")
-    practitioner_id: strawberry.ID = strawberry.field(description="The practitioner to change.")
-    role: str = strawberry.field(description="DENTIST, HYGIENIST, THERAPIST or NURSE.")
-    colour: str | None = strawberry.field(
-        default=None, description="Display colour, #RRGGBB; null keeps the current one."
-    )
-    default_room_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Room used when a session names none; null for none."
-    )
-
-
-@strawberry.input(
-    description="Makes a practitioner unbookable; refused while future bookings are theirs."
-)
-class DeactivatePractitionerInput:
-    practice_id: strawberry.ID = strawberry.field(description="Practice the practitioner works in.")
-    practitioner_id: strawberry.ID = strawberry.field(description="The practitioner to deactivate.")
-
-
-@strawberry.input(
-    description="New values for an appointment type; every editable value is replaced."
-)
-class UpdateAppointmentTypeInput:
-    practice_id: strawberry.ID = strawberry.field(description="Practice the type belongs to.")
-    appointment_type_id: strawberry.ID = strawberry.field(description="The type to change.")
-    name: str = strawberry.field(description="Name, 1-120 characters.")
-    duration_minutes: int = strawberry.field(description="Default length in minutes, 5-480.")
-    buffer_after_minutes: int = strawberry.field(
-        default=0, description="Minutes kept free afterwards, 0-120; default 0."
-    )
-    colour: str | None = strawberry.field(
-        default=None, description="Display colour, #RRGGBB; null keeps the current one."
-    )
-    allowed_roles: list[str] = strawberry.field(
-        default_factory=list,
-        description="Practitioner roles that may perform it; empty for any.",
-    )
-    restricted_procedure: bool = strawberry.field(
-        default=False, description="Botulinum toxin, dermal filler: refused for under-18s."
-    )
-    recall_kind: str | None = strawberry.field(
-        default=None, description="EXAM or HYGIENE; null for none."
-    )
-
-
-@strawberry.input(
-    description="Stops new bookings of a type; refused while future bookings are of it."
-)
-class ArchiveAppointmentTypeInput:
-    practice_id: strawberry.ID = strawberry.field(description="Practice the type belongs to.")
-    appointment_type_id: strawberry.ID = strawberry.field(description="The type to archive.")
-
-
-@strawberry.input(description="New values for a weekly session; every value is replaced.")
-class UpdateWorkingSessionInput:
-    practice_id: strawberry.ID = strawberry.field(description="The practice.")
-    session_id: strawberry.ID = strawberry.field(description="The session to change.")
-    weekday: int = strawberry.field(description="0 is Monday.")
-    start_minute: int = strawberry.field(
-        description="Start, minutes after local midnight (0-1439).",
-    )
-    end_minute: int = strawberry.field(
-        description="End, minutes after local midnight (up to 1440); after the start.",
-    )
-    valid_from: date = strawberry.field(description="First day the pattern applies, YYYY-MM-DD.")
-    valid_until: date | None = strawberry.field(
-        default=None, description="Last day it applies, YYYY-MM-DD; null for open-ended."
-    )
-    room_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Room for the session; null to use the practitioner's default."
-    )
-
-
-@strawberry.input(
-    description="Removes a weekly session; refused while future bookings lie inside it."
-)
-class RemoveWorkingSessionInput:
-    practice_id: strawberry.ID = strawberry.field(description="The practice.")
-    session_id: strawberry.ID = strawberry.field(description="The session to remove.")
-
-
-@strawberry.input(description="New values for an absence; every value is replaced.")
-class UpdateAbsenceInput:
-    practice_id: strawberry.ID = strawberry.field(description="The practice.")
-    absence_id: strawberry.ID = strawberry.field(description="The absence to change.")
-    kind: str = strawberry.field(description="HOLIDAY, TRAINING, SICKNESS or OTHER.")
-    starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
-    ends_at: datetime = strawberry.field(description="End, ISO 8601 with offset; after the start.")
-
-
-@strawberry.input(description="Removes an absence.")
-class RemoveAbsenceInput:
-    practice_id: strawberry.ID = strawberry.field(description="The practice.")
-    absence_id: strawberry.ID = strawberry.field(description="The absence to remove.")
-
-
-@strawberry.input(description="New values for a closure; every value is replaced.")
-class UpdateClosureInput:
-    practice_id: strawberry.ID = strawberry.field(description="The practice.")
-    closure_id: strawberry.ID = strawberry.field(description="The closure to change.")
-    starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
-    ends_at: datetime = strawberry.field(description="End, ISO 8601 with offset; after the start.")
-    reason: str = strawberry.field(description="Why, 1-200 characters.")
-
-
-@strawberry.input(description="Removes a closure.")
-class RemoveClosureInput:
-    practice_id: strawberry.ID = strawberry.field(description="The practice.")
-    closure_id: strawberry.ID = strawberry.field(description="The closure to remove.")
-
-
-@strawberry.type(description="The id of what was created or changed.")
-class SchedulingSetupPayload:
-    id: strawberry.ID
 
 
 def _done(row: object) -> SchedulingSetupPayload:
