@@ -22,7 +22,7 @@ from services import audit, runtime
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
-from services.scheduling import events, occupancy, rules, waitlist
+from services.scheduling import events, history, occupancy, rules, waitlist
 from services.scheduling.access import diary as open_diary
 
 SOURCES = frozenset({"RECEPTION", "PORTAL", "PARTNER"})
@@ -247,17 +247,10 @@ async def reschedule(
             appointment.practitioner_id = parts.practitioner.id  # type: ignore[assignment]
             appointment.room_id = parts.room.id  # type: ignore[assignment]
             appointment.status, appointment.confirmed_at = "BOOKED", None
-            appointment.version += 1
-            await appointment.save(using_db=uow.connection)
-            await occupancy.occupy(uow, diary.practice_id, claim, appointment_id=appointment.id)
-            await AppointmentChange.create(
-                appointment_id=appointment.id,
-                kind="RESCHEDULED",
-                changed_by_id=principal.user_id,
-                before=before,
-                after=events.snapshot(appointment),
-                using_db=uow.connection,
+            await history.save_change(
+                uow, principal, appointment, kind="RESCHEDULED", before=before
             )
+            await occupancy.occupy(uow, diary.practice_id, claim, appointment_id=appointment.id)
             uow.emit(
                 events.appointment_event(
                     diary, appointment, "appointment.rescheduled", previous=before
@@ -289,17 +282,8 @@ async def cancel(principal: Principal, *, appointment_id: UUID, reason: str) -> 
         appointment.status, appointment.cancelled_at = "CANCELLED", now
         appointment.cancelled_by_id, appointment.cancel_reason = principal.user_id, text
         appointment.late_cancellation = late
-        appointment.version += 1
-        await appointment.save(using_db=uow.connection)
+        await history.save_change(uow, principal, appointment, kind="STATUS", before=before)
         await occupancy.vacate(uow, appointment_id=appointment.id)
-        await AppointmentChange.create(
-            appointment_id=appointment.id,
-            kind="STATUS",
-            changed_by_id=principal.user_id,
-            before=before,
-            after=events.snapshot(appointment),
-            using_db=uow.connection,
-        )
         uow.emit(events.appointment_event(diary, appointment, "appointment.cancelled"))
         uow.audit(events.audit_change(principal, diary, appointment, "CANCEL_APPOINTMENT"))
         await waitlist.offer(uow, diary, before)

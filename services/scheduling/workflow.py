@@ -6,12 +6,12 @@ from __future__ import annotations
 from enum import StrEnum
 from uuid import UUID
 
-from db.models import AppointmentChange, AppointmentType
+from db.models import AppointmentType
 from db.uow import unit_of_work
 from services.errors import Conflict, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
-from services.scheduling import booking, events, recalls, rules
+from services.scheduling import booking, events, history, recalls, rules
 from services.scheduling.access import diary as open_diary
 
 
@@ -72,16 +72,7 @@ async def set_status(principal: Principal, *, appointment_id: UUID, status: Stat
         appointment.status = status.value
         if status in STAMPS:
             setattr(appointment, STAMPS[status], now)
-        appointment.version += 1
-        await appointment.save(using_db=uow.connection)
-        await AppointmentChange.create(
-            appointment_id=appointment.id,
-            kind="STATUS",
-            changed_by_id=principal.user_id,
-            before=before,
-            after=events.snapshot(appointment),
-            using_db=uow.connection,
-        )
+        await history.save_change(uow, principal, appointment, kind="STATUS", before=before)
         if status is S.COMPLETED:
             kind = (
                 await AppointmentType.filter(id=appointment.appointment_type_id)
