@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
-from db.models import GuardianLink, Patient
-from db.uow import unit_of_work
+from db.models import GuardianLink, Membership, Patient
+from db.tenancy import PracticeId
+from db.uow import UnitOfWork, unit_of_work
+from services import audit
 from services.errors import NotFound, ValidationFailed
 from services.patients import access
 from services.patients import validation as v
 from services.patients.records import record_change
-from services.policy import Scope
+from services.policy import Role, Scope
 from services.principal import Principal
 
 ADULT_AGE = 18
@@ -58,6 +60,8 @@ async def link_guardian(
         link.relationship = label
         link.parental_responsibility = parental_responsibility
         await link.save(using_db=uow.connection)
+        if not parental_responsibility:
+            await _revoke_portal_access(uow, principal, patient, guardian.id)
         await record_change(
             uow,
             principal,
@@ -77,6 +81,7 @@ async def unlink_guardian(principal: Principal, *, patient_id: UUID, guardian_id
         removed = await GuardianLink.filter(patient_id=patient.id, guardian_id=guardian.id).delete()
         if not removed:
             raise NotFound("Guardian link")
+        await _revoke_portal_access(uow, principal, patient, guardian.id)
         await record_change(
             uow,
             principal,
@@ -86,3 +91,36 @@ async def unlink_guardian(principal: Principal, *, patient_id: UUID, guardian_id
             changed=["guardians"],
         )
     return patient
+
+
+async def _revoke_portal_access(
+    uow: UnitOfWork, principal: Principal, patient: Patient, guardian_id: UUID
+) -> None:
+    """Portal access to a minor rides on parental responsibility: losing it ends the access.
+
+    Runs in the caller's unit of work, so the link change and the revocation commit together.
+    """
+    user_ids = list(
+        await Membership.filter(patient_id=guardian_id, role=Role.PATIENT.value)
+        .using_db(uow.connection)
+        .values_list("user_id", flat=True)
+    )
+    if not user_ids:
+        return
+    revoked = await (
+        Membership.filter(user_id__in=user_ids, patient_id=patient.id, role=Role.PATIENT.value)
+        .using_db(uow.connection)
+        .delete()
+    )
+    if revoked:
+        for user_id in user_ids:
+            uow.audit(
+                audit.record_for(
+                    principal,
+                    action="REVOKE guardian portal access",
+                    practice_id=PracticeId(patient.practice_id),  # type: ignore[arg-type]
+                    entity_type="User",
+                    entity_id=user_id,
+                    patient_id=patient.id,
+                )
+            )

@@ -37,6 +37,7 @@ from services.consent import (
 from services.consent.anonymise import TABLE_CATEGORY
 from services.consent.registry import patient_linked_tables
 from services.errors import PolicyDenied
+from services.patients import guardians
 from services.policy import Role
 from services.principal import Principal
 from tests import factories
@@ -208,6 +209,39 @@ async def test_no_portal_account_under_16_but_guardian_route(db: str) -> None:
     principal = await as_principal(user)
     assert principal.patient_ids == {parent.id, child.id}
     assert (await preferences.get(principal, patient_id=child.id)).email is True
+
+
+@pytest.mark.parametrize("ending", ["unlink", "responsibility withdrawn"])
+async def test_ending_parental_responsibility_ends_the_guardians_portal_access(
+    db: str, ending: str
+) -> None:
+    practice = await factories.practice()
+    child = await factories.patient(practice, date_of_birth=date.today() - timedelta(days=365 * 10))
+    parent = await factories.patient(practice, first_name="Pat")
+    admin = await staff(practice, Role.PRACTICE_ADMIN)
+    user = await portal.create_account(
+        admin, patient_id=parent.id, email="pat@example.test", password=PASSWORD
+    )
+    await guardians.link_guardian(
+        admin, patient_id=child.id, guardian_id=parent.id, relationship="father"
+    )
+    await portal.grant_guardian_access(admin, patient_id=child.id, guardian_id=parent.id)
+    assert (await as_principal(user)).patient_ids == {parent.id, child.id}
+
+    if ending == "unlink":
+        await guardians.unlink_guardian(admin, patient_id=child.id, guardian_id=parent.id)
+    else:
+        await guardians.link_guardian(
+            admin,
+            patient_id=child.id,
+            guardian_id=parent.id,
+            relationship="father",
+            parental_responsibility=False,
+        )
+
+    assert (await as_principal(user)).patient_ids == {parent.id}
+    revoked = await AuditEvent.filter(action="REVOKE guardian portal access", patient_id=child.id)
+    assert [str(row.entity_id) for row in revoked] == [str(user.id)]
 
 
 async def test_breach_impact_lists_exactly_the_patients_touched_in_the_window(db: str) -> None:
