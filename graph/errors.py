@@ -51,6 +51,9 @@ def classify(error: GraphQLError, *, request_id: str, anonymous_detail: bool) ->
             extensions["field"] = original.field
         if isinstance(original, AccountLocked):
             extensions["retryAfterSeconds"] = original.retry_after_seconds
+        details = getattr(original, "details", None)  # e.g. the bookings a change would strand
+        if isinstance(details, dict):
+            extensions.update({k: v for k, v in details.items() if k not in extensions})
         return _located(error, original.message, extensions)
     if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
         return _located(error, original.message, dict(original.extensions or {}))

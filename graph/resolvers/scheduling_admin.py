@@ -1,7 +1,8 @@
-"""Setting up the diary: rooms, practitioners, appointment types, resources, sessions,
-absences, opening hours and closures. Each mutation returns the id of the item it created,
-changed, archived or removed. Updates replace every editable value (send the current ones to keep
-them); rooms, appointment types and practitioners are archived (deactivated), never deleted."""
+"""Setting up the diary: rooms, practitioners, appointment types and extra resources (the rota's
+mutations come from ``scheduling_rota``). Each mutation returns the id of the item it created,
+changed, archived or reactivated. Updates replace every editable value (send the current ones to
+keep them); rooms, types, resources and practitioners are archived (deactivated), never deleted,
+and can be reactivated."""
 
 from __future__ import annotations
 
@@ -9,10 +10,16 @@ import strawberry
 
 from graph.context import Info
 from graph.ids import parse_id
-from graph.permissions.fields import requires
+from graph.resolvers.scheduling_rota import ADMIN, SchedulingRotaMutations, done, optional_id
+from graph.schema.scheduling_lifecycle import (
+    ArchiveResourceInput,
+    ReactivateAppointmentTypeInput,
+    ReactivatePractitionerInput,
+    ReactivateResourceInput,
+    ReactivateRoomInput,
+    UpdateResourceInput,
+)
 from graph.schema.scheduling_setup import (
-    AddClosureInput,
-    AddWorkingSessionInput,
     ArchiveAppointmentTypeInput,
     ArchiveRoomInput,
     CreateAppointmentTypeInput,
@@ -20,40 +27,35 @@ from graph.schema.scheduling_setup import (
     CreateResourceInput,
     CreateRoomInput,
     DeactivatePractitionerInput,
-    RecordAbsenceInput,
-    RemoveAbsenceInput,
-    RemoveClosureInput,
-    RemoveWorkingSessionInput,
     SchedulingSetupPayload,
-    SetOpeningHoursInput,
-    UpdateAbsenceInput,
     UpdateAppointmentTypeInput,
-    UpdateClosureInput,
     UpdatePractitionerInput,
     UpdateRoomInput,
-    UpdateWorkingSessionInput,
 )
-from services.policy import Scope
-from services.scheduling import resources, sessions
+from services.scheduling import practitioners, resources
 
-ADMIN = requires(Scope.PRACTICE_WRITE)
-
-
-def _opt(value: strawberry.ID | None, field: str) -> object:
-    return parse_id(value, field) if value else None
+Payload = SchedulingSetupPayload | None
 
 
-def _done(row: object) -> SchedulingSetupPayload:
-    return SchedulingSetupPayload(id=strawberry.ID(str(row.id)))  # type: ignore[attr-defined]
+def _type_values(
+    input: CreateAppointmentTypeInput | UpdateAppointmentTypeInput,
+) -> dict[str, object]:
+    return resources.type_values(
+        name=input.name,
+        duration_minutes=input.duration_minutes,
+        buffer_after_minutes=input.buffer_after_minutes,
+        colour=input.colour,
+        allowed_roles=input.allowed_roles,
+        restricted_procedure=input.restricted_procedure,
+        recall_kind=input.recall_kind,
+    )
 
 
 @strawberry.type
-class SchedulingAdminMutations:
+class SchedulingAdminMutations(SchedulingRotaMutations):
     @strawberry.mutation(description="Adds a room.", extensions=ADMIN)
-    async def create_room(
-        self, info: Info, input: CreateRoomInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
+    async def create_room(self, info: Info, input: CreateRoomInput) -> Payload:
+        return done(
             await resources.create_room(
                 info.context.principal,
                 practice_id=parse_id(input.practice_id, "practiceId"),
@@ -62,120 +64,9 @@ class SchedulingAdminMutations:
             )
         )
 
-    @strawberry.mutation(description="Makes a staff member bookable.", extensions=ADMIN)
-    async def create_practitioner(
-        self, info: Info, input: CreatePractitionerInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
-            await resources.create_practitioner(
-                info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                user_id=parse_id(input.user_id, "userId"),
-                role=input.role,
-                colour=input.colour,
-                default_room_id=_opt(input.default_room_id, "defaultRoomId"),  # type: ignore[arg-type]
-            )
-        )
-
-    @strawberry.mutation(description="Adds an appointment type.", extensions=ADMIN)
-    async def create_appointment_type(
-        self, info: Info, input: CreateAppointmentTypeInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
-            await resources.create_appointment_type(
-                info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                name=input.name,
-                duration_minutes=input.duration_minutes,
-                buffer_after_minutes=input.buffer_after_minutes,
-                colour=input.colour,
-                allowed_roles=input.allowed_roles,
-                restricted_procedure=input.restricted_procedure,
-                recall_kind=input.recall_kind,
-            )
-        )
-
-    @strawberry.mutation(description="Adds an extra resource.", extensions=ADMIN)
-    async def create_resource(
-        self, info: Info, input: CreateResourceInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
-            await resources.create_resource(
-                info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                name=input.name,
-                kind=input.kind,
-            )
-        )
-
-    @strawberry.mutation(description="Adds a weekly working session.", extensions=ADMIN)
-    async def add_working_session(
-        self, info: Info, input: AddWorkingSessionInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
-            await sessions.add_session(
-                info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
-                weekday=input.weekday,
-                start_minute=input.start_minute,
-                end_minute=input.end_minute,
-                valid_from=input.valid_from,
-                valid_until=input.valid_until,
-                room_id=_opt(input.room_id, "roomId"),  # type: ignore[arg-type]
-            )
-        )
-
-    @strawberry.mutation(
-        description="Records an absence.", extensions=requires(Scope.SCHEDULE_WRITE)
-    )
-    async def record_absence(
-        self, info: Info, input: RecordAbsenceInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
-            await sessions.record_absence(
-                info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
-                kind=input.kind,
-                starts_at=input.starts_at,
-                ends_at=input.ends_at,
-            )
-        )
-
-    @strawberry.mutation(description="Closes the practice for a span.", extensions=ADMIN)
-    async def add_closure(
-        self, info: Info, input: AddClosureInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
-            await sessions.add_closure(
-                info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                starts_at=input.starts_at,
-                ends_at=input.ends_at,
-                reason=input.reason,
-            )
-        )
-
-    @strawberry.mutation(description="Sets one weekday's opening hours.", extensions=ADMIN)
-    async def set_opening_hours(
-        self, info: Info, input: SetOpeningHoursInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
-            await sessions.set_opening_hours(
-                info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                weekday=input.weekday,
-                open_minute=input.open_minute,
-                close_minute=input.close_minute,
-            )
-        )
-
     @strawberry.mutation(description="Renames or recolours a room.", extensions=ADMIN)
-    async def update_room(
-        self, info: Info, input: UpdateRoomInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
+    async def update_room(self, info: Info, input: UpdateRoomInput) -> Payload:
+        return done(
             await resources.update_room(
                 info.context.principal,
                 practice_id=parse_id(input.practice_id, "practiceId"),
@@ -186,10 +77,8 @@ class SchedulingAdminMutations:
         )
 
     @strawberry.mutation(description="Archives a room: no new bookings.", extensions=ADMIN)
-    async def archive_room(
-        self, info: Info, input: ArchiveRoomInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
+    async def archive_room(self, info: Info, input: ArchiveRoomInput) -> Payload:
+        return done(
             await resources.archive_room(
                 info.context.principal,
                 practice_id=parse_id(input.practice_id, "practiceId"),
@@ -197,49 +86,90 @@ class SchedulingAdminMutations:
             )
         )
 
+    @strawberry.mutation(description="Makes an archived room bookable again.", extensions=ADMIN)
+    async def reactivate_room(self, info: Info, input: ReactivateRoomInput) -> Payload:
+        return done(
+            await resources.reactivate_room(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                room_id=parse_id(input.room_id, "roomId"),
+            )
+        )
+
+    @strawberry.mutation(description="Makes a staff member bookable.", extensions=ADMIN)
+    async def create_practitioner(self, info: Info, input: CreatePractitionerInput) -> Payload:
+        return done(
+            await practitioners.create_practitioner(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                user_id=parse_id(input.user_id, "userId"),
+                role=input.role,
+                colour=input.colour,
+                default_room_id=optional_id(input.default_room_id, "defaultRoomId"),  # type: ignore[arg-type]
+            )
+        )
+
     @strawberry.mutation(description="Changes a practitioner's profile.", extensions=ADMIN)
-    async def update_practitioner(
-        self, info: Info, input: UpdatePractitionerInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
-            await resources.update_practitioner(
+    async def update_practitioner(self, info: Info, input: UpdatePractitionerInput) -> Payload:
+        return done(
+            await practitioners.update_practitioner(
                 info.context.principal,
                 practice_id=parse_id(input.practice_id, "practiceId"),
                 practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
                 role=input.role,
                 colour=input.colour,
-                default_room_id=_opt(input.default_room_id, "defaultRoomId"),  # type: ignore[arg-type]
+                default_room_id=optional_id(input.default_room_id, "defaultRoomId"),  # type: ignore[arg-type]
             )
         )
 
     @strawberry.mutation(description="Makes a practitioner unbookable.", extensions=ADMIN)
     async def deactivate_practitioner(
         self, info: Info, input: DeactivatePractitionerInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
-            await resources.deactivate_practitioner(
+    ) -> Payload:
+        return done(
+            await practitioners.deactivate_practitioner(
                 info.context.principal,
                 practice_id=parse_id(input.practice_id, "practiceId"),
                 practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
             )
         )
 
+    @strawberry.mutation(
+        description="Makes a deactivated practitioner bookable again.", extensions=ADMIN
+    )
+    async def reactivate_practitioner(
+        self, info: Info, input: ReactivatePractitionerInput
+    ) -> Payload:
+        return done(
+            await practitioners.reactivate_practitioner(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
+            )
+        )
+
+    @strawberry.mutation(description="Adds an appointment type.", extensions=ADMIN)
+    async def create_appointment_type(
+        self, info: Info, input: CreateAppointmentTypeInput
+    ) -> Payload:
+        return done(
+            await resources.create_appointment_type(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                values=_type_values(input),
+            )
+        )
+
     @strawberry.mutation(description="Changes an appointment type.", extensions=ADMIN)
     async def update_appointment_type(
         self, info: Info, input: UpdateAppointmentTypeInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
+    ) -> Payload:
+        return done(
             await resources.update_appointment_type(
                 info.context.principal,
                 practice_id=parse_id(input.practice_id, "practiceId"),
                 appointment_type_id=parse_id(input.appointment_type_id, "appointmentTypeId"),
-                name=input.name,
-                duration_minutes=input.duration_minutes,
-                buffer_after_minutes=input.buffer_after_minutes,
-                colour=input.colour,
-                allowed_roles=input.allowed_roles,
-                restricted_procedure=input.restricted_procedure,
-                recall_kind=input.recall_kind,
+                values=_type_values(input),
             )
         )
 
@@ -248,8 +178,8 @@ class SchedulingAdminMutations:
     )
     async def archive_appointment_type(
         self, info: Info, input: ArchiveAppointmentTypeInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
+    ) -> Payload:
+        return done(
             await resources.archive_appointment_type(
                 info.context.principal,
                 practice_id=parse_id(input.practice_id, "practiceId"),
@@ -257,90 +187,65 @@ class SchedulingAdminMutations:
             )
         )
 
-    @strawberry.mutation(description="Changes a weekly working session.", extensions=ADMIN)
-    async def update_working_session(
-        self, info: Info, input: UpdateWorkingSessionInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
-            await sessions.update_session(
-                info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                session_id=parse_id(input.session_id, "sessionId"),
-                weekday=input.weekday,
-                start_minute=input.start_minute,
-                end_minute=input.end_minute,
-                valid_from=input.valid_from,
-                valid_until=input.valid_until,
-                room_id=_opt(input.room_id, "roomId"),  # type: ignore[arg-type]
-            )
-        )
-
-    @strawberry.mutation(description="Removes a weekly working session.", extensions=ADMIN)
-    async def remove_working_session(
-        self, info: Info, input: RemoveWorkingSessionInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
-            await sessions.remove_session(
-                info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                session_id=parse_id(input.session_id, "sessionId"),
-            )
-        )
-
     @strawberry.mutation(
-        description="Changes an absence.", extensions=requires(Scope.SCHEDULE_WRITE)
+        description="Makes an archived appointment type bookable again.", extensions=ADMIN
     )
-    async def update_absence(
-        self, info: Info, input: UpdateAbsenceInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
-            await sessions.update_absence(
+    async def reactivate_appointment_type(
+        self, info: Info, input: ReactivateAppointmentTypeInput
+    ) -> Payload:
+        return done(
+            await resources.reactivate_appointment_type(
                 info.context.principal,
                 practice_id=parse_id(input.practice_id, "practiceId"),
-                absence_id=parse_id(input.absence_id, "absenceId"),
+                appointment_type_id=parse_id(input.appointment_type_id, "appointmentTypeId"),
+            )
+        )
+
+    @strawberry.mutation(description="Adds an extra resource.", extensions=ADMIN)
+    async def create_resource(self, info: Info, input: CreateResourceInput) -> Payload:
+        return done(
+            await resources.create_resource(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                name=input.name,
                 kind=input.kind,
-                starts_at=input.starts_at,
-                ends_at=input.ends_at,
             )
         )
 
     @strawberry.mutation(
-        description="Removes an absence.", extensions=requires(Scope.SCHEDULE_WRITE)
+        description="Renames an extra resource or changes its kind.", extensions=ADMIN
     )
-    async def remove_absence(
-        self, info: Info, input: RemoveAbsenceInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
-            await sessions.remove_absence(
+    async def update_resource(self, info: Info, input: UpdateResourceInput) -> Payload:
+        return done(
+            await resources.update_resource(
                 info.context.principal,
                 practice_id=parse_id(input.practice_id, "practiceId"),
-                absence_id=parse_id(input.absence_id, "absenceId"),
+                resource_id=parse_id(input.resource_id, "resourceId"),
+                name=input.name,
+                kind=input.kind,
             )
         )
 
-    @strawberry.mutation(description="Changes a closure.", extensions=ADMIN)
-    async def update_closure(
-        self, info: Info, input: UpdateClosureInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
-            await sessions.update_closure(
+    @strawberry.mutation(
+        description="Archives an extra resource: no new bookings.", extensions=ADMIN
+    )
+    async def archive_resource(self, info: Info, input: ArchiveResourceInput) -> Payload:
+        return done(
+            await resources.archive_resource(
                 info.context.principal,
                 practice_id=parse_id(input.practice_id, "practiceId"),
-                closure_id=parse_id(input.closure_id, "closureId"),
-                starts_at=input.starts_at,
-                ends_at=input.ends_at,
-                reason=input.reason,
+                resource_id=parse_id(input.resource_id, "resourceId"),
             )
         )
 
-    @strawberry.mutation(description="Removes a closure.", extensions=ADMIN)
-    async def remove_closure(
-        self, info: Info, input: RemoveClosureInput
-    ) -> SchedulingSetupPayload | None:
-        return _done(
-            await sessions.remove_closure(
+    @strawberry.mutation(
+        description="Makes an archived extra resource bookable again.", extensions=ADMIN
+    )
+    async def reactivate_resource(self, info: Info, input: ReactivateResourceInput) -> Payload:
+        return done(
+            await resources.reactivate_resource(
                 info.context.principal,
                 practice_id=parse_id(input.practice_id, "practiceId"),
-                closure_id=parse_id(input.closure_id, "closureId"),
+                resource_id=parse_id(input.resource_id, "resourceId"),
             )
         )

@@ -34,6 +34,28 @@ class ScheduleEventKind(Enum):
     SLOT_HELD = "slot.held"
     SLOT_RELEASED = "slot.released"
     WAITLIST_OFFERED = "waitlist.offered"
+    SETUP_CHANGED = "setup.changed"
+
+
+@strawberry.enum(description="Which kind of set-up item changed (SETUP_CHANGED events).")
+class SetupEntity(Enum):
+    ROOM = "ROOM"
+    PRACTITIONER = "PRACTITIONER"
+    APPOINTMENT_TYPE = "APPOINTMENT_TYPE"
+    RESOURCE = "RESOURCE"
+    WORKING_SESSION = "WORKING_SESSION"
+    ABSENCE = "ABSENCE"
+    CLOSURE = "CLOSURE"
+    OPENING_HOURS = "OPENING_HOURS"
+
+
+@strawberry.enum(description="What happened to the set-up item (SETUP_CHANGED events).")
+class SetupChangeKind(Enum):
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    ARCHIVED = "ARCHIVED"
+    REACTIVATED = "REACTIVATED"
+    REMOVED = "REMOVED"
 
 
 @strawberry.enum(description="What happened to a patient's consent.")
@@ -72,6 +94,21 @@ class PracticeNotice:
     practice_id: strawberry.Private[UUID]
 
 
+@strawberry.type(
+    description="A change to the diary's set-up: boards reload their columns, types and hours."
+)
+class ScheduleSetupChange:
+    entity: SetupEntity = strawberry.field(description="Which kind of item changed.")
+    id: strawberry.ID = strawberry.field(description="The item that changed.")
+    change: SetupChangeKind = strawberry.field(description="What happened to it.")
+    affected_appointment_ids: list[strawberry.ID] = strawberry.field(
+        description=(
+            "Live bookings the change left outside bookable time (accepted by the person who "
+            "made it), to flag for rebooking; usually empty."
+        )
+    )
+
+
 @strawberry.type(description="A change on a practice's board; `sequence` resumes with `since`.")
 class ScheduleEvent:
     kind: ScheduleEventKind = strawberry.field(description="What happened.")
@@ -95,6 +132,14 @@ class ScheduleEvent:
     starts_at: datetime | None = strawberry.field(description="Start of the changed time span.")
     ends_at: datetime | None = strawberry.field(description="End of the changed time span.")
     notice: PracticeNotice | None = strawberry.field(description="Set when kind is NOTICE.")
+    setup_change: ScheduleSetupChange | None = strawberry.field(
+        default=None,
+        description=(
+            "Set when kind is SETUP_CHANGED (a room, practitioner, appointment type, resource, "
+            "working session, absence, closure or opening hours changed); such events reach "
+            "every board of the practice whatever its from/to."
+        ),
+    )
 
 
 @strawberry.type(description="A change to a patient's consent.")
@@ -121,6 +166,18 @@ def _notice(event: StoredEvent, scopes: frozenset[str]) -> PracticeNotice:
         posted_by_id=_id(data.get("posted_by")),
         expires_at=_time(data.get("expires_at")),
         practice_id=event.practice_id,
+    )
+
+
+def _setup_change(event: StoredEvent) -> ScheduleSetupChange:
+    data = event.payload
+    return ScheduleSetupChange(
+        entity=SetupEntity(data["entity"]),
+        id=strawberry.ID(str(event.entity_id)),
+        change=SetupChangeKind(data["change"]),
+        affected_appointment_ids=[
+            strawberry.ID(str(a)) for a in data.get("affected_appointment_ids", [])
+        ],
     )
 
 
@@ -174,6 +231,7 @@ def schedule_renderer(scopes: frozenset[str]) -> Callable[[StoredEvent], Awaitab
             starts_at=_time(event.payload.get("starts_at")),
             ends_at=_time(event.payload.get("ends_at")),
             notice=_notice(event, scopes) if is_notice else None,
+            setup_change=_setup_change(event) if family == "setup" else None,
         )
 
     return render

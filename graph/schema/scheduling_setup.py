@@ -7,6 +7,13 @@ from datetime import date, datetime
 
 import strawberry
 
+ACCEPT_DESCRIPTION = (
+    "False (default): refused with CONFLICT (extensions.affectedAppointmentCount, "
+    "appointmentIds) if live bookings would fall outside bookable time. True: change anyway; "
+    "those bookings stay as they are and are listed in the payload's affectedAppointmentIds "
+    "(and on the board's SETUP_CHANGED event) for reception to rebook."
+)
+
 
 @strawberry.input(description="A surgery or chair.")
 class CreateRoomInput:
@@ -97,6 +104,7 @@ class RecordAbsenceInput:
     kind: str = strawberry.field(description="HOLIDAY, TRAINING, SICKNESS or OTHER.")
     starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
     ends_at: datetime = strawberry.field(description="End, ISO 8601 with offset; after the start.")
+    accept_affected_bookings: bool = strawberry.field(default=False, description=ACCEPT_DESCRIPTION)
 
 
 @strawberry.input(description="The whole practice is shut.")
@@ -105,6 +113,7 @@ class AddClosureInput:
     starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
     ends_at: datetime = strawberry.field(description="End, ISO 8601 with offset; after the start.")
     reason: str = strawberry.field(description="Why, 1-200 characters.")
+    accept_affected_bookings: bool = strawberry.field(default=False, description=ACCEPT_DESCRIPTION)
 
 
 @strawberry.input(description="Opening hours for one weekday.")
@@ -117,6 +126,7 @@ class SetOpeningHoursInput:
     close_minute: int = strawberry.field(
         description="Closing time, minutes after local midnight (up to 1440); after opening.",
     )
+    accept_affected_bookings: bool = strawberry.field(default=False, description=ACCEPT_DESCRIPTION)
 
 
 @strawberry.input(description="New values for a room; every editable value is replaced.")
@@ -208,14 +218,19 @@ class UpdateWorkingSessionInput:
     room_id: strawberry.ID | None = strawberry.field(
         default=None, description="Room for the session; null to use the practitioner's default."
     )
+    accept_affected_bookings: bool = strawberry.field(default=False, description=ACCEPT_DESCRIPTION)
 
 
 @strawberry.input(
-    description="Removes a weekly session; refused while future bookings lie inside it."
+    description=(
+        "Removes a weekly session; refused while live bookings would be left outside bookable "
+        "time, unless accepted."
+    )
 )
 class RemoveWorkingSessionInput:
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     session_id: strawberry.ID = strawberry.field(description="The session to remove.")
+    accept_affected_bookings: bool = strawberry.field(default=False, description=ACCEPT_DESCRIPTION)
 
 
 @strawberry.input(description="New values for an absence; every value is replaced.")
@@ -225,6 +240,7 @@ class UpdateAbsenceInput:
     kind: str = strawberry.field(description="HOLIDAY, TRAINING, SICKNESS or OTHER.")
     starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
     ends_at: datetime = strawberry.field(description="End, ISO 8601 with offset; after the start.")
+    accept_affected_bookings: bool = strawberry.field(default=False, description=ACCEPT_DESCRIPTION)
 
 
 @strawberry.input(description="Removes an absence.")
@@ -240,6 +256,7 @@ class UpdateClosureInput:
     starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
     ends_at: datetime = strawberry.field(description="End, ISO 8601 with offset; after the start.")
     reason: str = strawberry.field(description="Why, 1-200 characters.")
+    accept_affected_bookings: bool = strawberry.field(default=False, description=ACCEPT_DESCRIPTION)
 
 
 @strawberry.input(description="Removes a closure.")
@@ -251,3 +268,10 @@ class RemoveClosureInput:
 @strawberry.type(description="The id of what was created or changed.")
 class SchedulingSetupPayload:
     id: strawberry.ID
+    affected_appointment_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description=(
+            "Live bookings this change left outside bookable time (only when "
+            "acceptAffectedBookings was true); rebook or cancel them. Empty otherwise."
+        ),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -38,6 +39,34 @@ def appointment_event(
         entity_id=appointment.id,
         patient_id=appointment.patient_id,  # type: ignore[arg-type]
         payload=payload,
+    )
+
+
+SETUP_CHANGED = "setup.changed"
+
+
+def setup_event(
+    organization_id: UUID,
+    practice_id: UUID,
+    *,
+    entity: str,
+    entity_id: UUID,
+    change: str,
+    affected: Sequence[UUID] = (),
+) -> PendingEvent:
+    """A board reloads its columns and rules: what kind of item changed, its id and how, plus
+    any live bookings the change left outside bookable time (ids only)."""
+    return PendingEvent(
+        organization_id=organization_id,
+        practice_id=practice_id,
+        topic=SCHEDULE,
+        type=SETUP_CHANGED,
+        entity_id=entity_id,
+        payload={
+            "entity": entity,
+            "change": change,
+            "affected_appointment_ids": [str(a) for a in affected],
+        },
     )
 
 

@@ -15,6 +15,7 @@ from db.models import (
     AppointmentType,
     AuditEvent,
     Closure,
+    DomainEvent,
     Practitioner,
     Room,
     WorkingSession,
@@ -264,6 +265,35 @@ async def test_sessions_absences_and_closures_are_changed_and_removed(
         assert done.count(action) == 1, action
 
 
+async def test_every_change_is_announced_to_boards_without_patient_data(
+    client: httpx.AsyncClient,
+) -> None:
+    d = await diary()
+    admin = await admin_token(d)
+    absence, closure = await time_off(d)
+    session = await WorkingSession.get(practitioner_id=d.dentist.id, weekday=DAY.weekday())
+    for document, values in edits(d, session, absence, closure).items():
+        assert (await run(client, document, values, admin)).errors == [], document
+    rows = await DomainEvent.filter(practice_id=d.practice.id).order_by("sequence")
+    assert {(r.type, r.topic, r.patient_id) for r in rows} == {("setup.changed", "schedule", None)}
+    seen = [(r.payload["entity"], r.payload["change"], r.entity_id) for r in rows]
+    assert seen == [
+        ("ROOM", "UPDATED", d.room2.id),
+        ("ROOM", "ARCHIVED", d.room2.id),
+        ("PRACTITIONER", "UPDATED", d.dentist.id),
+        ("PRACTITIONER", "ARCHIVED", d.dentist.id),
+        ("APPOINTMENT_TYPE", "UPDATED", d.filler.id),
+        ("APPOINTMENT_TYPE", "ARCHIVED", d.filler.id),
+        ("WORKING_SESSION", "UPDATED", session.id),
+        ("WORKING_SESSION", "REMOVED", session.id),
+        ("ABSENCE", "UPDATED", absence.id),
+        ("ABSENCE", "REMOVED", absence.id),
+        ("CLOSURE", "UPDATED", closure.id),
+        ("CLOSURE", "REMOVED", closure.id),
+    ]
+    assert all(r.payload["affected_appointment_ids"] == [] for r in rows)
+
+
 async def test_another_practices_ids_are_not_found_and_change_nothing(
     client: httpx.AsyncClient,
 ) -> None:
@@ -318,6 +348,7 @@ async def test_bad_update_input_changes_nothing(client: httpx.AsyncClient) -> No
         (UPDATE_CLOSURE, {"endsAt": iso(local(DAY, 14))}, "endsAt"),
     ]
     before = await actions(d)
+    events_before = await DomainEvent.filter(practice_id=d.practice.id).count()
     for document, change, field in cases:
         result = await run(client, document, {**good[document], **change}, admin)
         assert result.codes == ["BAD_USER_INPUT"], (change, result.errors)
@@ -328,6 +359,7 @@ async def test_bad_update_input_changes_nothing(client: httpx.AsyncClient) -> No
     for document in (UPDATE_ROOM, ARCHIVE_TYPE, UPDATE_SESSION, REMOVE_CLOSURE):
         assert (await run(client, document, good[document], d.token)).codes == ["FORBIDDEN"]
     assert await actions(d) == before
+    assert await DomainEvent.filter(practice_id=d.practice.id).count() == events_before
     assert (await Room.get(id=d.room2.id)).name == "Surgery 2"
     assert (await Practitioner.get(id=d.dentist.id)).role == "DENTIST"
     assert (await AppointmentType.get(id=d.filler.id)).duration_minutes == 45

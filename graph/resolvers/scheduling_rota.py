@@ -1,0 +1,210 @@
+"""Rota mutations: weekly working sessions, absences, closures and opening hours.
+
+A change that would leave live bookings outside bookable time is refused with CONFLICT unless
+its input sets ``acceptAffectedBookings``; the payload then lists those bookings.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph.context import Info
+from graph.ids import parse_id
+from graph.permissions.fields import requires
+from graph.schema.scheduling_lifecycle import RemoveOpeningHoursInput
+from graph.schema.scheduling_setup import (
+    AddClosureInput,
+    AddWorkingSessionInput,
+    RecordAbsenceInput,
+    RemoveAbsenceInput,
+    RemoveClosureInput,
+    RemoveWorkingSessionInput,
+    SchedulingSetupPayload,
+    SetOpeningHoursInput,
+    UpdateAbsenceInput,
+    UpdateClosureInput,
+    UpdateWorkingSessionInput,
+)
+from services.policy import Scope
+from services.scheduling import sessions, timeoff
+from services.scheduling.setup import Saved
+
+ADMIN = requires(Scope.PRACTICE_WRITE)
+RECEPTION = requires(Scope.SCHEDULE_WRITE)
+
+
+def optional_id(value: strawberry.ID | None, field: str) -> object:
+    return parse_id(value, field) if value else None
+
+
+def done(saved: Saved) -> SchedulingSetupPayload:
+    return SchedulingSetupPayload(
+        id=strawberry.ID(str(saved.id)),
+        affected_appointment_ids=[strawberry.ID(str(a)) for a in saved.affected_appointment_ids],
+    )
+
+
+@strawberry.type
+class SchedulingRotaMutations:
+    @strawberry.mutation(description="Adds a weekly working session.", extensions=ADMIN)
+    async def add_working_session(
+        self, info: Info, input: AddWorkingSessionInput
+    ) -> SchedulingSetupPayload | None:
+        values = sessions.session_values(
+            input.weekday, input.start_minute, input.end_minute, input.valid_from, input.valid_until
+        )
+        return done(
+            await sessions.add_session(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
+                room_id=optional_id(input.room_id, "roomId"),  # type: ignore[arg-type]
+                values=values,
+            )
+        )
+
+    @strawberry.mutation(description="Changes a weekly working session.", extensions=ADMIN)
+    async def update_working_session(
+        self, info: Info, input: UpdateWorkingSessionInput
+    ) -> SchedulingSetupPayload | None:
+        values = sessions.session_values(
+            input.weekday, input.start_minute, input.end_minute, input.valid_from, input.valid_until
+        )
+        return done(
+            await sessions.update_session(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                session_id=parse_id(input.session_id, "sessionId"),
+                room_id=optional_id(input.room_id, "roomId"),  # type: ignore[arg-type]
+                values=values,
+                accept_affected_bookings=input.accept_affected_bookings,
+            )
+        )
+
+    @strawberry.mutation(description="Removes a weekly working session.", extensions=ADMIN)
+    async def remove_working_session(
+        self, info: Info, input: RemoveWorkingSessionInput
+    ) -> SchedulingSetupPayload | None:
+        return done(
+            await sessions.remove_session(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                session_id=parse_id(input.session_id, "sessionId"),
+                accept_affected_bookings=input.accept_affected_bookings,
+            )
+        )
+
+    @strawberry.mutation(description="Records an absence.", extensions=RECEPTION)
+    async def record_absence(
+        self, info: Info, input: RecordAbsenceInput
+    ) -> SchedulingSetupPayload | None:
+        return done(
+            await timeoff.record_absence(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
+                kind=input.kind,
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+                accept_affected_bookings=input.accept_affected_bookings,
+            )
+        )
+
+    @strawberry.mutation(description="Changes an absence.", extensions=RECEPTION)
+    async def update_absence(
+        self, info: Info, input: UpdateAbsenceInput
+    ) -> SchedulingSetupPayload | None:
+        return done(
+            await timeoff.update_absence(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                absence_id=parse_id(input.absence_id, "absenceId"),
+                kind=input.kind,
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+                accept_affected_bookings=input.accept_affected_bookings,
+            )
+        )
+
+    @strawberry.mutation(description="Removes an absence.", extensions=RECEPTION)
+    async def remove_absence(
+        self, info: Info, input: RemoveAbsenceInput
+    ) -> SchedulingSetupPayload | None:
+        return done(
+            await timeoff.remove_absence(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                absence_id=parse_id(input.absence_id, "absenceId"),
+            )
+        )
+
+    @strawberry.mutation(description="Closes the practice for a span.", extensions=ADMIN)
+    async def add_closure(
+        self, info: Info, input: AddClosureInput
+    ) -> SchedulingSetupPayload | None:
+        return done(
+            await timeoff.add_closure(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+                reason=input.reason,
+                accept_affected_bookings=input.accept_affected_bookings,
+            )
+        )
+
+    @strawberry.mutation(description="Changes a closure.", extensions=ADMIN)
+    async def update_closure(
+        self, info: Info, input: UpdateClosureInput
+    ) -> SchedulingSetupPayload | None:
+        return done(
+            await timeoff.update_closure(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                closure_id=parse_id(input.closure_id, "closureId"),
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+                reason=input.reason,
+                accept_affected_bookings=input.accept_affected_bookings,
+            )
+        )
+
+    @strawberry.mutation(description="Removes a closure.", extensions=ADMIN)
+    async def remove_closure(
+        self, info: Info, input: RemoveClosureInput
+    ) -> SchedulingSetupPayload | None:
+        return done(
+            await timeoff.remove_closure(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                closure_id=parse_id(input.closure_id, "closureId"),
+            )
+        )
+
+    @strawberry.mutation(description="Sets one weekday's opening hours.", extensions=ADMIN)
+    async def set_opening_hours(
+        self, info: Info, input: SetOpeningHoursInput
+    ) -> SchedulingSetupPayload | None:
+        return done(
+            await sessions.set_opening_hours(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                weekday=input.weekday,
+                open_minute=input.open_minute,
+                close_minute=input.close_minute,
+                accept_affected_bookings=input.accept_affected_bookings,
+            )
+        )
+
+    @strawberry.mutation(description="Removes one weekday's opening hours.", extensions=ADMIN)
+    async def remove_opening_hours(
+        self, info: Info, input: RemoveOpeningHoursInput
+    ) -> SchedulingSetupPayload | None:
+        return done(
+            await sessions.remove_opening_hours(
+                info.context.principal,
+                practice_id=parse_id(input.practice_id, "practiceId"),
+                weekday=input.weekday,
+                accept_affected_bookings=input.accept_affected_bookings,
+            )
+        )
