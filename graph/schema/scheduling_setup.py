@@ -267,7 +267,9 @@ class RemoveClosureInput:
 
 @strawberry.type(description="The id of what was created or changed.")
 class SchedulingSetupPayload:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="The item created, changed, archived, reactivated or removed."
+    )
     affected_appointment_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list,
         description=(

@@ -192,3 +192,42 @@ async def test_another_practices_items_are_not_found(client: httpx.AsyncClient) 
     assert await AuditEvent.filter(practice_id=other.practice.id).count() == before
     assert (await ExtraResource.get(id=theirs.id)).name == "Nurse"
     assert (await ExtraResource.get(id=theirs.id)).active
+
+
+CREATE_ROOM = _mutation("createRoom", "CreateRoomInput")
+CREATE_RESOURCE = _mutation("createResource", "CreateResourceInput")
+ADD_SESSION = _mutation("addWorkingSession", "AddWorkingSessionInput")
+
+
+async def test_new_items_are_announced_to_boards(client: httpx.AsyncClient) -> None:
+    d = await diary()
+    admin = await admin_token(d)
+    practice = str(d.practice.id)
+    room = await run(client, CREATE_ROOM, {"practiceId": practice, "name": "Surgery 3"}, admin)
+    nurse = await run(
+        client, CREATE_RESOURCE, {"practiceId": practice, "name": "Nurse", "kind": "STAFF"}, admin
+    )
+    session = await run(
+        client,
+        ADD_SESSION,
+        {
+            "practiceId": practice,
+            "practitionerId": str(d.dentist.id),
+            "weekday": 0,
+            "startMinute": 18 * 60,
+            "endMinute": 20 * 60,
+            "validFrom": "2030-01-01",
+        },
+        admin,
+    )
+    made = [room.data["createRoom"], nurse.data["createResource"]]
+    made.append(session.data["addWorkingSession"])
+    assert await setup_events(d) == [
+        ("ROOM", "CREATED", made[0]["id"]),
+        ("RESOURCE", "CREATED", made[1]["id"]),
+        ("WORKING_SESSION", "CREATED", made[2]["id"]),
+    ]
+    # A refused creation (a name already used) announces nothing.
+    clash = await run(client, CREATE_ROOM, {"practiceId": practice, "name": "Surgery 3"}, admin)
+    assert clash.codes == ["CONFLICT"]
+    assert len(await setup_events(d)) == 3
