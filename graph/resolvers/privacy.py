@@ -22,8 +22,11 @@ from graph.schema.privacy import (
     ErasePatientDataPayload,
     ErasureCategory,
     ExportPatientDataPayload,
+    LiftRestrictionInput,
+    LiftRestrictionPayload,
     PlaceRestrictionInput,
     PlaceRestrictionPayload,
+    ProcessingRestrictionRecord,
     ReceiveSubjectRequestInput,
     ReceiveSubjectRequestPayload,
     RecordBreachIncidentInput,
@@ -51,6 +54,25 @@ class PrivacyQueries:
             first=page_size(first),
         )
         return [SubjectRequest.from_model(r) for r in rows]
+
+    @strawberry.field(
+        description="Restrictions and objections in force on a patient's data, oldest first.",
+        extensions=requires(Scope.PATIENT_READ),
+    )
+    async def restrictions_in_force(
+        self, info: Info, patient_id: strawberry.ID
+    ) -> list[ProcessingRestrictionRecord] | None:
+        patient, rows = await restriction.in_force(
+            info.context.principal, patient_id=parse_id(patient_id, "patientId")
+        )
+        info.context.audit.read(
+            entity_type="Patient",
+            entity_id=patient.id,
+            patient_id=patient.id,
+            practice_id=patient.practice_id,  # type: ignore[arg-type]
+            fields=["restrictions"],
+        )
+        return [ProcessingRestrictionRecord.from_model(r) for r in rows]
 
     @strawberry.field(description="Retention periods per jurisdiction and record class.")
     async def retention_policies(self) -> list[RetentionPolicy]:
@@ -136,6 +158,17 @@ class PrivacyMutations:
         return PlaceRestrictionPayload(
             restriction_id=strawberry.ID(str(row.id)), kind=RestrictionKind(row.kind)
         )
+
+    @strawberry.mutation(
+        description="Lift a restriction (staff), or withdraw an objection (staff or the patient)."
+    )
+    async def lift_restriction(
+        self, info: Info, input: LiftRestrictionInput
+    ) -> LiftRestrictionPayload | None:
+        row = await restriction.lift(
+            info.context.principal, restriction_id=parse_id(input.restriction_id, "restrictionId")
+        )
+        return LiftRestrictionPayload(restriction=ProcessingRestrictionRecord.from_model(row))
 
     @strawberry.mutation(description="Record a personal-data breach (72-hour clock starts).")
     async def record_breach_incident(

@@ -9,6 +9,7 @@ from strawberry.scalars import JSON
 
 from db.models import BreachIncident as IncidentModel
 from db.models import DataSubjectRequest as RequestModel
+from db.models import ProcessingRestriction
 from db.models import RetentionPolicy as PolicyModel
 from db.models.privacy import RequestKind, RequestStatus, RestrictionKind
 from services.consent import breach
@@ -136,6 +137,39 @@ class PlaceRestrictionInput:
 class PlaceRestrictionPayload:
     restriction_id: strawberry.ID = strawberry.field(description="Id of the new restriction.")
     kind: RestrictionKindEnum = strawberry.field(description="What was placed.")  # type: ignore[valid-type]
+
+
+@strawberry.input(description="Lift a restriction, or withdraw an objection.")
+class LiftRestrictionInput:
+    restriction_id: strawberry.ID = strawberry.field(description="The restriction in force.")
+
+
+@strawberry.type(description="A restriction or objection on a patient's data.")
+class ProcessingRestrictionRecord:
+    id: strawberry.ID
+    kind: RestrictionKindEnum = strawberry.field(description="Restriction or objection.")  # type: ignore[valid-type]
+    reason: str = strawberry.field(description="Why it was placed.")
+    placed_at: datetime = strawberry.field(description="When it was placed, ISO 8601 with offset.")
+    lifted_at: datetime | None = strawberry.field(
+        description="When it was lifted; null while in force.",
+    )
+
+    @classmethod
+    def from_model(cls, row: ProcessingRestriction) -> ProcessingRestrictionRecord:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            kind=RestrictionKind(row.kind),
+            reason=row.reason,
+            placed_at=row.created_at,
+            lifted_at=row.lifted_at,
+        )
+
+
+@strawberry.type(description="The restriction, now lifted.")
+class LiftRestrictionPayload:
+    restriction: ProcessingRestrictionRecord = strawberry.field(
+        description="The restriction with its lifting time.",
+    )
 
 
 @strawberry.type(description="How long one record class is kept in one jurisdiction.")

@@ -70,12 +70,18 @@ async def place(
 
 
 async def lift(principal: Principal, *, restriction_id: UUID) -> ProcessingRestriction:
+    """Staff lift restrictions (after telling the patient, Art. 18(3)); a patient may withdraw
+    their own objection, as freely as they made it."""
     row = await ProcessingRestriction.get_or_none(id=restriction_id, lifted_at__isnull=True)
     if row is None:
         raise NotFound("Restriction")
-    patient = await access.staff_with(
-        principal, Scope.CONSENT_WRITE, UUID(str(row.patient_id)), action="LIFT restriction"
-    )
+    patient_id = UUID(str(row.patient_id))
+    if principal.is_patient and row.kind == RestrictionKind.OBJECTION.value:
+        patient = await access.readable(principal, patient_id)
+    else:
+        patient = await access.staff_with(
+            principal, Scope.CONSENT_WRITE, patient_id, action="LIFT restriction"
+        )
     async with unit_of_work() as uow:
         row.lifted_at = datetime.now(UTC)
         row.lifted_by_user_id = principal.user_id
@@ -94,6 +100,10 @@ async def lift(principal: Principal, *, restriction_id: UUID) -> ProcessingRestr
     return row
 
 
-async def in_force(principal: Principal, *, patient_id: UUID) -> list[ProcessingRestriction]:
+async def in_force(
+    principal: Principal, *, patient_id: UUID
+) -> tuple[Patient, list[ProcessingRestriction]]:
+    """The patient (for the caller's read audit) and what is in force on their data."""
     patient = await access.readable(principal, patient_id)
-    return await ProcessingRestriction.filter(patient_id=patient.id, lifted_at__isnull=True)
+    rows = ProcessingRestriction.filter(patient_id=patient.id, lifted_at__isnull=True)
+    return patient, await rows.order_by("created_at", "id")
