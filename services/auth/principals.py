@@ -1,7 +1,9 @@
 """Turning verified token claims into a ``Principal`` from the memberships held *now*.
 
 Memberships are re-read on every request, so a revoked role or a deleted user loses access on
-the very next request, not when the token expires.
+the very next request, not when the token expires: one joined statement (account state,
+memberships, the practices an organization role reaches) rather than a per-process cache,
+which could not see a membership deleted by another process.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from db.models import Membership, PartnerClient, Practice, RevokedToken, User
+from db.models import PartnerClient, Practice, RevokedToken, User
+from db.queries import principals
 from db.tenancy import OrganizationId, PracticeId
 from services.errors import Unauthenticated
 from services.policy import ROLE_SCOPES, Role, Scope, requires_mfa
@@ -20,39 +23,59 @@ from services.principal import Principal, RequestMeta
 async def principal_for_user(
     user: User, *, mfa_passed: bool, claims: dict[str, Any], meta: RequestMeta
 ) -> Principal:
-    memberships = await Membership.filter(user_id=user.id).select_related("practice")
+    found = await principals.account(user.id)
+    memberships = found.memberships if found is not None else ()
+    return _principal(user.id, memberships, mfa_passed=mfa_passed, claims=claims, meta=meta)
+
+
+async def principal_for_access(claims: dict[str, Any], meta: RequestMeta) -> Principal:
+    """A verified access token's principal: account state and memberships in one statement."""
+    try:
+        uid = UUID(str(claims["sub"]))
+    except ValueError:
+        raise Unauthenticated("Invalid or expired token.") from None
+    found = await principals.account(uid)
+    if found is None or not found.active or found.token_version != claims.get("ver"):
+        raise Unauthenticated("Invalid or expired token.")
+    mfa_passed = bool(claims.get("mfa"))
+    return _principal(uid, found.memberships, mfa_passed=mfa_passed, claims=claims, meta=meta)
+
+
+def _principal(
+    user_id: UUID,
+    memberships: tuple[principals.Held, ...],
+    *,
+    mfa_passed: bool,
+    claims: dict[str, Any],
+    meta: RequestMeta,
+) -> Principal:
     roles = frozenset(Role(m.role) for m in memberships)
     practice_scopes: dict[PracticeId, set[Scope]] = {}
     practice_orgs: dict[PracticeId, OrganizationId] = {}
     org_scopes: dict[OrganizationId, set[Scope]] = {}
     global_scopes: set[Scope] = set()
     patient_ids: set[UUID] = set()
-    org_level: list[Membership] = []
     for membership in memberships:
         role = Role(membership.role)
         scopes = ROLE_SCOPES[role]
         if role is Role.SYSTEM_OWNER:
             global_scopes |= scopes
-        elif membership.practice is not None:
-            pid = PracticeId(membership.practice.id)
+        elif membership.practice_id is not None:
+            pid = PracticeId(membership.practice_id)
             practice_scopes.setdefault(pid, set()).update(scopes)
-            practice_orgs[pid] = OrganizationId(membership.practice.organization_id)  # type: ignore[arg-type]
+            practice_orgs[pid] = OrganizationId(membership.practice_organization_id)  # type: ignore[arg-type]
             if role is Role.PATIENT and membership.patient_id is not None:
                 patient_ids.add(membership.patient_id)
         elif membership.organization_id is not None:
-            org_level.append(membership)
-            org_scopes.setdefault(OrganizationId(membership.organization_id), set()).update(scopes)  # type: ignore[arg-type]
-    if org_level:
-        # An organization role reaches every practice of that organization.
-        org_ids = [m.organization_id for m in org_level]
-        for practice in await Practice.filter(organization_id__in=org_ids):
-            pid = PracticeId(practice.id)
-            oid = OrganizationId(practice.organization_id)  # type: ignore[arg-type]
-            practice_scopes.setdefault(pid, set()).update(org_scopes[oid])
-            practice_orgs[pid] = oid
+            oid = OrganizationId(membership.organization_id)
+            org_scopes.setdefault(oid, set()).update(scopes)
+            # An organization role reaches every practice of that organization.
+            for reached in membership.practices:
+                practice_scopes.setdefault(PracticeId(reached), set()).update(scopes)
+                practice_orgs[PracticeId(reached)] = oid
     enrolment_only = requires_mfa(roles) and not mfa_passed
     return Principal(
-        user_id=user.id,
+        user_id=user_id,
         roles=roles,
         practice_scopes={p: frozenset(s) for p, s in practice_scopes.items()},
         practice_organizations=practice_orgs,
@@ -93,19 +116,3 @@ async def principal_for_partner(claims: dict[str, Any], meta: RequestMeta) -> Pr
         token_id=claims["jti"],
         meta=meta,
     )
-
-
-async def active_user(user_id: object, token_version: object) -> User:
-    try:
-        uid = UUID(str(user_id))
-    except ValueError:
-        raise Unauthenticated("Invalid or expired token.") from None
-    user = await User.get_or_none(id=uid)
-    if (
-        user is None
-        or not user.is_active
-        or user.deleted_at is not None
-        or user.token_version != token_version
-    ):
-        raise Unauthenticated("Invalid or expired token.")
-    return user

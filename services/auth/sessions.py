@@ -18,7 +18,7 @@ from db.models import Membership, RefreshToken, User
 from services import audit, runtime
 from services.auth import mfa, throttle, tokens
 from services.auth.passwords import verify_password
-from services.auth.principals import active_user, principal_for_partner, principal_for_user
+from services.auth.principals import principal_for_access, principal_for_partner
 from services.errors import MfaRequired, Unauthenticated
 from services.policy import Role, requires_mfa
 from services.principal import Principal, RequestMeta
@@ -155,10 +155,7 @@ async def authenticate_token(token: str | None, meta: RequestMeta) -> Principal:
         return await principal_for_partner(claims, meta)
     if claims.get("typ") != "access":
         raise Unauthenticated("Invalid or expired token.")
-    user = await active_user(claims["sub"], claims.get("ver"))
-    return await principal_for_user(
-        user, mfa_passed=bool(claims.get("mfa")), claims=claims, meta=meta
-    )
+    return await principal_for_access(claims, meta)
 
 
 async def dev_token(email: str) -> str:
