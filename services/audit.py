@@ -1,15 +1,22 @@
 """Who saw and changed what: the per-request read trail and the audit queries.
 
 Reads and denials of one request are collected here and written as one batch at the end of the
-operation (one insert per request, not per field). Changes are audited by the service that makes
-them, inside its own unit of work. PHI never enters an audit row: ids and field names only.
+operation (one insert per request, not per field). Denials are merged too: one row per field
+and practice per request, naming the patient when only one was concerned and the number of
+attempts when more were (a receptionist's 300-row board asking for clinical notes is one row,
+linked by request id to the board read it belongs to). Changes are audited by the service that
+makes them, inside its own unit of work. PHI never enters an audit row: ids and field names only.
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
+
+from tortoise.backends.base.client import TransactionalDBClient
 
 from db import audit_chain
 from db.audit_chain import AuditRecord
@@ -61,7 +68,8 @@ class ReadTrail:
 
     def __init__(self) -> None:
         self._reads: dict[tuple[str, str], tuple[UUID | None, UUID | None, set[str]]] = {}
-        self._denials: list[tuple[str, list[str], UUID | None, UUID | None]] = []
+        # (field, scopes, practice) -> patients concerned (None for no patient), in order
+        self._denials: dict[tuple[str, tuple[str, ...], UUID | None], list[UUID | None]] = {}
 
     def read(
         self,
@@ -84,7 +92,7 @@ class ReadTrail:
         patient_id: UUID | None = None,
         practice_id: UUID | None = None,
     ) -> None:
-        self._denials.append((field, scopes, patient_id, practice_id))
+        self._denials.setdefault((field, tuple(scopes), practice_id), []).append(patient_id)
 
     def drain(self, principal: Principal, operation: str) -> list[AuditRecord]:
         records = [
@@ -106,10 +114,11 @@ class ReadTrail:
                 outcome="DENIED",
                 practice_id=practice_id,
                 entity_type=field.split(".", 1)[0],
-                patient_id=patient_id,
+                entity_id=f"{len(patients)} attempts" if len(patients) > 1 else None,
+                patient_id=patients[0] if len(set(patients)) == 1 else None,
                 fields=[field, *scopes],
             )
-            for field, scopes, patient_id, practice_id in self._denials
+            for (field, scopes, practice_id), patients in self._denials.items()
         )
         self._reads.clear()
         self._denials.clear()
@@ -117,11 +126,66 @@ class ReadTrail:
 
 
 async def write(records: list[AuditRecord]) -> None:
+    """Commits the records before returning; concurrent callers share one transaction.
+
+    Outside a transaction, records of requests finishing together are appended in one unit of
+    work (group commit: one chain-head lock, one insert, one commit for all of them), and every
+    caller still waits for its own rows to be committed. Inside a caller's transaction the
+    records join that transaction, as before.
+    """
     if not records:
         return
-    async with unit_of_work() as uow:
-        for record in records:
-            uow.audit(record)
+    if isinstance(AuditEvent._meta.db, TransactionalDBClient):
+        async with unit_of_work() as uow:
+            for record in records:
+                uow.audit(record)
+        return
+    loop = asyncio.get_running_loop()
+    group = _groups.get(loop)
+    if group is None:
+        group = _groups[loop] = _GroupCommit()
+    await group.write(records)
+
+
+class _GroupCommit:
+    """Audit batches queued while a commit runs, committed together by one task per loop."""
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[list[AuditRecord], asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def write(self, records: list[AuditRecord]) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((records, future))
+        if self._task is None or self._task.done():
+            # A task of its own: a cancelled caller never cancels a commit others wait for.
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+        await future
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                async with unit_of_work() as uow:
+                    for records, _ in batch:
+                        for record in records:
+                            uow.audit(record)
+            except Exception as error:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+            except BaseException:  # cancelled at shutdown: no caller waits forever
+                for _, future in batch:
+                    future.cancel()
+                raise
+            else:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+
+
+_groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _GroupCommit]
+_groups = weakref.WeakKeyDictionary()
 
 
 async def record_denied(principal: Principal, *, action: str, practice_id: UUID | None) -> None:
