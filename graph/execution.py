@@ -21,9 +21,11 @@ since a :class:`PlainList` iterates as its objects.
 from __future__ import annotations
 
 import inspect
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
+from types import CodeType
 from typing import Any
 
 from graphql import (
@@ -112,6 +114,8 @@ _Complete = Callable[[Any, Path | None], Any]
 _Step = Callable[[Any, Path | None], Any]
 # A completer and whether it needs real paths (it reports errors somewhere below).
 _Plan = tuple[_Complete, bool]
+# Per permission of a field: its decision key function, and the keys it allowed so far.
+_Granted = list[tuple[BasePermission, Callable[[Any], object] | None, set[object]]]
 
 
 @dataclass(slots=True)
@@ -124,15 +128,28 @@ class _FieldInfo:
 
 
 class _Planner:
-    """Compiles a selection on a type into closures, once per list per request."""
+    """Compiles a selection on a type into Python functions, once per list per request.
+
+    Each object selection becomes one generated function returning the response dict: plain
+    fields are inlined (attribute read, leaf serialisation), so an appointment costs one call
+    instead of a closure per selected field.
+    """
 
     def __init__(self, executor: Executor) -> None:
         self.executor = executor
+        self.names = itertools.count()
+
+    def bind(self, value: object, bindings: dict[str, Any]) -> str:
+        name = f"_b{next(self.names)}"
+        bindings[name] = value
+        return name
 
     def value(self, type_: GraphQLOutputType, fields: FieldDetailsList) -> _Plan | None:
         nullable = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
         if is_leaf_type(nullable):
-            return _leaf(nullable), False
+            bindings: dict[str, Any] = {}
+            body = self.leaf(nullable, "value", bindings)
+            return _compile("value, _path", body, bindings), False
         if is_object_type(nullable):
             return self.object(nullable, fields)
         return None  # lists within items, interfaces and unions: the ordinary path
@@ -143,18 +160,16 @@ class _Planner:
         collected = self.executor.collect_subfields(type_, fields)
         if collected.new_defer_usages or collected.forbidden_directive_instances:
             return None
-        steps: list[tuple[str, _Step]] = []
+        bindings: dict[str, Any] = {}
+        parts: list[str] = []
         needs_path = False
         for key, details in collected.grouped_field_set.items():
-            step = self.field(type_, key, details)
-            if step is None:
+            code = self.field(type_, key, details, bindings)
+            if code is None:
                 return None
-            steps.append((key, step[0]))
-            needs_path = needs_path or step[1]
-
-        def complete(source: Any, path: Path | None) -> dict[str, Any]:
-            return {key: step(source, path) for key, step in steps}
-
+            parts.append(f"{key!r}: {code[0]}")
+            needs_path = needs_path or code[1]
+        complete = _compile("source, path", "{" + ", ".join(parts) + "}", bindings)
         if needs_path:
             return complete, True
         # Nothing below depends on the path: an object met again (one practitioner on 25
@@ -170,13 +185,17 @@ class _Planner:
         return shared, False
 
     def field(
-        self, parent: GraphQLObjectType, key: str, details: FieldDetailsList
-    ) -> tuple[_Step, bool] | None:
+        self,
+        parent: GraphQLObjectType,
+        key: str,
+        details: FieldDetailsList,
+        bindings: dict[str, Any],
+    ) -> tuple[str, bool] | None:
+        """The expression completing this field of ``source``, and whether it reads ``path``."""
         node = details[0].node
         name = node.name.value
         if name == "__typename":
-            typename = parent.name
-            return (lambda _source, _path: typename), False
+            return repr(parent.name), False
         graphql_field = parent.fields.get(name)
         if graphql_field is None or node.arguments or graphql_field.args:
             return None
@@ -189,37 +208,84 @@ class _Planner:
         nullable = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
         if read is None or permissions is None or is_list_type(nullable):
             return None
+        checked = bool(permissions) or definition.base_resolver is not None
+        if not checked and is_leaf_type(nullable):
+            value = self.read(definition, read, bindings)
+            if isinstance(return_type, GraphQLNonNull):
+                return self.leaf(nullable, value, bindings), False
+            leaf = self.leaf(nullable, "_n", bindings)
+            return f"(None if (_n := {value}) is None else {leaf})", False
         plan = self.value(return_type, details)
         if plan is None:
             return None
         inner, inner_needs_path = plan
-        checked = bool(permissions) or definition.base_resolver is not None
         if not checked and not inner_needs_path:
+            value = self.read(definition, read, bindings)
+            call = self.bind(inner, bindings)
             if isinstance(return_type, GraphQLNonNull):
-                return (lambda source, _path: inner(read(source), None)), False
-            return (
-                lambda source, _path: (
-                    None if (value := read(source)) is None else inner(value, None)
-                )
-            ), False
+                return f"{call}({value}, None)", False
+            return f"(None if (_n := {value}) is None else {call}(_n, None))", False
         if isinstance(return_type, GraphQLNonNull) and checked:
             return None  # a failure here would null the parent: leave that to graphql-core
+        context = self.executor.context_value
+        granted: _Granted = [(p, _decision_key(p, context), set()) for p in permissions]
+        step = self.bind(self.guarded(parent, key, details, read, granted, inner), bindings)
+        slow = f"{step}(source, path)"
+        plain = definition.base_resolver is None  # reading it cannot raise
+        if len(granted) != 1 or granted[0][1] is None or inner_needs_path or not plain:
+            return slow, True
+        # Once this decision key was granted, later rows skip the check (and their paths).
+        _, decision_key, known = granted[0]
+        value = self.read(definition, read, bindings)
+        fast = f"(None if (_n := {value}) is None else {self.bind(inner, bindings)}(_n, None))"
+        test = f"{self.bind(decision_key, bindings)}(source) in {self.bind(known, bindings)}"
+        return f"({fast} if {test} else {slow})", True
+
+    def read(
+        self, definition: StrawberryField, read: Callable[[Any], Any], bindings: dict[str, Any]
+    ) -> str:
+        """An expression reading the field from ``source``: the attribute itself if plain."""
+        if definition.base_resolver is None and definition.python_name.isidentifier():
+            return f"source.{definition.python_name}"
+        return f"{self.bind(read, bindings)}(source)"
+
+    def leaf(self, type_: GraphQLLeafType, value: str, bindings: dict[str, Any]) -> str:
+        """An expression serialising ``value``, skipping the call where it is the identity."""
+        serialize = self.bind(type_.serialize, bindings)
+        if type_ is GraphQLString or type_ is GraphQLID:  # a str is returned unchanged
+            return f"(_v if type(_v := {value}) is str else {serialize}(_v))"
+        if type_ is GraphQLBoolean:
+            return f"(_v if type(_v := {value}) is bool else {serialize}(_v))"
+        if isinstance(type_, GraphQLEnumType):
+            return f"{self.bind(_EnumNames(type_.serialize), bindings)}[{value}]"
+        return f"{serialize}({value})"
+
+    def guarded(
+        self,
+        parent: GraphQLObjectType,
+        key: str,
+        details: FieldDetailsList,
+        read: Callable[[Any], Any],
+        granted: _Granted,
+        inner: _Complete,
+    ) -> _Step:
+        """A field behind ``@requires`` or a resolver: checked, errors reported at its path."""
         executor = self.executor
         context = executor.context_value
         typename = parent.name
-        # Outcomes that were True, per permission and decision key (one practice's board
-        # is checked once); a denial is re-checked per row so each is audited and reported.
-        granted: list[tuple[BasePermission, Callable[[Any, Any], object] | None, set[object]]]
-        granted = [(p, getattr(p, "decision_key", None), set()) for p in permissions]
+        name = details[0].node.name.value
+        return_type = parent.fields[name].type
+        # ``granted``: per permission, its decision key and the keys that were allowed (one
+        # practice's board is checked once); a denial is re-checked per row so each is
+        # audited and reported.
 
         def guarded(source: Any, path: Path | None) -> Any:
-            here = Path(path, key, typename)
             try:
                 for permission, decision_key, known in granted:
-                    memo = decision_key(source, context) if decision_key is not None else None
+                    memo = decision_key(source) if decision_key is not None else None
                     if memo is not None and memo in known:
                         continue
-                    info: Any = _FieldInfo(context, name, here)
+                    info: Any = _FieldInfo(context, name, Path(path, key, typename))
                     allowed = permission.has_permission(source, info)
                     if not isinstance(allowed, bool):
                         raise PermissionReturnedNonBooleanError(permission, allowed)
@@ -229,31 +295,52 @@ class _Planner:
                         known.add(memo)
                 value = read(source)
             except Exception as error:  # graphql-core's own handling, as for any resolver
+                here = Path(path, key, typename)
                 executor.handle_field_error(error, return_type, details, here)
                 return None
-            return None if value is None else inner(value, here)
+            return None if value is None else inner(value, Path(path, key, typename))
 
-        return guarded, True
+        return guarded
 
 
-def _leaf(type_: GraphQLLeafType) -> _Complete:
-    """``serialize``, skipping the call where it is the identity or a pure lookup."""
-    serialize = type_.serialize
-    if type_ is GraphQLString or type_ is GraphQLID:  # a str is returned unchanged
-        return lambda value, _path: value if type(value) is str else serialize(value)
-    if type_ is GraphQLBoolean:
-        return lambda value, _path: value if type(value) is bool else serialize(value)
-    if isinstance(type_, GraphQLEnumType):
-        names: dict[Any, Any] = {}
+def _decision_key(permission: BasePermission, context: Any) -> Callable[[Any], object] | None:
+    """The permission's key function for this request (``HasScope.decision_keys``), if any."""
+    keys = getattr(permission, "decision_keys", None)
+    return None if keys is None else keys(context)
 
-        def enum(value: Any, _path: Path | None) -> Any:
-            found = names.get(value)
-            if found is None:
-                found = names[value] = serialize(value)
-            return found
 
-        return enum
-    return lambda value, _path: serialize(value)
+def _compile(arguments: str, expression: str, bindings: dict[str, Any]) -> _Complete:
+    """``def complete(arguments): return expression``, with ``bindings`` as its globals.
+
+    Expressions are built from schema attribute names and response keys (``repr``), never
+    from values. The same selection gives the same text, so compiling happens once per
+    distinct selection per process; each request only binds its own closures.
+    """
+    source = f"def complete({arguments}):\n    return {expression}\n"
+    code = _compiled.get(source)
+    if code is None:
+        if len(_compiled) >= _COMPILED_MAX:
+            _compiled.clear()
+        code = _compiled[source] = compile(source, "<graph.execution plan>", "exec")
+    namespace = dict(bindings)
+    exec(code, namespace)  # noqa: S102 - our own generated code, see above
+    return namespace["complete"]  # type: ignore[no-any-return]
+
+
+_COMPILED_MAX = 512
+_compiled: dict[str, CodeType] = {}
+
+
+class _EnumNames(dict[Any, Any]):
+    """Enum values to their serialised names, each serialised on first use."""
+
+    def __init__(self, serialize: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.serialize = serialize
+
+    def __missing__(self, value: Any) -> Any:
+        found = self[value] = self.serialize(value)
+        return found
 
 
 def _reader(field: StrawberryField) -> Callable[[Any], Any] | None:

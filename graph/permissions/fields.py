@@ -7,6 +7,7 @@ only. Denials resolve the (nullable) field to null with FORBIDDEN and are audite
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -60,14 +61,19 @@ class HasScope(BasePermission):
             )
         return allowed
 
-    def decision_key(self, source: Any, context: Any) -> object:
-        """Everything ``has_permission`` reads from ``source``: equal keys, equal outcomes.
+    def decision_keys(self, context: Any) -> Callable[[Any], object]:
+        """Everything ``has_permission`` reads from a source: equal keys, equal outcomes.
 
         Lets a bulk executor check a board of one practice once instead of per row; the
         patient is part of the key only for patient principals (their own records only).
         """
-        patient_id = getattr(source, "patient_id", None) if context.principal.is_patient else None
-        return (source is None, getattr(source, "practice_id", None), patient_id)
+        if context.principal.is_patient:
+            return lambda source: (
+                source is None,
+                getattr(source, "practice_id", None),
+                getattr(source, "patient_id", None),
+            )
+        return lambda source: (source is None, getattr(source, "practice_id", None))
 
 
 def requires(*scopes: Scope) -> list[FieldExtension]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 import strawberry
@@ -15,6 +15,7 @@ from graph.execution import PlainList
 from graph.ids import parse_id
 from graph.permissions.fields import requires
 from graph.schema import scheduling_inputs as inputs
+from graph.schema.board_rows import schedule_appointments
 from graph.schema.pagination import Connection, decode_cursor, page_size
 from graph.schema.scheduling import (
     Appointment,
@@ -24,7 +25,6 @@ from graph.schema.scheduling import (
     ScheduleAppointment,
     SlotHold,
     WaitlistEntry,
-    board_appointments,
 )
 from services.errors import ValidationFailed
 from services.policy import Scope
@@ -72,6 +72,20 @@ def _entry(row: WaitlistModel) -> WaitlistEntry:
     )
 
 
+def _hold(row: tuple[Any, ...]) -> SlotHold:
+    """A ``db.queries.board.live_holds`` row as the board's hold."""
+    hold_id, practitioner_id, room_id, starts_at, ends_at, expires_at, status = row
+    return SlotHold(
+        id=strawberry.ID(str(hold_id)),
+        practitioner_id=strawberry.ID(str(practitioner_id)),
+        room_id=strawberry.ID(str(room_id)),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        expires_at=expires_at,
+        status=status,
+    )
+
+
 @strawberry.type
 class SchedulingQueries:
     @strawberry.field(
@@ -109,9 +123,9 @@ class SchedulingQueries:
             ends_at=found.ends_at,
             appointments=cast(
                 "list[ScheduleAppointment]",
-                PlainList(board_appointments(found.rows, found.practice_id)),
+                PlainList(schedule_appointments(found.rows, found.practice_id)),
             ),
-            holds=cast("list[SlotHold]", PlainList([SlotHold.from_model(h) for h in found.holds])),
+            holds=cast("list[SlotHold]", PlainList([_hold(row) for row in found.holds])),
         )
 
     @strawberry.field(

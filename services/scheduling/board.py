@@ -2,7 +2,7 @@
 
 The board is the product's most watched screen, so it is two statements whatever its size:
 one planned join for appointments with patient, practitioner, room and type, and one for live
-holds. Rows stay plain tuples until the graph layer shapes them.
+holds. Rows (holds too) stay plain tuples until the graph layer shapes them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from db.models import Appointment, SlotHold
+from db.models import Appointment
+from db.queries import board as board_queries
 from db.queries import schedule as queries
 from db.tenancy import PracticeId
 from services.errors import NotFound
@@ -27,8 +28,8 @@ class Board:
     practice_id: PracticeId
     starts_at: datetime
     ends_at: datetime
-    rows: list[tuple[Any, ...]]
-    holds: list[SlotHold]
+    rows: list[tuple[Any, ...]]  # db.queries.board.board_rows rows
+    holds: list[tuple[Any, ...]]  # db.queries.board.live_holds rows
 
 
 async def schedule(
@@ -43,13 +44,13 @@ async def schedule(
     pid = staff_practice(principal, practice_id, Scope.SCHEDULE_READ, patients_too=True)
     start, end = window(start, end)
     own = principal.patient_ids if principal.is_patient else None
-    rows = await queries.board_rows(pid, start, end, practitioner_ids, room_ids, own)
+    rows = await board_queries.board_rows(pid, start, end, practitioner_ids, room_ids, own)
     if own is not None:  # a patient's own diary: no holds, no one else
         return Board(pid, start, end, rows, [])
-    holds = await queries.active_holds(pid, start, end, rules.utcnow())
+    holds = await board_queries.live_holds(pid, start, end, rules.utcnow())
     if practitioner_ids or room_ids:
-        wanted = {*practitioner_ids, *room_ids}
-        holds = [h for h in holds if h.practitioner_id in wanted or h.room_id in wanted]
+        wanted = {str(i) for i in (*practitioner_ids, *room_ids)}
+        holds = [h for h in holds if str(h[1]) in wanted or str(h[2]) in wanted]
     return Board(pid, start, end, rows, holds)
 
 
