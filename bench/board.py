@@ -25,12 +25,15 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
+import orjson
+import uvloop
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -143,29 +146,69 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def fire(
-    url: str, token: str, practice: str, total: int, concurrency: int
-) -> tuple[list[float], int]:
+class Keepalive:
+    """One HTTP/1.1 keep-alive connection sending the same prepared POST: a client costing a
+    fraction of httpx's CPU, so that on a 2-core box the server, not the client, is measured."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> Keepalive:
+        return cls(*await asyncio.open_connection("127.0.0.1", port))
+
+    async def send(self, request: bytes) -> tuple[int, bytes]:
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.lower().split(b"\r\n"):
+            if line.startswith(b"content-length:"):
+                length = int(line[15:])
+        return int(head[9:12]), await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def board_request(port: int, token: str, practice: str) -> bytes:
     variables = {"practiceId": practice, "from": f"{DAY}T00:00:00Z", "to": f"{DAY}T23:59:00Z"}
-    body = {"query": QUERY, "variables": variables}
-    headers = {"authorization": f"Bearer {token}"}
+    body = orjson.dumps({"query": QUERY, "variables": variables})
+    head = (
+        f"POST /graphql HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n"
+        f"authorization: Bearer {token}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def fire(
+    port: int, token: str, practice: str, total: int, concurrency: int
+) -> tuple[list[float], int]:
+    request = board_request(port, token, practice)
     latencies: list[float] = []
     failures = 0
     queue = iter(range(total))
-    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
 
-        async def worker() -> None:
-            nonlocal failures
+    async def worker() -> None:
+        nonlocal failures
+        connection = await Keepalive.open(port)
+        try:
             for _ in queue:
                 began = time.perf_counter()
-                response = await http.post("/graphql", json=body, headers=headers)
+                status, body = await connection.send(request)
                 latencies.append((time.perf_counter() - began) * 1000)
-                data = response.json()
-                if data.get("errors") or len(data["data"]["schedule"]["appointments"]) != 300:
+                data = orjson.loads(body)
+                if status != 200 or data.get("errors") or len(_appointments(data)) != 300:
                     failures += 1
+        finally:
+            connection.close()
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     return latencies, failures
+
+
+def _appointments(data: Any) -> list[Any]:
+    return list(data["data"]["schedule"]["appointments"])
 
 
 async def in_process(url: str, var: str, token: str, practice: str, args: Any) -> None:
@@ -188,16 +231,18 @@ async def in_process(url: str, var: str, token: str, practice: str, args: Any) -
                 assert not data.get("errors"), data["errors"]
                 assert len(data["data"]["schedule"]["appointments"]) == 300
 
+            call = asgi_call(app, orjson.dumps(body), token)
+
             async def run(count: int) -> None:
                 for _ in range(count):
-                    await http.post("/graphql", json=body, headers=headers)
+                    await call()
 
             began = time.process_time()
             await run(args.requests)
             used = time.process_time() - began
             print(
                 f"board in process: {args.requests} sequential requests, "
-                f"CPU={used * 1000 / args.requests:.2f} ms/req (client and server together)"
+                f"CPU={used * 1000 / args.requests:.2f} ms/req (the app, called over ASGI)"
             )
             if args.profile == "cprofile":
                 import cProfile
@@ -210,6 +255,13 @@ async def in_process(url: str, var: str, token: str, practice: str, args: Any) -
                 stats = pstats.Stats(calls)
                 stats.sort_stats("tottime").print_stats(30)
                 stats.sort_stats("cumulative").print_stats(40)
+            elif args.profile == "py-spy":
+                spy = _spy(os.getpid(), Path(var))
+                await asyncio.sleep(1)  # attached
+                await run(args.requests)
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=60)
+                print(spy_report([Path(var, f"spy-{os.getpid()}.txt")], top=45))
             elif args.profile == "pyinstrument":
                 from pyinstrument import Profiler
 
@@ -220,12 +272,49 @@ async def in_process(url: str, var: str, token: str, practice: str, args: Any) -
                 print(profiler.output_text(unicode=False, color=False, show_all=False))
 
 
+def asgi_call(app: Any, body: bytes, token: str) -> Callable[[], Awaitable[None]]:
+    """One board request straight into the ASGI app: no HTTP client in the CPU figure."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"bench"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"authorization", f"Bearer {token}".encode()),
+        ],
+        "client": ("127.0.0.1", 5000),
+        "server": ("bench", 80),
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start" and message["status"] != 200:
+            raise RuntimeError(f"status {message['status']}")
+
+    async def call() -> None:
+        await app(dict(scope), receive, send)
+
+    return call
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--in-process", action="store_true", help="no server: CPU per request")
-    parser.add_argument("--profile", choices=["none", "cprofile", "pyinstrument"], default="none")
+    parser.add_argument(
+        "--profile", choices=["none", "cprofile", "pyinstrument", "py-spy"], default="none"
+    )
     args = parser.parse_args()
     name = f"aescrm_bench_board_{uuid.uuid4().hex[:8]}"
     url = f"{ADMIN_URL}/{name}"
@@ -273,14 +362,21 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        asyncio.run(fire(base, token, practice, 100, args.concurrency))  # warm-up
+        uvloop.run(fire(port, token, practice, 100, args.concurrency))  # warm-up
         pids = workers_of(server.pid)
-        before, began = cpu_ticks(pids), time.perf_counter()
-        latencies, failures = asyncio.run(
-            fire(base, token, practice, args.requests, args.concurrency)
+        spies = [_spy(pid, Path(var)) for pid in pids] if args.profile == "py-spy" else []
+        before, began, client = cpu_ticks(pids), time.perf_counter(), time.process_time()
+        latencies, failures = uvloop.run(
+            fire(port, token, practice, args.requests, args.concurrency)
         )
         elapsed, used = time.perf_counter() - began, cpu_ticks(pids) - before
+        client = time.process_time() - client
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=60)
         latencies.sort()
+        if spies:
+            print(spy_report([Path(var, f"spy-{pid}.txt") for pid in pids]))
         print(
             f"board: 300 appointments, {args.requests} requests, concurrency {args.concurrency}, "
             f"2 workers, failures={failures}"
@@ -289,13 +385,67 @@ def main() -> None:
             f"  throughput={args.requests / elapsed:.1f} req/s  "
             f"p50={statistics.median(latencies):.1f} ms  "
             f"p99={latencies[int(len(latencies) * 0.99) - 1]:.1f} ms  "
-            f"server CPU={used / TICKS * 1000 / args.requests:.1f} ms/req"
+            f"server CPU={used / TICKS * 1000 / args.requests:.1f} ms/req  "
+            f"client CPU={client * 1000 / args.requests:.1f} ms/req  "
+            f"load={' '.join(f'{n:.2f}' for n in os.getloadavg())}"
         )
     finally:
         if server is not None:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=30)
         asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def _spy(pid: int, folder: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling one worker for the measured run (``-g``: samples holding the GIL)."""
+    command = [str(AESCRM.parent / "py-spy"), "record", "-p", str(pid), "-r", "250", "-F", "-g"]
+    command += ["--nonblocking", "-f", "raw", "-o", str(folder / f"spy-{pid}.txt")]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+CATEGORIES = [
+    ("authentication (token + one SQL join)", ["authenticate_token (sessions.py)"]),
+    ("schedule resolver (SQL, decode, objects)", ["SchedulingQueries.schedule (scheduling.py)"]),
+    ("  board + holds SQL and row decode", ["schedule (board.py)"]),
+    ("  board objects from rows", ["schedule_appointments (board_rows.py)"]),
+    ("bulk completion of the appointments", ["PlainList.complete (execution.py)"]),
+    ("audit write (group commit task)", ["_GroupCommit._drain (audit.py)"]),
+    ("JSON encode (orjson)", ["GraphQLEndpoint.encode_json (view.py)"]),
+    ("GraphQL execution (all of it)", ["Schema.execute (schema.py)"]),
+    ("HTTP server + ASGI stack", ["RequestResponseCycle.run_asgi (httptools_impl.py)"]),
+]
+
+
+def _frame(raw: str) -> str:
+    """``function (path/file.py:line)`` as ``function (file.py)``."""
+    name, _, where = raw.partition(" (")
+    return f"{name} ({where.split(':')[0].rsplit('/', 1)[-1]})"
+
+
+def spy_report(files: list[Path], top: int = 30) -> str:
+    """Self and inclusive shares of on-CPU samples per function (py-spy raw format)."""
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for file in files:
+        for line in file.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            frames = [_frame(f) for f in stack.split(";")]
+            n = int(count)
+            total += n
+            own[frames[-1]] = own.get(frames[-1], 0) + n
+            for frame in set(frames):
+                inclusive[frame] = inclusive.get(frame, 0) + n
+    lines = [f"py-spy: {total} samples holding the GIL, {len(files)} processes"]
+    lines.append("-- where the time goes (inclusive; parts may overlap) --")
+    for title, frames in CATEGORIES:
+        share = sum(inclusive.get(frame, 0) for frame in frames)
+        lines.append(f"{100 * share / max(total, 1):5.1f}%  {title}")
+    for title, table in (("self", own), ("inclusive", inclusive)):
+        lines.append(f"-- {title} --")
+        for name, n in sorted(table.items(), key=lambda kv: -kv[1])[:top]:
+            lines.append(f"{100 * n / total:5.1f}%  {name}")
+    return "\n".join(lines)
 
 
 async def _admin(statement: str) -> None:
