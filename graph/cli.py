@@ -16,6 +16,7 @@ import uvicorn
 from db.config import apply_migrations, close_database, open_database
 from graph.logs import configure_logging
 from graph.settings import ConfigurationRefused, Settings, load_settings, service_config
+from graph.ws_server import uvicorn_options
 from services import runtime
 
 app = typer.Typer(help="AES CRM practice-management service.", no_args_is_help=True)
@@ -52,17 +53,13 @@ def serve(
 ) -> None:
     """Serve GraphQL over HTTP and WebSocket."""
     settings = _settings()
-    uvicorn.run(
-        "graph.app:create_app",
-        factory=True,
+    options = uvicorn_options(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers or settings.workers,
-        log_config=None,
         access_log=settings.access_log,
-        ws="websockets-sansio",
-        proxy_headers=False,
     )
+    uvicorn.run("graph.app:create_app", **options)
 
 
 @app.command()

@@ -6,7 +6,8 @@
 - the principal comes from the bearer token (HTTP) or ``connection_init`` (WebSocket);
 - WebSocket messages are JSON text frames, as graphql-transport-ws prescribes; subscription
   events are written as frames finished once per group of sockets (see
-  ``graph.resolvers.subscriptions``), only the operation id differing per socket.
+  ``graph.resolvers.subscriptions``), only the operation id differing per socket, straight
+  to the socket when it can take them (``graph.ws_server``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from graph.middleware import error_body
 from graph.request_meta import request_meta
 from graph.resolvers.subscriptions import OPERATION_SINK, OperationSink
 from graph.settings import Settings
+from graph.ws_server import WRITE_TEXT
 from services.errors import DomainError
 from services.principal import ANONYMOUS, Principal, RequestMeta
 
@@ -85,6 +87,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     variables=operation.variables,
                     operation_name=operation.operation_name,
                     send_text=websocket.send_text,
+                    write_text=websocket.ws.scope.get("extensions", {}).get(WRITE_TEXT),
                 )
             )
         await super().run_operation(operation)

@@ -68,6 +68,9 @@ class Watch:
     # ``encode_key``. Without it the stream yields the rendered event.
     encode: Encoder | None = None
     encode_key: Hashable = None
+    # Writes what the stream would yield straight to the socket, synchronously; False when
+    # the socket cannot take it now (then it is queued for the stream). See ``Subscriber``.
+    write: Callable[[object], bool] | None = None
 
 
 _MISSING = object()
@@ -204,6 +207,7 @@ class Feed:
             on_stop=watch.on_stop,
             encode=watch.encode,
             encode_key=watch.encode_key,
+            write=watch.write,
         )
         key: GroupKey = (watch.topic, watch.scopes, watch.render_key)
         group = self.groups.get(key)
@@ -320,12 +324,10 @@ class Fanout:
                         value = item if watch.encode is None else await watch.encode(item)
                         yield row.sequence, value
                     last = row.sequence
-            last = max(last, mark)
+            subscriber.last = max(last, mark)
+            subscriber.live = True  # from here on the feed may write events directly
             while True:
-                sequence, item = await subscriber.next()
-                if sequence > last:
-                    last = sequence
-                    yield sequence, item
+                yield await subscriber.next()
         finally:
             if subscriber is not None:
                 self.end(feed, subscriber, None)

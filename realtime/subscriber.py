@@ -41,20 +41,30 @@ class Subscriber:
     subscriber held in the practice when it subscribed (a change stops the subscription).
     With ``encode`` the feed queues what it returns instead of the rendered event, computed
     once per ``encode_key`` among a group's subscribers (one payload, many sockets).
+
+    With ``write`` (a synchronous "send this now if the socket can take it"), a live subscriber
+    whose queue is empty and whose consumer is not mid-send gets the event written at once by
+    the feed: no task wakes per socket. Anything the writer refuses (socket paused or closing)
+    is queued, and later events queue behind it, so order holds; the bounded queue still stops
+    a reader that falls behind. ``last`` is the highest sequence handed over (deduplication).
     """
 
     __slots__ = (
-        "_wake",
+        "_waiter",
         "accepts",
+        "busy",
         "encode",
         "encode_key",
         "expires_at",
         "identity",
+        "last",
         "limit",
+        "live",
         "on_stop",
         "pending",
         "scopes",
         "stopped",
+        "write",
     )
 
     def __init__(
@@ -68,6 +78,7 @@ class Subscriber:
         on_stop: Callable[[Stop], None],
         encode: Encoder | None = None,
         encode_key: Hashable = None,
+        write: Callable[[object], bool] | None = None,
     ) -> None:
         self.identity = identity
         self.scopes = scopes
@@ -77,9 +88,13 @@ class Subscriber:
         self.on_stop = on_stop
         self.encode = encode
         self.encode_key = encode_key
+        self.write = write
         self.pending: deque[tuple[int, object]] = deque()
         self.stopped: Stop | None = None
-        self._wake = asyncio.Event()
+        self.last = 0
+        self.live = False  # replay done: events may be written directly
+        self.busy = False  # the consumer holds an event it has not finished sending
+        self._waiter: asyncio.Future[None] | None = None
 
     def offer(self, sequence: int, item: object) -> None:
         if self.stopped is not None or not self.accepts(item):
@@ -87,30 +102,55 @@ class Subscriber:
         self.push(sequence, item)
 
     def push(self, sequence: int, item: object) -> None:
-        """Queues ``item`` as is (``accepts`` already checked by the caller)."""
+        """Hands ``item`` over as is (``accepts`` already checked by the caller)."""
         if self.stopped is not None:
             return
+        write = self.write
+        if write is not None and self.live and not self.busy and not self.pending:
+            if sequence <= self.last:
+                return
+            try:
+                written = write(item)
+            except Exception:  # a socket torn down under us: let the consumer find out
+                written = False
+            if written:
+                self.last = sequence
+                return
         if len(self.pending) >= self.limit:
             self.stop(SLOW_CONSUMER)  # memory stays flat: nothing more is kept for it
             return
         self.pending.append((sequence, item))
-        self._wake.set()
+        self._wake()
 
     def stop(self, reason: Stop) -> None:
         if self.stopped is None:
             self.stopped = reason
             self.pending.clear()  # nothing more reaches a stopped subscriber
-            self._wake.set()
+            self._wake()
             self.on_stop(reason)
 
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
     async def next(self) -> tuple[int, object]:
+        """The next queued event after ``last``; the caller has finished the previous one."""
+        self.busy = False
         while True:
             if self.stopped is not None:
                 raise Stopped(self.stopped)
-            if self.pending:
-                return self.pending.popleft()
-            self._wake.clear()
-            await self._wake.wait()
+            while self.pending:
+                sequence, item = self.pending.popleft()
+                if sequence > self.last:
+                    self.last = sequence
+                    self.busy = True
+                    return sequence, item
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
 
 
 __all__ = [

@@ -8,7 +8,8 @@ Over graphql-transport-ws (``graph.view`` sets :data:`OPERATION_SINK` for each o
 subscription's selection is executed once per event for every subscriber sharing the
 operation document, the variables its selection reads and the principal's permissions; the
 finished ``{"data", "errors"}`` payload is serialized once and each socket only gets its
-operation id spliced in. Elsewhere the generator hands Strawberry the rendered events.
+operation id spliced in, written by the feed itself when the socket can take it at once
+(``graph.ws_server``). Elsewhere the generator hands Strawberry the rendered events.
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ class OperationSink:
     variables: dict[str, Any] | None
     operation_name: str | None
     send_text: Callable[[str], Awaitable[None]]
+    # Writes a text frame at once if the socket can take it (``graph.ws_server``), else False.
+    write_text: Callable[[str], bool] | None = None
 
 
 OPERATION_SINK: ContextVar[OperationSink | None] = ContextVar("aescrm_sink", default=None)
@@ -269,6 +272,7 @@ async def _open(
         raise _graphql_error(error) from None
     sink = OPERATION_SINK.get()
     encode, encode_key = _encoder(info, sink) if sink is not None else (None, None)
+    frames = _Frames(info, sink) if sink is not None else None
     watch = Watch(
         practice_id=practice_id,
         topic=topic,
@@ -281,14 +285,51 @@ async def _open(
         on_stop=_closer(context.request),
         encode=encode,
         encode_key=encode_key,
+        write=frames.write if frames is not None and frames.write_text is not None else None,
     )
-    return _deliver(info, fanout.watch(watch, since=since), sink)
+    return _deliver(info, fanout.watch(watch, since=since), frames)
+
+
+class _Frames:
+    """One operation's ``next`` frames: the id spliced into shared payloads, audited once.
+
+    ``write`` is the feed's synchronous path (no task wakes per socket); ``send`` the
+    operation task's, for what the socket could not take at once.
+    """
+
+    __slots__ = ("audited", "head", "operation", "principal", "send_text", "write_text")
+
+    def __init__(self, info: Info, sink: OperationSink) -> None:
+        self.head = f'{{"id":{orjson.dumps(sink.operation_id).decode()},"type":"next","payload":'
+        self.send_text = sink.send_text
+        self.write_text = sink.write_text
+        self.principal = info.context.principal
+        self.operation = f"subscription {info.field_name}"
+        self.audited = False
+
+    def write(self, item: object) -> bool:
+        payload = cast("Payload", item)
+        assert self.write_text is not None
+        if not self.write_text(self.head + payload.text + "}"):
+            return False
+        self.sent(payload)
+        return True
+
+    async def send(self, payload: Payload) -> None:
+        await self.send_text(self.head + payload.text + "}")
+        self.sent(payload)
+
+    def sent(self, payload: Payload) -> None:
+        if payload.trail is not None and not self.audited:
+            self.audited = True
+            records = copy.deepcopy(payload.trail).drain(self.principal, self.operation)
+            _background(audit.write(records))  # never cancelled mid-transaction
 
 
 async def _deliver(
-    info: Info, stream: AsyncIterator[tuple[int, Any]], sink: OperationSink | None
+    info: Info, stream: AsyncIterator[tuple[int, Any]], frames: _Frames | None
 ) -> AsyncIterator[Any]:
-    """Yields events, or with a sink writes their finished frames itself and yields nothing.
+    """Yields events, or with frames writes them itself and yields nothing.
 
     Field denials (and reads) are audited once per subscription, not per delivery.
     """
@@ -296,15 +337,9 @@ async def _deliver(
     principal = info.context.principal
     operation = f"subscription {info.field_name}"
     try:
-        if sink is not None:
-            head = f'{{"id":{orjson.dumps(sink.operation_id).decode()},"type":"next","payload":'
-            send = sink.send_text
+        if frames is not None:
             async for _, payload in stream:
-                await send(head + payload.text + "}")
-                if payload.trail is not None and not audited:
-                    audited = True
-                    records = copy.deepcopy(payload.trail).drain(principal, operation)
-                    _background(audit.write(records))  # never cancelled mid-transaction
+                await frames.send(payload)
             return
         async for _, item in stream:
             yield item

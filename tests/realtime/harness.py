@@ -84,9 +84,9 @@ class Server:
         return self.launch().ready()
 
     def launch(self) -> Server:
-        command = [sys.executable, "-m", "uvicorn", "graph.app:create_app", "--factory"]
-        command += ["--host", "127.0.0.1", "--port", str(self.port), "--ws", "websockets-sansio"]
-        command += ["--log-level", "warning", "--no-access-log"]
+        # Exactly how production starts (``aescrm serve``: same uvicorn options and protocol).
+        command = [sys.executable, "-c", "from graph.cli import app; app()", "serve"]
+        command += ["--host", "127.0.0.1", "--port", str(self.port)]
         self.process = subprocess.Popen(command, env=self.env, cwd=ROOT)  # noqa: S603 - our own argv
         return self
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Hashable
+from collections.abc import Callable, Collection, Hashable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -121,6 +121,72 @@ def test_slow_consumer_is_stopped_and_keeps_nothing() -> None:
         subscriber.offer(sequence, object())
     assert stops == [SLOW_CONSUMER]
     assert SLOW_CONSUMER.close_code == 4008
+    assert len(subscriber.pending) == 0
+
+
+def _writer(accepting: list[bool], written: list[object]) -> Callable[[object], bool]:
+    def write(item: object) -> bool:
+        if accepting[0]:
+            written.append(item)
+        return accepting[0]
+
+    return write
+
+
+def _live(write: Callable[[object], bool], stops: list[Stop], limit: int = 8) -> Subscriber:
+    subscriber = Subscriber(
+        identity="u", scopes=SCOPES, accepts=lambda _: True, expires_at=None, limit=limit,
+        on_stop=stops.append, write=write,
+    )  # fmt: skip
+    subscriber.live = True
+    return subscriber
+
+
+def test_live_subscriber_is_written_directly_once_per_sequence() -> None:
+    written: list[object] = []
+    subscriber = _live(_writer([True], written), [])
+    for sequence, item in [(1, "a"), (2, "b"), (2, "b again"), (1, "a again"), (3, "c")]:
+        subscriber.offer(sequence, item)
+    assert written == ["a", "b", "c"]
+    assert not subscriber.pending
+
+
+async def test_refused_write_queues_and_later_events_wait_behind_it() -> None:
+    accepting, written = [False], []
+    subscriber = _live(_writer(accepting, written), [])
+    subscriber.offer(1, "a")  # the socket cannot take it: queued for the consumer
+    accepting[0] = True
+    subscriber.offer(2, "b")  # would fit, but must not overtake "a"
+    assert written == []
+    assert await subscriber.next() == (1, "a")
+    subscriber.offer(3, "c")  # the consumer is still sending "a": queued
+    assert written == []
+    assert await subscriber.next() == (2, "b")
+    assert await subscriber.next() == (3, "c")
+    waiting = asyncio.get_running_loop().create_task(subscriber.next())
+    await asyncio.sleep(0)  # drained and idle: the next event goes straight to the socket
+    subscriber.offer(4, "d")
+    await asyncio.sleep(0)
+    assert written == ["d"]
+    assert not waiting.done()
+    waiting.cancel()
+
+
+def test_events_are_queued_until_the_replay_is_done() -> None:
+    written: list[object] = []
+    subscriber = _live(_writer([True], written), [])
+    subscriber.live = False
+    subscriber.offer(1, "a")
+    assert written == []
+    assert [sequence for sequence, _ in subscriber.pending] == [1]
+
+
+def test_a_socket_that_never_drains_is_stopped_with_4008() -> None:
+    stops: list[Stop] = []
+    subscriber = _live(_writer([False], []), stops, limit=3)
+    for sequence in range(1, 10):
+        subscriber.offer(sequence, object())
+    assert stops == [SLOW_CONSUMER]
     assert len(subscriber.pending) == 0
 
 
