@@ -1,8 +1,8 @@
 """Appending to and verifying the per-organization audit hash chain.
 
 Each row's hash covers its own canonical content and the previous row's hash. The chain head
-row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite serialises writers) while a batch is
-appended, so concurrent writers produce one linear chain.
+row is locked while a batch is appended (an ``INSERT … ON CONFLICT DO UPDATE`` takes the row
+lock on PostgreSQL; SQLite serialises writers), so concurrent writers produce one linear chain.
 """
 
 from __future__ import annotations
@@ -81,11 +81,26 @@ def link_hash(row: AuditEvent | dict[str, Any]) -> str:
     return hashlib.sha256(canonical(row)).hexdigest()
 
 
-async def _lock_head(chain: str, connection: BaseDBAsyncClient) -> AuditHead:
-    await AuditHead.bulk_create(
-        [AuditHead(chain=chain, seq=0, hash=GENESIS)], ignore_conflicts=True, using_db=connection
-    )
-    return await AuditHead.select_for_update().using_db(connection).get(chain=chain)
+# Creates the chain's head if it is new and locks it (the upsert takes the row lock), returning
+# the tip: one statement where a create-if-missing and a SELECT ... FOR UPDATE were two.
+LOCK_HEAD = (
+    "INSERT INTO audit_head (chain, seq, hash) VALUES ($1, 0, $2) "
+    "ON CONFLICT (chain) DO UPDATE SET chain = excluded.chain RETURNING seq, hash"
+)
+MOVE_HEAD = "UPDATE audit_head SET seq = $1, hash = $2 WHERE chain = $3"
+SQLITE_LOCK_HEAD = LOCK_HEAD.replace("$1", "?").replace("$2", "?")
+SQLITE_MOVE_HEAD = MOVE_HEAD.replace("$1", "?").replace("$2", "?").replace("$3", "?")
+
+
+def _sqlite(connection: BaseDBAsyncClient) -> bool:
+    return connection.capabilities.dialect == "sqlite"
+
+
+async def _lock_head(chain: str, connection: BaseDBAsyncClient) -> tuple[int, str]:
+    """The chain's (seq, hash), locked until the caller's transaction ends."""
+    sql = SQLITE_LOCK_HEAD if _sqlite(connection) else LOCK_HEAD
+    (row,) = await connection.execute_query_dict(sql, [chain, GENESIS])  # dict: RETURNING rows
+    return int(row["seq"]), str(row["hash"])
 
 
 async def append(records: Iterable[AuditRecord], connection: BaseDBAsyncClient) -> int:
@@ -102,17 +117,16 @@ async def append(records: Iterable[AuditRecord], connection: BaseDBAsyncClient) 
     fields_map = AuditEvent._meta.fields_map
     written = 0
     for chain in sorted(by_chain):  # a fixed lock order: no deadlock between writers
-        head = await _lock_head(chain, connection)
+        seq, prev = await _lock_head(chain, connection)
         values: list[list[Any]] = []
-        prev, seq = head.hash, head.seq
         for record in by_chain[chain]:
             seq += 1
             row = _row(record, chain, seq, prev)
             prev = row["hash"]
             values.append([fields_map[c].to_db_value(row[c], AuditEvent) for c in columns])
         await connection.execute_many(executor.insert_query, values)
-        head.seq, head.hash = seq, prev
-        await head.save(using_db=connection, update_fields=["seq", "hash"])
+        move = SQLITE_MOVE_HEAD if _sqlite(connection) else MOVE_HEAD
+        await connection.execute_query(move, [seq, prev, chain])
         written += len(values)
     return written
 

@@ -34,9 +34,18 @@ _claims = jwt.JWTClaimsRegistry(
 
 
 def _keyset() -> tuple[KeySet, OctKey]:
+    """The configured keys, imported once per configuration (not on every request)."""
     keys, current = runtime.jwt_keys()
-    imported = {kid: OctKey.import_key(secret, {"kid": kid}) for kid, secret in keys.items()}
-    return KeySet(list(imported.values())), imported[current]
+    config = (tuple(keys.items()), current)
+    found = _imported.get(config)
+    if found is None:
+        imported = {kid: OctKey.import_key(secret, {"kid": kid}) for kid, secret in keys.items()}
+        _imported.clear()  # a new configuration (tests, rotation): only the current one is kept
+        found = _imported[config] = (KeySet(list(imported.values())), imported[current])
+    return found
+
+
+_imported: dict[object, tuple[KeySet, OctKey]] = {}
 
 
 def issue(claims: dict[str, Any], ttl: timedelta) -> tuple[str, str, int]:
