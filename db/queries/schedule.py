@@ -193,26 +193,42 @@ async def patient_history(
     return await query.order_by("-starts_at", "-id").limit(limit)
 
 
+# Bookable time. ``connection``: read inside a write's transaction (after its diary lock).
+
+
 async def sessions(
-    practitioner_ids: Sequence[UUID],
+    practitioner_ids: Sequence[UUID], connection: BaseDBAsyncClient | None = None
 ) -> list[WorkingSession]:
-    return await WorkingSession.filter(practitioner_id__in=list(practitioner_ids))
+    query = WorkingSession.filter(practitioner_id__in=list(practitioner_ids))
+    return await query.using_db(connection)
 
 
 async def absences(
-    practitioner_ids: Sequence[UUID], start: datetime, end: datetime
+    practitioner_ids: Sequence[UUID],
+    start: datetime,
+    end: datetime,
+    connection: BaseDBAsyncClient | None = None,
 ) -> list[Absence]:
-    return await Absence.filter(
+    query = Absence.filter(
         practitioner_id__in=list(practitioner_ids), starts_at__lt=end, ends_at__gt=start
     )
+    return await query.using_db(connection)
 
 
-async def closures(practice_id: PracticeId, start: datetime, end: datetime) -> list[Closure]:
-    return await Closure.filter(practice_id=practice_id, starts_at__lt=end, ends_at__gt=start)
+async def closures(
+    practice_id: PracticeId,
+    start: datetime,
+    end: datetime,
+    connection: BaseDBAsyncClient | None = None,
+) -> list[Closure]:
+    query = Closure.filter(practice_id=practice_id, starts_at__lt=end, ends_at__gt=start)
+    return await query.using_db(connection)
 
 
-async def opening_hours(practice_id: PracticeId) -> list[OpeningHours]:
-    return await OpeningHours.filter(practice_id=practice_id)
+async def opening_hours(
+    practice_id: PracticeId, connection: BaseDBAsyncClient | None = None
+) -> list[OpeningHours]:
+    return await OpeningHours.filter(practice_id=practice_id).using_db(connection)
 
 
 async def patient_practice(allowed: Collection[PracticeId], patient_id: UUID) -> UUID | None:

@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from db.models import OpeningHours, WorkingSession
 from db.queries import schedule as queries
 from db.tenancy import PracticeId
@@ -86,23 +88,53 @@ def session_windows(
     return sorted(found, key=lambda w: (w.starts_at, str(w.practitioner_id)))
 
 
+@dataclass(frozen=True, slots=True)
+class SetUp:
+    """The rows bookable time is made of, for some practitioners around a span."""
+
+    sessions: list[WorkingSession]
+    hours: list[OpeningHours]
+    closed: list[Span]
+    absent: dict[UUID, list[Span]]
+
+    def holes(self, practitioner_ids: Sequence[UUID]) -> dict[UUID, list[Span]]:
+        """Closures and each practitioner's absences: time their sessions lose."""
+        return {pid: self.closed + self.absent.get(pid, []) for pid in practitioner_ids}
+
+
+async def load(
+    practice_id: PracticeId,
+    practitioner_ids: Sequence[UUID],
+    start: datetime,
+    end: datetime,
+    connection: BaseDBAsyncClient | None = None,
+) -> SetUp:
+    """Sessions, opening hours, closures and absences for the span (four statements), on
+    ``connection`` when given (inside a write's transaction)."""
+    sessions = await queries.sessions(practitioner_ids, connection)
+    hours = await queries.opening_hours(practice_id, connection)
+    reach = (start - timedelta(days=1), end + timedelta(days=1))
+    closures = await queries.closures(practice_id, *reach, connection)
+    absent: dict[UUID, list[Span]] = {}
+    for absence in await queries.absences(practitioner_ids, *reach, connection):
+        key: UUID = absence.practitioner_id  # type: ignore[assignment]
+        absent.setdefault(key, []).append((absence.starts_at, absence.ends_at))
+    closed = [(c.starts_at, c.ends_at) for c in closures]
+    return SetUp(sessions, hours, closed, absent)
+
+
 async def windows(
     practice_id: PracticeId,
     practitioner_ids: Sequence[UUID],
     start: datetime,
     end: datetime,
     zone: ZoneInfo,
+    connection: BaseDBAsyncClient | None = None,
 ) -> list[Window]:
-    """Loads sessions, opening hours, absences and closures for the span (four statements)."""
-    sessions = await queries.sessions(practitioner_ids)
-    hours = await queries.opening_hours(practice_id)
-    reach = (start - timedelta(days=1), end + timedelta(days=1))
-    closed = [(c.starts_at, c.ends_at) for c in await queries.closures(practice_id, *reach)]
-    holes: dict[UUID, list[Span]] = {pid: list(closed) for pid in practitioner_ids}
-    for absence in await queries.absences(practitioner_ids, *reach):
-        key: UUID = absence.practitioner_id  # type: ignore[assignment]
-        holes.setdefault(key, list(closed)).append((absence.starts_at, absence.ends_at))
-    return session_windows(sessions, hours, holes, start, end, zone)
+    """Bookable windows overlapping [start, end) (four statements, see :func:`load`)."""
+    found = await load(practice_id, practitioner_ids, start, end, connection)
+    holes = found.holes(practitioner_ids)
+    return session_windows(found.sessions, found.hours, holes, start, end, zone)
 
 
 def containing(found: Sequence[Window], start: datetime, end: datetime) -> Window | None:

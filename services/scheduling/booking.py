@@ -1,5 +1,9 @@
 """Booking, rescheduling and cancelling: one unit of work each, with the conflict rule, a
-history row, an outbox event and an audit record committed together."""
+history row, an outbox event and an audit record committed together.
+
+Bookable time is checked twice: before the transaction (cheap refusals, the session's room)
+and again inside it under the diary lock, so a set-up change racing the booking either commits
+first and is seen, or waits and then finds the booking (``diary_lock``, ``stranding``)."""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from services import audit, runtime
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
-from services.scheduling import events, history, occupancy, rules, waitlist
+from services.scheduling import diary_lock, events, history, occupancy, rules, waitlist
 from services.scheduling.access import diary as open_diary
 
 SOURCES = frozenset({"RECEPTION", "PORTAL", "PARTNER"})
@@ -111,7 +115,10 @@ async def book(principal: Principal, *, request: BookingRequest) -> Appointment:
         )
     try:
         async with unit_of_work() as uow:
-            await occupancy.serialise(uow, diary.practice_id)
+            await diary_lock.for_booking(uow.connection, diary.practice_id)
+            await rules.bookable(
+                diary, parts.practitioner.id, parts.starts_at, parts.ends_at, uow.connection
+            )
             await occupancy.release_expired(uow, diary.organization_id, diary.practice_id, now)
             if request.hold_id is not None:
                 await _use_hold(uow, request.hold_id, diary.practice_id, claim, now)
@@ -232,7 +239,10 @@ async def reschedule(
     )
     try:
         async with unit_of_work() as uow:
-            await occupancy.serialise(uow, diary.practice_id)
+            await diary_lock.for_booking(uow.connection, diary.practice_id)
+            await rules.bookable(
+                diary, parts.practitioner.id, parts.starts_at, parts.ends_at, uow.connection
+            )
             appointment = await _locked(uow, diary.practice_id, appointment_id)
             if appointment.status not in CANCELLABLE:
                 raise Conflict(

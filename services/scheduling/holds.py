@@ -21,7 +21,7 @@ from services import audit
 from services.errors import NotFound
 from services.policy import Scope
 from services.principal import Principal
-from services.scheduling import occupancy, rules
+from services.scheduling import diary_lock, occupancy, rules
 from services.scheduling.access import diary as open_diary
 
 
@@ -68,7 +68,10 @@ async def hold(
     )
     try:
         async with unit_of_work() as uow:
-            await occupancy.serialise(uow, diary.practice_id)
+            await diary_lock.for_booking(uow.connection, diary.practice_id)
+            await rules.bookable(
+                diary, parts.practitioner.id, parts.starts_at, parts.ends_at, uow.connection
+            )
             await occupancy.release_expired(uow, diary.organization_id, diary.practice_id, now)
             await occupancy.check(uow, claim)
             await row.save(using_db=uow.connection)
@@ -89,7 +92,7 @@ async def release(principal: Principal, *, hold_id: UUID) -> SlotHold:
         raise NotFound("Hold")
     diary = await open_diary(principal, found.practice_id, Scope.SCHEDULE_WRITE)  # type: ignore[arg-type]
     async with unit_of_work() as uow:
-        await occupancy.serialise(uow, diary.practice_id)
+        await diary_lock.for_booking(uow.connection, diary.practice_id)
         changed = (
             await SlotHold.filter(id=found.id, status="ACTIVE")
             .using_db(uow.connection)
@@ -117,7 +120,7 @@ async def expire_all(now: datetime | None = None) -> int:
         practice = await Practice.get(id=practice_id)
         organization = OrganizationId(practice.organization_id)  # type: ignore[arg-type]
         async with unit_of_work() as uow:
-            await occupancy.serialise(uow, practice.id)
+            await diary_lock.for_booking(uow.connection, practice.id)
             released += await occupancy.release_expired(uow, organization, practice.id, moment)
     return released
 

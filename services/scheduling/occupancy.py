@@ -1,9 +1,8 @@
 """Occupancy blocks and the conflict rule shared by booking, rescheduling and holds.
 
-Writers of one practice are serialised on SQLite by updating the practice's settings row
-first (SQLite takes its write lock there, across processes too). On PostgreSQL writers run in
-parallel and the ``schedule_block_no_overlap`` exclusion constraint refuses the loser of a
-race; its error names the key that clashed.
+Writers take the practice's diary lock first (``diary_lock``): on SQLite that serialises
+them; on PostgreSQL bookings run in parallel and the ``schedule_block_no_overlap`` exclusion
+constraint refuses the loser of a race; its error names the key that clashed.
 """
 
 from __future__ import annotations
@@ -15,9 +14,8 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 
-from db.models import ScheduleBlock, ScheduleSettings, SlotHold
+from db.models import ScheduleBlock, SlotHold
 from db.outbox import PendingEvent
 from db.queries import schedule as queries
 from db.uow import UnitOfWork
@@ -84,16 +82,6 @@ def from_integrity(error: IntegrityError) -> Conflict | None:
         return None
     found = _KEY_IN_DETAIL.search(text)
     return clash_error([found.group(1)] if found else ["practitioner"])
-
-
-async def serialise(uow: UnitOfWork, practice_id: UUID) -> None:
-    """SQLite only: take the database write lock before reading what we will check."""
-    if uow.connection.capabilities.dialect == "sqlite":
-        await (
-            ScheduleSettings.filter(practice_id=practice_id)
-            .using_db(uow.connection)
-            .update(version=F("version") + 1)
-        )
 
 
 async def release_expired(

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from db.models import AppointmentType, ExtraResource, Patient, Practitioner, Room
 from db.queries import patients as patient_queries
 from db.queries import schedule as queries
@@ -90,14 +92,30 @@ async def _room(diary: Diary, room_id: UUID | None) -> Room:
 async def _session_for(
     diary: Diary, practitioner: Practitioner, start: datetime, end: datetime
 ) -> availability.Window:
-    pid: UUID = practitioner.id
-    found = await availability.windows(diary.practice_id, [pid], start, end, diary.zone)
+    return await bookable(diary, practitioner.id, start, end)
+
+
+async def bookable(
+    diary: Diary,
+    practitioner_id: UUID,
+    start: datetime,
+    end: datetime,
+    connection: BaseDBAsyncClient | None = None,
+) -> availability.Window:
+    """The session window containing [start, end), else CONFLICT saying why not.
+
+    Writers call it again on their transaction's ``connection`` after taking the diary lock
+    (``diary_lock``): the first look, before the transaction, may predate a set-up change.
+    """
+    found = await availability.windows(
+        diary.practice_id, [practitioner_id], start, end, diary.zone, connection
+    )
     window = availability.containing(found, start, end)
     if window is not None:
         return window
-    if await queries.closures(diary.practice_id, start, end):
+    if await queries.closures(diary.practice_id, start, end, connection):
         raise Conflict("The practice is closed at that time.", field="startsAt")
-    if await queries.absences([pid], start, end):
+    if await queries.absences([practitioner_id], start, end, connection):
         raise Conflict("The practitioner is absent at that time.", field="startsAt")
     raise Conflict("That time is outside the practitioner's working sessions.", field="startsAt")
 

@@ -16,17 +16,19 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import QuerySet
 
-from db.models import Absence, Appointment, Closure, OpeningHours, Practice, WorkingSession
+from db.models import Appointment, Practice
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork
 from services.errors import Conflict
-from services.scheduling import availability, occupancy
+from services.scheduling import availability, diary_lock
 
 LIVE_STATUSES = ("BOOKED", "CONFIRMED", "ARRIVED", "IN_SURGERY")
 # A window lies within one local day (25 hours on the night clocks go back).
@@ -62,6 +64,23 @@ class Reach:
     ends_at: datetime | None = None
 
 
+class Reason(Enum):
+    """Why a booking lies outside bookable time (the first that applies, in this order)."""
+
+    CLOSURE = "CLOSURE"
+    ABSENCE = "ABSENCE"
+    OUTSIDE_OPENING_HOURS = "OUTSIDE_OPENING_HOURS"
+    OUTSIDE_SESSIONS = "OUTSIDE_SESSIONS"
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    id: UUID
+    practitioner_id: UUID
+    starts_at: datetime
+    ends_at: datetime
+
+
 def _instant(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -69,50 +88,76 @@ def _instant(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-async def stranded(
-    connection: BaseDBAsyncClient, practice_id: PracticeId, reach: Reach, now: datetime
-) -> set[UUID]:
-    """Live appointments within ``reach`` that no bookable window contains (as booking checks)."""
+def live(practice_id: PracticeId, reach: Reach, now: datetime) -> QuerySet[Appointment]:
+    """Live appointments within ``reach`` that have not finished."""
     query = Appointment.filter(practice_id=practice_id, status__in=LIVE_STATUSES, ends_at__gt=now)
     if reach.practitioner_id is not None:
         query = query.filter(practitioner_id=reach.practitioner_id)
     if reach.starts_at is not None and reach.ends_at is not None:
         query = query.filter(starts_at__lt=reach.ends_at, ends_at__gt=reach.starts_at)
-    rows = await query.using_db(connection).values_list(
-        "id", "practitioner_id", "starts_at", "ends_at"
+    return query
+
+
+async def stranded(
+    connection: BaseDBAsyncClient, practice_id: PracticeId, reach: Reach, now: datetime
+) -> set[UUID]:
+    """Live appointments within ``reach`` that no bookable window contains (as booking checks)."""
+    rows = (
+        await live(practice_id, reach, now)
+        .using_db(connection)
+        .values_list("id", "practitioner_id", "starts_at", "ends_at")
     )
     if not rows:
         return set()
-    booked = [(UUID(str(a)), UUID(str(p)), _instant(s), _instant(e)) for a, p, s, e in rows]
-    start, end = min(b[2] for b in booked), max(b[3] for b in booked)
-    people = sorted({b[1] for b in booked}, key=str)
-    found = await _windows(connection, practice_id, people, start, end)
-    none: tuple[list[datetime], list[availability.Window]] = ([], [])
-    return {aid for aid, who, s, e in booked if not _inside(found.get(who, none), s, e)}
-
-
-async def _windows(
-    connection: BaseDBAsyncClient,
-    practice_id: PracticeId,
-    people: list[UUID],
-    start: datetime,
-    end: datetime,
-) -> dict[UUID, tuple[list[datetime], list[availability.Window]]]:
-    """Bookable windows per practitioner over [start, end) with their starts (sorted), read on
-    the change's connection."""
+    booked = [Booked(UUID(str(a)), UUID(str(p)), _instant(s), _instant(e)) for a, p, s, e in rows]
     practice = await Practice.filter(id=practice_id).using_db(connection).first()
     zone = ZoneInfo(practice.timezone if practice else "UTC")
-    reach = {"starts_at__lt": end + timedelta(days=1), "ends_at__gt": start - timedelta(days=1)}
-    sessions = await WorkingSession.filter(practitioner_id__in=people).using_db(connection)
-    hours = await OpeningHours.filter(practice_id=practice_id).using_db(connection)
-    closures = await Closure.filter(practice_id=practice_id, **reach).using_db(connection)
-    absences = await Absence.filter(practitioner_id__in=people, **reach).using_db(connection)
-    closed = [(c.starts_at, c.ends_at) for c in closures]
-    holes = {pid: list(closed) for pid in people}
-    for absence in absences:
-        holes[UUID(str(absence.practitioner_id))].append((absence.starts_at, absence.ends_at))
+    return set(await reasons(practice_id, booked, zone, connection))
+
+
+async def reasons(
+    practice_id: PracticeId,
+    booked: Sequence[Booked],
+    zone: ZoneInfo,
+    connection: BaseDBAsyncClient | None = None,
+) -> dict[UUID, Reason]:
+    """The bookings no bookable window contains, each with why (four statements)."""
+    if not booked:
+        return {}
+    start, end = min(b.starts_at for b in booked), max(b.ends_at for b in booked)
+    people = sorted({b.practitioner_id for b in booked}, key=str)
+    setup = await availability.load(practice_id, people, start, end, connection)
+    holes = setup.holes(people)
+    bookable = _by_person(
+        availability.session_windows(setup.sessions, setup.hours, holes, start, end, zone)
+    )
+    sessions = _by_person(availability.session_windows(setup.sessions, [], {}, start, end, zone))
+    none: tuple[list[datetime], list[availability.Window]] = ([], [])
+    found: dict[UUID, Reason] = {}
+    for b in booked:
+        if _inside(bookable.get(b.practitioner_id, none), b.starts_at, b.ends_at):
+            continue
+        if _overlaps(setup.closed, b):
+            found[b.id] = Reason.CLOSURE
+        elif _overlaps(setup.absent.get(b.practitioner_id, []), b):
+            found[b.id] = Reason.ABSENCE
+        elif setup.hours and _inside(sessions.get(b.practitioner_id, none), b.starts_at, b.ends_at):
+            found[b.id] = Reason.OUTSIDE_OPENING_HOURS
+        else:
+            found[b.id] = Reason.OUTSIDE_SESSIONS
+    return found
+
+
+def _overlaps(spans: Sequence[availability.Span], booked: Booked) -> bool:
+    return any(s < booked.ends_at and e > booked.starts_at for s, e in spans)
+
+
+def _by_person(
+    found: Sequence[availability.Window],
+) -> dict[UUID, tuple[list[datetime], list[availability.Window]]]:
+    """Windows per practitioner with their starts, sorted (as ``session_windows`` returns)."""
     by_person: dict[UUID, tuple[list[datetime], list[availability.Window]]] = {}
-    for window in availability.session_windows(sessions, hours, holes, start, end, zone):
+    for window in found:
         starts, windows = by_person.setdefault(UUID(str(window.practitioner_id)), ([], []))
         starts.append(window.starts_at)
         windows.append(window)
@@ -135,10 +180,11 @@ async def guard(
 ) -> AsyncIterator[list[UUID]]:
     """Wraps the write; afterwards the yielded list names the newly stranded appointments.
 
-    Refuses (rolling the unit of work back) unless ``accept``. On SQLite the practice's booking
-    lock is taken first, so no booking slips in between the two looks.
+    Refuses (rolling the unit of work back) unless ``accept``. The practice's diary lock is
+    taken first, exclusively: no booking slips in between the two looks or after them
+    (bookings re-check bookable time under the same lock, see ``diary_lock``).
     """
-    await occupancy.serialise(uow, practice_id)
+    await diary_lock.for_setup(uow.connection, practice_id)
     now = datetime.now(UTC)
     before = await stranded(uow.connection, practice_id, reach, now)
     affected: list[UUID] = []
