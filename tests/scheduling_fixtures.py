@@ -111,8 +111,9 @@ MATRIX_TYPE_ID = "00000000-0000-4000-8000-000000000007"
 
 
 async def seed_matrix_appointment(practice: Any, patient: Any) -> None:
-    """For the permission matrix: an appointment with a clinical note on 2030-01-15."""
-    from db.models import Appointment
+    """For the permission matrix: an appointment with a clinical note on 2030-01-15, under
+    its practitioner's absence (so ``strandedAppointments`` lists it too)."""
+    from db.models import Absence, Appointment
     from services import runtime
     from services.scheduling.booking import clinical_context
 
@@ -132,3 +133,10 @@ async def seed_matrix_appointment(practice: Any, patient: Any) -> None:
     )
     row.clinical_note = runtime.keyring().encrypt("Sensitive.", clinical_context(row))
     await row.save()
+    await Absence.create(
+        practice_id=practice.id,
+        practitioner_id=found.id,
+        kind="TRAINING",
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+    )

@@ -12,6 +12,7 @@ from graph.resolvers.patients import PatientMutations, PatientQueries
 from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
 from graph.resolvers.scheduling_admin import SchedulingAdminMutations
+from graph.resolvers.scheduling_rebooking import RebookingQueries
 from graph.resolvers.subscriptions import EventSubscriptions, NoticeMutations
 from graph.resolvers.system import SystemQueries
 
@@ -24,6 +25,7 @@ Query = merge_types(
         AuditQueries,
         PatientQueries,
         SchedulingQueries,
+        RebookingQueries,
         ConsentQueries,
         PrivacyQueries,
     ),

@@ -21,6 +21,8 @@ TYPE_PATHS: dict[str, str] = {
     'from: "2030-01-15T00:00:00Z", to: "2030-01-16T00:00:00Z") { appointments { %s } } }',
     "Appointment": "query($patientId: ID!) { patientAppointments(patientId: $patientId) "
     "{ edges { node { %s } } } }",
+    "StrandedAppointment": "query($practiceId: ID!) { strandedAppointments(practiceId: "
+    '$practiceId, from: "2030-01-15T00:00:00Z", to: "2030-01-16T00:00:00Z") { %s } }',
 }
 # Types only delivered over subscriptions or mutation payloads, with the test that proves their
 # protected fields are withheld there (a type may only be listed with such a test).
@@ -44,7 +46,8 @@ ARGUMENTS: dict[str, str] = {
 
 
 async def seed_objects(practice: object, patient: object) -> None:
-    """One object of each type the paths above reach (an appointment on 2030-01-15)."""
+    """One object of each type the paths above reach (an appointment on 2030-01-15, stranded
+    by an absence)."""
     from tests.scheduling_fixtures import seed_matrix_appointment
 
     await seed_matrix_appointment(practice, patient)

@@ -30,6 +30,8 @@ QUERY_FIELDS = build_schema()._schema.type_map["Query"].fields  # type: ignore[u
 BY_ID = {
     "practice": "query($id: ID!) { practice(id: $id) { id name organizationId } }",
     "patient": "query($id: ID!) { patient(id: $id) { __typename } }",
+    "strandedAppointments": "query($id: ID!) { strandedAppointments(practiceId: $id, from: "
+    '"2030-01-15T00:00:00Z", to: "2030-01-16T00:00:00Z") { reason appointment { id } } }',
 }
 LISTS = [
     "{ practices { id organizationId } organizations { name } }",
