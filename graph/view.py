@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -27,9 +28,12 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
+    _OperationStreamClosed,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
+from strawberry.utils.aio import aclosing
 
 from graph.context import Context
 from graph.errors import classify
@@ -74,23 +78,82 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """Lets a subscription resolver write its operation's ``next`` frames itself."""
+    """Lets a subscription resolver write its operation's ``next`` frames itself, and detach.
+
+    A detached subscription (live, written by the fan-out straight to the socket) needs no task:
+    its operation task ends without ``complete`` and the operation stays registered (its id
+    stays taken and counts towards the limit) until the client completes it or disconnects,
+    which ends the subscription in the fan-out.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.detached: dict[str, Callable[[], None]] = {}
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         websocket = self.websocket
-        if isinstance(websocket, TextWebSocketAdapter):
-            # The operation's own task: the variable is seen by this operation only.
-            OPERATION_SINK.set(
-                OperationSink(
-                    operation_id=operation.id,
-                    query=operation.query,
-                    variables=operation.variables,
-                    operation_name=operation.operation_name,
-                    send_text=websocket.send_text,
-                    write_text=websocket.ws.scope.get("extensions", {}).get(WRITE_TEXT),
-                )
+        if not isinstance(websocket, TextWebSocketAdapter):
+            await super().run_operation(operation)
+            return
+
+        def detach(end: Callable[[], None]) -> None:
+            self.detached[operation.id] = end
+
+        async def finish() -> None:
+            self.detached.pop(operation.id, None)
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+
+        # The operation's own task: the variable is seen by this operation only.
+        OPERATION_SINK.set(
+            OperationSink(
+                operation_id=operation.id,
+                query=operation.query,
+                variables=operation.variables,
+                operation_name=operation.operation_name,
+                send_text=websocket.send_text,
+                write_text=websocket.ws.scope.get("extensions", {}).get(WRITE_TEXT),
+                detach=detach,
+                finish=finish,
             )
-        await super().run_operation(operation)
+        )
+        # Strawberry's run_operation, except that a detached operation does not complete.
+        try:
+            result_source = await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=self.context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+            async with aclosing(result_source):
+                await self._send_result_stream(operation, result_source)
+            if operation.id in self.detached:
+                operation.task = None  # ends now; keep no finished task per socket
+                return
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except _OperationStreamClosed:
+            return
+        except Exception as error:
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        end = self.detached.pop(operation_id, None)
+        if end is None:
+            await super().cleanup_operation(operation_id)
+            return
+        end()
+        operation = self.operations.pop(operation_id, None)
+        if operation is not None and operation.task is not None:
+            operation.task.cancel()
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_init_received:
+            self.connection_init_timeout_task = None  # cancelled above; keep no task per socket
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):

@@ -5,7 +5,8 @@ publishes a thin envelope (topic, practice, sequence, ids) to the bus channel
 ``practice:{id}:{topic}``; each server process keeps one feed per watched practice which,
 woken by an envelope, reads the committed rows it has not delivered yet from the table, checks
 every subscriber's authorisation again, renders each event once per (topic, permission set)
-group and hands it to the subscribers' bounded queues.
+group and writes it straight to each subscriber's socket when the socket can take it at once,
+else to the subscriber's bounded queue (``realtime.subscriber``).
 
 Delivery guarantee, as a client sees it:
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Hashable, Mapping
@@ -71,6 +72,11 @@ class Watch:
     # Writes what the stream would yield straight to the socket, synchronously; False when
     # the socket cannot take it now (then it is queued for the stream). See ``Subscriber``.
     write: Callable[[object], bool] | None = None
+    # With ``write``: sends what ``write`` refused, and ``detach`` takes the subscription's
+    # "end" once it is live, after which the stream finishes and no task waits for its events
+    # (the caller ends it on unsubscribe or disconnect).
+    send: Callable[[object], Awaitable[None]] | None = None
+    detach: Callable[[Callable[[], None]], None] | None = None
 
 
 _MISSING = object()
@@ -208,6 +214,7 @@ class Feed:
             encode=watch.encode,
             encode_key=watch.encode_key,
             write=watch.write,
+            send=watch.send,
         )
         key: GroupKey = (watch.topic, watch.scopes, watch.render_key)
         group = self.groups.get(key)
@@ -326,17 +333,26 @@ class Fanout:
                     last = row.sequence
             subscriber.last = max(last, mark)
             subscriber.live = True  # from here on the feed may write events directly
+            if watch.detach is not None and watch.write is not None and watch.send is not None:
+                if subscriber.stopped is not None:
+                    raise Stopped(subscriber.stopped)
+                subscriber.detach()
+                watch.detach(functools.partial(self.end, feed, subscriber, None))
+                return
             while True:
                 yield await subscriber.next()
         finally:
             if subscriber is not None:
-                self.end(feed, subscriber, None)
+                if not subscriber.detached:
+                    self.end(feed, subscriber, None)
             elif not feed.groups:
                 await self._drop(feed)
 
     def end(self, feed: Feed, subscriber: Subscriber, reason: Stop | None) -> None:
         if reason is not None:
             subscriber.stop(reason)
+        if reason is None:
+            subscriber.cancel_drain()  # unsubscribed or disconnected: its backlog is moot
         if feed.remove(subscriber) and self.feeds.get(feed.practice_id) is feed:
             task = asyncio.get_running_loop().create_task(self._drop(feed))
             task.add_done_callback(lambda t: t.cancelled() or t.exception())

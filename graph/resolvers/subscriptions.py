@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import dataclasses
 import functools
 import inspect
 import logging
@@ -95,6 +96,11 @@ class OperationSink:
     send_text: Callable[[str], Awaitable[None]]
     # Writes a text frame at once if the socket can take it (``graph.ws_server``), else False.
     write_text: Callable[[str], bool] | None = None
+    # Takes the live subscription's "end" so the operation's task can finish without a
+    # ``complete``: the handler ends it on ``complete`` or disconnect (``graph.view``).
+    detach: Callable[[Callable[[], None]], None] | None = None
+    # Sends the operation's ``complete`` (and forgets its id) when a detached one is stopped.
+    finish: Callable[[], Awaitable[None]] | None = None
 
 
 OPERATION_SINK: ContextVar[OperationSink | None] = ContextVar("aescrm_sink", default=None)
@@ -218,13 +224,17 @@ def _token(params: dict[str, Any] | None) -> str | None:
     return raw[7:].strip() if raw[:7].lower() == "bearer " else raw
 
 
-def _closer(request: object) -> Callable[[Stop], None]:
-    """Stops that end the credentials (or the server) close the whole socket with their code."""
+def _closer(request: object, frames: _Frames | None = None) -> Callable[[Stop], None]:
+    """Stops that end the credentials (or the server) close the whole socket with their code;
+    other stops of a detached subscription (no task to raise in) end just that operation."""
 
     def on_stop(stop: Stop) -> None:
-        if stop.close_code is None or not isinstance(request, WebSocket):
+        if stop.close_code is None:
+            if frames is not None and frames.detached:
+                _background(frames.fail(stop))
             return
-        _background(_close(request, stop))
+        if isinstance(request, WebSocket):
+            _background(_close(request, stop))
 
     return on_stop
 
@@ -282,11 +292,17 @@ async def _open(
         scopes=grant.scopes,
         accepts=accepts,
         expires_at=grant.expires_at,
-        on_stop=_closer(context.request),
+        on_stop=_closer(context.request, frames),
         encode=encode,
         encode_key=encode_key,
-        write=frames.write if frames is not None and frames.write_text is not None else None,
     )
+    if frames is not None and frames.write_text is not None:
+        watch = dataclasses.replace(
+            watch,
+            write=frames.write,
+            send=frames.send_payload,
+            detach=frames.detach if frames.can_detach else None,
+        )
     return _deliver(info, fanout.watch(watch, since=since), frames)
 
 
@@ -297,15 +313,49 @@ class _Frames:
     operation task's, for what the socket could not take at once.
     """
 
-    __slots__ = ("audited", "head", "operation", "principal", "send_text", "write_text")
+    __slots__ = (
+        "audited",
+        "detached",
+        "finish",
+        "head",
+        "on_detach",
+        "operation",
+        "principal",
+        "send_text",
+        "write_text",
+    )
 
     def __init__(self, info: Info, sink: OperationSink) -> None:
         self.head = f'{{"id":{orjson.dumps(sink.operation_id).decode()},"type":"next","payload":'
         self.send_text = sink.send_text
         self.write_text = sink.write_text
+        self.on_detach = sink.detach
+        self.finish = sink.finish
         self.principal = info.context.principal
         self.operation = f"subscription {info.field_name}"
         self.audited = False
+        self.detached = False
+
+    @property
+    def can_detach(self) -> bool:
+        return self.on_detach is not None and self.finish is not None
+
+    def detach(self, end: Callable[[], None]) -> None:
+        assert self.on_detach is not None
+        self.detached = True
+        self.on_detach(end)
+
+    async def fail(self, stop: Stop) -> None:
+        """What a task would have sent for the stop: its error as ``next``, then ``complete``."""
+        error = GraphQLError(stop.message, extensions={"code": stop.code}).formatted
+        body = orjson.dumps({"data": None, "errors": [error]}).decode()
+        with contextlib.suppress(Exception):  # the socket is already gone
+            await self.send_text(self.head + body + "}")
+            assert self.finish is not None
+            await self.finish()
+
+    async def send_payload(self, item: object) -> None:
+        await self.send(cast("Payload", item))
 
     def write(self, item: object) -> bool:
         payload = cast("Payload", item)

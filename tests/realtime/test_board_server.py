@@ -234,3 +234,51 @@ async def test_expired_token_closes_the_socket(server: Server, data: None) -> No
         started = datetime.now(UTC)
         assert await client.close_code(wait=8) == 4403
         assert datetime.now(UTC) - started < timedelta(seconds=6)
+
+
+async def test_complete_ends_a_live_subscription_and_frees_its_id(
+    server: Server, data: None
+) -> None:
+    # given a live board (its events already written straight to the socket)
+    practice = await factories.practice()
+    admin = factories.access_token(await factories.user(Role.PRACTICE_ADMIN, practice))
+    desk = factories.access_token(await factories.user(Role.RECEPTIONIST, practice))
+    async with Client.connect(server, desk) as client:
+        await client.subscribe("b", practice.id)
+        await asyncio.sleep(0.3)
+        first = await announce(server, admin, practice.id, "one")
+        assert [e["sequence"] for e in await client.events(1)] == [first]
+        # when the client completes it
+        await client.send({"id": "b", "type": "complete"})
+        await asyncio.sleep(0.3)
+        await announce(server, admin, practice.id, "two")
+        # then nothing more arrives, and the id can be used again
+        assert await client.quiet()
+        await client.subscribe("b", practice.id)
+        await asyncio.sleep(0.3)
+        third = await announce(server, admin, practice.id, "three")
+        assert [e["sequence"] for e in await client.events(1)] == [third]
+
+
+async def test_changed_access_ends_only_that_subscription_with_forbidden(
+    server: Server, data: None
+) -> None:
+    # given a receptionist's live board
+    practice = await factories.practice()
+    admin = factories.access_token(await factories.user(Role.PRACTICE_ADMIN, practice))
+    user = await factories.user(Role.RECEPTIONIST, practice)
+    async with Client.connect(server, factories.access_token(user)) as client:
+        await client.subscribe("b", practice.id)
+        await asyncio.sleep(0.3)
+        await announce(server, admin, practice.id, "before")
+        await client.events(1)
+        # when their role in the practice changes
+        await Membership.filter(user_id=user.id).update(role=Role.HYGIENIST.value)
+        await announce(server, admin, practice.id, "after")
+        # then that subscription ends with FORBIDDEN and completes; the socket stays open
+        ended = await client.recv()
+        assert ended["type"] == "next"
+        assert ended["payload"]["data"] is None
+        assert [e["extensions"]["code"] for e in ended["payload"]["errors"]] == ["FORBIDDEN"]
+        assert await client.recv() == {"id": "b", "type": "complete"}
+        assert await client.quiet()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Hashable
+from collections.abc import Awaitable, Callable, Collection, Hashable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -133,10 +133,15 @@ def _writer(accepting: list[bool], written: list[object]) -> Callable[[object], 
     return write
 
 
-def _live(write: Callable[[object], bool], stops: list[Stop], limit: int = 8) -> Subscriber:
+def _live(
+    write: Callable[[object], bool],
+    stops: list[Stop],
+    limit: int = 8,
+    send: Callable[[object], Awaitable[None]] | None = None,
+) -> Subscriber:
     subscriber = Subscriber(
         identity="u", scopes=SCOPES, accepts=lambda _: True, expires_at=None, limit=limit,
-        on_stop=stops.append, write=write,
+        on_stop=stops.append, write=write, send=send,
     )  # fmt: skip
     subscriber.live = True
     return subscriber
@@ -170,6 +175,29 @@ async def test_refused_write_queues_and_later_events_wait_behind_it() -> None:
     assert written == ["d"]
     assert not waiting.done()
     waiting.cancel()
+
+
+async def test_detached_subscriber_sends_its_backlog_in_order_without_a_reader() -> None:
+    accepting, written, sent = [False], [], []
+
+    async def send(item: object) -> None:
+        await asyncio.sleep(0)  # a socket that takes a moment
+        sent.append(item)
+
+    subscriber = _live(_writer(accepting, written), [], send=send)
+    subscriber.detach()  # nobody will call next()
+    subscriber.offer(1, "a")
+    subscriber.offer(2, "b")
+    accepting[0] = True
+    subscriber.offer(3, "c")  # the backlog is not empty: behind it
+    subscriber.offer(2, "b again")
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert sent == ["a", "b", "c"]
+    assert written == []
+    assert subscriber.drainer is None  # the backlog's task is gone once it is sent
+    subscriber.offer(4, "d")
+    assert written == ["d"]
 
 
 def test_events_are_queued_until_the_replay_is_done() -> None:
