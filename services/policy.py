@@ -33,6 +33,8 @@ class Scope(StrEnum):
     BILLING_WRITE = "billing:write"
     SCHEDULE_READ = "schedule:read"
     SCHEDULE_WRITE = "schedule:write"
+    # Portal self-service: book online types into free slots, cancel one's own bookings.
+    SCHEDULE_BOOK_OWN = "schedule:book_own"
     CONSENT_WRITE = "consent:write"
     AUDIT_READ = "audit:read"
     REPORTS_READ = "reports:read"
@@ -93,7 +95,9 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.HYGIENIST: _CLINICIAN,
     Role.RECEPTIONIST: _FRONT_DESK,
     # A patient reads their own record only; row scoping narrows these to one patient.
-    Role.PATIENT: frozenset({S.PATIENT_READ, S.CLINICAL_READ, S.SCHEDULE_READ, S.CONSENT_WRITE}),
+    Role.PATIENT: frozenset(
+        {S.PATIENT_READ, S.CLINICAL_READ, S.SCHEDULE_READ, S.SCHEDULE_BOOK_OWN, S.CONSENT_WRITE}
+    ),
     # Partners get only what their client registration grants (never more than this ceiling).
     Role.PARTNER: frozenset(
         {S.PRACTICE_READ, S.PATIENT_READ, S.SCHEDULE_READ, S.SCHEDULE_WRITE, S.CLINICAL_READ}

@@ -83,6 +83,8 @@ class AppointmentType(Entity):
     restricted_procedure = fields.BooleanField(default=False)
     recall_kind = fields.CharField(max_length=16, null=True)
     active = fields.BooleanField(default=True)
+    # Patients may book it themselves in the portal (off unless the practice offers it).
+    online_bookable = fields.BooleanField(default=False)
 
     class Meta:
         table = "appointment_type"

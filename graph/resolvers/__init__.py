@@ -9,6 +9,7 @@ from graph.resolvers.consent import ConsentMutations, ConsentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
+from graph.resolvers.portal_booking import PortalBookingMutations, PortalBookingQueries
 from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
 from graph.resolvers.scheduling_admin import SchedulingAdminMutations
@@ -26,6 +27,7 @@ Query = merge_types(
         PatientQueries,
         SchedulingQueries,
         RebookingQueries,
+        PortalBookingQueries,
         ConsentQueries,
         PrivacyQueries,
     ),
@@ -38,6 +40,7 @@ Mutation = merge_types(
         PatientMutations,
         SchedulingMutations,
         SchedulingAdminMutations,
+        PortalBookingMutations,
         ConsentMutations,
         PrivacyMutations,
     ),

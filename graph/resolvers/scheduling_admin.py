@@ -48,6 +48,7 @@ def _type_values(
         allowed_roles=input.allowed_roles,
         restricted_procedure=input.restricted_procedure,
         recall_kind=input.recall_kind,
+        online_bookable=input.online_bookable,
     )
 
 

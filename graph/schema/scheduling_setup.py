@@ -64,6 +64,9 @@ class CreateAppointmentTypeInput:
         default=False, description="Botulinum toxin, dermal filler: refused for under-18s."
     )
     recall_kind: str | None = strawberry.field(default=None, description="EXAM or HYGIENE.")
+    online_bookable: bool = strawberry.field(
+        default=False, description="Patients may book it themselves in the portal; default false."
+    )
 
 
 @strawberry.input(description="A nurse or piece of equipment booked with appointments.")
@@ -189,6 +192,9 @@ class UpdateAppointmentTypeInput:
     )
     recall_kind: str | None = strawberry.field(
         default=None, description="EXAM or HYGIENE; null for none."
+    )
+    online_bookable: bool = strawberry.field(
+        default=False, description="Patients may book it themselves in the portal."
     )
 
 

@@ -27,6 +27,7 @@ from services.errors import Conflict, NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import diary_lock, events, history, occupancy, rules, waitlist
+from services.scheduling.access import Diary
 from services.scheduling.access import diary as open_diary
 
 SOURCES = frozenset({"RECEPTION", "PORTAL", "PARTNER"})
@@ -65,8 +66,12 @@ def _notes(text: str | None, field_name: str, limit: int = 2000) -> str | None:
     return value
 
 
-async def book(principal: Principal, *, request: BookingRequest) -> Appointment:
-    diary = await open_diary(principal, request.practice_id, Scope.SCHEDULE_WRITE)
+async def book(
+    principal: Principal, *, request: BookingRequest, opened: Diary | None = None
+) -> Appointment:
+    """Staff book with ``schedule:write``; ``opened``: a diary the caller opened under its own
+    scope and checks (the portal's self-service)."""
+    diary = opened or await open_diary(principal, request.practice_id, Scope.SCHEDULE_WRITE)
     now = rules.utcnow()
     patient = await rules.patient_in(diary, request.patient_id)
     parts = await rules.resolve(
@@ -273,8 +278,12 @@ async def reschedule(
     return appointment
 
 
-async def cancel(principal: Principal, *, appointment_id: UUID, reason: str) -> Appointment:
-    diary = await open_diary(
+async def cancel(
+    principal: Principal, *, appointment_id: UUID, reason: str, opened: Diary | None = None
+) -> Appointment:
+    """Staff cancel with ``schedule:write``; ``opened`` as for :func:`book` (the caller has
+    checked the appointment is in it and theirs)."""
+    diary = opened or await open_diary(
         principal, await practice_of(principal, appointment_id), Scope.SCHEDULE_WRITE
     )
     text = _notes(reason, "reason", limit=300)

@@ -112,6 +112,7 @@ def type_values(
     allowed_roles: list[str],
     restricted_procedure: bool,
     recall_kind: str | None,
+    online_bookable: bool = False,
 ) -> dict[str, Any]:
     """An appointment type's editable values, checked (``colour`` may be None: keep/default)."""
     if not 5 <= duration_minutes <= 480:
@@ -130,6 +131,7 @@ def type_values(
         "allowed_roles": sorted(set(allowed_roles)),
         "restricted_procedure": restricted_procedure,
         "recall_kind": recall_kind,
+        "online_bookable": online_bookable,
     }
 
 

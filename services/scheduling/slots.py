@@ -43,8 +43,8 @@ async def available(
     diary = await open_diary(principal, practice_id, Scope.SCHEDULE_READ, patients_too=True)
     start, end = checked_window(start, end)
     kind = await queries.appointment_type(diary.practice_id, appointment_type_id)
-    if kind is None or not kind.active:
-        raise NotFound("Appointment type")
+    if kind is None or not kind.active or (principal.is_patient and not kind.online_bookable):
+        raise NotFound("Appointment type")  # patients see only types offered online
     people = await _practitioners(diary.practice_id, practitioner_id, kind.allowed_roles)
     now = rules.utcnow()
     if not diary.settings.allow_past_booking:

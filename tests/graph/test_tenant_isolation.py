@@ -32,6 +32,7 @@ BY_ID = {
     "patient": "query($id: ID!) { patient(id: $id) { __typename } }",
     "strandedAppointments": "query($id: ID!) { strandedAppointments(practiceId: $id, from: "
     '"2030-01-15T00:00:00Z", to: "2030-01-16T00:00:00Z") { reason appointment { id } } }',
+    "onlineAppointmentTypes": "query($id: ID!) { onlineAppointmentTypes(practiceId: $id) { id } }",
 }
 LISTS = [
     "{ practices { id organizationId } organizations { name } }",
