@@ -6,11 +6,13 @@ completes the value. That costs a few microseconds per field, which is most of t
 300-appointment board (~6,000 fields).
 
 A resolver may instead return a :class:`PlainList` for a list of simple Strawberry objects.
-Our executor completes it with a plan compiled once per list from graphql-core's own field
+Our executor completes it with a plan built once per list from graphql-core's own field
 collection (so aliases, fragments, ``@skip``/``@include`` and ``__typename`` behave exactly as
-usual), reading attributes directly and running each ``@requires`` check through the very
-permission object the normal path would call. Denials go through graphql-core's own error
-handling, so the field is null and the FORBIDDEN error sits at the same path.
+usual): each object selection becomes one generated Python function that reads attributes
+and serialises leaves inline (the code is compiled once per distinct selection per process),
+and each ``@requires`` check runs through the very permission object the normal path would
+call, once per decision key. Denials go through graphql-core's own error handling, so the
+field is null and the FORBIDDEN error sits at the same path.
 
 Whenever a selected field is not plain (a resolver with arguments or ``info``, an async
 resolver, any other field extension, a non-null protected field, an abstract type), the list
@@ -174,15 +176,7 @@ class _Planner:
             return complete, True
         # Nothing below depends on the path: an object met again (one practitioner on 25
         # appointments) is completed once for this selection.
-        done: dict[int, dict[str, Any]] = {}
-
-        def shared(source: Any, path: Path | None) -> dict[str, Any]:
-            found = done.get(id(source))
-            if found is None:
-                found = done[id(source)] = complete(source, path)
-            return found
-
-        return shared, False
+        return _Shared(complete), False
 
     def field(
         self,
@@ -221,10 +215,12 @@ class _Planner:
         inner, inner_needs_path = plan
         if not checked and not inner_needs_path:
             value = self.read(definition, read, bindings)
-            call = self.bind(inner, bindings)
             if isinstance(return_type, GraphQLNonNull):
-                return f"{call}({value}, None)", False
-            return f"(None if (_n := {value}) is None else {call}(_n, None))", False
+                return self.inner(inner, value, bindings), False
+            return (
+                f"(None if (_n := {value}) is None else {self.inner(inner, '_n', bindings)})",
+                False,
+            )
         if isinstance(return_type, GraphQLNonNull) and checked:
             return None  # a failure here would null the parent: leave that to graphql-core
         context = self.executor.context_value
@@ -237,9 +233,16 @@ class _Planner:
         # Once this decision key was granted, later rows skip the check (and their paths).
         _, decision_key, known = granted[0]
         value = self.read(definition, read, bindings)
-        fast = f"(None if (_n := {value}) is None else {self.bind(inner, bindings)}(_n, None))"
+        fast = f"(None if (_n := {value}) is None else {self.inner(inner, '_n', bindings)})"
         test = f"{self.bind(decision_key, bindings)}(source) in {self.bind(known, bindings)}"
         return f"({fast} if {test} else {slow})", True
+
+    def inner(self, complete: _Complete, value: str, bindings: dict[str, Any]) -> str:
+        """An expression completing the object ``value`` (no path needed below it)."""
+        if isinstance(complete, _Shared):  # the memo is looked up inline: no call when met
+            done, fill = self.bind(complete.done, bindings), self.bind(complete.fill, bindings)
+            return f"({done}[_k] if (_k := id(_o := {value})) in {done} else {fill}(_o))"
+        return f"{self.bind(complete, bindings)}({value}, None)"
 
     def read(
         self, definition: StrawberryField, read: Callable[[Any], Any], bindings: dict[str, Any]
@@ -277,7 +280,7 @@ class _Planner:
         return_type = parent.fields[name].type
         # ``granted``: per permission, its decision key and the keys that were allowed (one
         # practice's board is checked once); a denial is re-checked per row so each is
-        # audited and reported.
+        # reported at its path and counted in the request's audit row.
 
         def guarded(source: Any, path: Path | None) -> Any:
             try:
@@ -301,6 +304,25 @@ class _Planner:
             return None if value is None else inner(value, Path(path, key, typename))
 
         return guarded
+
+
+class _Shared:
+    """Completes each object once per selection (by identity: the sources live as long as
+    the list being completed, so an id is never reused meanwhile)."""
+
+    __slots__ = ("complete", "done")
+
+    def __init__(self, complete: _Complete) -> None:
+        self.complete = complete
+        self.done: dict[int, Any] = {}
+
+    def fill(self, source: Any) -> Any:
+        found = self.done[id(source)] = self.complete(source, None)
+        return found
+
+    def __call__(self, source: Any, path: Path | None) -> Any:
+        found = self.done.get(id(source))
+        return self.fill(source) if found is None else found
 
 
 def _decision_key(permission: BasePermission, context: Any) -> Callable[[Any], object] | None:

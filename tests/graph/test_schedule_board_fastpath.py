@@ -8,6 +8,7 @@ dentist and a patient.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 from db.models import Appointment, SlotHold
 from graph.execution import PlainList
 from services import runtime
+from services.auth import clients
 from services.policy import Role
 from services.scheduling.booking import clinical_context
 from tests import factories
@@ -263,3 +265,30 @@ async def test_a_patient_of_another_practice_sees_no_board(
     result = await gql(client, BENCH, variables, token=factories.access_token(user))
     assert result.codes == ["NOT_FOUND"]
     assert result.data is None or result.data["schedule"] is None
+
+
+async def test_a_partner_without_patient_read_gets_each_patient_denied_and_one_audit_row(
+    client: httpx.AsyncClient, fast_path: dict[str, int], audit_records: list[dict[str, Any]]
+) -> None:
+    d = await diary()
+    await _board(d)
+    registered = await clients.register(
+        organization_id=d.practice.organization_id,
+        name="Board display",
+        scopes=["schedule:read"],
+        practice_ids=[d.practice.id],
+    )
+    form = {"grant_type": "client_credentials"}
+    raw = base64.b64encode(f"{registered.client_id}:{registered.client_secret}".encode()).decode()
+    issued = await client.post("/oauth/token", data=form, headers={"authorization": f"Basic {raw}"})
+    token = issued.json()["access_token"]
+    audit_records.clear()  # the token's own audit row
+    variables = {"practiceId": str(d.practice.id), **WINDOW}
+    result, audited = await _both(client, BENCH, variables, token, fast_path, audit_records)
+    appointments = result.data["schedule"]["appointments"]
+    assert [a["patient"] for a in appointments] == [None] * 4
+    assert _forbidden(result) == [["schedule", "appointments", i, "patient"] for i in range(4)]
+    (denial,) = [r for r in audited if r["outcome"] == "DENIED"]
+    assert denial["fields_read"] == ["ScheduleAppointment.patient", "patient:read"]
+    assert denial["entity_id"] == "4 attempts"
+    assert denial["client_id"] == registered.client_id
