@@ -243,10 +243,12 @@ async def patient_practice(allowed: Collection[PracticeId], patient_id: UUID) ->
 LIVE_STATUSES = ("BOOKED", "CONFIRMED", "ARRIVED", "IN_SURGERY")
 
 
-async def has_live_bookings(column: str, value: UUID, now: datetime) -> bool:
+async def has_live_bookings(
+    column: str, value: UUID, now: datetime, connection: BaseDBAsyncClient | None = None
+) -> bool:
     """Whether a booking that has not finished (nor been cancelled) has ``column = value``."""
     query = Appointment.filter(**{column: value}, status__in=LIVE_STATUSES, ends_at__gt=now)
-    return await query.exists()
+    return await query.using_db(connection).exists()
 
 
 async def live_starts(practitioner_id: UUID, now: datetime) -> list[datetime]:

@@ -121,9 +121,7 @@ async def book(
     try:
         async with unit_of_work() as uow:
             await diary_lock.for_booking(uow.connection, diary.practice_id)
-            await rules.bookable(
-                diary, parts.practitioner.id, parts.starts_at, parts.ends_at, uow.connection
-            )
+            await rules.recheck(diary, parts, uow.connection)
             await occupancy.release_expired(uow, diary.organization_id, diary.practice_id, now)
             if request.hold_id is not None:
                 await _use_hold(uow, request.hold_id, diary.practice_id, claim, now)
@@ -245,9 +243,7 @@ async def reschedule(
     try:
         async with unit_of_work() as uow:
             await diary_lock.for_booking(uow.connection, diary.practice_id)
-            await rules.bookable(
-                diary, parts.practitioner.id, parts.starts_at, parts.ends_at, uow.connection
-            )
+            await rules.recheck(diary, parts, uow.connection)
             appointment = await _locked(uow, diary.practice_id, appointment_id)
             if appointment.status not in CANCELLABLE:
                 raise Conflict(

@@ -1,12 +1,13 @@
 """The per-practice diary lock, taken first in every scheduling write transaction.
 
 Bookings, reschedules and holds check bookable time (sessions, opening hours, absences,
-closures) inside their transaction, so a set-up change that takes time away must not commit
-between that check and their insert. On PostgreSQL writers of the diary take a transaction-scoped
-advisory lock on the practice in SHARED mode (bookings still run in parallel; the exclusion
-constraint settles their clashes) and set-up changes take it EXCLUSIVE, so each waits for the
-other's commit and then sees it. On SQLite every writer updates the practice's settings row
-first, which takes the database write lock: writers of a practice run one at a time.
+closures) and that what they use is active inside their transaction, so a set-up change that
+takes time away or archives must not commit between that check and their insert. On PostgreSQL
+writers of the diary take a transaction-scoped advisory lock on the practice in SHARED mode
+(bookings still run in parallel; the exclusion constraint settles their clashes) and such set-up
+changes take it EXCLUSIVE, so each waits for the other's commit and then sees it. On SQLite
+every writer updates the practice's settings row first, which takes the database write lock:
+writers of a practice run one at a time.
 """
 
 from __future__ import annotations
@@ -51,5 +52,5 @@ async def for_booking(connection: BaseDBAsyncClient, practice_id: UUID) -> None:
 
 
 async def for_setup(connection: BaseDBAsyncClient, practice_id: UUID) -> None:
-    """A set-up change that can take bookable time away: alone in the practice's diary."""
+    """A set-up change that can take bookable time away, or an archive: alone in the diary."""
     await take(connection, practice_id, Mode.EXCLUSIVE)

@@ -69,9 +69,7 @@ async def hold(
     try:
         async with unit_of_work() as uow:
             await diary_lock.for_booking(uow.connection, diary.practice_id)
-            await rules.bookable(
-                diary, parts.practitioner.id, parts.starts_at, parts.ends_at, uow.connection
-            )
+            await rules.recheck(diary, parts, uow.connection)
             await occupancy.release_expired(uow, diary.organization_id, diary.practice_id, now)
             await occupancy.check(uow, claim)
             await row.save(using_db=uow.connection)

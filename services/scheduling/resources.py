@@ -12,6 +12,8 @@ import re
 from typing import Any, TypeVar
 from uuid import UUID
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from db.models import AppointmentType, ExtraResource, Room
 from db.models.base import Entity
 from db.queries import schedule as queries
@@ -19,7 +21,7 @@ from db.tenancy import PracticeId
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.policy import Role, Scope
 from services.principal import Principal
-from services.scheduling import rules, setup
+from services.scheduling import access, diary_lock, rules, setup
 from services.scheduling.access import staff_practice
 from services.scheduling.setup import Saved
 
@@ -59,12 +61,27 @@ async def row_in(model: type[M], pid: PracticeId, row_id: UUID, what: str) -> M:
 async def archive(
     principal: Principal, pid: PracticeId, row: Any, action: str, column: str, what: str
 ) -> Saved:
-    """Clears ``active``; CONFLICT while a booking that has not finished still uses the row."""
+    """Clears ``active``; CONFLICT while a booking that has not finished still uses the row.
+
+    Checked again inside the transaction under the exclusive diary lock, so a booking racing
+    the archive either commits first and is found, or waits and finds the row archived.
+    """
     if not row.active:
         return Saved(row.id)  # already archived: nothing to change
-    if await queries.has_live_bookings(column, row.id, rules.utcnow()):
-        raise Conflict(f"Future bookings still use this {what}; move or cancel them first.")
-    return await setup.save(principal, pid, row, action, values={"active": False})
+    now = rules.utcnow()
+    refused = Conflict(f"Future bookings still use this {what}; move or cancel them first.")
+    if await queries.has_live_bookings(column, row.id, now):
+        raise refused
+    await access.settings_for(pid)  # the row SQLite's diary lock is taken on
+    row.active = False
+
+    async def write(connection: BaseDBAsyncClient) -> None:
+        await diary_lock.for_setup(connection, pid)
+        if await queries.has_live_bookings(column, row.id, now, connection):
+            raise refused
+        await row.save(using_db=connection)
+
+    return await setup.commit(principal, pid, row, action, write, fields=["active"])
 
 
 async def reactivate(principal: Principal, pid: PracticeId, row: Any, action: str) -> Saved:

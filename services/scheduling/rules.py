@@ -120,6 +120,26 @@ async def bookable(
     raise Conflict("That time is outside the practitioner's working sessions.", field="startsAt")
 
 
+async def recheck(diary: Diary, parts: Parts, connection: BaseDBAsyncClient) -> None:
+    """Inside a booking's transaction, after the diary lock: the time is still bookable and
+    nothing it uses has been archived since the first look (set-up changes that take time away
+    or archive take the lock exclusively, see ``diary_lock``)."""
+    await bookable(diary, parts.practitioner.id, parts.starts_at, parts.ends_at, connection)
+    used = (
+        (Practitioner, parts.practitioner.id, "Practitioner"),
+        (Room, parts.room.id, "Room"),
+        (AppointmentType, parts.type.id, "Appointment type"),
+    )
+    for model, row_id, what in used:
+        if not await model.filter(id=row_id, active=True).using_db(connection).exists():
+            raise NotFound(what)
+    if parts.resources:
+        ids = [r.id for r in parts.resources]
+        live = ExtraResource.filter(id__in=ids, active=True).using_db(connection)
+        if await live.count() != len(ids):
+            raise NotFound("Resource")
+
+
 def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 

@@ -22,9 +22,9 @@ from tests import factories
 from tests.factories import gql
 from tests.graph.test_schedule_booking import BOOK, booking
 from tests.graph.test_schedule_followups import RESCHEDULE
-from tests.graph.test_schedule_sessions import DAY, local
+from tests.graph.test_schedule_sessions import DAY, admin_token, local
 from tests.graph.test_schedule_stranding import ABSENCE
-from tests.scheduling_fixtures import Diary, diary, iso
+from tests.scheduling_fixtures import Diary, diary, iso, practitioner
 
 ROUNDS = 10
 BOOKINGS = [(10, 0), (10, 30), (11, 0), (11, 30), (12, 0), (12, 30)]
@@ -100,3 +100,35 @@ async def test_no_booking_lands_in_an_absence_recorded_concurrently(
         if turn % 2 == 1:
             assert absence.errors == []  # accepted: it always goes in, naming what it overtook
         assert await unaccounted(d) == []
+
+
+DEACTIVATE = """
+mutation D($input: DeactivatePractitionerInput!) { deactivatePractitioner(input: $input) { id } }"""
+
+
+async def test_no_booking_lands_on_a_practitioner_archived_concurrently(
+    client: httpx.AsyncClient,
+) -> None:
+    """Archiving is refused while live bookings use the practitioner: a racing booking either
+    commits first (the archive is refused) or finds them archived (the booking is refused)."""
+    d = await diary()
+    admin = await admin_token(d)
+    for turn in range(ROUNDS):
+        person = await practitioner(d.practice, d.room2)
+        calls = []
+        for hour, minute in BOOKINGS:
+            patient = await factories.patient(d.practice)
+            start = iso(local(DAY + timedelta(days=turn), hour, minute))
+            values = booking(d, start, patientId=str(patient.id), practitionerId=str(person.id))
+            calls.append(gql(client, BOOK, values, token=d.token))
+        archive = {"input": {"practiceId": str(d.practice.id), "practitionerId": str(person.id)}}
+        at = turn % (len(calls) + 1)
+        calls.insert(at, late(turn * STAGGER, gql(client, DEACTIVATE, archive, token=admin)))
+        results = list(await asyncio.gather(*calls))
+        archived = results.pop(at)
+        assert archived.codes in ([], ["CONFLICT"])
+        assert {c for r in results for c in r.codes} <= {"CONFLICT", "NOT_FOUND"}
+        await person.refresh_from_db()
+        live = await Appointment.filter(practitioner_id=person.id, status__in=LIVE_STATUSES)
+        assert person.active == (archived.errors != [])
+        assert person.active or live == []
