@@ -151,7 +151,6 @@ class Migration(migrations.Migration):
                 ('restricted_procedure', fields.BooleanField(default=False)),
                 ('recall_kind', fields.CharField(null=True, max_length=16)),
                 ('active', fields.BooleanField(default=True)),
-                ('online_bookable', fields.BooleanField(default=False)),
             ],
             options={'table': 'appointment_type', 'app': 'models', 'unique_together': (('practice', 'name'),), 'pk_attr': 'id'},
             bases=['Entity'],
