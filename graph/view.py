@@ -130,6 +130,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if operation.id in self.detached:
                 operation.task = None  # ends now; keep no finished task per socket
                 return
+            if self.operations.get(operation.id) is not operation:
+                return  # completed by the client meanwhile
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except _OperationStreamClosed:
             return
