@@ -2,14 +2,17 @@
 
 Creates a fresh PostgreSQL database, migrates it, seeds 12 practitioners, 8 rooms, 20,000
 patients and 300 appointments in one day, starts ``aescrm serve --workers 2``, and fires
-board queries at a fixed concurrency. Prints requests/s, p50/p99 latency and the server's CPU
-milliseconds per request (from /proc/<pid>/stat of the worker processes), then cleans up.
+board queries at a fixed concurrency from bare keep-alive HTTP/1.1 connections (a client
+costing a fraction of httpx's CPU, so the 2-core box measures the server). Prints requests/s,
+p50/p99 latency, the server's CPU milliseconds per request (from /proc/<pid>/stat of the worker
+processes), the client's own CPU per request and the load average, then cleans up.
 
-    .venv/bin/python bench/board.py [--requests 1000] [--concurrency 16]
+    .venv/bin/python bench/board.py [--requests 1000] [--concurrency 16] [--profile py-spy]
 
-``--in-process`` runs the app inside this process instead (no server, no HTTP socket) and reports
-CPU milliseconds per request from ``time.process_time``; add ``--profile cprofile`` or
-``--profile pyinstrument`` (``pip install pyinstrument`` into the venv) to see where it goes.
+``--in-process`` runs the app inside this process instead (no server, no client: requests go
+straight into the ASGI app) and reports CPU milliseconds per request from
+``time.process_time``; add ``--profile py-spy``, ``cprofile`` or ``pyinstrument`` (py-spy and
+pyinstrument: ``pip install`` them into the venv) to see where it goes.
 """
 
 from __future__ import annotations
