@@ -85,6 +85,8 @@ _MISSING = object()
 async def _offer(group: Group, sequence: int, item: object) -> None:
     """Queues one rendered event for the group: encoded once per ``encode_key`` in the group."""
     encoded: dict[Hashable, object] = {}
+    last_key: Hashable = _MISSING
+    value: object = None
     for subscriber in list(group.subscribers):
         if subscriber.stopped is not None or not subscriber.accepts(item):
             continue
@@ -92,9 +94,12 @@ async def _offer(group: Group, sequence: int, item: object) -> None:
         if encode is None:
             subscriber.push(sequence, item)
             continue
-        value = encoded.get(subscriber.encode_key, _MISSING)
-        if value is _MISSING:
-            value = encoded[subscriber.encode_key] = await encode(item)
+        key = subscriber.encode_key
+        if key is not last_key:  # interned keys: one identity test, not a tuple hash, per socket
+            value = encoded.get(key, _MISSING)
+            if value is _MISSING:
+                value = encoded[key] = await encode(item)
+            last_key = key
         subscriber.push(sequence, value)
 
 

@@ -163,6 +163,20 @@ def _permissions(principal: Principal) -> Hashable:
     )
 
 
+_KEYS: dict[Hashable, Hashable] = {}
+
+
+def _interned(key: Hashable) -> Hashable:
+    """One object per distinct encode key: the fan-out compares keys by identity first, and a
+    board's thousand sockets share one key instead of holding a thousand equal tuples."""
+    found = _KEYS.get(key)
+    if found is None:
+        if len(_KEYS) >= 4096:
+            _KEYS.clear()
+        found = _KEYS[key] = key
+    return found
+
+
 def _encoder(
     info: Info, sink: OperationSink
 ) -> tuple[Callable[[object], Awaitable[Payload]], Hashable]:
@@ -172,7 +186,7 @@ def _encoder(
     variables = sink.variables or {}
     # A str: orjson's bytes keep a 4 KiB buffer, held here for the subscription's life.
     shape = orjson.dumps({name: variables.get(name) for name in sorted(below)}).decode()
-    key = (sink.query, sink.operation_name, shape, _permissions(context.principal))
+    key = _interned((sink.query, sink.operation_name, shape, _permissions(context.principal)))
     strawberry_schema = info.schema
     schema = strawberry_schema._schema
     executor_class = strawberry_schema.execution_context_class
