@@ -12,7 +12,7 @@ processes), the client's own CPU per request and the load average, then cleans u
 ``--in-process`` runs the app inside this process instead (no server, no client: requests go
 straight into the ASGI app) and reports CPU milliseconds per request from
 ``time.process_time``; add ``--profile py-spy``, ``cprofile`` or ``pyinstrument`` (py-spy and
-pyinstrument: ``pip install`` them into the venv) to see where it goes.
+pyinstrument: ``.venv/bin/pip install -e '.[profile]'``) to see where it goes.
 """
 
 from __future__ import annotations
