@@ -111,8 +111,8 @@ class SchedulingQueries:
             room_ids=_ids(room_ids, "roomIds"),
         )
         info.context.audit.read(
-            entity_type="Schedule",
-            entity_id=f"{found.starts_at:%Y%m%dT%H%MZ}/{found.ends_at:%Y%m%dT%H%MZ}",
+            entity_type=board.BOARD_ENTITY,
+            entity_id=board.audited_window(found.starts_at, found.ends_at),
             patient_id=None,
             practice_id=found.practice_id,
             fields=BOARD_FIELDS,

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
-from db.models import AuditEvent, BreachIncident
+from db.models import Appointment, AuditEvent, BreachIncident
 from db.tenancy import OrganizationId
 from db.uow import unit_of_work
 from services import audit
 from services.errors import NotFound, PolicyDenied, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
+from services.scheduling import board
 
 REPORTING_WINDOW = timedelta(hours=72)
 
@@ -127,15 +129,16 @@ async def impact(
     if until <= since:
         raise ValidationFailed("'to' must be after 'from'.", field="to")
     chains = [str(o) for o in _organizations(principal)]
-    query = AuditEvent.filter(
-        chain__in=chains,
-        occurred_at__gte=since,
-        occurred_at__lt=until,
-        patient_id__isnull=False,
-        outcome="OK",
+    actor = {"actor_user_id": user_id} if user_id else {"client_id": client_id}
+    audited = AuditEvent.filter(
+        chain__in=chains, occurred_at__gte=since, occurred_at__lt=until, outcome="OK", **actor
     )
-    query = query.filter(actor_user_id=user_id) if user_id else query.filter(client_id=client_id)
-    rows = await query.values_list("patient_id", "practice_id", "action", "occurred_at")
+    columns = ("patient_id", "practice_id", "action", "occurred_at")
+    rows = list(await audited.filter(patient_id__isnull=False).values_list(*columns))
+    boards = audited.filter(entity_type=board.BOARD_ENTITY)
+    rows += await _patients_on_boards(
+        await boards.values_list("practice_id", "entity_id", "action", "occurred_at")
+    )
     found: dict[UUID, Touch] = {}
     for patient_id, practice_id, action, at in rows:
         pid = UUID(str(patient_id))
@@ -150,3 +153,21 @@ async def impact(
             last_at=max(old.last_at, at) if old else at,
         )
     return sorted(found.values(), key=lambda t: (t.first_at, str(t.patient_id)))
+
+
+async def _patients_on_boards(reads: list[Any]) -> list[tuple[Any, Any, str, datetime]]:
+    """A board read is audited as one row naming its window (300 rows per refresh would be the
+    log's main traffic); the patients it showed are those with appointments in that window."""
+    windows: dict[tuple[str, str], list[tuple[str, datetime]]] = {}
+    for practice_id, window, action, at in reads:
+        windows.setdefault((str(practice_id), str(window)), []).append((str(action), at))
+    touched: list[tuple[Any, Any, str, datetime]] = []
+    for (practice_id, window), seen in windows.items():
+        span = board.window_of(window)
+        if span is None:
+            continue
+        patients = await Appointment.filter(
+            practice_id=practice_id, starts_at__lt=span[1], ends_at__gt=span[0]
+        ).values_list("patient_id", flat=True)
+        touched += [(p, practice_id, a, at) for p in set(patients) for a, at in seen]
+    return touched

@@ -8,7 +8,7 @@ holds. Rows (holds too) stay plain tuples until the graph layer shapes them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -75,3 +75,22 @@ async def history(
         raise NotFound("Patient")
     rows = await queries.patient_history(patient_id, allowed, before=before, limit=first + 1)
     return HistoryPage(rows[:first], len(rows) > first)
+
+
+BOARD_ENTITY = "Schedule"  # the audit entity of a board read: one row per read, naming its window
+_WINDOW = "%Y%m%dT%H%MZ"
+
+
+def audited_window(starts_at: datetime, ends_at: datetime) -> str:
+    return f"{starts_at.astimezone(UTC):{_WINDOW}}/{ends_at.astimezone(UTC):{_WINDOW}}"
+
+
+def window_of(audited: str) -> tuple[datetime, datetime] | None:
+    """The window a board read showed, widened to whole minutes (the id keeps minutes only)."""
+    start, _, end = audited.partition("/")
+    try:
+        starts = datetime.strptime(start, _WINDOW).replace(tzinfo=UTC)
+        ends = datetime.strptime(end, _WINDOW).replace(tzinfo=UTC) + timedelta(minutes=1)
+    except ValueError:
+        return None
+    return starts, ends

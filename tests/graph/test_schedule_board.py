@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import httpx
 import pytest
@@ -148,3 +149,44 @@ async def test_cancelling_frees_the_slot_and_flags_late_cancellations(
         client, CANCEL, {"input": {"appointmentId": appointment_id, "reason": "x"}}, token=d.token
     )
     assert again.codes == ["CONFLICT"]
+
+
+async def test_breach_impact_lists_the_patients_a_board_read_showed(
+    client: httpx.AsyncClient,
+) -> None:
+    """One audit row per board read, yet the patients it showed are named in a breach report."""
+    from services.consent import breach
+    from services.policy import Role
+    from tests.services.test_consent_ledger import as_principal
+
+    d = await diary()
+    await _fill(d, 3)  # one patient, three visits on 15 January
+    shown = await Appointment.filter(practice_id=d.practice.id).first()
+    assert shown is not None
+    seen = UUID(str(shown.patient_id))
+    elsewhere = await factories.patient(d.practice)  # a visit on another day: not on this board
+    await Appointment.create(
+        practice_id=d.practice.id,
+        patient_id=elsewhere.id,
+        practitioner_id=d.dentist.id,
+        room_id=d.room.id,
+        appointment_type_id=d.exam.id,
+        starts_at=datetime(2030, 1, 17, 9, tzinfo=UTC),
+        ends_at=datetime(2030, 1, 17, 9, 30, tzinfo=UTC),
+    )
+    variables = {
+        "practiceId": str(d.practice.id),
+        "from": "2030-01-15T00:00:00Z",
+        "to": "2030-01-16T00:00:00Z",
+    }
+    started = datetime.now(UTC)
+    assert (await gql(client, BOARD, variables, token=d.token)).errors == []
+    admin = await as_principal(await factories.user(Role.PRACTICE_ADMIN, d.practice))
+    touched = await breach.impact(
+        admin,
+        user_id=d.receptionist.id,
+        client_id=None,
+        since=started - timedelta(minutes=1),
+        until=datetime.now(UTC) + timedelta(minutes=1),
+    )
+    assert [(t.patient_id, t.reads, t.changes) for t in touched] == [(seen, 1, 0)]
