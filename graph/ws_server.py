@@ -22,6 +22,9 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.exceptions import InvalidState
 from websockets.http11 import Request
 
+from realtime.subscriber import SHUTDOWN
+
+GOING_AWAY = SHUTDOWN.close_code or 1001
 WRITE_TEXT = "aescrm.websocket.write_text"
 """Key in ``scope["extensions"]`` of the synchronous text-frame writer."""
 
@@ -127,6 +130,21 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             return False
         self.transport.write(b"".join(self.conn.data_to_send()))
         return True
+
+    def shutdown(self) -> None:
+        """A server going away closes open sockets with 1001, as the pipeline does, not 1012.
+
+        The pipeline ends subscriptions with 1001 on SIGTERM, but when uvicorn's shutdown tick
+        runs first this is what the client sees, and it must say the same.
+        """
+        if self.handshake_complete and not self.close_sent and not self.disconnected:
+            self.stop_keepalive()
+            self.queue.put_nowait({"type": "websocket.disconnect", "code": GOING_AWAY})
+            self.conn.send_close(GOING_AWAY, SHUTDOWN.message[:120])
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.transport.close()
+            return
+        super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
