@@ -13,6 +13,7 @@ from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from db.models import (
     Absence,
@@ -249,6 +250,32 @@ async def has_live_bookings(
     """Whether a booking that has not finished (nor been cancelled) has ``column = value``."""
     query = Appointment.filter(**{column: value}, status__in=LIVE_STATUSES, ends_at__gt=now)
     return await query.using_db(connection).exists()
+
+
+def live_bookings(
+    practice_id: UUID,
+    now: datetime,
+    *,
+    practitioner_id: UUID | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+) -> QuerySet[Appointment]:
+    """The practice's bookings that have not finished (nor been cancelled), optionally one
+    practitioner's, optionally overlapping [starts_at, ends_at)."""
+    query = Appointment.filter(practice_id=practice_id, status__in=LIVE_STATUSES, ends_at__gt=now)
+    if practitioner_id is not None:
+        query = query.filter(practitioner_id=practitioner_id)
+    if starts_at is not None and ends_at is not None:
+        query = query.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
+    return query
+
+
+async def patients_booked(practice_id: UUID, starts_at: datetime, ends_at: datetime) -> set[UUID]:
+    """Patients with an appointment (any status) overlapping [starts_at, ends_at)."""
+    rows = await Appointment.filter(
+        practice_id=practice_id, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).values_list("patient_id", flat=True)
+    return {UUID(str(value)) for value in rows}
 
 
 async def live_starts(practitioner_id: UUID, now: datetime) -> list[datetime]:

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from db.models import Appointment, AuditEvent, BreachIncident
+from db.models import AuditEvent, BreachIncident
+from db.queries import schedule
 from db.tenancy import OrganizationId
 from db.uow import unit_of_work
 from services import audit
@@ -166,8 +167,6 @@ async def _patients_on_boards(reads: list[Any]) -> list[tuple[Any, Any, str, dat
         span = board.window_of(window)
         if span is None:
             continue
-        patients = await Appointment.filter(
-            practice_id=practice_id, starts_at__lt=span[1], ends_at__gt=span[0]
-        ).values_list("patient_id", flat=True)
-        touched += [(p, practice_id, a, at) for p in set(patients) for a, at in seen]
+        patients = await schedule.patients_booked(UUID(practice_id), *span)
+        touched += [(p, practice_id, a, at) for p in patients for a, at in seen]
     return touched

@@ -25,12 +25,12 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
 from db.models import Appointment, Practice
+from db.queries import schedule as queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork
 from services.errors import Conflict
 from services.scheduling import availability, diary_lock
 
-LIVE_STATUSES = ("BOOKED", "CONFIRMED", "ARRIVED", "IN_SURGERY")
 # A window lies within one local day (25 hours on the night clocks go back).
 _LONGEST_WINDOW = timedelta(hours=25)
 _LISTED = 20
@@ -90,12 +90,13 @@ def _instant(value: Any) -> datetime:
 
 def live(practice_id: PracticeId, reach: Reach, now: datetime) -> QuerySet[Appointment]:
     """Live appointments within ``reach`` that have not finished."""
-    query = Appointment.filter(practice_id=practice_id, status__in=LIVE_STATUSES, ends_at__gt=now)
-    if reach.practitioner_id is not None:
-        query = query.filter(practitioner_id=reach.practitioner_id)
-    if reach.starts_at is not None and reach.ends_at is not None:
-        query = query.filter(starts_at__lt=reach.ends_at, ends_at__gt=reach.starts_at)
-    return query
+    return queries.live_bookings(
+        practice_id,
+        now,
+        practitioner_id=reach.practitioner_id,
+        starts_at=reach.starts_at,
+        ends_at=reach.ends_at,
+    )
 
 
 async def stranded(

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from db.models import Absence, Appointment, DomainEvent
-from services.scheduling.stranding import LIVE_STATUSES
+from db.queries.schedule import LIVE_STATUSES
 from tests import factories
 from tests.factories import gql
 from tests.graph.test_schedule_booking import BOOK, booking
