@@ -213,7 +213,7 @@ class RedisBackend:
                 self._pubsub = None
                 self._fail_confirmations()
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self._max_backoff)
 
