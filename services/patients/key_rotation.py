@@ -15,6 +15,7 @@ Blind indexes use a separate key that does not rotate (rotating it would orphan 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -25,10 +26,12 @@ from typing import Any
 
 from db.crypto import FieldContext, KeyRing, serialise_keys
 from db.models import User
+from db.transient import is_transient
 from services import runtime
 from services.patients.sealing import ENCRYPTED_COLUMNS, context
 
 log = logging.getLogger("aescrm.rotation")
+BUSY_BACKOFF_SECONDS = (0.05, 0.2, 0.8, 2.0)
 
 
 def _user_context(row: Any, column: str) -> FieldContext:
@@ -111,11 +114,29 @@ async def _rotate_row(ring: KeyRing, target: Target, row: Any, report: Report) -
             new[column] = ring.reencrypt(token, target.context(row, column))
     if not new:
         return 0
-    updated = await target.model.filter(id=row.id, **old).update(**new)
+    updated = await _compare_and_set(target, row.id, old, new)
     if not updated:
         report.skipped_busy += 1
         return 0
     return 1
+
+
+async def _compare_and_set(
+    target: Target, row_id: Any, old: dict[str, str], new: dict[str, str]
+) -> int:
+    """One row's update, retried with backoff while the database is busy (bounded: a row
+    still busy after the last try is left for the next pass, never an error)."""
+    for delay in (*BUSY_BACKOFF_SECONDS, None):
+        try:
+            return int(await target.model.filter(id=row_id, **old).update(**new))
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            if delay is None:
+                return 0  # counted as busy: the next pass or run takes it
+            log.info("database busy; retrying a re-encrypted row", extra={"delay": delay})
+            await asyncio.sleep(delay)
+    return 0
 
 
 async def pending() -> int:
