@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-
 from db.models import Membership, RefreshToken, User
 from db.uow import write_transaction
 from services import audit, runtime

@@ -1,11 +1,12 @@
 """Re-encrypting stored values under the newest key while the service keeps serving.
 
-Rotation has two steps, because every server must be able to read the new key before anything
+Rotation has three steps, because every server must be able to read the new key before anything
 is written with it:
 
-1. add a key (``new_ring``): the new key becomes current in the setting the operator deploys
-   (or in the development key file); servers then write new values with it and read both.
-2. ``rotate``: walk every encrypted column in id order, in small batches, and rewrite values that
+1. stage a key (``staged_ring``): known to every server, current for none (servers reload the
+   development key file on a timer; settings in the environment take a rolling restart).
+2. promote it (``promoted_ring``) once every server knows it: servers write new values with it.
+3. ``rotate``: walk every encrypted column in id order, in small batches, and rewrite values that
    are not under the current key. Each row is updated only if it still holds the token we read
    (compare-and-set), so a concurrent edit by the running server is never overwritten. Re-running
    after an interruption skips what is already done: the walk is resumable by construction.
@@ -21,6 +22,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -164,19 +166,47 @@ async def _all(target: Target, batch_size: int = 1000) -> Any:
             yield row
 
 
-def new_ring() -> tuple[KeyRing, str]:
-    """The current ring plus a fresh key that becomes current (nothing is persisted here)."""
-    return runtime.keyring().with_new_key()
+def staged_ring() -> tuple[KeyRing, str]:
+    """The current ring plus a fresh key, known but not yet current (nothing persisted)."""
+    return runtime.keyring().with_staged_key()
 
 
-def add_dev_key(path: Path) -> tuple[KeyRing, str]:
-    """Append a new current key to the development key file (atomically, mode 0600)."""
+def promoted_ring(key_id: str) -> KeyRing:
+    """The current ring with a key it already knows made current (nothing persisted)."""
+    return runtime.keyring().promoted(key_id)
+
+
+def stage_dev_key(path: Path) -> tuple[KeyRing, str]:
+    """Add a new key, known but not current, to the development key file."""
+    ring, key_id = staged_ring()
+    _write_dev_file(path, ring, stamp=("staged", key_id))
+    return ring, key_id
+
+
+def promote_dev_key(path: Path, key_id: str) -> KeyRing:
+    """Make a key the development key file already holds the current one."""
+    ring = promoted_ring(key_id)
+    _write_dev_file(path, ring, stamp=("promoted", key_id))
+    return ring
+
+
+def seconds_since(path: Path, event: str, key_id: str) -> float | None:
+    """How long ago the key file recorded ``event`` ("staged"/"promoted") for ``key_id``."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    ring, key_id = runtime.keyring().with_new_key()
+    at = (data.get(event) or {}).get(key_id)
+    if not isinstance(at, str):
+        return None
+    return (datetime.now(UTC) - datetime.fromisoformat(at)).total_seconds()
+
+
+def _write_dev_file(path: Path, ring: KeyRing, *, stamp: tuple[str, str]) -> None:
+    """Rewrite the key file atomically (mode 0600), noting when a key was staged or promoted."""
+    data = json.loads(path.read_text(encoding="utf-8"))
     data["encryption_keys"] = serialise_keys(ring)
+    event, key_id = stamp
+    data[event] = {**(data.get(event) or {}), key_id: datetime.now(UTC).isoformat()}
     spare = path.with_suffix(".tmp")
     fd = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(data, handle)
     os.replace(spare, path)
-    return ring, key_id
