@@ -10,10 +10,12 @@ import asyncio
 import re
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
 from db.models import Patient
+from services.names import search_key
 from services.patients import sealing
 from services.policy import Role
 from tests import factories
@@ -35,14 +37,24 @@ query($p: ID!, $after: String) {
 async def seed(count: int) -> tuple[str, str, list[str]]:
     practice = await factories.practice()
     admin = await factories.user(Role.PRACTICE_ADMIN, practice)
-    ids = []
+    template = await factories.patient(practice, last_name="Template")
+    rows = []
     for n in range(count):
-        patient = await factories.patient(practice, last_name=f"Rot{n}")
+        patient = Patient(
+            id=uuid4(),
+            practice_id=practice.id,
+            patient_number=n + 2,
+            first_name="Rota",
+            last_name=f"Rot{n}",
+            search_name=search_key("Rota", f"Rot{n}", None),
+            date_of_birth=template.date_of_birth,
+            last_activity_at=template.last_activity_at,
+        )
         patient.email = sealing.seal(patient, "email", f"rot{n}@example.test")
         patient.mobile_phone = sealing.seal(patient, "mobile_phone", f"07700 9{n:05d}")
-        await patient.save(update_fields=["email", "mobile_phone"])
-        ids.append(str(patient.id))
-    return str(practice.id), factories.access_token(admin), ids
+        rows.append(patient)
+    await Patient.bulk_create(rows, batch_size=500)
+    return str(practice.id), factories.access_token(admin), [str(p.id) for p in rows]
 
 
 async def read_contacts(server: Server, token: str, practice_id: str) -> tuple[int, list[Any]]:
@@ -76,7 +88,7 @@ async def test_a_running_server_learns_a_new_key_before_anything_is_written_with
 ) -> None:
     var_dir = tmp_path / "var"
     async with orm(database_url, var_dir):
-        practice_id, token, ids = await seed(120)
+        practice_id, token, ids = await seed(200)
     env = server_env(database_url, var_dir, AESCRM_KEY_RELOAD_SECONDS="0.2")
     old_key = await stored_key(database_url, var_dir, ids[0])
     server = Server(env).start()
@@ -109,7 +121,7 @@ async def test_updates_during_a_rotation_on_sqlite_never_fail(
 ) -> None:
     var_dir = tmp_path / "var"
     async with orm(database_url, var_dir):
-        _, token, ids = await seed(300)
+        _, token, ids = await seed(2000)
     env = server_env(database_url, var_dir, AESCRM_KEY_RELOAD_SECONDS="0.2")
     server = Server(env).start()
     try:
@@ -121,12 +133,15 @@ async def test_updates_during_a_rotation_on_sqlite_never_fail(
             str(AESCRM),
             "rotate-keys",
             "--batch-size",
-            "10",
+            "5",
             env=env,
             cwd=ROOT,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
+        assert rotation.stdout is not None
+        first = await rotation.stdout.readline()  # a batch is done: the rotation is under way
+        assert b"re-encrypted" in first, first
         results: list[Any] = []
         rounds = 0
         while rotation.returncode is None:  # set by asyncio when the process exits
@@ -144,7 +159,7 @@ async def test_updates_during_a_rotation_on_sqlite_never_fail(
             )
         out, err = await rotation.communicate()
         assert rotation.returncode == 0, err
-        assert f"300 rows now under key {match.group(1)}" in out.decode()
+        assert f"2001 rows now under key {match.group(1)}" in out.decode()
         print(f"{rounds} rounds of 40 updates during the rotation")
         assert rounds >= 1
         assert [r["errors"] for r in results if "errors" in r] == []
