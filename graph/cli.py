@@ -315,35 +315,20 @@ def rotate_keys(
     dev_file = settings.dev_key_file
     in_environment = settings.is_production or settings.encryption_keys or not dev_file.exists()
     if add_key or promote:
-        from db.crypto import ENCRYPTION_KEYS_SETTING, KeyConfigurationError, serialise_keys
+        from db.crypto import KeyConfigurationError
 
         try:
             if in_environment:
-                ring, key_id = (
-                    key_rotation.staged_ring()
-                    if add_key
-                    else (key_rotation.promoted_ring(promote or ""), promote or "")
-                )
-                step = "added (known, not current)" if add_key else "promoted to current"
-                then = (
-                    f"then run `aescrm rotate-keys --promote {key_id}`"
-                    if add_key
-                    else "then run `aescrm rotate-keys` with this setting"
-                )
-                typer.echo(
-                    f"key {key_id} {step}; deploy this setting to every server, {then}:", err=True
-                )
-                typer.echo(f"{ENCRYPTION_KEYS_SETTING}={serialise_keys(ring)}")
-                return
-            if add_key:
+                _print_key_setting(promote)
+            elif promote:
+                _promote_dev_key(settings, dev_file, promote)
+            else:
                 _, key_id = key_rotation.stage_dev_key(dev_file)
                 typer.echo(
                     f"added key {key_id} to {dev_file}, known but not current; running servers "
                     f"learn it within {settings.key_reload_seconds:g}s; then run "
                     f"`aescrm rotate-keys --promote {key_id}`"
                 )
-                return
-            _promote_dev_key(settings, dev_file, promote or "")
         except KeyConfigurationError as error:
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(2) from None
@@ -364,6 +349,23 @@ def rotate_keys(
         f"done: {report.total} rows now under key {report.key_id}"
         + (f"; {report.skipped_busy} busy rows left, run again" if report.skipped_busy else "")
     )
+
+
+def _print_key_setting(promote: str | None) -> None:
+    """Keys in the environment: nothing is stored, the operator deploys the printed setting."""
+    from db.crypto import ENCRYPTION_KEYS_SETTING, serialise_keys
+    from services.patients import key_rotation
+
+    if promote is None:
+        ring, key_id = key_rotation.staged_ring()
+        step, then = "added (known, not current)", f"`aescrm rotate-keys --promote {key_id}`"
+    else:
+        ring, key_id = key_rotation.promoted_ring(promote), promote
+        step, then = "promoted to current", "`aescrm rotate-keys` with this setting"
+    typer.echo(
+        f"key {key_id} {step}; deploy this setting to every server, then run {then}:", err=True
+    )
+    typer.echo(f"{ENCRYPTION_KEYS_SETTING}={serialise_keys(ring)}")
 
 
 def _promote_dev_key(settings: Settings, dev_file: Path, key_id: str) -> None:
