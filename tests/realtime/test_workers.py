@@ -141,7 +141,7 @@ def service(
     )
     server = Server(env, workers=WORKERS, log=log).launch()
     try:
-        server.ready(within=90)
+        server.ready(timeout=90)
         yield Service(server, ServerLog(log), var_dir, postgres_database.url)
     finally:
         server.stop(timeout=30)
