@@ -23,7 +23,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-IDLE_LINGER_SECONDS = 1.0
+IDLE_LINGER_SECONDS = 2.0
 """How long a connection idle at shutdown waits for a request its client may already have sent."""
 
 _GOING_AWAY = (
