@@ -102,7 +102,7 @@ class Server:
                 )
         return self
 
-    def ready(self, timeout: float = 30) -> Server:
+    def ready(self, timeout: float = 60) -> Server:  # a loaded 2-core box starts slowly
         assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -114,6 +114,7 @@ class Server:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        self.stop(signal.SIGKILL)  # leave no process behind for the next test to trip over
         raise RuntimeError("server did not start")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 3) -> None:
