@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -36,7 +38,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from strawberry.utils.aio import aclosing
 
 from graph.context import Context
-from graph.errors import classify
+from graph.errors import INTERNAL_MESSAGE, classify, distinct
 from graph.middleware import error_body
 from graph.request_meta import request_meta
 from graph.resolvers.subscriptions import OPERATION_SINK, OperationSink
@@ -45,6 +47,7 @@ from graph.ws_server import WRITE_TEXT
 from services.errors import DomainError
 from services.principal import ANONYMOUS, Principal, RequestMeta
 
+log = logging.getLogger("aescrm.errors")
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 Authenticator = Callable[[str | None, RequestMeta], Awaitable[Principal]]
 
@@ -152,10 +155,54 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if operation is not None and operation.task is not None:
             operation.task.cancel()
 
+    async def handle_message(self, message: Any) -> None:
+        """A message that is not a well-formed object closes with 4400, as the protocol says
+        for invalid messages (Strawberry would index into it and crash the socket's task)."""
+        problem = ws_message_problem(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
         if self.connection_init_received:
             self.connection_init_timeout_task = None  # cancelled above; keep no task per socket
+
+
+def ws_message_problem(message: object) -> str | None:
+    """Why a graphql-transport-ws message is malformed, or None (types only; the schema checks
+    the contents of ``variables`` like any request's)."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return "Invalid message"
+    if message["type"] in ("subscribe", "complete") and not isinstance(message.get("id"), str):
+        return "Invalid message id"
+    if message["type"] != "subscribe":
+        return None
+    payload = message.get("payload")
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return "Invalid subscribe payload"
+    for key, kind in (("variables", dict), ("extensions", dict), ("operationName", str)):
+        if not isinstance(payload.get(key), kind | None):
+            return f"Invalid subscribe payload: '{key}'"
+    return None
+
+
+def decode_json_text(data: str | bytes) -> object:
+    """JSON as RFC 8259 allows it, refused (``JSONDecodeError``) rather than crashing.
+
+    orjson first: it refuses invalid UTF-8 and nesting deeper than 1024 levels. Only what it
+    refuses is read again by the standard library, which accepts escaped lone surrogates
+    (valid JSON syntax; the schema answers them as BAD_USER_INPUT naming the field) and turns
+    anything else (bad bytes, deep nesting: RecursionError) into a decode error.
+    """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as fast_error:
+        try:
+            return json.loads(data)
+        except (ValueError, RecursionError):
+            raise fast_error from None
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -170,12 +217,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             request = Request(scope=scope, receive=receive)
+            request_id = scope.get("state", {}).get("request_id", "-")
             try:
                 response = await self._guarded_run(request)
             except HTTPException as error:
                 code = _HTTP_CODES.get(error.status_code, "BAD_REQUEST")
                 response = Response(
-                    error_body(code, error.reason),
+                    error_body(code, error.reason, request_id=request_id),
                     status_code=error.status_code,
                     media_type="application/json",
                     headers={"cache-control": "no-store"},
@@ -186,6 +234,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     status_code=401,
                     media_type="application/json",
                     headers={"cache-control": "no-store", "www-authenticate": "Bearer"},
+                )
+            except Exception:  # a bug, not the client's fault: JSON, masked, logged once
+                log.exception("unhandled error in request")
+                response = Response(
+                    error_body(
+                        "INTERNAL_SERVER_ERROR", INTERNAL_MESSAGE, request_id=request_id
+                    ),
+                    status_code=500,
+                    media_type="application/json",
+                    headers={"cache-control": "no-store"},
                 )
             await response(scope, receive, send)
             return
@@ -239,7 +297,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if result.errors:
             state = request.scope.get("state", {})
             authenticated = bool(state.get("authenticated"))
-            result.errors = [
+            result.errors = distinct(
                 error
                 if error.extensions and error.extensions.get("code")
                 else classify(
@@ -248,11 +306,25 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     anonymous_detail=authenticated or not self.settings.is_production,
                 )
                 for error in result.errors
-            ]
+            )
         return process_result(result)
 
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_json_text(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Bodies (bytes) must be a JSON object (or a batch, refused later); the ``variables``
+        and ``extensions`` query parameters (str) an object or null."""
+        parsed = super().parse_json(data)
+        if isinstance(parsed, dict | list) or (parsed is None and isinstance(data, str)):
+            return parsed
+        raise HTTPException(400, "The request must be a JSON object.")
+
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        try:
+            return orjson.dumps(data)
+        except orjson.JSONEncodeError:  # e.g. a lone surrogate quoted by an error message
+            return json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode()
 
     def create_response(
         self,
