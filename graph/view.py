@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
@@ -39,7 +39,7 @@ from strawberry.utils.aio import aclosing
 
 from graph.context import Context
 from graph.errors import INTERNAL_MESSAGE, classify, distinct
-from graph.middleware import error_body
+from graph.middleware import BodyTooLarge, error_body
 from graph.request_meta import request_meta
 from graph.resolvers.subscriptions import OPERATION_SINK, OperationSink
 from graph.settings import Settings
@@ -235,6 +235,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     media_type="application/json",
                     headers={"cache-control": "no-store", "www-authenticate": "Bearer"},
                 )
+            except (BodyTooLarge, ClientDisconnect):
+                raise  # answered by the body limit; nobody left to answer
             except Exception:  # a bug, not the client's fault: JSON, masked, logged once
                 log.exception("unhandled error in request")
                 response = Response(

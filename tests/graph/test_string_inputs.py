@@ -28,6 +28,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLScalarType,
     GraphQLSchema,
+    OperationType,
     get_named_type,
     is_composite_type,
     is_required_argument,
@@ -95,10 +96,11 @@ def _paths(type_: GraphQLInputType, seen: frozenset[str]) -> Iterator[tuple[str,
         yield ()
 
 
-def positions() -> list[Position]:
+def positions(operations: tuple[str, ...] = ("query", "mutation")) -> list[Position]:
     schema = _schema()
     found = []
-    for operation, root in (("query", schema.query_type), ("mutation", schema.mutation_type)):
+    for operation in operations:
+        root = schema.get_root_type(OperationType(operation))
         assert root is not None
         for field_name, field in root.fields.items():
             for argument, definition in field.args.items():
@@ -145,7 +147,7 @@ def _literal(value: Any, type_: GraphQLInputType) -> str:
     return json.dumps(value, ensure_ascii=True)
 
 
-def _document(position: Position, bad: str, *, literal: bool) -> tuple[str, dict[str, Any]]:
+def document(position: Position, bad: str, *, literal: bool) -> tuple[str, dict[str, Any]]:
     """The operation calling the field, its arguments as variables (the tried one as a
     literal when ``literal``), and the variables."""
     definitions, arguments, variables = [], [], {}
@@ -203,7 +205,7 @@ async def test_every_string_input_refuses_lone_surrogates_and_nul(
     for position in POSITIONS:
         tries = [(kind, bad, False) for kind, bad in BAD.items()] + [("nul", BAD["nul"], True)]
         for kind, bad, literal in tries:
-            query, variables = _document(position, bad, literal=literal)
+            query, variables = document(position, bad, literal=literal)
             result = await gql(client, query, variables)
             expected = ["BAD_USER_INPUT"]
             field = result.errors[0].get("extensions", {}).get("field") if result.errors else None
