@@ -103,7 +103,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     """
 
     @classmethod
-    def build(  # type: ignore[override]
+    def build(
         cls,
         schema: GraphQLSchema,
         document: DocumentNode,

@@ -33,6 +33,7 @@ from graphql import (
     Visitor,
     get_nullable_type,
     is_input_object_type,
+    is_input_type,
     is_list_type,
     type_from_ast,
     visit,
@@ -131,8 +132,8 @@ def refuse_variables(
         if name not in variables:
             continue
         declared = type_from_ast(schema, definition.type)
-        if declared is None:
-            continue
+        if not is_input_type(declared):
+            continue  # an unknown type: validation has refused the document
         for value, below in _strings(variables[name], declared):
             if positions is None:
                 positions = _positions(document)
@@ -220,7 +221,8 @@ def as_request_errors(errors: list[GraphQLError], document: DocumentNode) -> lis
         if positions is None:
             positions = _positions(document)
         variable = match["variable"]
-        below = [part for part in re.split(r"[.\[\]]", match["path"] or "") if _NAME.fullmatch(part)]
+        parts = re.split(r"[.\[\]]", match["path"] or "")
+        below = [part for part in parts if _NAME.fullmatch(part)]
         reason, named = _reason(match["reason"])
         if named:
             below.append(named)

@@ -240,9 +240,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             except Exception:  # a bug, not the client's fault: JSON, masked, logged once
                 log.exception("unhandled error in request")
                 response = Response(
-                    error_body(
-                        "INTERNAL_SERVER_ERROR", INTERNAL_MESSAGE, request_id=request_id
-                    ),
+                    error_body("INTERNAL_SERVER_ERROR", INTERNAL_MESSAGE, request_id=request_id),
                     status_code=500,
                     media_type="application/json",
                     headers={"cache-control": "no-store"},

@@ -11,7 +11,7 @@ import re
 
 from services.errors import ValidationFailed
 
-__all__ = ["check_characters", "character_problem"]
+__all__ = ["character_problem", "check_characters"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
