@@ -33,6 +33,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     _OperationStreamClosed,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 from strawberry.utils.aio import aclosing
@@ -171,14 +172,16 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.connection_init_timeout_task = None  # cancelled above; keep no task per socket
 
 
-def ws_message_problem(message: object) -> str | None:
-    """Why a graphql-transport-ws message is malformed, or None (types only; the schema checks
-    the contents of ``variables`` like any request's)."""
+def ws_message_problem(
+    message: object, subscribe: str = "subscribe", complete: str = "complete"
+) -> str | None:
+    """Why a WebSocket message is malformed, or None (types only; the schema checks the
+    contents of ``variables`` like any request's). The legacy protocol says start/stop."""
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         return "Invalid message"
-    if message["type"] in ("subscribe", "complete") and not isinstance(message.get("id"), str):
+    if message["type"] in (subscribe, complete) and not isinstance(message.get("id"), str):
         return "Invalid message id"
-    if message["type"] != "subscribe":
+    if message["type"] != subscribe:
         return None
     payload = message.get("payload")
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
@@ -206,9 +209,21 @@ def decode_json_text(data: str | bytes) -> object:
             raise fast_error from None
 
 
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """The legacy ``graphql-ws`` protocol, closing with 4400 on a malformed message."""
+
+    async def handle_message(self, message: Any) -> None:
+        problem = ws_message_problem(message, subscribe="start", complete="stop")
+        if problem is not None:
+            await self.websocket.close(code=4400, reason=problem)
+            return
+        await super().handle_message(message)
+
+
 class GraphQLEndpoint(GraphQL[Context, None]):
     websocket_adapter_class = TextWebSocketAdapter
     graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(self, *, settings: Settings, authenticate: Authenticator, **kwargs: Any) -> None:
         super().__init__(**kwargs)
