@@ -45,6 +45,7 @@ from graph.middleware import BodyTooLarge, error_body
 from graph.request_meta import request_meta
 from graph.resolvers.subscriptions import OPERATION_SINK, OperationSink
 from graph.settings import Settings
+from graph.wire import decode_json_text, ws_message_problem
 from graph.ws_server import WRITE_TEXT
 from services.errors import DomainError
 from services.principal import ANONYMOUS, Principal, RequestMeta
@@ -170,43 +171,6 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_connection_init(message)
         if self.connection_init_received:
             self.connection_init_timeout_task = None  # cancelled above; keep no task per socket
-
-
-def ws_message_problem(
-    message: object, subscribe: str = "subscribe", complete: str = "complete"
-) -> str | None:
-    """Why a WebSocket message is malformed, or None (types only; the schema checks the
-    contents of ``variables`` like any request's). The legacy protocol says start/stop."""
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        return "Invalid message"
-    if message["type"] in (subscribe, complete) and not isinstance(message.get("id"), str):
-        return "Invalid message id"
-    if message["type"] != subscribe:
-        return None
-    payload = message.get("payload")
-    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-        return "Invalid subscribe payload"
-    for key, kind in (("variables", dict), ("extensions", dict), ("operationName", str)):
-        if not isinstance(payload.get(key), kind | None):
-            return f"Invalid subscribe payload: '{key}'"
-    return None
-
-
-def decode_json_text(data: str | bytes) -> object:
-    """JSON as RFC 8259 allows it, refused (``JSONDecodeError``) rather than crashing.
-
-    orjson first: it refuses invalid UTF-8 and nesting deeper than 1024 levels. Only what it
-    refuses is read again by the standard library, which accepts escaped lone surrogates
-    (valid JSON syntax; the schema answers them as BAD_USER_INPUT naming the field) and turns
-    anything else (bad bytes, deep nesting: RecursionError) into a decode error.
-    """
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as fast_error:
-        try:
-            return json.loads(data)
-        except (ValueError, RecursionError):
-            raise fast_error from None
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):

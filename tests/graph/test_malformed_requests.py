@@ -9,6 +9,8 @@ import httpx
 import orjson
 import pytest
 
+from graph.middleware import error_body
+from graph.view import GraphQLEndpoint
 from tests.factories import gql
 
 LOGIN = "mutation Login($input: LoginInput!) { login(input: $input) { __typename } }"
@@ -136,7 +138,21 @@ async def test_ten_repeated_unknown_directives_are_one_error(client: httpx.Async
 
 
 async def test_a_wire_error_body_survives_a_lone_surrogate_in_its_message() -> None:
-    from graph.middleware import error_body
-
     body = orjson.loads(error_body("BAD_REQUEST", "Unknown operation named '\ud800'."))
     assert body["errors"][0]["message"] == "Unknown operation named '\\ud800'."
+
+
+async def test_an_unexpected_failure_before_execution_is_json_masked_and_logged_once(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_: object) -> object:
+        raise RuntimeError("exploded with Alice Example's NHS number")
+
+    monkeypatch.setattr(GraphQLEndpoint, "parse_http_body", broken)
+    response = await client.post("/graphql", json={"query": "{ ping }"})
+    error = _request_error(response, 500, "INTERNAL_SERVER_ERROR")
+    assert "Alice" not in response.text
+    assert "request id" in str(error["message"])
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.exc_info is not None
+    assert record.exc_info[0] is RuntimeError
