@@ -71,7 +71,7 @@ async def test_live_events_never_carry_a_patient_to_whom_it_is_hidden(server: Se
             kind: await stack.enter_async_context(Client.connect(server, token))
             for kind, token in world.tokens.items()
         }
-        for kind, socket in sockets.items():
+        for socket in sockets.values():
             for _, name, f in roots:
                 per_patient = "patientId" in f.args
                 for target in list(world.targets) if per_patient else [""]:
@@ -112,7 +112,8 @@ async def test_live_events_never_carry_a_patient_to_whom_it_is_hidden(server: Se
     board = [d["scheduleChanged"] for d in partner if "scheduleChanged" in d]
     assert len(board) == 3  # every booking still moves on the partner's board
     named = [e["appointment"]["patient"] for e in board]
-    assert named[0] is not None and named[1:] == [None, None]  # busy time for the hidden two
+    assert named[0] is not None
+    assert named[1:] == [None, None]  # busy time for the hidden two
     consents = [d["consentChanged"] for d in partner if "consentChanged" in d]
     assert [c["patientId"] for c in consents] == [str(world.targets["consented"].id)]
     assert world.shown(nexts["GUARDIAN"]) == {"unconsented"}  # the child's consent event
