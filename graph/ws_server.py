@@ -153,9 +153,17 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             scope["extensions"].pop(WRITE_TEXT, None)  # no cycle through the scope
 
 
-def uvicorn_options(*, host: str, port: int, workers: int, access_log: bool) -> dict[str, Any]:
-    """Everything ``aescrm serve`` passes to ``uvicorn.run`` (benchmarks start it the same way)."""
+def uvicorn_options(
+    *, host: str, port: int, workers: int, access_log: bool, max_message_bytes: int
+) -> dict[str, Any]:
+    """Everything ``aescrm serve`` passes to ``uvicorn.run`` (benchmarks start it the same way).
+
+    ``max_message_bytes`` caps a WebSocket message like an HTTP body (``AESCRM_MAX_BODY_BYTES``):
+    a larger one closes the socket with 1009 before it is buffered whole. Forwarded headers are
+    handled by the app itself (``AESCRM_FORWARDED_ALLOW_IPS``), not by uvicorn.
+    """
     return {
+        "ws_max_size": max_message_bytes,
         "factory": True,
         "host": host,
         "port": port,

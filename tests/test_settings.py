@@ -61,8 +61,8 @@ def test_development_defaults() -> None:
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert settings.allowed_origins == []
     assert settings.graphiql_enabled
-    assert settings.anonymous_introspection
-    assert settings.queries_over_get
+    assert settings.introspection_open
+    assert settings.get_queries_enabled
     assert not settings.legacy_graphql_ws
     assert settings.production_problems() == []
 
@@ -86,7 +86,7 @@ def test_complete_production_configuration_is_accepted(monkeypatch: pytest.Monke
     settings = load_settings()
     assert settings.is_production
     assert not settings.graphiql_enabled
-    assert not settings.anonymous_introspection
+    assert not settings.introspection_open
     assert settings.workers == 4
 
 
@@ -166,9 +166,9 @@ def test_surface_switches_parse_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("AESCRM_INTROSPECTION", "false")
     monkeypatch.setenv("AESCRM_GRAPHIQL", "false")
     settings = load_settings()
-    assert not settings.queries_over_get
+    assert not settings.get_queries_enabled
     assert settings.legacy_graphql_ws
-    assert not settings.anonymous_introspection
+    assert not settings.introspection_open
     assert not settings.graphiql_enabled
 
 
