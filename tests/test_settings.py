@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from db.crypto import generate_key_material
+from services.policy import Role
 from graph.settings import (
     DEFAULT_DATABASE_URL,
     DEV_SECRET_KEY,
@@ -175,3 +176,29 @@ def test_surface_switches_parse_from_the_environment(monkeypatch: pytest.MonkeyP
 def test_settings_objects_ignore_unrelated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AESCRM_NOT_A_SETTING", "x")
     assert Settings().env is Environment.DEVELOPMENT
+
+
+@pytest.mark.parametrize("role", ["PATIENT", "PARTNER", "DENTIST,PARTNER"])
+def test_introspection_roles_never_name_patients_or_partners(
+    monkeypatch: pytest.MonkeyPatch, role: str
+) -> None:
+    monkeypatch.setenv("AESCRM_INTROSPECTION_ROLES", role)
+    with pytest.raises(ValidationError, match="never allowed"):
+        load_settings()
+
+
+def test_introspection_roles_default_to_staff_and_parse_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Role.PATIENT not in load_settings().introspection_roles
+    assert Role.RECEPTIONIST in load_settings().introspection_roles
+    monkeypatch.setenv("AESCRM_INTROSPECTION_ROLES", "practice_admin, DENTIST")
+    assert load_settings().introspection_roles == [Role.PRACTICE_ADMIN, Role.DENTIST]
+
+
+def test_production_surface_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    production_env(monkeypatch)
+    settings = load_settings()
+    assert not settings.get_queries_enabled
+    assert not settings.introspection_open
+    assert settings.forwarded_allow_ips == ""
