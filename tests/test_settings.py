@@ -8,7 +8,6 @@ import pytest
 from pydantic import ValidationError
 
 from db.crypto import generate_key_material
-from services.policy import Role
 from graph.settings import (
     DEFAULT_DATABASE_URL,
     DEV_SECRET_KEY,
@@ -17,6 +16,7 @@ from graph.settings import (
     Settings,
     load_settings,
 )
+from services.policy import Role
 
 SECRET = "AESCRM_SECRET_KEY must be set to a random value of 32+ characters"
 SQLITE = "AESCRM_DATABASE_URL must point at PostgreSQL, not SQLite"

@@ -16,7 +16,6 @@ from starlette.applications import Starlette
 
 from graph.app import create_app
 from graph.settings import Settings
-
 from services.auth import clients
 from services.policy import Role
 from tests import factories
@@ -48,6 +47,10 @@ async def token_for(
 
 @pytest.fixture
 async def partner(client: httpx.AsyncClient):
+    return await register_partner()
+
+
+async def register_partner():
     org = await factories.organization()
     granted = await factories.practice(org, name="Granted")
     other = await factories.practice(org, name="Not granted")
@@ -92,7 +95,9 @@ async def test_a_scope_inside_the_grant_is_granted_as_asked(
     client: httpx.AsyncClient, partner
 ) -> None:
     registered, _, _ = partner
-    response = await token_for(client, registered.client_id, registered.client_secret, "practice:read")
+    response = await token_for(
+        client, registered.client_id, registered.client_secret, "practice:read"
+    )
     assert response.json()["scope"] == "practice:read"
     token = response.json()["access_token"]
     me = await gql(client, "{ auditEvents(first: 1) { edges { cursor } } }", token=token)
@@ -197,11 +202,11 @@ async def serve(settings: Settings) -> AsyncIterator[Starlette]:
 
 
 async def test_discovery_document_drives_an_authlib_client(
-    database_url: str, tmp_path: Path, partner
+    database_url: str, tmp_path: Path
 ) -> None:
-    registered, granted, _ = partner
     settings = make_settings(database_url, tmp_path, public_url=ISSUER)
     async with serve(settings) as app:
+        registered, granted, _ = await register_partner()
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5555))
         async with AsyncOAuth2Client(
             registered.client_id,

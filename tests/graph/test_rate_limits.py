@@ -42,6 +42,19 @@ async def serve(
             yield http
 
 
+@asynccontextmanager
+async def second_worker(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """Another process's app on the same settings, without a lifespan of its own (the ORM is
+    global per process: a second lifespan would open and close the first one's connections)."""
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app, client=OFFICE)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+    finally:
+        await app.state.rate_limiter.close()
+
+
 async def ping(
     http: httpx.AsyncClient, token: str | None = None, forwarded_for: str | None = None
 ) -> int:
@@ -95,7 +108,7 @@ async def test_buckets_are_shared_across_processes_through_redis(
         broadcast_url=REDIS_URL,
         rate_limit_key_prefix=f"aescrm-test:{uuid.uuid4().hex}:",
     )
-    async with serve(shared) as worker_a, serve(shared) as worker_b:
+    async with serve(shared) as worker_a, second_worker(shared) as worker_b:
         assert [await ping(worker_a), await ping(worker_a)] == [200, 200]
         assert await ping(worker_b) == 200
         assert await ping(worker_b) == 429
@@ -106,7 +119,7 @@ async def test_without_redis_each_process_has_its_own_buckets(
     database_url: str, tmp_path: Path
 ) -> None:
     settings = limited(database_url, tmp_path, 2)
-    async with serve(settings) as worker_a, serve(settings) as worker_b:
+    async with serve(settings) as worker_a, second_worker(settings) as worker_b:
         assert [await ping(worker_a) for _ in range(3)] == [200, 200, 429]
         assert await ping(worker_b) == 200
 
