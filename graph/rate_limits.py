@@ -8,8 +8,9 @@ refills continuously, and it needs one key per client with a TTL, not a list of 
 
 With Redis the check-and-update runs as one Lua script (atomic on the server, Redis' own clock),
 so every worker and every process shares the same buckets. When Redis cannot be reached the
-limiter falls back to its in-process buckets for a short while (and logs it), so an outage
-degrades limits to per-process instead of failing requests or letting everything through.
+limiter falls back to its in-process buckets for a short while, so an outage degrades limits to
+per-process instead of failing requests or letting everything through; each change is one log
+line.
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ class RedisLimiter:
         )
         self.script = self.client.register_script(GCRA_SCRIPT)
         self.redis_down_until = 0.0
+        self.shared = True  # False while Redis is away: logged once per change, at INFO (the
+        # same Redis being down is the bus's WARNING already)
 
     async def wait(self, key: str) -> float:
         if time.monotonic() < self.redis_down_until:
@@ -104,11 +107,13 @@ class RedisLimiter:
             )
         except (OSError, TimeoutError, redis_asyncio.RedisError) as error:
             self.redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
-            log.warning(
-                "rate limiter: Redis unavailable, per-process limits for now",
-                extra={"error": type(error).__name__},
-            )
+            if self.shared:
+                self.shared = False
+                log.info("rate limits per process", extra={"error": type(error).__name__})
             return self.fallback.take(key)
+        if not self.shared:
+            self.shared = True
+            log.info("rate limits shared again")
         return int(waited) / 1_000_000
 
     async def close(self) -> None:
