@@ -8,6 +8,9 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate
 
+from db.crypto import KeyRing
+from db.migration_keys import MIGRATION_KEYRING
+
 MODELS_MODULE = "db.models"
 MIGRATIONS_MODULE = "db.migrations"
 
@@ -43,10 +46,13 @@ async def close_database() -> None:
     await Tortoise.close_connections()
 
 
-async def apply_migrations(database_url: str) -> None:
+async def apply_migrations(database_url: str, *, keyring: KeyRing | None = None) -> None:
+    """Apply every migration; ``keyring`` lets data migrations encrypt existing rows."""
+    token = MIGRATION_KEYRING.set(keyring)
     try:
         await migrate(config=tortoise_config(database_url))
     finally:
+        MIGRATION_KEYRING.reset(token)
         await Tortoise.close_connections()
 
 

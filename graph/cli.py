@@ -66,7 +66,7 @@ def serve(
 def migrate() -> None:
     """Apply the checked-in database migrations."""
     settings = _settings()
-    asyncio.run(apply_migrations(settings.database_url))
+    asyncio.run(apply_migrations(settings.database_url, keyring=runtime.keyring()))
     typer.echo("migrations applied")
 
 

@@ -4,6 +4,8 @@
 ``PracticeSequence`` under a row lock), which lets subscribers resume with ``since``.
 """
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -20,6 +22,12 @@ class DomainEvent(Model):
     payload: dict[str, object] = fields.JSONField(default=dict)
     occurred_at = fields.DatetimeField()
     published_at = fields.DatetimeField(null=True, db_index=True)
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "topic": "a fixed code from a closed list, not free text",
+        "type": "a fixed code from a closed list, not free text",
+        "payload": "ids, times and statuses only (thin envelope; no patient data)",
+    }
 
     class Meta:
         table = "domain_event"

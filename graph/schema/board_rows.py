@@ -70,7 +70,7 @@ def schedule_appointments(rows: list[tuple[Any, ...]], practice_id: UUID) -> lis
                 status=_STATUSES[status],
                 source=_SOURCES[source],
                 late_cancellation=late,
-                reception_notes=notes,
+                sealed_reception_notes=notes,
                 patient=BoardPatient(
                     id=patient_key,
                     first_name=first,

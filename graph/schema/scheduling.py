@@ -30,9 +30,16 @@ class BookingSource(Enum):
 
 
 def _clinical(practice_id: object, appointment_id: object, token: str | None) -> str | None:
+    return _note(practice_id, appointment_id, token, "clinical_note")
+
+
+def _note(
+    practice_id: object, appointment_id: object, token: str | None, column: str
+) -> str | None:
+    """Appointment notes are stored encrypted (bound to practice, table, column and row)."""
     if token is None:
         return None
-    context = FieldContext(str(practice_id), "appointment", "clinical_note", str(appointment_id))
+    context = FieldContext(str(practice_id), "appointment", column, str(appointment_id))
     return runtime.keyring().decrypt(token, context)
 
 
@@ -77,7 +84,6 @@ class ScheduleAppointment:
     late_cancellation: bool = strawberry.field(
         description="Cancelled within the practice's late-cancellation notice period."
     )
-    reception_notes: str | None = strawberry.field(description="Non-clinical notes for reception.")
     patient: BoardPatient | None = strawberry.field(
         description="Who is coming.", extensions=requires(Scope.PATIENT_READ)
     )
@@ -89,6 +95,11 @@ class ScheduleAppointment:
     practice_id: strawberry.Private[UUID]
     patient_id: strawberry.Private[UUID]
     sealed_note: strawberry.Private[str | None]
+    sealed_reception_notes: strawberry.Private[str | None]
+
+    @strawberry.field(description="Non-clinical notes for reception.")
+    def reception_notes(self) -> str | None:
+        return _note(self.practice_id, self.id, self.sealed_reception_notes, "reception_notes")
 
     @strawberry.field(
         description="Clinical note for the visit.", extensions=requires(Scope.CLINICAL_READ)
@@ -160,7 +171,6 @@ class Appointment:
     ends_at: datetime = strawberry.field(description="End (exclusive), ISO 8601 with offset.")
     status: AppointmentStatus = strawberry.field(description="Where the visit is in the workflow.")  # type: ignore[valid-type]
     source: BookingSource = strawberry.field(description="Where the booking came from.")
-    reception_notes: str | None = strawberry.field(description="Non-clinical notes for reception.")
     confirmed_at: datetime | None = strawberry.field(
         description="When it was confirmed, ISO 8601 with offset; null if not yet."
     )
@@ -188,6 +198,11 @@ class Appointment:
     practice_id: strawberry.Private[UUID]
     patient_id: strawberry.Private[UUID]
     sealed_note: strawberry.Private[str | None]
+    sealed_reception_notes: strawberry.Private[str | None]
+
+    @strawberry.field(description="Non-clinical notes for reception.")
+    def reception_notes(self) -> str | None:
+        return _note(self.practice_id, self.id, self.sealed_reception_notes, "reception_notes")
 
     @strawberry.field(
         description="Clinical note for the visit.", extensions=requires(Scope.CLINICAL_READ)
@@ -208,7 +223,7 @@ class Appointment:
             ends_at=m.ends_at,
             status=Status(m.status),
             source=BookingSource(m.source),
-            reception_notes=m.reception_notes,
+            sealed_reception_notes=m.reception_notes,
             confirmed_at=m.confirmed_at,
             arrived_at=m.arrived_at,
             seated_at=m.seated_at,
@@ -321,7 +336,7 @@ def board_appointments(rows: list[tuple[Any, ...]], practice_id: UUID) -> list[S
                 status=statuses[status],
                 source=sources[source],
                 late_cancellation=late,
-                reception_notes=notes,
+                sealed_reception_notes=notes,
                 patient=BoardPatient(
                     id=strawberry.ID(str(pid)),
                     first_name=first,

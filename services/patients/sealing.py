@@ -12,7 +12,7 @@ import logging
 from typing import Any, Protocol
 
 from db.crypto import CiphertextError, FieldContext
-from db.models import MedicalHistory, Patient, PatientInsurance
+from db.models import Appointment, MedicalHistory, Patient, PatientInsurance
 from services import runtime
 from services.patients.errors import DataIntegrityError
 
@@ -33,6 +33,7 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
         "clinical_notes",
     ),
     MedicalHistory: ("content",),
+    Appointment: ("reception_notes", "clinical_note"),
     PatientInsurance: ("policy_number", "payment_token"),
 }
 
