@@ -23,6 +23,9 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     # The connection is named after its backend: Tortoise caches compiled statements per
     # connection name, so one process (the test suite) can use both backends safely.
     name = connection_name(database_url)
+    if database_url.startswith("sqlite://") and "secure_delete" not in database_url:
+        # Deleted or overwritten values are zeroed in the file, not left in free space.
+        database_url += ("&" if "?" in database_url else "?") + "secure_delete=ON"
     return {
         "connections": {name: database_url},
         "apps": {

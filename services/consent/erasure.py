@@ -15,6 +15,7 @@ from uuid import UUID
 
 from tortoise.expressions import Q
 
+from db import wal
 from db.models import LegalHold, Patient, Practice
 from db.models.privacy import RecordClass, RequestKind, RequestStatus, RestrictionKind
 from db.uow import unit_of_work
@@ -114,4 +115,5 @@ async def erase(principal: Principal, *, request_id: UUID) -> list[Verdict]:
         row.outcome = [v.as_dict() for v in verdicts]
         await row.save(using_db=conn)
         requests.audit_change(uow, principal, row, "ERASE patient data")
+    await wal.checkpoint_after_erasure()
     return verdicts

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from tortoise.expressions import Q
 
+from db import wal
 from db.models import DataSubjectRequest, LegalHold, Patient, PatientStatus, Practice
 from db.models.privacy import RecordClass, RequestKind, RequestStatus
 from db.uow import unit_of_work
@@ -132,5 +133,7 @@ async def run(*, apply: bool, today: date | None = None, principal: Principal = 
         by_patient.setdefault(action.patient_id, []).append(action)
     for patient_id, actions in by_patient.items():
         await _apply_one(principal, patient_id, actions)
+    if by_patient:
+        await wal.checkpoint_after_erasure()
     report.applied = True
     return report

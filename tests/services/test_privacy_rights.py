@@ -131,7 +131,8 @@ async def test_erasure_inside_retention_keeps_clinical_and_financial_only(db: st
     after = await Patient.get(id=patient.id)
     assert (after.email, after.mobile_phone, after.first_name) == (None, None, "Alice")
     assert after.clinical_notes is not None
-    assert not await ContactPreference.exists(patient_id=patient.id)
+    suppressed = await ContactPreference.get(patient_id=patient.id)  # do-not-contact row
+    assert (suppressed.email, suppressed.sms, suppressed.service_messages) == (False, False, False)
     assert not await Membership.exists(patient_id=patient.id)
     assert await PatientInsurance.exists(patient_id=patient.id)
     assert await MedicalHistory.exists(patient_id=patient.id)
