@@ -22,6 +22,17 @@ class PatientStatus(StrEnum):
     MERGED = "MERGED"  # a duplicate folded into another record, kept for the audit trail
 
 
+class ResponsibilityEvidence(StrEnum):
+    """What staff saw that proves parental responsibility (Children Act 1989 s.2-4A, 14A)."""
+
+    BIRTH_CERTIFICATE = "BIRTH_CERTIFICATE"  # mother, or a parent registered on it
+    PARENTAL_RESPONSIBILITY_AGREEMENT = "PARENTAL_RESPONSIBILITY_AGREEMENT"
+    PARENTAL_RESPONSIBILITY_ORDER = "PARENTAL_RESPONSIBILITY_ORDER"
+    CHILD_ARRANGEMENTS_ORDER = "CHILD_ARRANGEMENTS_ORDER"
+    SPECIAL_GUARDIANSHIP_ORDER = "SPECIAL_GUARDIANSHIP_ORDER"
+    ADOPTION_ORDER = "ADOPTION_ORDER"
+
+
 class Patient(Entity):
     practice: fields.ForeignKeyRelation[Practice] = fields.ForeignKeyField(
         "models.Practice", related_name="patients", on_delete=fields.RESTRICT

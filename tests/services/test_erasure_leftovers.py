@@ -64,15 +64,19 @@ async def test_erasure_leaves_nothing_in_the_sqlite_write_ahead_log(db: str) -> 
     wal = main.with_name(main.name + "-wal")
     practice = await factories.practice()
     patient = await factories.patient(practice, preferred_name=NAME)
-    before = wal.read_bytes() if wal.exists() else b""
+    before = _bytes(wal)
     assert NAME.encode() in before  # just written: the page is in the log
 
     await _erase(practice, patient)
 
-    after = wal.read_bytes() if wal.exists() else b""
+    after = _bytes(wal)
     for needle in (NAME.encode(), NAME.casefold().encode()):
         assert needle not in after
-        assert needle not in main.read_bytes()
+        assert needle not in _bytes(main)
+
+
+def _bytes(path: Path) -> bytes:
+    return path.read_bytes() if path.exists() else b""
 
 
 async def _erase(practice: object, patient: Patient) -> None:
