@@ -203,6 +203,20 @@ def export_schema(
         output.write_text(sdl)
 
 
+@app.command("export-format-schema")
+def export_format_schema(
+    output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted")] = None,
+) -> None:
+    """Print the JSON Schema of patient exports (checked in as export.schema.json)."""
+    from services.consent import export_format
+
+    text = export_format.schema_text()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+
+
 @app.command()
 def check() -> None:
     """Check configuration and reachability of the database and bus; exit 1 on any problem."""

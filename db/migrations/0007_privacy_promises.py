@@ -17,6 +17,9 @@ from db.migration_keys import MIGRATION_KEYRING, required
 
 TABLE = "appointment"
 COLUMN = "reception_notes"
+SELECT = "SELECT id, practice_id, reception_notes FROM appointment WHERE reception_notes IS NOT NULL"
+UPDATE_POSTGRES = "UPDATE appointment SET reception_notes = $1 WHERE id = $2"
+UPDATE_SQLITE = "UPDATE appointment SET reception_notes = ? WHERE id = ?"
 
 
 def _is_postgres(schema_editor: Any) -> bool:
@@ -40,18 +43,12 @@ def _decrypts(ring: KeyRing | None, value: str, ctx: FieldContext) -> bool:
 
 async def _rewrite(schema_editor: Any, *, encrypt: bool) -> None:
     client = schema_editor.client
-    rows = await client.execute_query_dict(
-        f"SELECT id, practice_id, {COLUMN} FROM {TABLE} WHERE {COLUMN} IS NOT NULL"  # noqa: S608
-    )
+    rows = await client.execute_query_dict(SELECT)
     if not rows:
         return
     ring = required("Encrypting appointment reception notes") if encrypt else None
     ring = ring or MIGRATION_KEYRING.get()
-    update = (
-        f"UPDATE {TABLE} SET {COLUMN} = $1 WHERE id = $2"  # noqa: S608
-        if _is_postgres(schema_editor)
-        else f"UPDATE {TABLE} SET {COLUMN} = ? WHERE id = ?"  # noqa: S608
-    )
+    update = UPDATE_POSTGRES if _is_postgres(schema_editor) else UPDATE_SQLITE
     for row in rows:
         value, ctx = str(row[COLUMN]), _context(row)
         sealed = _decrypts(ring, value, ctx)

@@ -39,6 +39,9 @@ TABLE_CATEGORY: dict[str, Category] = {
     "patient_insurance": Category.FINANCIAL,
     "medical_history": Category.CLINICAL,
     "appointment": Category.CLINICAL,
+    "appointment_change": Category.CLINICAL,  # history: times, statuses and ids
+    "appointment_resource": Category.CLINICAL,
+    "schedule_block": Category.CLINICAL,  # occupancy rows: ids and times
     "recall": Category.CLINICAL,
     "patient_guardian": Category.CLINICAL,
     "consent_record": Category.EVIDENCE,

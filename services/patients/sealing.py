@@ -37,6 +37,12 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     PatientInsurance: ("policy_number", "payment_token"),
 }
 
+# Encrypted columns whose plaintext is a JSON object (structured contact details, answers).
+JSON_COLUMNS: dict[type[Any], tuple[str, ...]] = {
+    Patient: ("address", "emergency_contact", "gp_details"),
+    MedicalHistory: ("content",),
+}
+
 
 class Sealed(Protocol):
     """A row of practice data: an id, a practice and a table name."""
