@@ -337,13 +337,15 @@ def rotate_keys(
         typer.echo(f"rows under older keys: {remaining}")
         raise typer.Exit(1 if remaining else 0)
 
-    def progress(table: str, rewritten: int) -> None:
+    from graph.cli_progress import per_name
+
+    with per_name("re-encrypted rows of") as progress:
+        report = _with_database(
+            settings, lambda: key_rotation.rotate(batch_size=batch_size, on_batch=progress)
+        )
+    for table, rewritten in sorted(report.rewritten.items()):
         if rewritten:
             typer.echo(f"{table}: {rewritten} rows re-encrypted")
-
-    report = _with_database(
-        settings, lambda: key_rotation.rotate(batch_size=batch_size, on_batch=progress)
-    )
     typer.echo(
         f"done: {report.total} rows now under key {report.key_id}"
         + (f"; {report.skipped_busy} busy rows left, run again" if report.skipped_busy else "")
@@ -362,12 +364,25 @@ def retention(
         typer.echo("give exactly one of --dry-run or --apply", err=True)
         raise typer.Exit(2)
     settings = _settings()
+    from graph.cli_progress import steps
     from services.consent import retention as retention_service
 
-    report = _with_database(settings, lambda: retention_service.run(apply=apply))
+    with steps("retention: patients") as progress:
+        report = _with_database(
+            settings, lambda: retention_service.run(apply=apply, on_progress=progress)
+        )
     for line in report.lines():
         typer.echo(line)
 
+
+def _register_privacy_commands() -> None:
+    from graph.cli_privacy import export_patient, hold_app
+
+    app.add_typer(hold_app, name="legal-hold")
+    app.command("export-patient")(export_patient)
+
+
+_register_privacy_commands()
 
 if __name__ == "__main__":
     app()

@@ -19,7 +19,7 @@ from db import wal
 from db.models import LegalHold, Patient, Practice
 from db.models.privacy import RecordClass, RequestKind, RequestStatus, RestrictionKind
 from db.uow import unit_of_work
-from services.consent import anonymise, ledger, policies, requests, restriction
+from services.consent import anonymise, ledger, legal_holds, policies, requests, restriction
 from services.consent.anonymise import Category
 from services.errors import ValidationFailed
 from services.principal import Principal
@@ -50,7 +50,7 @@ async def evaluate(patient: Patient, today: date) -> list[Verdict]:
     practice = await Practice.get(id=patient.practice_id)
     held = await LegalHold.filter(
         Q(patient_id=patient.id) | Q(patient_id__isnull=True),
-        released_at__isnull=True,
+        legal_holds.in_force(today),
         practice_id=practice.id,
     ).exists()
     dates = await policies.dates_for(patient, practice.jurisdiction, await policies.table())

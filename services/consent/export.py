@@ -130,7 +130,12 @@ def summary(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def export_patient_data(principal: Principal, *, patient_id: UUID) -> dict[str, Any]:
+async def export_patient_data(
+    principal: Principal,
+    *,
+    patient_id: UUID,
+    on_table: Callable[[str, int], None] | None = None,
+) -> dict[str, Any]:
     """Staff with consent:write, or the patient themselves (right of access)."""
     if principal.is_patient:
         patient = await access.readable(principal, patient_id)
@@ -150,6 +155,6 @@ async def export_patient_data(principal: Principal, *, patient_id: UUID) -> dict
             )
         ]
     )
-    doc = await document(patient.id)
+    doc = await document(patient.id, on_table=on_table)
     doc["summary"] = summary(doc)
     return doc
