@@ -5,7 +5,6 @@ stdout keeps the result."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,8 @@ LONG_AGO = datetime(2000, 1, 10, tzinfo=UTC)
 
 
 @pytest.fixture
-def place(sqlite_template: SqliteTemplate, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    yield sqlite_template.fresh_url(), tmp_path / "var"
+def place(sqlite_template: SqliteTemplate, tmp_path: Path) -> tuple[str, Path]:
+    return sqlite_template.fresh_url(), tmp_path / "var"
 
 
 async def _seed(url: str, var_dir: Path) -> dict[str, Any]:
