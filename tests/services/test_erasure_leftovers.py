@@ -22,8 +22,16 @@ NAME = "Zebedee"
 async def _erased(**overrides: object) -> Patient:
     practice = await factories.practice()
     patient = await factories.patient(
-        practice, preferred_name=NAME, email="v1.k.abc", mobile_phone="v1.k.def", **overrides
+        practice,
+        first_name="Alice",
+        last_name="Smith",
+        preferred_name=NAME,
+        search_name=search_key("Alice", "Smith", NAME),  # as records.create_patient writes it
+        email="v1.k.abc",
+        mobile_phone="v1.k.def",
+        **overrides,
     )
+    assert NAME.casefold() in patient.search_name
     await ContactPreference.create(practice_id=practice.id, patient_id=patient.id, sms=False)
     admin = await staff(practice, Role.PRACTICE_ADMIN)
     request = await requests.receive(
