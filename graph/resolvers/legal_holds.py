@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from graph.context import Info
@@ -25,7 +27,15 @@ class LegalHoldQueries:
         extensions=requires(Scope.LEGAL_HOLD_WRITE),
     )
     async def legal_holds(
-        self, info: Info, practice_id: strawberry.ID, in_force_only: bool = True
+        self,
+        info: Info,
+        practice_id: strawberry.ID,
+        in_force_only: Annotated[
+            bool,
+            strawberry.argument(
+                description="Only holds in force today: not lifted, not past their last day."
+            ),
+        ] = True,
     ) -> list[LegalHold] | None:
         rows = await legal_holds.listed(
             info.context.principal,
