@@ -4,6 +4,7 @@ shared practitioner/room/type objects, and ``@requires`` only where data is prot
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -85,7 +86,12 @@ class ScheduleAppointment:
         description="Cancelled within the practice's late-cancellation notice period."
     )
     patient: BoardPatient | None = strawberry.field(
-        description="Who is coming.", extensions=requires(Scope.PATIENT_READ)
+        description=(
+            "Who is coming. Null with FORBIDDEN when the caller may not see this patient (a "
+            "partner without the patient's DATA_SHARING consent, or while a restriction is in "
+            "force): the booking then shows as busy time only."
+        ),
+        extensions=requires(Scope.PATIENT_READ),
     )
     practitioner: BoardPractitioner = strawberry.field(description="Who sees the patient.")
     room: BoardRoom = strawberry.field(description="Where the appointment takes place.")
@@ -96,8 +102,13 @@ class ScheduleAppointment:
     patient_id: strawberry.Private[UUID]
     sealed_note: strawberry.Private[str | None]
     sealed_reception_notes: strawberry.Private[str | None]
+    # The caller may not see this patient (``services.visibility``): the booking shows as busy
+    # time only; ``@requires`` fields answer FORBIDDEN, notes are null.
+    patient_hidden: strawberry.Private[bool] = False
 
-    @strawberry.field(description="Non-clinical notes for reception.")
+    @strawberry.field(
+        description="Non-clinical notes for reception; null when the patient is hidden."
+    )
     def reception_notes(self) -> str | None:
         return _note(self.practice_id, self.id, self.sealed_reception_notes, "reception_notes")
 
@@ -106,6 +117,18 @@ class ScheduleAppointment:
     )
     def clinical_note(self) -> str | None:
         return _clinical(self.practice_id, self.id, self.sealed_note)
+
+
+def as_busy_time(appointment: ScheduleAppointment) -> ScheduleAppointment:
+    """A board appointment whose patient the caller may not see: when, where, who treats and
+    the status stay (reception must not double-book); nothing about the patient does."""
+    return dataclasses.replace(
+        appointment,
+        patient=None,
+        sealed_reception_notes=None,
+        sealed_note=None,
+        patient_hidden=True,
+    )
 
 
 @strawberry.type(description="A slot held for a few minutes while a booking completes.")
@@ -153,6 +176,15 @@ class Schedule:
         description="Appointments overlapping the span."
     )
     holds: list[SlotHold] = strawberry.field(description="Live holds (unexpired).")
+    sequence: int = strawberry.field(
+        default=0,
+        description=(
+            "Watermark: the practice's event sequence when the board was read. Every change up "
+            "to it is in this board; subscribe to scheduleChanged with `since` set to it to get "
+            "every later change, none missed (one committed while the board was read may "
+            "already show in it)."
+        ),
+    )
 
 
 @strawberry.type(description="An appointment with its workflow times.")

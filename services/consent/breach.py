@@ -9,18 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID, uuid4
 
 from db.models import AuditEvent, BreachIncident
-from db.queries import schedule
 from db.tenancy import OrganizationId
 from db.uow import unit_of_work
 from services import audit
 from services.errors import NotFound, PolicyDenied, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
-from services.scheduling import board
 
 REPORTING_WINDOW = timedelta(hours=72)
 
@@ -135,11 +132,8 @@ async def impact(
         chain__in=chains, occurred_at__gte=since, occurred_at__lt=until, outcome="OK", **actor
     )
     columns = ("patient_id", "practice_id", "action", "occurred_at")
+    # Board reads and live board events are audited per patient shown, so they are here too.
     rows = list(await audited.filter(patient_id__isnull=False).values_list(*columns))
-    boards = audited.filter(entity_type=board.BOARD_ENTITY)
-    rows += await _patients_on_boards(
-        await boards.values_list("practice_id", "entity_id", "action", "occurred_at")
-    )
     found: dict[UUID, Touch] = {}
     for patient_id, practice_id, action, at in rows:
         pid = UUID(str(patient_id))
@@ -154,19 +148,3 @@ async def impact(
             last_at=max(old.last_at, at) if old else at,
         )
     return sorted(found.values(), key=lambda t: (t.first_at, str(t.patient_id)))
-
-
-async def _patients_on_boards(reads: list[Any]) -> list[tuple[Any, Any, str, datetime]]:
-    """A board read is audited as one row naming its window (300 rows per refresh would be the
-    log's main traffic); the patients it showed are those with appointments in that window."""
-    windows: dict[tuple[str, str], list[tuple[str, datetime]]] = {}
-    for practice_id, window, action, at in reads:
-        windows.setdefault((str(practice_id), str(window)), []).append((str(action), at))
-    touched: list[tuple[Any, Any, str, datetime]] = []
-    for (practice_id, window), seen in windows.items():
-        span = board.window_of(window)
-        if span is None:
-            continue
-        patients = await schedule.patients_booked(UUID(practice_id), *span)
-        touched += [(p, practice_id, a, at) for p in patients for a, at in seen]
-    return touched

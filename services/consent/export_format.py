@@ -98,9 +98,13 @@ def _access_entry() -> dict[str, Any]:
             "who": text,
             "role": text,
             "partner_client": text,
+            "partner_app": text,
             "fields": {"type": ["array", "null"], "items": {"type": "string"}},
         },
-        "required": ["at", "action", "outcome", "who", "role", "partner_client", "fields"],
+        "required": [
+            *("at", "action", "outcome", "who", "role", "partner_client", "partner_app"),
+            "fields",
+        ],
         "additionalProperties": False,
     }
 

@@ -8,7 +8,7 @@ holds. Rows (holds too) stay plain tuples until the graph layer shapes them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,11 +16,15 @@ from db.models import Appointment
 from db.queries import board as board_queries
 from db.queries import schedule as queries
 from db.tenancy import PracticeId
+from realtime import store
+from services import visibility
 from services.errors import NotFound
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import rules
 from services.scheduling.access import staff_practice, window
+
+PATIENT = 6  # the patient id's position in a board row (``db.queries.board.BOARD_COLUMNS``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +34,17 @@ class Board:
     ends_at: datetime
     rows: list[tuple[Any, ...]]  # db.queries.board.board_rows rows
     holds: list[tuple[Any, ...]]  # db.queries.board.live_holds rows
+    # The practice's event sequence read before the rows: every event up to it is in the
+    # board; subscribing with ``since=sequence`` delivers every later one (see ``schedule``).
+    sequence: int = 0
+    # Patients whose bookings show only as busy time: no name, alert, notes (``visibility``).
+    hidden: frozenset[UUID] = frozenset()
+
+    def shown_patients(self, principal: Principal) -> list[UUID]:
+        """Patients whose details this board shows the caller (each read is audited)."""
+        if not principal.has_scope(Scope.PATIENT_READ, self.practice_id):
+            return []
+        return list(dict.fromkeys(r[PATIENT] for r in self.rows if r[PATIENT] not in self.hidden))
 
 
 async def schedule(
@@ -41,17 +56,27 @@ async def schedule(
     practitioner_ids: list[UUID],
     room_ids: list[UUID],
 ) -> Board:
+    """The board and its watermark.
+
+    The watermark is read first: changes commit in sequence order (the allocation's row lock),
+    so every event up to it has committed and is reflected in the rows read after it. A change
+    committing while the rows are read has a higher sequence: ``since=watermark`` delivers it
+    (it may already show in the rows; events carry the state they left, so applying it again
+    changes nothing). Nothing between the read and the subscription is missed.
+    """
     pid = staff_practice(principal, practice_id, Scope.SCHEDULE_READ, patients_too=True)
     start, end = window(start, end)
     own = principal.patient_ids if principal.is_patient else None
+    sequence = await store.last_sequence(pid)
     rows = await board_queries.board_rows(pid, start, end, practitioner_ids, room_ids, own)
+    hidden = await visibility.hidden_of(principal, dict.fromkeys((r[PATIENT] for r in rows), pid))
     if own is not None:  # a patient's own diary: no holds, no one else
-        return Board(pid, start, end, rows, [])
+        return Board(pid, start, end, rows, [], sequence, hidden)
     holds = await board_queries.live_holds(pid, start, end, rules.utcnow())
     if practitioner_ids or room_ids:
         wanted = {str(i) for i in (*practitioner_ids, *room_ids)}
         holds = [h for h in holds if str(h[1]) in wanted or str(h[2]) in wanted]
-    return Board(pid, start, end, rows, holds)
+    return Board(pid, start, end, rows, holds, sequence, hidden)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,30 +92,18 @@ async def history(
     first: int,
     before: tuple[datetime, UUID] | None,
 ) -> HistoryPage:
-    """A patient's appointments, newest first; patients may read their own."""
+    """A patient's appointments, newest first, if the caller may see the patient."""
     allowed = principal.practices_with(Scope.SCHEDULE_READ)
-    if principal.is_patient and patient_id not in principal.patient_ids:
-        raise NotFound("Patient")
-    if not allowed or not await queries.patient_practice(allowed, patient_id):
+    practice = await queries.patient_practice(allowed, patient_id) if allowed else None
+    if practice is None or not await visibility.visible(principal, {patient_id: practice}):
         raise NotFound("Patient")
     rows = await queries.patient_history(patient_id, allowed, before=before, limit=first + 1)
     return HistoryPage(rows[:first], len(rows) > first)
 
 
-BOARD_ENTITY = "Schedule"  # the audit entity of a board read: one row per read, naming its window
+BOARD_ENTITY = "Schedule"  # the audit entity of the board read itself, naming its window
 _WINDOW = "%Y%m%dT%H%MZ"
 
 
 def audited_window(starts_at: datetime, ends_at: datetime) -> str:
     return f"{starts_at.astimezone(UTC):{_WINDOW}}/{ends_at.astimezone(UTC):{_WINDOW}}"
-
-
-def window_of(audited: str) -> tuple[datetime, datetime] | None:
-    """The window a board read showed, widened to whole minutes (the id keeps minutes only)."""
-    start, _, end = audited.partition("/")
-    try:
-        starts = datetime.strptime(start, _WINDOW).replace(tzinfo=UTC)
-        ends = datetime.strptime(end, _WINDOW).replace(tzinfo=UTC) + timedelta(minutes=1)
-    except ValueError:
-        return None
-    return starts, ends
