@@ -44,6 +44,7 @@ format: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/aescrm export-schema --output schema.graphql
+	$(BIN)/aescrm export-format-schema --output export.schema.json
 
 migrations: $(STAMP)
 	$(BIN)/tortoise -c db.tortoise_cli.TORTOISE_ORM makemigrations

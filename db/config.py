@@ -8,6 +8,9 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate
 
+from db.crypto import KeyRing
+from db.migration_keys import MIGRATION_KEYRING
+
 MODELS_MODULE = "db.models"
 MIGRATIONS_MODULE = "db.migrations"
 
@@ -20,6 +23,9 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     # The connection is named after its backend: Tortoise caches compiled statements per
     # connection name, so one process (the test suite) can use both backends safely.
     name = connection_name(database_url)
+    if database_url.startswith("sqlite://") and "secure_delete" not in database_url:
+        # Deleted or overwritten values are zeroed in the file, not left in free space.
+        database_url += ("&" if "?" in database_url else "?") + "secure_delete=ON"
     return {
         "connections": {name: database_url},
         "apps": {
@@ -43,10 +49,13 @@ async def close_database() -> None:
     await Tortoise.close_connections()
 
 
-async def apply_migrations(database_url: str) -> None:
+async def apply_migrations(database_url: str, *, keyring: KeyRing | None = None) -> None:
+    """Apply every migration; ``keyring`` lets data migrations encrypt existing rows."""
+    token = MIGRATION_KEYRING.set(keyring)
     try:
         await migrate(config=tortoise_config(database_url))
     finally:
+        MIGRATION_KEYRING.reset(token)
         await Tortoise.close_connections()
 
 

@@ -70,7 +70,7 @@ def serve(
 def migrate() -> None:
     """Apply the checked-in database migrations."""
     settings = _settings()
-    asyncio.run(apply_migrations(settings.database_url))
+    asyncio.run(apply_migrations(settings.database_url, keyring=runtime.keyring()))
     typer.echo("migrations applied")
 
 
@@ -207,6 +207,20 @@ def export_schema(
         output.write_text(sdl)
 
 
+@app.command("export-format-schema")
+def export_format_schema(
+    output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted")] = None,
+) -> None:
+    """Print the JSON Schema of patient exports (checked in as export.schema.json)."""
+    from services.consent import export_format
+
+    text = export_format.schema_text()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+
+
 @app.command()
 def check() -> None:
     """Check configuration and reachability of the database and bus; exit 1 on any problem."""
@@ -341,13 +355,15 @@ def rotate_keys(
         typer.echo(f"rows under older keys: {remaining}")
         raise typer.Exit(1 if remaining else 0)
 
-    def progress(table: str, rewritten: int) -> None:
+    from graph.cli_progress import per_name
+
+    with per_name("re-encrypted rows of") as progress:
+        report = _with_database(
+            settings, lambda: key_rotation.rotate(batch_size=batch_size, on_batch=progress)
+        )
+    for table, rewritten in sorted(report.rewritten.items()):
         if rewritten:
             typer.echo(f"{table}: {rewritten} rows re-encrypted")
-
-    report = _with_database(
-        settings, lambda: key_rotation.rotate(batch_size=batch_size, on_batch=progress)
-    )
     typer.echo(
         f"done: {report.total} rows now under key {report.key_id}"
         + (f"; {report.skipped_busy} busy rows left, run again" if report.skipped_busy else "")
@@ -406,12 +422,25 @@ def retention(
         typer.echo("give exactly one of --dry-run or --apply", err=True)
         raise typer.Exit(2)
     settings = _settings()
+    from graph.cli_progress import steps
     from services.consent import retention as retention_service
 
-    report = _with_database(settings, lambda: retention_service.run(apply=apply))
+    with steps("retention: patients") as progress:
+        report = _with_database(
+            settings, lambda: retention_service.run(apply=apply, on_progress=progress)
+        )
     for line in report.lines():
         typer.echo(line)
 
+
+def _register_privacy_commands() -> None:
+    from graph.cli_privacy import export_patient, hold_app
+
+    app.add_typer(hold_app, name="legal-hold")
+    app.command("export-patient")(export_patient)
+
+
+_register_privacy_commands()
 
 if __name__ == "__main__":
     app()

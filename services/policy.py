@@ -36,6 +36,8 @@ class Scope(StrEnum):
     # Portal self-service: book online types into free slots, cancel one's own bookings.
     SCHEDULE_BOOK_OWN = "schedule:book_own"
     CONSENT_WRITE = "consent:write"
+    # Place and lift legal holds (retention and erasure wait while one is in force).
+    LEGAL_HOLD_WRITE = "legal_hold:write"
     AUDIT_READ = "audit:read"
     # A patient record's access log: a practice's with audit:read, a patient their own.
     ACCESS_LOG_READ = "access_log:read"
@@ -89,11 +91,19 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             S.AUDIT_READ,
             S.ACCESS_LOG_READ,
             S.REPORTS_READ,
+            S.LEGAL_HOLD_WRITE,
         }
     ),
     # Front desk plus running the practice: staff, settings, audit and reports; no clinical.
     Role.PRACTICE_ADMIN: _FRONT_DESK
-    | {S.PRACTICE_WRITE, S.STAFF_ADMIN, S.AUDIT_READ, S.ACCESS_LOG_READ, S.REPORTS_READ},
+    | {
+        S.PRACTICE_WRITE,
+        S.STAFF_ADMIN,
+        S.AUDIT_READ,
+        S.ACCESS_LOG_READ,
+        S.REPORTS_READ,
+        S.LEGAL_HOLD_WRITE,
+    },
     Role.DENTIST: _CLINICIAN,
     Role.HYGIENIST: _CLINICIAN,
     Role.RECEPTIONIST: _FRONT_DESK,

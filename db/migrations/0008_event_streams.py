@@ -14,7 +14,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0006_appointment_type_online_bookable")]
+    dependencies = [("models", "0007_privacy_promises")]
 
     initial = False
 

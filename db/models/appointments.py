@@ -5,6 +5,8 @@ patient, extra resource), keyed ``"<kind>:<id>"``. On PostgreSQL an exclusion co
 (key, time range) among active blocks makes double booking impossible even under concurrency.
 """
 
+from typing import ClassVar
+
 from tortoise import fields
 
 from db.models.base import Entity
@@ -54,6 +56,15 @@ class Appointment(Entity):
     version = fields.IntField(default=1)
     updated_at = fields.DatetimeField(auto_now=True)
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "status": "a fixed code from a closed list, not free text",
+        "source": "a fixed code from a closed list, not free text",
+        "cancel_reason": (
+            "short reason (300 characters) shown to reception and used in cancellation "
+            "statistics; the form asks for a category of reason, not clinical detail"
+        ),
+    }
+
     class Meta:
         table = "appointment"
         ordering = ["starts_at", "id"]
@@ -87,6 +98,18 @@ class AppointmentChange(Entity):
     before: dict[str, object] = fields.JSONField(default=dict)
     after: dict[str, object] = fields.JSONField(default=dict)
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "kind": "a fixed code from a closed list, not free text",
+        "before": (
+            "times, status and practitioner/room ids only "
+            "(services.scheduling.events.SNAPSHOT_FIELDS), no free text"
+        ),
+        "after": (
+            "times, status and practitioner/room ids only "
+            "(services.scheduling.events.SNAPSHOT_FIELDS), no free text"
+        ),
+    }
+
     class Meta:
         table = "appointment_change"
         ordering = ["created_at", "id"]
@@ -106,6 +129,11 @@ class SlotHold(Entity):
     client_id = fields.CharField(max_length=100, null=True)
     status = fields.CharField(max_length=16, default="ACTIVE")  # RELEASED, EXPIRED, USED
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "client_id": "the partner app's client id, not personal data",
+        "status": "a fixed code from a closed list, not free text",
+    }
+
     class Meta:
         table = "slot_hold"
 
@@ -124,6 +152,10 @@ class ScheduleBlock(Entity):
         "models.SlotHold", related_name=False, null=True, on_delete=fields.CASCADE
     )
     hold_id: str | None
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "key": "'<kind>:<uuid>' occupancy key: ids only",
+    }
 
     class Meta:
         table = "schedule_block"

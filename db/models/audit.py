@@ -5,6 +5,8 @@ edit, deletion, reorder or truncation breaks verification. ``AuditHead`` is the 
 locked while appending so concurrent writers stay linear.
 """
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -32,6 +34,28 @@ class AuditEvent(Model):
     ip = fields.CharField(max_length=64, null=True)
     user_agent = fields.CharField(max_length=300, null=True)
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "chain": "organization id of the hash chain",
+        "prev_hash": "a one-way hash; reveals nothing",
+        "hash": "a one-way hash; reveals nothing",
+        "actor_role": "a fixed code from a closed list, not free text",
+        "client_id": "partner client id, not personal data",
+        "action": "action name written by the code, never values",
+        "entity_type": "model name written by the code",
+        "entity_id": "the id of the row acted on",
+        "fields_read": "field names only, never values",
+        "outcome": "a fixed code from a closed list, not free text",
+        "request_id": "random request id",
+        "ip": (
+            "client address kept as security evidence (audit log, UK GDPR Art. 32); must stay "
+            "verifiable by the hash chain"
+        ),
+        "user_agent": (
+            "client software string kept as security evidence; must stay verifiable by the hash "
+            "chain"
+        ),
+    }
+
     class Meta:
         table = "audit_event"
         unique_together = (("chain", "seq"),)
@@ -42,6 +66,11 @@ class AuditHead(Model):
     chain = fields.CharField(max_length=40, primary_key=True)
     seq = fields.BigIntField(default=0)
     hash = fields.CharField(max_length=64)
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "chain": "organization id of the hash chain",
+        "hash": "a one-way hash; reveals nothing",
+    }
 
     class Meta:
         table = "audit_head"

@@ -7,6 +7,7 @@ On PostgreSQL a trigger (migration 0004) refuses UPDATE and DELETE.
 """
 
 from enum import StrEnum
+from typing import ClassVar
 
 from tortoise import fields
 
@@ -54,6 +55,18 @@ class ConsentRecord(Entity):
     recorded_by_role = fields.CharField(max_length=32, null=True)
     # When the patient gave or withdrew it (a paper form may be entered later).
     effective_at = fields.DatetimeField()
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "purpose": "a fixed code from a closed list, not free text",
+        "subject": "partner client id for DATA_SHARING, else empty",
+        "policy_version": "version label of the privacy notice",
+        "method": "a fixed code from a closed list, not free text",
+        "evidence_ref": (
+            "a reference to where the evidence is filed (form or recording id), kept readable as "
+            "proof of consent; staff are told not to put personal data in it"
+        ),
+        "recorded_by_role": "a fixed code from a closed list, not free text",
+    }
 
     class Meta:
         table = "consent_record"

@@ -3,6 +3,8 @@
 Every secret is stored as a hash; a database dump hands an attacker nothing to replay.
 """
 
+from typing import ClassVar
+
 from tortoise import fields
 
 from db.models.base import Entity
@@ -23,6 +25,10 @@ class RefreshToken(Entity):
     spent_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "token_hash": "a one-way hash; reveals nothing",
+    }
+
     class Meta:
         table = "refresh_token"
 
@@ -35,6 +41,10 @@ class RecoveryCode(Entity):
     code_hash = fields.CharField(max_length=64)
     used_at = fields.DatetimeField(null=True)
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "code_hash": "a one-way hash; reveals nothing",
+    }
+
     class Meta:
         table = "mfa_recovery_code"
 
@@ -46,6 +56,10 @@ class LoginThrottle(Entity):
     failures = fields.IntField(default=0)
     window_started_at = fields.DatetimeField()
     locked_until = fields.DatetimeField(null=True)
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "key": "'user:<id>' or 'ip:<address>' throttle key, deleted after the lock window",
+    }
 
     class Meta:
         table = "login_throttle"
@@ -63,6 +77,14 @@ class PartnerClient(Entity):
     practice_ids: list[str] = fields.JSONField(default=list)
     is_active = fields.BooleanField(default=True)
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "name": "a partner company's app name, not personal data",
+        "client_id": "public OAuth client id",
+        "secret_hash": "a one-way hash; reveals nothing",
+        "scopes": "scope codes",
+        "practice_ids": "practice ids the client may reach",
+    }
+
     class Meta:
         table = "partner_client"
 
@@ -72,6 +94,10 @@ class RevokedToken(Entity):
 
     jti = fields.CharField(max_length=64, unique=True)
     expires_at = fields.DatetimeField()
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "jti": "random token id",
+    }
 
     class Meta:
         table = "revoked_token"

@@ -3,6 +3,8 @@
 Card numbers are never stored: only a payment processor's token, itself encrypted.
 """
 
+from typing import ClassVar
+
 from tortoise import fields
 
 from db.models.base import Entity
@@ -26,6 +28,12 @@ class PatientInsurance(Entity):
     payment_token = fields.TextField(null=True)  # ciphertext of the processor's token
     valid_until = fields.DateField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "provider": "insurer name, from a short list (statistics and billing)",
+        "plan": "plan name as the insurer sells it, not personal",
+        "plan_type": "a fixed code from a closed list, not free text",
+    }
 
     class Meta:
         table = "patient_insurance"

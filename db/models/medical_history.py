@@ -4,6 +4,8 @@ The answers are one ciphertext (JSON inside) bound to the version's row, so no s
 can be read or swapped without the key. Only the derived alert flag is plaintext.
 """
 
+from typing import ClassVar
+
 from tortoise import fields
 
 from db.models.base import Entity
@@ -28,6 +30,10 @@ class MedicalHistory(Entity):
     attested_at = fields.DatetimeField()
     attested_by_user_id = fields.UUIDField(null=True)
     recorded_by_user_id = fields.UUIDField(null=True)
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "attestation": "a fixed code from a closed list, not free text",
+    }
 
     class Meta:
         table = "medical_history"

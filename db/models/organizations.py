@@ -1,5 +1,7 @@
 """Organizations (clients of the system owner) and their practices."""
 
+from typing import ClassVar
+
 from tortoise import fields
 
 from db.models.base import Entity
@@ -10,6 +12,11 @@ class Organization(Entity):
     slug = fields.CharField(max_length=80, unique=True)
 
     practices: fields.ReverseRelation["Practice"]
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "name": "a business name",
+        "slug": "a business name, URL form",
+    }
 
     class Meta:
         table = "organization"
@@ -24,6 +31,12 @@ class Practice(Entity):
     timezone = fields.CharField(max_length=64, default="Europe/London")
     # Drives retention rules (England/Wales vs Scotland differ for clinical records).
     jurisdiction = fields.CharField(max_length=32, default="ENGLAND")
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "name": "a business name",
+        "timezone": "IANA zone name",
+        "jurisdiction": "a fixed code from a closed list, not free text",
+    }
 
     class Meta:
         table = "practice"

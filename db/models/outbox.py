@@ -6,6 +6,8 @@
 subscriber of one stream can tell the other streams' numbers from lost events.
 """
 
+from typing import ClassVar
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -26,6 +28,12 @@ class DomainEvent(Model):
     occurred_at = fields.DatetimeField()
     published_at = fields.DatetimeField(null=True, db_index=True)
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "topic": "a fixed code from a closed list, not free text",
+        "type": "a fixed code from a closed list, not free text",
+        "payload": "ids, times and statuses only (thin envelope; no patient data)",
+    }
+
     class Meta:
         table = "domain_event"
         unique_together = (("practice_id", "sequence"),)
@@ -38,6 +46,10 @@ class PracticeSequence(Model):
     # Latest sequence of each practice-wide stream (topic -> sequence), kept on the row the
     # allocation already locks and updates: linking events to their stream costs no statement.
     stream_heads: dict[str, int] = fields.JSONField(default=dict)
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "stream_heads": "topic names and sequence numbers only, no patient data",
+    }
 
     class Meta:
         table = "practice_sequence"

@@ -6,6 +6,7 @@ identifiers carry a keyed blind index beside the ciphertext for exact-match look
 """
 
 from enum import StrEnum
+from typing import ClassVar
 
 from tortoise import fields
 
@@ -19,6 +20,17 @@ class PatientStatus(StrEnum):
     INACTIVE = "INACTIVE"
     DECEASED = "DECEASED"
     MERGED = "MERGED"  # a duplicate folded into another record, kept for the audit trail
+
+
+class ResponsibilityEvidence(StrEnum):
+    """What staff saw that proves parental responsibility (Children Act 1989 s.2-4A, 14A)."""
+
+    BIRTH_CERTIFICATE = "BIRTH_CERTIFICATE"  # mother, or a parent registered on it
+    PARENTAL_RESPONSIBILITY_AGREEMENT = "PARENTAL_RESPONSIBILITY_AGREEMENT"
+    PARENTAL_RESPONSIBILITY_ORDER = "PARENTAL_RESPONSIBILITY_ORDER"
+    CHILD_ARRANGEMENTS_ORDER = "CHILD_ARRANGEMENTS_ORDER"
+    SPECIAL_GUARDIANSHIP_ORDER = "SPECIAL_GUARDIANSHIP_ORDER"
+    ADOPTION_ORDER = "ADOPTION_ORDER"
 
 
 class Patient(Entity):
@@ -60,6 +72,32 @@ class Patient(Entity):
     last_activity_at = fields.DatetimeField()
     updated_at = fields.DatetimeField(auto_now=True)
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "title": "searched and shown with the name (names are plaintext on purpose, see README)",
+        "first_name": "searched and sorted by staff (README: names are plaintext on purpose)",
+        "last_name": "searched and sorted by staff (README: names are plaintext on purpose)",
+        "preferred_name": (
+            "searched and shown on the board (README: names are plaintext on purpose); cleared on "
+            "erasure"
+        ),
+        "search_name": (
+            "folded copy of the three names above for prefix search; rebuilt when they change"
+        ),
+        "sex_at_birth": (
+            "a fixed code from a closed list, not free text (statistics kept after anonymisation)"
+        ),
+        "status": "a fixed code from a closed list, not free text",
+        "email_index": (
+            "keyed HMAC blind index for exact-match search; useless without the blind-index key"
+        ),
+        "mobile_index": (
+            "keyed HMAC blind index for exact-match search; useless without the blind-index key"
+        ),
+        "nhs_number_index": (
+            "keyed HMAC blind index for exact-match search; useless without the blind-index key"
+        ),
+    }
+
     class Meta:
         table = "patient"
         unique_together = (("practice", "patient_number"),)
@@ -90,6 +128,18 @@ class GuardianLink(Entity):
     guardian_id: str
     relationship = fields.CharField(max_length=40)
     parental_responsibility = fields.BooleanField(default=True)
+    # What proved parental responsibility when portal access was granted (a document kind),
+    # who checked it and when; null until a grant.
+    responsibility_evidence = fields.CharField(max_length=40, null=True)
+    evidence_checked_by_user_id = fields.UUIDField(null=True)
+    evidence_checked_at = fields.DatetimeField(null=True)
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "relationship": "relationship label (mother, father, guardian); no contact or health data",
+        "responsibility_evidence": (
+            "a fixed code from a closed list, not free text (kind of document seen)"
+        ),
+    }
 
     class Meta:
         table = "patient_guardian"

@@ -6,6 +6,7 @@ practice in Scotland and one in England follow different rules without code chan
 """
 
 from enum import StrEnum
+from typing import ClassVar
 
 from tortoise import fields
 
@@ -55,6 +56,14 @@ class ProcessingRestriction(Entity):
     lifted_at = fields.DatetimeField(null=True)
     lifted_by_user_id = fields.UUIDField(null=True)
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "kind": "a fixed code from a closed list, not free text",
+        "reason": (
+            "why processing is restricted, written by staff; kept readable as evidence of the "
+            "restriction (Art. 18(3))"
+        ),
+    }
+
     class Meta:
         table = "processing_restriction"
         indexes = (("patient_id", "lifted_at"),)
@@ -97,6 +106,12 @@ class DataSubjectRequest(Entity):
     erase_after = fields.DateField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "kind": "a fixed code from a closed list, not free text",
+        "status": "a fixed code from a closed list, not free text",
+        "outcome": "category, action, reason and date per category; no patient data",
+    }
+
     class Meta:
         table = "data_subject_request"
         indexes = (("practice_id", "status", "due_at"),)
@@ -121,6 +136,12 @@ class RetentionPolicy(Entity):
     minor_aged_17_until_birthday = fields.IntField(null=True)
     basis = fields.CharField(max_length=300)
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "jurisdiction": "a fixed code from a closed list, not free text",
+        "record_class": "a fixed code from a closed list, not free text",
+        "basis": "the law or guidance behind the rule",
+    }
+
     class Meta:
         table = "retention_policy"
         unique_together = (("jurisdiction", "record_class"),)
@@ -138,7 +159,19 @@ class LegalHold(Entity):
     patient_id: str | None
     reason = fields.CharField(max_length=300)
     placed_by_user_id = fields.UUIDField(null=True)
+    # Last day the hold applies (None: until lifted); retention resumes the day after.
+    held_until = fields.DateField(null=True)
     released_at = fields.DatetimeField(null=True)
+    released_by_user_id = fields.UUIDField(null=True)
+    release_reason = fields.CharField(max_length=300, null=True)
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "reason": (
+            "why records are held (case reference, regulator); shown in retention reports, staff "
+            "are told not to put health data in it"
+        ),
+        "release_reason": "why the hold was lifted; as for reason",
+    }
 
     class Meta:
         table = "legal_hold"
@@ -158,6 +191,16 @@ class BreachIncident(Entity):
     subject_client_id = fields.CharField(max_length=64, null=True)
     status = fields.CharField(max_length=16, default="OPEN")
     recorded_by_user_id = fields.UUIDField(null=True)
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "title": "incident title for the breach register, read by the DPO without keys",
+        "description": (
+            "what happened, for the breach register (ICO guidance: describe categories of data, "
+            "not individuals)"
+        ),
+        "subject_client_id": "partner client id",
+        "status": "a fixed code from a closed list, not free text",
+    }
 
     class Meta:
         table = "breach_incident"

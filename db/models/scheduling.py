@@ -1,6 +1,8 @@
 """The diary's resources: practitioners, rooms, appointment types, extra resources and the
 practice's scheduling settings."""
 
+from typing import ClassVar
+
 from tortoise import fields
 
 from db.models.base import Entity
@@ -36,6 +38,11 @@ class Room(Entity):
     colour = fields.CharField(max_length=9, default="#9e9e9e")
     active = fields.BooleanField(default=True)
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "name": "a room name",
+        "colour": "CSS colour",
+    }
+
     class Meta:
         table = "room"
         unique_together = (("practice", "name"),)
@@ -62,6 +69,12 @@ class Practitioner(Entity):
     default_room_id: str | None
     active = fields.BooleanField(default=True)
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "display_name": "a staff member's name shown on boards (staff, not patients)",
+        "role": "a fixed code from a closed list, not free text",
+        "colour": "CSS colour",
+    }
+
     class Meta:
         table = "practitioner"
         unique_together = (("practice", "user"),)
@@ -86,6 +99,13 @@ class AppointmentType(Entity):
     # Patients may book it themselves in the portal (off unless the practice offers it).
     online_bookable = fields.BooleanField(default=False)
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "name": "a service name",
+        "colour": "CSS colour",
+        "allowed_roles": "role codes",
+        "recall_kind": "a fixed code from a closed list, not free text",
+    }
+
     class Meta:
         table = "appointment_type"
         unique_together = (("practice", "name"),)
@@ -102,6 +122,11 @@ class ExtraResource(Entity):
     name = fields.CharField(max_length=120)
     kind = fields.CharField(max_length=16)
     active = fields.BooleanField(default=True)
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "name": "equipment name",
+        "kind": "a fixed code from a closed list, not free text",
+    }
 
     class Meta:
         table = "extra_resource"

@@ -1,5 +1,7 @@
 """After the visit: recalls (when the patient is next due) and the waitlist for earlier slots."""
 
+from typing import ClassVar
+
 from tortoise import fields
 
 from db.models.base import Entity
@@ -21,6 +23,10 @@ class Recall(Entity):
     interval_months = fields.IntField()
     due_on = fields.DateField()
     last_completed_at = fields.DatetimeField(null=True)
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "kind": "a fixed code from a closed list, not free text",
+    }
 
     class Meta:
         table = "recall"
@@ -51,6 +57,10 @@ class WaitlistEntry(Entity):
     latest_minute = fields.IntField(default=1440)
     active = fields.BooleanField(default=True)
     last_offered_at = fields.DatetimeField(null=True)
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "weekdays": "weekday numbers",
+    }
 
     class Meta:
         table = "waitlist_entry"

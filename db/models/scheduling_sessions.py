@@ -4,6 +4,8 @@ Weekly patterns are local wall-clock minutes in the practice's zone, so a 09:00 
 09:00 across a DST change. Absences and closures are absolute instants (UTC).
 """
 
+from typing import ClassVar
+
 from tortoise import fields
 
 from db.models.base import Entity
@@ -48,6 +50,10 @@ class Absence(Entity):
     starts_at = fields.DatetimeField()
     ends_at = fields.DatetimeField()
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "kind": "a fixed code from a closed list, not free text",
+    }
+
     class Meta:
         table = "absence"
         indexes = (("practitioner_id", "starts_at"),)
@@ -77,6 +83,10 @@ class Closure(Entity):
     starts_at = fields.DatetimeField()
     ends_at = fields.DatetimeField()
     reason = fields.CharField(max_length=200)
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "reason": "why the practice is closed (bank holiday, training)",
+    }
 
     class Meta:
         table = "closure"

@@ -1,5 +1,7 @@
 """People who sign in, and what they may act on (memberships carry the role)."""
 
+from typing import ClassVar
+
 from tortoise import fields
 
 from db.models.base import Entity
@@ -24,6 +26,17 @@ class User(Entity):
 
     memberships: fields.ReverseRelation["Membership"]
 
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "email": (
+            "login name of a staff or portal account; unique lookup at sign-in needs it in clear; "
+            "a portal account's is replaced on erasure"
+        ),
+        "full_name": (
+            "shown in the access log and on boards; a portal account's is replaced on erasure"
+        ),
+        "password_hash": "a one-way hash; reveals nothing (argon2id)",
+    }
+
     class Meta:
         table = "app_user"
 
@@ -46,6 +59,10 @@ class Membership(Entity):
     role = fields.CharField(max_length=32)
     # For the PATIENT role: the one record this portal account may read.
     patient_id = fields.UUIDField(null=True)
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "role": "a fixed code from a closed list, not free text",
+    }
 
     class Meta:
         table = "membership"

@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
+from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
 from graph.resolvers.portal_booking import PortalBookingMutations, PortalBookingQueries
@@ -30,6 +31,7 @@ Query = merge_types(
         PortalBookingQueries,
         ConsentQueries,
         PrivacyQueries,
+        LegalHoldQueries,
     ),
 )
 Mutation = merge_types(
@@ -43,6 +45,7 @@ Mutation = merge_types(
         PortalBookingMutations,
         ConsentMutations,
         PrivacyMutations,
+        LegalHoldMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from db.models import DataSubjectRequest
+from db.models.patients import ResponsibilityEvidence
 from db.models.privacy import RequestKind, RestrictionKind
 from graph.context import Info
 from graph.ids import parse_id
@@ -22,6 +23,8 @@ from graph.schema.privacy import (
     ErasePatientDataPayload,
     ErasureCategory,
     ExportPatientDataPayload,
+    GrantGuardianPortalAccessInput,
+    GrantGuardianPortalAccessPayload,
     LiftRestrictionInput,
     LiftRestrictionPayload,
     PlaceRestrictionInput,
@@ -198,3 +201,23 @@ class PrivacyMutations:
             password=input.password,
         )
         return CreatePortalAccountPayload(user_id=strawberry.ID(str(user.id)))
+
+    @strawberry.mutation(
+        description="Let a guardian's portal account reach a child's record, recording the "
+        "evidence of parental responsibility (staff with patient:write)."
+    )
+    async def grant_guardian_portal_access(
+        self, info: Info, input: GrantGuardianPortalAccessInput
+    ) -> GrantGuardianPortalAccessPayload | None:
+        evidence = ResponsibilityEvidence(input.evidence)
+        membership = await portal.grant_guardian_access(
+            info.context.principal,
+            patient_id=parse_id(input.patient_id, "patientId"),
+            guardian_id=parse_id(input.guardian_id, "guardianId"),
+            evidence=evidence,
+        )
+        return GrantGuardianPortalAccessPayload(
+            user_id=strawberry.ID(str(membership.user_id)),
+            patient_id=strawberry.ID(str(membership.patient_id)),
+            evidence=evidence,
+        )

@@ -73,7 +73,7 @@ def schedule_appointments(
                 status=_STATUSES[status],
                 source=_SOURCES[source],
                 late_cancellation=late,
-                reception_notes=notes,
+                sealed_reception_notes=notes,
                 patient=BoardPatient(
                     id=patient_key,
                     first_name=first,

@@ -11,6 +11,7 @@ from db.models import BreachIncident as IncidentModel
 from db.models import DataSubjectRequest as RequestModel
 from db.models import ProcessingRestriction
 from db.models import RetentionPolicy as PolicyModel
+from db.models.patients import ResponsibilityEvidence
 from db.models.privacy import RequestKind, RequestStatus, RestrictionKind
 from services.consent import breach
 from services.consent.erasure import Verdict
@@ -305,3 +306,33 @@ class CreatePortalAccountInput:
 @strawberry.type(description="The new portal account.")
 class CreatePortalAccountPayload:
     user_id: strawberry.ID = strawberry.field(description="Id of the new portal user.")
+
+
+EvidenceEnum = strawberry.enum(
+    ResponsibilityEvidence,
+    name="ParentalResponsibilityEvidence",
+    description="What staff saw that proves parental responsibility for a child.",
+)
+
+
+@strawberry.input(description="Give a guardian's portal account access to a child's record.")
+class GrantGuardianPortalAccessInput:
+    patient_id: strawberry.ID = strawberry.field(description="The child.")
+    guardian_id: strawberry.ID = strawberry.field(
+        description=(
+            "The guardian: a patient linked to the child with parental responsibility, who "
+            "has their own portal account."
+        ),
+    )
+    evidence: EvidenceEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The document checked that proves parental responsibility (recorded).",
+    )
+
+
+@strawberry.type(description="The guardian's portal access to the child's record.")
+class GrantGuardianPortalAccessPayload:
+    user_id: strawberry.ID = strawberry.field(description="The guardian's portal user.")
+    patient_id: strawberry.ID = strawberry.field(description="The child's record it now reaches.")
+    evidence: EvidenceEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The evidence of parental responsibility recorded with the grant.",
+    )

@@ -33,9 +33,17 @@ class BookingSource(Enum):
 def _clinical(
     practice_id: object, appointment_id: object, patient_id: object, token: str | None
 ) -> str | None:
+    return _note(practice_id, appointment_id, patient_id, token, "clinical_note")
+
+
+def _note(
+    practice_id: object, appointment_id: object, patient_id: object, token: str | None, column: str
+) -> str | None:
+    """Appointment notes are stored encrypted (bound to practice, table, column and row); a
+    tampered one is an audited integrity failure (``sealing.reveal_token``)."""
     if token is None:
         return None
-    context = FieldContext(str(practice_id), "appointment", "clinical_note", str(appointment_id))
+    context = FieldContext(str(practice_id), "appointment", column, str(appointment_id))
     return sealing.reveal_token(token, context, patient_id=patient_id)
 
 
@@ -80,9 +88,6 @@ class ScheduleAppointment:
     late_cancellation: bool = strawberry.field(
         description="Cancelled within the practice's late-cancellation notice period."
     )
-    reception_notes: str | None = strawberry.field(
-        description="Non-clinical notes for reception; null when the patient is hidden."
-    )
     patient: BoardPatient | None = strawberry.field(
         description=(
             "Who is coming. Null with FORBIDDEN when the caller may not see this patient (a "
@@ -99,9 +104,22 @@ class ScheduleAppointment:
     practice_id: strawberry.Private[UUID]
     patient_id: strawberry.Private[UUID]
     sealed_note: strawberry.Private[str | None]
+    sealed_reception_notes: strawberry.Private[str | None]
     # The caller may not see this patient (``services.visibility``): the booking shows as busy
     # time only; ``@requires`` fields answer FORBIDDEN, notes are null.
     patient_hidden: strawberry.Private[bool] = False
+
+    @strawberry.field(
+        description="Non-clinical notes for reception; null when the patient is hidden."
+    )
+    def reception_notes(self) -> str | None:
+        return _note(
+            self.practice_id,
+            self.id,
+            self.patient_id,
+            self.sealed_reception_notes,
+            "reception_notes",
+        )
 
     @strawberry.field(
         description="Clinical note for the visit.", extensions=requires(Scope.CLINICAL_READ)
@@ -114,7 +132,11 @@ def as_busy_time(appointment: ScheduleAppointment) -> ScheduleAppointment:
     """A board appointment whose patient the caller may not see: when, where, who treats and
     the status stay (reception must not double-book); nothing about the patient does."""
     return dataclasses.replace(
-        appointment, patient=None, reception_notes=None, sealed_note=None, patient_hidden=True
+        appointment,
+        patient=None,
+        sealed_reception_notes=None,
+        sealed_note=None,
+        patient_hidden=True,
     )
 
 
@@ -190,7 +212,6 @@ class Appointment:
     ends_at: datetime = strawberry.field(description="End (exclusive), ISO 8601 with offset.")
     status: AppointmentStatus = strawberry.field(description="Where the visit is in the workflow.")  # type: ignore[valid-type]
     source: BookingSource = strawberry.field(description="Where the booking came from.")
-    reception_notes: str | None = strawberry.field(description="Non-clinical notes for reception.")
     confirmed_at: datetime | None = strawberry.field(
         description="When it was confirmed, ISO 8601 with offset; null if not yet."
     )
@@ -218,6 +239,17 @@ class Appointment:
     practice_id: strawberry.Private[UUID]
     patient_id: strawberry.Private[UUID]
     sealed_note: strawberry.Private[str | None]
+    sealed_reception_notes: strawberry.Private[str | None]
+
+    @strawberry.field(description="Non-clinical notes for reception.")
+    def reception_notes(self) -> str | None:
+        return _note(
+            self.practice_id,
+            self.id,
+            self.patient_id,
+            self.sealed_reception_notes,
+            "reception_notes",
+        )
 
     @strawberry.field(
         description="Clinical note for the visit.", extensions=requires(Scope.CLINICAL_READ)
@@ -238,7 +270,7 @@ class Appointment:
             ends_at=m.ends_at,
             status=Status(m.status),
             source=BookingSource(m.source),
-            reception_notes=m.reception_notes,
+            sealed_reception_notes=m.reception_notes,
             confirmed_at=m.confirmed_at,
             arrived_at=m.arrived_at,
             seated_at=m.seated_at,
@@ -351,7 +383,7 @@ def board_appointments(rows: list[tuple[Any, ...]], practice_id: UUID) -> list[S
                 status=statuses[status],
                 source=sources[source],
                 late_cancellation=late,
-                reception_notes=notes,
+                sealed_reception_notes=notes,
                 patient=BoardPatient(
                     id=strawberry.ID(str(pid)),
                     first_name=first,

@@ -15,10 +15,10 @@ from uuid import UUID, uuid4
 from db.models import Membership, RefreshToken, User
 from db.uow import write_transaction
 from services import audit, runtime
-from services.auth import mfa, throttle, tokens
+from services.auth import mfa, portal_age, throttle, tokens
 from services.auth.passwords import verify_password
 from services.auth.principals import principal_for_access, principal_for_partner
-from services.errors import MfaRequired, Unauthenticated
+from services.errors import MfaRequired, PolicyDenied, Unauthenticated
 from services.policy import Role, requires_mfa
 from services.principal import Principal, RequestMeta
 
@@ -86,6 +86,11 @@ async def login(*, email: str, password: str, otp: str | None, meta: RequestMeta
             raise Unauthenticated("That code is not valid.")
         mfa_passed = True
     await throttle.clear(account_key)
+    if not await portal_age.allow_sign_in(user, meta):
+        await _audit_login(user, meta, "DENIED")
+        raise PolicyDenied(
+            "Portal accounts are for patients aged 16 or over; access goes through a guardian."
+        )
     user.last_login_at = datetime.now(UTC)
     await user.save(update_fields=["last_login_at"])
     await _audit_login(user, meta, "OK")

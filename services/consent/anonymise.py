@@ -17,6 +17,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from db.models import ContactPreference, GuardianLink, Membership, Patient, User
 from db.models.privacy import RecordClass
 from services.consent.registry import Link, patient_links
+from services.names import search_key
 from services.policy import Role
 
 ANONYMISED = "Anonymised"
@@ -38,6 +39,9 @@ TABLE_CATEGORY: dict[str, Category] = {
     "patient_insurance": Category.FINANCIAL,
     "medical_history": Category.CLINICAL,
     "appointment": Category.CLINICAL,
+    "appointment_change": Category.CLINICAL,  # history: times, statuses and ids
+    "appointment_resource": Category.CLINICAL,
+    "schedule_block": Category.CLINICAL,  # occupancy rows: ids and times
     "recall": Category.CLINICAL,
     "patient_guardian": Category.CLINICAL,
     "consent_record": Category.EVIDENCE,
@@ -61,6 +65,7 @@ CONTACT_COLUMNS = (
     "gp_details",
     "reception_notes",
 )
+SUPPRESSED_CHANNELS = ("email", "sms", "phone", "post", "service_messages")
 _DELETED_WITH_CLINICAL = frozenset({"medical_history", "patient_guardian"})
 
 
@@ -77,13 +82,30 @@ async def erase_contact(patient: Patient, conn: BaseDBAsyncClient) -> list[str]:
     done = [c for c in CONTACT_COLUMNS if getattr(patient, c) is not None]
     for column in CONTACT_COLUMNS:
         setattr(patient, column, None)
-    await patient.save(using_db=conn, update_fields=list(CONTACT_COLUMNS))
-    await ContactPreference.filter(patient_id=patient.id).using_db(conn).delete()
+    # The preferred name was folded into the search column too.
+    patient.search_name = search_key(patient.first_name, patient.last_name, None)
+    await patient.save(using_db=conn, update_fields=[*CONTACT_COLUMNS, "search_name"])
+    await _suppress_contact(patient, conn)
     await _close_portal(patient.id, conn)
     for link in links_in(Category.ACCOUNT_CONTACT):
         if link.table not in ("membership", "contact_preference"):
             await link.model.filter(**{link.column: patient.id}).using_db(conn).delete()
     return done
+
+
+async def _suppress_contact(patient: Patient, conn: BaseDBAsyncClient) -> None:
+    """The preferences are replaced by a do-not-contact row: every channel off.
+
+    Without a row a patient accepts every channel (see ``preferences``); an erased patient must
+    not become contactable again by default if someone later adds a phone number.
+    """
+    await ContactPreference.filter(patient_id=patient.id).using_db(conn).delete()
+    await ContactPreference.create(
+        practice_id=patient.practice_id,
+        patient_id=patient.id,
+        **dict.fromkeys(SUPPRESSED_CHANNELS, False),
+        using_db=conn,
+    )
 
 
 async def _close_portal(patient_id: UUID, conn: BaseDBAsyncClient) -> None:

@@ -15,10 +15,11 @@ from uuid import UUID
 
 from tortoise.expressions import Q
 
+from db import wal
 from db.models import LegalHold, Patient, Practice
 from db.models.privacy import RecordClass, RequestKind, RequestStatus, RestrictionKind
 from db.uow import unit_of_work
-from services.consent import anonymise, ledger, policies, requests, restriction
+from services.consent import anonymise, ledger, legal_holds, policies, requests, restriction
 from services.consent.anonymise import Category
 from services.errors import ValidationFailed
 from services.principal import Principal
@@ -49,7 +50,7 @@ async def evaluate(patient: Patient, today: date) -> list[Verdict]:
     practice = await Practice.get(id=patient.practice_id)
     held = await LegalHold.filter(
         Q(patient_id=patient.id) | Q(patient_id__isnull=True),
-        released_at__isnull=True,
+        legal_holds.in_force(today),
         practice_id=practice.id,
     ).exists()
     dates = await policies.dates_for(patient, practice.jurisdiction, await policies.table())
@@ -114,4 +115,5 @@ async def erase(principal: Principal, *, request_id: UUID) -> list[Verdict]:
         row.outcome = [v.as_dict() for v in verdicts]
         await row.save(using_db=conn)
         requests.audit_change(uow, principal, row, "ERASE patient data")
+    await wal.checkpoint_after_erasure()
     return verdicts

@@ -8,7 +8,9 @@ password or token material are left out, and the access log names who read or ch
 from __future__ import annotations
 
 import base64
+import json
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -18,6 +20,7 @@ from db.models import PartnerClient, User
 from services import audit, runtime
 from services.consent import access
 from services.consent.registry import patient_links
+from services.patients import sealing
 from services.policy import Scope
 from services.principal import Principal
 
@@ -36,6 +39,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+UNREADABLE = "[unreadable: failed its integrity check]"
+JSON_COLUMNS = frozenset(
+    (str(model._meta.db_table), column)
+    for model, columns in sealing.JSON_COLUMNS.items()
+    for column in columns
+)
+
+
+def withheld(column: str) -> bool:
+    """Blind indexes, password and token material never leave, even to the patient."""
+    return bool(_WITHHELD.search(column))
+
+
 def _reveal(table: str, row: dict[str, Any], column: str, value: Any) -> Any:
     if not (isinstance(value, str) and _TOKEN.match(value)):
         return _plain(value)
@@ -44,16 +60,17 @@ def _reveal(table: str, row: dict[str, Any], column: str, value: Any) -> Any:
         return "[encrypted]"
     ctx = FieldContext(str(tenant), table, column, str(row["id"]))
     try:
-        return runtime.keyring().decrypt(value, ctx)
+        text = runtime.keyring().decrypt(value, ctx)
     except (CiphertextError, ValueError, KeyError):
-        return "[unreadable: failed its integrity check]"
+        return UNREADABLE
+    # Structured values (address, emergency contact, GP, medical history) stay structured.
+    return json.loads(text) if (table, column) in JSON_COLUMNS else text
 
 
 async def _rows(table: str, model: Any, column: str, patient_id: UUID) -> list[dict[str, Any]]:
     rows = await model.filter(**{column: patient_id}).values()
     return [
-        {k: _reveal(table, row, k, v) for k, v in row.items() if not _WITHHELD.search(k)}
-        for row in rows
+        {k: _reveal(table, row, k, v) for k, v in row.items() if not withheld(k)} for row in rows
     ]
 
 
@@ -83,12 +100,19 @@ async def _access_log(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-async def document(patient_id: UUID) -> dict[str, Any]:
-    """The machine-readable export (no permission check: callers check first)."""
+async def document(
+    patient_id: UUID, *, on_table: Callable[[str, int], None] | None = None
+) -> dict[str, Any]:
+    """The machine-readable export (no permission check: callers check first).
+
+    ``on_table(table, rows)`` is told as each table is read (progress for the CLI).
+    """
     records: dict[str, list[dict[str, Any]]] = {}
     for link in patient_links():
         found = await _rows(link.table, link.model, link.column, patient_id)
         records.setdefault(link.table, []).extend(found)
+        if on_table is not None:
+            on_table(link.table, len(found))
     return {
         "format": FORMAT,
         "generated_at": datetime.now(UTC).isoformat(),
@@ -115,7 +139,12 @@ def summary(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def export_patient_data(principal: Principal, *, patient_id: UUID) -> dict[str, Any]:
+async def export_patient_data(
+    principal: Principal,
+    *,
+    patient_id: UUID,
+    on_table: Callable[[str, int], None] | None = None,
+) -> dict[str, Any]:
     """Staff with consent:write, or the patient themselves (right of access)."""
     if principal.is_patient:
         patient = await access.readable(principal, patient_id)
@@ -135,6 +164,6 @@ async def export_patient_data(principal: Principal, *, patient_id: UUID) -> dict
             )
         ]
     )
-    doc = await document(patient.id)
+    doc = await document(patient.id, on_table=on_table)
     doc["summary"] = summary(doc)
     return doc

@@ -11,20 +11,21 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from db.models import GuardianLink, Membership, Patient, User
+from db.models.patients import ResponsibilityEvidence
 from db.uow import UnitOfWork, unit_of_work
 from services import audit
+from services.auth import portal_age
 from services.auth.passwords import hash_password, password_problem
 from services.consent import access
-from services.consent.policies import age_on
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from services.policy import Role, Scope
 from services.principal import Principal
 
-PORTAL_MINIMUM_AGE = 16
+PORTAL_MINIMUM_AGE = portal_age.PORTAL_MINIMUM_AGE
 
 
 def _too_young(patient: Patient) -> bool:
-    return age_on(patient.date_of_birth, datetime.now(UTC).date()) < PORTAL_MINIMUM_AGE
+    return portal_age.too_young(patient.date_of_birth)
 
 
 async def create_account(
@@ -63,9 +64,17 @@ async def create_account(
 
 
 async def grant_guardian_access(
-    principal: Principal, *, patient_id: UUID, guardian_id: UUID
+    principal: Principal,
+    *,
+    patient_id: UUID,
+    guardian_id: UUID,
+    evidence: ResponsibilityEvidence,
 ) -> Membership:
-    """The guardian's portal account may now also read the minor's record."""
+    """The guardian's portal account may now also read the minor's record.
+
+    Staff record what proved parental responsibility; the link keeps the kind of evidence, who
+    checked it and when, and the grant is audited with the evidence field named.
+    """
     patient = await access.staff_with(
         principal, Scope.PATIENT_WRITE, patient_id, action="GRANT guardian portal access"
     )
@@ -77,25 +86,51 @@ async def grant_guardian_access(
     own = await Membership.filter(patient_id=guardian_id, role=Role.PATIENT.value).first()
     if own is None:
         raise ValidationFailed("The guardian needs a portal account first.", field="guardianId")
-    existing = await Membership.get_or_none(
-        user_id=own.user_id, patient_id=patient.id, role=Role.PATIENT.value
-    )
-    if existing is not None:
-        return existing
     async with unit_of_work() as uow:
-        membership = await Membership.create(
+        link.responsibility_evidence = ResponsibilityEvidence(evidence).value
+        link.evidence_checked_by_user_id = principal.user_id
+        link.evidence_checked_at = datetime.now(UTC)
+        await link.save(
+            using_db=uow.connection,
+            update_fields=[
+                "responsibility_evidence",
+                "evidence_checked_by_user_id",
+                "evidence_checked_at",
+            ],
+        )
+        membership = await Membership.get_or_none(
             user_id=own.user_id,
-            practice_id=patient.practice_id,
-            role=Role.PATIENT.value,
             patient_id=patient.id,
+            role=Role.PATIENT.value,
             using_db=uow.connection,
         )
-        _audit(uow, principal, patient, "GRANT guardian portal access", own.user_id)
+        if membership is None:
+            membership = await Membership.create(
+                user_id=own.user_id,
+                practice_id=patient.practice_id,
+                role=Role.PATIENT.value,
+                patient_id=patient.id,
+                using_db=uow.connection,
+            )
+        _audit(
+            uow,
+            principal,
+            patient,
+            "GRANT guardian portal access",
+            own.user_id,
+            fields=["responsibilityEvidence"],
+        )
     return membership
 
 
 def _audit(
-    uow: UnitOfWork, principal: Principal, patient: Patient, action: str, user_id: object
+    uow: UnitOfWork,
+    principal: Principal,
+    patient: Patient,
+    action: str,
+    user_id: object,
+    *,
+    fields: list[str] | None = None,
 ) -> None:
     uow.audit(
         audit.record_for(
@@ -105,5 +140,6 @@ def _audit(
             entity_type="User",
             entity_id=user_id,
             patient_id=patient.id,
+            fields=fields,
         )
     )

@@ -7,18 +7,20 @@ Patients under a legal hold (their own, or their practice's) are skipped and lis
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from uuid import UUID
 
 from tortoise.expressions import Q
 
+from db import wal
 from db.models import DataSubjectRequest, LegalHold, Patient, PatientStatus, Practice
 from db.models.privacy import RecordClass, RequestKind, RequestStatus
 from db.uow import unit_of_work
 from services import audit
 from services.auth.users import OPERATOR
-from services.consent import anonymise, policies
+from services.consent import anonymise, legal_holds, policies
 from services.principal import Principal
 
 
@@ -61,21 +63,25 @@ async def pending(patient: Patient, cls: RecordClass) -> bool:
     return False
 
 
-async def _held(practice_ids: set[UUID]) -> tuple[set[UUID], set[UUID]]:
-    rows = await LegalHold.filter(released_at__isnull=True, practice_id__in=list(practice_ids))
+async def _held(practice_ids: set[UUID], today: date) -> tuple[set[UUID], set[UUID]]:
+    rows = await LegalHold.filter(legal_holds.in_force(today), practice_id__in=list(practice_ids))
     practices = {UUID(str(h.practice_id)) for h in rows if h.patient_id is None}
     patients = {UUID(str(h.patient_id)) for h in rows if h.patient_id is not None}
     return practices, patients
 
 
-async def plan(today: date | None = None) -> Report:
+async def plan(
+    today: date | None = None, *, on_progress: Callable[[int, int], None] | None = None
+) -> Report:
     today = today or datetime.now(UTC).date()
     table = await policies.table()
     practices = {p.id: p for p in await Practice.all()}
-    held_practices, held_patients = await _held(set(practices))
+    held_practices, held_patients = await _held(set(practices), today)
     report = Report()
     patients = await Patient.filter(~Q(status=PatientStatus.MERGED.value)).order_by("id")
-    for patient in patients:
+    for checked, patient in enumerate(patients, start=1):
+        if on_progress is not None:
+            on_progress(checked, len(patients))
         practice = practices[UUID(str(patient.practice_id))]
         if practice.id in held_practices or patient.id in held_patients:
             report.held.append(patient.id)
@@ -123,14 +129,25 @@ async def _apply_one(principal: Principal, patient_id: UUID, actions: list[Actio
             )
 
 
-async def run(*, apply: bool, today: date | None = None, principal: Principal = OPERATOR) -> Report:
-    report = await plan(today)
+async def run(
+    *,
+    apply: bool,
+    today: date | None = None,
+    principal: Principal = OPERATOR,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """``on_progress(done, total)`` is told after each patient is checked, then applied."""
+    report = await plan(today, on_progress=on_progress)
     if not apply:
         return report
     by_patient: dict[UUID, list[Action]] = {}
     for action in report.actions:
         by_patient.setdefault(action.patient_id, []).append(action)
-    for patient_id, actions in by_patient.items():
+    for done, (patient_id, actions) in enumerate(by_patient.items(), start=1):
         await _apply_one(principal, patient_id, actions)
+        if on_progress is not None:
+            on_progress(done, len(by_patient))
+    if by_patient:
+        await wal.checkpoint_after_erasure()
     report.applied = True
     return report

@@ -19,6 +19,7 @@ from db.queries import patients as queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
 from services import actors, audit
+from services.auth import portal_age
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.patients import access, fields
 from services.policy import Role, Scope
@@ -102,6 +103,9 @@ async def update_patient(
         if changed:
             patient.last_activity_at = datetime.now(UTC)
             await patient.save(using_db=uow.connection)
+            if "dateOfBirth" in changed:  # a corrected age may end a portal login
+                for record in await portal_age.enforce(principal, patient, uow.connection):
+                    uow.audit(record)
             await record_change(
                 uow,
                 principal,

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from db.crypto import CiphertextError, FieldContext
-from db.models import MedicalHistory, Patient, PatientInsurance
+from db.models import Appointment, MedicalHistory, Patient, PatientInsurance
 from services import runtime
 from services.patients.errors import DataIntegrityError, SealedValue
 
@@ -34,7 +34,14 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
         "clinical_notes",
     ),
     MedicalHistory: ("content",),
+    Appointment: ("reception_notes", "clinical_note"),
     PatientInsurance: ("policy_number", "payment_token"),
+}
+
+# Encrypted columns whose plaintext is a JSON object (structured contact details, answers).
+JSON_COLUMNS: dict[type[Any], tuple[str, ...]] = {
+    Patient: ("address", "emergency_contact", "gp_details"),
+    MedicalHistory: ("content",),
 }
 
 

@@ -50,9 +50,12 @@ class BookingRequest:
 
 
 def clinical_context(appointment: Appointment) -> FieldContext:
-    return FieldContext(
-        str(appointment.practice_id), "appointment", "clinical_note", str(appointment.id)
-    )
+    return notes_context(appointment, "clinical_note")
+
+
+def notes_context(appointment: Appointment, column: str) -> FieldContext:
+    """Appointment notes are bound to practice, table, column and row like patient fields."""
+    return FieldContext(str(appointment.practice_id), "appointment", column, str(appointment.id))
 
 
 def _source(principal: Principal) -> str:
@@ -110,9 +113,11 @@ async def book(
         starts_at=parts.starts_at,
         ends_at=parts.ends_at,
         source=_source(principal),
-        reception_notes=reception,
         booked_by_id=principal.user_id,
         age_checked_years=age,
+    )
+    appointment.reception_notes = runtime.keyring().encrypt_optional(  # type: ignore[assignment]
+        reception, notes_context(appointment, "reception_notes")
     )
     if clinical is not None:
         appointment.clinical_note = runtime.keyring().encrypt(

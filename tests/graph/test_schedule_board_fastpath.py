@@ -22,7 +22,7 @@ from graph.execution import PlainList
 from services import runtime
 from services.auth import clients
 from services.policy import Role
-from services.scheduling.booking import clinical_context
+from services.scheduling.booking import clinical_context, notes_context
 from tests import factories
 from tests.factories import GraphQLResult, gql
 from tests.scheduling_fixtures import Diary, diary
@@ -91,10 +91,13 @@ async def _board(d: Diary) -> Any:
             appointment_type_id=(d.exam if n % 2 else d.filler).id,
             starts_at=DAY + timedelta(hours=9 + n),
             ends_at=DAY + timedelta(hours=9 + n, minutes=30),
-            reception_notes=f"Desk note {n}" if n % 2 else None,
             late_cancellation=n == 3,
             status="CANCELLED" if n == 3 else "BOOKED",
         )
+        if n % 2:
+            row.reception_notes = runtime.keyring().encrypt(
+                f"Desk note {n}", notes_context(row, "reception_notes")
+            )
         if n < 3:
             row.clinical_note = runtime.keyring().encrypt(f"Note {n}.", clinical_context(row))
         await row.save()

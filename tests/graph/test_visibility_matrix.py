@@ -39,6 +39,9 @@ UNREACHABLE: dict[str, str] = {}
 NOT_EXERCISED: dict[str, str] = {
     "subjectRequests": "lists data-subject requests; the world records none (staff-only: "
     "consent:write, refused to patients and partners in services.consent.requests.listed)",
+    "legalHolds": "lists legal holds; the world places none (staff-only: legal_hold:write, "
+    "refused to patients and partners in services.consent.legal_holds; covered by "
+    "tests/graph/test_legal_holds_api.py)",
 }
 LIVE = {"scheduleChanged", "consentChanged"}
 OPTIONAL_FILLED = ("userId",)  # optional arguments filled too (breachImpact needs one of two)

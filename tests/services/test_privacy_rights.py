@@ -22,6 +22,7 @@ from db.models import (
     User,
 )
 from db.models.consent import ConsentPurpose
+from db.models.patients import ResponsibilityEvidence
 from db.models.privacy import RequestKind
 from services import audit
 from services.consent import (
@@ -44,6 +45,7 @@ from tests import factories
 from tests.factories import PASSWORD
 from tests.services.test_consent_ledger import as_principal, decision, staff
 
+BIRTH_CERTIFICATE = ResponsibilityEvidence.BIRTH_CERTIFICATE
 LONG_AGO = datetime(2000, 1, 10, tzinfo=UTC)
 
 
@@ -131,7 +133,8 @@ async def test_erasure_inside_retention_keeps_clinical_and_financial_only(db: st
     after = await Patient.get(id=patient.id)
     assert (after.email, after.mobile_phone, after.first_name) == (None, None, "Alice")
     assert after.clinical_notes is not None
-    assert not await ContactPreference.exists(patient_id=patient.id)
+    suppressed = await ContactPreference.get(patient_id=patient.id)  # do-not-contact row
+    assert (suppressed.email, suppressed.sms, suppressed.service_messages) == (False, False, False)
     assert not await Membership.exists(patient_id=patient.id)
     assert await PatientInsurance.exists(patient_id=patient.id)
     assert await MedicalHistory.exists(patient_id=patient.id)
@@ -205,7 +208,9 @@ async def test_no_portal_account_under_16_but_guardian_route(db: str) -> None:
     await GuardianLink.create(
         practice_id=practice.id, patient_id=child.id, guardian_id=parent.id, relationship="mother"
     )
-    await portal.grant_guardian_access(admin, patient_id=child.id, guardian_id=parent.id)
+    await portal.grant_guardian_access(
+        admin, patient_id=child.id, guardian_id=parent.id, evidence=BIRTH_CERTIFICATE
+    )
     principal = await as_principal(user)
     assert principal.patient_ids == {parent.id, child.id}
     assert (await preferences.get(principal, patient_id=child.id)).email is True
@@ -225,7 +230,9 @@ async def test_ending_parental_responsibility_ends_the_guardians_portal_access(
     await guardians.link_guardian(
         admin, patient_id=child.id, guardian_id=parent.id, relationship="father"
     )
-    await portal.grant_guardian_access(admin, patient_id=child.id, guardian_id=parent.id)
+    await portal.grant_guardian_access(
+        admin, patient_id=child.id, guardian_id=parent.id, evidence=BIRTH_CERTIFICATE
+    )
     assert (await as_principal(user)).patient_ids == {parent.id, child.id}
 
     if ending == "unlink":

@@ -1,0 +1,146 @@
+"""Legal holds: placing and lifting them, and which are in force on a given day.
+
+A hold names who placed it, why, and optionally the last day it applies; while one is in force
+on a patient (or on their whole practice) retention skips the patient and erasure keeps
+everything. Placing and lifting need ``legal_hold:write`` in the practice, are validated once
+here, and are audited in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from uuid import UUID, uuid4
+
+from tortoise.expressions import Q
+
+from db.audit_chain import AuditRecord
+from db.models import LegalHold, Patient, User
+from db.tenancy import PracticeId
+from db.uow import unit_of_work
+from services import audit
+from services.auth.principals import principal_for_user
+from services.consent import access
+from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
+from services.patients import validation as v
+from services.policy import Scope
+from services.principal import Principal, RequestMeta
+
+PLACE_ACTION = "PLACE legal hold"
+LIFT_ACTION = "LIFT legal hold"
+
+
+def in_force(today: date) -> Q:
+    """Filter for holds in force on ``today``: not released, and not past their end date."""
+    return Q(released_at__isnull=True) & (Q(held_until__isnull=True) | Q(held_until__gte=today))
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+async def _require(principal: Principal, practice_id: PracticeId, action: str) -> None:
+    if (
+        principal.is_patient
+        or principal.client_id
+        or not principal.has_scope(Scope.LEGAL_HOLD_WRITE, practice_id)
+    ):
+        await audit.record_denied(principal, action=action, practice_id=practice_id)
+        raise PolicyDenied("You do not have permission to do this.")
+
+
+def _reason(value: str, field: str) -> str:
+    text = v.text(value, field, max_length=300, required=True) or ""
+    if len(text) < 3:
+        raise ValidationFailed(f"'{field}' needs at least 3 characters.", field=field)
+    return text
+
+
+async def place(
+    principal: Principal,
+    *,
+    practice_id: UUID,
+    patient_id: UUID | None,
+    reason: str,
+    until: date | None,
+) -> LegalHold:
+    """A hold on one patient, or (no patient) on every record of the practice."""
+    patient: Patient | None = None
+    if patient_id is not None:
+        patient = await access.readable(principal, patient_id)  # not theirs: NOT_FOUND
+        if str(patient.practice_id) != str(practice_id):
+            raise NotFound("Patient")
+        pid = access.practice_of(patient)
+    else:
+        pid = PracticeId(practice_id)
+        if pid not in principal.practice_ids:
+            raise NotFound("Practice")
+    await _require(principal, pid, PLACE_ACTION)
+    text = _reason(reason, "reason")
+    if until is not None and until < _today():
+        raise ValidationFailed("'until' cannot be in the past.", field="until")
+    async with unit_of_work() as uow:
+        hold = LegalHold(
+            id=uuid4(),
+            practice_id=pid,
+            patient_id=None if patient is None else patient.id,
+            reason=text,
+            held_until=until,
+            placed_by_user_id=principal.user_id,
+        )
+        await hold.save(using_db=uow.connection)
+        uow.audit(_record(principal, hold, PLACE_ACTION, ["reason", "heldUntil"]))
+    return hold
+
+
+async def lift(principal: Principal, *, hold_id: UUID, reason: str) -> LegalHold:
+    hold = await LegalHold.get_or_none(id=hold_id, practice_id__in=list(principal.practice_ids))
+    if hold is None:
+        raise NotFound("Legal hold")
+    pid = PracticeId(UUID(str(hold.practice_id)))
+    await _require(principal, pid, LIFT_ACTION)
+    text = _reason(reason, "reason")
+    async with unit_of_work() as uow:
+        locked = await LegalHold.select_for_update().using_db(uow.connection).get(id=hold.id)
+        if locked.released_at is not None:
+            raise Conflict("This legal hold was already lifted.", field="holdId")
+        locked.released_at = datetime.now(UTC)
+        locked.released_by_user_id = principal.user_id
+        locked.release_reason = text
+        await locked.save(using_db=uow.connection)
+        uow.audit(_record(principal, locked, LIFT_ACTION, ["releaseReason"]))
+    return locked
+
+
+async def listed(
+    principal: Principal, *, practice_id: UUID, in_force_only: bool = True
+) -> list[LegalHold]:
+    pid = PracticeId(practice_id)
+    if pid not in principal.practice_ids:
+        raise NotFound("Practice")
+    await _require(principal, pid, "READ legal holds")
+    query = LegalHold.filter(practice_id=pid)
+    if in_force_only:
+        query = query.filter(in_force(_today()))
+    return list(await query.order_by("created_at", "id"))
+
+
+def _record(principal: Principal, hold: LegalHold, action: str, fields: list[str]) -> AuditRecord:
+    return audit.record_for(
+        principal,
+        action=action,
+        practice_id=UUID(str(hold.practice_id)),
+        entity_type="LegalHold",
+        entity_id=hold.id,
+        patient_id=None if hold.patient_id is None else UUID(str(hold.patient_id)),
+        fields=fields,
+    )
+
+
+async def acting_as(email: str) -> Principal:
+    """The principal of a staff account, for commands an operator runs on someone's word
+    (``aescrm legal-hold --by EMAIL``): the same scopes apply, and the audit names them."""
+    user = await User.get_or_none(email=email.strip().casefold(), deleted_at__isnull=True)
+    if user is None or not user.is_active:
+        raise NotFound("User")
+    meta = RequestMeta(request_id="cli", user_agent="aescrm-cli")
+    return await principal_for_user(user, mfa_passed=True, claims={}, meta=meta)
