@@ -30,8 +30,16 @@ run: $(STAMP)
 	@$(BIN)/python -m graph.welcome
 	$(BIN)/aescrm serve
 
+# The real-time and board tests again with graph/engine's shortcuts off (the stock paths).
+ENGINE_FALLBACK_TESTS := tests/realtime tests/graph/test_schedule_board.py \
+	tests/graph/test_schedule_board_fastpath.py tests/graph/test_schedule_live.py \
+	tests/graph/test_consent_live.py tests/graph/test_schedule_setup_live.py \
+	tests/graph/test_schedule_event_changes.py tests/graph/test_visibility_live.py \
+	tests/graph/test_board_access_log.py tests/graph/test_live_matches_http.py
+
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
+	AESCRM_TEST_ENGINE_SHORTCUTS=false $(BIN)/python -m pytest $(ENGINE_FALLBACK_TESTS)
 
 lint: $(STAMP) lock-check
 	$(BIN)/ruff check .

@@ -162,7 +162,7 @@ async def run_ours(n: int, events: int, url: str, var_dir: Path) -> tuple[Figure
         "AESCRM_LOG_LEVEL": "WARNING",
         "AESCRM_WS_INIT_TIMEOUT_SECONDS": "120",
     }
-    # As production starts it: ``aescrm serve`` (graph.ws_server's uvicorn options).
+    # As production starts it: ``aescrm serve`` (graph.server_options.uvicorn_options).
     aescrm = str(Path(sys.executable).with_name("aescrm"))
     server = spawn([aescrm, "serve", "--port", str(port)], env)
     base = f"http://127.0.0.1:{port}"

@@ -16,8 +16,8 @@ import uvicorn
 
 from db.config import apply_migrations, close_database, open_database
 from graph.logs import configure_logging
+from graph.server_options import uvicorn_options
 from graph.settings import ConfigurationRefused, Settings, load_settings, service_config
-from graph.ws_server import uvicorn_options
 from services import runtime
 
 app = typer.Typer(help="AES CRM practice-management service.", no_args_is_help=True)
@@ -62,6 +62,7 @@ def serve(
         max_message_bytes=settings.max_body_bytes,
         log_level=settings.log_level,
         graceful_shutdown_seconds=settings.shutdown_grace_seconds,
+        engine_shortcuts=settings.engine_shortcuts,
     )
     uvicorn.run("graph.app:create_app", **options)
 

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     )
     queries_over_get: bool | None = None  # None: on in development, off in production
     legacy_graphql_ws: bool = False
+    # graph/engine's speed shortcuts over library internals; off: the stock Strawberry/uvicorn paths
+    engine_shortcuts: bool = True
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     max_query_depth: int = Field(default=10, ge=2, le=50)
     max_aliases: int = Field(default=30, ge=1, le=500)

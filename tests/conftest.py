@@ -16,7 +16,7 @@ from graph.app import create_app
 from graph.settings import Settings, service_config
 from services import runtime
 from tests.databases import PostgresDatabase, SqliteTemplate, unavailable
-from tests.realtime.harness import Server, orm, server_env
+from tests.realtime.harness import ENGINE_SHORTCUTS, Server, orm, server_env
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -57,6 +57,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         "database_url": database_url,
         "var_dir": tmp_path / "var",
         "rate_limit_per_minute": 100_000,
+        "engine_shortcuts": ENGINE_SHORTCUTS,
         **overrides,
     }
     return Settings(**values)

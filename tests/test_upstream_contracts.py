@@ -45,13 +45,6 @@ INTERNAL_MODULES = (
 
 # "module:Class.method" upstream -> (our file that overrides it, sha256[:16] of its source).
 OVERRIDDEN: dict[str, tuple[str, str]] = {
-    "graphql.execution.executor:Executor.build": ("graph/execution.py", "d46e6e4671650b1d"),
-    "graphql.execution.executor:Executor.complete_list_value": (
-        "graph/execution.py",
-        "9c990167dc00ae3d",
-    ),
-    "strawberry.asgi:ASGIWebSocketAdapter.close": ("graph/view.py", "358b3a23d12a53d9"),
-    "strawberry.asgi:ASGIWebSocketAdapter.send_json": ("graph/view.py", "5e29ebab090aa7e8"),
     "strawberry.asgi:GraphQL.__init__": ("graph/view.py", "50798f49608b0248"),
     "strawberry.asgi:GraphQL.create_response": ("graph/view.py", "40d350318cdd3501"),
     "strawberry.asgi:GraphQL.get_context": ("graph/view.py", "eb12371616d41c5b"),
@@ -68,101 +61,33 @@ OVERRIDDEN: dict[str, tuple[str, str]] = {
     "strawberry.http.base:BaseView.encode_json": ("graph/view.py", "912b3af56d822ccd"),
     "strawberry.http.base:BaseView.graphql_ide_html": ("graph/view.py", "f02761dfd76c7e86"),
     "strawberry.http.base:BaseView.parse_json": ("graph/view.py", "ca6029099015b8f8"),
-    f"{TWS}:BaseGraphQLTransportWSHandler.__init__": (
-        "graph/view.py",
-        "6cabd699e5c88775",
-    ),
-    f"{TWS}:BaseGraphQLTransportWSHandler.cleanup_operation": (
-        "graph/view.py",
-        "8a18662a57113723",
-    ),
-    f"{TWS}:BaseGraphQLTransportWSHandler.handle_connection_init": (
-        "graph/view.py",
-        "847066d29d48b354",
-    ),
-    f"{TWS}:BaseGraphQLTransportWSHandler.handle_message": (
-        "graph/view.py",
-        "41ae36346a76a3a1",
-    ),
-    f"{TWS}:BaseGraphQLTransportWSHandler.run_operation": (
-        "graph/view.py",
-        "e86f2efc37443654",
-    ),
-    "strawberry.subscriptions.protocols.graphql_ws.handlers:BaseGraphQLWSHandler.handle_message": (
-        "graph/view.py",
-        "dbe2be6ca450e14b",
-    ),
-    f"{UVICORN_HTTP}:HttpToolsProtocol.__init__": (
-        "graph/http_server.py",
-        "264f2f06759670d4",
-    ),
-    f"{UVICORN_HTTP}:HttpToolsProtocol.connection_lost": (
-        "graph/http_server.py",
-        "21bb5222b35990e7",
-    ),
-    f"{UVICORN_HTTP}:HttpToolsProtocol.handle_websocket_upgrade": (
-        "graph/http_server.py",
-        "9eedd6b3bd8e5780",
-    ),
-    f"{UVICORN_HTTP}:HttpToolsProtocol.on_headers_complete": (
-        "graph/http_server.py",
-        "7e259152e5aade71",
-    ),
-    f"{UVICORN_HTTP}:HttpToolsProtocol.on_message_begin": (
-        "graph/http_server.py",
-        "0efab6f9456c4987",
-    ),
-    f"{UVICORN_HTTP}:HttpToolsProtocol.shutdown": (
-        "graph/http_server.py",
-        "4822ef10fa982b12",
-    ),
-    f"{UVICORN_WS}:WebSocketsSansIOProtocol.__init__": (
-        "graph/ws_server.py",
-        "cdad078596a7c53a",
-    ),
-    f"{UVICORN_WS}:WebSocketsSansIOProtocol.connection_lost": (
-        "graph/ws_server.py",
-        "bf96e8d2c2929c88",
-    ),
-    f"{UVICORN_WS}:WebSocketsSansIOProtocol.handle_connect": (
-        "graph/ws_server.py",
-        "0ae16d3d4d871bca",
-    ),
-    f"{UVICORN_WS}:WebSocketsSansIOProtocol.send": (
-        "graph/ws_server.py",
-        "c5511914bfc5e4c2",
-    ),
-    f"{UVICORN_WS}:WebSocketsSansIOProtocol.shutdown": (
-        "graph/ws_server.py",
-        "acb3a22483920bf2",
-    ),
 }
 
 # Private or undocumented symbols read by our code: "module:attribute.path" -> our file.
 SYMBOLS: dict[str, str] = {
-    "graphql.execution.collect_fields:FieldDetailsList": "graph/execution.py",
+    "graphql.execution.collect_fields:FieldDetailsList": "graph/engine/execution.py",
     "strawberry.schema.schema_converter:GraphQLCoreConverter.DEFINITION_BACKREF": (
-        "graph/execution.py, graph/schema/documentation.py"
+        "graph/engine/execution.py, graph/schema/documentation.py"
     ),
-    "strawberry.schema.schema:StrawberryGraphQLCoreExecutionContext": "graph/execution.py",
-    "strawberry.permission:PermissionExtension": "graph/execution.py",
-    "strawberry.exceptions:PermissionReturnedNonBooleanError": "graph/execution.py",
-    f"{TWS}:_OperationStreamClosed": "graph/view.py",
-    f"{TWS}:BaseGraphQLTransportWSHandler._send_result_stream": "graph/view.py",
-    f"{TWS}:BaseGraphQLTransportWSHandler.handle_task_exception": "graph/view.py",
-    f"{TWS}:Operation.send_operation_message": "graph/view.py",
-    "strawberry.utils.aio:aclosing": "graph/view.py",
+    "strawberry.schema.schema:StrawberryGraphQLCoreExecutionContext": "graph/engine/execution.py",
+    "strawberry.permission:PermissionExtension": "graph/engine/execution.py",
+    "strawberry.exceptions:PermissionReturnedNonBooleanError": "graph/engine/execution.py",
+    f"{TWS}:_OperationStreamClosed": "graph/engine/ws_handler.py",
+    f"{TWS}:BaseGraphQLTransportWSHandler._send_result_stream": "graph/engine/ws_handler.py",
+    f"{TWS}:BaseGraphQLTransportWSHandler.handle_task_exception": "graph/engine/ws_handler.py",
+    f"{TWS}:Operation.send_operation_message": "graph/engine/ws_handler.py",
+    "strawberry.utils.aio:aclosing": "graph/engine/ws_handler.py",
     "strawberry.http.ides:get_graphql_ide_html": "graph/graphiql.py",
-    f"{UVICORN_WS}:WebSocketsSansIOProtocol": ("graph/ws_server.py"),
-    f"{UVICORN_HTTP}:HttpToolsProtocol": "graph/http_server.py",
-    "websockets.exceptions:InvalidState": "graph/ws_server.py",
-    "websockets.http11:Request": "graph/ws_server.py",
+    f"{UVICORN_WS}:WebSocketsSansIOProtocol": ("graph/engine/ws_protocol.py"),
+    f"{UVICORN_HTTP}:HttpToolsProtocol": "graph/engine/http_protocol.py",
+    "websockets.exceptions:InvalidState": "graph/engine/ws_protocol.py",
+    "websockets.http11:Request": "graph/engine/ws_protocol.py",
 }
 
 # Parameters (in order, as a prefix) of internals we call or override: "module:path" -> names.
 SIGNATURES: dict[str, tuple[str, list[str]]] = {
     "graphql.execution.executor:Executor.build": (
-        "graph/execution.py",
+        "graph/engine/execution.py",
         [
             "schema",
             "document",
@@ -173,27 +98,27 @@ SIGNATURES: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "graphql.execution.executor:Executor.complete_list_value": (
-        "graph/execution.py",
+        "graph/engine/execution.py",
         ["self", "return_type", "field_details_list", "info", "path", "result", "position_context"],
     ),
     "graphql.execution.executor:Executor.collect_subfields": (
-        "graph/execution.py",
+        "graph/engine/execution.py",
         ["self", "return_type", "field_details_list"],
     ),
     "graphql.execution.executor:Executor.handle_field_error": (
-        "graph/execution.py",
+        "graph/engine/execution.py",
         ["self", "raw_error", "return_type", "field_details_list", "path"],
     ),
     "graphql.execution.executor:Executor.build_per_event_executor": (
-        "graph/resolvers/subscriptions.py",
+        "graph/engine/subscription_frames.py",
         ["self", "payload"],
     ),
     "graphql.execution.executor:Executor.execute_operation": (
-        "graph/resolvers/subscriptions.py",
+        "graph/engine/subscription_frames.py",
         ["self", "serially"],
     ),
     f"{TWS}:BaseGraphQLTransportWSHandler._send_result_stream": (
-        "graph/view.py",
+        "graph/engine/ws_handler.py",
         ["self", "operation", "result_source"],
     ),
 }
@@ -201,7 +126,7 @@ SIGNATURES: dict[str, tuple[str, list[str]]] = {
 # Instance attributes our subclasses read or replace, still assigned by the upstream class.
 ASSIGNED: dict[str, tuple[str, list[str]]] = {
     f"{UVICORN_WS}:WebSocketsSansIOProtocol": (
-        "graph/ws_server.py",
+        "graph/engine/ws_protocol.py",
         [
             "queue",
             "writable",
@@ -215,7 +140,7 @@ ASSIGNED: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     f"{TWS}:BaseGraphQLTransportWSHandler": (
-        "graph/view.py",
+        "graph/engine/ws_handler.py",
         [
             "operations",
             "connection_init_received",
@@ -226,7 +151,7 @@ ASSIGNED: dict[str, tuple[str, list[str]]] = {
             "root_value",
         ],
     ),
-    "strawberry.schema.schema:Schema": ("graph/resolvers/subscriptions.py", ["_schema"]),
+    "strawberry.schema.schema:Schema": ("graph/engine/subscription_frames.py", ["_schema"]),
 }
 
 

@@ -8,7 +8,7 @@ only. Denials resolve the (nullable) field to null with FORBIDDEN and are audite
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import strawberry
 from strawberry.extensions.field_extension import FieldExtension
@@ -45,43 +45,55 @@ class HasScope(BasePermission):
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         context = info.context
-        principal = context.principal
-        practice_id = getattr(source, "practice_id", None)
-        allowed = all(principal.has_scope(scope, practice_id) for scope in self.scopes)
-        if allowed and principal.is_patient and source is not None:
-            # A patient's scopes apply to their own record only.
-            patient_id = getattr(source, "patient_id", None)
-            allowed = patient_id is not None and patient_id in principal.patient_ids
-        if allowed and getattr(source, "patient_hidden", False):
-            allowed = False  # services.visibility said no for this patient: no scope overrides
+        facts = source_facts(source)
+        allowed = self.decide(context.principal, facts)
         if not allowed:
             context.audit.denied(
                 field=f"{info.path.typename}.{info.field_name}",
                 scopes=[scope.value for scope in self.scopes],
-                patient_id=getattr(source, "patient_id", None),
-                practice_id=practice_id,
+                patient_id=facts.patient_id,
+                practice_id=facts.practice_id,
             )
         return allowed
 
-    def decision_keys(self, context: Any) -> Callable[[Any], object]:
-        """Everything ``has_permission`` reads from a source: equal keys, equal outcomes.
+    def decide(self, principal: Any, facts: SourceFacts) -> bool:
+        """The decision, from the principal and the source's facts alone."""
+        allowed = all(principal.has_scope(scope, facts.practice_id) for scope in self.scopes)
+        if allowed and principal.is_patient and not facts.missing:
+            # A patient's scopes apply to their own record only.
+            allowed = facts.patient_id is not None and facts.patient_id in principal.patient_ids
+        if allowed and facts.patient_hidden:
+            allowed = False  # services.visibility said no for this patient: no scope overrides
+        return allowed
 
-        Lets a bulk executor check a board of one practice once instead of per row; the
-        patient is part of the key only for patient principals (their own records only), and
-        whether visibility hid the row's patient is part of every key.
+    def decision_keys(self, context: Any) -> Callable[[Any], object]:
+        """The facts :meth:`decide` reads from a source: equal keys, equal outcomes.
+
+        Lets a bulk executor check a board of one practice once instead of per row. The patient
+        is read only for patient principals (their own records only), so for anyone else it is
+        left out of the key and one practice's rows share one decision.
         """
         if context.principal.is_patient:
-            return lambda source: (
-                source is None,
-                getattr(source, "practice_id", None),
-                getattr(source, "patient_id", None),
-                getattr(source, "patient_hidden", False),
-            )
-        return lambda source: (
-            source is None,
-            getattr(source, "practice_id", None),
-            getattr(source, "patient_hidden", False),
-        )
+            return source_facts
+        return lambda source: source_facts(source)._replace(patient_id=None)
+
+
+class SourceFacts(NamedTuple):
+    """Everything a field check reads from the object being resolved."""
+
+    missing: bool
+    practice_id: Any
+    patient_id: Any
+    patient_hidden: bool
+
+
+def source_facts(source: Any) -> SourceFacts:
+    return SourceFacts(
+        source is None,
+        getattr(source, "practice_id", None),
+        getattr(source, "patient_id", None),
+        bool(getattr(source, "patient_hidden", False)),
+    )
 
 
 def requires(*scopes: Scope) -> list[FieldExtension]:

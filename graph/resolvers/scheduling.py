@@ -11,7 +11,7 @@ import strawberry
 from db.models import Recall as RecallModel
 from db.models import WaitlistEntry as WaitlistModel
 from graph.context import Info
-from graph.execution import PlainList
+from graph.engine.execution import PlainList
 from graph.ids import parse_id
 from graph.permissions.fields import requires
 from graph.schema import scheduling_inputs as inputs
@@ -125,7 +125,7 @@ class SchedulingQueries:
                 practice_id=found.practice_id,
                 fields=BOARD_FIELDS,
             )
-        # Completed in bulk by graph.execution (same values and errors, far less per field).
+        # Completed in bulk by graph.engine.execution (same values and errors, far less per field).
         return Schedule(
             starts_at=found.starts_at,
             ends_at=found.ends_at,

@@ -20,8 +20,8 @@ from strawberry.schema.config import StrawberryConfig
 
 from graph.audit_extension import FlushReadTrail
 from graph.auth_limits import SingleCredentialCheck
+from graph.engine.execution import CheckedExecutor, Executor
 from graph.errors import ErrorCodes
-from graph.execution import Executor
 from graph.limits import cost_rule, max_directives_rule
 from graph.request_inputs import StringCharacters
 from graph.resolvers import Mutation, Query, Subscription
@@ -95,7 +95,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions_for(settings),
-        execution_context_class=Executor,
+        execution_context_class=Executor if settings.engine_shortcuts else CheckedExecutor,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )
     document_schema(schema._schema)

@@ -1,4 +1,4 @@
-"""The board's bulk completion (graph.execution.PlainList) answers exactly as graphql-core would.
+"""The board's bulk completion (graph.engine.execution.PlainList) answers as graphql-core would.
 
 Each document runs twice per principal: once as served (the fast path) and once with the fast
 path declined, so graphql-core completes the same objects field by field. Data, errors (message,
@@ -18,14 +18,20 @@ import httpx
 import pytest
 
 from db.models import Appointment, SlotHold
-from graph.execution import PlainList
+from graph.engine.execution import PlainList
 from services import runtime
 from services.auth import clients
 from services.policy import Role
 from services.scheduling.booking import clinical_context, notes_context
 from tests import factories
 from tests.factories import GraphQLResult, gql
+from tests.realtime.harness import ENGINE_SHORTCUTS
 from tests.scheduling_fixtures import Diary, diary
+
+# This module tests the shortcut itself (fast path against graphql-core's own completion).
+pytestmark = pytest.mark.skipif(
+    ENGINE_SHORTCUTS == "false", reason="tests the engine shortcut, which is switched off"
+)
 
 DAY = datetime(2030, 1, 15, tzinfo=UTC)
 WINDOW = {"from": "2030-01-15T00:00:00Z", "to": "2030-01-16T00:00:00Z"}

@@ -49,6 +49,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# `make test` runs the real-time and board tests again with the engine shortcuts off.
+ENGINE_SHORTCUTS = os.environ.get("AESCRM_TEST_ENGINE_SHORTCUTS", "true")
+
+
 def server_env(
     database_url: str, var_dir: Path, bus: str = "memory://", **extra: str
 ) -> dict[str, str]:
@@ -63,6 +67,7 @@ def server_env(
         AESCRM_RELAY_GRACE_SECONDS="0.3",
         AESCRM_RELAY_POLL_SECONDS="0.2",
         AESCRM_LOG_LEVEL="WARNING",
+        AESCRM_ENGINE_SHORTCUTS=ENGINE_SHORTCUTS,
     )
     env.update(extra)
     return env

@@ -1,7 +1,11 @@
-"""How uvicorn serves our WebSockets: the one server configuration production and benchmarks use.
+"""uvicorn's WebSocket protocol as we serve it (both subclass uvicorn's websockets-sansio one,
+per-message deflate with the ``websockets`` library's memory-reduced defaults: 4 KiB windows,
+memLevel 5).
 
-``WebSocketProtocol`` is uvicorn's websockets-sansio protocol (per-message deflate with the
-``websockets`` library's memory-reduced defaults: 4 KiB windows, memLevel 5) with two changes
+``WebSocketProtocol`` (always): a server going away closes open sockets with 1001, as the
+real-time pipeline does, never uvicorn's 1012.
+
+``LeanWebSocketProtocol`` (the engine shortcut, ``AESCRM_ENGINE_SHORTCUTS``) adds two changes
 that matter at thousands of idle board sockets:
 
 - the parsed handshake request and response are dropped once the socket is open (the ASGI scope
@@ -22,7 +26,6 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.exceptions import InvalidState
 from websockets.http11 import Request
 
-from graph.logs import logging_config
 from realtime.subscriber import SHUTDOWN
 
 GOING_AWAY = SHUTDOWN.close_code or 1001
@@ -95,6 +98,27 @@ class _Flag:
 
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's protocol, closing with 1001 when the server goes away."""
+
+    def shutdown(self) -> None:
+        """A server going away closes open sockets with 1001, as the pipeline does, not 1012.
+
+        The pipeline ends subscriptions with 1001 on SIGTERM, but when uvicorn's shutdown tick
+        runs first this is what the client sees, and it must say the same.
+        """
+        if self.handshake_complete and not self.close_sent and not self.disconnected:
+            self.stop_keepalive()
+            self.queue.put_nowait({"type": "websocket.disconnect", "code": GOING_AWAY})
+            self.conn.send_close(GOING_AWAY, SHUTDOWN.message[:120])
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.transport.close()
+            return
+        super().shutdown()
+
+
+class LeanWebSocketProtocol(WebSocketProtocol):
+    """Less state per socket, and a synchronous frame writer for the fan-out."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.queue = _Inbox()  # type: ignore[assignment]
@@ -132,21 +156,6 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         self.transport.write(b"".join(self.conn.data_to_send()))
         return True
 
-    def shutdown(self) -> None:
-        """A server going away closes open sockets with 1001, as the pipeline does, not 1012.
-
-        The pipeline ends subscriptions with 1001 on SIGTERM, but when uvicorn's shutdown tick
-        runs first this is what the client sees, and it must say the same.
-        """
-        if self.handshake_complete and not self.close_sent and not self.disconnected:
-            self.stop_keepalive()
-            self.queue.put_nowait({"type": "websocket.disconnect", "code": GOING_AWAY})
-            self.conn.send_close(GOING_AWAY, SHUTDOWN.message[:120])
-            self.transport.write(b"".join(self.conn.data_to_send()))
-            self.transport.close()
-            return
-        super().shutdown()
-
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         scope: Any = getattr(self, "scope", None)
@@ -154,38 +163,4 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             scope["extensions"].pop(WRITE_TEXT, None)  # no cycle through the scope
 
 
-def uvicorn_options(
-    *,
-    host: str,
-    port: int,
-    workers: int,
-    access_log: bool,
-    max_message_bytes: int,
-    log_level: str = "INFO",
-    graceful_shutdown_seconds: int | None = None,
-) -> dict[str, Any]:
-    """Everything ``aescrm serve`` passes to ``uvicorn.run`` (benchmarks start it the same way).
-
-    ``log_config`` is applied by uvicorn in the parent and again in every worker process, so all
-    of them log JSON lines with request ids. A stopping worker answers what it has started within
-    ``graceful_shutdown_seconds`` (then cancels what is left). ``max_message_bytes`` caps a
-    WebSocket message like an HTTP body (``AESCRM_MAX_BODY_BYTES``): a larger one closes the
-    socket with 1009 before it is buffered whole. Forwarded headers are handled by the app itself
-    (``AESCRM_FORWARDED_ALLOW_IPS``), not by uvicorn.
-    """
-    return {
-        "ws_max_size": max_message_bytes,
-        "factory": True,
-        "host": host,
-        "port": port,
-        "workers": workers,
-        "log_config": logging_config(log_level, access_log=access_log),
-        "access_log": access_log,
-        "http": "graph.http_server:HttpProtocol",
-        "ws": "graph.ws_server:WebSocketProtocol",
-        "proxy_headers": False,
-        "timeout_graceful_shutdown": graceful_shutdown_seconds,
-    }
-
-
-__all__ = ["WRITE_TEXT", "WebSocketProtocol", "uvicorn_options"]
+__all__ = ["WRITE_TEXT", "LeanWebSocketProtocol", "WebSocketProtocol"]

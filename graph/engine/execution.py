@@ -58,7 +58,7 @@ from strawberry.types.field import StrawberryField
 
 from graph import request_inputs
 
-__all__ = ["Executor", "PlainList"]
+__all__ = ["CheckedExecutor", "Executor", "PlainList"]
 
 _DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
 
@@ -94,12 +94,10 @@ class PlainList:
         return [complete(item, Path(path, i, None)) for i, item in enumerate(self.items)]
 
 
-class Executor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor, completing :class:`PlainList` values in bulk.
-
-    It is also where variables enter (``build`` coerces them, for queries, mutations and
-    subscriptions alike): :mod:`graph.request_inputs` checks their strings first and turns
-    coercion failures into coded request errors.
+class CheckedExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's executor, where variables enter: ``build`` coerces them, for queries,
+    mutations and subscriptions alike. :mod:`graph.request_inputs` checks their strings first
+    and turns coercion failures into coded request errors. Used whatever the shortcut setting.
     """
 
     @classmethod
@@ -113,7 +111,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         operation_name: str | None = None,
         *args: Any,
         **kwargs: Any,
-    ) -> list[GraphQLError] | Executor:
+    ) -> list[GraphQLError] | CheckedExecutor:
         refused = request_inputs.refuse_variables(
             schema, document, operation_name, raw_variable_values
         )
@@ -135,6 +133,10 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if isinstance(built, list):
             return request_inputs.as_request_errors(built, document)
         return built  # type: ignore[return-value]
+
+
+class Executor(CheckedExecutor):
+    """:class:`CheckedExecutor` completing :class:`PlainList` values in bulk (the shortcut)."""
 
     def complete_list_value(
         self,
@@ -387,7 +389,7 @@ def _compile(arguments: str, expression: str, bindings: dict[str, Any]) -> _Comp
     if code is None:
         if len(_compiled) >= _COMPILED_MAX:
             _compiled.clear()
-        code = _compiled[source] = compile(source, "<graph.execution plan>", "exec")
+        code = _compiled[source] = compile(source, "<graph.engine.execution plan>", "exec")
     namespace = dict(bindings)
     exec(code, namespace)  # noqa: S102 - our own generated code, see above
     return namespace["complete"]  # type: ignore[no-any-return]

@@ -1,0 +1,96 @@
+"""A live event answers exactly as the same selection does over HTTP: data, error codes and
+messages, and what is audited — although the engine's subscription frames execute events
+without Strawberry's schema extensions (``graph.engine.subscription_frames``).
+
+Runs with the engine shortcuts on and, in ``make test``'s second pass, off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from db.models import AuditEvent
+from tests.graph.test_schedule_live import book
+from tests.realtime.harness import Client, Server, graphql
+from tests.scheduling_fixtures import Diary, diary, iso
+
+SELECTION = "id status clinicalNote receptionNotes patient { id lastName hasMedicalAlert }"
+LIVE = (
+    "subscription Live($practiceId: ID!) { scheduleChanged(practiceId: $practiceId) {"
+    f" appointment {{ {SELECTION} }} }} }}"
+)
+BOARD = (
+    "query Board($practiceId: ID!, $from: DateTime!, $to: DateTime!) {"
+    " schedule(practiceId: $practiceId, from: $from, to: $to) {"
+    f" appointments {{ {SELECTION} }} }} }}"
+)
+
+
+@pytest.fixture
+def server(live_server: Server) -> Server:
+    return live_server
+
+
+def _errors(payload: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Each error as (code, message, the field it sits on), paths differ only above the field."""
+    return sorted(
+        (e["extensions"]["code"], e["message"], str(e["path"][-1])) for e in payload["errors"]
+    )
+
+
+Row = tuple[str, str | None, tuple[str, ...]]
+
+
+async def _audit(operation_fragment: str, actor: str) -> list[Row]:
+    rows = await AuditEvent.filter(actor_user_id=actor, action__contains=operation_fragment)
+    return sorted((r.outcome, r.entity_type, tuple(sorted(r.fields_read))) for r in rows)
+
+
+async def _settled(fragment: str, actor: str) -> list[Row]:
+    """The audit rows of an operation once they stop changing (live rows are written after)."""
+    previous: list[Row] = []
+    for _ in range(50):
+        current = await _audit(fragment, actor)
+        if current and current == previous:
+            return current
+        previous = current
+        await asyncio.sleep(0.2)
+    return previous
+
+
+async def test_a_live_event_answers_and_audits_like_the_same_selection_over_http(
+    server: Server, live_orm: None
+) -> None:
+    d: Diary = await diary()
+    actor = str(d.receptionist.id)
+    async with Client.connect(server, d.token) as desk:
+        await desk.subscribe("live", d.practice.id, query=LIVE)
+        appointment_id = await book(server, d, d.token, 11, clinicalNote="Sensitive: allergy.")
+        message = await desk.recv(8)
+    assert message["type"] == "next", message
+    live = message["payload"]
+    http = await graphql(
+        server,
+        BOARD,
+        {"practiceId": str(d.practice.id), "from": iso(d.at(7, 0)), "to": iso(d.at(8, 0))},
+        d.token,
+    )
+    (row,) = [a for a in http["data"]["schedule"]["appointments"] if a["id"] == appointment_id]
+    assert live["data"]["scheduleChanged"]["appointment"] == row
+    assert row["clinicalNote"] is None  # a receptionist: denied on both paths
+    assert (
+        _errors(live)
+        == _errors(http)
+        == [("FORBIDDEN", "You do not have permission to access this field.", "clinicalNote")]
+    )
+    live_rows = await _settled("subscription", actor)
+    http_rows = await _settled("query", actor)
+    # The board query also names the window it read (one row); the rest must be the same rows:
+    # the denial of clinicalNote and the read of the patient shown.
+    window = [r for r in http_rows if r[1] == "Schedule"]
+    assert len(window) == 1
+    assert live_rows == [r for r in http_rows if r[1] != "Schedule"]
+    assert {r[0] for r in live_rows} == {"OK", "DENIED"}
