@@ -45,6 +45,19 @@ INTERNAL_MODULES = (
 
 # "module:Class.method" upstream -> (our file that overrides it, sha256[:16] of its source).
 OVERRIDDEN: dict[str, tuple[str, str]] = {
+    "graphql.execution.executor:Executor.build": ("graph/engine/execution.py", "d46e6e4671650b1d"),
+    "graphql.execution.executor:Executor.complete_list_value": (
+        "graph/engine/execution.py",
+        "9c990167dc00ae3d",
+    ),
+    "strawberry.asgi:ASGIWebSocketAdapter.close": (
+        "graph/engine/ws_handler.py",
+        "358b3a23d12a53d9",
+    ),
+    "strawberry.asgi:ASGIWebSocketAdapter.send_json": (
+        "graph/engine/ws_handler.py",
+        "5e29ebab090aa7e8",
+    ),
     "strawberry.asgi:GraphQL.__init__": ("graph/view.py", "50798f49608b0248"),
     "strawberry.asgi:GraphQL.create_response": ("graph/view.py", "40d350318cdd3501"),
     "strawberry.asgi:GraphQL.get_context": ("graph/view.py", "eb12371616d41c5b"),
@@ -61,6 +74,74 @@ OVERRIDDEN: dict[str, tuple[str, str]] = {
     "strawberry.http.base:BaseView.encode_json": ("graph/view.py", "912b3af56d822ccd"),
     "strawberry.http.base:BaseView.graphql_ide_html": ("graph/view.py", "f02761dfd76c7e86"),
     "strawberry.http.base:BaseView.parse_json": ("graph/view.py", "ca6029099015b8f8"),
+    f"{TWS}:BaseGraphQLTransportWSHandler.__init__": (
+        "graph/engine/ws_handler.py",
+        "6cabd699e5c88775",
+    ),
+    f"{TWS}:BaseGraphQLTransportWSHandler.cleanup_operation": (
+        "graph/engine/ws_handler.py",
+        "8a18662a57113723",
+    ),
+    f"{TWS}:BaseGraphQLTransportWSHandler.handle_connection_init": (
+        "graph/engine/ws_handler.py",
+        "847066d29d48b354",
+    ),
+    f"{TWS}:BaseGraphQLTransportWSHandler.handle_message": (
+        "graph/engine/ws_handler.py",
+        "41ae36346a76a3a1",
+    ),
+    f"{TWS}:BaseGraphQLTransportWSHandler.run_operation": (
+        "graph/engine/ws_handler.py",
+        "e86f2efc37443654",
+    ),
+    "strawberry.subscriptions.protocols.graphql_ws.handlers:BaseGraphQLWSHandler.handle_message": (
+        "graph/engine/ws_handler.py",
+        "dbe2be6ca450e14b",
+    ),
+    f"{UVICORN_HTTP}:HttpToolsProtocol.__init__": (
+        "graph/engine/http_protocol.py",
+        "264f2f06759670d4",
+    ),
+    f"{UVICORN_HTTP}:HttpToolsProtocol.connection_lost": (
+        "graph/engine/http_protocol.py",
+        "21bb5222b35990e7",
+    ),
+    f"{UVICORN_HTTP}:HttpToolsProtocol.handle_websocket_upgrade": (
+        "graph/engine/http_protocol.py",
+        "9eedd6b3bd8e5780",
+    ),
+    f"{UVICORN_HTTP}:HttpToolsProtocol.on_headers_complete": (
+        "graph/engine/http_protocol.py",
+        "7e259152e5aade71",
+    ),
+    f"{UVICORN_HTTP}:HttpToolsProtocol.on_message_begin": (
+        "graph/engine/http_protocol.py",
+        "0efab6f9456c4987",
+    ),
+    f"{UVICORN_HTTP}:HttpToolsProtocol.shutdown": (
+        "graph/engine/http_protocol.py",
+        "4822ef10fa982b12",
+    ),
+    f"{UVICORN_WS}:WebSocketsSansIOProtocol.__init__": (
+        "graph/engine/ws_protocol.py",
+        "cdad078596a7c53a",
+    ),
+    f"{UVICORN_WS}:WebSocketsSansIOProtocol.connection_lost": (
+        "graph/engine/ws_protocol.py",
+        "bf96e8d2c2929c88",
+    ),
+    f"{UVICORN_WS}:WebSocketsSansIOProtocol.handle_connect": (
+        "graph/engine/ws_protocol.py",
+        "0ae16d3d4d871bca",
+    ),
+    f"{UVICORN_WS}:WebSocketsSansIOProtocol.send": (
+        "graph/engine/ws_protocol.py",
+        "c5511914bfc5e4c2",
+    ),
+    f"{UVICORN_WS}:WebSocketsSansIOProtocol.shutdown": (
+        "graph/engine/ws_protocol.py",
+        "acb3a22483920bf2",
+    ),
 }
 
 # Private or undocumented symbols read by our code: "module:attribute.path" -> our file.

@@ -68,7 +68,7 @@ class OperationSink:
     variables: dict[str, Any] | None
     operation_name: str | None
     send_text: Callable[[str], Awaitable[None]]
-    # Writes a text frame at once if the socket can take it (``graph.ws_server``), else False.
+    # Writes a text frame now if the socket can take it (``graph.engine.ws_protocol``), else False.
     write_text: Callable[[str], bool] | None = None
     # Takes the live subscription's "end" so the operation's task can finish without a
     # ``complete``: the handler ends it on ``complete`` or disconnect (``graph.view``).
