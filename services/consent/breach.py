@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from db.models import AuditEvent, BreachIncident
+from db.models import BreachIncident
+from db.queries import audit as audit_queries
 from db.queries import schedule
-from db.tenancy import OrganizationId
+from db.tenancy import OrganizationId, PracticeId
 from db.uow import unit_of_work
 from services import audit
 from services.errors import NotFound, PolicyDenied, ValidationFailed
-from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import board
 
@@ -29,15 +29,46 @@ def deadline(incident: BreachIncident) -> datetime:
     return incident.detected_at + REPORTING_WINDOW
 
 
-def _organizations(principal: Principal) -> set[OrganizationId]:
-    reach = {o for o, s in principal.organization_scopes.items() if Scope.AUDIT_READ in s}
-    for practice_id in principal.practices_with(Scope.AUDIT_READ):
-        org = principal.organization_of(practice_id)
-        if org is not None:
-            reach.add(org)
-    if not reach or principal.client_id or principal.is_patient:
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Whole organizations (an organization role with audit:read) and single practices (a
+    practice role with audit:read). Practices of one organization are separate tenants for a
+    practice-level role, so its reach is its practices, never their organization."""
+
+    organizations: frozenset[OrganizationId]
+    practices: frozenset[PracticeId]
+
+    def organization_ids(self, principal: Principal) -> set[OrganizationId]:
+        """Organizations an incident may be filed under: reached whole or through a practice."""
+        found = set(self.organizations)
+        for practice_id in self.practices:
+            org = principal.organization_of(practice_id)
+            if org is not None:
+                found.add(org)
+        return found
+
+
+def _reach(principal: Principal) -> Reach:
+    organizations, practices = audit.audit_reach(principal)
+    if not (organizations or practices) or principal.client_id or principal.is_patient:
         raise PolicyDenied("You may not handle breach incidents.")
-    return reach
+    return Reach(frozenset(organizations), frozenset(practices))
+
+
+def _organizations(principal: Principal) -> set[OrganizationId]:
+    return _reach(principal).organization_ids(principal)
+
+
+async def _known_subject(reach: Reach, *, user_id: UUID | None, client_id: str | None) -> None:
+    """A subject outside the caller's reach answers exactly like one that does not exist."""
+    if user_id is not None and not await audit_queries.knows_actor(
+        reach.organizations, reach.practices, user_id=user_id
+    ):
+        raise NotFound("User")
+    if client_id is not None and not await audit_queries.knows_actor(
+        reach.organizations, reach.practices, client_id=client_id
+    ):
+        raise NotFound("Client")
 
 
 async def record_incident(
@@ -50,12 +81,14 @@ async def record_incident(
     subject_user_id: UUID | None = None,
     subject_client_id: str | None = None,
 ) -> BreachIncident:
-    if OrganizationId(organization_id) not in _organizations(principal):
+    reach = _reach(principal)
+    if OrganizationId(organization_id) not in reach.organization_ids(principal):
         raise NotFound("Organization")
     if not title.strip() or len(title) > 200:
         raise ValidationFailed("Give a title (1-200 characters).", field="title")
     if detected_at > datetime.now(UTC):
         raise ValidationFailed("Detection cannot be in the future.", field="detectedAt")
+    await _known_subject(reach, user_id=subject_user_id, client_id=subject_client_id)
     async with unit_of_work() as uow:
         row = BreachIncident(
             id=uuid4(),
@@ -129,17 +162,17 @@ async def impact(
         raise ValidationFailed("Give exactly one of userId or clientId.", field="userId")
     if until <= since:
         raise ValidationFailed("'to' must be after 'from'.", field="to")
-    chains = [str(o) for o in _organizations(principal)]
-    actor = {"actor_user_id": user_id} if user_id else {"client_id": client_id}
-    audited = AuditEvent.filter(
-        chain__in=chains, occurred_at__gte=since, occurred_at__lt=until, outcome="OK", **actor
+    reach = _reach(principal)  # an actor outside it has no rows here: [] like a random id
+    rows, boards = await audit_queries.actions_of(
+        reach.organizations,
+        reach.practices,
+        user_id=user_id,
+        client_id=client_id,
+        since=since,
+        until=until,
+        board_entity=board.BOARD_ENTITY,
     )
-    columns = ("patient_id", "practice_id", "action", "occurred_at")
-    rows = list(await audited.filter(patient_id__isnull=False).values_list(*columns))
-    boards = audited.filter(entity_type=board.BOARD_ENTITY)
-    rows += await _patients_on_boards(
-        await boards.values_list("practice_id", "entity_id", "action", "occurred_at")
-    )
+    rows += await _patients_on_boards(boards)
     found: dict[UUID, Touch] = {}
     for patient_id, practice_id, action, at in rows:
         pid = UUID(str(patient_id))
