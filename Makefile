@@ -7,12 +7,19 @@ AESCRM_HOST ?= 127.0.0.1
 AESCRM_PORT ?= 8000
 export AESCRM_HOST AESCRM_PORT
 
-.PHONY: run test lint format schema bench migrations install
+.PHONY: run test lint format schema bench migrations install upgrade lock-check
 
-$(STAMP): pyproject.toml
+# Installs come only from uv.lock (exact versions, sha256 hashes): the bootstrap file pins uv
+# itself with hashes, then `uv sync --locked` installs the locked set and fails when
+# pyproject.toml and uv.lock disagree. `make upgrade` is the only way versions move.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+UV := $(BIN)/uv
+
+$(STAMP): pyproject.toml uv.lock uv-bootstrap.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r uv-bootstrap.txt
+	$(UV) sync --locked --extra dev --python $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -26,7 +33,7 @@ run: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(STAMP) lock-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -47,3 +54,19 @@ bench: $(STAMP)
 	$(BIN)/python bench/patient_search.py
 	$(BIN)/python bench/ws_fanout.py
 	$(BIN)/python bench/board.py
+
+lock-check: $(STAMP)
+	$(UV) lock --check
+
+# Re-resolve every dependency to the newest allowed by pyproject.toml, reinstall from the new
+# lock, then prove it: the whole suite and the board and fan-out benchmarks.
+upgrade:
+	test -x $(UV) || $(MAKE) install
+	$(UV) lock --upgrade
+	echo "uv==$$($(BIN)/python -c 'import tomllib; print(next(p["version"] for p in tomllib.load(open("uv.lock", "rb"))["package"] if p["name"] == "uv"))')" \
+	  | $(UV) pip compile --generate-hashes --no-header --python-version 3.11 - \
+	  | sed '1i # The installer, pinned with hashes; make upgrade regenerates this from uv.lock'"'"'s uv version.' \
+	  > uv-bootstrap.txt
+	$(MAKE) install test
+	$(BIN)/python bench/board.py
+	$(BIN)/python bench/ws_fanout.py

@@ -17,6 +17,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 
 from db.config import close_database, open_database
 from graph import oauth_routes
+from graph.graphiql import assets_mount
 from graph.middleware import BodyLimit, RateLimit, RequestId
 from graph.readiness import database_ok
 from graph.schema import build_schema
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         *oauth_routes.routes,
     ]
+    if settings.graphiql_enabled:
+        routes.append(assets_mount())
     middleware = [
         Middleware(RequestId),
         Middleware(RateLimit, per_minute=settings.rate_limit_per_minute),

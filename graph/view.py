@@ -37,6 +37,7 @@ from strawberry.utils.aio import aclosing
 
 from graph.context import Context
 from graph.errors import classify
+from graph.graphiql import graphiql_html
 from graph.middleware import error_body
 from graph.request_meta import request_meta
 from graph.resolvers.subscriptions import OPERATION_SINK, OperationSink
@@ -166,6 +167,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         super().__init__(**kwargs)
         self.settings = settings
         self.authenticate = authenticate
+        self._graphiql_html = graphiql_html() if self.graphql_ide else ""
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return self._graphiql_html
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":

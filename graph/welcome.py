@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from db.config import close_database, open_database
+from graph.graphiql import ready_link
 from graph.settings import load_settings, service_config
 from services import demo, runtime
 from services.auth.sessions import dev_token
@@ -16,23 +18,41 @@ async def _welcome() -> str:
     await open_database(settings.database_url)
     try:
         users = await demo.demo_users()
+        practices = await demo.demo_practices()
+        graphiql = f"http://{settings.host}:{settings.port}/graphql"
+        minutes = settings.access_token_minutes
         seen: set[str] = set()
         lines = [
             "",
-            f"AES CRM: GraphiQL at http://{settings.host}:{settings.port}/graphql",
+            f"AES CRM: GraphiQL at {graphiql}",
             f"Demo password for every account: {demo.DEMO_PASSWORD}",
+            "",
+            "Practices (use as practiceId):",
+            *(f"  {p.id}  {p.name}" for p in practices),
+            "",
             "Roles with clinical/admin scopes need MFA at login; to try the API at once, paste",
-            'one of these into GraphiQL\'s headers as {"Authorization": "Bearer <token>"}:',
+            'one of these into GraphiQL\'s headers as {"Authorization": "Bearer <token>"}.',
+            f"They last {minutes} minutes; a fresh one any time: .venv/bin/aescrm dev-token EMAIL",
             "",
         ]
+        tokens: dict[str, str] = {}
         for user in users:
             if user.role in seen:
                 continue
             seen.add(user.role)
+            tokens[user.email] = await dev_token(user.email)
             lines.append(f"  {user.role:<15} {user.email}")
-            lines.append(f"    {await dev_token(user.email)}")
+            lines.append(f"    {tokens[user.email]}")
+        if practices:
+            first = practices[0]
+            reception = next(
+                (u for u in users if u.role == "RECEPTIONIST" and u.practice_id == first.id), None
+            )
+            token = tokens.get(reception.email) if reception else None
+            today = datetime.now(UTC).date().isoformat()
+            link = ready_link(graphiql, practice_id=first.id, day=today, token=token)
+            lines += ["", f"Today's board of {first.name}, ready to run:", f"  {link}"]
         lines.append("")
-        lines.append("New token any time: .venv/bin/aescrm dev-token EMAIL")
         return "\n".join(lines)
     finally:
         await close_database()

@@ -190,6 +190,18 @@ def _demo_history(patient: Patient, alert: bool, now: datetime) -> MedicalHistor
     return row
 
 
+@dataclass(frozen=True, slots=True)
+class DemoPractice:
+    id: str
+    name: str
+
+
+async def demo_practices() -> list[DemoPractice]:
+    """The demo organization's practices, by name (for the ``make run`` banner)."""
+    rows = await Practice.filter(organization__slug="smile-group").order_by("name")
+    return [DemoPractice(id=str(p.id), name=p.name) for p in rows]
+
+
 async def demo_users() -> list[DemoUser]:
     rows = await Membership.filter(user__email__endswith=f"@{DEMO_DOMAIN}").select_related("user")
     return [

@@ -11,6 +11,7 @@ from graphql import (
     GraphQLObjectType,
 )
 
+from graph.permissions.fields import declared_scopes
 from graph.schema import build_schema
 from graph.settings import Settings
 
@@ -58,4 +59,32 @@ def undocumented() -> list[str]:
 
 def test_every_type_and_field_has_a_description() -> None:
     offenders = undocumented()
+    assert offenders == []
+
+
+def test_every_argument_has_a_description() -> None:
+    schema = build_schema(Settings())._schema
+    offenders = [
+        f"{type_name}.{field_name}({argument_name})"
+        for type_name, named in sorted(schema.type_map.items())
+        if not type_name.startswith("__") and isinstance(named, GraphQLObjectType)
+        for field_name, field in named.fields.items()
+        for argument_name, argument in field.args.items()
+        if not argument.description
+    ]
+    assert offenders == []
+
+
+def test_every_protected_field_names_its_scopes_in_its_description() -> None:
+    # Introspection (what partner tooling reads) shows descriptions, not applied directives.
+    schema = build_schema(Settings())
+    offenders: list[str] = []
+    for type_name, named in sorted(schema._schema.type_map.items()):
+        if type_name.startswith("__") or not isinstance(named, GraphQLObjectType):
+            continue
+        for field_name, field in named.fields.items():
+            definition = (field.extensions or {}).get("strawberry-definition")
+            scopes = declared_scopes(definition) if definition is not None else ()
+            if any(scope.name not in (field.description or "") for scope in scopes):
+                offenders.append(f"{type_name}.{field_name}")
     assert offenders == []

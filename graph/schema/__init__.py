@@ -24,6 +24,7 @@ from graph.errors import ErrorCodes
 from graph.execution import Executor
 from graph.limits import cost_rule, max_directives_rule
 from graph.resolvers import Mutation, Query, Subscription
+from graph.schema.documentation import document_schema
 from graph.settings import Settings
 
 
@@ -77,7 +78,7 @@ class AescrmSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    return AescrmSchema(
+    schema = AescrmSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -85,3 +86,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         execution_context_class=Executor,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )
+    document_schema(schema._schema)
+    return schema

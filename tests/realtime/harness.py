@@ -92,7 +92,7 @@ class Server:
 
     def ready(self) -> Server:
         assert self.process is not None
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a loaded 2-core box starts slowly
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}")
@@ -102,6 +102,7 @@ class Server:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        self.stop(signal.SIGKILL)  # leave no process behind for the next test to trip over
         raise RuntimeError("server did not start")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:

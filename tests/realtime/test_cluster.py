@@ -64,11 +64,13 @@ def cluster(
     var_dir = tmp_path_factory.mktemp("cluster")
     env = server_env(postgres_database.url, var_dir, private_redis.url)
     first, second = Server(env).launch(), Server(env).launch()
-    first.ready()
-    second.ready()
-    yield first, second, var_dir
-    first.stop()
-    second.stop()
+    try:
+        first.ready()
+        second.ready()
+        yield first, second, var_dir
+    finally:
+        first.stop()
+        second.stop()
 
 
 @pytest.fixture
