@@ -64,7 +64,7 @@ ID_KINDS: dict[str, str] = {
     "guardianId": "guardian",
     "practitionerId": "practitioner",
     "practitionerIds": "practitioner",
-    "preferredPractitionerId": "practitioner",
+    "preferredPractitionerId": "staff_user",  # a staff member's user id, not a Practitioner
     "roomId": "room",
     "roomIds": "room",
     "defaultRoomId": "room",
@@ -113,6 +113,7 @@ NAMED_VALUES: dict[str, Any] = {
     "first": 5,
     "kind": None,  # filled from the enum when it is one; strings below
     "dateOfBirth": "1980-05-17",
+    "detectedAt": "2026-01-01T09:00:00+00:00",  # must not be in the future
     "from": "2030-01-15T00:00:00+00:00",
     "to": "2030-01-16T00:00:00+00:00",
 }

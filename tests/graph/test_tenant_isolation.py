@@ -232,6 +232,7 @@ async def test_every_id_argument_answers_a_foreign_id_exactly_like_a_random_id(
     caller = await factories.user(role, mine, org=org, patient_id=patient_id)
     token = factories.access_token(caller)
     differences: list[str] = []
+    reached = ran = 0  # probes whose random id got as far as a NOT_FOUND lookup
     for chunk in _chunks():
         root = chunk[0][1].root
         foreign_calls, random_calls = [], []
@@ -254,3 +255,5 @@ async def test_every_id_argument_answers_a_foreign_id_exactly_like_a_random_id(
         if leaked:
             differences.append(f"{[p.label for _, p in chunk]}: another tenant's ids {leaked}")
     assert differences == []
+    if role is Role.PRACTICE_ADMIN:  # the walker's values get most probes past validation
+        assert reached >= 0.8 * ran, (reached, ran)
