@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 
 from db.models import BreachIncident
 from db.queries import audit as audit_queries
+from db.queries import incidents as incident_queries
 from db.queries import schedule
 from db.tenancy import OrganizationId, PracticeId
 from db.uow import unit_of_work
@@ -55,10 +56,6 @@ def _reach(principal: Principal) -> Reach:
     return Reach(frozenset(organizations), frozenset(practices))
 
 
-def _organizations(principal: Principal) -> set[OrganizationId]:
-    return _reach(principal).organization_ids(principal)
-
-
 async def _known_subject(reach: Reach, *, user_id: UUID | None, client_id: str | None) -> None:
     """A subject outside the caller's reach answers exactly like one that does not exist."""
     if user_id is not None and not await audit_queries.knows_actor(
@@ -80,10 +77,12 @@ async def record_incident(
     detected_at: datetime,
     subject_user_id: UUID | None = None,
     subject_client_id: str | None = None,
+    practice_id: UUID | None = None,
 ) -> BreachIncident:
     reach = _reach(principal)
     if OrganizationId(organization_id) not in reach.organization_ids(principal):
         raise NotFound("Organization")
+    scoped = _incident_practice(principal, reach, OrganizationId(organization_id), practice_id)
     if not title.strip() or len(title) > 200:
         raise ValidationFailed("Give a title (1-200 characters).", field="title")
     if detected_at > datetime.now(UTC):
@@ -93,6 +92,7 @@ async def record_incident(
         row = BreachIncident(
             id=uuid4(),
             organization_id=organization_id,
+            practice_id=scoped,
             title=title.strip(),
             description=description,
             detected_at=detected_at,
@@ -106,6 +106,7 @@ async def record_incident(
                 principal,
                 action="RECORD breach incident",
                 organization_id=organization_id,
+                practice_id=scoped,
                 entity_type="BreachIncident",
                 entity_id=row.id,
             )
@@ -113,11 +114,27 @@ async def record_incident(
     return row
 
 
+def _incident_practice(
+    principal: Principal, reach: Reach, organization: OrganizationId, practice_id: UUID | None
+) -> PracticeId | None:
+    """The practice an incident is filed under: one of the caller's in that organisation, or
+    none (the whole organisation) for an organisation admin."""
+    mine = sorted(p for p in reach.practices if principal.organization_of(p) == organization)
+    if practice_id is not None:
+        if PracticeId(practice_id) not in mine:
+            raise NotFound("Practice")
+        return PracticeId(practice_id)
+    if organization in reach.organizations:
+        return None
+    if len(mine) != 1:
+        raise ValidationFailed("Name the practice the breach concerns.", field="practiceId")
+    return mine[0]
+
+
 async def mark_reported(principal: Principal, *, incident_id: UUID, at: datetime) -> BreachIncident:
-    row = await BreachIncident.get_or_none(id=incident_id)
-    if row is None or OrganizationId(UUID(str(row.organization_id))) not in _organizations(
-        principal
-    ):
+    reach = _reach(principal)
+    row = await incident_queries.incident(reach.organizations, reach.practices, incident_id)
+    if row is None:
         raise NotFound("Incident")
     async with unit_of_work() as uow:
         row.reported_at = at
@@ -136,8 +153,10 @@ async def mark_reported(principal: Principal, *, incident_id: UUID, at: datetime
 
 
 async def incidents(principal: Principal, *, first: int) -> list[BreachIncident]:
-    reach = _organizations(principal)
-    return await BreachIncident.filter(organization_id__in=list(reach)).limit(first)
+    """Organisation admins see their organisations' register; a practice-level role only the
+    incidents filed under its practices."""
+    reach = _reach(principal)
+    return await incident_queries.incidents(reach.organizations, reach.practices, limit=first)
 
 
 @dataclass(frozen=True, slots=True)

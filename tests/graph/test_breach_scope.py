@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from db.models import BreachIncident
+from db.models import BreachIncident, Practice
 from services import audit
 from services.policy import Role
 from services.principal import Principal
@@ -159,3 +159,63 @@ async def test_record_breach_incident_refuses_another_practices_user_like_a_rand
     )
     assert as_org_admin.errors == []
     assert await BreachIncident.all().count() == 2
+
+
+INCIDENTS = "{ breachIncidents { id title practiceId } }"
+
+
+async def test_the_incident_register_is_per_practice_for_practice_level_roles(
+    client: httpx.AsyncClient,
+) -> None:
+    world = await _organisation_with_two_practices()
+    theirs = world["their_user"]
+    their_practice = world["their_patient"].practice_id
+    their_admin = factories.access_token(
+        await factories.user(Role.PRACTICE_ADMIN, await Practice.get(id=their_practice))
+    )
+
+    def incident(title: str, **extra: str) -> dict[str, Any]:
+        return {
+            "input": {
+                "organizationId": str(world["org"].id),
+                "title": title,
+                "detectedAt": datetime.now(UTC).isoformat(),
+                **extra,
+            }
+        }
+
+    mine = await gql(client, RECORD, incident("Ours"), token=world["practice_admin"])
+    assert mine.errors == []
+    other = await gql(
+        client, RECORD, incident("Theirs", subjectUserId=str(theirs.id)), token=their_admin
+    )
+    assert other.errors == []
+    whole = await gql(client, RECORD, incident("Organisation-wide"), token=world["org_admin"])
+    assert whole.errors == []
+
+    seen_by_me = await gql(client, INCIDENTS, token=world["practice_admin"])
+    assert {i["title"] for i in seen_by_me.data["breachIncidents"]} == {"Ours"}
+    seen_by_them = await gql(client, INCIDENTS, token=their_admin)
+    assert {i["title"] for i in seen_by_them.data["breachIncidents"]} == {"Theirs"}
+    assert {i["practiceId"] for i in seen_by_them.data["breachIncidents"]} == {str(their_practice)}
+    seen_by_org = await gql(client, INCIDENTS, token=world["org_admin"])
+    assert {i["title"] for i in seen_by_org.data["breachIncidents"]} == {
+        "Ours",
+        "Theirs",
+        "Organisation-wide",
+    }
+    # Filing under another practice of the organisation answers like a random practice id.
+    foreign = await gql(
+        client,
+        RECORD,
+        incident("Sneaky", practiceId=str(their_practice)),
+        token=world["practice_admin"],
+    )
+    random = await gql(
+        client,
+        RECORD,
+        incident("Sneaky", practiceId=str(uuid.uuid4())),
+        token=world["practice_admin"],
+    )
+    assert foreign.codes == ["NOT_FOUND"]
+    assert _error_shape(foreign) == _error_shape(random)
