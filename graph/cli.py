@@ -29,7 +29,7 @@ def _settings() -> Settings:
     except ConfigurationRefused as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, access_log=settings.access_log)
     runtime.configure(service_config(settings))
     return settings
 
@@ -58,6 +58,8 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
         access_log=settings.access_log,
+        log_level=settings.log_level,
+        graceful_shutdown_seconds=settings.shutdown_grace_seconds,
     )
     uvicorn.run("graph.app:create_app", **options)
 

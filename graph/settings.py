@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
+    # A stopping worker finishes and answers what it started for this long, then cancels the rest.
+    shutdown_grace_seconds: int = Field(default=20, ge=1, le=600)
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     var_dir: Path = Path("var")
 
@@ -60,6 +62,8 @@ class Settings(BaseSettings):
     relay_enabled: bool = True  # off: this process only serves; another one publishes
     relay_poll_seconds: float = Field(default=1.0, gt=0)
     relay_grace_seconds: float = Field(default=2.0, ge=0)  # unpublished this long: crashed
+    # While the bus is down, feeds read the event table on this timer instead of bus wake-ups.
+    bus_down_poll_seconds: float = Field(default=3.0, gt=0, le=60)
 
     # Identity
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)

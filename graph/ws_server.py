@@ -22,6 +22,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.exceptions import InvalidState
 from websockets.http11 import Request
 
+from graph.logs import logging_config
 from realtime.subscriber import SHUTDOWN
 
 GOING_AWAY = SHUTDOWN.close_code or 1001
@@ -153,17 +154,32 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             scope["extensions"].pop(WRITE_TEXT, None)  # no cycle through the scope
 
 
-def uvicorn_options(*, host: str, port: int, workers: int, access_log: bool) -> dict[str, Any]:
-    """Everything ``aescrm serve`` passes to ``uvicorn.run`` (benchmarks start it the same way)."""
+def uvicorn_options(
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    access_log: bool,
+    log_level: str = "INFO",
+    graceful_shutdown_seconds: int | None = None,
+) -> dict[str, Any]:
+    """Everything ``aescrm serve`` passes to ``uvicorn.run`` (benchmarks start it the same way).
+
+    ``log_config`` is applied by uvicorn in the parent and again in every worker process, so all
+    of them log JSON lines with request ids. A stopping worker answers what it has started within
+    ``graceful_shutdown_seconds`` (then cancels what is left).
+    """
     return {
         "factory": True,
         "host": host,
         "port": port,
         "workers": workers,
-        "log_config": None,
+        "log_config": logging_config(log_level, access_log=access_log),
         "access_log": access_log,
+        "http": "graph.http_server:HttpProtocol",
         "ws": "graph.ws_server:WebSocketProtocol",
         "proxy_headers": False,
+        "timeout_graceful_shutdown": graceful_shutdown_seconds,
     }
 
 

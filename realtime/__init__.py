@@ -14,8 +14,10 @@ Delivery guarantee, as a client sees it:
   not the bus, is the source of truth. Sequences are gap-free per practice and a later sequence
   is only ever committed after the earlier ones, so a feed woken by sequence *n* loads
   everything up to *n* it has not delivered (lost, late or reordered envelopes change nothing),
-  and after a Redis reconnect every feed catches up from the table. Rows a crashed process
-  committed but never published are published by any process's relay poll.
+  and after a Redis reconnect every feed catches up from the table. While the bus is down each
+  feed reads the table on a short timer instead, so delivery continues with the same marks.
+  Rows a crashed process committed but never published are published by any process's relay
+  poll.
 - **Ordered per practice.** Events of one practice arrive in sequence order; there is no order
   between practices.
 - **Deduplicated by sequence.** Within one subscription an event is delivered once. Across a

@@ -5,6 +5,11 @@ Only thin envelopes travel here (topic, practice, sequence), never patient data.
 listener callback gets each message (callers keep O(1) state per channel), the Redis listener
 reconnects with backoff, re-subscribes every channel and then tells ``on_reconnect`` hooks so
 feeds catch up from the event table. Pub/sub stays at-most-once; the table makes up for it.
+
+The listener is also the bus's health: ``up`` is False from the moment its connection drops
+until it is subscribed again. Each change is logged once ("bus down" with the reason, "bus up"
+with the outage's length), never per attempt; publishing while down raises
+:class:`BusUnavailable` without trying, so callers can stay quiet and leave rows for later.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -23,7 +29,14 @@ Handler = Callable[[bytes], None]
 _HEARTBEAT = "aescrm:bus"  # always subscribed, so the listener never idles out of listen()
 
 
+class BusUnavailable(ConnectionError):
+    """The bus cannot be reached now (already logged once as "bus down")."""
+
+
 class Backend(Protocol):
+    @property
+    def up(self) -> bool: ...
+
     async def connect(self) -> None: ...
     async def disconnect(self) -> None: ...
     async def publish(self, channel: str, message: bytes) -> None: ...
@@ -49,6 +62,11 @@ class Bus:
     async def disconnect(self) -> None:
         await self._backend.disconnect()
 
+    @property
+    def up(self) -> bool:
+        """Is the bus connected (the listener subscribed) right now? No I/O."""
+        return self._backend.up
+
     async def ping(self) -> bool:
         """Readiness: can this process reach the bus right now?"""
         return await self._backend.ping()
@@ -58,7 +76,13 @@ class Bus:
         await self._backend.disconnect()
 
     async def publish(self, channel: str, message: bytes) -> None:
-        await self._backend.publish(channel, message)
+        """Raises :class:`BusUnavailable` while the bus is down (nothing is attempted then)."""
+        if not self._backend.up:
+            raise BusUnavailable("bus down")
+        try:
+            await self._backend.publish(channel, message)
+        except (OSError, redis_asyncio.RedisError) as error:
+            raise BusUnavailable(str(error)) from error
 
     async def listen(self, channel: str, handler: Handler) -> Callable[[], None]:
         """Calls ``handler`` for each message on ``channel`` once the subscription is live."""
@@ -102,6 +126,8 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
 
 
 class MemoryBackend:
+    up = True
+
     def __init__(self, dispatch: Callable[[str, bytes], None]) -> None:
         self._dispatch = dispatch
 
@@ -145,6 +171,11 @@ class RedisBackend:
         self._live = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._confirmations: dict[str, list[asyncio.Future[None]]] = {}
+        self._down_since: float | None = None  # monotonic time the outage was logged
+
+    @property
+    def up(self) -> bool:
+        return self._live.is_set()
 
     async def connect(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._listen_forever())
@@ -197,8 +228,8 @@ class RedisBackend:
                 await pubsub.subscribe(*self._wanted)
                 self._pubsub = pubsub
                 self._live.set()
+                self._went_up(first=not connected_once)
                 if connected_once:
-                    log.info("bus reconnected", extra={"channels": len(self._wanted)})
                     self._reconnected()
                 connected_once, backoff = True, 0.05
                 async for message in pubsub.listen():
@@ -206,8 +237,9 @@ class RedisBackend:
             except asyncio.CancelledError:
                 raise
             except (OSError, redis_asyncio.RedisError) as error:
-                if self._live.is_set():
-                    log.warning("bus connection lost: %s", error)
+                self._went_down(str(error) or type(error).__name__)
+            except Exception as error:  # a bug must not end the listener: log it, keep trying
+                self._went_down(f"{type(error).__name__}: {error}", failure=error)
             finally:
                 self._live.clear()
                 self._pubsub = None
@@ -216,6 +248,25 @@ class RedisBackend:
                     await pubsub.aclose()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self._max_backoff)
+
+    def _went_up(self, *, first: bool) -> None:
+        channels = len(self._wanted)
+        if self._down_since is not None:
+            seconds = round(time.monotonic() - self._down_since, 1)
+            log.info("bus up", extra={"down_seconds": seconds, "channels": channels})
+        elif first:
+            log.info("bus connected", extra={"channels": channels})
+        self._down_since = None
+
+    def _went_down(self, reason: str, failure: Exception | None = None) -> None:
+        """Logs the outage once; later failed attempts (every backoff) log nothing."""
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+            log.warning(
+                "bus down",
+                exc_info=failure,
+                extra={"reason": reason, "fallback": "feeds poll the event table"},
+            )
 
     def _handle(self, message: dict[str, Any]) -> None:
         channel = message.get("channel")
@@ -235,4 +286,4 @@ class RedisBackend:
         self._confirmations.clear()
 
 
-__all__ = ["Bus"]
+__all__ = ["Bus", "BusUnavailable"]

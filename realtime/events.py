@@ -54,6 +54,8 @@ class StoredEvent:
     patient_id: UUID | None
     payload: dict[str, Any]
     occurred_at: datetime
+    # The previous event of this event's stream (``db.outbox``); None before migration 0008.
+    previous_sequence: int | None = None
 
 
 __all__ = ["CONSENT", "SCHEDULE", "TOPICS", "Envelope", "StoredEvent"]

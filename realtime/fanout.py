@@ -8,6 +8,11 @@ result to the group's bounded queues; subscribers with an encoder (the finished 
 of their operation) get it computed once per distinct ``encode_key`` in the group. Rows are
 filtered by practice in SQL, so nothing of another practice can reach a feed whatever arrives
 on its channel.
+
+While the bus is down no envelope wakes a feed, so every feed reads the table on a short timer
+(``bus_down_poll_seconds``) instead: boards keep moving, with the same delivered mark, order and
+deduplication as a bus wake-up (a poll is just a wake-up without a sequence). When the bus is
+back, the reconnect hook catches every feed up once and envelopes take over again.
 """
 
 from __future__ import annotations
@@ -118,6 +123,7 @@ class Feed:
         self.listeners: dict[str, Callable[[], None]] = {}
         self.task: asyncio.Task[None] | None = None
         self.closed = False
+        self.failing = False  # logged "could not deliver"; log again only once it recovers
 
     @property
     def topics(self) -> set[str]:
@@ -160,10 +166,15 @@ class Feed:
                     async with self.lock:
                         more = await self._deliver(None if catch_up else self.wanted)
                     self.catch_up = self.catch_up or more
+                if self.failing:
+                    log.info("feed delivering again", extra={"practice": str(self.practice_id)})
+                    self.failing = False
             except asyncio.CancelledError:
                 raise
             except Exception:  # database briefly down: retry; the table still has everything
-                log.warning("feed could not deliver; retrying", exc_info=True)
+                if not self.failing:
+                    log.warning("feed could not deliver; retrying", exc_info=True)
+                    self.failing = True
                 self.catch_up = True
                 await asyncio.sleep(0.5)
                 self.wake.set()
@@ -268,26 +279,32 @@ class Fanout:
         queue_size: int = 256,
         batch: int = 500,
         sweep_seconds: float = 1.0,
+        bus_down_poll_seconds: float = 3.0,
     ) -> None:
         self.bus = bus
         self.authorise = authorise
         self.queue_size = queue_size
         self.batch = batch
         self.sweep_seconds = sweep_seconds
+        self.bus_down_poll_seconds = bus_down_poll_seconds
         self.feeds: dict[UUID, Feed] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
         self._closing = False
         bus.on_reconnect(self._bus_reconnected)
 
     async def start(self) -> None:
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        loop = asyncio.get_running_loop()
+        self._sweeper = loop.create_task(self._sweep())
+        self._poller = loop.create_task(self._poll_while_bus_down())
 
     async def stop(self) -> None:
         self.shut_down()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in (self._sweeper, self._poller):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for feed in list(self.feeds.values()):
             await feed.close()
         self.feeds.clear()
@@ -370,6 +387,14 @@ class Fanout:
     def _bus_reconnected(self) -> None:
         for feed in self.feeds.values():
             feed.resync()
+
+    async def _poll_while_bus_down(self) -> None:
+        """No envelope arrives while the bus is down: read the table on a timer instead."""
+        while True:
+            await asyncio.sleep(self.bus_down_poll_seconds)
+            if not self.bus.up:
+                for feed in list(self.feeds.values()):
+                    feed.resync()
 
     async def _sweep(self) -> None:
         """Token expiry ends a subscription even when no event arrives."""

@@ -31,9 +31,15 @@ class Pipeline:
         relay_enabled: bool = True,
         poll_seconds: float = 1.0,
         grace_seconds: float = 2.0,
+        bus_down_poll_seconds: float = 3.0,
     ) -> None:
         self.bus = bus
-        self.fanout = Fanout(bus, authorise=authorise, queue_size=queue_size)
+        self.fanout = Fanout(
+            bus,
+            authorise=authorise,
+            queue_size=queue_size,
+            bus_down_poll_seconds=bus_down_poll_seconds,
+        )
         self.relay = (
             Relay(bus, poll_seconds=poll_seconds, grace_seconds=grace_seconds)
             if relay_enabled

@@ -4,6 +4,10 @@ Woken right after a commit by ``db.uow.on_commit`` (sub-millisecond path), and p
 that stayed unpublished for longer than a grace period — a process that died between commit
 and publish, or a bus that was down. Publishing twice is harmless: feeds deduplicate by
 sequence, so any number of processes may run a relay.
+
+While the bus is down nothing is attempted (the bus logged "bus down" once; feeds poll the
+table meanwhile) and rows stay unpublished until the sweep after it is back. Any other failure
+(the database) is logged once when it starts and once when publishing works again.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from db import uow
 from db.models.outbox import DomainEvent
 from realtime import store
-from realtime.bus import Bus
+from realtime.bus import Bus, BusUnavailable
 from realtime.channels import channel_for
 from realtime.events import Envelope
 
@@ -36,6 +40,7 @@ class Relay:
         self._task: asyncio.Task[None] | None = None
         self._unhook: object = None
         self._stopping = False
+        self._failing = False  # logged "could not publish"; log again only once it recovers
 
     async def start(self) -> None:
         self._unhook = uow.on_commit(self._committed)
@@ -78,12 +83,22 @@ class Relay:
                 if loop.time() >= next_poll:
                     next_poll = loop.time() + self.poll_seconds
                     await self.sweep()
-            except Exception:  # the database or the bus is down: rows stay for the next poll
-                log.warning("relay could not publish; will retry", exc_info=True)
+            except BusUnavailable:
+                pass  # rows stay unpublished; the sweep publishes them once the bus is back
+            except Exception:  # the database is down: rows stay for the next poll
+                if not self._failing:
+                    log.warning("relay could not publish; will retry", exc_info=True)
+                self._failing = True
+            else:
+                if self._failing:
+                    log.info("relay publishing again")
+                self._failing = False
 
     async def sweep(self) -> int:
         """Publishes rows left unpublished past the grace period; returns how many."""
         published = 0
+        if not self.bus.up:
+            return 0
         while True:
             before = datetime.now(UTC) - self.grace
             rows = await store.unpublished(before, self.batch)
@@ -93,8 +108,8 @@ class Relay:
                 return published
 
     async def _publish(self, rows: list[DomainEvent]) -> None:
-        if not rows:
-            return
+        if not rows or not self.bus.up:
+            return  # while the bus is down the rows wait for the sweep
         done: list[DomainEvent] = []
         try:
             for row in sorted(rows, key=lambda r: (str(r.practice_id), r.sequence)):

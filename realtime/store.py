@@ -22,13 +22,16 @@ _FIELDS = (
     "patient_id",
     "payload",
     "occurred_at",
+    "previous_sequence",
 )
 
 
 async def last_sequence(practice_id: UUID) -> int:
     """The practice's latest allocated (hence committed, once visible) sequence."""
-    row = await PracticeSequence.get_or_none(practice_id=practice_id)
-    return int(row.last_sequence) if row is not None else 0
+    found: list[Any] = await PracticeSequence.filter(practice_id=practice_id).values_list(
+        "last_sequence", flat=True
+    )
+    return int(found[0]) if found else 0
 
 
 async def oldest_kept(practice_id: UUID) -> int | None:
@@ -67,6 +70,9 @@ async def after(
             patient_id=row["patient_id"],
             payload=row["payload"] or {},
             occurred_at=row["occurred_at"],
+            previous_sequence=(
+                None if row["previous_sequence"] is None else int(row["previous_sequence"])
+            ),
         )
         for row in rows
     ]

@@ -17,7 +17,7 @@ from db.outbox import PendingEvent
 from db.tenancy import PracticeId
 from db.uow import unit_of_work
 from realtime.events import SCHEDULE
-from services import audit
+from services import actors, audit
 from services.errors import NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
@@ -92,6 +92,7 @@ async def announce(
                     "clinical_detail": detail,
                     "posted_by": str(principal.user_id) if principal.user_id else None,
                     "expires_at": expires_at.isoformat() if expires_at else None,
+                    actors.KEY: actors.of(principal),
                 },
                 occurred_at=now,
             )

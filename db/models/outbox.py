@@ -2,6 +2,8 @@
 
 ``sequence`` is gap-free and strictly increasing per practice (allocated from
 ``PracticeSequence`` under a row lock), which lets subscribers resume with ``since``.
+``previous_sequence`` links each event to the previous one of its stream (``db.outbox``), so a
+subscriber of one stream can tell the other streams' numbers from lost events.
 """
 
 from tortoise import fields
@@ -18,17 +20,24 @@ class DomainEvent(Model):
     patient_id = fields.UUIDField(null=True)
     entity_id = fields.UUIDField(null=True)
     payload: dict[str, object] = fields.JSONField(default=dict)
+    # The sequence of the previous event of this event's stream (0: the first); null for
+    # events recorded before streams were tracked (migration 0008).
+    previous_sequence = fields.BigIntField(null=True)
     occurred_at = fields.DatetimeField()
     published_at = fields.DatetimeField(null=True, db_index=True)
 
     class Meta:
         table = "domain_event"
         unique_together = (("practice_id", "sequence"),)
+        indexes = (("practice_id", "patient_id", "sequence"),)  # a patient's stream head
 
 
 class PracticeSequence(Model):
     practice_id = fields.UUIDField(primary_key=True)
     last_sequence = fields.BigIntField(default=0)
+    # Latest sequence of each practice-wide stream (topic -> sequence), kept on the row the
+    # allocation already locks and updates: linking events to their stream costs no statement.
+    stream_heads: dict[str, int] = fields.JSONField(default=dict)
 
     class Meta:
         table = "practice_sequence"

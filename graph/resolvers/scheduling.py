@@ -126,6 +126,7 @@ class SchedulingQueries:
                 PlainList(schedule_appointments(found.rows, found.practice_id)),
             ),
             holds=cast("list[SlotHold]", PlainList([_hold(row) for row in found.holds])),
+            sequence=found.sequence,
         )
 
     @strawberry.field(

@@ -17,6 +17,14 @@ from uuid import UUID
 import strawberry
 
 from graph.permissions.fields import requires
+from graph.schema.event_changes import (
+    CONSENT_PREVIOUS,
+    SCHEDULE_PREVIOUS,
+    AppointmentChange,
+    EventActor,
+    actor,
+    appointment_change,
+)
 from graph.schema.scheduling import ScheduleAppointment, board_appointments
 from realtime.events import StoredEvent
 from services.notices import NOTICE_TYPE, Severity
@@ -112,7 +120,9 @@ class ScheduleSetupChange:
 @strawberry.type(description="A change on a practice's board; `sequence` resumes with `since`.")
 class ScheduleEvent:
     kind: ScheduleEventKind = strawberry.field(description="What happened.")
-    sequence: int = strawberry.field(description="Gap-free per practice; pass as `since`.")
+    sequence: int = strawberry.field(
+        description="Increasing per practice, shared by all its streams; pass as `since`."
+    )
     occurred_at: datetime = strawberry.field(description="When it happened, ISO 8601 with offset.")
     practice_id: strawberry.ID = strawberry.field(description="The practice whose board changed.")
     appointment_id: strawberry.ID | None = strawberry.field(
@@ -120,8 +130,25 @@ class ScheduleEvent:
     )
     appointment: ScheduleAppointment | None = strawberry.field(
         default=None,
-        description="The changed appointment as the board shows it now (APPOINTMENT_* kinds).",
+        description=(
+            "The changed appointment as the board shows it when the event is delivered: its "
+            "CURRENT state, which may already include later changes (a replayed or delayed "
+            "APPOINTMENT_STATUS_CHANGED to CONFIRMED may show ARRIVED). What this event did is "
+            "in `change` (APPOINTMENT_* kinds)."
+        ),
     )
+    change: AppointmentChange | None = strawberry.field(
+        default=None,
+        description=(
+            "What this event did to the appointment, as recorded when it committed: the state "
+            "before and after (APPOINTMENT_* kinds)."
+        ),
+    )
+    actor: EventActor | None = strawberry.field(
+        default=None,
+        description="Who made the change (null for events recorded before actors were).",
+    )
+    previous_sequence: int | None = strawberry.field(default=None, description=SCHEDULE_PREVIOUS)
     hold_id: strawberry.ID | None = strawberry.field(
         default=None, description="The hold that was taken or ended (SLOT_* kinds)."
     )
@@ -145,7 +172,9 @@ class ScheduleEvent:
 @strawberry.type(description="A change to a patient's consent.")
 class ConsentEvent:
     kind: ConsentEventKind = strawberry.field(description="What happened.")
-    sequence: int = strawberry.field(description="Gap-free per practice; pass as `since`.")
+    sequence: int = strawberry.field(
+        description="Increasing per practice, shared by all its streams; pass as `since`."
+    )
     occurred_at: datetime = strawberry.field(description="When it happened, ISO 8601 with offset.")
     practice_id: strawberry.ID = strawberry.field(description="The patient's practice.")
     patient_id: strawberry.ID = strawberry.field(description="The patient whose consent changed.")
@@ -153,6 +182,14 @@ class ConsentEvent:
     purpose: str | None = strawberry.field(
         default=None, description="The consent purpose that changed, e.g. DATA_SHARING."
     )
+    granted: bool | None = strawberry.field(
+        default=None, description="Whether the new entry grants (true) or withdraws consent."
+    )
+    actor: EventActor | None = strawberry.field(
+        default=None,
+        description="Who recorded the change (null for events recorded before actors were).",
+    )
+    previous_sequence: int | None = strawberry.field(default=None, description=CONSENT_PREVIOUS)
 
 
 def _notice(event: StoredEvent, scopes: frozenset[str]) -> PracticeNotice:
@@ -232,6 +269,9 @@ def schedule_renderer(scopes: frozenset[str]) -> Callable[[StoredEvent], Awaitab
             ends_at=_time(event.payload.get("ends_at")),
             notice=_notice(event, scopes) if is_notice else None,
             setup_change=_setup_change(event) if family == "setup" else None,
+            change=appointment_change(event) if family == "appointment" else None,
+            actor=actor(event),
+            previous_sequence=event.previous_sequence,
         )
 
     return render
@@ -250,6 +290,9 @@ def consent_renderer(scopes: frozenset[str]) -> Callable[[StoredEvent], Awaitabl
             patient_id=strawberry.ID(str(event.patient_id)),
             consent_id=_id(event.entity_id),
             purpose=event.payload.get("purpose"),
+            granted=event.payload.get("granted"),
+            actor=actor(event),
+            previous_sequence=event.previous_sequence,
         )
 
     return render

@@ -143,6 +143,15 @@ class Schedule:
         description="Appointments overlapping the span."
     )
     holds: list[SlotHold] = strawberry.field(description="Live holds (unexpired).")
+    sequence: int = strawberry.field(
+        default=0,
+        description=(
+            "Watermark: the practice's event sequence when the board was read. Every change up "
+            "to it is in this board; subscribe to scheduleChanged with `since` set to it to get "
+            "every later change, none missed (one committed while the board was read may "
+            "already show in it)."
+        ),
+    )
 
 
 @strawberry.type(description="An appointment with its workflow times.")

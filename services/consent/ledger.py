@@ -16,7 +16,7 @@ from db.models.consent import CaptureMethod, ConsentPurpose
 from db.outbox import PendingEvent
 from db.queries import consent as queries
 from db.uow import UnitOfWork, unit_of_work
-from services import audit
+from services import actors, audit
 from services.consent import access
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from services.policy import Scope
@@ -159,7 +159,10 @@ async def _append(
             type=GRANTED if decision.granted else WITHDRAWN,
             entity_id=row.id,
             patient_id=patient.id,
-            payload={"purpose": decision.purpose.value, "granted": decision.granted},
+            payload=actors.stamped(
+                {"purpose": decision.purpose.value, "granted": decision.granted}, principal
+            ),
+            patient_stream=True,  # consentChanged watches one patient: its stream is theirs
         )
     )
     return row

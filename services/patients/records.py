@@ -18,7 +18,7 @@ from db.outbox import PendingEvent
 from db.queries import patients as queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
-from services import audit
+from services import actors, audit
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.patients import access, fields
 from services.policy import Role, Scope
@@ -179,5 +179,6 @@ async def record_change(
             type=event,
             entity_id=entity_id or patient.id,  # type: ignore[arg-type]
             patient_id=patient.id,
+            payload=actors.stamped({}, principal),
         )
     )

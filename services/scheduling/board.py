@@ -16,6 +16,7 @@ from db.models import Appointment
 from db.queries import board as board_queries
 from db.queries import schedule as queries
 from db.tenancy import PracticeId
+from realtime import store
 from services.errors import NotFound
 from services.policy import Scope
 from services.principal import Principal
@@ -30,6 +31,9 @@ class Board:
     ends_at: datetime
     rows: list[tuple[Any, ...]]  # db.queries.board.board_rows rows
     holds: list[tuple[Any, ...]]  # db.queries.board.live_holds rows
+    # The practice's event sequence read before the rows: every event up to it is in the
+    # board; subscribing with ``since=sequence`` delivers every later one (see ``schedule``).
+    sequence: int = 0
 
 
 async def schedule(
@@ -41,17 +45,26 @@ async def schedule(
     practitioner_ids: list[UUID],
     room_ids: list[UUID],
 ) -> Board:
+    """The board and its watermark.
+
+    The watermark is read first: changes commit in sequence order (the allocation's row lock),
+    so every event up to it has committed and is reflected in the rows read after it. A change
+    committing while the rows are read has a higher sequence: ``since=watermark`` delivers it
+    (it may already show in the rows; events carry the state they left, so applying it again
+    changes nothing). Nothing between the read and the subscription is missed.
+    """
     pid = staff_practice(principal, practice_id, Scope.SCHEDULE_READ, patients_too=True)
     start, end = window(start, end)
     own = principal.patient_ids if principal.is_patient else None
+    sequence = await store.last_sequence(pid)
     rows = await board_queries.board_rows(pid, start, end, practitioner_ids, room_ids, own)
     if own is not None:  # a patient's own diary: no holds, no one else
-        return Board(pid, start, end, rows, [])
+        return Board(pid, start, end, rows, [], sequence)
     holds = await board_queries.live_holds(pid, start, end, rules.utcnow())
     if practitioner_ids or room_ids:
         wanted = {str(i) for i in (*practitioner_ids, *room_ids)}
         holds = [h for h in holds if str(h[1]) in wanted or str(h[2]) in wanted]
-    return Board(pid, start, end, rows, holds)
+    return Board(pid, start, end, rows, holds, sequence)
 
 
 @dataclass(frozen=True, slots=True)

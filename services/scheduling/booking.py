@@ -143,7 +143,9 @@ async def book(
                 after=events.snapshot(appointment),
                 using_db=uow.connection,
             )
-            uow.emit(events.appointment_event(diary, appointment, "appointment.booked"))
+            uow.emit(
+                events.appointment_event(diary, appointment, "appointment.booked", by=principal)
+            )
             uow.audit(events.audit_change(principal, diary, appointment, "BOOK_APPOINTMENT"))
             if age is not None:
                 uow.audit(events.audit_change(principal, diary, appointment, "AGE_CHECK"))
@@ -264,7 +266,7 @@ async def reschedule(
             await occupancy.occupy(uow, diary.practice_id, claim, appointment_id=appointment.id)
             uow.emit(
                 events.appointment_event(
-                    diary, appointment, "appointment.rescheduled", previous=before
+                    diary, appointment, "appointment.rescheduled", before, by=principal
                 )
             )
             uow.audit(events.audit_change(principal, diary, appointment, "RESCHEDULE_APPOINTMENT"))
@@ -299,7 +301,11 @@ async def cancel(
         appointment.late_cancellation = late
         await history.save_change(uow, principal, appointment, kind="STATUS", before=before)
         await occupancy.vacate(uow, appointment_id=appointment.id)
-        uow.emit(events.appointment_event(diary, appointment, "appointment.cancelled"))
+        uow.emit(
+            events.appointment_event(
+                diary, appointment, "appointment.cancelled", before, by=principal
+            )
+        )
         uow.audit(events.audit_change(principal, diary, appointment, "CANCEL_APPOINTMENT"))
         await waitlist.offer(uow, diary, before)
     return appointment

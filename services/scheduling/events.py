@@ -10,7 +10,7 @@ from db.audit_chain import AuditRecord
 from db.models import Appointment
 from db.outbox import PendingEvent
 from realtime.events import SCHEDULE
-from services import audit
+from services import actors, audit
 from services.principal import Principal
 from services.scheduling.access import Diary
 
@@ -26,9 +26,16 @@ def snapshot(appointment: Appointment) -> dict[str, Any]:
 
 
 def appointment_event(
-    diary: Diary, appointment: Appointment, kind: str, previous: dict[str, Any] | None = None
+    diary: Diary,
+    appointment: Appointment,
+    kind: str,
+    previous: dict[str, Any] | None = None,
+    *,
+    by: Principal | None,
 ) -> PendingEvent:
-    payload = snapshot(appointment)
+    """The change as it commits: the appointment's state after it (``snapshot``), before it
+    (``previous``; none for a booking) and who made it (``services.actors``)."""
+    payload = actors.stamped(snapshot(appointment), by)
     if previous is not None:
         payload["previous"] = previous
     return PendingEvent(
@@ -53,6 +60,7 @@ def setup_event(
     entity_id: UUID,
     change: str,
     affected: Sequence[UUID] = (),
+    by: Principal | None,
 ) -> PendingEvent:
     """A board reloads its columns and rules: what kind of item changed, its id and how, plus
     any live bookings the change left outside bookable time (ids only)."""
@@ -62,11 +70,14 @@ def setup_event(
         topic=SCHEDULE,
         type=SETUP_CHANGED,
         entity_id=entity_id,
-        payload={
-            "entity": entity,
-            "change": change,
-            "affected_appointment_ids": [str(a) for a in affected],
-        },
+        payload=actors.stamped(
+            {
+                "entity": entity,
+                "change": change,
+                "affected_appointment_ids": [str(a) for a in affected],
+            },
+            by,
+        ),
     )
 
 

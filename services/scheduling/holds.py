@@ -74,7 +74,9 @@ async def hold(
             await occupancy.check(uow, claim)
             await row.save(using_db=uow.connection)
             await occupancy.occupy(uow, diary.practice_id, claim, hold_id=row.id)
-            uow.emit(occupancy.hold_event(diary.organization_id, row, "slot.held", "HELD"))
+            uow.emit(
+                occupancy.hold_event(diary.organization_id, row, "slot.held", "HELD", by=principal)
+            )
             uow.audit(_audit(principal, row, "HOLD_SLOT"))
     except IntegrityError as error:
         raise occupancy.from_integrity(error) or error from None
@@ -100,7 +102,11 @@ async def release(principal: Principal, *, hold_id: UUID) -> SlotHold:
             raise NotFound("Hold")
         await ScheduleBlock.filter(hold_id=found.id).using_db(uow.connection).delete()
         found.status = "RELEASED"
-        uow.emit(occupancy.hold_event(diary.organization_id, found, "slot.released", "RELEASED"))
+        uow.emit(
+            occupancy.hold_event(
+                diary.organization_id, found, "slot.released", "RELEASED", by=principal
+            )
+        )
         uow.audit(_audit(principal, found, "RELEASE_SLOT"))
     return found
 

@@ -20,7 +20,9 @@ from db.outbox import PendingEvent
 from db.queries import schedule as queries
 from db.uow import UnitOfWork
 from realtime.events import SCHEDULE
+from services import actors
 from services.errors import Conflict
+from services.principal import Principal
 
 LABELS = {
     "practitioner": ("the practitioner", "practitionerId"),
@@ -99,11 +101,14 @@ async def release_expired(
     await ScheduleBlock.filter(hold_id__in=ids).using_db(uow.connection).delete()
     await SlotHold.filter(id__in=ids).using_db(uow.connection).update(status="EXPIRED")
     for hold in expired:
-        uow.emit(hold_event(organization_id, hold, "slot.released", reason="EXPIRED"))
+        uow.emit(hold_event(organization_id, hold, "slot.released", "EXPIRED", by=None))
     return len(expired)
 
 
-def hold_event(organization_id: UUID, hold: SlotHold, kind: str, reason: str) -> PendingEvent:
+def hold_event(
+    organization_id: UUID, hold: SlotHold, kind: str, reason: str, *, by: Principal | None
+) -> PendingEvent:
+    """``by`` is None when the hold expired (the system released it)."""
     return PendingEvent(
         organization_id=organization_id,
         practice_id=hold.practice_id,  # type: ignore[arg-type]
@@ -116,6 +121,7 @@ def hold_event(organization_id: UUID, hold: SlotHold, kind: str, reason: str) ->
             "practitioner_id": str(hold.practitioner_id),
             "room_id": str(hold.room_id),
             "reason": reason,
+            actors.KEY: actors.of(by),
         },
     )
 

@@ -100,6 +100,7 @@ async def commit(
                     entity_id=row.id,
                     change=VERBS[action.split("_", 1)[0]],
                     affected=affected,
+                    by=principal,
                 )
             )
     except IntegrityError:

@@ -17,7 +17,7 @@ from db.models import AppointmentType, Practitioner, WaitlistEntry
 from db.outbox import PendingEvent
 from db.uow import UnitOfWork, unit_of_work
 from realtime.events import SCHEDULE
-from services import audit
+from services import actors, audit
 from services.errors import NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
@@ -80,6 +80,7 @@ async def offer(uow: UnitOfWork, diary: Diary, freed: dict[str, Any]) -> int:
                     "ends_at": freed["ends_at"],
                     "practitioner_id": freed["practitioner_id"],
                     "appointment_type_id": str(entry.appointment_type_id),
+                    actors.KEY: actors.of(None),  # offered automatically, not by a person
                 },
             )
         )

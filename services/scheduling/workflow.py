@@ -81,7 +81,11 @@ async def set_status(principal: Principal, *, appointment_id: UUID, status: Stat
             )
             if kind.recall_kind:
                 await recalls.after_visit(uow, principal, diary, appointment, kind.recall_kind, now)
-        uow.emit(events.appointment_event(diary, appointment, "appointment.status_changed"))
+        uow.emit(
+            events.appointment_event(
+                diary, appointment, "appointment.status_changed", before, by=principal
+            )
+        )
         uow.audit(
             events.audit_change(
                 principal, diary, appointment, f"SET_APPOINTMENT_STATUS {status.value}"

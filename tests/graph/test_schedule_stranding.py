@@ -118,6 +118,7 @@ async def test_time_off_over_a_booking_is_refused_unless_accepted(
         "entity": "ABSENCE",
         "change": "CREATED",
         "affected_appointment_ids": [booked],
+        "actor": {"kind": "STAFF", "user_id": str(d.receptionist.id), "role": "RECEPTIONIST"},
     }
     # Time off clear of bookings, and time off over an already stranded booking, pass.
     spare = {**closure, "startsAt": iso(local(DAY, 16)), "endsAt": iso(local(DAY, 17))}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 import orjson
+import redis
 import websockets
 from websockets.asyncio.client import ClientConnection
 
@@ -67,9 +69,11 @@ def server_env(
 
 
 class Server:
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], *, workers: int = 1, log: Path | None = None) -> None:
         self.env = env
         self.port = free_port()
+        self.workers = workers
+        self.log = log  # where the server's stderr (its JSON log lines) goes; inherited if None
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -87,12 +91,20 @@ class Server:
         # Exactly how production starts (``aescrm serve``: same uvicorn options and protocol).
         command = [sys.executable, "-c", "from graph.cli import app; app()", "serve"]
         command += ["--host", "127.0.0.1", "--port", str(self.port)]
-        self.process = subprocess.Popen(command, env=self.env, cwd=ROOT)  # noqa: S603 - our own argv
+        if self.workers > 1:
+            command += ["--workers", str(self.workers)]
+        if self.log is None:
+            self.process = subprocess.Popen(command, env=self.env, cwd=ROOT)  # noqa: S603 - our own argv
+        else:
+            with self.log.open("ab") as stderr:
+                self.process = subprocess.Popen(  # noqa: S603 - our own argv
+                    command, env=self.env, cwd=ROOT, stderr=stderr
+                )
         return self
 
-    def ready(self) -> Server:
+    def ready(self, timeout: float = 60) -> Server:  # a loaded 2-core box starts slowly
         assert self.process is not None
-        deadline = time.monotonic() + 60  # a loaded 2-core box starts slowly
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}")
@@ -105,14 +117,38 @@ class Server:
         self.stop(signal.SIGKILL)  # leave no process behind for the next test to trip over
         raise RuntimeError("server did not start")
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 3) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(sig)
             try:
-                self.process.wait(timeout=3)
+                self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port, to stop and restart (never the shared)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        subprocess.run([*command, "--daemonize", "yes"], check=True, capture_output=True)  # noqa: S603
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis(port=self.port).ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis did not start")
+
+    def stop(self) -> None:
+        with contextlib.suppress(redis.ConnectionError):  # shutting down drops the connection
+            redis.Redis(port=self.port).shutdown(nosave=True)
 
 
 @asynccontextmanager

@@ -4,44 +4,18 @@ restart mid-stream, and a process killed between commit and publish."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shutil
 import signal
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from db.models.outbox import DomainEvent
 from services.policy import Role
 from tests import factories
 from tests.databases import PostgresDatabase, unavailable
-from tests.realtime.harness import Client, Server, announce, free_port, orm, server_env
-
-
-class PrivateRedis:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        command = ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"]
-        subprocess.run([*command, "--daemonize", "yes"], check=True, capture_output=True)  # noqa: S603
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis(port=self.port).ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis did not start")
-
-    def stop(self) -> None:
-        with contextlib.suppress(redis.ConnectionError):  # shutting down drops the connection
-            redis.Redis(port=self.port).shutdown(nosave=True)
+from tests.realtime.harness import Client, PrivateRedis, Server, announce, orm, server_env
 
 
 @pytest.fixture(scope="module")

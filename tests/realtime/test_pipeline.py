@@ -256,6 +256,47 @@ async def test_feed_recovers_lost_and_reordered_envelopes_in_order(db: str) -> N
     await fanout.stop()
 
 
+async def test_while_the_bus_is_down_feeds_poll_the_table_then_bus_wakeups_resume(
+    db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    practice = await factories.practice()
+    bus = Bus("memory://")
+    bus._backend.up = False  # type: ignore[misc]  # as a Redis bus whose listener lost Redis
+    fanout = Fanout(bus, authorise=_allow, queue_size=10, bus_down_poll_seconds=0.1)
+    await fanout.start()
+    relay = Relay(bus, poll_seconds=0.05, grace_seconds=0)
+    await relay.start()
+    watch = Watch(
+        practice_id=practice.id, topic=SCHEDULE, render_key="n", render=_render, identity="u",
+        scopes=SCOPES, accepts=lambda _: True, expires_at=None, on_stop=lambda _: None,
+    )  # fmt: skip
+    received: list[int] = []
+
+    async def consume() -> None:
+        async for sequence, _ in fanout.watch(watch, since=None):
+            received.append(sequence)
+
+    task = asyncio.create_task(consume())
+    try:
+        await asyncio.sleep(0.1)
+        with caplog.at_level("INFO", logger="aescrm"):
+            await _emit(practice, 3)  # no envelope can travel: only the table knows
+            await asyncio.sleep(0.5)
+        assert received == [1, 2, 3]
+        assert [r.message for r in caplog.records if r.name.startswith("aescrm")] == []
+        assert await DomainEvent.filter(published_at__isnull=True).count() == 3  # left for later
+        bus._backend.up = True  # type: ignore[misc]
+        await _emit(practice)  # the relay publishes again; old envelopes change nothing
+        await relay.sweep()
+        await asyncio.sleep(0.3)
+        assert received == [1, 2, 3, 4]
+        assert await DomainEvent.filter(published_at__isnull=True).count() == 0
+    finally:
+        task.cancel()
+        await relay.stop()
+        await fanout.stop()
+
+
 async def test_prune_keeps_the_retention_window(db: str) -> None:
     practice = await factories.practice()
     await _emit(practice, 2)
