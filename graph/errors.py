@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from graphql import GraphQLError
@@ -29,6 +29,10 @@ _LIMIT_MESSAGE = re.compile(
 
 class PermissionDenied(GraphQLError):
     """Raised by ``@requires`` checks; already carries its code."""
+
+
+class InputRefused(GraphQLError):
+    """A request input refused at the edge (``graph.request_inputs``): BAD_USER_INPUT."""
 
 
 def _located(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
@@ -98,7 +102,26 @@ class ErrorCodes(SchemaExtension):
             (principal is not None and principal.is_authenticated)
             or (settings is not None and not settings.is_production)
         )
-        result.errors = [
+        result.errors = distinct(
             classify(error, request_id=request_id, anonymous_detail=anonymous_detail)
             for error in result.errors
-        ]
+        )
+
+
+def distinct(errors: Iterable[GraphQLError]) -> list[GraphQLError]:
+    """One error per code, message and path: ten repeated unknown directives are one error.
+
+    When an input was refused at the edge, those refusals are the answer: other validation
+    errors about the same literal only quote the refused value back.
+    """
+    errors = list(errors)
+    refused = [error for error in errors if isinstance(error, InputRefused)]
+    errors = refused or errors
+    seen: set[tuple[object, str, tuple[str | int, ...]]] = set()
+    kept: list[GraphQLError] = []
+    for error in errors:
+        key = ((error.extensions or {}).get("code"), error.message, tuple(error.path or ()))
+        if key not in seen:
+            seen.add(key)
+            kept.append(error)
+    return kept

@@ -31,8 +31,10 @@ from types import CodeType
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     GraphQLBoolean,
     GraphQLEnumType,
+    GraphQLError,
     GraphQLID,
     GraphQLLeafType,
     GraphQLList,
@@ -40,6 +42,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLSchema,
     GraphQLString,
     is_leaf_type,
     is_list_type,
@@ -52,6 +55,8 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+
+from graph import request_inputs
 
 __all__ = ["Executor", "PlainList"]
 
@@ -90,7 +95,46 @@ class PlainList:
 
 
 class Executor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor, completing :class:`PlainList` values in bulk."""
+    """Strawberry's executor, completing :class:`PlainList` values in bulk.
+
+    It is also where variables enter (``build`` coerces them, for queries, mutations and
+    subscriptions alike): :mod:`graph.request_inputs` checks their strings first and turns
+    coercion failures into coded request errors.
+    """
+
+    @classmethod
+    def build(
+        cls,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        root_value: Any = None,
+        context_value: Any = None,
+        raw_variable_values: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> list[GraphQLError] | Executor:
+        refused = request_inputs.refuse_variables(
+            schema, document, operation_name, raw_variable_values
+        )
+        if refused:
+            return refused
+        try:
+            built = super().build(
+                schema,
+                document,
+                root_value,
+                context_value,
+                raw_variable_values,
+                operation_name,
+                *args,
+                **kwargs,
+            )
+        except RecursionError:  # graphql-core's guard for values nested too deeply
+            return request_inputs.nested_too_deeply()
+        if isinstance(built, list):
+            return request_inputs.as_request_errors(built, document)
+        return built  # type: ignore[return-value]
 
     def complete_list_value(
         self,

@@ -13,8 +13,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from graph.logs import request_id_var
 
 
-def error_body(code: str, message: str) -> bytes:
-    return orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+def error_body(code: str, message: str, *, request_id: str | None = None) -> bytes:
+    """A GraphQL-shaped error document (the message made safe for UTF-8: it may quote input)."""
+    extensions = {"code": code} if request_id is None else {"code": code, "requestId": request_id}
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return orjson.dumps({"errors": [{"message": message, "extensions": extensions}]})
 
 
 async def send_error(

@@ -13,12 +13,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
@@ -31,21 +33,24 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     _OperationStreamClosed,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 from strawberry.utils.aio import aclosing
 
 from graph.context import Context
-from graph.errors import classify
+from graph.errors import INTERNAL_MESSAGE, classify, distinct
 from graph.graphiql import graphiql_html
-from graph.middleware import error_body
+from graph.middleware import BodyTooLarge, error_body
 from graph.request_meta import request_meta
 from graph.resolvers.subscriptions import OPERATION_SINK, OperationSink
 from graph.settings import Settings
+from graph.wire import decode_json_text, ws_message_problem
 from graph.ws_server import WRITE_TEXT
 from services.errors import DomainError
 from services.principal import ANONYMOUS, Principal, RequestMeta
 
+log = logging.getLogger("aescrm.errors")
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 Authenticator = Callable[[str | None, RequestMeta], Awaitable[Principal]]
 
@@ -153,15 +158,36 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if operation is not None and operation.task is not None:
             operation.task.cancel()
 
+    async def handle_message(self, message: Any) -> None:
+        """A message that is not a well-formed object closes with 4400, as the protocol says
+        for invalid messages (Strawberry would index into it and crash the socket's task)."""
+        problem = ws_message_problem(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
         if self.connection_init_received:
             self.connection_init_timeout_task = None  # cancelled above; keep no task per socket
 
 
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """The legacy ``graphql-ws`` protocol, closing with 4400 on a malformed message."""
+
+    async def handle_message(self, message: Any) -> None:
+        problem = ws_message_problem(message, subscribe="start", complete="stop")
+        if problem is not None:
+            await self.websocket.close(code=4400, reason=problem)
+            return
+        await super().handle_message(message)
+
+
 class GraphQLEndpoint(GraphQL[Context, None]):
     websocket_adapter_class = TextWebSocketAdapter
     graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(self, *, settings: Settings, authenticate: Authenticator, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -176,12 +202,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             request = Request(scope=scope, receive=receive)
+            request_id = scope.get("state", {}).get("request_id", "-")
             try:
                 response = await self._guarded_run(request)
             except HTTPException as error:
                 code = _HTTP_CODES.get(error.status_code, "BAD_REQUEST")
                 response = Response(
-                    error_body(code, error.reason),
+                    error_body(code, error.reason, request_id=request_id),
                     status_code=error.status_code,
                     media_type="application/json",
                     headers={"cache-control": "no-store"},
@@ -192,6 +219,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     status_code=401,
                     media_type="application/json",
                     headers={"cache-control": "no-store", "www-authenticate": "Bearer"},
+                )
+            except (BodyTooLarge, ClientDisconnect):
+                raise  # answered by the body limit; nobody left to answer
+            except Exception:  # a bug, not the client's fault: JSON, masked, logged once
+                log.exception("unhandled error in request")
+                response = Response(
+                    error_body("INTERNAL_SERVER_ERROR", INTERNAL_MESSAGE, request_id=request_id),
+                    status_code=500,
+                    media_type="application/json",
+                    headers={"cache-control": "no-store"},
                 )
             await response(scope, receive, send)
             return
@@ -245,7 +282,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if result.errors:
             state = request.scope.get("state", {})
             authenticated = bool(state.get("authenticated"))
-            result.errors = [
+            result.errors = distinct(
                 error
                 if error.extensions and error.extensions.get("code")
                 else classify(
@@ -254,11 +291,25 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     anonymous_detail=authenticated or not self.settings.is_production,
                 )
                 for error in result.errors
-            ]
+            )
         return process_result(result)
 
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_json_text(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Bodies (bytes) must be a JSON object (or a batch, refused later); the ``variables``
+        and ``extensions`` query parameters (str) an object or null."""
+        parsed = super().parse_json(data)
+        if isinstance(parsed, dict | list) or (parsed is None and isinstance(data, str)):
+            return parsed
+        raise HTTPException(400, "The request must be a JSON object.")
+
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        try:
+            return orjson.dumps(data)
+        except orjson.JSONEncodeError:  # e.g. a lone surrogate quoted by an error message
+            return json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode()
 
     def create_response(
         self,

@@ -105,7 +105,8 @@ async def _offer(group: Group, sequence: int, item: object) -> None:
             if value is _MISSING:
                 value = encoded[key] = await encode(item)
             last_key = key
-        subscriber.push(sequence, value)
+        if value is not None:  # None: the encoder withheld the event from this subscriber
+            subscriber.push(sequence, value)
 
 
 class Feed:
@@ -351,7 +352,8 @@ class Fanout:
                         raise Stopped(subscriber.stopped)
                     if item is not None and watch.accepts(item):
                         value = item if watch.encode is None else await watch.encode(item)
-                        yield row.sequence, value
+                        if value is not None:  # withheld from this subscriber by its encoder
+                            yield row.sequence, value
                     last = row.sequence
             subscriber.last = max(last, mark)
             subscriber.live = True  # from here on the feed may write events directly

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 log = logging.getLogger("aescrm.fanout")
 Encoder = Callable[[object], Awaitable[object]]
-"""Turns a rendered event into what the subscription's consumer writes (e.g. a payload)."""
+"""Turns a rendered event into what the subscription's consumer writes (e.g. a payload);
+None withholds the event from that consumer (e.g. a patient its principal may not see)."""
 
 
 @dataclass(frozen=True, slots=True)

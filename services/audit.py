@@ -236,6 +236,15 @@ async def list_events(
     return rows[:first], len(rows) > first
 
 
+@dataclass(frozen=True, slots=True)
+class AccessLogPage:
+    rows: list[AuditEvent]
+    has_next: bool
+    actor_names: dict[str, str]  # user id -> full name (staff by name)
+    client_names: dict[str, str]  # partner client id -> the app's registered name
+    for_subject: bool  # read by the patient (or guardian): no staff addresses or request ids
+
+
 async def patient_access_log(
     principal: Principal,
     *,
@@ -243,8 +252,10 @@ async def patient_access_log(
     practice_id: UUID,
     first: int,
     after: tuple[datetime, UUID] | None,
-) -> tuple[list[AuditEvent], bool]:
-    """Who looked at or changed this record — for the practice, and for the patient themselves."""
+) -> AccessLogPage:
+    """Who looked at or changed this record — for the practice, and for the patient themselves
+    (staff by role and name, partners by app; board views and live board events included, as
+    they are audited per patient shown)."""
     own_record = principal.is_patient and patient_id in principal.patient_ids
     allowed = principal.has_scope(Scope.AUDIT_READ, PracticeId(practice_id))
     if not (own_record or allowed):
@@ -256,11 +267,20 @@ async def patient_access_log(
         after=after,
         limit=first + 1,
     )
-    return rows[:first], len(rows) > first
+    users, clients = await audit_queries.actor_names(rows[:first])
+    return AccessLogPage(rows[:first], len(rows) > first, users, clients, not allowed)
 
 
 async def verify_all() -> list[audit_chain.ChainReport]:
     return [await audit_chain.verify(chain) for chain in await audit_chain.chains()]
 
 
-__all__ = ["AuditEvent", "AuditFilter", "ReadTrail", "record_for", "verify_all", "write"]
+__all__ = [
+    "AccessLogPage",
+    "AuditEvent",
+    "AuditFilter",
+    "ReadTrail",
+    "record_for",
+    "verify_all",
+    "write",
+]

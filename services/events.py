@@ -18,7 +18,7 @@ from tortoise.expressions import Q
 from db.models import Membership, PartnerClient, Patient, Practice, RevokedToken, User
 from db.tenancy import PracticeId
 from realtime import store
-from services import audit
+from services import audit, visibility
 from services.auth import tokens
 from services.errors import (
     NotFound,
@@ -102,9 +102,9 @@ async def start_watch(
 
 
 async def _check_patient(principal: Principal, practice_id: PracticeId, patient_id: UUID) -> None:
-    if principal.is_patient and patient_id not in principal.patient_ids:
-        raise NotFound("Patient")
     if not await Patient.exists(id=patient_id, practice_id=practice_id):
+        raise NotFound("Patient")
+    if not await visibility.visible(principal, {patient_id: practice_id}):
         raise NotFound("Patient")
 
 

@@ -37,6 +37,8 @@ class Scope(StrEnum):
     SCHEDULE_BOOK_OWN = "schedule:book_own"
     CONSENT_WRITE = "consent:write"
     AUDIT_READ = "audit:read"
+    # A patient record's access log: a practice's with audit:read, a patient their own.
+    ACCESS_LOG_READ = "access_log:read"
     REPORTS_READ = "reports:read"
 
     @property
@@ -85,18 +87,26 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             S.SCHEDULE_READ,
             S.BILLING_READ,
             S.AUDIT_READ,
+            S.ACCESS_LOG_READ,
             S.REPORTS_READ,
         }
     ),
     # Front desk plus running the practice: staff, settings, audit and reports; no clinical.
     Role.PRACTICE_ADMIN: _FRONT_DESK
-    | {S.PRACTICE_WRITE, S.STAFF_ADMIN, S.AUDIT_READ, S.REPORTS_READ},
+    | {S.PRACTICE_WRITE, S.STAFF_ADMIN, S.AUDIT_READ, S.ACCESS_LOG_READ, S.REPORTS_READ},
     Role.DENTIST: _CLINICIAN,
     Role.HYGIENIST: _CLINICIAN,
     Role.RECEPTIONIST: _FRONT_DESK,
     # A patient reads their own record only; row scoping narrows these to one patient.
     Role.PATIENT: frozenset(
-        {S.PATIENT_READ, S.CLINICAL_READ, S.SCHEDULE_READ, S.SCHEDULE_BOOK_OWN, S.CONSENT_WRITE}
+        {
+            S.PATIENT_READ,
+            S.CLINICAL_READ,
+            S.SCHEDULE_READ,
+            S.SCHEDULE_BOOK_OWN,
+            S.CONSENT_WRITE,
+            S.ACCESS_LOG_READ,
+        }
     ),
     # Partners get only what their client registration grants (never more than this ceiling).
     Role.PARTNER: frozenset(

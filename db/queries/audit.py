@@ -9,7 +9,7 @@ from uuid import UUID
 
 from tortoise.expressions import Q
 
-from db.models import Membership, PartnerClient
+from db.models import Membership, PartnerClient, User
 from db.models.audit import AuditEvent
 from db.tenancy import OrganizationId, PracticeId
 
@@ -67,24 +67,19 @@ async def actions_of(
     client_id: str | None,
     since: datetime,
     until: datetime,
-    board_entity: str,
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+) -> list[tuple[Any, ...]]:
     """What one actor did within the reach in [since, until): (patient_id, practice_id, action,
-    occurred_at) per row naming a patient, and (practice_id, window, action, occurred_at) per
-    board read (a board read is one row naming its window)."""
+    occurred_at) per row naming a patient."""
     audited = AuditEvent.filter(
         _reach(organizations, practices),
         _actor(user_id, client_id),
         occurred_at__gte=since,
         occurred_at__lt=until,
         outcome="OK",
+        patient_id__isnull=False,
     )
     columns = ("patient_id", "practice_id", "action", "occurred_at")
-    touched = await audited.filter(patient_id__isnull=False).values_list(*columns)
-    boards = await audited.filter(entity_type=board_entity).values_list(
-        "practice_id", "entity_id", "action", "occurred_at"
-    )
-    return list(touched), list(boards)
+    return list(await audited.values_list(*columns))
 
 
 async def knows_actor(
@@ -116,3 +111,21 @@ async def knows_actor(
         return False
     acted = AuditEvent.filter(_reach(organizations, practices), _actor(user_id, client_id))
     return await acted.exists()
+
+
+async def actor_names(rows: Collection[AuditEvent]) -> tuple[dict[str, str], dict[str, str]]:
+    """Names of the people (user id -> full name) and partner apps (client id -> name) acting
+    in ``rows``: two statements whatever the number of rows."""
+    user_ids = {str(r.actor_user_id) for r in rows if r.actor_user_id is not None}
+    client_ids = {str(r.client_id) for r in rows if r.client_id}
+    users: dict[str, str] = {}
+    clients: dict[str, str] = {}
+    if user_ids:
+        found = await User.filter(id__in=list(user_ids)).values_list("id", "full_name")
+        users = {str(uid): str(name) for uid, name in found}
+    if client_ids:
+        apps = await PartnerClient.filter(client_id__in=list(client_ids)).values_list(
+            "client_id", "name"
+        )
+        clients = {str(cid): str(name) for cid, name in apps}
+    return users, clients

@@ -270,14 +270,6 @@ def live_bookings(
     return query
 
 
-async def patients_booked(practice_id: UUID, starts_at: datetime, ends_at: datetime) -> set[UUID]:
-    """Patients with an appointment (any status) overlapping [starts_at, ends_at)."""
-    rows = await Appointment.filter(
-        practice_id=practice_id, starts_at__lt=ends_at, ends_at__gt=starts_at
-    ).values_list("patient_id", flat=True)
-    return {UUID(str(value)) for value in rows}
-
-
 async def live_starts(practitioner_id: UUID, now: datetime) -> list[datetime]:
     """Starts of the practitioner's bookings that have not finished (nor been cancelled)."""
     rows = await Appointment.filter(

@@ -52,6 +52,8 @@ class HasScope(BasePermission):
             # A patient's scopes apply to their own record only.
             patient_id = getattr(source, "patient_id", None)
             allowed = patient_id is not None and patient_id in principal.patient_ids
+        if allowed and getattr(source, "patient_hidden", False):
+            allowed = False  # services.visibility said no for this patient: no scope overrides
         if not allowed:
             context.audit.denied(
                 field=f"{info.path.typename}.{info.field_name}",
@@ -65,15 +67,21 @@ class HasScope(BasePermission):
         """Everything ``has_permission`` reads from a source: equal keys, equal outcomes.
 
         Lets a bulk executor check a board of one practice once instead of per row; the
-        patient is part of the key only for patient principals (their own records only).
+        patient is part of the key only for patient principals (their own records only), and
+        whether visibility hid the row's patient is part of every key.
         """
         if context.principal.is_patient:
             return lambda source: (
                 source is None,
                 getattr(source, "practice_id", None),
                 getattr(source, "patient_id", None),
+                getattr(source, "patient_hidden", False),
             )
-        return lambda source: (source is None, getattr(source, "practice_id", None))
+        return lambda source: (
+            source is None,
+            getattr(source, "practice_id", None),
+            getattr(source, "patient_hidden", False),
+        )
 
 
 def requires(*scopes: Scope) -> list[FieldExtension]:

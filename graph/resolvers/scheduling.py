@@ -117,13 +117,21 @@ class SchedulingQueries:
             practice_id=found.practice_id,
             fields=BOARD_FIELDS,
         )
+        for patient_id in found.shown_patients(info.context.principal):
+            info.context.audit.read(  # one row per patient shown: their access log names it
+                entity_type="Patient",
+                entity_id=patient_id,
+                patient_id=patient_id,
+                practice_id=found.practice_id,
+                fields=BOARD_FIELDS,
+            )
         # Completed in bulk by graph.execution (same values and errors, far less per field).
         return Schedule(
             starts_at=found.starts_at,
             ends_at=found.ends_at,
             appointments=cast(
                 "list[ScheduleAppointment]",
-                PlainList(schedule_appointments(found.rows, found.practice_id)),
+                PlainList(schedule_appointments(found.rows, found.practice_id, found.hidden)),
             ),
             holds=cast("list[SlotHold]", PlainList([_hold(row) for row in found.holds])),
             sequence=found.sequence,

@@ -50,10 +50,12 @@ from graphql import (
 from graphql import ExecutionResult as CoreResult
 from starlette.websockets import WebSocket
 
+from db.audit_chain import AuditRecord
 from graph.context import Context, Info
 from graph.errors import classify
 from graph.ids import parse_id
 from graph.permissions.fields import requires
+from graph.schema.event_visibility import as_seen_by
 from graph.schema.events import (
     AnnouncePracticeNoticeInput,
     AnnouncePracticeNoticePayload,
@@ -112,6 +114,15 @@ class Payload:
 
     text: str  # the JSON of {"data": ..., "errors": [...]}
     trail: ReadTrail | None  # reads and denials made while executing it (None: nothing)
+    audit_keys: frozenset[Hashable] = frozenset()  # what the trail audits (see ``_audit_key``)
+
+
+def _audit_key(record: AuditRecord) -> Hashable:
+    """A read is audited once per subscription and entity (each patient a live board shows),
+    a denial once per subscription and field."""
+    if record.outcome == "OK":
+        return (record.entity_type, record.entity_id)
+    return (record.outcome, tuple(record.fields_read))
 
 
 class _Variables(Visitor):
@@ -158,6 +169,7 @@ def _permissions(principal: Principal) -> Hashable:
         principal.global_scopes,
         principal.roles,
         principal.patient_ids,
+        principal.client_id,  # partner visibility is per client (DATA_SHARING consent)
         principal.enrolment_only,
         principal.is_authenticated,
     )
@@ -179,7 +191,7 @@ def _interned(key: Hashable) -> Hashable:
 
 def _encoder(
     info: Info, sink: OperationSink
-) -> tuple[Callable[[object], Awaitable[Payload]], Hashable]:
+) -> tuple[Callable[[object], Awaitable[Payload | None]], Hashable]:
     """Executes the operation's selection on a rendered event; keyed by what the result reads."""
     context = info.context
     document, below = _document(sink.query, sink.operation_name)
@@ -192,7 +204,7 @@ def _encoder(
     executor_class = strawberry_schema.execution_context_class
     operation = f"subscription {info.field_name}"
 
-    async def encode(item: object) -> Payload:
+    async def encode(item: object) -> Payload | None:
         run = Context(
             request=context.request,
             response=context.response,
@@ -201,6 +213,10 @@ def _encoder(
             principal=context.principal,
             connection_params=context.connection_params,
         )  # fresh loaders and read trail per event
+        seen = await as_seen_by(run.principal, item, run.audit)
+        if seen is None:
+            return None  # not for this principal at all (a patient they may not see)
+        item = seen
         try:
             built = executor_class.build(
                 schema, document, None, run, sink.variables, sink.operation_name
@@ -225,7 +241,8 @@ def _encoder(
                 for error in result.errors
             ]
         probe = copy.deepcopy(run.audit).drain(run.principal, operation)
-        return Payload(orjson.dumps(body).decode(), run.audit if probe else None)
+        keys = frozenset(_audit_key(record) for record in probe)
+        return Payload(orjson.dumps(body).decode(), run.audit if probe else None, keys)
 
     return encode, key
 
@@ -347,7 +364,7 @@ class _Frames:
         self.finish = sink.finish
         self.principal = info.context.principal
         self.operation = f"subscription {info.field_name}"
-        self.audited = False
+        self.audited: set[Hashable] = set()
         self.detached = False
 
     @property
@@ -384,10 +401,18 @@ class _Frames:
         self.sent(payload)
 
     def sent(self, payload: Payload) -> None:
-        if payload.trail is not None and not self.audited:
-            self.audited = True
+        if payload.trail is not None and not payload.audit_keys <= self.audited:
             records = copy.deepcopy(payload.trail).drain(self.principal, self.operation)
-            _background(audit.write(records))  # never cancelled mid-transaction
+            _audit_new(records, self.audited)
+
+
+def _audit_new(records: list[AuditRecord], audited: set[Hashable]) -> None:
+    """Writes the records this subscription has not audited yet (in the background: never
+    cancelled mid-transaction)."""
+    fresh = [record for record in records if _audit_key(record) not in audited]
+    if fresh:
+        audited.update(_audit_key(record) for record in fresh)
+        _background(audit.write(fresh))
 
 
 async def _deliver(
@@ -395,9 +420,9 @@ async def _deliver(
 ) -> AsyncIterator[Any]:
     """Yields events, or with frames writes them itself and yields nothing.
 
-    Field denials (and reads) are audited once per subscription, not per delivery.
+    Field denials are audited once per subscription, reads once per subscription and patient.
     """
-    audited = False
+    audited: set[Hashable] = set()
     principal = info.context.principal
     operation = f"subscription {info.field_name}"
     try:
@@ -405,12 +430,12 @@ async def _deliver(
             async for _, payload in stream:
                 await frames.send(payload)
             return
-        async for _, item in stream:
+        async for _, rendered in stream:
+            item = await as_seen_by(principal, rendered, info.context.audit)
+            if item is None:
+                continue  # not for this principal at all (a patient they may not see)
             yield item
-            records = info.context.audit.drain(principal, operation)
-            if records and not audited:
-                audited = True
-                _background(audit.write(records))  # never cancelled mid-transaction
+            _audit_new(info.context.audit.drain(principal, operation), audited)
     except Stopped as stopped:
         if stopped.stop.close_code is None:
             raise GraphQLError(

@@ -23,6 +23,7 @@ from graph.auth_limits import SingleCredentialCheck
 from graph.errors import ErrorCodes
 from graph.execution import Executor
 from graph.limits import cost_rule, max_directives_rule
+from graph.request_inputs import StringCharacters
 from graph.resolvers import Mutation, Query, Subscription
 from graph.schema.documentation import document_schema
 from graph.settings import Settings
@@ -37,6 +38,7 @@ def _limits(settings: Settings) -> type[SchemaExtension]:
         max_directives_rule(settings.max_directives),
         cost_rule(settings.max_query_cost, settings.max_page_size),
         SingleCredentialCheck,
+        StringCharacters,
     )
 
     class OperationLimits(SchemaExtension):

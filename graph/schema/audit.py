@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
@@ -9,7 +10,7 @@ import strawberry
 
 from db.models.audit import AuditEvent as AuditEventModel
 from graph.ids import parse_id
-from services.audit import AuditFilter
+from services.audit import AccessLogPage, AuditFilter
 from services.errors import ValidationFailed
 
 
@@ -28,8 +29,33 @@ class AuditEvent:
     patient_id: strawberry.ID | None = strawberry.field(description="Patient concerned, if any.")
     fields: list[str] = strawberry.field(description="Field names read or changed (no values).")
     request_id: str | None = strawberry.field(description="Correlates with server logs.")
-    ip: str | None = strawberry.field(description="Client address.")
+    ip: str | None = strawberry.field(
+        description="Client address (null in a patient's own view of their access log)."
+    )
     sequence: int = strawberry.field(description="Position in the tamper-evident chain.")
+    actor_name: str | None = strawberry.field(
+        default=None,
+        description="The person's name (set in a patient record's access log).",
+    )
+    client_name: str | None = strawberry.field(
+        default=None,
+        description="The partner app's registered name (set in a patient record's access log).",
+    )
+
+    @classmethod
+    def in_access_log(cls, page: AccessLogPage) -> Callable[[AuditEventModel], AuditEvent]:
+        """Rows of a patient's access log: who by name and app; for the patient themselves
+        without staff addresses or request ids."""
+
+        def build(row: AuditEventModel) -> AuditEvent:
+            event = cls.from_model(row)
+            event.actor_name = page.actor_names.get(str(row.actor_user_id))
+            event.client_name = page.client_names.get(str(row.client_id))
+            if page.for_subject:
+                event.ip = event.request_id = None
+            return event
+
+        return build
 
     @classmethod
     def from_model(cls, row: AuditEventModel) -> AuditEvent:

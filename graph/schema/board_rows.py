@@ -16,6 +16,7 @@ from graph.schema.scheduling import (
     BoardRoom,
     BookingSource,
     ScheduleAppointment,
+    as_busy_time,
 )
 from services.scheduling.workflow import Status
 
@@ -23,8 +24,10 @@ _STATUSES = {s.value: s for s in Status}
 _SOURCES = {s.value: s for s in BookingSource}
 
 
-def schedule_appointments(rows: list[tuple[Any, ...]], practice_id: UUID) -> list[Any]:
-    """One ``ScheduleAppointment`` per row, in order."""
+def schedule_appointments(
+    rows: list[tuple[Any, ...]], practice_id: UUID, hidden: frozenset[UUID] = frozenset()
+) -> list[Any]:
+    """One ``ScheduleAppointment`` per row, in order; ``hidden`` patients' rows as busy time."""
     people: dict[str, BoardPractitioner] = {}
     rooms: dict[str, BoardRoom] = {}
     kinds: dict[str, BoardAppointmentType] = {}
@@ -86,4 +89,6 @@ def schedule_appointments(rows: list[tuple[Any, ...]], practice_id: UUID) -> lis
                 sealed_note=sealed,
             )
         )
+        if pid in hidden:
+            result[-1] = as_busy_time(result[-1])
     return result

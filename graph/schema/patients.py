@@ -21,7 +21,7 @@ from graph.permissions.fields import requires
 from graph.schema.audit import AuditEvent, cursor_of, parse_after
 from graph.schema.medical_history import Insurance, MedicalHistory
 from graph.schema.pagination import Connection, decode_cursor, page_size
-from services import audit
+from services import audit, visibility
 from services.patients import contact, sealing
 from services.patients import medical_history as history_service
 from services.patients.fields import SexAtBirth
@@ -208,9 +208,15 @@ class Patient:
     async def guardians(self, info: Info) -> list[GuardianLink] | None:
         loaders = patient_loaders(info)
         links = await loaders.guardian_links_by_patient_id.load(self.patient_id)
+        found = [await loaders.patient_by_id.load(UUID(str(link.guardian_id))) for link in links]
+        seen = await visibility.visible(
+            info.context.principal,
+            {UUID(str(g.id)): UUID(str(g.practice_id)) for g in found if g is not None},
+        )
         result = []
-        for link in links:
-            guardian = await loaders.patient_by_id.load(UUID(str(link.guardian_id)))
+        for link, guardian in zip(links, found, strict=True):
+            if guardian is not None and UUID(str(guardian.id)) not in seen:
+                guardian = None  # another patient the caller may not see: no name
             if guardian is not None:
                 info.context.audit.read(
                     entity_type="Patient",
@@ -260,13 +266,16 @@ class Patient:
         return None if row is None else Insurance.from_model(row)
 
     @strawberry.field(
-        description="Who read or changed this record, newest first (from the audit log).",
-        extensions=requires(Scope.AUDIT_READ),
+        description=(
+            "Who read or changed this record, newest first (from the audit log), board views "
+            "and live board events included: a practice's with audit:read, a patient their own."
+        ),
+        extensions=requires(Scope.ACCESS_LOG_READ),
     )
     async def access_log(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[AuditEvent] | None:
-        rows, has_next = await audit.patient_access_log(
+        page = await audit.patient_access_log(
             info.context.principal,
             patient_id=self.patient_id,
             practice_id=self.practice_id,
@@ -274,5 +283,5 @@ class Patient:
             after=parse_after(decode_cursor(after)),
         )
         return Connection[AuditEvent].build(
-            rows, AuditEvent.from_model, cursor_of, has_next=has_next
+            page.rows, AuditEvent.in_access_log(page), cursor_of, has_next=page.has_next
         )

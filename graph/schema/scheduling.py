@@ -4,6 +4,7 @@ shared practitioner/room/type objects, and ``@requires`` only where data is prot
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -78,9 +79,16 @@ class ScheduleAppointment:
     late_cancellation: bool = strawberry.field(
         description="Cancelled within the practice's late-cancellation notice period."
     )
-    reception_notes: str | None = strawberry.field(description="Non-clinical notes for reception.")
+    reception_notes: str | None = strawberry.field(
+        description="Non-clinical notes for reception; null when the patient is hidden."
+    )
     patient: BoardPatient | None = strawberry.field(
-        description="Who is coming.", extensions=requires(Scope.PATIENT_READ)
+        description=(
+            "Who is coming. Null with FORBIDDEN when the caller may not see this patient (a "
+            "partner without the patient's DATA_SHARING consent, or while a restriction is in "
+            "force): the booking then shows as busy time only."
+        ),
+        extensions=requires(Scope.PATIENT_READ),
     )
     practitioner: BoardPractitioner = strawberry.field(description="Who sees the patient.")
     room: BoardRoom = strawberry.field(description="Where the appointment takes place.")
@@ -90,12 +98,23 @@ class ScheduleAppointment:
     practice_id: strawberry.Private[UUID]
     patient_id: strawberry.Private[UUID]
     sealed_note: strawberry.Private[str | None]
+    # The caller may not see this patient (``services.visibility``): the booking shows as busy
+    # time only; ``@requires`` fields answer FORBIDDEN, notes are null.
+    patient_hidden: strawberry.Private[bool] = False
 
     @strawberry.field(
         description="Clinical note for the visit.", extensions=requires(Scope.CLINICAL_READ)
     )
     def clinical_note(self) -> str | None:
         return _clinical(self.practice_id, self.id, self.sealed_note)
+
+
+def as_busy_time(appointment: ScheduleAppointment) -> ScheduleAppointment:
+    """A board appointment whose patient the caller may not see: when, where, who treats and
+    the status stay (reception must not double-book); nothing about the patient does."""
+    return dataclasses.replace(
+        appointment, patient=None, reception_notes=None, sealed_note=None, patient_hidden=True
+    )
 
 
 @strawberry.type(description="A slot held for a few minutes while a booking completes.")

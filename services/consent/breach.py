@@ -9,19 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID, uuid4
 
 from db.models import BreachIncident
 from db.queries import audit as audit_queries
 from db.queries import incidents as incident_queries
-from db.queries import schedule
 from db.tenancy import OrganizationId, PracticeId
 from db.uow import unit_of_work
 from services import audit
 from services.errors import NotFound, PolicyDenied, ValidationFailed
 from services.principal import Principal
-from services.scheduling import board
 
 REPORTING_WINDOW = timedelta(hours=72)
 
@@ -182,16 +179,15 @@ async def impact(
     if until <= since:
         raise ValidationFailed("'to' must be after 'from'.", field="to")
     reach = _reach(principal)  # an actor outside it has no rows here: [] like a random id
-    rows, boards = await audit_queries.actions_of(
+    # Board reads and live board events are audited per patient shown, so they are here too.
+    rows = await audit_queries.actions_of(
         reach.organizations,
         reach.practices,
         user_id=user_id,
         client_id=client_id,
         since=since,
         until=until,
-        board_entity=board.BOARD_ENTITY,
     )
-    rows += await _patients_on_boards(boards)
     found: dict[UUID, Touch] = {}
     for patient_id, practice_id, action, at in rows:
         pid = UUID(str(patient_id))
@@ -206,19 +202,3 @@ async def impact(
             last_at=max(old.last_at, at) if old else at,
         )
     return sorted(found.values(), key=lambda t: (t.first_at, str(t.patient_id)))
-
-
-async def _patients_on_boards(reads: list[Any]) -> list[tuple[Any, Any, str, datetime]]:
-    """A board read is audited as one row naming its window (300 rows per refresh would be the
-    log's main traffic); the patients it showed are those with appointments in that window."""
-    windows: dict[tuple[str, str], list[tuple[str, datetime]]] = {}
-    for practice_id, window, action, at in reads:
-        windows.setdefault((str(practice_id), str(window)), []).append((str(action), at))
-    touched: list[tuple[Any, Any, str, datetime]] = []
-    for (practice_id, window), seen in windows.items():
-        span = board.window_of(window)
-        if span is None:
-            continue
-        patients = await schedule.patients_booked(UUID(practice_id), *span)
-        touched += [(p, practice_id, a, at) for p in patients for a, at in seen]
-    return touched

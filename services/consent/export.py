@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from db.crypto import CiphertextError, FieldContext
-from db.models import User
+from db.models import PartnerClient, User
 from services import audit, runtime
 from services.consent import access
 from services.consent.registry import patient_links
@@ -60,6 +60,14 @@ async def _rows(table: str, model: Any, column: str, patient_id: UUID) -> list[d
 async def _access_log(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ids = {r["actor_user_id"] for r in rows if r.get("actor_user_id")}
     names = dict(await User.filter(id__in=list(ids)).values_list("id", "full_name")) if ids else {}
+    clients = {r["client_id"] for r in rows if r.get("client_id")}
+    apps = (
+        dict(
+            await PartnerClient.filter(client_id__in=list(clients)).values_list("client_id", "name")
+        )
+        if clients
+        else {}
+    )
     return [
         {
             "at": r["occurred_at"],
@@ -68,6 +76,7 @@ async def _access_log(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "who": names.get(UUID(r["actor_user_id"])) if r.get("actor_user_id") else None,
             "role": r.get("actor_role"),
             "partner_client": r.get("client_id"),
+            "partner_app": apps.get(r["client_id"]) if r.get("client_id") else None,
             "fields": r.get("fields_read"),
         }
         for r in sorted(rows, key=lambda r: str(r["occurred_at"]))

@@ -1,7 +1,7 @@
 """Restriction (Art. 18) and objection (Art. 21): rows in force until lifted.
 
 A restriction keeps the record for the patient's own care only: no marketing, no partner
-access (``db.queries.consent.shared_with_partner``), no analytics. An objection stops marketing.
+access on any path (``services.visibility``), no analytics. An objection stops marketing.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Who may read or change which patient: practice scopes plus a patient's own record.
+"""Who may read or change which patient: practice scopes plus ``services.visibility``.
 
 "Not in your practices" and "does not exist" are the same NOT_FOUND. A caller who may read a
 patient but lacks the scope to change it gets FORBIDDEN, and the attempt is audited.
@@ -9,10 +9,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from db.models import Patient
-from db.queries import consent
 from db.queries import patients as queries
 from db.tenancy import OrganizationId, PracticeId
-from services import audit
+from services import audit, visibility
 from services.errors import NotFound, PolicyDenied
 from services.policy import Scope
 from services.principal import Principal
@@ -22,21 +21,12 @@ def readable_practices(principal: Principal) -> frozenset[PracticeId]:
     return principal.practices_with(Scope.PATIENT_READ)
 
 
-def own_records(principal: Principal) -> frozenset[UUID] | None:
-    """For a PATIENT principal, the only records they may see; None for staff."""
-    return principal.patient_ids if principal.is_patient else None
-
-
 async def readable_patient(principal: Principal, patient_id: UUID) -> Patient:
+    """The patient if the caller reads patients there and may see this one (``visibility``)."""
     found = await queries.patient(readable_practices(principal), patient_id)
-    own = own_records(principal)
-    if found is None or (own is not None and found.id not in own):
+    if found is None:
         raise NotFound("Patient")
-    if principal.client_id is not None and not await consent.shared_with_partner(
-        principal.client_id, [found.id]
-    ):
-        raise NotFound("Patient")  # no current DATA_SHARING consent, or restricted
-    return found
+    return await visibility.require(principal, found)
 
 
 async def require(principal: Principal, scope: Scope, patient: Patient, *, action: str) -> None:

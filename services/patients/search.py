@@ -12,10 +12,10 @@ from datetime import date, datetime
 from uuid import UUID
 
 from db.models import Patient
-from db.queries import consent
 from db.queries import patients as queries
 from db.queries.patients import PatientFilter
 from db.tenancy import PracticeId
+from services import visibility
 from services.errors import NotFound, ValidationFailed
 from services.names import fold
 from services.patients import access
@@ -88,11 +88,9 @@ async def search_patients(
     where = criteria(search)
     if where is None:
         return Page([], has_next=False)
-    own = access.own_records(principal)
-    if own is not None:
-        where = replace(where, only_ids=own)
-    if principal.client_id is not None:  # partners see consented, unrestricted patients only
-        where = replace(where, only_ids=await consent.shared_in_practice(principal.client_id, pid))
+    only = await visibility.visible_in(principal, pid)
+    if only is not None:  # patients: their own records; partners: consented, unrestricted
+        where = replace(where, only_ids=only)
     position = None
     if after is not None:
         position = await queries.position(allowed, pid, after)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
+from services.characters import check_characters
 from services.errors import ValidationFailed
 
 _NHS_WEIGHTS = range(10, 1, -1)
@@ -24,8 +25,7 @@ _PAN = re.compile(r"\d{13,19}")
 def text(value: str, field: str, *, max_length: int, required: bool = False) -> str | None:
     """Trimmed free text without control characters (NUL breaks PostgreSQL and log lines)."""
     cleaned = value.strip()
-    if any(ord(c) < 32 and c not in "\n\t" for c in cleaned):
-        raise ValidationFailed(f"'{field}' contains control characters.", field=field)
+    check_characters(cleaned, field)
     if len(cleaned) > max_length:
         raise ValidationFailed(f"'{field}' is longer than {max_length} characters.", field=field)
     if not cleaned:

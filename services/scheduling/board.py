@@ -8,7 +8,7 @@ holds. Rows (holds too) stay plain tuples until the graph layer shapes them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,11 +17,14 @@ from db.queries import board as board_queries
 from db.queries import schedule as queries
 from db.tenancy import PracticeId
 from realtime import store
+from services import visibility
 from services.errors import NotFound
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import rules
 from services.scheduling.access import staff_practice, window
+
+PATIENT = 6  # the patient id's position in a board row (``db.queries.board.BOARD_COLUMNS``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,14 @@ class Board:
     # The practice's event sequence read before the rows: every event up to it is in the
     # board; subscribing with ``since=sequence`` delivers every later one (see ``schedule``).
     sequence: int = 0
+    # Patients whose bookings show only as busy time: no name, alert, notes (``visibility``).
+    hidden: frozenset[UUID] = frozenset()
+
+    def shown_patients(self, principal: Principal) -> list[UUID]:
+        """Patients whose details this board shows the caller (each read is audited)."""
+        if not principal.has_scope(Scope.PATIENT_READ, self.practice_id):
+            return []
+        return list(dict.fromkeys(r[PATIENT] for r in self.rows if r[PATIENT] not in self.hidden))
 
 
 async def schedule(
@@ -58,13 +69,14 @@ async def schedule(
     own = principal.patient_ids if principal.is_patient else None
     sequence = await store.last_sequence(pid)
     rows = await board_queries.board_rows(pid, start, end, practitioner_ids, room_ids, own)
+    hidden = await visibility.hidden_of(principal, dict.fromkeys((r[PATIENT] for r in rows), pid))
     if own is not None:  # a patient's own diary: no holds, no one else
-        return Board(pid, start, end, rows, [], sequence)
+        return Board(pid, start, end, rows, [], sequence, hidden)
     holds = await board_queries.live_holds(pid, start, end, rules.utcnow())
     if practitioner_ids or room_ids:
         wanted = {str(i) for i in (*practitioner_ids, *room_ids)}
         holds = [h for h in holds if str(h[1]) in wanted or str(h[2]) in wanted]
-    return Board(pid, start, end, rows, holds, sequence)
+    return Board(pid, start, end, rows, holds, sequence, hidden)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,30 +92,18 @@ async def history(
     first: int,
     before: tuple[datetime, UUID] | None,
 ) -> HistoryPage:
-    """A patient's appointments, newest first; patients may read their own."""
+    """A patient's appointments, newest first, if the caller may see the patient."""
     allowed = principal.practices_with(Scope.SCHEDULE_READ)
-    if principal.is_patient and patient_id not in principal.patient_ids:
-        raise NotFound("Patient")
-    if not allowed or not await queries.patient_practice(allowed, patient_id):
+    practice = await queries.patient_practice(allowed, patient_id) if allowed else None
+    if practice is None or not await visibility.visible(principal, {patient_id: practice}):
         raise NotFound("Patient")
     rows = await queries.patient_history(patient_id, allowed, before=before, limit=first + 1)
     return HistoryPage(rows[:first], len(rows) > first)
 
 
-BOARD_ENTITY = "Schedule"  # the audit entity of a board read: one row per read, naming its window
+BOARD_ENTITY = "Schedule"  # the audit entity of the board read itself, naming its window
 _WINDOW = "%Y%m%dT%H%MZ"
 
 
 def audited_window(starts_at: datetime, ends_at: datetime) -> str:
     return f"{starts_at.astimezone(UTC):{_WINDOW}}/{ends_at.astimezone(UTC):{_WINDOW}}"
-
-
-def window_of(audited: str) -> tuple[datetime, datetime] | None:
-    """The window a board read showed, widened to whole minutes (the id keeps minutes only)."""
-    start, _, end = audited.partition("/")
-    try:
-        starts = datetime.strptime(start, _WINDOW).replace(tzinfo=UTC)
-        ends = datetime.strptime(end, _WINDOW).replace(tzinfo=UTC) + timedelta(minutes=1)
-    except ValueError:
-        return None
-    return starts, ends

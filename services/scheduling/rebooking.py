@@ -17,6 +17,7 @@ from uuid import UUID
 from db.models import Appointment, Patient
 from db.queries import patients as patient_queries
 from db.tenancy import PracticeId
+from services import visibility
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import rules, stranding
@@ -45,7 +46,7 @@ async def stranded(
     principal: Principal, *, practice_id: UUID, start: datetime, end: datetime
 ) -> Strays:
     """Live bookings overlapping [start, end) (at most 31 days) that have not finished and lie
-    outside bookable time, by start; staff of the practice only."""
+    outside bookable time, by start; only patients the caller may see (``visibility``)."""
     found = await diary(principal, practice_id, Scope.SCHEDULE_READ)
     start, end = window(start, end)
     reach = Reach(None, start, end)
@@ -55,6 +56,10 @@ async def stranded(
     booked = [Booked(a.id, UUID(str(a.practitioner_id)), a.starts_at, a.ends_at) for a in live]
     why = await stranding.reasons(found.practice_id, booked, found.zone)
     outside = [a for a in live if a.id in why]
+    seen = await visibility.visible(
+        principal, {UUID(str(a.patient_id)): found.practice_id for a in outside}
+    )
+    outside = [a for a in outside if UUID(str(a.patient_id)) in seen]  # others: not listed
     wanted = {UUID(str(a.patient_id)) for a in outside}
     patients = await patient_queries.patients_by_ids({found.practice_id}, wanted)
     by_id = {p.id: p for p in patients}

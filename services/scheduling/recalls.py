@@ -15,7 +15,7 @@ from tortoise.expressions import Q
 
 from db.models import Appointment, Recall
 from db.uow import UnitOfWork, unit_of_work
-from services import audit
+from services import audit, visibility
 from services.errors import NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
@@ -160,8 +160,9 @@ async def due(
     diary = await open_diary(principal, practice_id, Scope.SCHEDULE_READ, patients_too=True)
     today = rules.utcnow().astimezone(diary.zone).date()
     query = Recall.filter(practice_id=diary.practice_id, due_on__lte=until or today)
-    if principal.is_patient:
-        query = query.filter(patient_id__in=list(principal.patient_ids))
+    only = await visibility.visible_in(principal, diary.practice_id)
+    if only is not None:  # patients: their own; partners: consented, unrestricted patients
+        query = query.filter(patient_id__in=list(only))
     if after is not None:
         day, last = after
         query = query.filter(Q(due_on__gt=day) | Q(due_on=day, id__gt=last))

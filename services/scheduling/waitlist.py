@@ -17,7 +17,7 @@ from db.models import AppointmentType, Practitioner, WaitlistEntry
 from db.outbox import PendingEvent
 from db.uow import UnitOfWork, unit_of_work
 from realtime.events import SCHEDULE
-from services import actors, audit
+from services import actors, audit, visibility
 from services.errors import NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
@@ -159,8 +159,9 @@ async def entries(
 ) -> tuple[list[WaitlistEntry], bool]:
     diary = await open_diary(principal, practice_id, Scope.SCHEDULE_READ, patients_too=True)
     query = WaitlistEntry.filter(practice_id=diary.practice_id, active=True)
-    if principal.is_patient:
-        query = query.filter(patient_id__in=list(principal.patient_ids))
+    only = await visibility.visible_in(principal, diary.practice_id)
+    if only is not None:  # patients: their own; partners: consented, unrestricted patients
+        query = query.filter(patient_id__in=list(only))
     if after is not None:
         query = query.filter(id__gt=after)
     rows = await query.order_by("id").limit(first + 1)

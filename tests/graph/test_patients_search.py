@@ -56,7 +56,7 @@ async def test_search_by_name_dob_number_and_blind_indexes(client: httpx.AsyncCl
     assert await _names(client, token, pid, "other@example.test") == []
 
 
-@pytest.mark.parametrize("term", ["' OR 1=1--", "%", "_", "\\", "smi%", "sm_th", "a\x00b", "\x00"])
+@pytest.mark.parametrize("term", ["' OR 1=1--", "%", "_", "\\", "smi%", "sm_th"])
 async def test_injection_strings_are_literals(client: httpx.AsyncClient, term: str) -> None:
     practice = await factories.practice()
     _, token = await staff(Role.RECEPTIONIST, practice)
@@ -64,6 +64,19 @@ async def test_injection_strings_are_literals(client: httpx.AsyncClient, term: s
     await create(client, token, practice, firstName="Percy", lastName="100% Sure")
 
     assert await _names(client, token, str(practice.id), term) == []
+
+
+@pytest.mark.parametrize("term", ["a\x00b", "\x00"])
+async def test_nul_in_a_search_term_is_refused_at_the_edge(
+    client: httpx.AsyncClient, term: str
+) -> None:
+    practice = await factories.practice()
+    _, token = await staff(Role.RECEPTIONIST, practice)
+    variables = {"practiceId": str(practice.id), "search": term}
+    result = await gql(client, SEARCH, variables, token=token)
+    assert result.data is None
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert result.errors[0]["extensions"]["field"] == "search"
 
 
 async def test_literal_wildcard_characters_match_themselves(client: httpx.AsyncClient) -> None:

@@ -12,6 +12,7 @@ import base64
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -204,7 +205,9 @@ async def test_receptionist_board_matches_and_carries_no_clinical_fields(
         assert denial["patient_id"] is None  # two patients were concerned
         assert denial["practice_id"] == d.practice.id
     reads = [r for r in audited if r["outcome"] == "OK"]
-    assert [r["entity_type"] for r in reads] == ["Schedule"]
+    # The board read itself, then one row per patient shown (two patients on this board).
+    assert [r["entity_type"] for r in reads] == ["Schedule", "Patient", "Patient"]
+    assert all(r["patient_id"] == UUID(r["entity_id"]) for r in reads[1:])
 
 
 @pytest.mark.parametrize(("document", "extra"), DOCUMENTS)

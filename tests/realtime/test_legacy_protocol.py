@@ -109,3 +109,34 @@ async def test_legacy_connection_without_a_valid_token_is_refused(
             await _recv(connection)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1011
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "null",
+        "[]",
+        '{"type": "start", "id": {"a": 1}, "payload": {"query": "{ ping }"}}',
+        '{"type": "start", "id": "1", "payload": 1}',
+        '{"type": "start", "id": "1", "payload": {"query": "{ ping }", "variables": "x"}}',
+    ],
+    ids=["null", "array", "id-not-string", "payload-not-object", "variables-not-object"],
+)
+async def test_legacy_malformed_message_closes_4400(
+    server: Server, data: None, message: str
+) -> None:
+    # given an acknowledged legacy connection
+    practice = await factories.practice()
+    desk = factories.access_token(await factories.user(Role.RECEPTIONIST, practice))
+    async with _connect(server) as connection:
+        await _send(
+            connection, {"type": "connection_init", "payload": {"authorization": f"Bearer {desk}"}}
+        )
+        assert (await _recv(connection))["type"] == "connection_ack"
+        # when a message that is not a well-formed object arrives
+        await connection.send(message)
+        # then the socket closes with 4400 (Strawberry's handler crashed with 1011)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await _recv(connection)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4400

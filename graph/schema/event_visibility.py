@@ -1,0 +1,51 @@
+"""Live events as one subscriber may see them: ``services.visibility`` applied per principal.
+
+The fan-out renders each event once per permission group (``graph.schema.events``); the
+rendered event is then narrowed here for the subscriber's principal before its payload is
+encoded. The encode key (``graph.resolvers.subscriptions``) holds everything visibility reads
+(practices, the patient records of a patient's account, the partner client), so sockets sharing
+a key still share one payload and per-group rendering stays. A board event whose patient the
+subscriber may not see carries the appointment as busy time (no name, alert or notes; the
+``patient`` field answers FORBIDDEN); a consent event about such a patient is not delivered.
+Each patient a board event shows is recorded as a read, so the patient's access log names who
+saw them live (audited once per subscription and patient).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from uuid import UUID
+
+from db.tenancy import PracticeId
+from graph.schema.events import ConsentEvent, ScheduleEvent
+from graph.schema.scheduling import as_busy_time
+from services import visibility
+from services.audit import ReadTrail
+from services.policy import Scope
+from services.principal import Principal
+
+LIVE_BOARD_FIELDS = ["patient.firstName", "patient.lastName", "patient.hasMedicalAlert"]
+
+
+async def as_seen_by(principal: Principal, item: object, trail: ReadTrail) -> object | None:
+    """The event as this principal may see it; None when it must not reach them at all."""
+    if isinstance(item, ScheduleEvent) and item.appointment is not None:
+        shown = item.appointment
+        patient, practice = shown.patient_id, shown.practice_id
+        if not await visibility.visible(principal, {patient: practice}):
+            return dataclasses.replace(item, appointment=as_busy_time(shown))
+        if shown.patient is not None and principal.has_scope(
+            Scope.PATIENT_READ, PracticeId(practice)
+        ):
+            trail.read(
+                entity_type="Patient",
+                entity_id=patient,
+                patient_id=patient,
+                practice_id=practice,
+                fields=LIVE_BOARD_FIELDS,
+            )
+        return item
+    if isinstance(item, ConsentEvent):
+        about = {UUID(str(item.patient_id)): UUID(str(item.practice_id))}
+        return item if await visibility.visible(principal, about) else None
+    return item

@@ -1,0 +1,304 @@
+"""The world the generated visibility tests run in, and the schema walker they share.
+
+Three target patients in one practice, each with a booking on the board (one outside bookable
+time, so it is stranded too), a recall, a waitlist entry and audit rows, and every kind of
+principal: each staff role of the practice, the system owner, staff of another organization, a
+patient (own record), a guardian (own record plus a child), the restricted patient themself, a
+partner the first target shares data with (the second gave no consent, the third is
+restricted), and a partner nobody shares with.
+
+The walker finds what to test from the schema alone: a type carries patient data when it is
+``Patient``/``BoardPatient``, has a ``patient``/``patientId`` field, or has a field of such a
+type; a root field carries patient data when it returns such a type or takes a ``patientId``.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+from graphql import (
+    GraphQLField,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    get_named_type,
+    is_enum_type,
+    is_leaf_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.pyutils import Undefined
+
+from db.audit_chain import AuditRecord
+from db.models import Appointment, Membership, Patient, Recall, WaitlistEntry
+from services import audit
+from services.auth import clients
+from services.policy import Role
+from tests import factories
+from tests.scheduling_fixtures import diary
+
+SEEDS = {"Patient", "BoardPatient"}
+PATIENT_FIELDS = {"patient", "patientId"}
+ROOTS = ("Query", "Subscription")
+WINDOW = {"from": "2030-01-15T00:00:00Z", "to": "2030-01-16T00:00:00Z"}
+NESTING = 3  # object levels selected below a root field
+
+
+def patient_types(schema: GraphQLSchema) -> set[str]:
+    """Every object type that can carry patient data (fixed point over the schema)."""
+    objects = {
+        name: t
+        for name, t in schema.type_map.items()
+        if is_object_type(t) and not name.startswith("__") and name not in (*ROOTS, "Mutation")
+    }
+    carrying = {n for n, t in objects.items() if n in SEEDS or PATIENT_FIELDS & set(t.fields)}  # type: ignore[attr-defined]
+    grew = True
+    while grew:
+        grew = False
+        for name, t in objects.items():
+            if name not in carrying and any(
+                get_named_type(f.type).name in carrying
+                for f in t.fields.values()  # type: ignore[attr-defined]
+            ):
+                carrying.add(name)
+                grew = True
+    return carrying
+
+
+def patient_roots(schema: GraphQLSchema) -> Iterator[tuple[str, str, GraphQLField]]:
+    """(root type, field name, field) for every root field that can carry patient data."""
+    carrying = patient_types(schema)
+    for root in ROOTS:
+        kind = schema.get_type(root)
+        assert isinstance(kind, GraphQLObjectType)
+        for name, f in kind.fields.items():
+            if get_named_type(f.type).name in carrying or "patientId" in f.args:
+                yield root, name, f
+
+
+def _required(f: GraphQLField) -> list[str]:
+    return [
+        n for n, a in f.args.items() if is_non_null_type(a.type) and a.default_value is Undefined
+    ]
+
+
+def selection(kind: GraphQLNamedType, depth: int = 0, seen: frozenset[str] = frozenset()) -> str:
+    """Every field reachable without required arguments, ``NESTING`` levels deep."""
+    if not isinstance(kind, GraphQLObjectType):
+        return "__typename"
+    parts = []
+    for name, f in kind.fields.items():
+        if _required(f):
+            continue
+        inner = get_named_type(f.type)
+        if is_leaf_type(inner):
+            parts.append(name)
+        elif depth < NESTING and inner.name not in seen:
+            parts.append(f"{name} {{ {selection(inner, depth + 1, seen | {inner.name})} }}")
+    return " ".join(parts) or "__typename"
+
+
+@dataclass
+class World:
+    practice_id: str
+    targets: dict[str, Patient]  # "consented", "unconsented", "restricted"
+    tokens: dict[str, str]  # principal kind -> bearer token
+    sees: dict[str, set[str]]  # principal kind -> the targets it may see
+    actor_id: str  # a staff user who read every target (for breachImpact)
+    appointments: dict[str, str]  # target -> its board appointment
+    admin: str = "PRACTICE_ADMIN"
+    partner_client: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def markers(self, target: str) -> tuple[str, str]:
+        """What would identify the target in a response: its unique last name and its id."""
+        patient = self.targets[target]
+        return patient.last_name, str(patient.id)
+
+    def leaked(self, kind: str, body: object) -> list[str]:
+        """Targets hidden from ``kind`` whose markers appear in ``body``."""
+        text = str(body)
+        hidden = set(self.targets) - self.sees[kind]
+        return sorted(t for t in hidden if any(m in text for m in self.markers(t)))
+
+    def shown(self, body: object) -> set[str]:
+        text = str(body)
+        return {t for t in self.targets if any(m in text for m in self.markers(t))}
+
+    def argument(self, root: str, name: str, f: GraphQLField, target: str) -> object:
+        """A value for a required argument, by name and type; ``Undefined`` if unknown."""
+        kind = get_named_type(f.args[name].type)
+        if name == "patientId" or (name == "id" and get_named_type(f.type).name == "Patient"):
+            return str(self.targets[target].id) if target else str(uuid.uuid4())
+        values: dict[str, object] = {
+            "practiceId": self.practice_id,
+            "id": self.practice_id,
+            "userId": self.actor_id,
+            **WINDOW,
+        }
+        if name in values:
+            return values[name]
+        if is_enum_type(kind):
+            return next(iter(kind.values))  # type: ignore[attr-defined]
+        return Undefined
+
+
+async def partner_token(http: httpx.AsyncClient, practice_id: object, org_id: object) -> Any:
+    registered = await clients.register(
+        organization_id=org_id,  # type: ignore[arg-type]
+        name=f"Partner app {uuid.uuid4().hex[:6]}",
+        scopes=["practice:read", "patient:read", "schedule:read", "clinical:read"],
+        practice_ids=[practice_id],  # type: ignore[list-item]
+    )
+    raw = f"{registered.client_id}:{registered.client_secret}".encode()
+    issued = await http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"authorization": f"Basic {base64.b64encode(raw).decode()}"},
+    )
+    assert issued.status_code == 200, issued.text
+    return registered, issued.json()["access_token"]
+
+
+async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> World:
+    """The world; ``gql(query, variables, token)`` runs a GraphQL request for the caller."""
+    d = await diary()
+    practice = d.practice
+    org_id = practice.organization_id
+    tag = uuid.uuid4().hex[:8]
+    targets = {
+        name: await factories.patient(practice, first_name="Vis", last_name=f"Vis{name}{tag}")
+        for name in ("consented", "unconsented", "restricted")
+    }
+    staff_roles = [Role.ORG_ADMIN, Role.PRACTICE_ADMIN, Role.DENTIST, Role.HYGIENIST]
+    org = await practice.organization
+    tokens = {
+        role.value: factories.access_token(await factories.user(role, practice, org=org))
+        for role in staff_roles
+    }
+    tokens[Role.RECEPTIONIST.value] = d.token
+    tokens["SYSTEM_OWNER"] = factories.access_token(await factories.user(Role.SYSTEM_OWNER))
+    elsewhere = await factories.practice()
+    tokens["OTHER_PRACTICE_DENTIST"] = factories.access_token(
+        await factories.user(Role.DENTIST, elsewhere)
+    )
+    own = await factories.user(Role.PATIENT, practice, patient_id=targets["consented"].id)
+    tokens["PATIENT_OWN"] = factories.access_token(own)
+    guardian_record = await factories.patient(practice, last_name=f"Guardian{tag}")
+    guardian = await factories.user(Role.PATIENT, practice, patient_id=guardian_record.id)
+    await Membership.create(
+        user=guardian,
+        role=Role.PATIENT.value,
+        practice=practice,
+        patient_id=targets["unconsented"].id,
+    )
+    tokens["GUARDIAN"] = factories.access_token(guardian)
+    restricted_self = await factories.user(
+        Role.PATIENT, practice, patient_id=targets["restricted"].id
+    )
+    tokens["RESTRICTED_PATIENT"] = factories.access_token(restricted_self)
+    partner, tokens["PARTNER"] = await partner_token(http, practice.id, org_id)
+    _, tokens["PARTNER_NO_CONSENT"] = await partner_token(http, practice.id, org_id)
+
+    admin = tokens[Role.PRACTICE_ADMIN.value]
+    for name in ("consented", "restricted"):
+        shared = await gql(
+            "mutation R($input: RecordConsentInput!) { recordConsent(input: $input) "
+            "{ consent { id } } }",
+            {
+                "input": {
+                    "patientId": str(targets[name].id),
+                    "purpose": "DATA_SHARING",
+                    "partnerClientId": partner.client_id,
+                    "policyVersion": "share-v1",
+                    "method": "RECEPTION",
+                }
+            },
+            admin,
+        )
+        assert not shared.get("errors"), shared
+    world = World(
+        practice_id=str(practice.id),
+        targets=targets,
+        tokens=tokens,
+        sees={
+            **{kind: set(targets) for kind in ("ORG_ADMIN", "PRACTICE_ADMIN", "DENTIST")},
+            "HYGIENIST": set(targets),
+            "RECEPTIONIST": set(targets),
+            "SYSTEM_OWNER": set(),
+            "OTHER_PRACTICE_DENTIST": set(),
+            "PATIENT_OWN": {"consented"},
+            "GUARDIAN": {"unconsented"},
+            "RESTRICTED_PATIENT": {"restricted"},
+            "PARTNER": {"consented"} if restrict else {"consented", "restricted"},
+            "PARTNER_NO_CONSENT": set(),
+        },
+        actor_id=str(d.dentist_user.id),
+        appointments={},
+        partner_client=partner.client_id,
+    )
+    if restrict:
+        await restrict_target(world, gql)
+    for hour, name in zip((10, 11, 20), targets, strict=True):  # 20:00 is outside sessions
+        patient = targets[name]
+        booked = await Appointment.create(
+            practice_id=practice.id,
+            patient_id=patient.id,
+            practitioner_id=d.dentist.id,
+            room_id=d.room.id,
+            appointment_type_id=d.exam.id,
+            starts_at=datetime(2030, 1, 15, hour, tzinfo=UTC),
+            ends_at=datetime(2030, 1, 15, hour, 30, tzinfo=UTC),
+        )
+        world.appointments[name] = str(booked.id)
+        await Recall.create(
+            practice_id=practice.id,
+            patient_id=patient.id,
+            kind="EXAM",
+            interval_months=6,
+            due_on=date(2020, 1, 1),
+        )
+        await WaitlistEntry.create(
+            practice_id=practice.id,
+            patient_id=patient.id,
+            appointment_type_id=d.exam.id,
+            weekdays=[1],
+        )
+        await audit.write(
+            [
+                AuditRecord(
+                    action="READ query Seed",
+                    organization_id=org_id,
+                    practice_id=practice.id,
+                    actor_user_id=d.dentist_user.id,
+                    entity_type="Patient",
+                    entity_id=str(patient.id),
+                    patient_id=patient.id,
+                    occurred_at=datetime(2030, 1, 15, 12, tzinfo=UTC),  # inside WINDOW
+                )
+            ]
+        )
+    return world
+
+
+async def restrict_target(world: World, gql: Any) -> None:
+    placed = await gql(
+        "mutation P($input: PlaceRestrictionInput!) { placeRestriction(input: $input) "
+        "{ restrictionId } }",
+        {
+            "input": {
+                "patientId": str(world.targets["restricted"].id),
+                "kind": "RESTRICTION",
+                "reason": "Patient contests accuracy",
+            }
+        },
+        world.tokens[world.admin],
+    )
+    assert not placed.get("errors"), placed
+    world.sees["PARTNER"].discard("restricted")
