@@ -10,15 +10,18 @@ from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from db.config import close_database, open_database
 from graph import oauth_routes
 from graph.graphiql import assets_mount
 from graph.middleware import BodyLimit, RateLimit, RequestId
+from graph.rate_limits import build_limiter
 from graph.readiness import database_ok
 from graph.schema import build_schema
 from graph.settings import Settings, load_settings, service_config
@@ -27,6 +30,7 @@ from realtime.bus import Bus
 from realtime.pipeline import Pipeline
 from services import events, runtime
 from services.auth.sessions import authenticate_token
+from services.auth.tokens import verified_subject
 
 log = logging.getLogger("aescrm.app")
 # A request allocates a few thousand container objects (a 300-appointment board ~3,000) and frees
@@ -38,6 +42,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     runtime.configure(service_config(settings))
     bus = Bus(settings.broadcast_url)
+    limiter = build_limiter(
+        settings.rate_limit_per_minute, settings.redis_url, settings.rate_limit_key_prefix
+    )
     protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
     if settings.legacy_graphql_ws:
         protocols.append(GRAPHQL_WS_PROTOCOL)
@@ -46,7 +53,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         authenticate=authenticate_token,
         schema=build_schema(settings),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
-        allow_queries_via_get=settings.queries_over_get,
+        allow_queries_via_get=settings.get_queries_enabled,
         subscription_protocols=protocols,
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
@@ -84,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             gc.unfreeze()
             await pipeline.stop()  # subscribers get 1001 before the bus and database go
             await bus.disconnect()
+            await limiter.close()
             await close_database()
 
     async def healthz(_: Request) -> JSONResponse:
@@ -108,10 +116,28 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if settings.graphiql_enabled:
         routes.append(assets_mount())
     middleware = [
+        # Behind a trusted proxy the client address (rate limits, socket caps, audit rows, login
+        # throttles) and scheme come from its X-Forwarded-* headers; from anyone else, never.
+        *(
+            [Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)]
+            if settings.forwarded_allow_ips
+            else []
+        ),
         Middleware(RequestId),
-        Middleware(RateLimit, per_minute=settings.rate_limit_per_minute),
+        # Browser clients on the allowed origins (the WebSocket origin check's list); outside the
+        # rate limit so that a 429 still reaches the page. Bearer tokens only: no credentials.
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "accept", "x-request-id"],
+            expose_headers=["x-request-id", "retry-after"],
+            max_age=600,
+        ),
+        Middleware(RateLimit, limiter=limiter, identify=verified_subject),
         Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
+    app.state.rate_limiter = limiter
     return app

@@ -58,6 +58,7 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
         access_log=settings.access_log,
+        max_message_bytes=settings.max_body_bytes,
         log_level=settings.log_level,
         graceful_shutdown_seconds=settings.shutdown_grace_seconds,
     )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-import time
 import uuid
-from collections import OrderedDict
+from collections.abc import Callable
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.logs import request_id_var
+from graph.rate_limits import Limiter
 
 
 def error_body(code: str, message: str, *, request_id: str | None = None) -> bytes:
@@ -104,42 +104,36 @@ class BodyTooLarge(Exception):
 
 
 class RateLimit:
-    """Token bucket per client (bearer token, else IP), per process; 429 with Retry-After."""
+    """Limits requests per verified principal, else per client address; 429 with Retry-After.
 
-    def __init__(self, app: ASGIApp, per_minute: int, max_clients: int = 50_000) -> None:
+    A bearer token counts only once its signature and expiry check out (``identify``): a junk or
+    expired token is a failed authentication and is charged to the client address, so minting
+    random tokens buys no fresh bucket. The address is ``scope["client"]``, which the
+    trusted-proxy middleware sets from ``X-Forwarded-For`` only for proxies the settings trust.
+    """
+
+    def __init__(
+        self, app: ASGIApp, limiter: Limiter, identify: Callable[[str], str | None]
+    ) -> None:
         self.app = app
-        self.rate = per_minute / 60.0
-        self.capacity = float(per_minute)
-        self.max_clients = max_clients
-        self.buckets: OrderedDict[bytes, tuple[float, float]] = OrderedDict()
+        self.limiter = limiter
+        self.identify = identify
 
-    def _key(self, scope: Scope) -> bytes:
-        auth: bytes | None = dict(scope["headers"]).get(b"authorization")
-        if auth:
-            return b"t:" + auth[-32:]
-        client = scope.get("client") or ("?", 0)
-        return b"i:" + str(client[0]).encode()
-
-    def take(self, key: bytes) -> float:
-        """Returns 0 when allowed, else seconds until a token is available."""
-        now = time.monotonic()
-        tokens, stamp = self.buckets.pop(key, (self.capacity, now))
-        tokens = min(self.capacity, tokens + (now - stamp) * self.rate)
-        wait = 0.0
-        if tokens >= 1:
-            tokens -= 1
-        else:
-            wait = (1 - tokens) / self.rate
-        self.buckets[key] = (tokens, now)
-        if len(self.buckets) > self.max_clients:
-            self.buckets.popitem(last=False)
-        return wait
+    def _key(self, scope: Scope) -> str:
+        header: bytes | None = dict(scope["headers"]).get(b"authorization")
+        if header and header[:7].lower() == b"bearer ":
+            token = header[7:].strip().decode("latin-1")
+            subject = self.identify(token) if token else None
+            if subject is not None:
+                return "p:" + subject
+        client = scope.get("client") or ("-", 0)
+        return "a:" + str(client[0])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] not in ("/healthz", "/readyz"):
-            wait = self.take(self._key(scope))
+            wait = await self.limiter.wait(self._key(scope))
             if wait > 0:
-                retry = str(math.ceil(wait)).encode()
+                retry = str(max(1, math.ceil(wait))).encode()
                 await send_error(
                     send, 429, "RATE_LIMITED", "Too many requests.", ((b"retry-after", retry),)
                 )

@@ -1,4 +1,5 @@
-"""HTTP endpoints for partner OAuth: ``/oauth/token``, ``/oauth/revoke``, ``/oauth/introspect``.
+"""HTTP endpoints for partner OAuth: ``/oauth/token``, ``/oauth/revoke``, ``/oauth/introspect``,
+and the RFC 8414 metadata at ``/.well-known/oauth-authorization-server``.
 
 Form-encoded as RFC 6749 requires; the protocol work is done by ``services.auth.oauth``.
 """
@@ -49,7 +50,14 @@ def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
+async def metadata(request: Request) -> Response:
+    """Issuer: ``AESCRM_PUBLIC_URL``, else this request's origin (https behind a trusted proxy)."""
+    issuer = request.app.state.settings.public_url or str(request.base_url)
+    return JSONResponse(oauth.server_metadata(issuer), headers={"cache-control": "no-store"})
+
+
 routes = [
+    Route("/.well-known/oauth-authorization-server", metadata, methods=["GET"]),
     Route("/oauth/token", _endpoint(oauth.token), methods=["POST"]),
     Route("/oauth/revoke", _endpoint(oauth.revoke), methods=["POST"]),
     Route("/oauth/introspect", _endpoint(oauth.introspect), methods=["POST"]),

@@ -14,10 +14,21 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from services.policy import Role
 from services.runtime import ServiceConfig
 
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789"  # noqa: S105 - the known dev default
 DEFAULT_DATABASE_URL = "sqlite://var/aescrm.sqlite3"
+STAFF_ROLES = (
+    Role.SYSTEM_OWNER,
+    Role.ORG_ADMIN,
+    Role.PRACTICE_ADMIN,
+    Role.DENTIST,
+    Role.HYGIENIST,
+    Role.RECEPTIONIST,
+)
+# Patients and partner apps never see the schema's shape in production, whatever the setting.
+NEVER_INTROSPECT = frozenset({Role.PATIENT, Role.PARTNER})
 
 
 class Environment(StrEnum):
@@ -38,12 +49,19 @@ class Settings(BaseSettings):
     # A stopping worker finishes and answers what it started for this long, then cancels the rest.
     shutdown_grace_seconds: int = Field(default=20, ge=1, le=600)
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Proxies (IPs or CIDR networks, comma-separated, "*" for any) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; empty: the peer address is the client.
+    forwarded_allow_ips: str = ""
+    public_url: str | None = None  # e.g. https://crm.example.com; else taken from the request
     var_dir: Path = Path("var")
 
     # GraphQL surface
     graphiql: bool | None = None  # None: on in development, off in production
-    introspection: bool | None = None  # None: on in development, authenticated-only in prod
-    queries_over_get: bool = True
+    introspection: bool | None = None  # None: open in development, roles below in production
+    introspection_roles: Annotated[list[Role], NoDecode] = Field(
+        default_factory=lambda: list(STAFF_ROLES)
+    )
+    queries_over_get: bool | None = None  # None: on in development, off in production
     legacy_graphql_ws: bool = False
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     max_query_depth: int = Field(default=10, ge=2, le=50)
@@ -54,6 +72,8 @@ class Settings(BaseSettings):
     max_query_cost: int = Field(default=5000, ge=10)
     max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_sockets_per_principal: int = Field(default=20, ge=1)  # per process; then close 1013
+    max_sockets_per_address: int = Field(default=200, ge=1)  # per process; then close 1013
 
     # Real-time events
     event_retention_days: int = Field(default=7, ge=1, le=3650)
@@ -73,6 +93,7 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)
     rate_limit_per_minute: int = Field(default=600, ge=1)
+    rate_limit_key_prefix: str = "aescrm:ratelimit:"  # Redis keys (deployments sharing a Redis)
 
     # Encryption at rest
     encryption_keys: str | None = None
@@ -88,6 +109,21 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    @field_validator("introspection_roles", mode="before")
+    @classmethod
+    def _split_roles(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip().upper() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("introspection_roles")
+    @classmethod
+    def _staff_only(cls, value: list[Role]) -> list[Role]:
+        refused = sorted(NEVER_INTROSPECT.intersection(value))
+        if refused:
+            raise ValueError(f"introspection is never allowed to {', '.join(refused)}")
+        return value
+
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
@@ -97,8 +133,22 @@ class Settings(BaseSettings):
         return (not self.is_production) if self.graphiql is None else self.graphiql
 
     @property
-    def anonymous_introspection(self) -> bool:
+    def introspection_open(self) -> bool:
+        """Anyone may introspect; otherwise only holders of ``introspection_roles``."""
         return (not self.is_production) if self.introspection is None else self.introspection
+
+    @property
+    def get_queries_enabled(self) -> bool:
+        """Queries over GET put their variables (patient ids, names) in URLs and proxy logs."""
+        if self.queries_over_get is None:
+            return not self.is_production
+        return self.queries_over_get
+
+    @property
+    def redis_url(self) -> str | None:
+        """The Redis the bus uses, shared by the rate limiter; None with an in-memory bus."""
+        redis = self.broadcast_url.startswith(("redis://", "rediss://", "unix://"))
+        return self.broadcast_url if redis else None
 
     @property
     def dev_key_file(self) -> Path:
@@ -126,6 +176,11 @@ class Settings(BaseSettings):
             problems.append("AESCRM_BLIND_INDEX_KEY must be set (searchable identifier key)")
         if self.graphiql:
             problems.append("AESCRM_GRAPHIQL must not be enabled in production")
+        if self.introspection:
+            problems.append(
+                "AESCRM_INTROSPECTION must not be enabled in production "
+                "(staff roles in AESCRM_INTROSPECTION_ROLES may introspect)"
+            )
         return problems
 
 

@@ -45,6 +45,13 @@ from graph.middleware import BodyTooLarge, error_body
 from graph.request_meta import request_meta
 from graph.resolvers.subscriptions import OPERATION_SINK, OperationSink
 from graph.settings import Settings
+from graph.socket_caps import (
+    ADDRESS_REASON,
+    PRINCIPAL_REASON,
+    TRY_AGAIN_LATER,
+    SocketCaps,
+    principal_key,
+)
 from graph.wire import decode_json_text, ws_message_problem
 from graph.ws_server import WRITE_TEXT
 from services.errors import DomainError
@@ -52,6 +59,8 @@ from services.principal import ANONYMOUS, Principal, RequestMeta
 
 log = logging.getLogger("aescrm.errors")
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+CLOSE_WITH = "aescrm.close_with"  # scope state: the (code, reason) a rejection closes with
+SOCKET_PRINCIPAL = "aescrm.socket_principal"  # scope state: the principal this socket counts for
 Authenticator = Callable[[str | None, RequestMeta], Awaitable[Principal]]
 
 _HTTP_CODES = {
@@ -81,6 +90,13 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
             await self.ws.send_text(text)
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
+
+    async def close(self, code: int, reason: str) -> None:
+        """A rejection that set its own close code (a socket cap) closes with it, not 4403."""
+        chosen = self.ws.scope.get("state", {}).pop(CLOSE_WITH, None)
+        if chosen is not None:
+            code, reason = chosen
+        await super().close(code, reason)
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -193,6 +209,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         super().__init__(**kwargs)
         self.settings = settings
         self.authenticate = authenticate
+        self.sockets = SocketCaps(
+            per_principal=settings.max_sockets_per_principal,
+            per_address=settings.max_sockets_per_address,
+        )
         self._graphiql_html = graphiql_html() if self.graphql_ide else ""
 
     @property
@@ -200,6 +220,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return self._graphiql_html
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            await self._capped_websocket(scope, receive, send)
+            return
         if scope["type"] == "http":
             request = Request(scope=scope, receive=receive)
             request_id = scope.get("state", {}).get("request_id", "-")
@@ -234,13 +257,30 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return
         await super().__call__(scope, receive, send)
 
+    async def _capped_websocket(self, scope: Any, receive: Any, send: Any) -> None:
+        """Counts the socket against its address (and, after init, its principal) while open."""
+        address = str((scope.get("client") or ("-",))[0])
+        if not self.sockets.open_from(address):
+            websocket = WebSocket(scope, receive, send)
+            offered = [p for p in scope.get("subprotocols", []) if p in self.protocols]
+            await websocket.accept(subprotocol=offered[0] if offered else None)
+            await websocket.close(TRY_AGAIN_LATER, ADDRESS_REASON)
+            return
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.sockets.closed_from(address)
+            principal = scope.get("state", {}).pop(SOCKET_PRINCIPAL, None)
+            if principal is not None:
+                self.sockets.release(principal)
+
     async def _guarded_run(self, request: Request) -> Response:
         if request.method == "POST":
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if media != "application/json":
                 # Forms and text/plain are what a cross-site page can send without CORS (CSRF).
                 raise HTTPException(415, "Only application/json bodies are accepted.")
-        elif "query" in request.query_params and not self.settings.queries_over_get:
+        elif "query" in request.query_params and not self.settings.get_queries_enabled:
             raise HTTPException(405, "Queries over GET are disabled; use POST.")
         return await self.run(request)
 
@@ -271,6 +311,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             raise ConnectionRejectionError({"reason": "invalid token"}) from None
         if not principal.is_authenticated or principal.enrolment_only:
             raise ConnectionRejectionError({"reason": "invalid token"})
+        state = context.request.scope.setdefault("state", {})
+        key = principal_key(principal.user_id, principal.client_id)
+        if not self.sockets.claim(key):
+            state[CLOSE_WITH] = (TRY_AGAIN_LATER, PRINCIPAL_REASON)
+            raise ConnectionRejectionError({"reason": "too many sockets"})
+        state[SOCKET_PRINCIPAL] = key
         context.principal = principal
         ack: UnsetType = UNSET
         return ack

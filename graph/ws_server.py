@@ -160,6 +160,7 @@ def uvicorn_options(
     port: int,
     workers: int,
     access_log: bool,
+    max_message_bytes: int,
     log_level: str = "INFO",
     graceful_shutdown_seconds: int | None = None,
 ) -> dict[str, Any]:
@@ -167,9 +168,13 @@ def uvicorn_options(
 
     ``log_config`` is applied by uvicorn in the parent and again in every worker process, so all
     of them log JSON lines with request ids. A stopping worker answers what it has started within
-    ``graceful_shutdown_seconds`` (then cancels what is left).
+    ``graceful_shutdown_seconds`` (then cancels what is left). ``max_message_bytes`` caps a
+    WebSocket message like an HTTP body (``AESCRM_MAX_BODY_BYTES``): a larger one closes the
+    socket with 1009 before it is buffered whole. Forwarded headers are handled by the app itself
+    (``AESCRM_FORWARDED_ALLOW_IPS``), not by uvicorn.
     """
     return {
+        "ws_max_size": max_message_bytes,
         "factory": True,
         "host": host,
         "port": port,

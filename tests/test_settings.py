@@ -16,6 +16,7 @@ from graph.settings import (
     Settings,
     load_settings,
 )
+from services.policy import Role
 
 SECRET = "AESCRM_SECRET_KEY must be set to a random value of 32+ characters"
 SQLITE = "AESCRM_DATABASE_URL must point at PostgreSQL, not SQLite"
@@ -61,8 +62,8 @@ def test_development_defaults() -> None:
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert settings.allowed_origins == []
     assert settings.graphiql_enabled
-    assert settings.anonymous_introspection
-    assert settings.queries_over_get
+    assert settings.introspection_open
+    assert settings.get_queries_enabled
     assert not settings.legacy_graphql_ws
     assert settings.production_problems() == []
 
@@ -86,7 +87,7 @@ def test_complete_production_configuration_is_accepted(monkeypatch: pytest.Monke
     settings = load_settings()
     assert settings.is_production
     assert not settings.graphiql_enabled
-    assert not settings.anonymous_introspection
+    assert not settings.introspection_open
     assert settings.workers == 4
 
 
@@ -166,12 +167,38 @@ def test_surface_switches_parse_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("AESCRM_INTROSPECTION", "false")
     monkeypatch.setenv("AESCRM_GRAPHIQL", "false")
     settings = load_settings()
-    assert not settings.queries_over_get
+    assert not settings.get_queries_enabled
     assert settings.legacy_graphql_ws
-    assert not settings.anonymous_introspection
+    assert not settings.introspection_open
     assert not settings.graphiql_enabled
 
 
 def test_settings_objects_ignore_unrelated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AESCRM_NOT_A_SETTING", "x")
     assert Settings().env is Environment.DEVELOPMENT
+
+
+@pytest.mark.parametrize("role", ["PATIENT", "PARTNER", "DENTIST,PARTNER"])
+def test_introspection_roles_never_name_patients_or_partners(
+    monkeypatch: pytest.MonkeyPatch, role: str
+) -> None:
+    monkeypatch.setenv("AESCRM_INTROSPECTION_ROLES", role)
+    with pytest.raises(ValidationError, match="never allowed"):
+        load_settings()
+
+
+def test_introspection_roles_default_to_staff_and_parse_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Role.PATIENT not in load_settings().introspection_roles
+    assert Role.RECEPTIONIST in load_settings().introspection_roles
+    monkeypatch.setenv("AESCRM_INTROSPECTION_ROLES", "practice_admin, DENTIST")
+    assert load_settings().introspection_roles == [Role.PRACTICE_ADMIN, Role.DENTIST]
+
+
+def test_production_surface_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    production_env(monkeypatch)
+    settings = load_settings()
+    assert not settings.get_queries_enabled
+    assert not settings.introspection_open
+    assert settings.forwarded_allow_ips == ""

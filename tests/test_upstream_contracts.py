@@ -50,6 +50,7 @@ OVERRIDDEN: dict[str, tuple[str, str]] = {
         "graph/execution.py",
         "9c990167dc00ae3d",
     ),
+    "strawberry.asgi:ASGIWebSocketAdapter.close": ("graph/view.py", "358b3a23d12a53d9"),
     "strawberry.asgi:ASGIWebSocketAdapter.send_json": ("graph/view.py", "5e29ebab090aa7e8"),
     "strawberry.asgi:GraphQL.__init__": ("graph/view.py", "50798f49608b0248"),
     "strawberry.asgi:GraphQL.create_response": ("graph/view.py", "40d350318cdd3501"),

@@ -27,6 +27,7 @@ from graph.request_inputs import StringCharacters
 from graph.resolvers import Mutation, Query, Subscription
 from graph.schema.documentation import document_schema
 from graph.settings import Settings
+from services.principal import Principal
 
 
 def _limits(settings: Settings) -> type[SchemaExtension]:
@@ -51,8 +52,7 @@ def _limits(settings: Settings) -> type[SchemaExtension]:
                 *rules,
             )
             principal = getattr(context, "principal", None)
-            authenticated = principal is not None and principal.is_authenticated
-            if not (settings.anonymous_introspection or authenticated):
+            if not (settings.introspection_open or may_introspect(principal, settings)):
                 self.execution_context.validation_rules = (
                     *self.execution_context.validation_rules,
                     NoSchemaIntrospectionCustomRule,
@@ -60,6 +60,16 @@ def _limits(settings: Settings) -> type[SchemaExtension]:
             yield
 
     return OperationLimits
+
+
+def may_introspect(principal: Principal | None, settings: Settings) -> bool:
+    """Signed-in users holding a role the setting names; never partner apps (nor patients,
+    whom the setting cannot name)."""
+    if principal is None or principal.user_id is None or principal.client_id is not None:
+        return False
+    if principal.enrolment_only:
+        return False
+    return not principal.roles.isdisjoint(settings.introspection_roles)
 
 
 def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension] | type]:

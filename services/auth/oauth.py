@@ -1,10 +1,12 @@
 """OAuth 2.0 for partner apps: client credentials (RFC 6749 §4.4), revocation (RFC 7009) and
-introspection (RFC 7662), through authlib's AuthorizationServer.
+introspection (RFC 7662), through authlib's AuthorizationServer, and the server's metadata
+document (RFC 8414).
 
 authlib's server is synchronous, so everything it needs from the database (the client row,
 whether a token was revoked) is fetched first; what it decides (revocations) is written after.
-A partner token never carries more than its client's registration: scopes are narrowed to the
-client's grant and the partner ceiling in the policy, practices to the client's practices.
+A partner token never carries more than its client's registration: asking for a scope beyond the
+client's grant (and the partner ceiling in the policy) answers ``invalid_scope`` (RFC 6749 §5.2);
+no scope asked means all of the grant; practices are always the client's practices.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from authlib.oauth2.rfc6749 import (
     OAuth2Request,
     TokenMixin,
 )
+from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
+from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
@@ -123,6 +127,15 @@ class _Client(ClientMixin):  # type: ignore[misc]
         return grant_type == "client_credentials"
 
 
+class _ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
+    def validate_requested_scope(self) -> None:
+        super().validate_requested_scope()  # scopes the server does not know at all
+        requested = set(scope_to_list(self.request.payload.scope) or [])
+        allowed = {scope.value for scope in self.request.client.ceiling}
+        if not requested <= allowed:
+            raise InvalidScopeError("The requested scope exceeds the client's grant.")
+
+
 class _Token(TokenMixin):  # type: ignore[misc]
     def __init__(self, claims: dict[str, Any]) -> None:
         self.claims = claims
@@ -158,7 +171,7 @@ class _Server(AuthorizationServer):  # type: ignore[misc]
         self.revoked_jtis = revoked_jtis
         self.newly_revoked: list[dict[str, Any]] = []
         self.issued: list[dict[str, Any]] = []
-        self.register_grant(ClientCredentialsGrant)
+        self.register_grant(_ClientCredentials)
         self.register_endpoint(_Revocation)
         self.register_endpoint(_Introspection)
         self.register_token_generator(ClientCredentialsGrant.GRANT_TYPE, self._generate)
@@ -240,6 +253,28 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
             "iat": claims["iat"],
             "jti": claims["jti"],
         }
+
+
+def server_metadata(issuer: str) -> dict[str, Any]:
+    """The RFC 8414 document served at ``/.well-known/oauth-authorization-server``.
+
+    ``issuer`` is the service's public base URL (https, no path needed). There is no
+    authorization endpoint (client credentials only), hence no response types.
+    """
+    base = issuer.rstrip("/")
+    methods = list(AUTH_METHODS)
+    return {
+        "issuer": base,
+        "token_endpoint": f"{base}/oauth/token",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "introspection_endpoint": f"{base}/oauth/introspect",
+        "grant_types_supported": [ClientCredentialsGrant.GRANT_TYPE],
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": methods,
+        "revocation_endpoint_auth_methods_supported": methods,
+        "introspection_endpoint_auth_methods_supported": methods,
+        "scopes_supported": sorted(scope.value for scope in ROLE_SCOPES[Role.PARTNER]),
+    }
 
 
 def _client_id_of(request: FormRequest) -> str | None:

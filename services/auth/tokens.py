@@ -73,3 +73,19 @@ def verify(token: str) -> dict[str, Any]:
     except (JoseError, ValueError, TypeError, KeyError):
         raise Unauthenticated("Invalid or expired token.") from None
     return dict(decoded.claims)
+
+
+def verified_subject(token: str) -> str | None:
+    """Whose genuine, unexpired access or partner token this is (``sub``), else None.
+
+    Only the signature and claims are checked (no database): enough to key a rate limit on who
+    is calling without letting a made-up token pick a fresh bucket.
+    """
+    try:
+        claims = verify(token)
+    except Unauthenticated:
+        return None
+    if claims.get("typ") not in ("access", "partner"):
+        return None
+    subject = claims.get("sub")
+    return subject if isinstance(subject, str) else None

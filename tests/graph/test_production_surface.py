@@ -22,6 +22,7 @@ from starlette.types import Message
 from db.crypto import generate_key_material
 from graph.app import create_app
 from graph.settings import Settings
+from services.auth import clients
 from services.policy import Role
 from tests import factories
 from tests.conftest import make_settings
@@ -113,11 +114,64 @@ async def test_introspection_is_open_in_development(
     assert result.errors == []
 
 
-async def test_introspection_setting_overrides_the_production_default(
+async def test_production_refuses_introspection_for_everyone(
     database_url: str, tmp_path: Path
 ) -> None:
-    async with serve(production_settings(database_url, tmp_path, introspection=True)) as http:
-        assert (await gql(http, SCHEMA_QUERY)).errors == []
+    settings = make_settings(database_url, tmp_path, env="production", introspection=True)
+    assert any("AESCRM_INTROSPECTION must not" in p for p in settings.production_problems())
+
+
+async def partner_token(http: httpx.AsyncClient) -> str:
+    practice = await factories.practice()
+    registered = await clients.register(
+        organization_id=practice.organization_id,
+        name="Recall SMS",
+        scopes=["practice:read", "schedule:read"],
+        practice_ids=[practice.id],
+    )
+    response = await http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(registered.client_id, registered.client_secret),
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+async def patient_token() -> str:
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    return factories.access_token(
+        await factories.user(Role.PATIENT, practice, patient_id=patient.id)
+    )
+
+
+@pytest.mark.parametrize("kind", ["partner", "patient"])
+@pytest.mark.parametrize("query", [SCHEMA_QUERY, TYPE_QUERY])
+async def test_partners_and_patients_cannot_introspect_in_production(
+    production: httpx.AsyncClient, kind: str, query: str
+) -> None:
+    token = await partner_token(production) if kind == "partner" else await patient_token()
+    assert (await gql(production, "{ __typename }", token=token)).errors == []  # token works
+    result = await gql(production, query, token=token)
+    assert result.data is None
+    assert result.codes
+    assert set(result.codes) == {"GRAPHQL_VALIDATION_FAILED"}
+
+
+async def test_only_the_roles_the_setting_names_may_introspect(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = production_settings(database_url, tmp_path, introspection_roles="PRACTICE_ADMIN")
+    async with serve(settings) as http:
+        practice = await factories.practice()
+        admin = factories.access_token(await factories.user(Role.PRACTICE_ADMIN, practice))
+        reception = factories.access_token(await factories.user(Role.RECEPTIONIST, practice))
+        assert (await gql(http, SCHEMA_QUERY, token=admin)).errors == []
+        refused = await gql(http, SCHEMA_QUERY, token=reception)
+        assert refused.data is None
+        assert refused.codes
+        assert set(refused.codes) == {"GRAPHQL_VALIDATION_FAILED"}
 
 
 async def test_typename_is_not_introspection(production: httpx.AsyncClient) -> None:
@@ -196,11 +250,26 @@ async def test_queries_over_get_can_be_disabled(database_url: str, tmp_path: Pat
         assert (await gql(http, "{ ping }")).data == {"ping": True}  # POST still works
 
 
-async def test_queries_over_get_work_in_production_when_enabled(
+async def test_queries_over_get_are_off_by_default_in_production(
     production: httpx.AsyncClient,
 ) -> None:
     response = await production.get("/graphql", params={"query": "{ ping }"})
-    assert response.status_code == 200
+    assert response.status_code == 405
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_queries_over_get_work_in_production_when_enabled(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with serve(production_settings(database_url, tmp_path, queries_over_get=True)) as http:
+        response = await http.get("/graphql", params={"query": "{ ping }"})
+        assert response.status_code == 200
+        assert response.json() == {"data": {"ping": True}}
+
+
+async def test_queries_over_get_are_on_in_development(development: httpx.AsyncClient) -> None:
+    response = await development.get("/graphql", params={"query": "{ ping }"})
     assert response.json() == {"data": {"ping": True}}
 
 
