@@ -103,11 +103,22 @@ async def _lock_head(chain: str, connection: BaseDBAsyncClient) -> tuple[int, st
     return int(row["seq"]), str(row["hash"])
 
 
+CHAIN_OPENED = "AUDIT_CHAIN_OPENED"
+
+
+def _opening(chain: str) -> AuditRecord:
+    """The system chain's note that an organization's chain began: a registry of chains."""
+    return AuditRecord(action=CHAIN_OPENED, entity_type="AuditChain", entity_id=chain)
+
+
 async def append(records: Iterable[AuditRecord], connection: BaseDBAsyncClient) -> int:
     """Append inside the caller's transaction; returns how many rows were written.
 
     Rows go in as one parametrised ``executemany`` of plain values: building a Tortoise model
-    per row cost more than the rest of a 100-row read batch together.
+    per row cost more than the rest of a 100-row read batch together. A chain seen for the
+    first time is also registered in the system chain (locked last: "system" sorts after every
+    organization id), so deleting a whole chain, head included, still leaves a trace that
+    ``verify`` reports.
     """
     by_chain: dict[str, list[AuditRecord]] = {}
     for record in records:
@@ -115,20 +126,32 @@ async def append(records: Iterable[AuditRecord], connection: BaseDBAsyncClient) 
     executor = connection.executor_class(model=AuditEvent, db=connection)
     columns = executor.regular_columns
     fields_map = AuditEvent._meta.fields_map
-    written = 0
-    for chain in sorted(by_chain):  # a fixed lock order: no deadlock between writers
+    values: list[list[Any]] = []
+    tips: list[tuple[int, str, str]] = []
+    opened: list[AuditRecord] = []
+    chains = sorted(set(by_chain) | {SYSTEM_CHAIN})  # a fixed lock order: no deadlock
+    for chain in chains:
+        batch = by_chain.get(chain, [])
+        if chain == SYSTEM_CHAIN:
+            batch = opened + batch
+        if not batch:
+            continue
         seq, prev = await _lock_head(chain, connection)
-        values: list[list[Any]] = []
-        for record in by_chain[chain]:
+        if seq == 0 and chain != SYSTEM_CHAIN:
+            opened.append(_opening(chain))
+        for record in batch:
             seq += 1
             row = _row(record, chain, seq, prev)
             prev = row["hash"]
             values.append([fields_map[c].to_db_value(row[c], AuditEvent) for c in columns])
-        await connection.execute_many(executor.insert_query, values)
-        move = SQLITE_MOVE_HEAD if _sqlite(connection) else MOVE_HEAD
-        await connection.execute_query(move, [seq, prev, chain])
-        written += len(values)
-    return written
+        tips.append((seq, prev, chain))
+    if not values:
+        return 0
+    await connection.execute_many(executor.insert_query, values)
+    move = SQLITE_MOVE_HEAD if _sqlite(connection) else MOVE_HEAD
+    for tip in tips:
+        await connection.execute_query(move, list(tip))
+    return len(values)
 
 
 def _row(record: AuditRecord, chain: str, seq: int, prev: str) -> dict[str, Any]:
@@ -166,7 +189,11 @@ class ChainReport:
 
 
 async def verify(chain: str) -> ChainReport:
-    """Walk one chain in order and report the first broken link."""
+    """Walk one chain in order and report the first broken link, then check its head.
+
+    A chain with rows but no head row is broken (deleting the head would otherwise hide a
+    truncated tail), and so is a registered chain with neither.
+    """
     expected_prev, expected_seq, count = GENESIS, 1, 0
     rows = AuditEvent.filter(chain=chain).order_by("seq").values()
     for row in await rows:
@@ -179,14 +206,22 @@ async def verify(chain: str) -> ChainReport:
             return ChainReport(chain, count, False, "row content altered", row["seq"])
         expected_prev, expected_seq = row["hash"], expected_seq + 1
     head = await AuditHead.get_or_none(chain=chain)
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != expected_prev):
+    if head is None:
+        problem = "head row missing" if count else "chain missing (no rows and no head)"
+        return ChainReport(chain, count, False, problem, expected_seq)
+    if head.seq != expected_seq - 1 or head.hash != expected_prev:
         return ChainReport(chain, count, False, "chain truncated below its head", expected_seq)
     return ChainReport(chain, count, True)
 
 
 async def chains() -> list[str]:
-    names = await AuditHead.all().values_list("chain", flat=True)
-    return sorted(str(name) for name in names)
+    """Every chain that exists or should: heads, chains found in the rows, registered chains."""
+    heads = await AuditHead.all().values_list("chain", flat=True)
+    found = await AuditEvent.all().order_by("chain").distinct().values_list("chain", flat=True)
+    registered = await AuditEvent.filter(chain=SYSTEM_CHAIN, action=CHAIN_OPENED).values_list(
+        "entity_id", flat=True
+    )
+    return sorted({str(name) for name in [*heads, *found, *registered] if name})
 
 
 def sign_checkpoint(chain: str, seq: int, head_hash: str, key: bytes) -> str:

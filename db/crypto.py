@@ -30,6 +30,7 @@ __all__ = [
     "KeyRing",
     "generate_key_material",
     "load_keyring",
+    "read_dev_keyring",
     "serialise_keys",
 ]
 
@@ -185,9 +186,34 @@ class KeyRing:
 
     def with_new_key(self) -> tuple[KeyRing, str]:
         """A ring whose new key is current; old keys stay so existing tokens still decrypt."""
+        staged, key_id = self.with_staged_key()
+        return staged.promoted(key_id), key_id
+
+    def with_staged_key(self) -> tuple[KeyRing, str]:
+        """A ring that knows a new key but still encrypts with the current one.
+
+        Rotation step 1: every server must know a key before any server writes with it.
+        """
         key_id = _new_key_id(self._keys)
-        keys = {**self._keys, key_id: secrets.token_bytes(KEY_BYTES)}
-        return KeyRing(keys, key_id, self._blind_index_key), key_id
+        keys = {key_id: secrets.token_bytes(KEY_BYTES), **self._keys}
+        return KeyRing(keys, self._current_key_id, self._blind_index_key), key_id
+
+    def promoted(self, key_id: str) -> KeyRing:
+        """The same keys with ``key_id`` (already known) as the current one."""
+        if key_id not in self._keys:
+            raise KeyConfigurationError(f"key {key_id!r} is not in the ring; add it first")
+        return KeyRing(self._keys, key_id, self._blind_index_key)
+
+    def same_keys(self, other: KeyRing) -> bool:
+        """Equal key material, current key and blind-index key."""
+        return (self._keys, self._current_key_id, self._blind_index_key) == (
+            other._keys,
+            other._current_key_id,
+            other._blind_index_key,
+        )
+
+    def same_blind_index_key(self, other: KeyRing) -> bool:
+        return hmac.compare_digest(self._blind_index_key, other._blind_index_key)
 
     def _parse(self, token: str) -> tuple[str, bytes]:
         parts = token.split(".")
@@ -253,15 +279,22 @@ def generate_key_material() -> dict[str, str]:
     return {ENCRYPTION_KEYS_SETTING: keys, BLIND_INDEX_KEY_SETTING: blind}
 
 
-def _dev_keyring(path: Path) -> KeyRing:
-    """Read the development key file, creating it (0600) on first use."""
+def read_dev_keyring(path: Path) -> KeyRing | None:
+    """The ring in the development key file as it is now; None if there is no file yet."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return _parse_keyring(data["encryption_keys"], data["blind_index_key"])
     except FileNotFoundError:
-        pass
+        return None
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
         raise KeyConfigurationError(f"development key file {path} is not valid") from None
+
+
+def _dev_keyring(path: Path) -> KeyRing:
+    """Read the development key file, creating it (0600) on first use."""
+    existing = read_dev_keyring(path)
+    if existing is not None:
+        return existing
     ring = KeyRing.generate()
     keys, blind = _settings(ring)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -49,9 +49,30 @@ class UnitOfWork:
             self._audit = []
 
 
+# Any write statement takes SQLite's write lock; this one changes nothing. See write_transaction.
+_SQLITE_TAKE_WRITE_LOCK = "UPDATE audit_head SET seq = seq WHERE 0"
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[BaseDBAsyncClient]:
+    """A transaction that will write: on SQLite it takes the write lock before reading anything.
+
+    SQLite's ``BEGIN`` is deferred: a transaction that reads first and writes later fails at
+    once with "database is locked" when another process (``aescrm rotate-keys``, a second
+    server) committed in between, because its snapshot is stale; the busy timeout does not
+    help there. Taking the lock first makes it wait instead (SQLite retries with backoff for
+    up to the connection's busy timeout, 5 s), and then read current data. PostgreSQL needs
+    nothing: row locks and MVCC already do this.
+    """
+    async with in_transaction() as connection:
+        if connection.capabilities.dialect == "sqlite":
+            await connection.execute_query(_SQLITE_TAKE_WRITE_LOCK)
+        yield connection
+
+
 @asynccontextmanager
 async def unit_of_work() -> AsyncIterator[UnitOfWork]:
-    async with in_transaction() as connection:
+    async with write_transaction() as connection:
         uow = UnitOfWork(connection)
         yield uow
         await uow.flush()

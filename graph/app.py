@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -28,7 +30,7 @@ from graph.settings import Settings, load_settings, service_config
 from graph.view import GraphQLEndpoint
 from realtime.bus import Bus
 from realtime.pipeline import Pipeline
-from services import events, runtime
+from services import events, key_watch, runtime
 from services.auth.sessions import authenticate_token
 from services.auth.tokens import verified_subject
 
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         await pipeline.start()
         app.state.fanout = pipeline.fanout
+        keys = asyncio.create_task(key_watch.watch(settings.key_reload_seconds))
         log.info("aescrm started", extra={"env": settings.env.value})
         # Start-up objects (schema, models, modules) live as long as the process: keep them out
         # of every collection (the cyclic GC was the largest single cost of a board request).
@@ -87,6 +90,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            keys.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keys
             gc.set_threshold(*thresholds)
             gc.unfreeze()
             await pipeline.stop()  # subscribers get 1001 before the bus and database go

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -285,41 +286,55 @@ def audit_checkpoint(
 @app.command("rotate-keys")
 def rotate_keys(
     add_key: Annotated[
-        bool, typer.Option("--add-key", help="Step 1: create a new current key (no re-encryption)")
+        bool,
+        typer.Option("--add-key", help="Step 1: add a new key, known but not yet current"),
     ] = False,
+    promote: Annotated[
+        str | None,
+        typer.Option("--promote", metavar="KEY_ID", help="Step 2: make an added key current"),
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Rows per batch", min=1, max=10_000)] = 500,
     check: Annotated[bool, typer.Option("--check", help="Only count rows under old keys")] = False,
 ) -> None:
-    """Rotate the field-encryption key in two steps, while the service keeps serving.
+    """Rotate the field-encryption key in three steps, while the service keeps serving.
 
-    Step 1, `rotate-keys --add-key`: in development the new key is appended to the dev key file;
-    in production (or when AESCRM_ENCRYPTION_KEYS is set) the new AESCRM_ENCRYPTION_KEYS value is
-    printed and nothing is stored: deploy it to every server (all must read the new key before
-    any server writes with it). Step 2, `rotate-keys`: re-encrypt every encrypted column with the
-    newest key in batches. Rows are compare-and-set, so live edits are never lost; an interrupted
-    run is resumed by running it again (finished rows are skipped). When `--check` reports 0, old
-    keys may be removed from the setting. The blind-index key never rotates.
+    Step 1, `rotate-keys --add-key`: a new key is added as known but not current, so nothing
+    is written with it yet. Development: it goes into the dev key file, which running servers
+    re-read every AESCRM_KEY_RELOAD_SECONDS. Production (or AESCRM_ENCRYPTION_KEYS set): the new
+    AESCRM_ENCRYPTION_KEYS value is printed; deploy it to every server (rolling restart).
+    Step 2, `rotate-keys --promote KEY_ID`, once every server knows the key: it becomes current.
+    Development: the command waits until running servers have re-read the key file (before and
+    after the change). Production: deploy the printed setting. Step 3, `rotate-keys`:
+    re-encrypt every encrypted column with the current key in batches. Rows are
+    compare-and-set, so live edits are never lost; an interrupted run is resumed by running it
+    again. When `--check` reports 0, old keys may be removed. The blind-index key never rotates.
     """
     settings = _settings()
     from services.patients import key_rotation
 
-    if add_key:
-        dev_file = settings.dev_key_file
-        if settings.is_production or settings.encryption_keys or not dev_file.exists():
-            from db.crypto import ENCRYPTION_KEYS_SETTING, serialise_keys
+    if add_key and promote:
+        typer.echo("give at most one of --add-key and --promote", err=True)
+        raise typer.Exit(2)
+    dev_file = settings.dev_key_file
+    in_environment = settings.is_production or settings.encryption_keys or not dev_file.exists()
+    if add_key or promote:
+        from db.crypto import KeyConfigurationError
 
-            ring, key_id = key_rotation.new_ring()
-            typer.echo(
-                f"new key {key_id}; deploy this setting to every server, then run "
-                "`aescrm rotate-keys`:",
-                err=True,
-            )
-            typer.echo(f"{ENCRYPTION_KEYS_SETTING}={serialise_keys(ring)}")
-            return
-        _, key_id = key_rotation.add_dev_key(dev_file)
-        typer.echo(
-            f"added key {key_id} to {dev_file}; restart the server, then run `aescrm rotate-keys`"
-        )
+        try:
+            if in_environment:
+                _print_key_setting(promote)
+            elif promote:
+                _promote_dev_key(settings, dev_file, promote)
+            else:
+                _, key_id = key_rotation.stage_dev_key(dev_file)
+                typer.echo(
+                    f"added key {key_id} to {dev_file}, known but not current; running servers "
+                    f"learn it within {settings.key_reload_seconds:g}s; then run "
+                    f"`aescrm rotate-keys --promote {key_id}`"
+                )
+        except KeyConfigurationError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2) from None
         return
     if check:
         remaining = _with_database(settings, key_rotation.pending)
@@ -337,6 +352,46 @@ def rotate_keys(
         f"done: {report.total} rows now under key {report.key_id}"
         + (f"; {report.skipped_busy} busy rows left, run again" if report.skipped_busy else "")
     )
+
+
+def _print_key_setting(promote: str | None) -> None:
+    """Keys in the environment: nothing is stored, the operator deploys the printed setting."""
+    from db.crypto import ENCRYPTION_KEYS_SETTING, serialise_keys
+    from services.patients import key_rotation
+
+    if promote is None:
+        ring, key_id = key_rotation.staged_ring()
+        step, then = "added (known, not current)", f"`aescrm rotate-keys --promote {key_id}`"
+    else:
+        ring, key_id = key_rotation.promoted_ring(promote), promote
+        step, then = "promoted to current", "`aescrm rotate-keys` with this setting"
+    typer.echo(
+        f"key {key_id} {step}; deploy this setting to every server, then run {then}:", err=True
+    )
+    typer.echo(f"{ENCRYPTION_KEYS_SETTING}={serialise_keys(ring)}")
+
+
+def _promote_dev_key(settings: Settings, dev_file: Path, key_id: str) -> None:
+    """Promote in the dev key file, waiting for running servers to read it before and after.
+
+    Servers re-read the file every AESCRM_KEY_RELOAD_SECONDS; two intervals leave room for a
+    check that was just starting.
+    """
+    from services.patients import key_rotation
+
+    settle = 2 * settings.key_reload_seconds
+    if key_id == runtime.keyring().current_key_id:
+        typer.echo(f"key {key_id} is already current")
+        return
+    key_rotation.promoted_ring(key_id)  # refuses a key the ring does not hold
+    since = key_rotation.seconds_since(dev_file, "staged", key_id)
+    if since is not None and since < settle:
+        typer.echo(f"waiting {settle - since:.1f}s for running servers to learn key {key_id}")
+        time.sleep(settle - since)
+    key_rotation.promote_dev_key(dev_file, key_id)
+    typer.echo(f"waiting {settle:g}s for running servers to switch to key {key_id}")
+    time.sleep(settle)
+    typer.echo(f"key {key_id} is current; now run `aescrm rotate-keys`")
 
 
 @app.command()

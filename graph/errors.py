@@ -14,11 +14,14 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from db.transient import is_transient
 from services.errors import AccountLocked, DomainError
 
 log = logging.getLogger("aescrm.errors")
 
 INTERNAL_MESSAGE = "Internal server error. Quote the request id when reporting it."
+BUSY_MESSAGE = "The service is busy; nothing was changed. Retry in a moment."
+RETRY_AFTER_SECONDS = 1
 # Messages of the token, depth and alias limiters (strawberry/graphql-core give them no code).
 # They name no schema types, so they stay readable for anonymous callers in production too.
 _LIMIT_MESSAGE = re.compile(
@@ -61,6 +64,20 @@ def classify(error: GraphQLError, *, request_id: str, anonymous_detail: bool) ->
         return _located(error, original.message, extensions)
     if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
         return _located(error, original.message, dict(original.extensions or {}))
+    if original is not None and is_transient(original):
+        # A lock wait ran out (after SQLite's own bounded retries) or PostgreSQL gave up on a
+        # serialisation: the transaction rolled back, so the same request can simply be sent again.
+        log.warning("database busy; answered SERVICE_UNAVAILABLE", extra={"path": error.path})
+        return _located(
+            error,
+            BUSY_MESSAGE,
+            {
+                "code": "SERVICE_UNAVAILABLE",
+                "retryable": True,
+                "retryAfterSeconds": RETRY_AFTER_SECONDS,
+                "requestId": request_id,
+            },
+        )
     if original is not None:
         log.error(
             "unhandled error in resolver",

@@ -98,6 +98,7 @@ class Settings(BaseSettings):
     # Encryption at rest
     encryption_keys: str | None = None
     blind_index_key: str | None = None
+    key_reload_seconds: float = Field(default=5.0, gt=0, le=3600)  # key store re-read by servers
 
     access_log: bool = False
     log_level: str = "INFO"

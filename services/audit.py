@@ -28,6 +28,9 @@ from services.errors import PolicyDenied
 from services.policy import Scope
 from services.principal import Principal
 
+# Outcome of a read that found stored ciphertext failing its check (tampered, copied, unknown key).
+INTEGRITY_ERROR = "INTEGRITY_ERROR"
+
 
 def record_for(
     principal: Principal,
@@ -70,6 +73,8 @@ class ReadTrail:
         self._reads: dict[tuple[str, str], tuple[UUID | None, UUID | None, set[str]]] = {}
         # (field, scopes, practice) -> patients concerned (None for no patient), in order
         self._denials: dict[tuple[str, tuple[str, ...], UUID | None], list[UUID | None]] = {}
+        # (entity type, entity id) -> (patient, practice, fields that failed their check)
+        self._integrity: dict[tuple[str, str], tuple[UUID | None, UUID | None, set[str]]] = {}
 
     def read(
         self,
@@ -94,7 +99,27 @@ class ReadTrail:
     ) -> None:
         self._denials.setdefault((field, tuple(scopes), practice_id), []).append(patient_id)
 
+    def integrity_failure(
+        self,
+        *,
+        entity_type: str,
+        entity_id: object,
+        patient_id: UUID | None,
+        practice_id: UUID | None,
+        field: str,
+    ) -> None:
+        """A value was asked for but failed its integrity check: not an OK read of it."""
+        key = (entity_type, str(entity_id))
+        _, _, failed = self._integrity.setdefault(key, (patient_id, practice_id, set()))
+        failed.add(field)
+
     def drain(self, principal: Principal, operation: str) -> list[AuditRecord]:
+        for key, (_, _, failed) in self._integrity.items():
+            read = self._reads.get(key)
+            if read is not None:
+                read[2].difference_update(failed)
+                if not read[2]:
+                    del self._reads[key]
         records = [
             record_for(
                 principal,
@@ -120,8 +145,24 @@ class ReadTrail:
             )
             for (field, scopes, practice_id), patients in self._denials.items()
         )
+        records.extend(
+            record_for(
+                principal,
+                action=f"INTEGRITY_FAILURE {operation}",
+                outcome=INTEGRITY_ERROR,
+                practice_id=practice_id,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                patient_id=patient_id,
+                fields=sorted(failed),
+            )
+            for (entity_type, entity_id), (patient_id, practice_id, failed) in (
+                self._integrity.items()
+            )
+        )
         self._reads.clear()
         self._denials.clear()
+        self._integrity.clear()
         return records
 
 

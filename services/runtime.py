@@ -7,11 +7,14 @@ they work the same under the server, the CLI and the tests.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from db.crypto import KeyRing, load_keyring
+from db.crypto import KeyConfigurationError, KeyRing, load_keyring, read_dev_keyring
+
+log = logging.getLogger("aescrm.keys")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,7 @@ class _Runtime:
     keyring: KeyRing
     jwt_keys: dict[str, bytes]
     jwt_current: str
+    key_file_stamp: tuple[int, int] | None = None  # (mtime_ns, size) of the key file last read
 
 
 _runtime: _Runtime | None = None
@@ -65,7 +69,15 @@ def configure(config: ServiceConfig) -> None:
         production=config.production,
     )
     jwt_keys, current = _parse_jwt_keys(config)
-    _runtime = _Runtime(config, keyring, jwt_keys, current)
+    _runtime = _Runtime(config, keyring, jwt_keys, current, _stamp(config.dev_key_file))
+
+
+def _stamp(path: Path | None) -> tuple[int, int] | None:
+    try:
+        info = path.stat() if path is not None else None
+    except FileNotFoundError:
+        return None
+    return None if info is None else (info.st_mtime_ns, info.st_size)
 
 
 def _get() -> _Runtime:
@@ -85,6 +97,41 @@ def keyring() -> KeyRing:
 def replace_keyring(ring: KeyRing) -> None:
     """Used by key rotation once the new key has been persisted."""
     _get().keyring = ring
+
+
+def reload_keyring() -> bool:
+    """Re-read the key store and adopt its ring if it changed; True when it did.
+
+    A running server calls this on a timer, so a key added (known, not yet current) or
+    promoted with ``aescrm rotate-keys`` reaches it without a restart. Only the development key
+    file can change under a running process; keys given in the environment change with a
+    (rolling) restart. A ring whose blind-index key differs is refused: it would orphan every
+    search index.
+    """
+    runtime = _get()
+    path = runtime.config.dev_key_file
+    if runtime.config.encryption_keys or path is None:
+        return False
+    stamp = _stamp(path)
+    if stamp is None or stamp == runtime.key_file_stamp:
+        return False  # unchanged since last read: nothing to learn
+    runtime.key_file_stamp = stamp
+    try:
+        ring = read_dev_keyring(path)
+    except KeyConfigurationError as error:
+        log.error("encryption keys not reloaded", extra={"reason": str(error)})
+        return False
+    if ring is None or ring.same_keys(runtime.keyring):
+        return False
+    if not ring.same_blind_index_key(runtime.keyring):
+        log.error("encryption keys not reloaded", extra={"reason": "blind-index key changed"})
+        return False
+    runtime.keyring = ring
+    log.info(
+        "encryption keys reloaded",
+        extra={"key_ids": list(ring.key_ids), "current_key_id": ring.current_key_id},
+    )
+    return True
 
 
 def jwt_keys() -> tuple[dict[str, bytes], str]:

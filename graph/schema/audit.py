@@ -19,7 +19,9 @@ class AuditEvent:
     id: strawberry.ID
     occurred_at: datetime = strawberry.field(description="When it happened.")
     action: str = strawberry.field(description="What was done, e.g. `READ query PatientCard`.")
-    outcome: str = strawberry.field(description="OK or DENIED.")
+    outcome: str = strawberry.field(
+        description="OK, DENIED, or INTEGRITY_ERROR (a stored value failed its integrity check)."
+    )
     actor_user_id: strawberry.ID | None = strawberry.field(description="The person, if any.")
     actor_role: str | None = strawberry.field(description="Their role at the time.")
     client_id: str | None = strawberry.field(description="Partner app acting, if any.")
@@ -93,7 +95,9 @@ class AuditEventFilter:
         default=None, description="Only what this partner app did."
     )
     action_prefix: str | None = strawberry.field(default=None, description="e.g. `DENIED`.")
-    outcome: str | None = strawberry.field(default=None, description="OK or DENIED.")
+    outcome: str | None = strawberry.field(
+        default=None, description="OK, DENIED or INTEGRITY_ERROR."
+    )
     since: datetime | None = strawberry.field(default=None, description="From this time on.")
     until: datetime | None = strawberry.field(default=None, description="Before this time.")
 

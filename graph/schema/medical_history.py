@@ -155,11 +155,11 @@ class Insurance:
 
     @strawberry.field(description="Policy or membership number.")
     def policy_number(self) -> str | None:
-        return insurance_service.reveal(self.model).policy_number
+        return insurance_service.policy_number(self.model)
 
     @strawberry.field(description="Last four characters of the payment processor's token.")
     def payment_token_last4(self) -> str | None:
-        return insurance_service.reveal(self.model).payment_token_last4
+        return insurance_service.payment_token_last4(self.model)
 
     @strawberry.field(description="Cover ends on this date.")
     def valid_until(self) -> date | None:

@@ -17,7 +17,7 @@ from db.models import Appointment as AppointmentModel
 from db.models import SlotHold as SlotHoldModel
 from graph.permissions.fields import requires
 from graph.schema.scheduling_kinds import RecallKind
-from services import runtime
+from services.patients import sealing
 from services.policy import Scope
 from services.scheduling.workflow import Status
 
@@ -31,11 +31,13 @@ class BookingSource(Enum):
     PARTNER = "PARTNER"
 
 
-def _clinical(practice_id: object, appointment_id: object, token: str | None) -> str | None:
+def _clinical(
+    practice_id: object, appointment_id: object, patient_id: object, token: str | None
+) -> str | None:
     if token is None:
         return None
     context = FieldContext(str(practice_id), "appointment", "clinical_note", str(appointment_id))
-    return runtime.keyring().decrypt(token, context)
+    return sealing.reveal_token(token, context, patient_id=patient_id)
 
 
 @strawberry.type(description="The patient as the board shows them.")
@@ -106,7 +108,7 @@ class ScheduleAppointment:
         description="Clinical note for the visit.", extensions=requires(Scope.CLINICAL_READ)
     )
     def clinical_note(self) -> str | None:
-        return _clinical(self.practice_id, self.id, self.sealed_note)
+        return _clinical(self.practice_id, self.id, self.patient_id, self.sealed_note)
 
 
 def as_busy_time(appointment: ScheduleAppointment) -> ScheduleAppointment:
@@ -222,7 +224,7 @@ class Appointment:
         description="Clinical note for the visit.", extensions=requires(Scope.CLINICAL_READ)
     )
     def clinical_note(self) -> str | None:
-        return _clinical(self.practice_id, self.id, self.sealed_note)
+        return _clinical(self.practice_id, self.id, self.patient_id, self.sealed_note)
 
     @classmethod
     def from_model(cls, m: AppointmentModel) -> Appointment:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from tortoise.transactions import in_transaction
-
 from db.models import Membership, RefreshToken, User
+from db.uow import write_transaction
 from services import audit, runtime
 from services.auth import mfa, throttle, tokens
 from services.auth.passwords import verify_password
@@ -100,7 +99,7 @@ async def _audit_login(user: User | None, meta: RequestMeta, outcome: str) -> No
 
 async def refresh(*, refresh_token: str) -> Session:
     now = datetime.now(UTC)
-    async with in_transaction() as connection:
+    async with write_transaction() as connection:
         row = (
             await RefreshToken.select_for_update()
             .using_db(connection)

@@ -94,8 +94,16 @@ def _plain(row: PatientInsurance) -> dict[str, object]:
 
 def reveal(row: PatientInsurance) -> RevealedInsurance:
     """The token itself is for the payment processor only: staff see its last four."""
-    token = sealing.reveal(row, "payment_token")
     return RevealedInsurance(
-        policy_number=sealing.reveal(row, "policy_number"),
-        payment_token_last4=token[-4:] if token else None,
+        policy_number=policy_number(row), payment_token_last4=payment_token_last4(row)
     )
+
+
+def policy_number(row: PatientInsurance) -> str | None:
+    """Decrypted alone, so a damaged token fails only the field that holds it."""
+    return sealing.reveal(row, "policy_number")
+
+
+def payment_token_last4(row: PatientInsurance) -> str | None:
+    token = sealing.reveal(row, "payment_token")
+    return token[-4:] if token else None

@@ -1,11 +1,12 @@
 """Re-encrypting stored values under the newest key while the service keeps serving.
 
-Rotation has two steps, because every server must be able to read the new key before anything
+Rotation has three steps, because every server must be able to read the new key before anything
 is written with it:
 
-1. add a key (``new_ring``): the new key becomes current in the setting the operator deploys
-   (or in the development key file); servers then write new values with it and read both.
-2. ``rotate``: walk every encrypted column in id order, in small batches, and rewrite values that
+1. stage a key (``staged_ring``): known to every server, current for none (servers reload the
+   development key file on a timer; settings in the environment take a rolling restart).
+2. promote it (``promoted_ring``) once every server knows it: servers write new values with it.
+3. ``rotate``: walk every encrypted column in id order, in small batches, and rewrite values that
    are not under the current key. Each row is updated only if it still holds the token we read
    (compare-and-set), so a concurrent edit by the running server is never overwritten. Re-running
    after an interruption skips what is already done: the walk is resumable by construction.
@@ -15,20 +16,24 @@ Blind indexes use a separate key that does not rotate (rotating it would orphan 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from db.crypto import FieldContext, KeyRing, serialise_keys
 from db.models import User
+from db.transient import is_transient
 from services import runtime
 from services.patients.sealing import ENCRYPTED_COLUMNS, context
 
 log = logging.getLogger("aescrm.rotation")
+BUSY_BACKOFF_SECONDS = (0.05, 0.2, 0.8, 2.0)
 
 
 def _user_context(row: Any, column: str) -> FieldContext:
@@ -111,11 +116,29 @@ async def _rotate_row(ring: KeyRing, target: Target, row: Any, report: Report) -
             new[column] = ring.reencrypt(token, target.context(row, column))
     if not new:
         return 0
-    updated = await target.model.filter(id=row.id, **old).update(**new)
+    updated = await _compare_and_set(target, row.id, old, new)
     if not updated:
         report.skipped_busy += 1
         return 0
     return 1
+
+
+async def _compare_and_set(
+    target: Target, row_id: Any, old: dict[str, str], new: dict[str, str]
+) -> int:
+    """One row's update, retried with backoff while the database is busy (bounded: a row
+    still busy after the last try is left for the next pass, never an error)."""
+    for delay in (*BUSY_BACKOFF_SECONDS, None):
+        try:
+            return int(await target.model.filter(id=row_id, **old).update(**new))
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            if delay is None:
+                return 0  # counted as busy: the next pass or run takes it
+            log.info("database busy; retrying a re-encrypted row", extra={"delay": delay})
+            await asyncio.sleep(delay)
+    return 0
 
 
 async def pending() -> int:
@@ -143,19 +166,47 @@ async def _all(target: Target, batch_size: int = 1000) -> Any:
             yield row
 
 
-def new_ring() -> tuple[KeyRing, str]:
-    """The current ring plus a fresh key that becomes current (nothing is persisted here)."""
-    return runtime.keyring().with_new_key()
+def staged_ring() -> tuple[KeyRing, str]:
+    """The current ring plus a fresh key, known but not yet current (nothing persisted)."""
+    return runtime.keyring().with_staged_key()
 
 
-def add_dev_key(path: Path) -> tuple[KeyRing, str]:
-    """Append a new current key to the development key file (atomically, mode 0600)."""
+def promoted_ring(key_id: str) -> KeyRing:
+    """The current ring with a key it already knows made current (nothing persisted)."""
+    return runtime.keyring().promoted(key_id)
+
+
+def stage_dev_key(path: Path) -> tuple[KeyRing, str]:
+    """Add a new key, known but not current, to the development key file."""
+    ring, key_id = staged_ring()
+    _write_dev_file(path, ring, stamp=("staged", key_id))
+    return ring, key_id
+
+
+def promote_dev_key(path: Path, key_id: str) -> KeyRing:
+    """Make a key the development key file already holds the current one."""
+    ring = promoted_ring(key_id)
+    _write_dev_file(path, ring, stamp=("promoted", key_id))
+    return ring
+
+
+def seconds_since(path: Path, event: str, key_id: str) -> float | None:
+    """How long ago the key file recorded ``event`` ("staged"/"promoted") for ``key_id``."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    ring, key_id = runtime.keyring().with_new_key()
+    at = (data.get(event) or {}).get(key_id)
+    if not isinstance(at, str):
+        return None
+    return (datetime.now(UTC) - datetime.fromisoformat(at)).total_seconds()
+
+
+def _write_dev_file(path: Path, ring: KeyRing, *, stamp: tuple[str, str]) -> None:
+    """Rewrite the key file atomically (mode 0600), noting when a key was staged or promoted."""
+    data = json.loads(path.read_text(encoding="utf-8"))
     data["encryption_keys"] = serialise_keys(ring)
+    event, key_id = stamp
+    data[event] = {**(data.get(event) or {}), key_id: datetime.now(UTC).isoformat()}
     spare = path.with_suffix(".tmp")
     fd = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(data, handle)
     os.replace(spare, path)
-    return ring, key_id

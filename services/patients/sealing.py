@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any, Protocol
+from uuid import UUID
 
 from db.crypto import CiphertextError, FieldContext
 from db.models import MedicalHistory, Patient, PatientInsurance
 from services import runtime
-from services.patients.errors import DataIntegrityError
+from services.patients.errors import DataIntegrityError, SealedValue
 
 log = logging.getLogger("aescrm.integrity")
 
@@ -55,7 +56,12 @@ def seal(row: Sealed, column: str, value: str | None) -> str | None:
 
 def reveal(row: Sealed, column: str) -> str | None:
     token: str | None = getattr(row, column)
-    ctx = context(row, column)
+    patient_id = row.id if type(row) is Patient else getattr(row, "patient_id", None)
+    return reveal_token(token, context(row, column), patient_id=patient_id)
+
+
+def reveal_token(token: str | None, ctx: FieldContext, *, patient_id: Any = None) -> str | None:
+    """Decrypt a token bound to ``ctx``; a failure is logged and raised as DataIntegrityError."""
     try:
         return runtime.keyring().decrypt_optional(token, ctx)
     except CiphertextError as error:
@@ -63,12 +69,19 @@ def reveal(row: Sealed, column: str) -> str | None:
             "encrypted value failed authentication",
             extra={
                 "table": ctx.table,
-                "column": column,
+                "column": ctx.column,
                 "row_id": ctx.row_id,
                 "reason": str(error),
             },
         )
-        raise DataIntegrityError() from None
+        where = SealedValue(
+            practice_id=UUID(ctx.tenant),
+            table=ctx.table,
+            column=ctx.column,
+            row_id=ctx.row_id,
+            patient_id=None if patient_id is None else UUID(str(patient_id)),
+        )
+        raise DataIntegrityError(where) from None
 
 
 def seal_json(row: Sealed, column: str, value: dict[str, Any] | None) -> str | None:

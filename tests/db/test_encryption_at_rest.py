@@ -10,8 +10,10 @@ import asyncpg
 import httpx
 import pytest
 
+from db import audit_chain
 from db.crypto import KeyRing
 from db.models import MedicalHistory, Patient, PatientInsurance
+from db.models.audit import AuditEvent
 from services import runtime
 from services.patients import key_rotation
 from services.policy import Role
@@ -114,6 +116,41 @@ async def test_tampered_ciphertext_is_a_clear_logged_error(
     assert len(logged) == 2
     assert logged[0].column == "email"  # type: ignore[attr-defined]
     assert SECRETS["email"] not in caplog.text
+
+
+async def test_tampered_ciphertext_is_audited_as_an_integrity_failure(
+    client: httpx.AsyncClient,
+) -> None:
+    token = await _seed(client)
+    patient = await Patient.first()
+    assert patient is not None
+    assert patient.email is not None
+    assert patient.mobile_phone is not None
+    head, payload = patient.email.rsplit(".", 1)
+    flipped = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1]
+    await Patient.filter(id=patient.id).update(email=f"{head}.{flipped}")
+    insurance = await PatientInsurance.get(patient_id=patient.id)
+    other = await factories.patient(await patient.practice)
+    # A policy number copied from another row's column: authentic, but not this value.
+    await PatientInsurance.filter(id=insurance.id).update(policy_number=patient.mobile_phone)
+    before = await AuditEvent.filter(patient_id=patient.id).count()
+
+    result = await gql(client, FULL, {"id": str(patient.id)}, token=token)
+
+    assert sorted(result.codes) == ["DATA_INTEGRITY_ERROR", "DATA_INTEGRITY_ERROR"]
+    rows = await AuditEvent.filter(patient_id=patient.id).order_by("seq").offset(before)
+    failures = {(r.entity_type, r.entity_id): r for r in rows if r.outcome == "INTEGRITY_ERROR"}
+    assert set(failures) == {("Patient", str(patient.id)), ("PatientInsurance", str(insurance.id))}
+    assert failures["Patient", str(patient.id)].fields_read == ["email"]
+    assert failures["Patient", str(patient.id)].action == "INTEGRITY_FAILURE query One"
+    assert failures["PatientInsurance", str(insurance.id)].fields_read == ["policyNumber"]
+    assert all(r.practice_id == patient.practice_id for r in failures.values())
+    # The OK read names what was shown, and no longer the value that could not be.
+    (read,) = [r for r in rows if r.outcome == "OK" and r.entity_type == "Patient"]
+    assert "email" not in read.fields_read
+    assert "mobilePhone" in read.fields_read
+    assert other.id not in {r.patient_id for r in rows}
+    assert (await audit_chain.verify(str(read.chain))).ok
 
 
 async def test_rotation_while_serving_with_old_and_new_keys(client: httpx.AsyncClient) -> None:

@@ -88,6 +88,49 @@ async def test_truncated_tail_is_reported(db: str) -> None:
     assert report.problem == "chain truncated below its head"
 
 
+async def test_edit_hidden_by_deleting_the_head_is_reported_without_a_checkpoint(
+    db: str,
+) -> None:
+    await write_chain(5)
+    await sql(db, f"UPDATE audit_event SET action = 'nothing' WHERE chain = '{ORG}' AND seq = 3")
+    await sql(db, f"DELETE FROM audit_head WHERE chain = '{ORG}'")
+
+    report = await audit_integrity.verify()
+
+    assert not report.ok
+    assert f"chain {ORG}: BROKEN at seq 3: row content altered" in report.lines
+
+
+async def test_missing_head_is_a_failure(db: str) -> None:
+    await write_chain(5)
+    # Tail truncated and head deleted: the rows left are a perfect chain on their own.
+    await sql(db, f"DELETE FROM audit_event WHERE chain = '{ORG}' AND seq >= 4")
+    await sql(db, f"DELETE FROM audit_head WHERE chain = '{ORG}'")
+
+    report = await audit_integrity.verify()
+
+    assert not report.ok
+    assert f"chain {ORG}: BROKEN at seq 4: head row missing" in report.lines
+
+
+async def test_a_chain_deleted_with_its_head_is_reported_from_the_registry(db: str) -> None:
+    await write_chain(3)
+    opened = await AuditEvent.filter(chain="system", entity_id=str(ORG)).values_list(
+        "action", flat=True
+    )
+    assert opened == [audit_chain.CHAIN_OPENED]  # registered once, in the system chain
+    await write_chain(2)
+    assert await AuditEvent.filter(chain="system").count() == 1
+    await sql(db, f"DELETE FROM audit_event WHERE chain = '{ORG}'")
+    await sql(db, f"DELETE FROM audit_head WHERE chain = '{ORG}'")
+
+    report = await audit_integrity.verify()
+
+    assert not report.ok
+    assert f"chain {ORG}: BROKEN at seq 1: chain missing (no rows and no head)" in report.lines
+    assert "chain system: ok (1 rows)" in report.lines
+
+
 async def test_rewritten_chain_is_caught_by_an_earlier_checkpoint(db: str) -> None:
     await write_chain(4)
     document = await audit_integrity.checkpoint()
