@@ -245,7 +245,7 @@ class AuditFilter:
     outcome: str | None = None
 
 
-def _audit_reach(principal: Principal) -> tuple[set[OrganizationId], set[PracticeId]]:
+def audit_reach(principal: Principal) -> tuple[set[OrganizationId], set[PracticeId]]:
     """Whole organization chains the principal may read, and single practices they may read."""
     organizations = {o for o, s in principal.organization_scopes.items() if Scope.AUDIT_READ in s}
     return organizations, set(principal.practices_with(Scope.AUDIT_READ))
@@ -258,7 +258,7 @@ async def list_events(
     first: int,
     after: tuple[datetime, UUID] | None,
 ) -> tuple[list[AuditEvent], bool]:
-    organizations, practices = _audit_reach(principal)
+    organizations, practices = audit_reach(principal)
     if not (organizations or practices):
         raise PolicyDenied("You may not read the audit log.")
     rows = await audit_queries.events(

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from tortoise.expressions import Q
 
+from db.models import Membership, PartnerClient, User
 from db.models.audit import AuditEvent
-from db.models.credentials import PartnerClient
-from db.models.users import User
 from db.tenancy import OrganizationId, PracticeId
+
+
+def _reach(organizations: Collection[OrganizationId], practices: Collection[PracticeId]) -> Q:
+    """Rows of whole organization chains, plus rows about the listed practices."""
+    return Q(chain__in=[str(o) for o in organizations]) | Q(practice_id__in=list(practices))
 
 
 async def events(
@@ -29,8 +34,7 @@ async def events(
     limit: int = 25,
 ) -> list[AuditEvent]:
     """Rows of whole organization chains, plus rows about the listed practices."""
-    reach = Q(chain__in=[str(o) for o in organizations]) | Q(practice_id__in=list(practices))
-    query = AuditEvent.filter(reach)
+    query = AuditEvent.filter(_reach(organizations, practices))
     if patient_id is not None:
         query = query.filter(patient_id=patient_id)
     if actor_user_id is not None:
@@ -49,6 +53,64 @@ async def events(
         at, last_id = after
         query = query.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=last_id))
     return await query.order_by("-occurred_at", "-id").limit(limit)
+
+
+def _actor(user_id: UUID | None, client_id: str | None) -> Q:
+    return Q(actor_user_id=user_id) if user_id is not None else Q(client_id=client_id)
+
+
+async def actions_of(
+    organizations: Collection[OrganizationId],
+    practices: Collection[PracticeId],
+    *,
+    user_id: UUID | None,
+    client_id: str | None,
+    since: datetime,
+    until: datetime,
+) -> list[tuple[Any, ...]]:
+    """What one actor did within the reach in [since, until): (patient_id, practice_id, action,
+    occurred_at) per row naming a patient."""
+    audited = AuditEvent.filter(
+        _reach(organizations, practices),
+        _actor(user_id, client_id),
+        occurred_at__gte=since,
+        occurred_at__lt=until,
+        outcome="OK",
+        patient_id__isnull=False,
+    )
+    columns = ("patient_id", "practice_id", "action", "occurred_at")
+    return list(await audited.values_list(*columns))
+
+
+async def knows_actor(
+    organizations: Collection[OrganizationId],
+    practices: Collection[PracticeId],
+    *,
+    user_id: UUID | None = None,
+    client_id: str | None = None,
+) -> bool:
+    """Whether a user or partner client belongs to the reach (a membership or registration
+    there) or has acted in it (former staff stay nameable in a breach report). Anything else
+    answers like an id that does not exist."""
+    if user_id is not None:
+        member = Membership.filter(user_id=user_id).filter(
+            Q(practice_id__in=list(practices))
+            | Q(organization_id__in=list(organizations))
+            | Q(practice__organization_id__in=list(organizations))
+        )
+        if await member.exists():
+            return True
+    elif client_id is not None:
+        client = await PartnerClient.get_or_none(client_id=client_id)
+        if client is not None:
+            if UUID(str(client.organization_id)) in set(organizations):
+                return True
+            if {str(p) for p in practices} & {str(p) for p in client.practice_ids}:
+                return True
+    else:
+        return False
+    acted = AuditEvent.filter(_reach(organizations, practices), _actor(user_id, client_id))
+    return await acted.exists()
 
 
 async def actor_names(rows: Collection[AuditEvent]) -> tuple[dict[str, str], dict[str, str]]:

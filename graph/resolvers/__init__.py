@@ -14,6 +14,7 @@ from graph.resolvers.portal_booking import PortalBookingMutations, PortalBooking
 from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
 from graph.resolvers.scheduling_admin import SchedulingAdminMutations
+from graph.resolvers.scheduling_catalogue import SchedulingCatalogueQueries
 from graph.resolvers.scheduling_rebooking import RebookingQueries
 from graph.resolvers.subscriptions import EventSubscriptions, NoticeMutations
 from graph.resolvers.system import SystemQueries
@@ -27,6 +28,7 @@ Query = merge_types(
         AuditQueries,
         PatientQueries,
         SchedulingQueries,
+        SchedulingCatalogueQueries,
         RebookingQueries,
         PortalBookingQueries,
         ConsentQueries,

@@ -187,6 +187,7 @@ class PrivacyMutations:
             if input.subject_user_id
             else None,
             subject_client_id=input.subject_client_id,
+            practice_id=parse_id(input.practice_id, "practiceId") if input.practice_id else None,
         )
         return RecordBreachIncidentPayload(incident=BreachIncident.from_model(row))
 

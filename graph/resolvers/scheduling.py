@@ -28,7 +28,7 @@ from graph.schema.scheduling import (
 )
 from services.errors import ValidationFailed
 from services.policy import Scope
-from services.scheduling import board, booking, holds, recalls, slots, waitlist, workflow
+from services.scheduling import board, booking, holds, kinds, recalls, slots, waitlist, workflow
 
 From = Annotated[datetime, strawberry.argument(name="from")]
 BOARD_FIELDS = ["patient.firstName", "patient.lastName", "patient.hasMedicalAlert"]
@@ -51,7 +51,7 @@ def _recall(row: RecallModel, today: date) -> Recall:
     return Recall(
         id=strawberry.ID(str(row.id)),
         patient_id=strawberry.ID(str(row.patient_id)),
-        kind=row.kind,
+        kind=kinds.RecallKind(row.kind),
         interval_months=row.interval_months,
         due_on=row.due_on,
         overdue=row.due_on < today,

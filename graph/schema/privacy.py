@@ -223,6 +223,9 @@ class BreachIncident:
     subject_client_id: str | None = strawberry.field(
         description="Partner OAuth client id involved, if any.",
     )
+    practice_id: strawberry.ID | None = strawberry.field(
+        description="The practice it concerns; null for the whole organisation.",
+    )
 
     @classmethod
     def from_model(cls, row: IncidentModel) -> BreachIncident:
@@ -236,6 +239,7 @@ class BreachIncident:
             status=row.status,
             subject_user_id=_id(row.subject_user_id),
             subject_client_id=row.subject_client_id,
+            practice_id=_id(row.practice_id),
         )
 
 
@@ -259,6 +263,14 @@ class RecordBreachIncidentInput:
     subject_client_id: str | None = strawberry.field(
         default=None,
         description="Partner OAuth client id involved, if any.",
+    )
+    practice_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description=(
+            "The practice it concerns, one of the caller's. Null: the whole organisation for an "
+            "organisation admin, the caller's practice for a practice-level role (required when "
+            "they hold audit:read in several practices of the organisation)."
+        ),
     )
 
 

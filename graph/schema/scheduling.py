@@ -16,6 +16,7 @@ from db.crypto import FieldContext
 from db.models import Appointment as AppointmentModel
 from db.models import SlotHold as SlotHoldModel
 from graph.permissions.fields import requires
+from graph.schema.scheduling_kinds import RecallKind
 from services.patients import sealing
 from services.policy import Scope
 from services.scheduling.workflow import Status
@@ -299,7 +300,7 @@ class AvailableSlot:
 class Recall:
     id: strawberry.ID
     patient_id: strawberry.ID = strawberry.field(description="The patient who is due.")
-    kind: str = strawberry.field(description="EXAM or HYGIENE.")
+    kind: RecallKind = strawberry.field(description="Which routine visit.")  # type: ignore[valid-type]
     interval_months: int = strawberry.field(description="Months between visits of this kind.")
     due_on: date = strawberry.field(
         description="Date the next visit is due (practice's local date), ISO 8601."

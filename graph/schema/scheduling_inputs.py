@@ -7,6 +7,7 @@ from datetime import date, datetime
 import strawberry
 
 from graph.schema.scheduling import Appointment, AppointmentStatus, Recall, SlotHold, WaitlistEntry
+from graph.schema.scheduling_kinds import RecallKind
 
 
 @strawberry.input(description="A new appointment. The end defaults to the type's duration.")
@@ -151,7 +152,7 @@ class ReleaseSlotPayload:
 class SetRecallInput:
     practice_id: strawberry.ID = strawberry.field(description="The patient's practice.")
     patient_id: strawberry.ID = strawberry.field(description="A patient of the practice.")
-    kind: str = strawberry.field(description="EXAM or HYGIENE.")
+    kind: RecallKind = strawberry.field(description="Which routine visit.")  # type: ignore[valid-type]
     interval_months: int = strawberry.field(description="Months between recalls, 1-60.")
     due_on: date | None = strawberry.field(
         default=None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import strawberry
 
+from graph.schema.scheduling_kinds import ResourceKind
 from graph.schema.scheduling_setup import ACCEPT_DESCRIPTION
 
 
@@ -33,7 +34,7 @@ class UpdateResourceInput:
     practice_id: strawberry.ID = strawberry.field(description="Practice the resource belongs to.")
     resource_id: strawberry.ID = strawberry.field(description="The resource to change.")
     name: str = strawberry.field(description="Name, 1-120 characters.")
-    kind: str = strawberry.field(description="STAFF or EQUIPMENT.")
+    kind: ResourceKind = strawberry.field(description="Staff or equipment.")  # type: ignore[valid-type]
 
 
 @strawberry.input(

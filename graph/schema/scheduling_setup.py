@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 import strawberry
 
+from graph.schema.scheduling_kinds import AbsenceKind, PractitionerRole, RecallKind, ResourceKind
+
 ACCEPT_DESCRIPTION = (
     "False (default): refused with CONFLICT (extensions.affectedAppointmentCount, "
     "appointmentIds) if live bookings would fall outside bookable time. True: change anyway; "
@@ -29,7 +31,9 @@ class CreateRoomInput:
 class CreatePractitionerInput:
     practice_id: strawberry.ID = strawberry.field(description="Practice the practitioner works in.")
     user_id: strawberry.ID = strawberry.field(description="The staff member's user id.")
-    role: str = strawberry.field(description="DENTIST, HYGIENIST, THERAPIST or NURSE.")
+    role: PractitionerRole = strawberry.field(  # type: ignore[valid-type]
+        description="Clinical role in the practice."
+    )
     colour: str | None = strawberry.field(
         default=None,
         description="Display colour, #RRGGBB; default #1976d2.",
@@ -53,7 +57,7 @@ class CreateAppointmentTypeInput:
         default=None,
         description="Display colour, #RRGGBB; default #43a047.",
     )
-    allowed_roles: list[str] = strawberry.field(
+    allowed_roles: list[PractitionerRole] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list,
         description=(
             "Practitioner roles that may perform it (DENTIST, HYGIENIST, THERAPIST, NURSE); empty "
@@ -63,7 +67,10 @@ class CreateAppointmentTypeInput:
     restricted_procedure: bool = strawberry.field(
         default=False, description="Botulinum toxin, dermal filler: refused for under-18s."
     )
-    recall_kind: str | None = strawberry.field(default=None, description="EXAM or HYGIENE.")
+    recall_kind: RecallKind | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="The recall a completed visit of this type moves on; null for none.",
+    )
     online_bookable: bool = strawberry.field(
         default=False, description="Patients may book it themselves in the portal; default false."
     )
@@ -73,7 +80,7 @@ class CreateAppointmentTypeInput:
 class CreateResourceInput:
     practice_id: strawberry.ID = strawberry.field(description="Practice the resource belongs to.")
     name: str = strawberry.field(description="Name, 1-120 characters.")
-    kind: str = strawberry.field(description="STAFF or EQUIPMENT.")
+    kind: ResourceKind = strawberry.field(description="Staff or equipment.")  # type: ignore[valid-type]
 
 
 @strawberry.input(description="A weekly working session in local wall-clock minutes.")
@@ -104,7 +111,7 @@ class AddWorkingSessionInput:
 class RecordAbsenceInput:
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     practitioner_id: strawberry.ID = strawberry.field(description="Practitioner who is away.")
-    kind: str = strawberry.field(description="HOLIDAY, TRAINING, SICKNESS or OTHER.")
+    kind: AbsenceKind = strawberry.field(description="Why they are away.")  # type: ignore[valid-type]
     starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
     ends_at: datetime = strawberry.field(description="End, ISO 8601 with offset; after the start.")
     accept_affected_bookings: bool = strawberry.field(default=False, description=ACCEPT_DESCRIPTION)
@@ -152,7 +159,9 @@ class ArchiveRoomInput:
 class UpdatePractitionerInput:
     practice_id: strawberry.ID = strawberry.field(description="Practice the practitioner works in.")
     practitioner_id: strawberry.ID = strawberry.field(description="The practitioner to change.")
-    role: str = strawberry.field(description="DENTIST, HYGIENIST, THERAPIST or NURSE.")
+    role: PractitionerRole = strawberry.field(  # type: ignore[valid-type]
+        description="Clinical role in the practice."
+    )
     colour: str | None = strawberry.field(
         default=None, description="Display colour, #RRGGBB; null keeps the current one."
     )
@@ -183,15 +192,16 @@ class UpdateAppointmentTypeInput:
     colour: str | None = strawberry.field(
         default=None, description="Display colour, #RRGGBB; null keeps the current one."
     )
-    allowed_roles: list[str] = strawberry.field(
+    allowed_roles: list[PractitionerRole] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list,
         description="Practitioner roles that may perform it; empty for any.",
     )
     restricted_procedure: bool = strawberry.field(
         default=False, description="Botulinum toxin, dermal filler: refused for under-18s."
     )
-    recall_kind: str | None = strawberry.field(
-        default=None, description="EXAM or HYGIENE; null for none."
+    recall_kind: RecallKind | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="The recall a completed visit of this type moves on; null for none.",
     )
     online_bookable: bool = strawberry.field(
         default=False, description="Patients may book it themselves in the portal."
@@ -243,7 +253,7 @@ class RemoveWorkingSessionInput:
 class UpdateAbsenceInput:
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     absence_id: strawberry.ID = strawberry.field(description="The absence to change.")
-    kind: str = strawberry.field(description="HOLIDAY, TRAINING, SICKNESS or OTHER.")
+    kind: AbsenceKind = strawberry.field(description="Why they are away.")  # type: ignore[valid-type]
     starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
     ends_at: datetime = strawberry.field(description="End, ISO 8601 with offset; after the start.")
     accept_affected_bookings: bool = strawberry.field(default=False, description=ACCEPT_DESCRIPTION)

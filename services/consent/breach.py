@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
-from db.models import AuditEvent, BreachIncident
-from db.tenancy import OrganizationId
+from db.models import BreachIncident
+from db.queries import audit as audit_queries
+from db.queries import incidents as incident_queries
+from db.tenancy import OrganizationId, PracticeId
 from db.uow import unit_of_work
 from services import audit
 from services.errors import NotFound, PolicyDenied, ValidationFailed
-from services.policy import Scope
 from services.principal import Principal
 
 REPORTING_WINDOW = timedelta(hours=72)
@@ -26,15 +27,42 @@ def deadline(incident: BreachIncident) -> datetime:
     return incident.detected_at + REPORTING_WINDOW
 
 
-def _organizations(principal: Principal) -> set[OrganizationId]:
-    reach = {o for o, s in principal.organization_scopes.items() if Scope.AUDIT_READ in s}
-    for practice_id in principal.practices_with(Scope.AUDIT_READ):
-        org = principal.organization_of(practice_id)
-        if org is not None:
-            reach.add(org)
-    if not reach or principal.client_id or principal.is_patient:
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Whole organizations (an organization role with audit:read) and single practices (a
+    practice role with audit:read). Practices of one organization are separate tenants for a
+    practice-level role, so its reach is its practices, never their organization."""
+
+    organizations: frozenset[OrganizationId]
+    practices: frozenset[PracticeId]
+
+    def organization_ids(self, principal: Principal) -> set[OrganizationId]:
+        """Organizations an incident may be filed under: reached whole or through a practice."""
+        found = set(self.organizations)
+        for practice_id in self.practices:
+            org = principal.organization_of(practice_id)
+            if org is not None:
+                found.add(org)
+        return found
+
+
+def _reach(principal: Principal) -> Reach:
+    organizations, practices = audit.audit_reach(principal)
+    if not (organizations or practices) or principal.client_id or principal.is_patient:
         raise PolicyDenied("You may not handle breach incidents.")
-    return reach
+    return Reach(frozenset(organizations), frozenset(practices))
+
+
+async def _known_subject(reach: Reach, *, user_id: UUID | None, client_id: str | None) -> None:
+    """A subject outside the caller's reach answers exactly like one that does not exist."""
+    if user_id is not None and not await audit_queries.knows_actor(
+        reach.organizations, reach.practices, user_id=user_id
+    ):
+        raise NotFound("User")
+    if client_id is not None and not await audit_queries.knows_actor(
+        reach.organizations, reach.practices, client_id=client_id
+    ):
+        raise NotFound("Client")
 
 
 async def record_incident(
@@ -46,17 +74,22 @@ async def record_incident(
     detected_at: datetime,
     subject_user_id: UUID | None = None,
     subject_client_id: str | None = None,
+    practice_id: UUID | None = None,
 ) -> BreachIncident:
-    if OrganizationId(organization_id) not in _organizations(principal):
+    reach = _reach(principal)
+    if OrganizationId(organization_id) not in reach.organization_ids(principal):
         raise NotFound("Organization")
+    scoped = _incident_practice(principal, reach, OrganizationId(organization_id), practice_id)
     if not title.strip() or len(title) > 200:
         raise ValidationFailed("Give a title (1-200 characters).", field="title")
     if detected_at > datetime.now(UTC):
         raise ValidationFailed("Detection cannot be in the future.", field="detectedAt")
+    await _known_subject(reach, user_id=subject_user_id, client_id=subject_client_id)
     async with unit_of_work() as uow:
         row = BreachIncident(
             id=uuid4(),
             organization_id=organization_id,
+            practice_id=scoped,
             title=title.strip(),
             description=description,
             detected_at=detected_at,
@@ -70,6 +103,7 @@ async def record_incident(
                 principal,
                 action="RECORD breach incident",
                 organization_id=organization_id,
+                practice_id=scoped,
                 entity_type="BreachIncident",
                 entity_id=row.id,
             )
@@ -77,11 +111,27 @@ async def record_incident(
     return row
 
 
+def _incident_practice(
+    principal: Principal, reach: Reach, organization: OrganizationId, practice_id: UUID | None
+) -> PracticeId | None:
+    """The practice an incident is filed under: one of the caller's in that organisation, or
+    none (the whole organisation) for an organisation admin."""
+    mine = sorted(p for p in reach.practices if principal.organization_of(p) == organization)
+    if practice_id is not None:
+        if PracticeId(practice_id) not in mine:
+            raise NotFound("Practice")
+        return PracticeId(practice_id)
+    if organization in reach.organizations:
+        return None
+    if len(mine) != 1:
+        raise ValidationFailed("Name the practice the breach concerns.", field="practiceId")
+    return mine[0]
+
+
 async def mark_reported(principal: Principal, *, incident_id: UUID, at: datetime) -> BreachIncident:
-    row = await BreachIncident.get_or_none(id=incident_id)
-    if row is None or OrganizationId(UUID(str(row.organization_id))) not in _organizations(
-        principal
-    ):
+    reach = _reach(principal)
+    row = await incident_queries.incident(reach.organizations, reach.practices, incident_id)
+    if row is None:
         raise NotFound("Incident")
     async with unit_of_work() as uow:
         row.reported_at = at
@@ -100,8 +150,10 @@ async def mark_reported(principal: Principal, *, incident_id: UUID, at: datetime
 
 
 async def incidents(principal: Principal, *, first: int) -> list[BreachIncident]:
-    reach = _organizations(principal)
-    return await BreachIncident.filter(organization_id__in=list(reach)).limit(first)
+    """Organisation admins see their organisations' register; a practice-level role only the
+    incidents filed under its practices."""
+    reach = _reach(principal)
+    return await incident_queries.incidents(reach.organizations, reach.practices, limit=first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +178,16 @@ async def impact(
         raise ValidationFailed("Give exactly one of userId or clientId.", field="userId")
     if until <= since:
         raise ValidationFailed("'to' must be after 'from'.", field="to")
-    chains = [str(o) for o in _organizations(principal)]
-    actor = {"actor_user_id": user_id} if user_id else {"client_id": client_id}
-    audited = AuditEvent.filter(
-        chain__in=chains, occurred_at__gte=since, occurred_at__lt=until, outcome="OK", **actor
-    )
-    columns = ("patient_id", "practice_id", "action", "occurred_at")
+    reach = _reach(principal)  # an actor outside it has no rows here: [] like a random id
     # Board reads and live board events are audited per patient shown, so they are here too.
-    rows = list(await audited.filter(patient_id__isnull=False).values_list(*columns))
+    rows = await audit_queries.actions_of(
+        reach.organizations,
+        reach.practices,
+        user_id=user_id,
+        client_id=client_id,
+        since=since,
+        until=until,
+    )
     found: dict[UUID, Touch] = {}
     for patient_id, practice_id, action, at in rows:
         pid = UUID(str(patient_id))

@@ -73,12 +73,10 @@ async def open_request(
     principal: Principal, request_id: UUID, *, action: str
 ) -> DataSubjectRequest:
     """A request the caller may handle; NOT_FOUND for anyone else's, CONFLICT once closed."""
-    row = await DataSubjectRequest.get_or_none(id=request_id)
-    if row is None:
-        raise NotFound("Request")
-    await access.staff_with(
-        principal, Scope.CONSENT_WRITE, UUID(str(row.patient_id)), action=action
+    row, patient = await access.patient_row(
+        principal, DataSubjectRequest, request_id, entity="Request"
     )
+    await access.require_staff(principal, Scope.CONSENT_WRITE, patient, action=action)
     if row.status not in OPEN:
         raise Conflict("This request is already closed.")
     return row

@@ -14,7 +14,7 @@ from db.models.privacy import RestrictionKind
 from db.uow import UnitOfWork, unit_of_work
 from services import audit
 from services.consent import access
-from services.errors import NotFound, ValidationFailed
+from services.errors import ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
 
@@ -72,15 +72,16 @@ async def place(
 async def lift(principal: Principal, *, restriction_id: UUID) -> ProcessingRestriction:
     """Staff lift restrictions (after telling the patient, Art. 18(3)); a patient may withdraw
     their own objection, as freely as they made it."""
-    row = await ProcessingRestriction.get_or_none(id=restriction_id, lifted_at__isnull=True)
-    if row is None:
-        raise NotFound("Restriction")
-    patient_id = UUID(str(row.patient_id))
-    if principal.is_patient and row.kind == RestrictionKind.OBJECTION.value:
-        patient = await access.readable(principal, patient_id)
-    else:
-        patient = await access.staff_with(
-            principal, Scope.CONSENT_WRITE, patient_id, action="LIFT restriction"
+    row, patient = await access.patient_row(
+        principal,
+        ProcessingRestriction,
+        restriction_id,
+        entity="Restriction",
+        lifted_at__isnull=True,
+    )
+    if not (principal.is_patient and row.kind == RestrictionKind.OBJECTION.value):
+        await access.require_staff(
+            principal, Scope.CONSENT_WRITE, patient, action="LIFT restriction"
         )
     async with unit_of_work() as uow:
         row.lifted_at = datetime.now(UTC)

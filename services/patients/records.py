@@ -38,12 +38,13 @@ async def create_patient(
 ) -> Patient:
     """A new record with the next patient number of the practice."""
     pid = await access.writable_practice(principal, practice_id, action="CREATE patient")
+    values = dict(values)
+    practitioner = values.pop("preferred_practitioner_id", None)  # checked in the transaction
     cleaned = fields.clean(values)
     for required in ("first_name", "last_name", "date_of_birth"):
         if cleaned.get(required) is None:
             field = fields.camel(required)
             raise ValidationFailed(f"'{field}' is required.", field=field)
-    practitioner = values.get("preferred_practitioner_id")
     for attempt in range(_NUMBER_ATTEMPTS):
         try:
             return await _insert(principal, pid, cleaned, practitioner)

@@ -28,7 +28,7 @@ from services.scheduling.setup import Saved
 def _role(value: str) -> str:
     if value not in CLINICAL_ROLES:
         raise ValidationFailed("Role is DENTIST, HYGIENIST, THERAPIST or NURSE.", field="role")
-    return value
+    return str(value)
 
 
 async def _room(pid: PracticeId, room_id: UUID | None) -> UUID | None:

@@ -22,8 +22,9 @@ from services.principal import Principal
 from services.scheduling import rules
 from services.scheduling.access import Diary
 from services.scheduling.access import diary as open_diary
+from services.scheduling.kinds import RecallKind
 
-KINDS = frozenset({"EXAM", "HYGIENE"})
+KINDS = frozenset(k.value for k in RecallKind)
 
 
 def add_months(day: date, months: int) -> date:
@@ -90,6 +91,7 @@ async def set_recall(
     diary = await open_diary(principal, practice_id, Scope.SCHEDULE_WRITE)
     if kind not in KINDS:
         raise ValidationFailed("Recall kind is EXAM or HYGIENE.", field="kind")
+    kind = str(kind)  # a RecallKind member is stored as its plain value
     if not 1 <= interval_months <= 60:
         raise ValidationFailed("Between 1 and 60 months.", field="intervalMonths")
     patient = await rules.patient_in(diary, patient_id)

@@ -19,14 +19,15 @@ from db.models.base import Entity
 from db.queries import schedule as queries
 from db.tenancy import PracticeId
 from services.errors import Conflict, NotFound, ValidationFailed
-from services.policy import Role, Scope
+from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import access, diary_lock, rules, setup
 from services.scheduling.access import staff_practice
+from services.scheduling.kinds import PractitionerRole, RecallKind, ResourceKind
 from services.scheduling.setup import Saved
 
-CLINICAL_ROLES = frozenset({Role.DENTIST.value, Role.HYGIENIST.value, "THERAPIST", "NURSE"})
-RESOURCE_KINDS = frozenset({"STAFF", "EQUIPMENT"})
+CLINICAL_ROLES = frozenset(r.value for r in PractitionerRole)
+RESOURCE_KINDS = frozenset(k.value for k in ResourceKind)
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 M = TypeVar("M", bound=Entity)
 
@@ -47,7 +48,7 @@ def clean_colour(value: str | None) -> str | None:
 def _kind(value: str) -> str:
     if value not in RESOURCE_KINDS:
         raise ValidationFailed("Kind is STAFF or EQUIPMENT.", field="kind")
-    return value
+    return str(value)  # a ResourceKind member is stored as its plain value
 
 
 async def row_in(model: type[M], pid: PracticeId, row_id: UUID, what: str) -> M:
@@ -138,16 +139,16 @@ def type_values(
         raise ValidationFailed("Between 0 and 120 minutes.", field="bufferAfterMinutes")
     if any(role not in CLINICAL_ROLES for role in allowed_roles):
         raise ValidationFailed("Unknown practitioner role.", field="allowedRoles")
-    if recall_kind not in (None, "EXAM", "HYGIENE"):
+    if recall_kind is not None and recall_kind not in RecallKind.__members__:
         raise ValidationFailed("Recall kind is EXAM or HYGIENE.", field="recallKind")
     return {
         "name": clean_name(name),
         "duration_minutes": duration_minutes,
         "buffer_after_minutes": buffer_after_minutes,
         "colour": clean_colour(colour),
-        "allowed_roles": sorted(set(allowed_roles)),
+        "allowed_roles": sorted({str(role) for role in allowed_roles}),
         "restricted_procedure": restricted_procedure,
-        "recall_kind": recall_kind,
+        "recall_kind": None if recall_kind is None else str(recall_kind),
         "online_bookable": online_bookable,
     }
 

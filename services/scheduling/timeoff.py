@@ -16,11 +16,12 @@ from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import setup
 from services.scheduling.access import aware, staff_practice
+from services.scheduling.kinds import AbsenceKind
 from services.scheduling.resources import row_in
 from services.scheduling.setup import Saved
 from services.scheduling.stranding import Reach
 
-ABSENCE_KINDS = frozenset({"HOLIDAY", "TRAINING", "SICKNESS", "OTHER"})
+ABSENCE_KINDS = frozenset(k.value for k in AbsenceKind)
 
 
 def span(start: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -33,7 +34,7 @@ def span(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 def _kind(kind: str) -> str:
     if kind not in ABSENCE_KINDS:
         raise ValidationFailed("Kind is HOLIDAY, TRAINING, SICKNESS or OTHER.", field="kind")
-    return kind
+    return str(kind)
 
 
 def _reason(reason: str) -> str:

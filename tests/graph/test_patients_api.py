@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
-from db.models import AuditEvent
+from db.models import AuditEvent, Patient
 from services.policy import Role
 from tests import factories
 from tests.factories import gql
@@ -166,3 +168,35 @@ async def test_card_numbers_are_refused(client: httpx.AsyncClient) -> None:
 
     assert result.codes == ["BAD_USER_INPUT"]
     assert result.errors[0]["extensions"]["field"] == "paymentToken"
+
+
+async def test_create_patient_with_a_preferred_practitioner(client: httpx.AsyncClient) -> None:
+    """Found by the generated foreign-id probe: the argument crashed (INTERNAL_SERVER_ERROR)."""
+    from tests.graph.patient_support import CREATE
+
+    org = await factories.organization()
+    practice, neighbour = await factories.practice(org), await factories.practice(org)
+    admin, token = await staff(Role.PRACTICE_ADMIN, practice)
+    theirs = await factories.user(Role.DENTIST, neighbour, org=org)
+    payload = {
+        "practiceId": str(practice.id),
+        "firstName": "Pref",
+        "lastName": "Erred",
+        "dateOfBirth": "1990-01-01",
+    }
+    answers = []
+    for who in (str(theirs.id), str(uuid.uuid4())):
+        result = await gql(
+            client, CREATE, {"input": {**payload, "preferredPractitionerId": who}}, token=token
+        )
+        answers.append([(e["extensions"]["code"], e["message"]) for e in result.errors])
+    assert answers[0] == answers[1] == [("NOT_FOUND", "Practitioner not found.")]
+    mine = await gql(
+        client,
+        CREATE,
+        {"input": {**payload, "preferredPractitionerId": str(admin.id)}},
+        token=token,
+    )
+    assert mine.errors == []
+    created = await Patient.get(id=mine.data["createPatient"]["patient"]["id"])
+    assert str(created.preferred_practitioner_id) == str(admin.id)

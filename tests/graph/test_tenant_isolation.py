@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from services import audit
 from services.policy import Role
 from tests import factories
 from tests.factories import gql
+from tests.graph import id_probes
 
 ROLES = [r for r in Role if r not in (Role.PARTNER, Role.SYSTEM_OWNER, Role.PATIENT)]
 QUERY_FIELDS = build_schema()._schema.type_map["Query"].fields  # type: ignore[union-attr]
@@ -153,3 +155,105 @@ async def test_audit_log_is_scoped_to_the_readers_reach(client: httpx.AsyncClien
     seen = practices_seen(await gql(client, query, token=factories.access_token(org_admin)))
     assert {str(first.id), str(second.id)} <= seen
     assert (await audit_chain.verify(str(org.id))).ok
+
+
+# --- Every id argument: another tenant's id answers exactly like a random id ------------------
+
+PROBES = id_probes.probes()
+PROBE_ROLES = [Role.PRACTICE_ADMIN, Role.DENTIST, Role.ORG_ADMIN, Role.PATIENT]
+
+
+def test_every_id_argument_has_a_probe_or_a_reasoned_exemption() -> None:
+    unbuildable = [p.label for p in PROBES if p.kind is None and p.label not in id_probes.EXEMPT]
+    assert unbuildable == [], (
+        f"give these a kind in id_probes.ID_KINDS or an exemption: {unbuildable}"
+    )
+    stale = set(id_probes.EXEMPT) - {p.label for p in PROBES}
+    assert stale == set(), f"exemptions for arguments that no longer exist: {stale}"
+    assert all(reason.strip() for reason in id_probes.EXEMPT.values())
+    assert len(PROBES) >= 100  # the walker found the schema's id arguments
+    # Subscriptions take ids too; they are probed over a real socket elsewhere.
+    assert id_probes.subscription_id_fields() == ["scheduleChanged", "consentChanged"], (
+        id_probes.SUBSCRIPTIONS_COVERED_BY
+    )
+
+
+CHUNK = 10  # probes per operation, well inside the alias, token and cost limits
+
+
+def _chunks() -> list[list[tuple[str, id_probes.Probe]]]:
+    runnable = [p for p in PROBES if p.kind is not None and p.label not in id_probes.EXEMPT]
+    chunks: list[list[tuple[str, id_probes.Probe]]] = []
+    for root in id_probes.ROOTS:
+        mine = [p for p in runnable if p.root == root]
+        shared = [p for p in mine if id_probes.nullable_root(p)]
+        chunks += [
+            [(f"p{n}", p) for n, p in enumerate(shared[i : i + CHUNK])]
+            for i in range(0, len(shared), CHUNK)
+        ]
+        chunks += [[("p0", p)] for p in mine if not id_probes.nullable_root(p)]
+    return chunks
+
+
+def _answers(
+    result: factories.GraphQLResult, aliases: list[tuple[str, id_probes.Probe]]
+) -> dict[str, tuple[object, list[tuple[object, ...]]]]:
+    """Per probe: its data and its errors' (code, message, path), alias replaced by the field."""
+    answers: dict[str, tuple[object, list[tuple[object, ...]]]] = {}
+    for alias, probe in aliases:
+        errors = [
+            (
+                e.get("extensions", {}).get("code"),
+                e["message"],
+                (probe.field, *(e.get("path") or [])[1:]),
+            )
+            for e in result.errors
+            if (e.get("path") or [None])[0] == alias
+        ]
+        answers[probe.label] = ((result.data or {}).get(alias), errors)
+    return answers
+
+
+@pytest.mark.parametrize("role", PROBE_ROLES, ids=lambda r: r.value)
+async def test_every_id_argument_answers_a_foreign_id_exactly_like_a_random_id(
+    client: httpx.AsyncClient, role: Role
+) -> None:
+    """For a practice-level role the other tenant is another practice of its own organisation
+    (practices are separate tenants); for an organisation admin, another organisation."""
+    org, other_org = await factories.organization(), await factories.organization()
+    mine, neighbour = await factories.practice(org), await factories.practice(org)
+    elsewhere = await factories.practice(other_org)
+    own = await id_probes.tenant_objects(mine, org)
+    foreign_practice = await id_probes.tenant_objects(neighbour, org)
+    foreign_org = await id_probes.tenant_objects(elsewhere, other_org)
+    theirs = foreign_org if role is Role.ORG_ADMIN else foreign_practice
+    theirs = {**theirs, "organization": foreign_org["organization"]}
+    patient_id = UUID(own["patient"]) if role is Role.PATIENT else None
+    caller = await factories.user(role, mine, org=org, patient_id=patient_id)
+    token = factories.access_token(caller)
+    differences: list[str] = []
+    reached = ran = 0  # probes whose random id got as far as a NOT_FOUND lookup
+    for chunk in _chunks():
+        root = chunk[0][1].root
+        foreign_calls, random_calls = [], []
+        for alias, probe in chunk:
+            assert probe.kind is not None
+            foreign_calls.append(id_probes.call(probe, own, theirs[probe.kind], alias))
+            random_calls.append(id_probes.call(probe, own, str(uuid.uuid4()), alias))
+        foreign = await gql(client, *id_probes.document(root, foreign_calls), token=token)
+        random = await gql(client, *id_probes.document(root, random_calls), token=token)
+        assert "data" in foreign.body, foreign.body  # executed, not refused as a document
+        assert "data" in random.body, random.body
+        foreign_answers, random_answers = _answers(foreign, chunk), _answers(random, chunk)
+        for _, probe in chunk:
+            if foreign_answers[probe.label] != random_answers[probe.label]:
+                differences.append(
+                    f"{probe.label}: foreign {foreign_answers[probe.label]} "
+                    f"!= random {random_answers[probe.label]}"
+                )
+        leaked = {i for i in set(theirs.values()) if i in str(foreign.body)}
+        if leaked:
+            differences.append(f"{[p.label for _, p in chunk]}: another tenant's ids {leaked}")
+    assert differences == []
+    if role is Role.PRACTICE_ADMIN:  # the walker's values get most probes past validation
+        assert reached >= 0.8 * ran, (reached, ran)

@@ -1,0 +1,44 @@
+"""The closed vocabularies of the diary's set-up, one home each.
+
+The GraphQL schema exposes them as enums (so a client cannot send a misspelt kind), and the
+services check stored values against the same members.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ResourceKind(StrEnum):
+    """What an extra resource booked alongside an appointment is."""
+
+    STAFF = "STAFF"
+    EQUIPMENT = "EQUIPMENT"
+
+
+class PractitionerRole(StrEnum):
+    """A practitioner's clinical role in a practice (what appointment types may require)."""
+
+    DENTIST = "DENTIST"
+    HYGIENIST = "HYGIENIST"
+    THERAPIST = "THERAPIST"
+    NURSE = "NURSE"
+
+
+class AbsenceKind(StrEnum):
+    """Why a practitioner is away."""
+
+    HOLIDAY = "HOLIDAY"
+    TRAINING = "TRAINING"
+    SICKNESS = "SICKNESS"
+    OTHER = "OTHER"
+
+
+class RecallKind(StrEnum):
+    """Which routine visit a recall (or an appointment type that completes one) is about."""
+
+    EXAM = "EXAM"
+    HYGIENE = "HYGIENE"
+
+
+__all__ = ["AbsenceKind", "PractitionerRole", "RecallKind", "ResourceKind"]
