@@ -298,12 +298,18 @@ def _dev_keyring(path: Path) -> KeyRing:
     ring = KeyRing.generate()
     keys, blind = _settings(ring)
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race: use its keys
-        return _dev_keyring(path)
+    # Written whole under a private name, then linked into place: a process starting at the same
+    # moment sees no file or a complete one, never a half-written one.
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump({"encryption_keys": keys, "blind_index_key": blind}, handle)
+    try:
+        os.link(draft, path)
+    except FileExistsError:  # another process won the race: use its keys
+        return _dev_keyring(path)
+    finally:
+        draft.unlink()
     logger.warning(
         "Generated development encryption keys in %s; they must never be used in production", path
     )

@@ -291,6 +291,26 @@ def test_dev_key_file_is_generated_once_and_reused(
     assert set(json.loads(dev_file.read_text())) == {"encryption_keys", "blind_index_key"}
 
 
+def _load_dev_keys(path: str) -> str:
+    ring = load_keyring(
+        encryption_keys=None, blind_index_key=None, dev_key_file=Path(path), production=False
+    )
+    return repr(serialise_keys(ring))
+
+
+def test_processes_starting_together_share_one_complete_dev_key_file(tmp_path: Path) -> None:
+    # Two workers of `aescrm serve` create the file at the same moment; the one that loses the
+    # race must read the winner's whole file, never a half-written one.
+    from concurrent.futures import ProcessPoolExecutor
+
+    for attempt in range(5):
+        dev_file = tmp_path / f"race{attempt}" / "keys.json"
+        with ProcessPoolExecutor(max_workers=6) as pool:
+            keys = list(pool.map(_load_dev_keys, [str(dev_file)] * 12))
+        assert len(set(keys)) == 1
+        assert [p.name for p in dev_file.parent.iterdir()] == ["keys.json"]  # no drafts left
+
+
 def test_invalid_dev_key_file_is_reported(tmp_path: Path) -> None:
     dev_file = tmp_path / "keys.json"
     dev_file.write_text("{}")
