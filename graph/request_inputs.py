@@ -63,13 +63,10 @@ def _error(message: str, field: str | None, nodes: Any = None) -> GraphQLError:
 # --- where each variable is used -------------------------------------------------------------
 
 
-class _Positions(Visitor):
-    """The field each variable feeds: its argument, or its input field path in a literal."""
+class _InputPath:
+    """Tracks the argument and input-field names from an argument down to where a visit is."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[str] = []
-        self.found: dict[str, list[str]] = {}
+    names: list[str]
 
     def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
         self.names.append(node.name.value)
@@ -82,6 +79,15 @@ class _Positions(Visitor):
 
     def leave_object_field(self, *_: Any) -> None:
         self.names.pop()
+
+
+class _Positions(_InputPath, Visitor):
+    """The field each variable feeds: its argument, or its input field path in a literal."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+        self.found: dict[str, list[str]] = {}
 
     def enter_variable(self, node: VariableNode, *_: Any) -> None:
         if self.names:  # not the variable's own definition
@@ -169,24 +175,12 @@ def _strings(value: Any, declared: GraphQLInputType) -> Iterable[tuple[str, tupl
 # --- strings in literals ---------------------------------------------------------------------
 
 
-class StringCharacters(ASTValidationRule):
+class StringCharacters(_InputPath, ASTValidationRule):
     """The character rule for string literals in the document (arguments, defaults)."""
 
     def __init__(self, context: ValidationContext) -> None:
         super().__init__(context)
         self.names: list[str] = []
-
-    def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
-        self.names.append(node.name.value)
-
-    def leave_argument(self, *_: Any) -> None:
-        self.names.pop()
-
-    def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> None:
-        self.names.append(node.name.value)
-
-    def leave_object_field(self, *_: Any) -> None:
-        self.names.pop()
 
     def enter_variable_definition(self, node: VariableDefinitionNode, *_: Any) -> None:
         self.names.append(node.variable.name.value)

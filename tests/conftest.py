@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from graph.app import create_app
 from graph.settings import Settings, service_config
 from services import runtime
 from tests.databases import PostgresDatabase, SqliteTemplate, unavailable
-from tests.realtime.harness import ENGINE_SHORTCUTS, Server, orm, server_env
+from tests.realtime.harness import ENGINE_SHORTCUTS, PrivateRedis, Server, orm, server_env
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -35,6 +36,17 @@ def postgres_database() -> Iterator[PostgresDatabase]:
     database.migrate()  # a broken migration fails the run; it is not "unreachable"
     yield database
     database.drop()
+
+
+@pytest.fixture(scope="module")
+def private_redis() -> Iterator[PrivateRedis]:
+    """A Redis of the module's own on a free port, which its tests may stop and restart."""
+    if shutil.which("redis-server") is None:
+        unavailable("redis-server", FileNotFoundError("redis-server"))
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(params=BACKENDS)

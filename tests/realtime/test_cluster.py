@@ -4,7 +4,6 @@ restart mid-stream, and a process killed between commit and publish."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,18 +13,8 @@ import pytest
 from db.models.outbox import DomainEvent
 from services.policy import Role
 from tests import factories
-from tests.databases import PostgresDatabase, unavailable
+from tests.databases import PostgresDatabase
 from tests.realtime.harness import Client, PrivateRedis, Server, announce, orm, server_env
-
-
-@pytest.fixture(scope="module")
-def private_redis() -> Iterator[PrivateRedis]:
-    if shutil.which("redis-server") is None:
-        unavailable("redis-server", FileNotFoundError("redis-server"))
-    server = PrivateRedis()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

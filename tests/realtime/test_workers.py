@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import signal
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -26,7 +25,7 @@ import pytest
 from db.models.outbox import DomainEvent
 from services.policy import Role
 from tests import factories
-from tests.databases import PostgresDatabase, unavailable
+from tests.databases import PostgresDatabase
 from tests.realtime.harness import (
     ANNOUNCE,
     Client,
@@ -109,16 +108,6 @@ class Service:
         assert self.server.process is not None
         assert self.server.process.pid not in live  # workers, not the supervising parent
         return live
-
-
-@pytest.fixture(scope="module")
-def private_redis() -> Iterator[PrivateRedis]:
-    if shutil.which("redis-server") is None:
-        unavailable("redis-server", FileNotFoundError("redis-server"))
-    server = PrivateRedis()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
