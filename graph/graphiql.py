@@ -24,7 +24,7 @@ ASSETS_PATH = "/graphiql/"
 CDN_PREFIX = "https://unpkg.com/"
 
 BOARD_QUERY = """\
-# AES CRM — today's board of one practice.
+# AES CRM — one day's board of one practice.
 # Put a practice id and a day in Variables below (`make run` prints a link with both filled
 # in) and a token in Headers: {"Authorization": "Bearer <token>"}. Run with Ctrl-Enter.
 query Board($practiceId: ID!, $from: DateTime!, $to: DateTime!) {

@@ -49,9 +49,13 @@ async def _welcome() -> str:
                 (u for u in users if u.role == "RECEPTIONIST" and u.practice_id == first.id), None
             )
             token = tokens.get(reception.email) if reception else None
-            today = datetime.now(UTC).date().isoformat()
-            link = ready_link(graphiql, practice_id=first.id, day=today, token=token)
-            lines += ["", f"Today's board of {first.name}, ready to run:", f"  {link}"]
+            day = await demo.next_busy_day(first.id, datetime.now(UTC).date())
+            link = ready_link(graphiql, practice_id=first.id, day=day.isoformat(), token=token)
+            lines += [
+                "",
+                f"The board of {first.name} on {day:%A %d %B}, ready to run:",
+                f"  {link}",
+            ]
         lines.append("")
         return "\n".join(lines)
     finally:

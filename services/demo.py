@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
 from faker import Faker
@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from db.crypto import FieldContext
 from db.models import (
+    Appointment,
     MedicalHistory,
     Membership,
     Organization,
@@ -200,6 +201,19 @@ async def demo_practices() -> list[DemoPractice]:
     """The demo organization's practices, by name (for the ``make run`` banner)."""
     rows = await Practice.filter(organization__slug="smile-group").order_by("name")
     return [DemoPractice(id=str(p.id), name=p.name) for p in rows]
+
+
+async def next_busy_day(practice_id: str, today: date) -> date:
+    """The first day from ``today`` with bookings in the demo diary (weekends have none)."""
+    first = (
+        await Appointment.filter(
+            practice_id=practice_id,
+            starts_at__gte=datetime.combine(today, datetime.min.time(), UTC),
+        )
+        .order_by("starts_at")
+        .first()
+    )
+    return first.starts_at.date() if first is not None else today
 
 
 async def demo_users() -> list[DemoUser]:
