@@ -41,6 +41,7 @@ def _keyset() -> tuple[KeySet, OctKey]:
     if found is None:
         imported = {kid: OctKey.import_key(secret, {"kid": kid}) for kid, secret in keys.items()}
         _imported.clear()  # a new configuration (tests, rotation): only the current one is kept
+        _signed.clear()
         found = _imported[config] = (KeySet(list(imported.values())), imported[current])
     return found
 
@@ -68,11 +69,23 @@ def issue(claims: dict[str, Any], ttl: timedelta) -> tuple[str, str, int]:
 def verify(token: str) -> dict[str, Any]:
     keyset, _ = _keyset()
     try:
-        decoded = jwt.decode(token, keyset, algorithms=ALGORITHMS)
-        _claims.validate(decoded.claims)
+        # A request's token is checked twice (rate limit, then authentication): the signature
+        # is verified once per key set; the claims (expiry) are validated on every call.
+        claims = _signed.get((id(keyset), token))
+        if claims is None:
+            claims = jwt.decode(token, keyset, algorithms=ALGORITHMS).claims
+            if len(_signed) >= _SIGNED_MAX:
+                _signed.clear()
+            _signed[(id(keyset), token)] = claims
+        _claims.validate(claims)
     except (JoseError, ValueError, TypeError, KeyError):
         raise Unauthenticated("Invalid or expired token.") from None
-    return dict(decoded.claims)
+    return dict(claims)
+
+
+# Tokens whose signature verified, by key set (a new key configuration is a new key set).
+_signed: dict[tuple[int, str], dict[str, Any]] = {}
+_SIGNED_MAX = 4096
 
 
 def verified_subject(token: str) -> str | None:

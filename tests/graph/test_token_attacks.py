@@ -16,6 +16,7 @@ import pytest
 from db.models import Membership, User
 from services import runtime
 from services.auth import tokens
+from services.errors import Unauthenticated
 from services.policy import Role
 from tests import factories
 
@@ -153,3 +154,15 @@ async def test_expired_token_from_our_own_signer_is_refused(
 ) -> None:
     token = factories.access_token(staff, ttl=timedelta(seconds=-60))
     assert await status_and_code(client, token) == (401, "UNAUTHENTICATED")
+
+
+async def test_a_token_seen_before_is_still_refused_once_it_expires(
+    client: httpx.AsyncClient, staff: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The signature check is remembered per token (each request checks it twice); expiry is not.
+    token = factories.access_token(staff, ttl=timedelta(seconds=60))
+    assert tokens.verify(token)["sub"] == str(staff.id)
+    later = time.time() + 3600
+    monkeypatch.setattr("joserfc._rfc7519.claims.time.time", lambda: later)
+    with pytest.raises(Unauthenticated):
+        tokens.verify(token)
