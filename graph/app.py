@@ -30,7 +30,7 @@ from graph.settings import Settings, load_settings, service_config
 from graph.view import GraphQLEndpoint
 from realtime.bus import Bus
 from realtime.pipeline import Pipeline
-from services import events, key_watch, runtime
+from services import key_watch, runtime, watch_access
 from services.auth.sessions import authenticate_token
 from services.auth.tokens import verified_subject
 
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.bus = bus
         pipeline = Pipeline(
             bus,
-            authorise=events.recheck,
+            authorise=watch_access.recheck,
             queue_size=settings.ws_queue_size,
             relay_enabled=settings.relay_enabled,
             poll_seconds=settings.relay_poll_seconds,

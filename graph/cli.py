@@ -241,10 +241,10 @@ def prune_events() -> None:
     settings = _settings()
     from datetime import timedelta
 
-    from services import events
+    from services import watch_access
 
     retention = timedelta(days=settings.event_retention_days)
-    deleted = _with_database(settings, lambda: events.prune(retention))
+    deleted = _with_database(settings, lambda: watch_access.prune(retention))
     typer.echo(f"pruned {deleted} events older than {settings.event_retention_days} days")
 
 

@@ -30,7 +30,7 @@ from uuid import UUID
 from realtime import store
 from realtime.bus import Bus
 from realtime.channels import channel_for
-from realtime.events import Envelope, StoredEvent
+from realtime.envelopes import Envelope, StoredEvent
 from realtime.subscriber import (
     CHANGED,
     EXPIRED,

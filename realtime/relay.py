@@ -22,7 +22,7 @@ from db.models.outbox import DomainEvent
 from realtime import store
 from realtime.bus import Bus, BusUnavailable
 from realtime.channels import channel_for
-from realtime.events import Envelope
+from realtime.envelopes import Envelope
 
 log = logging.getLogger("aescrm.relay")
 

@@ -10,7 +10,7 @@ from uuid import UUID
 from tortoise.functions import Min
 
 from db.models.outbox import DomainEvent, PracticeSequence
-from realtime.events import StoredEvent
+from realtime.envelopes import StoredEvent
 
 _FIELDS = (
     "practice_id",

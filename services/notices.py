@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 from db.outbox import PendingEvent
 from db.tenancy import PracticeId
 from db.uow import unit_of_work
-from realtime.events import SCHEDULE
+from realtime.envelopes import SCHEDULE
 from services import actors, audit
 from services.errors import NotFound, ValidationFailed
 from services.policy import Scope

@@ -16,8 +16,8 @@ with a constant number of SQL statements (none for staff and patients, two for a
 board and live events can ask it for every row. Callers that already loaded the rows pass each
 patient's practice; callers holding only ids use :func:`visible_ids` (one more statement).
 
-Paths that call it: ``services.patients.access`` (``patient(id)``, every read or change of one
-patient, exports, consent views), patient search, the board and ``patientAppointments``
+Paths that call it: ``services.patients.patient_access`` (``patient(id)``, every read or change
+of one patient, exports, consent views), patient search, the board and ``patientAppointments``
 (``services.scheduling.board``), recalls and waitlist lists, nested guardian names, the
 subscription start and every live event delivered (``graph.schema.event_visibility``).
 """

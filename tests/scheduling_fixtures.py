@@ -17,7 +17,7 @@ from db.models import (
     User,
     WorkingSession,
 )
-from services.auth.principals import principal_for_user
+from services.auth.principal_loader import principal_for_user
 from services.policy import Role
 from services.principal import Principal, RequestMeta
 from tests import factories

@@ -102,11 +102,11 @@ class AppointmentChange(Entity):
         "kind": "a fixed code from a closed list, not free text",
         "before": (
             "times, status and practitioner/room ids only "
-            "(services.scheduling.events.SNAPSHOT_FIELDS), no free text"
+            "(services.scheduling.change_records.SNAPSHOT_FIELDS), no free text"
         ),
         "after": (
             "times, status and practitioner/room ids only "
-            "(services.scheduling.events.SNAPSHOT_FIELDS), no free text"
+            "(services.scheduling.change_records.SNAPSHOT_FIELDS), no free text"
         ),
     }
 

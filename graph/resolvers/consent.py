@@ -22,7 +22,7 @@ from graph.schema.consent import (
     WithdrawConsentPayload,
 )
 from graph.schema.pagination import Connection, decode_cursor, page_size
-from services.consent import access, contact, ledger, preferences
+from services.consent import contact, ledger, preferences, privacy_access
 from services.consent.ledger import Decision
 from services.errors import ValidationFailed
 from services.policy import Scope
@@ -96,7 +96,9 @@ class ConsentQueries:
         channel: ChannelEnum,  # type: ignore[valid-type]
         purpose: ContactPurposeEnum,  # type: ignore[valid-type]
     ) -> ContactCheck | None:
-        patient = await access.readable(info.context.principal, parse_id(patient_id, "patientId"))
+        patient = await privacy_access.readable(
+            info.context.principal, parse_id(patient_id, "patientId")
+        )
         decision = await contact.can_contact(
             patient, contact.Channel(channel), contact.ContactPurpose(purpose)
         )

@@ -41,7 +41,7 @@ from graph.engine.subscription_frames import (
 from graph.ids import parse_id
 from graph.permissions.fields import requires
 from graph.schema.event_visibility import as_seen_by
-from graph.schema.events import (
+from graph.schema.live_events import (
     AnnouncePracticeNoticeInput,
     AnnouncePracticeNoticePayload,
     ConsentEvent,
@@ -52,10 +52,10 @@ from graph.schema.events import (
     in_window,
     schedule_renderer,
 )
-from realtime.events import CONSENT, SCHEDULE
+from realtime.envelopes import CONSENT, SCHEDULE
 from realtime.fanout import Fanout, Renderer, Watch
 from realtime.subscriber import Stop, Stopped
-from services import events, notices
+from services import notices, watch_access
 from services.errors import DomainError
 from services.policy import Scope
 
@@ -115,7 +115,7 @@ async def _open(
         raise GraphQLError("Subscriptions need a WebSocket.", extensions={"code": "BAD_REQUEST"})
     try:
         practice_id = parse_id(practice, "practiceId")
-        grant = await events.start_watch(
+        grant = await watch_access.start_watch(
             context.principal,
             token=_token(context.connection_params),
             practice_id=practice_id,

@@ -1,6 +1,6 @@
 """What a live event says happened, as recorded with the change when it committed.
 
-The outbox row of every change carries the change itself (``services.scheduling.events``,
+The outbox row of every change carries the change itself (``services.scheduling.change_records``,
 ``services.actors``): the appointment's state before and after, who made it. These types show
 that record as it is, never re-read, so a CONFIRMED event says CONFIRMED even when it is
 delivered (or replayed) after the patient has arrived.
@@ -15,9 +15,9 @@ from typing import Any
 import strawberry
 
 from graph.schema.scheduling import AppointmentStatus
-from realtime.events import StoredEvent
+from realtime.envelopes import StoredEvent
 from services import actors
-from services.scheduling.events import SNAPSHOT_FIELDS
+from services.scheduling.change_records import SNAPSHOT_FIELDS
 from services.scheduling.workflow import Status
 
 

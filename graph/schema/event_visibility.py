@@ -1,6 +1,6 @@
 """Live events as one subscriber may see them: ``services.visibility`` applied per principal.
 
-The fan-out renders each event once per permission group (``graph.schema.events``); the
+The fan-out renders each event once per permission group (``graph.schema.live_events``); the
 rendered event is then narrowed here for the subscriber's principal before its payload is
 encoded. The encode key (``graph.resolvers.subscriptions``) holds everything visibility reads
 (practices, the patient records of a patient's account, the partner client), so sockets sharing
@@ -17,7 +17,7 @@ import dataclasses
 from uuid import UUID
 
 from db.tenancy import PracticeId
-from graph.schema.events import ConsentEvent, ScheduleEvent
+from graph.schema.live_events import ConsentEvent, ScheduleEvent
 from graph.schema.scheduling import as_busy_time
 from services import visibility
 from services.audit import ReadTrail

@@ -17,7 +17,7 @@ from db.uow import write_transaction
 from services import audit, runtime
 from services.auth import mfa, portal_age, throttle, tokens
 from services.auth.passwords import verify_password
-from services.auth.principals import principal_for_access, principal_for_partner
+from services.auth.principal_loader import principal_for_access, principal_for_partner
 from services.errors import MfaRequired, PolicyDenied, Unauthenticated
 from services.policy import Role, requires_mfa
 from services.principal import Principal, RequestMeta

@@ -18,7 +18,7 @@ from uuid import UUID
 from db.crypto import CiphertextError, FieldContext
 from db.models import PartnerClient, User
 from services import audit, runtime
-from services.consent import access
+from services.consent import privacy_access
 from services.consent.registry import patient_links
 from services.patients import sealing
 from services.policy import Scope
@@ -147,9 +147,9 @@ async def export_patient_data(
 ) -> dict[str, Any]:
     """Staff with consent:write, or the patient themselves (right of access)."""
     if principal.is_patient:
-        patient = await access.readable(principal, patient_id)
+        patient = await privacy_access.readable(principal, patient_id)
     else:
-        patient = await access.staff_with(
+        patient = await privacy_access.staff_with(
             principal, Scope.CONSENT_WRITE, patient_id, action="EXPORT patient data"
         )
     await audit.write(
@@ -157,7 +157,7 @@ async def export_patient_data(
             audit.record_for(
                 principal,
                 action="EXPORT patient data",
-                practice_id=access.practice_of(patient),
+                practice_id=privacy_access.practice_of(patient),
                 entity_type="Patient",
                 entity_id=patient.id,
                 patient_id=patient.id,

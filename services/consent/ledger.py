@@ -17,12 +17,12 @@ from db.outbox import PendingEvent
 from db.queries import consent as queries
 from db.uow import UnitOfWork, unit_of_work
 from services import actors, audit
-from services.consent import access
+from services.consent import privacy_access
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
 
-TOPIC = "consent"  # realtime.events.CONSENT
+TOPIC = "consent"  # realtime.envelopes.CONSENT
 GRANTED, WITHDRAWN = "consent.granted", "consent.withdrawn"
 PATIENT_PURPOSES = frozenset(
     {
@@ -70,14 +70,14 @@ async def _subject(patient: Patient, decision: Decision, organization_id: UUID) 
 
 async def _permitted(principal: Principal, patient_id: UUID, decision: Decision) -> Patient:
     if principal.is_patient:
-        patient = await access.readable(principal, patient_id)
+        patient = await privacy_access.readable(principal, patient_id)
         if decision.purpose not in PATIENT_PURPOSES or decision.method is not CaptureMethod.PORTAL:
             await audit.record_denied(
-                principal, action="RECORD consent", practice_id=access.practice_of(patient)
+                principal, action="RECORD consent", practice_id=privacy_access.practice_of(patient)
             )
             raise PolicyDenied("Patients manage their own marketing consents via the portal.")
         return patient
-    return await access.staff_with(
+    return await privacy_access.staff_with(
         principal, Scope.CONSENT_WRITE, patient_id, action="RECORD consent"
     )
 
@@ -100,8 +100,8 @@ async def record(
     """Appends one decision. ``withdrawal`` insists there is a current grant to withdraw."""
     _clean(decision)
     patient = await _permitted(principal, patient_id, decision)
-    pid = access.practice_of(patient)
-    organization_id = await access.organization_of(principal, pid)
+    pid = privacy_access.practice_of(patient)
+    organization_id = await privacy_access.organization_of(principal, pid)
     subject = await _subject(patient, decision, organization_id)
     async with unit_of_work() as uow:
         conn = uow.connection
@@ -123,7 +123,7 @@ async def _append(
 ) -> ConsentRecord:
     """One ledger row, its audit record and its event, in the caller's unit of work."""
     conn = uow.connection
-    pid = access.practice_of(patient)
+    pid = privacy_access.practice_of(patient)
     row = ConsentRecord(
         id=uuid4(),
         practice_id=pid,
@@ -172,7 +172,9 @@ async def withdraw_all_in(
     uow: UnitOfWork, principal: Principal, patient: Patient, *, evidence: str
 ) -> int:
     """Withdraws every current grant (an erasure request ends all consent)."""
-    organization_id = await access.organization_of(principal, access.practice_of(patient))
+    organization_id = await privacy_access.organization_of(
+        principal, privacy_access.practice_of(patient)
+    )
     granted = [r for r in (await queries.current_for(patient.id)).values() if r.granted]
     for latest in granted:
         decision = Decision(
@@ -187,7 +189,7 @@ async def withdraw_all_in(
 
 
 async def current(principal: Principal, *, patient_id: UUID) -> list[ConsentRecord]:
-    patient = await access.readable(principal, patient_id)
+    patient = await privacy_access.readable(principal, patient_id)
     latest = await queries.current_for(patient.id)
     return sorted(latest.values(), key=lambda r: (r.purpose, r.subject))
 
@@ -195,6 +197,6 @@ async def current(principal: Principal, *, patient_id: UUID) -> list[ConsentReco
 async def history(
     principal: Principal, *, patient_id: UUID, first: int, after_seq: int | None
 ) -> tuple[list[ConsentRecord], bool]:
-    patient = await access.readable(principal, patient_id)
+    patient = await privacy_access.readable(principal, patient_id)
     rows = await queries.history_page(patient.id, after_seq=after_seq, limit=first + 1)
     return rows[:first], len(rows) > first

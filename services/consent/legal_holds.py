@@ -18,8 +18,8 @@ from db.models import LegalHold, Patient, User
 from db.tenancy import PracticeId
 from db.uow import unit_of_work
 from services import audit
-from services.auth.principals import principal_for_user
-from services.consent import access
+from services.auth.principal_loader import principal_for_user
+from services.consent import privacy_access
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from services.patients import validation as v
 from services.policy import Scope
@@ -66,10 +66,10 @@ async def place(
     """A hold on one patient, or (no patient) on every record of the practice."""
     patient: Patient | None = None
     if patient_id is not None:
-        patient = await access.readable(principal, patient_id)  # not theirs: NOT_FOUND
+        patient = await privacy_access.readable(principal, patient_id)  # not theirs: NOT_FOUND
         if str(patient.practice_id) != str(practice_id):
             raise NotFound("Patient")
-        pid = access.practice_of(patient)
+        pid = privacy_access.practice_of(patient)
     else:
         pid = PracticeId(practice_id)
         if pid not in principal.practice_ids:

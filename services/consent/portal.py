@@ -16,7 +16,7 @@ from db.uow import UnitOfWork, unit_of_work
 from services import audit
 from services.auth import portal_age
 from services.auth.passwords import hash_password, password_problem
-from services.consent import access
+from services.consent import privacy_access
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from services.policy import Role, Scope
 from services.principal import Principal
@@ -31,7 +31,7 @@ def _too_young(patient: Patient) -> bool:
 async def create_account(
     principal: Principal, *, patient_id: UUID, email: str, password: str
 ) -> User:
-    patient = await access.staff_with(
+    patient = await privacy_access.staff_with(
         principal, Scope.PATIENT_WRITE, patient_id, action="CREATE portal account"
     )
     if _too_young(patient):
@@ -75,7 +75,7 @@ async def grant_guardian_access(
     Staff record what proved parental responsibility; the link keeps the kind of evidence, who
     checked it and when, and the grant is audited with the evidence field named.
     """
-    patient = await access.staff_with(
+    patient = await privacy_access.staff_with(
         principal, Scope.PATIENT_WRITE, patient_id, action="GRANT guardian portal access"
     )
     link = await GuardianLink.get_or_none(
@@ -136,7 +136,7 @@ def _audit(
         audit.record_for(
             principal,
             action=action,
-            practice_id=access.practice_of(patient),
+            practice_id=privacy_access.practice_of(patient),
             entity_type="User",
             entity_id=user_id,
             patient_id=patient.id,

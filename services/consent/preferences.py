@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 from db.models import ContactPreference
 from db.uow import unit_of_work
 from services import audit
-from services.consent import access
+from services.consent import privacy_access
 from services.errors import PolicyDenied
 from services.policy import Scope
 from services.principal import Principal
@@ -38,7 +38,7 @@ async def load(patient_id: UUID) -> Preferences:
 
 
 async def get(principal: Principal, *, patient_id: UUID) -> Preferences:
-    patient = await access.readable(principal, patient_id)
+    patient = await privacy_access.readable(principal, patient_id)
     return await load(patient.id)
 
 
@@ -47,9 +47,9 @@ async def update(
 ) -> Preferences:
     """Staff with consent:write, or the patient on their own record, set some channels."""
     if principal.is_patient:
-        patient = await access.readable(principal, patient_id)
+        patient = await privacy_access.readable(principal, patient_id)
     else:
-        patient = await access.staff_with(
+        patient = await privacy_access.staff_with(
             principal, Scope.CONSENT_WRITE, patient_id, action="UPDATE contact preferences"
         )
     known = {f.name for f in fields(Preferences)}
@@ -69,7 +69,7 @@ async def update(
             audit.record_for(
                 principal,
                 action="UPDATE contact preferences",
-                practice_id=access.practice_of(patient),
+                practice_id=privacy_access.practice_of(patient),
                 entity_type="ContactPreference",
                 entity_id=row.id,
                 patient_id=patient.id,

@@ -16,7 +16,7 @@ from db.models.privacy import RequestKind, RequestStatus
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
 from services import audit
-from services.consent import access
+from services.consent import privacy_access
 from services.errors import Conflict, NotFound
 from services.policy import Scope
 from services.principal import Principal
@@ -50,7 +50,7 @@ def audit_change(
 async def receive(
     principal: Principal, *, patient_id: UUID, kind: RequestKind, received_at: datetime | None
 ) -> DataSubjectRequest:
-    patient = await access.staff_with(
+    patient = await privacy_access.staff_with(
         principal, Scope.CONSENT_WRITE, patient_id, action="RECEIVE subject request"
     )
     received = received_at or datetime.now(UTC)
@@ -73,10 +73,10 @@ async def open_request(
     principal: Principal, request_id: UUID, *, action: str
 ) -> DataSubjectRequest:
     """A request the caller may handle; NOT_FOUND for anyone else's, CONFLICT once closed."""
-    row, patient = await access.patient_row(
+    row, patient = await privacy_access.patient_row(
         principal, DataSubjectRequest, request_id, entity="Request"
     )
-    await access.require_staff(principal, Scope.CONSENT_WRITE, patient, action=action)
+    await privacy_access.require_staff(principal, Scope.CONSENT_WRITE, patient, action=action)
     if row.status not in OPEN:
         raise Conflict("This request is already closed.")
     return row

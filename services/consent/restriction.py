@@ -13,7 +13,7 @@ from db.models import Patient, ProcessingRestriction
 from db.models.privacy import RestrictionKind
 from db.uow import UnitOfWork, unit_of_work
 from services import audit
-from services.consent import access
+from services.consent import privacy_access
 from services.errors import ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
@@ -43,7 +43,7 @@ async def place_in(
         audit.record_for(
             principal,
             action=f"PLACE {kind.value.lower()}",
-            practice_id=access.practice_of(patient),
+            practice_id=privacy_access.practice_of(patient),
             entity_type="ProcessingRestriction",
             entity_id=row.id,
             patient_id=patient.id,
@@ -57,9 +57,11 @@ async def place(
     principal: Principal, *, patient_id: UUID, kind: RestrictionKind, reason: str
 ) -> ProcessingRestriction:
     if principal.is_patient and kind is RestrictionKind.OBJECTION:
-        patient = await access.readable(principal, patient_id)  # objecting needs no one's leave
+        patient = await privacy_access.readable(
+            principal, patient_id
+        )  # objecting needs no one's leave
     else:
-        patient = await access.staff_with(
+        patient = await privacy_access.staff_with(
             principal, Scope.CONSENT_WRITE, patient_id, action=f"PLACE {kind.value.lower()}"
         )
     reason = reason.strip()
@@ -72,7 +74,7 @@ async def place(
 async def lift(principal: Principal, *, restriction_id: UUID) -> ProcessingRestriction:
     """Staff lift restrictions (after telling the patient, Art. 18(3)); a patient may withdraw
     their own objection, as freely as they made it."""
-    row, patient = await access.patient_row(
+    row, patient = await privacy_access.patient_row(
         principal,
         ProcessingRestriction,
         restriction_id,
@@ -80,7 +82,7 @@ async def lift(principal: Principal, *, restriction_id: UUID) -> ProcessingRestr
         lifted_at__isnull=True,
     )
     if not (principal.is_patient and row.kind == RestrictionKind.OBJECTION.value):
-        await access.require_staff(
+        await privacy_access.require_staff(
             principal, Scope.CONSENT_WRITE, patient, action="LIFT restriction"
         )
     async with unit_of_work() as uow:
@@ -91,7 +93,7 @@ async def lift(principal: Principal, *, restriction_id: UUID) -> ProcessingRestr
             audit.record_for(
                 principal,
                 action="LIFT restriction",
-                practice_id=access.practice_of(patient),
+                practice_id=privacy_access.practice_of(patient),
                 entity_type="ProcessingRestriction",
                 entity_id=row.id,
                 patient_id=patient.id,
@@ -105,6 +107,6 @@ async def in_force(
     principal: Principal, *, patient_id: UUID
 ) -> tuple[Patient, list[ProcessingRestriction]]:
     """The patient (for the caller's read audit) and what is in force on their data."""
-    patient = await access.readable(principal, patient_id)
+    patient = await privacy_access.readable(principal, patient_id)
     rows = ProcessingRestriction.filter(patient_id=patient.id, lifted_at__isnull=True)
     return patient, await rows.order_by("created_at", "id")

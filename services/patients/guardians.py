@@ -10,7 +10,7 @@ from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
 from services import audit
 from services.errors import NotFound, ValidationFailed
-from services.patients import access
+from services.patients import patient_access
 from services.patients import validation as v
 from services.patients.records import record_change
 from services.policy import Role, Scope
@@ -26,11 +26,11 @@ def age_on(born: date, day: date) -> int:
 async def _pair(
     principal: Principal, patient_id: UUID, guardian_id: UUID
 ) -> tuple[Patient, Patient]:
-    patient = await access.readable_patient(principal, patient_id)
-    await access.require(principal, Scope.PATIENT_WRITE, patient, action="LINK guardian")
+    patient = await patient_access.readable_patient(principal, patient_id)
+    await patient_access.require(principal, Scope.PATIENT_WRITE, patient, action="LINK guardian")
     if guardian_id == patient.id:
         raise ValidationFailed("A patient cannot be their own guardian.", field="guardianId")
-    guardian = await access.readable_patient(principal, guardian_id)
+    guardian = await patient_access.readable_patient(principal, guardian_id)
     if guardian.practice_id != patient.practice_id:
         raise NotFound("Patient")  # another practice's record is as good as absent
     return patient, guardian

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 from db.models import PatientInsurance
 from db.uow import unit_of_work
-from services.patients import access, sealing
+from services.patients import patient_access, sealing
 from services.patients import validation as v
 from services.patients.records import record_change
 from services.policy import Scope
@@ -44,8 +44,10 @@ async def set_insurance(
     principal: Principal, *, patient_id: UUID, details: InsuranceDetails
 ) -> tuple[PatientInsurance, list[str]]:
     """Create or replace the patient's arrangement; audits which fields changed."""
-    patient = await access.readable_patient(principal, patient_id)
-    await access.require(principal, Scope.BILLING_WRITE, patient, action="SET patient_insurance")
+    patient = await patient_access.readable_patient(principal, patient_id)
+    await patient_access.require(
+        principal, Scope.BILLING_WRITE, patient, action="SET patient_insurance"
+    )
     provider = v.text(details.provider, "provider", max_length=120, required=True) or ""
     plan = v.text(details.plan or "", "plan", max_length=120)
     policy = v.text(details.policy_number or "", "policyNumber", max_length=64)

@@ -19,7 +19,7 @@ from db.models import MedicalHistory, Patient
 from db.queries import patients as queries
 from db.uow import unit_of_work
 from services.errors import PolicyDenied, ValidationFailed
-from services.patients import access, sealing
+from services.patients import patient_access, sealing
 from services.patients import validation as v
 from services.patients.records import record_change
 from services.policy import Scope
@@ -141,7 +141,9 @@ async def _attestation(principal: Principal, patient: Patient, asked: Attestatio
         if asked is not Attestation.PATIENT_SIGNED:
             raise ValidationFailed("Patients sign their own history.", field="attestation")
         return asked
-    await access.require(principal, Scope.CLINICAL_WRITE, patient, action="RECORD medical_history")
+    await patient_access.require(
+        principal, Scope.CLINICAL_WRITE, patient, action="RECORD medical_history"
+    )
     return asked
 
 
@@ -153,7 +155,7 @@ async def record(
     attestation: Attestation,
     attested_at: datetime | None = None,
 ) -> tuple[MedicalHistory, Patient]:
-    patient = await access.readable_patient(principal, patient_id)
+    patient = await patient_access.readable_patient(principal, patient_id)
     attestation = await _attestation(principal, patient, attestation)
     now = datetime.now(UTC)
     if attested_at is not None and attested_at > now:
@@ -200,7 +202,7 @@ async def record(
 
 async def versions(principal: Principal, *, patient_id: UUID, first: int) -> list[MedicalHistory]:
     """Newest first; the caller's field permissions decide which answers are shown."""
-    patient = await access.readable_patient(principal, patient_id)
+    patient = await patient_access.readable_patient(principal, patient_id)
     return await queries.histories(patient.id, limit=min(first, MAX_VERSIONS_PAGE))
 
 

@@ -21,7 +21,7 @@ from db.models import (
 )
 from db.uow import UnitOfWork, unit_of_work
 from services.errors import Conflict, ValidationFailed
-from services.patients import access, fields
+from services.patients import fields, patient_access
 from services.patients.records import record_change
 from services.policy import Scope
 from services.principal import Principal
@@ -34,9 +34,9 @@ async def merge_patients(
 ) -> tuple[Patient, list[str]]:
     if survivor_id == duplicate_id:
         raise ValidationFailed("A patient cannot be merged into itself.", field="duplicateId")
-    survivor = await access.readable_patient(principal, survivor_id)
-    duplicate = await access.readable_patient(principal, duplicate_id)
-    await access.require(principal, Scope.PATIENT_WRITE, survivor, action="MERGE patient")
+    survivor = await patient_access.readable_patient(principal, survivor_id)
+    duplicate = await patient_access.readable_patient(principal, duplicate_id)
+    await patient_access.require(principal, Scope.PATIENT_WRITE, survivor, action="MERGE patient")
     if survivor.practice_id != duplicate.practice_id:
         raise ValidationFailed("Only patients of one practice can be merged.", field="duplicateId")
     async with unit_of_work() as uow:

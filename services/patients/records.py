@@ -21,7 +21,7 @@ from db.uow import UnitOfWork, unit_of_work
 from services import actors, audit
 from services.auth import portal_age
 from services.errors import Conflict, NotFound, ValidationFailed
-from services.patients import access, fields
+from services.patients import fields, patient_access
 from services.policy import Role, Scope
 from services.principal import Principal
 
@@ -30,14 +30,14 @@ _NUMBER_ATTEMPTS = 5
 
 
 async def get_patient(principal: Principal, *, patient_id: UUID) -> Patient:
-    return await access.readable_patient(principal, patient_id)
+    return await patient_access.readable_patient(principal, patient_id)
 
 
 async def create_patient(
     principal: Principal, *, practice_id: UUID, values: Mapping[str, Any]
 ) -> Patient:
     """A new record with the next patient number of the practice."""
-    pid = await access.writable_practice(principal, practice_id, action="CREATE patient")
+    pid = await patient_access.writable_practice(principal, practice_id, action="CREATE patient")
     values = dict(values)
     practitioner = values.pop("preferred_practitioner_id", None)  # checked in the transaction
     cleaned = fields.clean(values)
@@ -85,10 +85,10 @@ async def update_patient(
     values = dict(values)
     practitioner_given = "preferred_practitioner_id" in values
     practitioner = values.pop("preferred_practitioner_id", None)
-    patient = await access.readable_patient(principal, patient_id)
+    patient = await patient_access.readable_patient(principal, patient_id)
     scope = Scope.CLINICAL_WRITE if fields.CLINICAL_FIELDS & set(values) else Scope.PATIENT_WRITE
-    await access.require(principal, Scope.PATIENT_WRITE, patient, action="UPDATE patient")
-    await access.require(principal, scope, patient, action="UPDATE patient")
+    await patient_access.require(principal, Scope.PATIENT_WRITE, patient, action="UPDATE patient")
+    await patient_access.require(principal, scope, patient, action="UPDATE patient")
     cleaned = fields.clean(values)
     async with unit_of_work() as uow:
         patient = await Patient.select_for_update().using_db(uow.connection).get(id=patient.id)
@@ -144,7 +144,7 @@ async def _practitioner(practice_id: PracticeId, user_id: UUID) -> UUID:
 
 
 async def organization_id(principal: Principal, practice_id: PracticeId) -> UUID:
-    known = access.organization_of(principal, practice_id)
+    known = patient_access.organization_of(principal, practice_id)
     if known is not None:
         return known
     practice = await Practice.get(id=practice_id)

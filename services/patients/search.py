@@ -18,7 +18,7 @@ from db.tenancy import PracticeId
 from services import visibility
 from services.errors import NotFound, ValidationFailed
 from services.names import fold
-from services.patients import access
+from services.patients import patient_access
 from services.patients.fields import blind_index
 from services.patients.validation import nhs_number_is_valid
 from services.principal import Principal
@@ -81,7 +81,7 @@ async def search_patients(
     first: int,
     after: UUID | None,
 ) -> Page:
-    allowed = access.readable_practices(principal)
+    allowed = patient_access.readable_practices(principal)
     pid = PracticeId(practice_id)
     if pid not in allowed:
         raise NotFound("Practice")

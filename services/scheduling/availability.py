@@ -19,7 +19,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from db.models import OpeningHours, WorkingSession
 from db.queries import schedule as queries
 from db.tenancy import PracticeId
-from services.scheduling.access import local_instant
+from services.scheduling.diary_access import local_instant
 
 Span = tuple[datetime, datetime]
 

@@ -22,7 +22,7 @@ from services.errors import NotFound
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import rules
-from services.scheduling.access import staff_practice, window
+from services.scheduling.diary_access import staff_practice, window
 
 PATIENT = 6  # the patient id's position in a board row (``db.queries.board.BOARD_COLUMNS``)
 

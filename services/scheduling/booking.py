@@ -26,9 +26,9 @@ from services import audit, runtime
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
-from services.scheduling import diary_lock, events, history, occupancy, rules, waitlist
-from services.scheduling.access import Diary
-from services.scheduling.access import diary as open_diary
+from services.scheduling import change_records, diary_lock, history, occupancy, rules, waitlist
+from services.scheduling.diary_access import Diary
+from services.scheduling.diary_access import diary as open_diary
 
 SOURCES = frozenset({"RECEPTION", "PORTAL", "PARTNER"})
 CANCELLABLE = frozenset({"BOOKED", "CONFIRMED"})
@@ -92,7 +92,7 @@ async def book(
     try:
         age = rules.age_check(diary, patient, parts.type, parts.starts_at)
     except ValidationFailed:
-        await audit.write([events.audit_age_refused(principal, diary, patient.id)])
+        await audit.write([change_records.audit_age_refused(principal, diary, patient.id)])
         raise
     claim = occupancy.Claim.of(
         start=parts.starts_at,
@@ -145,15 +145,19 @@ async def book(
                 appointment_id=appointment.id,
                 kind="BOOKED",
                 changed_by_id=principal.user_id,
-                after=events.snapshot(appointment),
+                after=change_records.snapshot(appointment),
                 using_db=uow.connection,
             )
             uow.emit(
-                events.appointment_event(diary, appointment, "appointment.booked", by=principal)
+                change_records.appointment_event(
+                    diary, appointment, "appointment.booked", by=principal
+                )
             )
-            uow.audit(events.audit_change(principal, diary, appointment, "BOOK_APPOINTMENT"))
+            uow.audit(
+                change_records.audit_change(principal, diary, appointment, "BOOK_APPOINTMENT")
+            )
             if age is not None:
-                uow.audit(events.audit_change(principal, diary, appointment, "AGE_CHECK"))
+                uow.audit(change_records.audit_change(principal, diary, appointment, "AGE_CHECK"))
     except IntegrityError as error:
         raise occupancy.from_integrity(error) or error from None
     return appointment
@@ -257,7 +261,7 @@ async def reschedule(
                     f"A {appointment.status} appointment cannot be rescheduled.",
                     field="appointmentId",
                 )
-            before = events.snapshot(appointment)
+            before = change_records.snapshot(appointment)
             await occupancy.release_expired(uow, diary.organization_id, diary.practice_id, now)
             await occupancy.check(uow, claim, ignore_appointment=appointment.id)
             await occupancy.vacate(uow, appointment_id=appointment.id)
@@ -270,11 +274,13 @@ async def reschedule(
             )
             await occupancy.occupy(uow, diary.practice_id, claim, appointment_id=appointment.id)
             uow.emit(
-                events.appointment_event(
+                change_records.appointment_event(
                     diary, appointment, "appointment.rescheduled", before, by=principal
                 )
             )
-            uow.audit(events.audit_change(principal, diary, appointment, "RESCHEDULE_APPOINTMENT"))
+            uow.audit(
+                change_records.audit_change(principal, diary, appointment, "RESCHEDULE_APPOINTMENT")
+            )
             await waitlist.offer(uow, diary, before)
     except IntegrityError as error:
         raise occupancy.from_integrity(error) or error from None
@@ -299,7 +305,7 @@ async def cancel(
             raise Conflict(
                 f"A {appointment.status} appointment cannot be cancelled.", field="appointmentId"
             )
-        before = events.snapshot(appointment)
+        before = change_records.snapshot(appointment)
         late = appointment.starts_at - now < timedelta(hours=diary.settings.late_cancel_hours)
         appointment.status, appointment.cancelled_at = "CANCELLED", now
         appointment.cancelled_by_id, appointment.cancel_reason = principal.user_id, text
@@ -307,10 +313,10 @@ async def cancel(
         await history.save_change(uow, principal, appointment, kind="STATUS", before=before)
         await occupancy.vacate(uow, appointment_id=appointment.id)
         uow.emit(
-            events.appointment_event(
+            change_records.appointment_event(
                 diary, appointment, "appointment.cancelled", before, by=principal
             )
         )
-        uow.audit(events.audit_change(principal, diary, appointment, "CANCEL_APPOINTMENT"))
+        uow.audit(change_records.audit_change(principal, diary, appointment, "CANCEL_APPOINTMENT"))
         await waitlist.offer(uow, diary, before)
     return appointment

@@ -12,7 +12,7 @@ from db.models.base import Entity
 from db.queries import diary_items
 from services.policy import Scope
 from services.principal import Principal
-from services.scheduling.access import staff_practice
+from services.scheduling.diary_access import staff_practice
 
 Item = TypeVar("Item", bound=Entity)
 

@@ -7,7 +7,7 @@ from typing import Any
 from db.models import Appointment, AppointmentChange
 from db.uow import UnitOfWork
 from services.principal import Principal
-from services.scheduling import events
+from services.scheduling import change_records
 
 
 async def save_change(
@@ -26,6 +26,6 @@ async def save_change(
         kind=kind,
         changed_by_id=principal.user_id,
         before=before,
-        after=events.snapshot(appointment),
+        after=change_records.snapshot(appointment),
         using_db=uow.connection,
     )

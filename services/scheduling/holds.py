@@ -22,7 +22,7 @@ from services.errors import NotFound
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import diary_lock, occupancy, rules
-from services.scheduling.access import diary as open_diary
+from services.scheduling.diary_access import diary as open_diary
 
 
 async def hold(

@@ -1,7 +1,7 @@
 """What a live board event carries: the changed appointment, as the board shows it.
 
 The fan-out renders an event once per permission group; the appointment is read once per event
-(see ``graph.schema.events``) as the board's own row, so the live payload and the ``schedule``
+(see ``graph.schema.live_events``) as the board's own row, so the live payload and the ``schedule``
 query can never disagree on shape.
 """
 

@@ -19,7 +19,7 @@ from db.models import ScheduleBlock, SlotHold
 from db.outbox import PendingEvent
 from db.queries import schedule as queries
 from db.uow import UnitOfWork
-from realtime.events import SCHEDULE
+from realtime.envelopes import SCHEDULE
 from services import actors
 from services.errors import Conflict
 from services.principal import Principal

@@ -19,8 +19,8 @@ from services.errors import Conflict, NotFound
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import booking, slots
-from services.scheduling.access import aware
-from services.scheduling.access import diary as open_diary
+from services.scheduling.diary_access import aware
+from services.scheduling.diary_access import diary as open_diary
 
 SCOPE = Scope.SCHEDULE_BOOK_OWN
 

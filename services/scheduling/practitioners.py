@@ -14,7 +14,7 @@ from services.errors import Conflict, NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import setup
-from services.scheduling.access import staff_practice
+from services.scheduling.diary_access import staff_practice
 from services.scheduling.resources import (
     CLINICAL_ROLES,
     archive,

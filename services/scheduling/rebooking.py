@@ -21,7 +21,7 @@ from services import visibility
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import rules, stranding
-from services.scheduling.access import diary, window
+from services.scheduling.diary_access import diary, window
 from services.scheduling.stranding import Booked, Reach, Reason
 
 

@@ -20,8 +20,8 @@ from services.errors import NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import rules
-from services.scheduling.access import Diary
-from services.scheduling.access import diary as open_diary
+from services.scheduling.diary_access import Diary
+from services.scheduling.diary_access import diary as open_diary
 from services.scheduling.kinds import RecallKind
 
 KINDS = frozenset(k.value for k in RecallKind)

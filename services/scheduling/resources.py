@@ -21,8 +21,8 @@ from db.tenancy import PracticeId
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
-from services.scheduling import access, diary_lock, rules, setup
-from services.scheduling.access import staff_practice
+from services.scheduling import diary_access, diary_lock, rules, setup
+from services.scheduling.diary_access import staff_practice
 from services.scheduling.kinds import PractitionerRole, RecallKind, ResourceKind
 from services.scheduling.setup import Saved
 
@@ -73,7 +73,7 @@ async def archive(
     refused = Conflict(f"Future bookings still use this {what}; move or cancel them first.")
     if await queries.has_live_bookings(column, row.id, now):
         raise refused
-    await access.settings_for(pid)  # the row SQLite's diary lock is taken on
+    await diary_access.settings_for(pid)  # the row SQLite's diary lock is taken on
     row.active = False
 
     async def write(connection: BaseDBAsyncClient) -> None:

@@ -15,7 +15,7 @@ from db.queries import patients as patient_queries
 from db.queries import schedule as queries
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.scheduling import availability
-from services.scheduling.access import Diary, aware
+from services.scheduling.diary_access import Diary, aware
 
 ADULT_AGE = 18
 RESTRICTED_JURISDICTIONS = frozenset({"ENGLAND"})

@@ -16,7 +16,7 @@ from services.errors import NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import setup
-from services.scheduling.access import staff_practice
+from services.scheduling.diary_access import staff_practice
 from services.scheduling.resources import row_in
 from services.scheduling.setup import Saved
 from services.scheduling.stranding import Reach

@@ -21,7 +21,7 @@ from db.uow import unit_of_work
 from services import audit
 from services.errors import Conflict, NotFound
 from services.principal import Principal
-from services.scheduling import access, events, stranding
+from services.scheduling import change_records, diary_access, stranding
 
 ENTITIES = {
     "Room": "ROOM",
@@ -72,7 +72,7 @@ async def commit(
     if organization_id is None:
         raise NotFound("Practice")
     if reach is not None:
-        await access.settings_for(practice_id)  # the row SQLite's booking lock is taken on
+        await diary_access.settings_for(practice_id)  # the row SQLite's booking lock is taken on
     affected: list[UUID] = []
     try:
         async with unit_of_work() as uow:
@@ -93,7 +93,7 @@ async def commit(
                 )
             )
             uow.emit(
-                events.setup_event(
+                change_records.setup_event(
                     organization_id,
                     practice_id,
                     entity=ENTITIES[type(row).__name__],

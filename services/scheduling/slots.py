@@ -17,8 +17,8 @@ from services.errors import NotFound
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import availability, rules
-from services.scheduling.access import diary as open_diary
-from services.scheduling.access import window as checked_window
+from services.scheduling.diary_access import diary as open_diary
+from services.scheduling.diary_access import window as checked_window
 
 MAX_SLOTS = 500
 

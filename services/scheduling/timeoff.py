@@ -15,7 +15,7 @@ from services.errors import ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import setup
-from services.scheduling.access import aware, staff_practice
+from services.scheduling.diary_access import aware, staff_practice
 from services.scheduling.kinds import AbsenceKind
 from services.scheduling.resources import row_in
 from services.scheduling.setup import Saved

@@ -16,14 +16,14 @@ from tortoise.expressions import Q
 from db.models import AppointmentType, Practitioner, WaitlistEntry
 from db.outbox import PendingEvent
 from db.uow import UnitOfWork, unit_of_work
-from realtime.events import SCHEDULE
+from realtime.envelopes import SCHEDULE
 from services import actors, audit, visibility
 from services.errors import NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import rules
-from services.scheduling.access import Diary
-from services.scheduling.access import diary as open_diary
+from services.scheduling.diary_access import Diary
+from services.scheduling.diary_access import diary as open_diary
 
 MAX_OFFERS = 5
 OFFERED = "waitlist.offered"

@@ -11,8 +11,8 @@ from db.uow import unit_of_work
 from services.errors import Conflict, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
-from services.scheduling import booking, events, history, recalls, rules
-from services.scheduling.access import diary as open_diary
+from services.scheduling import booking, change_records, history, recalls, rules
+from services.scheduling.diary_access import diary as open_diary
 
 
 class Status(StrEnum):
@@ -68,7 +68,7 @@ async def set_status(principal: Principal, *, appointment_id: UUID, status: Stat
             raise ValidationFailed(
                 "A patient can only miss an appointment once it has started.", field="status"
             )
-        before = events.snapshot(appointment)
+        before = change_records.snapshot(appointment)
         appointment.status = status.value
         if status in STAMPS:
             setattr(appointment, STAMPS[status], now)
@@ -82,12 +82,12 @@ async def set_status(principal: Principal, *, appointment_id: UUID, status: Stat
             if kind.recall_kind:
                 await recalls.after_visit(uow, principal, diary, appointment, kind.recall_kind, now)
         uow.emit(
-            events.appointment_event(
+            change_records.appointment_event(
                 diary, appointment, "appointment.status_changed", before, by=principal
             )
         )
         uow.audit(
-            events.audit_change(
+            change_records.audit_change(
                 principal, diary, appointment, f"SET_APPOINTMENT_STATUS {status.value}"
             )
         )

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from db.models import Appointment, ScheduleBlock
-from services.scheduling.access import settings_for
+from services.scheduling.diary_access import settings_for
 from services.scheduling.workflow import TRANSITIONS, Status, allowed
 from tests import factories
 from tests.factories import gql

@@ -6,7 +6,7 @@ for every principal kind with every field below it selected. A root field the wa
 call (an argument it cannot fill) must be declared in ``UNREACHABLE`` with the reason, and the
 test fails on an undeclared one. Subscriptions are the live test's
 (``test_visibility_live.py``). Mutations are out of scope: each takes its patient through
-``services.patients.access`` (``services.visibility``).
+``services.patients.patient_access`` (``services.visibility``).
 
 For each (field, principal, target): the response never contains a hidden target's last name or
 id; a field taking the patient answers a hidden one exactly like a random id (data, code,

@@ -15,11 +15,11 @@ from db.uow import unit_of_work
 from realtime import store
 from realtime.bus import Bus
 from realtime.channels import channel_for
-from realtime.events import SCHEDULE, Envelope, StoredEvent
+from realtime.envelopes import SCHEDULE, Envelope, StoredEvent
 from realtime.fanout import Fanout, Watch
 from realtime.relay import Relay
 from realtime.subscriber import SLOW_CONSUMER, Stop, Subscriber
-from services import events
+from services import watch_access
 from tests import factories
 from tests.databases import REDIS_URL, redis_reachable
 
@@ -302,8 +302,8 @@ async def test_prune_keeps_the_retention_window(db: str) -> None:
     await _emit(practice, 2)
     old = datetime.now(UTC) - timedelta(days=8)
     await DomainEvent.filter(sequence=1, practice_id=practice.id).update(occurred_at=old)
-    assert await events.prune(timedelta(days=7)) == 1
+    assert await watch_access.prune(timedelta(days=7)) == 1
     assert [e.sequence for e in await store.after(practice.id, 0)] == [2]
-    with pytest.raises(events.ResyncRequired):
-        await events.check_resumable(practice.id, 0, 100)  # type: ignore[arg-type]
-    await events.check_resumable(practice.id, 1, 100)  # type: ignore[arg-type]
+    with pytest.raises(watch_access.ResyncRequired):
+        await watch_access.check_resumable(practice.id, 0, 100)  # type: ignore[arg-type]
+    await watch_access.check_resumable(practice.id, 1, 100)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from db.models.consent import CaptureMethod, ConsentPurpose
 from db.models.privacy import RestrictionKind
 from db.queries import consent as consent_queries
 from services.auth import clients
-from services.auth.principals import principal_for_user
+from services.auth.principal_loader import principal_for_user
 from services.consent import contact, ledger, restriction
 from services.consent.ledger import Decision
 from services.errors import Conflict, PolicyDenied

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from db.models import PartnerClient, Practice, RevokedToken, User
-from db.queries import principals
+from db.queries import memberships
 from db.tenancy import OrganizationId, PracticeId
 from services.errors import Unauthenticated
 from services.policy import ROLE_SCOPES, Role, Scope, requires_mfa
@@ -23,9 +23,9 @@ from services.principal import Principal, RequestMeta
 async def principal_for_user(
     user: User, *, mfa_passed: bool, claims: dict[str, Any], meta: RequestMeta
 ) -> Principal:
-    found = await principals.account(user.id)
-    memberships = found.memberships if found is not None else ()
-    return _principal(user.id, memberships, mfa_passed=mfa_passed, claims=claims, meta=meta)
+    found = await memberships.account(user.id)
+    held = found.memberships if found is not None else ()
+    return _principal(user.id, held, mfa_passed=mfa_passed, claims=claims, meta=meta)
 
 
 async def principal_for_access(claims: dict[str, Any], meta: RequestMeta) -> Principal:
@@ -34,7 +34,7 @@ async def principal_for_access(claims: dict[str, Any], meta: RequestMeta) -> Pri
         uid = UUID(str(claims["sub"]))
     except ValueError:
         raise Unauthenticated("Invalid or expired token.") from None
-    found = await principals.account(uid)
+    found = await memberships.account(uid)
     if found is None or not found.active or found.token_version != claims.get("ver"):
         raise Unauthenticated("Invalid or expired token.")
     mfa_passed = bool(claims.get("mfa"))
@@ -43,19 +43,19 @@ async def principal_for_access(claims: dict[str, Any], meta: RequestMeta) -> Pri
 
 def _principal(
     user_id: UUID,
-    memberships: tuple[principals.Held, ...],
+    held: tuple[memberships.Held, ...],
     *,
     mfa_passed: bool,
     claims: dict[str, Any],
     meta: RequestMeta,
 ) -> Principal:
-    roles = frozenset(Role(m.role) for m in memberships)
+    roles = frozenset(Role(m.role) for m in held)
     practice_scopes: dict[PracticeId, set[Scope]] = {}
     practice_orgs: dict[PracticeId, OrganizationId] = {}
     org_scopes: dict[OrganizationId, set[Scope]] = {}
     global_scopes: set[Scope] = set()
     patient_ids: set[UUID] = set()
-    for membership in memberships:
+    for membership in held:
         role = Role(membership.role)
         scopes = ROLE_SCOPES[role]
         if role is Role.SYSTEM_OWNER:

@@ -26,7 +26,7 @@ from graph.schema.event_changes import (
     appointment_change,
 )
 from graph.schema.scheduling import ScheduleAppointment, board_appointments
-from realtime.events import StoredEvent
+from realtime.envelopes import StoredEvent
 from services.notices import NOTICE_TYPE, Severity
 from services.policy import Scope
 from services.scheduling import live

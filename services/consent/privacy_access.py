@@ -1,6 +1,6 @@
 """Who may read or change a patient's privacy data: the patient access rules plus scopes.
 
-Reads go through ``services.patients.access`` so "not yours" stays NOT_FOUND (and a partner
+Reads go through ``services.patients.patient_access`` so "not yours" stays NOT_FOUND (and a partner
 without DATA_SHARING consent sees nothing). Changes need the scope in the patient's practice.
 """
 
@@ -14,7 +14,7 @@ from db.queries import owned
 from db.tenancy import PracticeId
 from services import audit
 from services.errors import NotFound, PolicyDenied
-from services.patients import access as patient_access
+from services.patients import patient_access as patient_access
 from services.policy import Scope
 from services.principal import Principal
 

@@ -9,10 +9,10 @@ from uuid import UUID
 from db.audit_chain import AuditRecord
 from db.models import Appointment
 from db.outbox import PendingEvent
-from realtime.events import SCHEDULE
+from realtime.envelopes import SCHEDULE
 from services import actors, audit
 from services.principal import Principal
-from services.scheduling.access import Diary
+from services.scheduling.diary_access import Diary
 
 SNAPSHOT_FIELDS = ("starts_at", "ends_at", "status", "practitioner_id", "room_id")
 
