@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from db.models import Practice, ScheduleSettings
 from db.tenancy import OrganizationId, PracticeId
+from services import tenant_gate
 from services.errors import NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
@@ -32,12 +33,7 @@ def staff_practice(
 ) -> PracticeId:
     """Patients act only where a read is narrowed to their own records (``patients_too``);
     another practice and no access look alike."""
-    pid = PracticeId(practice_id)
-    if (principal.is_patient and not patients_too) or not principal.has_scope(scope, pid):
-        raise NotFound("Practice")
-    if principal.organization_of(pid) is None:
-        raise NotFound("Practice")
-    return pid
+    return tenant_gate.practice_for(principal, practice_id, scope, patients_too=patients_too)
 
 
 async def diary(
@@ -50,7 +46,7 @@ async def diary(
     settings = await settings_for(pid)
     return Diary(
         practice_id=pid,
-        organization_id=OrganizationId(practice.organization_id),  # type: ignore[arg-type]
+        organization_id=tenant_gate.organization_of(practice),
         zone=ZoneInfo(practice.timezone),
         jurisdiction=practice.jurisdiction,
         settings=settings,
