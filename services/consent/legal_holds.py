@@ -1,4 +1,4 @@
-"""Legal holds: placing and lifting them, and which are in force on a given day.
+"""Legal holds: placing, lifting and listing them (in force when: ``db.queries.legal_holds``).
 
 A hold names who placed it, why, and optionally the last day it applies; while one is in force
 on a patient (or on their whole practice) retention skips the patient and erasure keeps
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
-
-from tortoise.expressions import Q
 
 from db.audit_chain import AuditRecord
 from db.models import LegalHold, Patient
@@ -29,11 +27,6 @@ from services.principal import Principal, RequestMeta
 
 PLACE_ACTION = "PLACE legal hold"
 LIFT_ACTION = "LIFT legal hold"
-
-
-def in_force(today: date) -> Q:
-    """Filter for holds in force on ``today``: not released, and not past their end date."""
-    return queries.in_force(today)
 
 
 def _today() -> date:
