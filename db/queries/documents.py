@@ -6,6 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
 from db.models import Document
@@ -40,4 +41,16 @@ async def for_patient(
     return await query.order_by("-created_at", "-id").limit(first + 1)
 
 
-__all__ = ["document", "for_patient"]
+async def blob_keys(
+    practice_id: PracticeId, patient_id: UUID, connection: BaseDBAsyncClient
+) -> list[str]:
+    """Every stored blob of a patient's documents (originals and thumbnails), erased or not."""
+    rows = await (
+        Document.filter(practice_id=practice_id, patient_id=patient_id)
+        .using_db(connection)
+        .values_list("blob_key", "thumbnail_key")
+    )
+    return [key for pair in rows for key in pair if key]
+
+
+__all__ = ["blob_keys", "document", "for_patient"]

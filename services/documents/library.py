@@ -11,6 +11,7 @@ The sealed blobs are written before the row commits: a crash in between leaves a
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -22,7 +23,7 @@ from db.queries import documents as queries
 from db.uow import unit_of_work
 from services import audit, runtime
 from services.documents import inspection, sealing, stores
-from services.documents.storage import MissingBlob, new_key
+from services.documents.storage import MissingBlob, StorageError, new_key
 from services.errors import NotFound, PolicyDenied, ValidationFailed
 from services.patients import patient_access
 from services.patients import sealing as field_sealing
@@ -30,6 +31,8 @@ from services.patients.records import record_change
 from services.policy import Scope
 from services.principal import Principal
 from services.tenant_gate import practice_of
+
+log = logging.getLogger("aescrm.documents")
 
 
 class DocumentKind(StrEnum):
@@ -222,6 +225,17 @@ async def for_patient(
     return rows[:first], len(rows) > first
 
 
+async def discard(blob_keys: list[str]) -> None:
+    """Best-effort removal of blobs whose rows (and keys) are gone: already unreadable, so a
+    failure here is logged, not raised; nothing can open an orphaned blob."""
+    store = stores.current()
+    for key in blob_keys:
+        try:
+            await store.delete(key)
+        except StorageError:
+            log.warning("could not delete a shredded document blob", extra={"blob": key})
+
+
 def title_of(document: Document) -> str | None:
     return field_sealing.reveal(document, "title")
 
@@ -237,6 +251,7 @@ __all__ = [
     "Upload",
     "Variant",
     "check_size",
+    "discard",
     "filename_of",
     "for_patient",
     "open_document",
