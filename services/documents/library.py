@@ -163,7 +163,10 @@ async def readable_document(principal: Principal, document_id: UUID) -> Document
     found = await queries.document(patient_access.readable_practices(principal), document_id)
     if found is None:
         raise NotFound("Document")
-    patient = await patient_access.readable_patient(principal, UUID(str(found.patient_id)))
+    try:
+        patient = await patient_access.readable_patient(principal, UUID(str(found.patient_id)))
+    except NotFound:  # a patient hidden from the caller: their document is as absent as any
+        raise NotFound("Document") from None
     practice_id = practice_of(patient)
     if not principal.has_scope(Scope.CLINICAL_READ, practice_id):
         await audit.record_denied(principal, action="OPEN_DOCUMENT", practice_id=practice_id)

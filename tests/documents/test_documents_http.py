@@ -17,6 +17,8 @@ from services.patients import key_rotation
 from services.policy import Role
 from tests import factories
 from tests.documents.conftest import jpeg, png, s3_objects
+from tests.factories import gql
+from tests.graph.visibility_world import partner_token
 
 EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 400
 
@@ -133,6 +135,11 @@ async def test_refused_uploads_change_nothing(client: httpx.AsyncClient) -> None
         (await _upload(client, clinic["dentist"], patient, jpeg(), kind="SELFIE"), 400, "kind"),
         (await _upload(client, clinic["dentist"], patient, jpeg(), title=" "), 400, "title"),
         (await _upload(client, clinic["dentist"], "not-an-id", jpeg()), 400, "patientId"),
+        (
+            await _upload(client, clinic["dentist"], patient, jpeg(), "multipart/form-data"),
+            400,
+            "contentType",
+        ),
     ]
     for response, status, field in cases:
         assert response.status_code == status, response.text
@@ -219,3 +226,44 @@ async def test_key_rotation_rewraps_document_keys_and_leaves_the_files_untouched
         f"/documents/{doc}", headers={"authorization": f"Bearer {clinic['dentist']}"}
     )
     assert opened.content == image
+
+
+async def test_partners_open_documents_only_of_patients_who_consented_to_sharing(
+    client: httpx.AsyncClient,
+) -> None:
+    clinic = await _clinic()
+    practice, patient = clinic["practice"], clinic["patient"]
+    doc = (await _upload(client, clinic["dentist"], patient.id, jpeg())).json()["id"]
+    partner, with_consent = await partner_token(client, practice.id, practice.organization_id)
+    _, without = await partner_token(client, practice.id, practice.organization_id)
+    refused = await client.get(f"/documents/{doc}", headers={"authorization": f"Bearer {without}"})
+    random = await client.get(
+        f"/documents/{uuid4()}", headers={"authorization": f"Bearer {without}"}
+    )
+    assert (refused.status_code, refused.json()) == (random.status_code, random.json())
+    assert refused.status_code == 404
+    admin = factories.access_token(await factories.user(Role.PRACTICE_ADMIN, practice))
+    shared = await gql(
+        client,
+        "mutation R($input: RecordConsentInput!) "
+        "{ recordConsent(input: $input) { consent { id } } }",
+        {
+            "input": {
+                "patientId": str(patient.id),
+                "purpose": "DATA_SHARING",
+                "partnerClientId": partner.client_id,
+                "policyVersion": "share-v1",
+                "method": "RECEPTION",
+            }
+        },
+        token=admin,
+    )
+    assert shared.errors == []
+    opened = await client.get(
+        f"/documents/{doc}", headers={"authorization": f"Bearer {with_consent}"}
+    )
+    assert opened.status_code == 200
+    still_refused = await client.get(
+        f"/documents/{doc}", headers={"authorization": f"Bearer {without}"}
+    )
+    assert still_refused.status_code == 404
