@@ -14,10 +14,10 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from db.models import Patient as PatientModel
 from graph.context import Info
-from graph.ids import parse_id
+from graph.ids import id_argument
 from graph.permissions.fields import requires
 from graph.schema.medical_history import Insurance, MedicalHistory
-from graph.schema.pagination import Connection, decode_cursor, page_size
+from graph.schema.pagination import Connection, after_key, page_size
 from graph.schema.patient_inputs import (
     CreatePatientInput,
     CreatePatientPayload,
@@ -35,7 +35,6 @@ from graph.schema.patient_inputs import (
     service_values,
 )
 from graph.schema.patients import Patient
-from services.errors import ValidationFailed
 from services.patients import guardians, insurance, medical_history, merge, records
 from services.patients import search as search_service
 from services.policy import Scope
@@ -79,15 +78,6 @@ def _record_reads(info: Info, patients: Iterable[PatientModel], path: tuple[str,
         )
 
 
-def _after(cursor: str | None) -> UUID | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    if len(position) != 1 or not isinstance(position[0], str):
-        raise ValidationFailed("'after' is not a valid cursor.", field="after")
-    return parse_id(position[0], "after")
-
-
 @strawberry.type
 class PatientQueries:
     @strawberry.field(
@@ -105,10 +95,10 @@ class PatientQueries:
     ) -> Connection[Patient] | None:
         page = await search_service.search_patients(
             info.context.principal,
-            practice_id=parse_id(practice_id, "practiceId"),
+            practice_id=id_argument(practice_id=practice_id),
             search=search,
             first=page_size(first),
-            after=_after(after),
+            after=after_key(after, UUID),
         )
         _record_reads(info, page.patients, ("edges", "node"))
         return Connection[Patient].build(
@@ -117,7 +107,7 @@ class PatientQueries:
 
     @strawberry.field(description="One patient by id.", extensions=requires(Scope.PATIENT_READ))
     async def patient(self, info: Info, id: strawberry.ID) -> Patient | None:
-        found = await records.get_patient(info.context.principal, patient_id=parse_id(id, "id"))
+        found = await records.get_patient(info.context.principal, patient_id=id_argument(id=id))
         _record_reads(info, [found], ())
         return Patient.from_model(found)
 
@@ -130,7 +120,7 @@ class PatientMutations:
     ) -> CreatePatientPayload | None:
         created = await records.create_patient(
             info.context.principal,
-            practice_id=parse_id(input.practice_id, "practiceId"),
+            practice_id=input.ids.practice_id,
             values=service_values(input),
         )
         return CreatePatientPayload(patient=Patient.from_model(created))
@@ -140,7 +130,7 @@ class PatientMutations:
         self, info: Info, id: strawberry.ID, input: UpdatePatientInput
     ) -> UpdatePatientPayload | None:
         updated, changed = await records.update_patient(
-            info.context.principal, patient_id=parse_id(id, "id"), values=service_values(input)
+            info.context.principal, patient_id=id_argument(id=id), values=service_values(input)
         )
         return UpdatePatientPayload(patient=Patient.from_model(updated), changed_fields=changed)
 
@@ -150,8 +140,8 @@ class PatientMutations:
     ) -> MergePatientsPayload | None:
         survivor, moved = await merge.merge_patients(
             info.context.principal,
-            survivor_id=parse_id(input.survivor_id, "survivorId"),
-            duplicate_id=parse_id(input.duplicate_id, "duplicateId"),
+            survivor_id=input.ids.survivor_id,
+            duplicate_id=input.ids.duplicate_id,
         )
         return MergePatientsPayload(
             patient=Patient.from_model(survivor), merged_patient_id=input.duplicate_id, moved=moved
@@ -166,7 +156,7 @@ class PatientMutations:
     ) -> RecordMedicalHistoryPayload | None:
         history, patient = await medical_history.record(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
+            patient_id=input.ids.patient_id,
             answers=input.answers(),
             attestation=medical_history.Attestation(input.attestation),
             attested_at=input.attested_at,
@@ -181,7 +171,7 @@ class PatientMutations:
     ) -> SetPatientInsurancePayload | None:
         row, changed = await insurance.set_insurance(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
+            patient_id=input.ids.patient_id,
             details=input.details(),
         )
         return SetPatientInsurancePayload(
@@ -194,8 +184,8 @@ class PatientMutations:
     ) -> GuardianLinkPayload | None:
         patient = await guardians.link_guardian(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
-            guardian_id=parse_id(input.guardian_id, "guardianId"),
+            patient_id=input.ids.patient_id,
+            guardian_id=input.ids.guardian_id,
             relationship=input.relationship,
             parental_responsibility=input.parental_responsibility,
         )
@@ -207,7 +197,7 @@ class PatientMutations:
     ) -> GuardianLinkPayload | None:
         patient = await guardians.unlink_guardian(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
-            guardian_id=parse_id(input.guardian_id, "guardianId"),
+            patient_id=input.ids.patient_id,
+            guardian_id=input.ids.guardian_id,
         )
         return GuardianLinkPayload(patient=Patient.from_model(patient))

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from graph.context import Info
-from graph.ids import parse_id
+from graph.ids import id_argument
 from graph.permissions.fields import requires
 from graph.schema.scheduling_rebooking import StrandedAppointment
 from services.policy import Scope
@@ -43,7 +43,7 @@ class RebookingQueries:
     ) -> list[StrandedAppointment] | None:
         found = await rebooking.stranded(
             info.context.principal,
-            practice_id=parse_id(practice_id, "practiceId"),
+            practice_id=id_argument(practice_id=practice_id),
             start=from_,
             end=to,
         )

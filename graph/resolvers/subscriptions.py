@@ -38,7 +38,7 @@ from graph.engine.subscription_frames import (
     background,
     encoder,
 )
-from graph.ids import parse_id
+from graph.ids import id_argument
 from graph.permissions.fields import requires
 from graph.schema.event_visibility import as_seen_by
 from graph.schema.live_events import (
@@ -114,7 +114,7 @@ async def _open(
     if fanout is None or not isinstance(context.request, WebSocket):
         raise GraphQLError("Subscriptions need a WebSocket.", extensions={"code": "BAD_REQUEST"})
     try:
-        practice_id = parse_id(practice, "practiceId")
+        practice_id = id_argument(practice_id=practice)
         grant = await watch_access.start_watch(
             context.principal,
             token=_token(context.connection_params),
@@ -221,7 +221,7 @@ class EventSubscriptions:
         since: int | None = None,
     ) -> AsyncGenerator[ConsentEvent, None]:
         try:
-            patient = parse_id(patient_id, "patientId")
+            patient = id_argument(patient_id=patient_id)
         except DomainError as error:
             raise _graphql_error(error) from None
         return await _open(  # type: ignore[return-value]
@@ -248,7 +248,7 @@ class NoticeMutations:
     ) -> AnnouncePracticeNoticePayload | None:
         notice = await notices.announce(
             info.context.principal,
-            practice_id=parse_id(input.practice_id, "input.practiceId"),
+            practice_id=id_argument(practice_id=input.practice_id),
             message=input.message,
             severity=notices.Severity(input.severity),
             clinical_detail=input.clinical_detail,

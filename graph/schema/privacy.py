@@ -13,6 +13,7 @@ from db.models import ProcessingRestriction
 from db.models import RetentionPolicy as PolicyModel
 from db.models.patients import ResponsibilityEvidence
 from db.models.privacy import RequestKind, RequestStatus, RestrictionKind
+from graph.ids import IdFields
 from services.consent import breach
 from services.consent.erasure import Verdict
 
@@ -90,7 +91,7 @@ class SubjectRequest:
 
 
 @strawberry.input(description="A data-subject request to log.")
-class ReceiveSubjectRequestInput:
+class ReceiveSubjectRequestInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The data subject.")
     kind: RequestKindEnum = strawberry.field(description="The right exercised.")  # type: ignore[valid-type]
     received_at: datetime | None = strawberry.field(
@@ -107,7 +108,7 @@ class ReceiveSubjectRequestPayload:
 
 
 @strawberry.input(description="Carry out an erasure request.")
-class ErasePatientDataInput:
+class ErasePatientDataInput(IdFields):
     request_id: strawberry.ID = strawberry.field(description="An open ERASURE request.")
 
 
@@ -126,7 +127,7 @@ class ExportPatientDataPayload:
 
 
 @strawberry.input(description="Restrict processing of a patient's data, or record an objection.")
-class PlaceRestrictionInput:
+class PlaceRestrictionInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The patient.")
     kind: RestrictionKindEnum = strawberry.field(  # type: ignore[valid-type]
         description="RESTRICTION (Art. 18) or OBJECTION to direct marketing (Art. 21).",
@@ -141,7 +142,7 @@ class PlaceRestrictionPayload:
 
 
 @strawberry.input(description="Lift a restriction, or withdraw an objection.")
-class LiftRestrictionInput:
+class LiftRestrictionInput(IdFields):
     restriction_id: strawberry.ID = strawberry.field(description="The restriction in force.")
 
 
@@ -244,7 +245,7 @@ class BreachIncident:
 
 
 @strawberry.input(description="A personal-data breach to record.")
-class RecordBreachIncidentInput:
+class RecordBreachIncidentInput(IdFields):
     organization_id: strawberry.ID = strawberry.field(
         description="Organisation the breach belongs to.",
     )
@@ -307,7 +308,7 @@ class BreachImpact:
 
 
 @strawberry.input(description="A patient portal login (patients 16 or over).")
-class CreatePortalAccountInput:
+class CreatePortalAccountInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The patient; must be 16 or over.")
     email: str = strawberry.field(
         description="Login email, up to 254 characters; stored lower-case; must not be in use.",
@@ -328,7 +329,7 @@ EvidenceEnum = strawberry.enum(
 
 
 @strawberry.input(description="Give a guardian's portal account access to a child's record.")
-class GrantGuardianPortalAccessInput:
+class GrantGuardianPortalAccessInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The child.")
     guardian_id: strawberry.ID = strawberry.field(
         description=(
