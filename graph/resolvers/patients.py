@@ -1,18 +1,17 @@
 """Patient queries and mutations: each resolver parses ids, calls one service, maps the result.
 
 Every patient returned by a query is recorded in the request's read trail with the fields the
-caller selected (names only), written as one audit batch when the operation ends.
+caller selected (names only) by ``AuditReads``, written as one audit batch when the operation
+ends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from uuid import UUID
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
 
-from db.models import Patient as PatientModel
+from graph.audit_extension import AuditReads
 from graph.context import Info
 from graph.ids import id_argument
 from graph.permissions.fields import requires
@@ -40,50 +39,12 @@ from services.patients import search as search_service
 from services.policy import Scope
 
 
-def _field_names(selections: Iterable[Selection]) -> set[str]:
-    names: set[str] = set()
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            if not selection.name.startswith("__"):
-                names.add(selection.name)
-        else:  # fragment spreads and inline fragments
-            names |= _field_names(selection.selections)
-    return names
-
-
-def _selected(selections: Iterable[Selection], path: tuple[str, ...]) -> list[Selection]:
-    current = list(selections)
-    for step in path:
-        nested: list[Selection] = []
-        for selection in current:
-            if isinstance(selection, SelectedField):
-                if selection.name == step:
-                    nested.extend(selection.selections)
-            else:
-                nested.extend(_selected(selection.selections, (step,)))
-        current = nested
-    return current
-
-
-def _record_reads(info: Info, patients: Iterable[PatientModel], path: tuple[str, ...]) -> None:
-    root = [s for f in info.selected_fields for s in f.selections]
-    fields = sorted(_field_names(_selected(root, path)))
-    for patient in patients:
-        info.context.audit.read(
-            entity_type="Patient",
-            entity_id=patient.id,
-            patient_id=patient.id,
-            practice_id=patient.practice_id,  # type: ignore[arg-type]
-            fields=fields,
-        )
-
-
 @strawberry.type
 class PatientQueries:
     @strawberry.field(
         description="Patients of a practice, by name prefix, date of birth, patient number or "
         "exact email, mobile or NHS number; ordered by name.",
-        extensions=requires(Scope.PATIENT_READ),
+        extensions=[*requires(Scope.PATIENT_READ), AuditReads()],
     )
     async def patients(
         self,
@@ -100,15 +61,16 @@ class PatientQueries:
             first=page_size(first),
             after=after_key(after, UUID),
         )
-        _record_reads(info, page.patients, ("edges", "node"))
         return Connection[Patient].build(
             page.patients, Patient.from_model, lambda p: [str(p.id)], has_next=page.has_next
         )
 
-    @strawberry.field(description="One patient by id.", extensions=requires(Scope.PATIENT_READ))
+    @strawberry.field(
+        description="One patient by id.",
+        extensions=[*requires(Scope.PATIENT_READ), AuditReads()],
+    )
     async def patient(self, info: Info, id: strawberry.ID) -> Patient | None:
         found = await records.get_patient(info.context.principal, patient_id=id_argument(id=id))
-        _record_reads(info, [found], ())
         return Patient.from_model(found)
 
 

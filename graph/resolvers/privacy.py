@@ -10,6 +10,7 @@ import strawberry
 from db.models import DataSubjectRequest
 from db.models.patients import ResponsibilityEvidence
 from db.models.privacy import RequestKind, RestrictionKind
+from graph.audit_extension import AuditReads
 from graph.context import Info
 from graph.ids import id_argument, optional_id_argument
 from graph.permissions.fields import requires
@@ -60,20 +61,13 @@ class PrivacyQueries:
 
     @strawberry.field(
         description="Restrictions and objections in force on a patient's data, oldest first.",
-        extensions=requires(Scope.PATIENT_READ),
+        extensions=[*requires(Scope.PATIENT_READ), AuditReads(["restrictions"])],
     )
     async def restrictions_in_force(
         self, info: Info, patient_id: strawberry.ID
     ) -> list[ProcessingRestrictionRecord] | None:
-        patient, rows = await restriction.in_force(
+        _, rows = await restriction.in_force(
             info.context.principal, patient_id=id_argument(patient_id=patient_id)
-        )
-        info.context.audit.read(
-            entity_type="Patient",
-            entity_id=patient.id,
-            patient_id=patient.id,
-            practice_id=patient.practice_id,  # type: ignore[arg-type]
-            fields=["restrictions"],
         )
         return [ProcessingRestrictionRecord.from_model(r) for r in rows]
 

@@ -10,6 +10,7 @@ import strawberry
 
 from db.models import Recall as RecallModel
 from db.models import WaitlistEntry as WaitlistModel
+from graph.audit_extension import AuditReads
 from graph.context import Info
 from graph.engine.execution import PlainList
 from graph.ids import id_argument, id_list_argument, optional_id_argument
@@ -156,7 +157,7 @@ class SchedulingQueries:
 
     @strawberry.field(
         description="A patient's appointments, newest first.",
-        extensions=requires(Scope.SCHEDULE_READ),
+        extensions=[*requires(Scope.SCHEDULE_READ), AuditReads(["patientAppointments"])],
     )
     async def patient_appointments(
         self,
@@ -171,14 +172,6 @@ class SchedulingQueries:
             first=page_size(first),
             before=after_key(after, datetime, UUID),
         )
-        for row in page.appointments:
-            info.context.audit.read(
-                entity_type="Appointment",
-                entity_id=row.id,
-                patient_id=row.patient_id,  # type: ignore[arg-type]
-                practice_id=row.practice_id,  # type: ignore[arg-type]
-                fields=["patientAppointments"],
-            )
         return Connection[Appointment].build(
             page.appointments,
             Appointment.from_model,

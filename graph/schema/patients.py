@@ -15,6 +15,7 @@ import strawberry
 
 from db.models import Patient as PatientModel
 from db.models import PatientStatus
+from graph.audit_extension import ReadRecord
 from graph.context import Info
 from graph.patient_loaders import patient_loaders
 from graph.permissions.fields import requires
@@ -126,6 +127,9 @@ class Patient:
             patient_id=model.id,
             model=model,
         )
+
+    def read_record(self) -> ReadRecord:
+        return ReadRecord("Patient", self.patient_id, self.patient_id, self.practice_id)
 
     def _text(self, column: str) -> str | None:
         return sealing.reveal(self.model, column)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
@@ -13,6 +14,7 @@ from db.models import ProcessingRestriction
 from db.models import RetentionPolicy as PolicyModel
 from db.models.patients import ResponsibilityEvidence
 from db.models.privacy import RequestKind, RequestStatus, RestrictionKind
+from graph.audit_extension import ReadRecord
 from graph.ids import IdFields
 from services.consent import breach
 from services.consent.erasure import Verdict
@@ -155,6 +157,8 @@ class ProcessingRestrictionRecord:
     lifted_at: datetime | None = strawberry.field(
         description="When it was lifted; null while in force.",
     )
+    patient_id: strawberry.Private[UUID]
+    practice_id: strawberry.Private[UUID]
 
     @classmethod
     def from_model(cls, row: ProcessingRestriction) -> ProcessingRestrictionRecord:
@@ -164,7 +168,13 @@ class ProcessingRestrictionRecord:
             reason=row.reason,
             placed_at=row.created_at,
             lifted_at=row.lifted_at,
+            patient_id=row.patient_id,  # type: ignore[arg-type]
+            practice_id=row.practice_id,  # type: ignore[arg-type]
         )
+
+    def read_record(self) -> ReadRecord:
+        """Reading restrictions is a read of the patient's record."""
+        return ReadRecord("Patient", self.patient_id, self.patient_id, self.practice_id)
 
 
 @strawberry.type(description="The restriction, now lifted.")

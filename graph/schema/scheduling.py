@@ -15,6 +15,7 @@ import strawberry
 from db.crypto import FieldContext
 from db.models import Appointment as AppointmentModel
 from db.models import SlotHold as SlotHoldModel
+from graph.audit_extension import ReadRecord
 from graph.permissions.fields import requires
 from graph.schema.scheduling_kinds import RecallKind
 from services.patients import sealing
@@ -241,6 +242,9 @@ class Appointment:
     patient_id: strawberry.Private[UUID]
     sealed_note: strawberry.Private[str | None]
     sealed_reception_notes: strawberry.Private[str | None]
+
+    def read_record(self) -> ReadRecord:
+        return ReadRecord("Appointment", self.id, self.patient_id, self.practice_id)
 
     @strawberry.field(description="Non-clinical notes for reception.")
     def reception_notes(self) -> str | None:
