@@ -115,8 +115,7 @@ class PrivacyMutations:
         doc = await export.export_patient_data(
             info.context.principal, patient_id=id_argument(patient_id=patient_id)
         )
-        summary = str(doc.pop("summary"))
-        return ExportPatientDataPayload(document=doc, summary=summary)  # type: ignore[arg-type]
+        return ExportPatientDataPayload.from_document(doc)
 
     @strawberry.mutation(description="Log a data-subject request; due one month later.")
     async def receive_subject_request(
@@ -152,9 +151,7 @@ class PrivacyMutations:
             kind=RestrictionKind(input.kind),
             reason=input.reason,
         )
-        return PlaceRestrictionPayload(
-            restriction_id=strawberry.ID(str(row.id)), kind=RestrictionKind(row.kind)
-        )
+        return PlaceRestrictionPayload.from_model(row)
 
     @strawberry.mutation(
         description="Lift a restriction (staff), or withdraw an objection (staff or the patient)."
@@ -193,7 +190,7 @@ class PrivacyMutations:
             email=input.email,
             password=input.password,
         )
-        return CreatePortalAccountPayload(user_id=strawberry.ID(str(user.id)))
+        return CreatePortalAccountPayload.from_model(user)
 
     @strawberry.mutation(
         description="Let a guardian's portal account reach a child's record, recording the "
@@ -209,8 +206,4 @@ class PrivacyMutations:
             guardian_id=input.ids.guardian_id,
             evidence=evidence,
         )
-        return GrantGuardianPortalAccessPayload(
-            user_id=strawberry.ID(str(membership.user_id)),
-            patient_id=strawberry.ID(str(membership.patient_id)),
-            evidence=evidence,
-        )
+        return GrantGuardianPortalAccessPayload.from_membership(membership, evidence)

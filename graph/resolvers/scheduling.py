@@ -8,8 +8,6 @@ from uuid import UUID
 
 import strawberry
 
-from db.models import Recall as RecallModel
-from db.models import WaitlistEntry as WaitlistModel
 from graph.audit_extension import AuditReads
 from graph.context import Info
 from graph.engine.execution import PlainList
@@ -28,35 +26,10 @@ from graph.schema.scheduling import (
     WaitlistEntry,
 )
 from services.policy import Scope
-from services.scheduling import board, booking, holds, kinds, recalls, slots, waitlist, workflow
+from services.scheduling import board, booking, holds, recalls, slots, waitlist, workflow
 
 From = Annotated[datetime, strawberry.argument(name="from")]
 BOARD_FIELDS = ["patient.firstName", "patient.lastName", "patient.hasMedicalAlert"]
-
-
-def _recall(row: RecallModel, today: date) -> Recall:
-    return Recall(
-        id=strawberry.ID(str(row.id)),
-        patient_id=strawberry.ID(str(row.patient_id)),
-        kind=kinds.RecallKind(row.kind),
-        interval_months=row.interval_months,
-        due_on=row.due_on,
-        overdue=row.due_on < today,
-        last_completed_at=row.last_completed_at,
-    )
-
-
-def _entry(row: WaitlistModel) -> WaitlistEntry:
-    return WaitlistEntry(
-        id=strawberry.ID(str(row.id)),
-        patient_id=strawberry.ID(str(row.patient_id)),
-        appointment_type_id=strawberry.ID(str(row.appointment_type_id)),
-        practitioner_id=strawberry.ID(str(row.practitioner_id)) if row.practitioner_id else None,
-        weekdays=list(row.weekdays),
-        earliest_minute=row.earliest_minute,
-        latest_minute=row.latest_minute,
-        last_offered_at=row.last_offered_at,
-    )
 
 
 def _hold(row: tuple[Any, ...]) -> SlotHold:
@@ -145,15 +118,7 @@ class SchedulingQueries:
             start=from_,
             end=to,
         )
-        return [
-            AvailableSlot(
-                starts_at=s.starts_at,
-                ends_at=s.ends_at,
-                practitioner_id=strawberry.ID(str(s.practitioner_id)),
-                room_id=strawberry.ID(str(s.room_id)),
-            )
-            for s in found
-        ]
+        return [AvailableSlot.from_slot(s) for s in found]
 
     @strawberry.field(
         description="A patient's appointments, newest first.",
@@ -200,7 +165,7 @@ class SchedulingQueries:
         )
         return Connection[Recall].build(
             page.recalls,
-            lambda r: _recall(r, page.today),
+            lambda r: Recall.from_model(r, page.today),
             lambda r: [r.due_on.isoformat(), str(r.id)],
             has_next=page.has_next,
         )
@@ -222,7 +187,7 @@ class SchedulingQueries:
             after=after_key(after, UUID),
         )
         return Connection[WaitlistEntry].build(
-            rows, _entry, lambda e: [str(e.id)], has_next=has_next
+            rows, WaitlistEntry.from_model, lambda e: [str(e.id)], has_next=has_next
         )
 
 
@@ -331,7 +296,7 @@ class SchedulingMutations:
             interval_months=input.interval_months,
             due_on=input.due_on,
         )
-        return inputs.SetRecallPayload(recall=_recall(done.recall, done.today))
+        return inputs.SetRecallPayload(recall=Recall.from_model(done.recall, done.today))
 
     @strawberry.mutation(
         description="Adds to the waitlist.", extensions=requires(Scope.SCHEDULE_WRITE)
@@ -351,7 +316,7 @@ class SchedulingMutations:
                 latest_minute=input.latest_minute,
             ),
         )
-        return inputs.AddToWaitlistPayload(entry=_entry(row))
+        return inputs.AddToWaitlistPayload(entry=WaitlistEntry.from_model(row))
 
     @strawberry.mutation(
         description="Removes a waitlist entry.", extensions=requires(Scope.SCHEDULE_WRITE)

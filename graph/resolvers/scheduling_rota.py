@@ -26,17 +26,12 @@ from graph.schema.scheduling_setup import (
 )
 from services.policy import Scope
 from services.scheduling import sessions, timeoff
-from services.scheduling.setup import Saved
 
 ADMIN = requires(Scope.PRACTICE_WRITE)
 RECEPTION = requires(Scope.SCHEDULE_WRITE)
 
 
-def done(saved: Saved) -> SchedulingSetupPayload:
-    return SchedulingSetupPayload(
-        id=strawberry.ID(str(saved.id)),
-        affected_appointment_ids=[strawberry.ID(str(a)) for a in saved.affected_appointment_ids],
-    )
+done = SchedulingSetupPayload.from_saved
 
 
 @strawberry.type

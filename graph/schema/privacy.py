@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, cast
 from uuid import UUID
 
 import strawberry
@@ -10,7 +11,7 @@ from strawberry.scalars import JSON
 
 from db.models import BreachIncident as IncidentModel
 from db.models import DataSubjectRequest as RequestModel
-from db.models import ProcessingRestriction
+from db.models import Membership, ProcessingRestriction, User
 from db.models import RetentionPolicy as PolicyModel
 from db.models.patients import ResponsibilityEvidence
 from db.models.privacy import RequestKind, RequestStatus, RestrictionKind
@@ -127,6 +128,12 @@ class ExportPatientDataPayload:
     document: JSON = strawberry.field(description="Machine-readable (aescrm.patient-export/1).")
     summary: str = strawberry.field(description="Human-readable account of the export.")
 
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> ExportPatientDataPayload:
+        """The export's ``summary`` is shown apart, not repeated inside the document."""
+        rest = {key: value for key, value in document.items() if key != "summary"}
+        return cls(document=cast("JSON", rest), summary=str(document["summary"]))
+
 
 @strawberry.input(description="Restrict processing of a patient's data, or record an objection.")
 class PlaceRestrictionInput(IdFields):
@@ -141,6 +148,10 @@ class PlaceRestrictionInput(IdFields):
 class PlaceRestrictionPayload:
     restriction_id: strawberry.ID = strawberry.field(description="Id of the new restriction.")
     kind: RestrictionKindEnum = strawberry.field(description="What was placed.")  # type: ignore[valid-type]
+
+    @classmethod
+    def from_model(cls, row: ProcessingRestriction) -> PlaceRestrictionPayload:
+        return cls(restriction_id=strawberry.ID(str(row.id)), kind=RestrictionKind(row.kind))
 
 
 @strawberry.input(description="Lift a restriction, or withdraw an objection.")
@@ -330,6 +341,10 @@ class CreatePortalAccountInput(IdFields):
 class CreatePortalAccountPayload:
     user_id: strawberry.ID = strawberry.field(description="Id of the new portal user.")
 
+    @classmethod
+    def from_model(cls, user: User) -> CreatePortalAccountPayload:
+        return cls(user_id=strawberry.ID(str(user.id)))
+
 
 EvidenceEnum = strawberry.enum(
     ResponsibilityEvidence,
@@ -359,3 +374,13 @@ class GrantGuardianPortalAccessPayload:
     evidence: EvidenceEnum = strawberry.field(  # type: ignore[valid-type]
         description="The evidence of parental responsibility recorded with the grant.",
     )
+
+    @classmethod
+    def from_membership(
+        cls, membership: Membership, evidence: ResponsibilityEvidence
+    ) -> GrantGuardianPortalAccessPayload:
+        return cls(
+            user_id=strawberry.ID(str(membership.user_id)),
+            patient_id=strawberry.ID(str(membership.patient_id)),
+            evidence=evidence,
+        )

@@ -9,6 +9,7 @@ import strawberry
 
 from graph.ids import IdFields
 from graph.schema.scheduling_kinds import AbsenceKind, PractitionerRole, RecallKind, ResourceKind
+from services.scheduling.setup import Saved
 
 ACCEPT_DESCRIPTION = (
     "False (default): refused with CONFLICT (extensions.affectedAppointmentCount, "
@@ -294,3 +295,12 @@ class SchedulingSetupPayload:
             "acceptAffectedBookings was true); rebook or cancel them. Empty otherwise."
         ),
     )
+
+    @classmethod
+    def from_saved(cls, saved: Saved) -> SchedulingSetupPayload:
+        return cls(
+            id=strawberry.ID(str(saved.id)),
+            affected_appointment_ids=[
+                strawberry.ID(str(a)) for a in saved.affected_appointment_ids
+            ],
+        )
