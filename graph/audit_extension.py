@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 from uuid import UUID
 
 from graphql import GraphQLError
@@ -25,6 +25,8 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from services import audit
 from services.patients.errors import DataIntegrityError
+
+T = TypeVar("T")
 
 
 class ReadRecord(NamedTuple):
@@ -39,6 +41,18 @@ class ReadRecord(NamedTuple):
 @runtime_checkable
 class Audited(Protocol):
     def read_record(self) -> ReadRecord: ...
+
+
+class AuditedList(list[T]):
+    """A list whose reading is itself one read, even when empty (a patient's restrictions:
+    "none in force" is still something learnt about the patient)."""
+
+    def __init__(self, items: Iterable[T], record: ReadRecord) -> None:
+        super().__init__(items)
+        self.record = record
+
+    def read_record(self) -> ReadRecord:
+        return self.record
 
 
 def _field_names(selections: Iterable[Selection]) -> set[str]:
@@ -68,6 +82,8 @@ def _selected(selections: Iterable[Selection], path: tuple[str, ...]) -> list[Se
 
 def _returned(result: object) -> tuple[list[object], tuple[str, ...]]:
     """The objects a field returned, and where they sit below the field in the selection."""
+    if isinstance(result, AuditedList):
+        return [result], ()
     edges = getattr(result, "edges", None)
     if isinstance(edges, list):  # a Connection: its nodes
         return [edge.node for edge in edges], ("edges", "node")

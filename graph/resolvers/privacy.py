@@ -66,10 +66,10 @@ class PrivacyQueries:
     async def restrictions_in_force(
         self, info: Info, patient_id: strawberry.ID
     ) -> list[ProcessingRestrictionRecord] | None:
-        _, rows = await restriction.in_force(
+        patient, rows = await restriction.in_force(
             info.context.principal, patient_id=id_argument(patient_id=patient_id)
         )
-        return [ProcessingRestrictionRecord.from_model(r) for r in rows]
+        return ProcessingRestrictionRecord.in_force_on(patient, rows)
 
     @strawberry.field(description="Retention periods per jurisdiction and record class.")
     async def retention_policies(self) -> list[RetentionPolicy]:

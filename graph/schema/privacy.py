@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, cast
-from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
 
 from db.models import BreachIncident as IncidentModel
 from db.models import DataSubjectRequest as RequestModel
-from db.models import Membership, ProcessingRestriction, User
+from db.models import Membership, Patient, ProcessingRestriction, User
 from db.models import RetentionPolicy as PolicyModel
 from db.models.patients import ResponsibilityEvidence
 from db.models.privacy import RequestKind, RequestStatus, RestrictionKind
-from graph.audit_extension import ReadRecord
+from graph.audit_extension import AuditedList, ReadRecord
 from graph.ids import IdFields
 from services.consent import breach
 from services.consent.erasure import Verdict
@@ -168,8 +168,6 @@ class ProcessingRestrictionRecord:
     lifted_at: datetime | None = strawberry.field(
         description="When it was lifted; null while in force.",
     )
-    patient_id: strawberry.Private[UUID]
-    practice_id: strawberry.Private[UUID]
 
     @classmethod
     def from_model(cls, row: ProcessingRestriction) -> ProcessingRestrictionRecord:
@@ -179,13 +177,15 @@ class ProcessingRestrictionRecord:
             reason=row.reason,
             placed_at=row.created_at,
             lifted_at=row.lifted_at,
-            patient_id=row.patient_id,  # type: ignore[arg-type]
-            practice_id=row.practice_id,  # type: ignore[arg-type]
         )
 
-    def read_record(self) -> ReadRecord:
-        """Reading restrictions is a read of the patient's record."""
-        return ReadRecord("Patient", self.patient_id, self.patient_id, self.practice_id)
+    @classmethod
+    def in_force_on(
+        cls, patient: Patient, rows: Iterable[ProcessingRestriction]
+    ) -> list[ProcessingRestrictionRecord]:
+        """The restrictions of one patient: reading them, even none, reads the patient."""
+        about = ReadRecord("Patient", patient.id, patient.id, patient.practice_id)  # type: ignore[arg-type]
+        return AuditedList((cls.from_model(r) for r in rows), about)
 
 
 @strawberry.type(description="The restriction, now lifted.")

@@ -173,3 +173,18 @@ async def test_a_patient_read_is_audited_with_the_fields_selected(
     refused = await gql(client, PATIENT, {"id": str(d.patient.id)}, token=stranger)
     assert refused.codes == ["NOT_FOUND"]  # nothing returned: nothing recorded as read
     assert await AuditEvent.filter(action__startswith="READ", patient_id=d.patient.id).count() == 1
+
+
+IN_FORCE = "query($p: ID!) { restrictionsInForce(patientId: $p) { id } }"
+
+
+async def test_reading_no_restrictions_is_still_a_read_of_the_patient(
+    client: httpx.AsyncClient,
+) -> None:
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    admin = factories.access_token(await factories.user(Role.PRACTICE_ADMIN, practice))
+    result = await gql(client, IN_FORCE, {"p": str(patient.id)}, token=admin)
+    assert result.data == {"restrictionsInForce": []}
+    reads = await AuditEvent.filter(action__startswith="READ", patient_id=patient.id)
+    assert [(row.entity_type, row.fields_read) for row in reads] == [("Patient", ["restrictions"])]
