@@ -1,7 +1,8 @@
 """Resolvers stay thin: the rules of CONTRIBUTING.md that a grep can hold.
 
-- ids are converted by the input (``input.ids.practice_id``) or ``id_argument(...)``, which take
-  the GraphQL name from the schema: no resolver types a field name into ``parse_id``;
+- ids are converted by the input (``input.ids.practice_id``) or ``id_argument(patient_id=
+  patient_id)``, which take the GraphQL name from the schema or the parameter's own name: no
+  resolver types a field name into ``parse_id``;
 - ``after`` is read by ``graph.schema.pagination.after_key``: no resolver decodes a cursor;
 - patient reads are recorded by ``AuditReads`` from the returned types: no resolver calls
   ``audit.read`` (except the board, whose audit shape is its own, listed below);
@@ -29,6 +30,7 @@ FIELD_BY_FIELD_ALLOWED = {
     ("subscriptions.py", "announce_practice_notice"): "PracticeNotice lives with live events",
 }
 CURSOR_NAMES = {"decode_cursor", "b64decode", "urlsafe_b64decode", "loads"}
+ARGUMENT_HELPERS = {"id_argument", "optional_id_argument", "id_list_argument"}
 
 
 def _calls(tree: ast.AST) -> Iterator[tuple[str, ast.Call]]:
@@ -63,6 +65,17 @@ def _dotted(node: ast.AST) -> str:
     return ""
 
 
+def _named_after_itself(call: ast.Call) -> bool:
+    """``id_argument(patient_id=patient_id)``: the keyword gives the error's field name, so it
+    must be the resolver's own parameter (or input attribute) of that name, never a free pick."""
+    if call.args or len(call.keywords) != 1:
+        return False
+    keyword = call.keywords[0]
+    value = keyword.value
+    source = value.id if isinstance(value, ast.Name) else getattr(value, "attr", None)
+    return keyword.arg == source
+
+
 def _parsed(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
@@ -81,6 +94,8 @@ def _violations(path: Path) -> list[str]:
         audit_read = name == "read" and _dotted(call.func).endswith("audit.read")
         if audit_read and (module, where) not in AUDIT_READ_ALLOWED:
             found.append(f"{line}: audit.read in a resolver; declare AuditReads on the field")
+        if name in ARGUMENT_HELPERS and not _named_after_itself(call):
+            found.append(f"{line}: {name}(x=y) must pass a value named x (the GraphQL name)")
         if name in CURSOR_NAMES:
             found.append(f"{line}: {name} in a resolver; read `after` with after_key()")
         if _dotted(call.func) == "strawberry.ID" and (module, where) not in FIELD_BY_FIELD_ALLOWED:
@@ -125,8 +140,9 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
         '    parse_id(input.practice_id, "practiceId")\n'
         "    info.context.audit.read(entity_type='Patient')\n"
         "    decode_cursor(after)\n"
+        "    id_argument(patient_id=practice_id)\n"
         "    return T(id=strawberry.ID(str(1)))\n",
         encoding="utf-8",
     )
     problems = _violations(bad)
-    assert len(problems) == 4, problems
+    assert len(problems) == 5, problems

@@ -100,7 +100,7 @@ async def _close(websocket: WebSocket, stop: Stop) -> None:
 async def _open(
     info: Info,
     *,
-    practice: strawberry.ID,
+    practice_id: strawberry.ID,
     topic: str,
     needs: Scope,
     render_key: str,
@@ -114,11 +114,11 @@ async def _open(
     if fanout is None or not isinstance(context.request, WebSocket):
         raise GraphQLError("Subscriptions need a WebSocket.", extensions={"code": "BAD_REQUEST"})
     try:
-        practice_id = id_argument(practice_id=practice)
+        practice = id_argument(practice_id=practice_id)
         grant = await watch_access.start_watch(
             context.principal,
             token=_token(context.connection_params),
-            practice_id=practice_id,
+            practice_id=practice,
             needs=needs,
             operation=info.field_name,
             patient_id=patient_id,
@@ -131,7 +131,7 @@ async def _open(
     encode, encode_key = encoder(info, sink) if sink is not None else (None, None)
     frames = Frames(info, sink) if sink is not None else None
     watch = Watch(
-        practice_id=practice_id,
+        practice_id=practice,
         topic=topic,
         render_key=render_key,
         render=renderer(grant.scopes),
@@ -201,7 +201,7 @@ class EventSubscriptions:
     ) -> AsyncGenerator[ScheduleEvent, None]:
         return await _open(  # type: ignore[return-value]
             info,
-            practice=practice_id,
+            practice_id=practice_id,
             topic=SCHEDULE,
             needs=Scope.SCHEDULE_READ,
             render_key="ScheduleEvent",
@@ -226,7 +226,7 @@ class EventSubscriptions:
             raise _graphql_error(error) from None
         return await _open(  # type: ignore[return-value]
             info,
-            practice=practice_id,
+            practice_id=practice_id,
             topic=CONSENT,
             needs=Scope.PATIENT_READ,
             render_key="ConsentEvent",
