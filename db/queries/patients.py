@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -163,3 +164,31 @@ async def set_history_version(
     if patient_id is not None:
         changes["patient_id"] = patient_id
     await MedicalHistory.filter(id=history_id, practice_id=practice_id).update(**changes)
+
+
+async def practices_of(
+    allowed: Collection[PracticeId], patient_ids: Collection[UUID]
+) -> list[tuple[Any, Any]]:
+    """(patient, practice) of those of ``patient_ids`` in the allowed practices."""
+    return list(
+        await Patient.filter(id__in=list(patient_ids), practice_id__in=list(allowed)).values_list(
+            "id", "practice_id"
+        )
+    )
+
+
+async def exists(practice_id: PracticeId, patient_id: UUID) -> bool:
+    return await Patient.exists(id=patient_id, practice_id=practice_id)
+
+
+async def responsible_guardians(
+    practice_id: PracticeId, patient_id: UUID, connection: BaseDBAsyncClient
+) -> list[Any]:
+    """Guardian records of the patient linked with parental responsibility."""
+    return list(
+        await GuardianLink.filter(
+            practice_id=practice_id, patient_id=patient_id, parental_responsibility=True
+        )
+        .using_db(connection)
+        .values_list("guardian_id", flat=True)
+    )

@@ -22,6 +22,7 @@ from db.uow import unit_of_work
 from services import audit, tenant_gate
 from services.auth.users import OPERATOR
 from services.consent import anonymise, policies
+from services.documents import library
 from services.principal import Principal
 
 
@@ -96,6 +97,7 @@ async def plan(
 
 
 async def _apply_one(principal: Principal, patient_id: UUID, actions: list[Action]) -> None:
+    shredded: list[str] = []
     async with unit_of_work() as uow:
         conn = uow.connection
         pid = tenant_gate.practice_of(actions[0])
@@ -107,7 +109,7 @@ async def _apply_one(principal: Principal, patient_id: UUID, actions: list[Actio
                 await anonymise.erase_contact(patient, conn)
             else:
                 await anonymise.erase_contact(patient, conn)
-                await anonymise.anonymise_clinical(patient, conn)
+                shredded += await anonymise.anonymise_clinical(patient, conn)
             uow.audit(
                 audit.record_for(
                     principal,
@@ -123,6 +125,7 @@ async def _apply_one(principal: Principal, patient_id: UUID, actions: list[Actio
             await privacy_requests.complete_partial_erasures(
                 pid, patient.id, datetime.now(UTC), conn
             )
+    await library.discard(shredded)
 
 
 async def run(
