@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from db.crypto import CiphertextError, FieldContext
-from db.models import Appointment, MedicalHistory, Patient, PatientInsurance
+from db.models import Appointment, ChartEntry, MedicalHistory, Patient, PatientInsurance
 from services import runtime
 from services.patients.errors import DataIntegrityError, SealedValue
 
@@ -36,6 +36,7 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     MedicalHistory: ("content",),
     Appointment: ("reception_notes", "clinical_note"),
     PatientInsurance: ("policy_number", "payment_token"),
+    ChartEntry: ("notes", "void_reason"),
 }
 
 # Encrypted columns whose plaintext is a JSON object (structured contact details, answers).
