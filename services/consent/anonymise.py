@@ -38,6 +38,7 @@ TABLE_CATEGORY: dict[str, Category] = {
     "waitlist_entry": Category.ACCOUNT_CONTACT,
     "patient_insurance": Category.FINANCIAL,
     "medical_history": Category.CLINICAL,
+    "chart_entry": Category.CLINICAL,  # kept as statistics; notes and void reasons nulled
     "appointment": Category.CLINICAL,
     "appointment_change": Category.CLINICAL,  # history: times, statuses and ids
     "appointment_resource": Category.CLINICAL,

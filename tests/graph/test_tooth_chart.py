@@ -338,3 +338,27 @@ async def test_procedure_catalogue(client: httpx.AsyncClient) -> None:
         client, ADD, {"input": {**new, "code": "X2", "defaultFeePence": -1}}, token=admin
     )
     assert bad.errors[0]["extensions"]["field"] == "defaultFeePence"
+
+
+MERGE = """
+mutation M($input: MergePatientsInput!) { mergePatients(input: $input) { moved } }
+"""
+
+
+async def test_merging_a_duplicate_moves_its_chart(client: httpx.AsyncClient) -> None:
+    practice, survivor, token = await _world()
+    duplicate = await factories.patient(practice)
+    await _record(client, token, survivor, kind="CONDITION", code="CROWN", tooth="46")
+    await _record(client, token, duplicate, kind="CONDITION", code="MISSING", tooth="38")
+    merged = await gql(
+        client,
+        MERGE,
+        {"input": {"survivorId": str(survivor.id), "duplicateId": str(duplicate.id)}},
+        token=token,
+    )
+    assert merged.errors == []
+    assert "toothChart" in merged.data["mergePatients"]["moved"]
+    assert _shown(await _chart(client, token, survivor)) == [
+        ("CROWN", "46", "", "EXISTING"),
+        ("MISSING", "38", "", "EXISTING"),
+    ]
