@@ -5,6 +5,7 @@ and notes that never reach the database in clear."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 import httpx
@@ -362,3 +363,25 @@ async def test_merging_a_duplicate_moves_its_chart(client: httpx.AsyncClient) ->
         ("CROWN", "46", "", "EXISTING"),
         ("MISSING", "38", "", "EXISTING"),
     ]
+
+
+async def test_demo_charts_have_a_history(client: httpx.AsyncClient) -> None:
+    import random
+
+    from services.clinical import demo_chart
+
+    practice = await factories.practice()
+    patients = [await factories.patient(practice, date_of_birth=date(1980, 5, 1)) for _ in range(3)]
+    dentist = await factories.user(Role.DENTIST, practice)
+    made = await demo_chart.seed_charts(practice, patients, dentist, random.Random(7))
+    assert made >= 3 * 5
+    token = factories.access_token(dentist)
+    codes = [e["node"]["code"] for e in (await gql(
+        client, CATALOGUE, {"practiceId": str(practice.id)}, token=token
+    )).data["procedureCatalogue"]["edges"]]  # fmt: skip
+    assert codes  # the catalogue came with the charts
+    now = _shown(await _chart(client, token, patients[0]))
+    assert next(e for e in now if e[0] == "CO2")[3] == "COMPLETED"
+    planned = await ChartEntry.get(patient_id=patients[0].id, status="PLANNED", code="CO2")
+    then = _shown(await _chart(client, token, patients[0], planned.recorded_at.isoformat()))
+    assert next(e for e in then if e[0] == "CO2")[3] == "PLANNED"
