@@ -36,7 +36,7 @@ def _entry(
     user: User,
     *,
     kind: str,
-    code: str,
+    entry_code: str,
     tooth: int | None,
     surfaces: str,
     status: str,
@@ -50,7 +50,7 @@ def _entry(
         practice_id=patient.practice_id,
         patient_id=patient.id,
         kind=kind,
-        code=code,
+        code=entry_code,
         procedure_id=None if procedure is None else procedure.id,
         tooth=tooth,
         surfaces="" if tooth is None else teeth.surfaces(teeth.tooth(tooth), surfaces),
@@ -77,7 +77,7 @@ async def seed_charts(
             for fdi, surfaces in ((55, "O"), (64, "MO"), (75, "O")):
                 rows.append(
                     _entry(
-                        patient, dentist, kind="CONDITION", code="CARIES", tooth=fdi,
+                        patient, dentist, kind="CONDITION", entry_code="CARIES", tooth=fdi,
                         surfaces=surfaces, status="EXISTING", at=first_visit,
                     )
                 )  # fmt: skip
@@ -86,19 +86,19 @@ async def seed_charts(
             kind, code, surfaces = rng.choice(_ADULT_FINDINGS)
             rows.append(
                 _entry(
-                    patient, dentist, kind=kind, code=code, tooth=fdi, surfaces=surfaces,
+                    patient, dentist, kind=kind, entry_code=code, tooth=fdi, surfaces=surfaces,
                     status=rng.choice(("EXISTING", "EXISTING_OTHER")), at=first_visit,
                 )
             )  # fmt: skip
         # A filling planned at one visit and done at the next: the chart's history shows both.
         tooth = rng.choice((36, 46, 26, 16))
         planned = _entry(
-            patient, dentist, kind=EntryKind.PROCEDURE.value, code="CO2", tooth=tooth,
+            patient, dentist, kind=EntryKind.PROCEDURE.value, entry_code="CO2", tooth=tooth,
             surfaces="DO", status=EntryStatus.PLANNED.value, at=first_visit + timedelta(days=1),
             procedure=items["CO2"], notes="Distal caries into dentine on bitewing.",
         )  # fmt: skip
         done = _entry(
-            patient, dentist, kind=EntryKind.PROCEDURE.value, code="CO2", tooth=tooth,
+            patient, dentist, kind=EntryKind.PROCEDURE.value, entry_code="CO2", tooth=tooth,
             surfaces="DO", status=EntryStatus.COMPLETED.value,
             at=first_visit + timedelta(days=rng.randint(14, 40)), procedure=items["CO2"],
             replaces=planned, notes="LA 2.2 ml articaine; rubber dam; A3 composite.",
@@ -106,7 +106,7 @@ async def seed_charts(
         rows += [planned, done]
         if rng.random() < 0.3:  # one slip of the mouse, voided with its reason
             wrong = _entry(
-                patient, dentist, kind="CONDITION", code="MISSING", tooth=18, surfaces="",
+                patient, dentist, kind="CONDITION", entry_code="MISSING", tooth=18, surfaces="",
                 status="EXISTING", at=first_visit + timedelta(days=2),
             )  # fmt: skip
             wrong.voided_at = wrong.recorded_at + timedelta(minutes=5)
@@ -116,7 +116,7 @@ async def seed_charts(
         if rng.random() < 0.5:
             rows.append(
                 _entry(
-                    patient, dentist, kind=EntryKind.PROCEDURE.value, code="SP", tooth=None,
+                    patient, dentist, kind=EntryKind.PROCEDURE.value, entry_code="SP", tooth=None,
                     surfaces="", status=EntryStatus.PLANNED.value, at=now - timedelta(days=3),
                     procedure=items["SP"],
                 )
