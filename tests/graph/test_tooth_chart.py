@@ -9,12 +9,14 @@ from datetime import date
 from typing import Any
 
 import httpx
+import pytest
 
 from db.models import AuditEvent, ChartEntry, DomainEvent, Patient, Practice
 from services.clinical import catalogue
 from services.policy import Role
 from tests import factories
 from tests.factories import GraphQLResult, gql
+from tests.sql_counter import count_statements
 
 CHART = """
 query Chart($patientId: ID!, $asOf: DateTime, $notation: ToothNotation, $voided: Boolean!) {
@@ -385,3 +387,30 @@ async def test_demo_charts_have_a_history(client: httpx.AsyncClient) -> None:
     planned = await ChartEntry.get(patient_id=patients[0].id, status="PLANNED", code="CO2")
     then = _shown(await _chart(client, token, patients[0], planned.recorded_at.isoformat()))
     assert next(e for e in then if e[0] == "CO2")[3] == "PLANNED"
+
+
+async def test_reading_a_chart_costs_the_same_statements_however_long_its_history(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, short, token = await _world()
+    long = await factories.patient(await Practice.get(id=short.practice_id))
+    await _record(client, token, short, kind="PROCEDURE", code="EXT", tooth="18")
+    previous = None
+    for fdi in ("16", "17", "26", "27", "36", "37", "46", "47"):
+        made = await _record(
+            client, token, long, kind="PROCEDURE", code="CO1", tooth=fdi, surfaces="O",
+            status="PLANNED",
+        )  # fmt: skip
+        done = await _record(
+            client, token, long, kind="PROCEDURE", code="CO1", tooth=fdi, surfaces="O",
+            status="COMPLETED", replacesId=made["id"],
+        )  # fmt: skip
+        previous = done
+    assert previous is not None
+    await _chart(client, token, short)  # warm caches
+    counts = {}
+    for name, patient in (("short", short), ("long", long)):
+        with count_statements(monkeypatch) as statements:
+            assert (await _chart(client, token, patient)).errors == []
+        counts[name] = statements
+    assert len(counts["short"]) == len(counts["long"]), (counts["short"], counts["long"])
