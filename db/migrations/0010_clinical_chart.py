@@ -1,6 +1,12 @@
 """The tooth chart: a practice procedure catalogue, append-only chart entries (a status change
 is a new row naming the one it replaces; a void stamps the row once), and each user's tooth
-notation preference (FDI unless they choose Palmer or Universal)."""
+notation preference (FDI unless they choose Palmer or Universal).
+
+On PostgreSQL a trigger keeps chart entries append-only: no DELETE; an UPDATE may not change
+what was recorded (tooth, surfaces, code, status, time, author, replacement) and a void, once
+stamped, is final. It may still move an entry to a merged record's survivor, re-encrypt or
+erase the free text (key rotation, erasure) and stamp a void. SQLite relies on the services.
+"""
 
 from uuid import uuid4
 
@@ -11,6 +17,47 @@ from tortoise.fields.data import JSON_DUMPS
 from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
+from db.postgres_only import postgres_only
+
+
+APPEND_ONLY = [
+    """
+    CREATE OR REPLACE FUNCTION chart_entry_append_only() RETURNS trigger AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            RAISE EXCEPTION 'chart_entry is append-only (DELETE refused)'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF (NEW.id, NEW.practice_id, NEW.kind, NEW.code, NEW.procedure_id, NEW.tooth,
+            NEW.surfaces, NEW.status, NEW.recorded_at, NEW.recorded_by_user_id,
+            NEW.replaces_id, NEW.created_at)
+           IS DISTINCT FROM
+           (OLD.id, OLD.practice_id, OLD.kind, OLD.code, OLD.procedure_id, OLD.tooth,
+            OLD.surfaces, OLD.status, OLD.recorded_at, OLD.recorded_by_user_id,
+            OLD.replaces_id, OLD.created_at) THEN
+            RAISE EXCEPTION 'chart_entry is append-only (a recorded entry cannot change)'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF OLD.voided_at IS NOT NULL
+           AND (NEW.voided_at, NEW.voided_by_user_id)
+               IS DISTINCT FROM (OLD.voided_at, OLD.voided_by_user_id) THEN
+            RAISE EXCEPTION 'chart_entry void is final'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+    END;
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE TRIGGER chart_entry_append_only
+        BEFORE UPDATE OR DELETE ON chart_entry
+        FOR EACH ROW EXECUTE FUNCTION chart_entry_append_only()
+    """,
+]
+DROP_APPEND_ONLY = [
+    "DROP TRIGGER IF EXISTS chart_entry_append_only ON chart_entry",
+    "DROP FUNCTION IF EXISTS chart_entry_append_only()",
+]
 
 class Migration(migrations.Migration):
     dependencies = [("models", "0008_event_streams")]
@@ -127,4 +174,5 @@ class Migration(migrations.Migration):
             name="tooth_notation",
             field=fields.CharField(default="FDI", max_length=16),
         ),
+        postgres_only(APPEND_ONLY, DROP_APPEND_ONLY),
     ]

@@ -414,3 +414,35 @@ async def test_reading_a_chart_costs_the_same_statements_however_long_its_histor
             assert (await _chart(client, token, patient)).errors == []
         counts[name] = statements
     assert len(counts["short"]) == len(counts["long"]), (counts["short"], counts["long"])
+
+
+async def test_postgres_refuses_to_rewrite_chart_history(
+    client: httpx.AsyncClient, backend: str
+) -> None:
+    if backend != "postgres":
+        pytest.skip("the append-only trigger is PostgreSQL's; SQLite relies on the services")
+    from tortoise.transactions import in_transaction
+
+    _, patient, token = await _world()
+    entry = await _record(client, token, patient, kind="CONDITION", code="CROWN", tooth="46")
+    voided = await gql(
+        client, VOID, {"input": {"entryId": entry["id"], "reason": "Wrong tooth"}}, token=token
+    )
+    assert voided.errors == []
+    for change in (
+        {"status": "COMPLETED"},
+        {"tooth": 36},
+        {"voided_at": None},
+    ):
+        with pytest.raises(Exception) as refused:  # noqa: PT011 - the driver's error class varies
+            async with in_transaction():
+                await ChartEntry.filter(id=entry["id"]).update(**change)
+        assert "chart_entry" in str(refused.value)
+    with pytest.raises(Exception) as refused:  # noqa: PT011
+        async with in_transaction():
+            await ChartEntry.filter(id=entry["id"]).delete()
+    assert "append-only" in str(refused.value)
+    kept = await ChartEntry.get(id=entry["id"])
+    assert (kept.status, kept.tooth, kept.voided_at is not None) == ("EXISTING", 46, True)
+    # What the services may still do: erase the free text (erasure) and move it (merge).
+    await ChartEntry.filter(id=entry["id"]).update(notes=None, void_reason=None)
