@@ -2,8 +2,9 @@
 
 The survivor keeps its own values and gains the duplicate's where it has none (re-encrypted for
 its own row, since ciphertext is bound to the row). Histories are re-numbered in time order,
-appointments, guardian links and portal accounts move over, and the duplicate stays as a MERGED
-stub pointing at the survivor, so old references and the audit trail still resolve.
+appointments, chart entries, guardian links and portal accounts move over, and the duplicate
+stays as a MERGED stub pointing at the survivor, so old references and the audit trail still
+resolve.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from db.models import (
     PatientInsurance,
     PatientStatus,
 )
+from db.queries import clinical_chart as chart_queries
 from db.uow import UnitOfWork, unit_of_work
+from services import tenant_gate
 from services.errors import Conflict, ValidationFailed
 from services.patients import fields, patient_access
 from services.patients.records import record_change
@@ -84,6 +87,10 @@ async def _move_records(survivor: Patient, duplicate: Patient) -> list[str]:
         moved.append("medicalHistory")
     if await Appointment.filter(patient_id=duplicate.id).update(patient_id=survivor.id):
         moved.append("appointments")
+    # Chart entries keep their times, so the survivor's chart as of any instant holds both.
+    pid = tenant_gate.practice_of(survivor)  # the duplicate's too: checked above
+    if await chart_queries.move_chart(pid, UUID(str(duplicate.id)), UUID(str(survivor.id))):
+        moved.append("toothChart")
     has_own = await PatientInsurance.exists(patient_id=survivor.id)
     if not has_own and await PatientInsurance.filter(patient_id=duplicate.id).update(
         patient_id=survivor.id
