@@ -9,6 +9,10 @@ same payload bytes. Both use per-message deflate with the ``websockets`` default
 started as production starts it (``aescrm serve``). The RSS of a floor whose sockets never
 exchanged a message is printed too (it is what an earlier version of this script compared to).
 Clients run in this process on the same machine, so always compare against the floor.
+
+``--bus URL`` serves over that bus (``AESCRM_BROADCAST_URL``: ``memory://``, ``redis://…``,
+``postgres://…``) and first prints the bus alone, in this process: publish → handler latency of
+one envelope at a time, and the Python heap each listened channel costs.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from db.config import apply_migrations, close_database, open_database  # noqa: E402
 from graph.settings import Settings, service_config  # noqa: E402
+from realtime.bus import Bus  # noqa: E402
 from services import runtime  # noqa: E402
 from services.policy import Role  # noqa: E402
 from tests import factories  # noqa: E402
@@ -151,10 +157,51 @@ class Traffic:
     payload: bytes = b""
 
 
-async def run_ours(n: int, events: int, url: str, var_dir: Path) -> tuple[Figures, Traffic]:
+async def bus_alone(url: str, messages: int = 2000, channels: int = 1000) -> None:
+    """The bus by itself: one envelope published at a time, timed until its handler ran."""
+    bus = Bus(url)
+    await bus.connect()
+    prefix = f"bench:{os.getpid()}:"  # the Redis or PostgreSQL server may be shared
+    try:
+        arrived = asyncio.Event()
+        stops = [await bus.listen(f"{prefix}rtt", lambda _: arrived.set())]
+        latencies: list[float] = []
+        message = b'{"p":"00000000-0000-0000-0000-000000000007","t":"schedule","s":1}'
+        for i in range(messages + 100):
+            arrived.clear()
+            started = time.perf_counter()
+            await bus.publish(f"{prefix}rtt", message)
+            await asyncio.wait_for(arrived.wait(), 10)
+            if i >= 100:  # warm-up
+                latencies.append(time.perf_counter() - started)
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for c in range(channels):
+            stops.append(await bus.listen(f"{prefix}{c}", lambda _: None))
+        await asyncio.sleep(0.2)
+        heap = (tracemalloc.get_traced_memory()[0] - before) / channels
+        tracemalloc.stop()
+        for stop in stops:
+            stop()
+        await asyncio.sleep(0.2)
+    finally:
+        await bus.disconnect()
+    median = statistics.median(latencies)
+    print(
+        f"bus {url.split('://')[0]}: publish -> handler p50 {median * 1e6:.0f} us"
+        f"  p99 {p99(latencies) * 1e6:.0f} us ({messages} envelopes, one at a time);"
+        f"  heap per listened channel {heap / 1024:.2f} KiB ({channels} channels)",
+        flush=True,
+    )
+
+
+async def run_ours(
+    n: int, events: int, url: str, var_dir: Path, bus: str
+) -> tuple[Figures, Traffic]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AESCRM_")}
     env |= {
+        "AESCRM_BROADCAST_URL": bus,
         "AESCRM_DATABASE_URL": url,
         "AESCRM_SECRET_KEY": SECRET,
         "AESCRM_VAR_DIR": str(var_dir),
@@ -362,17 +409,20 @@ async def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=[1000, 5000])
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--bus", default="memory://", help="AESCRM_BROADCAST_URL of the server")
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
     print(f"ws fan-out: {os.cpu_count()} CPUs (shared; clients run on the same machine)")
+    await bus_alone(args.bus)
     for n in args.sizes:
         for run in range(1, args.runs + 1):
             with tempfile.TemporaryDirectory() as tmp:
                 url = f"sqlite://{tmp}/bench.sqlite3"
                 await apply_migrations(url)
-                print(f"\n{n} subscribers, run {run}, {args.events} events", flush=True)
-                ours, traffic = await run_ours(n, args.events, url, Path(tmp) / "var")
+                title = f"{n} subscribers, run {run}, {args.events} events, bus {args.bus}"
+                print(f"\n{title}", flush=True)
+                ours, traffic = await run_ours(n, args.events, url, Path(tmp) / "var", args.bus)
                 floor = await run_floor(n, args.events, traffic)
             print(f"  payload {len(traffic.payload)} bytes")
             print(f"  aescrm  {summary(ours.latencies)}  {_per(ours)}")
