@@ -208,10 +208,23 @@ async def run_ours(
         "AESCRM_RATE_LIMIT_PER_MINUTE": "1000000",
         "AESCRM_LOG_LEVEL": "WARNING",
         "AESCRM_WS_INIT_TIMEOUT_SECONDS": "120",
+        # Every bench socket is one receptionist from one address: lift the per-process caps.
+        "AESCRM_MAX_SOCKETS_PER_PRINCIPAL": str(n + 10),
+        "AESCRM_MAX_SOCKETS_PER_ADDRESS": str(n + 10),
     }
     # As production starts it: ``aescrm serve`` (graph.server_options.uvicorn_options).
     aescrm = str(Path(sys.executable).with_name("aescrm"))
     server = spawn([aescrm, "serve", "--port", str(port)], env)
+    try:
+        return await _measure_ours(server, port, n, events, url, var_dir)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+async def _measure_ours(
+    server: subprocess.Popen[bytes], port: int, n: int, events: int, url: str, var_dir: Path
+) -> tuple[Figures, Traffic]:
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(timeout=60) as http:
         await _wait_http(http, f"{base}/healthz")
@@ -289,8 +302,6 @@ async def run_ours(
         for task in readers:
             task.cancel()
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-    server.terminate()
-    server.wait()
     traffic = Traffic(init, subscribe, sample[0])
     return Figures(latencies, cpu / (events * n), (rss_idle - rss_before) / n), traffic
 
