@@ -311,7 +311,17 @@ async def run_floor(n: int, events: int, traffic: Traffic) -> Figures:
     script = Path(tempfile.mkdtemp()) / "floor_server.py"
     script.write_text(FLOOR_SERVER)
     server = spawn([sys.executable, str(script), str(port), f"'{ACK}'"], dict(os.environ))
-    await asyncio.sleep(1.0)
+    try:
+        return await _measure_floor(server, script, port, n, events, traffic)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+async def _measure_floor(
+    server: subprocess.Popen[bytes], script: Path, port: int, n: int, events: int, traffic: Traffic
+) -> Figures:
+    await _wait_port(port)
 
     async def join(path: str) -> Any:
         ws = await websockets.connect(
@@ -361,22 +371,30 @@ async def run_floor(n: int, events: int, traffic: Traffic) -> Figures:
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     server.terminate()
     server.wait()
+    figures = Figures(latencies, cpu / (events * n), (rss_idle - rss_before) / n)
     # A fresh floor whose sockets never exchange a message (what this script used to compare to).
-    server = spawn([sys.executable, str(script), str(port), f"'{ACK}'"], dict(os.environ))
-    await asyncio.sleep(1.0)
+    silent_server = spawn([sys.executable, str(script), str(port), f"'{ACK}'"], dict(os.environ))
+    try:
+        await _wait_port(port)
+        silent = await _silent_floor(silent_server.pid, join, n)
+    finally:
+        silent_server.terminate()
+        silent_server.wait()
+    print(f"  floor with silent sockets: RSS/idle subscriber {silent / 1024:6.1f} KiB")
+    return figures
+
+
+async def _silent_floor(pid: int, join: Any, n: int) -> float:
     await (await join("silent")).close()
     await asyncio.sleep(1.0)
-    silent_before = rss_bytes(server.pid)
+    silent_before = rss_bytes(pid)
     quiet: list[Any] = []
     for start in range(0, n, 200):
         quiet += await asyncio.gather(*(join("silent") for _ in range(start, min(n, start + 200))))
     await asyncio.sleep(3)
-    silent = (rss_bytes(server.pid) - silent_before) / n
+    silent = (rss_bytes(pid) - silent_before) / n
     await asyncio.gather(*(ws.close() for ws in quiet), return_exceptions=True)
-    server.terminate()
-    server.wait()
-    print(f"  floor with silent sockets: RSS/idle subscriber {silent / 1024:6.1f} KiB")
-    return Figures(latencies, cpu / (events * n), (rss_idle - rss_before) / n)
+    return silent
 
 
 def _free_port() -> int:
@@ -385,6 +403,19 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def _wait_port(port: int) -> None:
+    """A loaded machine may take seconds to start a server: wait until it accepts."""
+    for _ in range(600):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        return
+    raise RuntimeError("floor server did not start")
 
 
 async def _wait_http(http: httpx.AsyncClient, url: str) -> None:
