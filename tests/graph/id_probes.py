@@ -38,6 +38,7 @@ from db.models import (
     AppointmentType,
     Closure,
     DataSubjectRequest,
+    Document,
     ExtraResource,
     Practitioner,
     ProcessingRestriction,
@@ -83,6 +84,7 @@ ID_KINDS: dict[str, str] = {
     "requestId": "erasure_request",
     "restrictionId": "restriction",
     "organizationId": "organization",
+    "documentId": "document",
 }
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
@@ -376,8 +378,20 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         received_at=datetime.now(UTC),
         due_at=datetime.now(UTC) + timedelta(days=30),
     )
+    document = await Document.create(  # a row is enough: links and listings never open the blob
+        practice_id=practice.id,
+        patient_id=patient.id,
+        kind="XRAY",
+        title="v1.k.probe",
+        content_type="image/png",
+        size_bytes=1,
+        sha256="0" * 64,
+        blob_key="00/" + "0" * 62,
+        wrapped_key="v1.k.probe",
+    )
     objects = {
         "organization": org.id,
+        "document": document.id,
         "practice": practice.id,
         "patient": patient.id,
         "guardian": guardian.id,
