@@ -8,6 +8,7 @@ from db.models.appointments import (
     SlotHold,
 )
 from db.models.audit import AuditEvent, AuditHead
+from db.models.clinical_chart import ChartEntry, ProcedureItem
 from db.models.consent import CaptureMethod, ConsentPurpose, ConsentRecord
 from db.models.credentials import (
     LoginThrottle,
@@ -51,6 +52,7 @@ __all__ = [
     "AuditHead",
     "BreachIncident",
     "CaptureMethod",
+    "ChartEntry",
     "Closure",
     "ConsentPurpose",
     "ConsentRecord",
@@ -73,6 +75,7 @@ __all__ = [
     "Practice",
     "PracticeSequence",
     "Practitioner",
+    "ProcedureItem",
     "ProcessingRestriction",
     "Recall",
     "RecoveryCode",

@@ -42,6 +42,7 @@ TABLE_CATEGORY: dict[str, Category] = {
     "waitlist_entry": Category.ACCOUNT_CONTACT,
     "patient_insurance": Category.FINANCIAL,
     "medical_history": Category.CLINICAL,
+    "chart_entry": Category.CLINICAL,  # kept as statistics; notes and void reasons nulled
     "document": Category.CLINICAL,  # X-rays, photos, letters: deleted, which shreds their keys
     "appointment": Category.CLINICAL,
     "appointment_change": Category.CLINICAL,  # history: times, statuses and ids

@@ -2,8 +2,9 @@
 
 The survivor keeps its own values and gains the duplicate's where it has none (re-encrypted for
 its own row, since ciphertext is bound to the row). Histories are re-numbered in time order,
-appointments, guardian links and portal accounts move over, and the duplicate stays as a MERGED
-stub pointing at the survivor, so old references and the audit trail still resolve.
+appointments, chart entries, guardian links and portal accounts move over, and the duplicate
+stays as a MERGED stub pointing at the survivor, so old references and the audit trail still
+resolve.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from db.models import Patient, PatientStatus
+from db.queries import clinical_chart as chart_queries
 from db.queries import guardians, insurance, patient_appointments, portal_accounts
 from db.queries import patients as queries
 from db.tenancy import PracticeId
@@ -79,6 +81,9 @@ async def _move_records(pid: PracticeId, survivor: Patient, duplicate: Patient) 
         moved.append("medicalHistory")
     if await patient_appointments.move(pid, duplicate.id, survivor.id):
         moved.append("appointments")
+    # Chart entries keep their times, so the survivor's chart as of any instant holds both.
+    if await chart_queries.move_chart(pid, UUID(str(duplicate.id)), UUID(str(survivor.id))):
+        moved.append("toothChart")
     has_own = await insurance.has_arrangement(pid, survivor.id)
     if not has_own and await insurance.move(pid, duplicate.id, survivor.id):
         moved.append("insurance")
