@@ -9,20 +9,7 @@ from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from db.models import Membership, User
-
-
-async def email_taken(email: str) -> bool:
-    return await User.exists(email=email)
-
-
-async def user_ids(patient_id: UUID, role: str, connection: BaseDBAsyncClient) -> list[Any]:
-    """Users whose portal account is this patient's own."""
-    return list(
-        await Membership.filter(patient_id=patient_id, role=role)
-        .using_db(connection)
-        .values_list("user_id", flat=True)
-    )
+from db.models import Membership
 
 
 async def own_account(patient_id: UUID, role: str) -> Membership | None:
@@ -57,10 +44,6 @@ async def revoke(
 
 async def has_memberships(user_id: UUID | str, connection: BaseDBAsyncClient) -> bool:
     return await Membership.filter(user_id=user_id).using_db(connection).exists()
-
-
-async def locked_user(user_id: UUID | str, connection: BaseDBAsyncClient) -> User:
-    return await User.select_for_update().using_db(connection).get(id=user_id)
 
 
 async def move(from_patient: UUID, to_patient: UUID) -> int:

@@ -16,7 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from db.models import ContactPreference, Patient
 from db.models.privacy import RecordClass
-from db.queries import contact_preferences, guardians, portal_accounts
+from db.queries import contact_preferences, guardians, portal_accounts, users
 from db.queries import documents as document_queries
 from db.queries import patient_links as linked
 from services.consent.registry import Link, patient_links
@@ -120,7 +120,7 @@ async def _close_portal(patient_id: UUID, conn: BaseDBAsyncClient) -> None:
         user_id = membership.user_id
         await membership.delete(using_db=conn)
         if not await portal_accounts.has_memberships(user_id, conn):
-            user = await portal_accounts.locked_user(user_id, conn)
+            user = await users.for_update(user_id, conn)
             user.email = f"erased-{user.id}@invalid"
             user.full_name = ANONYMISED
             user.password_hash = "!"  # noqa: S105 - matches no password: the account is closed

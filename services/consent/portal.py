@@ -12,7 +12,7 @@ from uuid import UUID
 
 from db.models import Membership, Patient, User
 from db.models.patients import ResponsibilityEvidence
-from db.queries import guardians, portal_accounts
+from db.queries import guardians, portal_accounts, users
 from db.uow import UnitOfWork, unit_of_work
 from services import audit
 from services.auth import portal_age
@@ -44,7 +44,7 @@ async def create_account(
         raise ValidationFailed("Enter a valid email address.", field="email")
     if problem := password_problem(password):
         raise ValidationFailed(problem, field="password")
-    if await portal_accounts.email_taken(email):
+    if await users.email_taken(email):
         raise Conflict("An account with that email already exists.", field="email")
     async with unit_of_work() as uow:
         user = await User.create(

@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 from db.models import GuardianLink, Patient
 from db.queries import guardians as queries
-from db.queries import portal_accounts
+from db.queries import memberships, portal_accounts
 from db.uow import UnitOfWork, unit_of_work
 from services import audit, tenant_gate
 from services.errors import NotFound, ValidationFailed
@@ -103,7 +103,7 @@ async def _revoke_portal_access(
     Runs in the caller's unit of work, so the link change and the revocation commit together.
     """
     role = Role.PATIENT.value
-    user_ids = await portal_accounts.user_ids(guardian_id, role, uow.connection)
+    user_ids = await memberships.holders_of(guardian_id, role, uow.connection)
     if not user_ids:
         return
     revoked = await portal_accounts.revoke(user_ids, patient.id, role, uow.connection)
