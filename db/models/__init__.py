@@ -8,6 +8,12 @@ from db.models.appointments import (
     SlotHold,
 )
 from db.models.audit import AuditEvent, AuditHead
+from db.models.clinical_notes import (
+    ClinicalNote,
+    ClinicalNoteAmendment,
+    ClinicalNoteSettings,
+    NoteTemplate,
+)
 from db.models.consent import CaptureMethod, ConsentPurpose, ConsentRecord
 from db.models.credentials import (
     LoginThrottle,
@@ -50,6 +56,9 @@ __all__ = [
     "AuditHead",
     "BreachIncident",
     "CaptureMethod",
+    "ClinicalNote",
+    "ClinicalNoteAmendment",
+    "ClinicalNoteSettings",
     "Closure",
     "ConsentPurpose",
     "ConsentRecord",
@@ -62,6 +71,7 @@ __all__ = [
     "LoginThrottle",
     "MedicalHistory",
     "Membership",
+    "NoteTemplate",
     "OpeningHours",
     "Organization",
     "PartnerClient",

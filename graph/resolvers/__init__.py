@@ -5,6 +5,7 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from graph.resolvers.audit import AuditQueries
+from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
@@ -27,6 +28,7 @@ Query = merge_types(
         IdentityQueries,
         AuditQueries,
         PatientQueries,
+        ClinicalNoteQueries,
         SchedulingQueries,
         SchedulingCatalogueQueries,
         RebookingQueries,
@@ -42,6 +44,7 @@ Mutation = merge_types(
         IdentityMutations,
         NoticeMutations,
         PatientMutations,
+        ClinicalNoteMutations,
         SchedulingMutations,
         SchedulingAdminMutations,
         PortalBookingMutations,

@@ -38,6 +38,8 @@ TABLE_CATEGORY: dict[str, Category] = {
     "waitlist_entry": Category.ACCOUNT_CONTACT,
     "patient_insurance": Category.FINANCIAL,
     "medical_history": Category.CLINICAL,
+    "clinical_note": Category.CLINICAL,
+    "clinical_note_amendment": Category.CLINICAL,
     "appointment": Category.CLINICAL,
     "appointment_change": Category.CLINICAL,  # history: times, statuses and ids
     "appointment_resource": Category.CLINICAL,
@@ -66,7 +68,10 @@ CONTACT_COLUMNS = (
     "reception_notes",
 )
 SUPPRESSED_CHANNELS = ("email", "sms", "phone", "post", "service_messages")
-_DELETED_WITH_CLINICAL = frozenset({"medical_history", "patient_guardian"})
+# Free-text clinical records go whole (an amendment is deleted with its note, by cascade).
+_DELETED_WITH_CLINICAL = frozenset(
+    {"medical_history", "patient_guardian", "clinical_note_amendment", "clinical_note"}
+)
 
 
 def category_of(table: str) -> Category | None:

@@ -13,7 +13,14 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from db.crypto import CiphertextError, FieldContext
-from db.models import Appointment, MedicalHistory, Patient, PatientInsurance
+from db.models import (
+    Appointment,
+    ClinicalNote,
+    ClinicalNoteAmendment,
+    MedicalHistory,
+    Patient,
+    PatientInsurance,
+)
 from services import runtime
 from services.patients.errors import DataIntegrityError, SealedValue
 
@@ -36,12 +43,16 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     MedicalHistory: ("content",),
     Appointment: ("reception_notes", "clinical_note"),
     PatientInsurance: ("policy_number", "payment_token"),
+    ClinicalNote: ("content",),
+    ClinicalNoteAmendment: ("content",),
 }
 
 # Encrypted columns whose plaintext is a JSON object (structured contact details, answers).
 JSON_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     Patient: ("address", "emergency_contact", "gp_details"),
     MedicalHistory: ("content",),
+    ClinicalNote: ("content",),
+    ClinicalNoteAmendment: ("content",),
 }
 
 

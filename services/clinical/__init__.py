@@ -1,0 +1,1 @@
+"""The dental clinical record: what a clinician writes and signs about a patient's care."""

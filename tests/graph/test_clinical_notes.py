@@ -1,0 +1,381 @@
+"""Clinical notes through GraphQL: draft → signed → amended, the refusal to edit a signed note,
+co-signature of a trainee's note, templates, permissions, audited reads, no text in events."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import httpx
+
+from db.models import AuditEvent, ClinicalNote, ClinicalNoteAmendment, DomainEvent, Membership
+from services.policy import Role
+from tests import factories
+from tests.factories import gql
+from tests.graph.clinical_note_support import (
+    AMEND,
+    COSIGN,
+    LIST,
+    ONE,
+    SIGN,
+    UPDATE,
+    act,
+    create_note,
+)
+from tests.graph.patient_support import staff
+
+SECRET = "Secretcaries distal 36, patient anxious"
+
+
+def _sha256(text: str | None, fields: list[dict[str, object]]) -> str:
+    value = {"fields": fields, "text": text}
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def test_draft_sign_then_amend(client: httpx.AsyncClient) -> None:
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    dentist, token = await staff(Role.DENTIST, practice)
+
+    created = await create_note(client, token, patient.id, text="First draft")
+    assert created.errors == []
+    note = created.data["createClinicalNote"]["note"]
+    assert (note["status"], note["text"], note["contentHash"]) == ("DRAFT", "First draft", None)
+    edited = await act(client, UPDATE, token, id=note["id"], text=SECRET)
+    assert edited.data["updateClinicalNoteDraft"]["note"]["text"] == SECRET
+
+    signed = (await act(client, SIGN, token, id=note["id"])).data["signClinicalNote"]["note"]
+    assert signed["status"] == "SIGNED"
+    assert signed["signedById"] == str(dentist.id)
+    assert signed["signedAt"] is not None
+    assert signed["lockedAt"] is not None
+    assert signed["contentHash"] == _sha256(SECRET, [])
+
+    amended = await act(
+        client, AMEND, token, id=note["id"], text="Also 37 distal.", reason="Missed at the time"
+    )
+    assert amended.errors == []
+    body = amended.data["amendClinicalNote"]
+    assert body["amendment"] == {
+        "sequence": 1,
+        "text": "Also 37 distal.",
+        "reason": "Missed at the time",
+    }
+    again = await act(client, AMEND, token, id=note["id"], text="And 38.", reason="Second look")
+    assert again.errors == []
+    read = (await gql(client, ONE, {"id": note["id"]}, token=token)).data["clinicalNote"]
+    assert read["text"] == SECRET  # the signed text never changes
+    assert read["contentHash"] == signed["contentHash"]
+    assert [(a["sequence"], a["text"]) for a in read["amendments"]] == [
+        (1, "Also 37 distal."),
+        (2, "And 38."),
+    ]
+    assert read["amendments"][0]["authorId"] == str(dentist.id)
+
+
+async def test_editing_a_signed_note_is_refused_and_changes_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    _, token = await staff(Role.DENTIST, practice)
+    note = (await create_note(client, token, patient.id, text=SECRET)).data["createClinicalNote"]
+    note_id = note["note"]["id"]
+    draft_amend = await act(client, AMEND, token, id=note_id, text="x", reason="y")
+    assert draft_amend.codes == ["CONFLICT"]  # a draft is edited, not amended
+    assert (await act(client, SIGN, token, id=note_id)).errors == []
+    before = await ClinicalNote.get(id=note_id)
+    audit_before = await AuditEvent.all().count()
+
+    refused = await act(client, UPDATE, token, id=note_id, text="Rewritten history")
+
+    assert refused.codes == ["CONFLICT"]
+    assert refused.errors[0]["extensions"]["field"] == "id"
+    assert refused.data["updateClinicalNoteDraft"] is None
+    after = await ClinicalNote.get(id=note_id)
+    assert (after.content, after.content_sha256, after.status, after.updated_at) == (
+        before.content,
+        before.content_sha256,
+        before.status,
+        before.updated_at,
+    )
+    assert await ClinicalNoteAmendment.filter(note_id=note_id).count() == 0
+    changes = await AuditEvent.filter(action="UPDATE clinical_note").count()
+    assert changes == 0
+    assert await AuditEvent.all().count() >= audit_before  # nothing was written as a change
+    resigned = await act(client, SIGN, token, id=note_id)
+    assert resigned.codes == ["CONFLICT"]
+
+
+async def test_a_trainee_note_counts_as_signed_only_once_co_signed(
+    client: httpx.AsyncClient,
+) -> None:
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    _, admin = await staff(Role.PRACTICE_ADMIN, practice)
+    trainee, trainee_token = await staff(Role.HYGIENIST, practice)
+    other_trainee, other_token = await staff(Role.DENTIST, practice)
+    _, supervisor = await staff(Role.DENTIST, practice)
+    for user in (trainee, other_trainee):
+        marked = await gql(
+            client,
+            "mutation T($input: SetClinicalTraineeInput!) { setClinicalTrainee(input: $input) "
+            "{ userId trainee } }",
+            {"input": {"practiceId": str(practice.id), "userId": str(user.id), "trainee": True}},
+            token=admin,
+        )
+        assert marked.data["setClinicalTrainee"]["trainee"] is True
+    assert await Membership.filter(user_id=trainee.id, trainee=True).count() == 1
+
+    note_id = await create_note(client, trainee_token, patient.id, text="Scale and polish")
+    note_id = note_id.data["createClinicalNote"]["note"]["id"]
+    signed = (await act(client, SIGN, trainee_token, id=note_id)).data["signClinicalNote"]["note"]
+    assert (signed["status"], signed["requiresCosignature"]) == ("AWAITING_COSIGNATURE", True)
+    assert signed["contentHash"] is not None
+    edit = await act(client, UPDATE, trainee_token, id=note_id, text="changed")
+    assert edit.codes == ["CONFLICT"]  # the text is locked once the trainee signs
+
+    assert (await act(client, COSIGN, trainee_token, id=note_id)).codes == ["FORBIDDEN"]
+    assert (await act(client, COSIGN, other_token, id=note_id)).codes == ["FORBIDDEN"]
+    cosigned = await act(client, COSIGN, supervisor, id=note_id)
+    assert cosigned.errors == []
+    done = cosigned.data["coSignClinicalNote"]["note"]
+    assert done["status"] == "SIGNED"
+    assert done["cosignedById"] is not None
+    assert done["cosignedAt"] is not None
+    assert done["signedById"] == str(trainee.id)
+    assert (await act(client, COSIGN, supervisor, id=note_id)).codes == ["CONFLICT"]
+
+
+async def test_an_untrained_clinician_signs_without_co_signature(
+    client: httpx.AsyncClient,
+) -> None:
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    _, token = await staff(Role.HYGIENIST, practice)
+    _, dentist = await staff(Role.DENTIST, practice)
+    note_id = (await create_note(client, token, patient.id, text="Perio review")).data
+    note_id = note_id["createClinicalNote"]["note"]["id"]
+    # Only the author signs their own draft.
+    assert (await act(client, SIGN, dentist, id=note_id)).codes == ["FORBIDDEN"]
+    signed = (await act(client, SIGN, token, id=note_id)).data["signClinicalNote"]["note"]
+    assert (signed["status"], signed["requiresCosignature"]) == ("SIGNED", False)
+    assert (await act(client, COSIGN, dentist, id=note_id)).codes == ["CONFLICT"]
+
+
+TEMPLATE = """
+mutation T($input: CreateNoteTemplateInput!) {
+  createNoteTemplate(input: $input) { template { id name archived fields { key label } } }
+}"""
+UPDATE_TEMPLATE = """
+mutation U($input: UpdateNoteTemplateInput!) {
+  updateNoteTemplate(input: $input) { template { id name archived fields { key label } } }
+}"""
+TEMPLATES = """
+query L($practiceId: ID!) { noteTemplates(practiceId: $practiceId) { id name } }"""
+EXAM_FIELDS = [
+    {"key": "complaint", "label": "Complaint"},
+    {"key": "findings", "label": "Findings"},
+    {"key": "plan", "label": "Plan"},
+]
+
+
+async def test_a_note_written_from_a_practice_template(client: httpx.AsyncClient) -> None:
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    _, token = await staff(Role.DENTIST, practice)
+    _, desk = await staff(Role.RECEPTIONIST, practice)
+    made = await gql(
+        client,
+        TEMPLATE,
+        {"input": {"practiceId": str(practice.id), "name": "Examination", "fields": EXAM_FIELDS}},
+        token=token,
+    )
+    template = made.data["createNoteTemplate"]["template"]
+    assert [f["key"] for f in template["fields"]] == ["complaint", "findings", "plan"]
+    listed = await gql(client, TEMPLATES, {"practiceId": str(practice.id)}, token=token)
+    assert listed.data["noteTemplates"] == [{"id": template["id"], "name": "Examination"}]
+    refused = await gql(client, TEMPLATES, {"practiceId": str(practice.id)}, token=desk)
+    assert refused.codes == ["FORBIDDEN"]
+
+    values = [{"key": "complaint", "value": "Sensitive UL6"}, {"key": "plan", "value": "Review"}]
+    created = await create_note(client, token, patient.id, templateId=template["id"], fields=values)
+    note = created.data["createClinicalNote"]["note"]
+    assert note["templateId"] == template["id"]
+    assert note["fields"] == [
+        {"key": "complaint", "label": "Complaint", "value": "Sensitive UL6"},
+        {"key": "findings", "label": "Findings", "value": None},
+        {"key": "plan", "label": "Plan", "value": "Review"},
+    ]
+    filled = await act(
+        client, UPDATE, token, id=note["id"], fields=[{"key": "findings", "value": "Caries"}]
+    )
+    assert [f["value"] for f in filled.data["updateClinicalNoteDraft"]["note"]["fields"]] == [
+        "Sensitive UL6",
+        "Caries",
+        "Review",
+    ]
+    unknown = await act(client, UPDATE, token, id=note["id"], fields=[{"key": "x", "value": "y"}])
+    assert unknown.codes == ["BAD_USER_INPUT"]
+
+    renamed = await gql(
+        client,
+        UPDATE_TEMPLATE,
+        {"input": {"id": template["id"], "fields": [{"key": "complaint", "label": "C/O"}]}},
+        token=token,
+    )
+    assert renamed.errors == []
+    kept = (await gql(client, ONE, {"id": note["id"]}, token=token)).data["clinicalNote"]
+    assert [f["label"] for f in kept["fields"]] == ["Complaint", "Findings", "Plan"]
+    archived = await gql(
+        client, UPDATE_TEMPLATE, {"input": {"id": template["id"], "archived": True}}, token=token
+    )
+    assert archived.data["updateNoteTemplate"]["template"]["archived"] is True
+    gone = await create_note(client, token, patient.id, templateId=template["id"])
+    assert gone.codes == ["NOT_FOUND"]
+
+
+async def test_who_may_read_and_write_notes(client: httpx.AsyncClient) -> None:
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    _, dentist = await staff(Role.DENTIST, practice)
+    _, hygienist = await staff(Role.HYGIENIST, practice)
+    _, desk = await staff(Role.RECEPTIONIST, practice)
+    elsewhere = await factories.practice()
+    _, outsider = await staff(Role.DENTIST, elsewhere)
+    portal = await factories.user(Role.PATIENT, practice, patient_id=patient.id)
+    portal_token = factories.access_token(portal)
+    signed_id = (await create_note(client, dentist, patient.id, text=SECRET)).data
+    signed_id = signed_id["createClinicalNote"]["note"]["id"]
+    await act(client, SIGN, dentist, id=signed_id)
+    draft = await create_note(client, dentist, patient.id, text="Draft secretdraft")
+    draft_id = draft.data["createClinicalNote"]["note"]["id"]
+
+    for token in (dentist, hygienist):
+        read = await gql(client, ONE, {"id": signed_id}, token=token)
+        assert read.errors == []
+        assert read.data["clinicalNote"]["text"] == SECRET
+
+    as_desk = await gql(client, LIST, {"patientId": str(patient.id)}, token=desk)
+    nodes = [e["node"] for e in as_desk.data["clinicalNotes"]["edges"]]
+    assert [n["id"] for n in nodes] == [draft_id, signed_id]  # newest first; metadata shown
+    assert all(n["text"] is None and n["amendments"] is None for n in nodes)
+    assert set(as_desk.codes) == {"FORBIDDEN"}
+    denied_paths = {tuple(e["path"][-1:]) for e in as_desk.errors}
+    assert denied_paths == {("text",), ("amendments",)}
+    assert SECRET not in json.dumps(as_desk.body)
+    one = await gql(client, ONE, {"id": signed_id}, token=desk)
+    assert one.data["clinicalNote"]["text"] is None
+    assert SECRET not in json.dumps(one.body)
+    write = await create_note(client, desk, patient.id, text="x")
+    assert write.codes == ["FORBIDDEN"]
+
+    # Another tenant's note and patient answer exactly like random ids.
+    foreign = await gql(client, ONE, {"id": signed_id}, token=outsider)
+    random = await gql(client, ONE, {"id": "00000000-0000-4000-8000-0000000000aa"}, token=outsider)
+    assert foreign.codes == ["NOT_FOUND"]
+    assert (foreign.data, foreign.errors[0]["message"]) == (
+        random.data,
+        random.errors[0]["message"],
+    )
+    listed = await gql(client, LIST, {"patientId": str(patient.id)}, token=outsider)
+    assert listed.codes == ["NOT_FOUND"]
+    for document in (AMEND, SIGN, UPDATE):
+        extra = {"text": "t", "reason": "r"} if document is AMEND else {}
+        attempt = await act(client, document, outsider, id=signed_id, **extra)
+        assert attempt.codes == ["NOT_FOUND"], document
+
+    # The patient reads their own signed note, never the draft.
+    mine = await gql(client, LIST, {"patientId": str(patient.id)}, token=portal_token)
+    assert [e["node"]["id"] for e in mine.data["clinicalNotes"]["edges"]] == [signed_id]
+    assert (await gql(client, ONE, {"id": draft_id}, token=portal_token)).codes == ["NOT_FOUND"]
+
+
+async def test_note_reads_are_audited_with_their_ids_and_in_the_access_log(
+    client: httpx.AsyncClient,
+) -> None:
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    _, dentist = await staff(Role.DENTIST, practice)
+    _, admin = await staff(Role.PRACTICE_ADMIN, practice)
+    note_id = (await create_note(client, dentist, patient.id, text=SECRET)).data
+    note_id = note_id["createClinicalNote"]["note"]["id"]
+
+    await gql(client, ONE, {"id": note_id}, token=dentist)
+    await gql(client, LIST, {"patientId": str(patient.id)}, token=dentist)
+
+    reads = await AuditEvent.filter(entity_type="ClinicalNote", action__startswith="READ")
+    assert [r.entity_id for r in reads] == [note_id, note_id]
+    assert all(str(r.patient_id) == str(patient.id) for r in reads)
+    assert "text" in reads[0].fields_read
+    log = await gql(
+        client,
+        "query L($id: ID!) { patient(id: $id) { accessLog(first: 50) "
+        "{ edges { node { action entityType entityId } } } } }",
+        {"id": str(patient.id)},
+        token=admin,
+    )
+    entries = [e["node"] for e in log.data["patient"]["accessLog"]["edges"]]
+    shown = [e for e in entries if e["entityType"] == "ClinicalNote"]
+    assert {"READ query One", "READ query Notes", "CREATE clinical_note"} <= {
+        e["action"] for e in shown
+    }
+    assert {e["entityId"] for e in shown} == {note_id}
+
+
+async def test_note_text_never_leaves_in_events_or_the_board(client: httpx.AsyncClient) -> None:
+    from tests.scheduling_fixtures import seed_matrix_appointment
+
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    await seed_matrix_appointment(practice, patient)
+    from db.models import Appointment
+
+    appointment = await Appointment.get(patient_id=patient.id)
+    _, dentist = await staff(Role.DENTIST, practice)
+    _, desk = await staff(Role.RECEPTIONIST, practice)
+    note = await create_note(
+        client, dentist, patient.id, text=SECRET, appointmentId=str(appointment.id)
+    )
+    note_id = note.data["createClinicalNote"]["note"]["id"]
+    assert note.data["createClinicalNote"]["note"]["appointmentId"] == str(appointment.id)
+    await act(client, SIGN, dentist, id=note_id)
+    await act(client, AMEND, dentist, id=note_id, text="Secretamendment", reason="Secretreason")
+
+    events = await DomainEvent.filter(entity_id=note_id)
+    assert {e.type for e in events} == {
+        "CLINICAL_NOTE_CREATED",
+        "CLINICAL_NOTE_SIGNED",
+        "CLINICAL_NOTE_AMENDED",
+    }
+    dumped = json.dumps([e.payload for e in events])
+    for secret in ("Secretcaries", "Secretamendment", "Secretreason"):
+        assert secret not in dumped
+    board = await gql(
+        client,
+        'query B($p: ID!) { schedule(practiceId: $p, from: "2030-01-15T00:00:00Z", '
+        'to: "2030-01-16T00:00:00Z") { appointments { id patient { lastName } } } }',
+        {"p": str(practice.id)},
+        token=desk,
+    )
+    assert board.data["schedule"]["appointments"][0]["id"] == str(appointment.id)
+    assert "Secretcaries" not in json.dumps(board.body)
+
+
+async def test_an_appointment_of_another_patient_or_practice_is_not_found(
+    client: httpx.AsyncClient,
+) -> None:
+    from tests.scheduling_fixtures import seed_matrix_appointment
+
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    other = await factories.patient(practice)
+    await seed_matrix_appointment(practice, other)
+    from db.models import Appointment
+
+    theirs = await Appointment.get(patient_id=other.id)
+    _, dentist = await staff(Role.DENTIST, practice)
+    refused = await create_note(client, dentist, patient.id, text="x", appointmentId=str(theirs.id))
+    assert refused.codes == ["NOT_FOUND"]
+    assert await ClinicalNote.all().count() == 0
