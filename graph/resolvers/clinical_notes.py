@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -153,7 +154,12 @@ class ClinicalNoteQueries:
         extensions=requires(Scope.CLINICAL_READ),
     )
     async def note_templates(
-        self, info: Info, practice_id: strawberry.ID, include_archived: bool = False
+        self,
+        info: Info,
+        practice_id: strawberry.ID,
+        include_archived: Annotated[
+            bool, strawberry.argument(description="Archived templates too (default false).")
+        ] = False,
     ) -> list[NoteTemplate] | None:
         rows = await note_templates.listed(
             info.context.principal,

@@ -54,3 +54,29 @@ async def create_note(
 
 async def act(client: httpx.AsyncClient, document: str, token: str, **values: Any) -> GraphQLResult:
     return await gql(client, document, {"input": values}, token=token)
+
+
+MATRIX_NOTE_ID = "00000000-0000-4000-8000-00000000000e"
+
+
+async def seed_matrix_note(practice: Any, patient: Any) -> None:
+    """For the permission matrix: one signed note (patients see signed notes only)."""
+    from datetime import UTC, datetime
+    from uuid import UUID, uuid4
+
+    from db.models import ClinicalNote
+    from services.clinical.notes import NoteContent, content_hash
+    from services.patients import sealing
+
+    content = NoteContent(text="Matrix note.").as_dict()
+    note = ClinicalNote(
+        id=UUID(MATRIX_NOTE_ID),
+        practice_id=practice.id,
+        patient_id=patient.id,
+        status="SIGNED",
+        author_user_id=uuid4(),
+        signed_at=datetime.now(UTC),
+        content_sha256=content_hash(content),
+    )
+    note.content = sealing.seal_json(note, "content", content) or ""
+    await note.save()

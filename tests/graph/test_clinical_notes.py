@@ -379,3 +379,24 @@ async def test_an_appointment_of_another_patient_or_practice_is_not_found(
     refused = await create_note(client, dentist, patient.id, text="x", appointmentId=str(theirs.id))
     assert refused.codes == ["NOT_FOUND"]
     assert await ClinicalNote.all().count() == 0
+
+
+async def test_a_patient_never_reads_another_patients_note(client: httpx.AsyncClient) -> None:
+    """Same practice, visible to staff, not to another patient: like a random id."""
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    other = await factories.patient(practice)
+    _, dentist = await staff(Role.DENTIST, practice)
+    portal = factories.access_token(
+        await factories.user(Role.PATIENT, practice, patient_id=other.id)
+    )
+    note_id = (await create_note(client, dentist, patient.id, text=SECRET)).data
+    note_id = note_id["createClinicalNote"]["note"]["id"]
+    await act(client, SIGN, dentist, id=note_id)
+
+    theirs = await gql(client, ONE, {"id": note_id}, token=portal)
+    random = await gql(client, ONE, {"id": "00000000-0000-4000-8000-0000000000ab"}, token=portal)
+    assert theirs.codes == ["NOT_FOUND"]
+    assert theirs.data == random.data
+    assert theirs.errors[0]["message"] == random.errors[0]["message"]
+    assert SECRET not in json.dumps(theirs.body)
