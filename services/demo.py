@@ -23,6 +23,7 @@ from db.models import (
 )
 from services import runtime
 from services.auth.passwords import hash_password
+from services.clinical import demo_notes
 from services.patients import fields as patient_fields
 from services.patients import medical_history as history
 from services.patients import sealing
@@ -106,6 +107,7 @@ async def seed(*, patients_per_practice: int = 100, seed_value: int = 2026) -> N
                 user=portal, practice=practice, role=Role.PATIENT.value, patient_id=patients[0].id
             )
             await demo_diary.seed_diary(practice, clinicians, patients, rng)
+            await demo_notes.seed_notes(practice, clinicians, patients, rng)
 
 
 async def _patients(
