@@ -2,8 +2,9 @@
 
 The survivor keeps its own values and gains the duplicate's where it has none (re-encrypted for
 its own row, since ciphertext is bound to the row). Histories are re-numbered in time order,
-appointments, guardian links and portal accounts move over, and the duplicate stays as a MERGED
-stub pointing at the survivor, so old references and the audit trail still resolve.
+appointments, clinical notes, guardian links and portal accounts move over, and the duplicate
+stays as a MERGED stub pointing at the survivor, so old references and the audit trail still
+resolve.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from uuid import UUID
 
 from db.models import (
     Appointment,
+    ClinicalNote,
+    ClinicalNoteAmendment,
     GuardianLink,
     MedicalHistory,
     Membership,
@@ -84,6 +87,10 @@ async def _move_records(survivor: Patient, duplicate: Patient) -> list[str]:
         moved.append("medicalHistory")
     if await Appointment.filter(patient_id=duplicate.id).update(patient_id=survivor.id):
         moved.append("appointments")
+    # The ciphertext is bound to the note's row and practice, not its patient: nothing re-seals.
+    if await ClinicalNote.filter(patient_id=duplicate.id).update(patient_id=survivor.id):
+        await ClinicalNoteAmendment.filter(patient_id=duplicate.id).update(patient_id=survivor.id)
+        moved.append("clinicalNotes")
     has_own = await PatientInsurance.exists(patient_id=survivor.id)
     if not has_own and await PatientInsurance.filter(patient_id=duplicate.id).update(
         patient_id=survivor.id

@@ -400,3 +400,30 @@ async def test_a_patient_never_reads_another_patients_note(client: httpx.AsyncCl
     assert theirs.data == random.data
     assert theirs.errors[0]["message"] == random.errors[0]["message"]
     assert SECRET not in json.dumps(theirs.body)
+
+
+async def test_merging_a_duplicate_moves_its_notes_and_amendments(
+    client: httpx.AsyncClient,
+) -> None:
+    practice = await factories.practice()
+    survivor = await factories.patient(practice)
+    duplicate = await factories.patient(practice)
+    _, dentist = await staff(Role.DENTIST, practice)
+    note_id = (await create_note(client, dentist, duplicate.id, text=SECRET)).data
+    note_id = note_id["createClinicalNote"]["note"]["id"]
+    await act(client, SIGN, dentist, id=note_id)
+    await act(client, AMEND, dentist, id=note_id, text="Added later", reason="Review")
+
+    merged = await gql(
+        client,
+        "mutation M($input: MergePatientsInput!) { mergePatients(input: $input) { moved } }",
+        {"input": {"survivorId": str(survivor.id), "duplicateId": str(duplicate.id)}},
+        token=dentist,
+    )
+
+    assert "clinicalNotes" in merged.data["mergePatients"]["moved"]
+    listed = await gql(client, LIST, {"patientId": str(survivor.id)}, token=dentist)
+    nodes = [e["node"] for e in listed.data["clinicalNotes"]["edges"]]
+    assert [(n["id"], n["text"]) for n in nodes] == [(note_id, SECRET)]
+    assert nodes[0]["amendments"] == [{"text": "Added later"}]
+    assert await ClinicalNoteAmendment.filter(patient_id=duplicate.id).count() == 0
