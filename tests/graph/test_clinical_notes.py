@@ -427,3 +427,39 @@ async def test_merging_a_duplicate_moves_its_notes_and_amendments(
     assert [(n["id"], n["text"]) for n in nodes] == [(note_id, SECRET)]
     assert nodes[0]["amendments"] == [{"text": "Added later"}]
     assert await ClinicalNoteAmendment.filter(patient_id=duplicate.id).count() == 0
+
+
+async def test_the_patients_export_holds_their_notes_decrypted(client: httpx.AsyncClient) -> None:
+    from jsonschema import Draft202012Validator
+
+    from services.consent import export_format
+
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    _, dentist = await staff(Role.DENTIST, practice)
+    _, admin = await staff(Role.PRACTICE_ADMIN, practice)
+    note_id = (await create_note(client, dentist, patient.id, text=SECRET)).data
+    note_id = note_id["createClinicalNote"]["note"]["id"]
+    await act(client, SIGN, dentist, id=note_id)
+    await act(client, AMEND, dentist, id=note_id, text="Added later", reason="Review")
+
+    exported = await gql(
+        client,
+        "mutation E($id: ID!) { exportPatientData(patientId: $id) { document summary } }",
+        {"id": str(patient.id)},
+        token=admin,
+    )
+
+    assert exported.errors == []
+    doc = exported.data["exportPatientData"]["document"]
+    notes = doc["records"]["clinical_note"]
+    assert [(n["id"], n["content"]["text"], n["status"]) for n in notes] == [
+        (note_id, SECRET, "SIGNED")
+    ]
+    amendment = doc["records"]["clinical_note_amendment"][0]["content"]
+    assert amendment == {"text": "Added later", "reason": "Review"}
+    full = {**doc, "summary": exported.data["exportPatientData"]["summary"]}
+    validator = Draft202012Validator(
+        export_format.json_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    assert [e.message for e in validator.iter_errors(full)] == []

@@ -1,4 +1,5 @@
-"""Auto-lock of stale drafts: the practice's period, the hash, the audit row, the CLI."""
+"""Auto-lock of stale drafts (the practice's period, the hash, the audit row, the CLI), and what
+retention's anonymisation does with notes."""
 
 from __future__ import annotations
 
@@ -131,3 +132,33 @@ async def test_the_lock_stale_notes_command(place: tuple[str, Path]) -> None:
         assert len(rows) == 2
         assert {r.actor_user_id for r in rows} == {None}  # the operator, not a person
         assert all(r.request_id == "cli" for r in rows)
+
+
+async def test_anonymising_the_clinical_record_deletes_notes_and_amendments(db: str) -> None:
+    from db.models import ClinicalNoteAmendment, Patient
+    from db.uow import unit_of_work
+    from services.consent import anonymise
+
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    kept = await factories.patient(practice)
+    author = await factories.user(Role.DENTIST, practice)
+    note_id = await _note(practice, patient, author, age_days=1, text="to go")
+    other_id = await _note(practice, kept, author, age_days=1, text="stays")
+    await ClinicalNoteAmendment.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        note_id=note_id,
+        sequence=1,
+        content="v1.x.y",
+        content_sha256="0" * 64,
+        author_user_id=author.id,
+    )
+
+    async with unit_of_work() as uow:
+        row = await Patient.select_for_update().using_db(uow.connection).get(id=patient.id)
+        await anonymise.anonymise_clinical(row, uow.connection)
+
+    assert await ClinicalNote.filter(patient_id=patient.id).count() == 0
+    assert await ClinicalNoteAmendment.filter(patient_id=patient.id).count() == 0
+    assert await ClinicalNote.filter(id=other_id).exists()
