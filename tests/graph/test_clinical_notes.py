@@ -7,6 +7,7 @@ import hashlib
 import json
 
 import httpx
+import pytest
 
 from db.models import AuditEvent, ClinicalNote, ClinicalNoteAmendment, DomainEvent, Membership
 from services.policy import Role
@@ -23,6 +24,7 @@ from tests.graph.clinical_note_support import (
     create_note,
 )
 from tests.graph.patient_support import staff
+from tests.sql_counter import count_statements
 
 SECRET = "Secretcaries distal 36, patient anxious"
 
@@ -463,3 +465,58 @@ async def test_the_patients_export_holds_their_notes_decrypted(client: httpx.Asy
         export_format.json_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER
     )
     assert [e.message for e in validator.iter_errors(full)] == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_page_of_notes_costs_the_same_statements_for_2_or_12_notes(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    _, dentist = await staff(Role.DENTIST, practice)
+    for n in range(12):
+        note_id = (await create_note(client, dentist, patient.id, text=f"Note {n}")).data
+        note_id = note_id["createClinicalNote"]["note"]["id"]
+        await act(client, SIGN, dentist, id=note_id)
+        await act(client, AMEND, dentist, id=note_id, text="More", reason="Later")
+    variables = {"patientId": str(patient.id), "first": 1}
+    await gql(client, LIST, variables, token=dentist)  # warm caches
+    counts = {}
+    for first in (2, 12):
+        with count_statements(monkeypatch) as statements:
+            page = await gql(client, LIST, {**variables, "first": first}, token=dentist)
+        assert page.errors == []
+        assert len(page.data["clinicalNotes"]["edges"]) == first
+        counts[first] = statements
+    assert len(counts[2]) == len(counts[12]), (counts[2], counts[12])
+    # Amendments of the page: one statement, whatever the number of notes.
+    assert len(counts[12].matching('FROM "clinical_note_amendment"')) == 1
+    # Every note read is audited in the one batch insert.
+    assert len(counts[12].matching('INSERT INTO "audit_event"')) == 1
+
+
+async def test_notes_page_newest_first_without_gaps_or_repeats(client: httpx.AsyncClient) -> None:
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    _, dentist = await staff(Role.DENTIST, practice)
+    made = []
+    for n in range(7):
+        note = await create_note(client, dentist, patient.id, text=f"Note {n}")
+        made.append(note.data["createClinicalNote"]["note"]["id"])
+    seen: list[str] = []
+    after = None
+    while True:
+        page = await gql(
+            client,
+            LIST,
+            {"patientId": str(patient.id), "first": 3, "after": after},
+            token=dentist,
+        )
+        connection = page.data["clinicalNotes"]
+        seen += [e["node"]["id"] for e in connection["edges"]]
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        after = connection["pageInfo"]["endCursor"]
+    assert seen == list(reversed(made))
+    bad = await gql(client, LIST, {"patientId": str(patient.id), "after": "bm9wZQ"}, token=dentist)
+    assert bad.codes == ["BAD_USER_INPUT"]
