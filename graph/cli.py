@@ -82,15 +82,17 @@ def seed_demo() -> None:
     if settings.is_production:
         typer.echo("refusing to load demo data in production", err=True)
         raise typer.Exit(2)
+    from graph.cli_progress import steps
     from services import demo
 
-    async def work() -> bool:
+    async def work(progress: Callable[[int, int], None]) -> bool:
         if await demo.is_seeded():
             return False
-        await demo.seed()
+        await demo.seed(on_progress=progress)
         return True
 
-    created = _with_database(settings, work)
+    with steps("loading demo data") as progress:
+        created = _with_database(settings, lambda: work(progress))
     typer.echo("demo data loaded" if created else "demo data already present")
 
 
@@ -241,10 +243,12 @@ def prune_events() -> None:
     settings = _settings()
     from datetime import timedelta
 
+    from graph.cli_progress import steps
     from services import watch_access
 
     retention = timedelta(days=settings.event_retention_days)
-    deleted = _with_database(settings, lambda: watch_access.prune(retention))
+    with steps("pruning events") as progress:
+        deleted = _with_database(settings, lambda: watch_access.prune(retention, on_batch=progress))
     typer.echo(f"pruned {deleted} events older than {settings.event_retention_days} days")
 
 

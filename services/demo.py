@@ -4,6 +4,7 @@ a week of appointments, so a newcomer has something real to query on first run."
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
@@ -65,10 +66,28 @@ def clinical_context(practice_id: object, patient_id: object) -> FieldContext:
     return FieldContext(str(practice_id), "patient", "clinical_notes", str(patient_id))
 
 
-async def seed(*, patients_per_practice: int = 100, seed_value: int = 2026) -> None:
-    """Idempotent: does nothing when the demo organization already exists."""
+async def seed(
+    *,
+    patients_per_practice: int = 100,
+    seed_value: int = 2026,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Idempotent: does nothing when the demo organization already exists.
+
+    ``on_progress(done, total)`` is told after each step (staff, patients, diary) of each
+    practice: encrypting and blind-indexing a few hundred patients takes seconds.
+    """
     if await is_seeded():
         return
+    total = len(PRACTICES) * 3
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if on_progress is not None:
+            on_progress(done, total)
+
     fake = Faker("en_GB")
     Faker.seed(seed_value)
     rng = random.Random(seed_value)  # noqa: S311 - demo data, not security
@@ -97,7 +116,9 @@ async def seed(*, patients_per_practice: int = 100, seed_value: int = 2026) -> N
                 await Membership.create(user=user, practice=practice, role=role.value)
                 if role in (Role.DENTIST, Role.HYGIENIST):
                     clinicians.append((user, role.value))
+            step()
             patients = await _patients(practice, patients_per_practice, fake, rng)
+            step()
             portal = await User.create(
                 email=f"patient.{handle}@{DEMO_DOMAIN}",
                 full_name=f"{patients[0].first_name} {patients[0].last_name}",
@@ -108,6 +129,7 @@ async def seed(*, patients_per_practice: int = 100, seed_value: int = 2026) -> N
             )
             await demo_diary.seed_diary(practice, clinicians, patients, rng)
             await demo_notes.seed_notes(practice, clinicians, patients, rng)
+            step()
 
 
 async def _patients(

@@ -8,7 +8,7 @@ watchers in this process, however many sockets they hold.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Hashable
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -193,9 +193,9 @@ async def _user_scopes(
     return {(uid, versions[uid]): frozenset(s) for uid, s in held.items() if s}
 
 
-async def prune(retention: timedelta) -> int:
+async def prune(retention: timedelta, *, on_batch: Callable[[int, int], None] | None = None) -> int:
     """Deletes events older than the retention window (``aescrm prune-events``)."""
-    return await store.prune(datetime.now(UTC) - retention)
+    return await store.prune(datetime.now(UTC) - retention, on_batch=on_batch)
 
 
 __all__ = [
