@@ -4,6 +4,8 @@ A template names the fields a note starts with; the note copies the labels when 
 so renaming or archiving a template later never changes a note already written. Templates are
 a practice's clinical vocabulary: clinicians (clinical:write) keep them. The auto-lock period is
 a practice setting (practice:write): drafts older than it are locked by ``lock-stale-notes``.
+Who is a student or trainee (whose notes need a co-signature) is a flag on their membership,
+set by staff administrators.
 """
 
 from __future__ import annotations

@@ -520,3 +520,29 @@ async def test_notes_page_newest_first_without_gaps_or_repeats(client: httpx.Asy
     assert seen == list(reversed(made))
     bad = await gql(client, LIST, {"patientId": str(patient.id), "after": "bm9wZQ"}, token=dentist)
     assert bad.codes == ["BAD_USER_INPUT"]
+
+
+async def test_only_staff_admins_mark_trainees_and_only_staff_of_the_practice(
+    client: httpx.AsyncClient,
+) -> None:
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    _, admin = await staff(Role.PRACTICE_ADMIN, practice)
+    hygienist, hygienist_token = await staff(Role.HYGIENIST, practice)
+    portal = await factories.user(Role.PATIENT, practice, patient_id=patient.id)
+    outsider, _ = await staff(Role.DENTIST, await factories.practice())
+    mark = (
+        "mutation T($input: SetClinicalTraineeInput!) { setClinicalTrainee(input: $input) "
+        "{ trainee } }"
+    )
+
+    def given(user_id: object) -> dict[str, object]:
+        return {"input": {"practiceId": str(practice.id), "userId": str(user_id), "trainee": True}}
+
+    refused = await gql(client, mark, given(hygienist.id), token=hygienist_token)
+    assert refused.codes == ["NOT_FOUND"]  # no staff:admin
+    assert (await gql(client, mark, given(portal.id), token=admin)).codes == ["NOT_FOUND"]
+    assert (await gql(client, mark, given(outsider.id), token=admin)).codes == ["NOT_FOUND"]
+    assert await Membership.filter(trainee=True).count() == 0
+    assert (await gql(client, mark, given(hygienist.id), token=admin)).errors == []
+    assert await Membership.filter(trainee=True).count() == 1
