@@ -546,3 +546,33 @@ async def test_only_staff_admins_mark_trainees_and_only_staff_of_the_practice(
     assert await Membership.filter(trainee=True).count() == 0
     assert (await gql(client, mark, given(hygienist.id), token=admin)).errors == []
     assert await Membership.filter(trainee=True).count() == 1
+
+
+async def test_an_edit_racing_the_signature_never_leaves_a_hash_of_other_text(
+    client: httpx.AsyncClient,
+) -> None:
+    """Either the edit lands first and is what was signed, or it is refused: the stored hash
+    always matches the stored text."""
+    import asyncio
+
+    from services.clinical import notes as service
+
+    practice = await factories.practice()
+    patient = await factories.patient(practice)
+    _, token = await staff(Role.DENTIST, practice)
+    outcomes = set()
+    for n in range(6):
+        note_id = (await create_note(client, token, patient.id, text=f"Before {n}")).data
+        note_id = note_id["createClinicalNote"]["note"]["id"]
+        edit, sign = await asyncio.gather(
+            act(client, UPDATE, token, id=note_id, text=f"After {n}"),
+            act(client, SIGN, token, id=note_id),
+        )
+        assert sign.errors == []
+        outcomes.add(tuple(edit.codes))
+        stored = await ClinicalNote.get(id=note_id)
+        assert stored.status == "SIGNED"
+        assert stored.content_sha256 == service.content_hash(service.content_of(stored).as_dict())
+        expected = f"After {n}" if edit.errors == [] else f"Before {n}"
+        assert service.content_of(stored).text == expected
+    assert outcomes <= {(), ("CONFLICT",)}
