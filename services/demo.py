@@ -14,7 +14,6 @@ from tortoise.transactions import in_transaction
 
 from db.crypto import FieldContext
 from db.models import (
-    Appointment,
     MedicalHistory,
     Membership,
     Organization,
@@ -22,6 +21,7 @@ from db.models import (
     Practice,
     User,
 )
+from db.queries import demo as demo_rows
 from services import runtime
 from services.auth.passwords import hash_password
 from services.clinical import demo_notes
@@ -32,9 +32,11 @@ from services.patients.contact import Address, EmergencyContact
 from services.patients.validation import nhs_number_is_valid
 from services.policy import Role
 from services.scheduling import demo_diary
+from services.tenant_gate import operator_practice
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - documented development-only password
 DEMO_DOMAIN = "demo.aescrm.test"
+DEMO_SLUG = "smile-group"
 
 PRACTICES = (
     ("Harley Street Dental", "Europe/London", "ENGLAND", "harley"),
@@ -59,7 +61,7 @@ class DemoUser:
 
 
 async def is_seeded() -> bool:
-    return await Organization.exists(slug="smile-group")
+    return await demo_rows.seeded(DEMO_SLUG)
 
 
 def clinical_context(practice_id: object, patient_id: object) -> FieldContext:
@@ -93,7 +95,7 @@ async def seed(
     rng = random.Random(seed_value)  # noqa: S311 - demo data, not security
     password = hash_password(DEMO_PASSWORD)
     async with in_transaction():
-        org = await Organization.create(name="Smile Group", slug="smile-group")
+        org = await Organization.create(name="Smile Group", slug=DEMO_SLUG)
         owner = await User.create(
             email=f"owner@{DEMO_DOMAIN}", full_name="Sam Owner", password_hash=password
         )
@@ -223,25 +225,19 @@ class DemoPractice:
 
 async def demo_practices() -> list[DemoPractice]:
     """The demo organization's practices, by name (for the ``make run`` banner)."""
-    rows = await Practice.filter(organization__slug="smile-group").order_by("name")
+    rows = await demo_rows.practices(DEMO_SLUG)
     return [DemoPractice(id=str(p.id), name=p.name) for p in rows]
 
 
 async def next_busy_day(practice_id: str, today: date) -> date:
     """The first day from ``today`` with bookings in the demo diary (weekends have none)."""
-    first = (
-        await Appointment.filter(
-            practice_id=practice_id,
-            starts_at__gte=datetime.combine(today, datetime.min.time(), UTC),
-        )
-        .order_by("starts_at")
-        .first()
-    )
+    since = datetime.combine(today, datetime.min.time(), UTC)
+    first = await demo_rows.first_booking_from(operator_practice(practice_id), since)
     return first.starts_at.date() if first is not None else today
 
 
 async def demo_users() -> list[DemoUser]:
-    rows = await Membership.filter(user__email__endswith=f"@{DEMO_DOMAIN}").select_related("user")
+    rows = await demo_rows.memberships_of_domain(DEMO_DOMAIN)
     return [
         DemoUser(
             email=m.user.email,
