@@ -20,6 +20,7 @@ from db.models import (
     ClinicalNoteSettings,
     Membership,
     NoteTemplate,
+    Patient,
 )
 from db.tenancy import PracticeId
 
@@ -113,3 +114,51 @@ async def set_trainee(
         .using_db(connection)
         .update(trainee=trainee)
     )
+
+
+async def note_for_update(note_id: UUID, connection: BaseDBAsyncClient) -> ClinicalNote:
+    """The note, row-locked in the caller's transaction (its id came from a scoped read)."""
+    return await ClinicalNote.select_for_update().using_db(connection).get(id=note_id)
+
+
+async def patient_of_note(note: ClinicalNote, connection: BaseDBAsyncClient) -> Patient:
+    return (
+        await Patient.filter(id=note.patient_id, practice_id=note.practice_id)
+        .using_db(connection)
+        .get()
+    )
+
+
+async def amendment_count(note_id: UUID, connection: BaseDBAsyncClient) -> int:
+    return await ClinicalNoteAmendment.filter(note_id=note_id).using_db(connection).count()
+
+
+async def settings_for_update(
+    practice_id: PracticeId, connection: BaseDBAsyncClient
+) -> ClinicalNoteSettings | None:
+    return (
+        await ClinicalNoteSettings.select_for_update()
+        .using_db(connection)
+        .get_or_none(practice_id=practice_id)
+    )
+
+
+async def latest_visit_before(
+    practice_id: PracticeId, patient_id: UUID, before: datetime
+) -> Appointment | None:
+    """The patient's last appointment before ``before`` (demo notes record a real visit)."""
+    return (
+        await Appointment.filter(
+            practice_id=practice_id, patient_id=patient_id, starts_at__lt=before
+        )
+        .order_by("-starts_at")
+        .first()
+    )
+
+
+async def move_to_patient(duplicate_id: UUID, survivor_id: UUID) -> int:
+    """A merge: the duplicate's notes and amendments become the survivor's (same practice,
+    checked by the merge). Returns how many notes moved."""
+    moved = await ClinicalNote.filter(patient_id=duplicate_id).update(patient_id=survivor_id)
+    await ClinicalNoteAmendment.filter(patient_id=duplicate_id).update(patient_id=survivor_id)
+    return moved

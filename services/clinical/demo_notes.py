@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from db.models import (
-    Appointment,
     ClinicalNote,
     ClinicalNoteAmendment,
     NoteTemplate,
@@ -16,6 +15,8 @@ from db.models import (
     Practice,
     User,
 )
+from db.queries import clinical_notes as queries
+from services import tenant_gate
 from services.clinical.notes import NoteContent, NoteField, NoteStatus, content_hash
 from services.patients import sealing
 
@@ -61,10 +62,8 @@ async def seed_notes(
     amendments: list[ClinicalNoteAmendment] = []
     for patient in patients[:NOTED_PATIENTS]:
         complaint, findings, plan = rng.choice(EXAMS)
-        visit = (
-            await Appointment.filter(patient_id=patient.id, starts_at__lt=now)
-            .order_by("-starts_at")
-            .first()
+        visit = await queries.latest_visit_before(
+            tenant_gate.practice_of(patient), UUID(str(patient.id)), now
         )
         content = NoteContent(
             text="Examination under local protocol; medical history reviewed.",

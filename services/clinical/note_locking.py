@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from db.models import ClinicalNote, Patient
 from db.queries import clinical_notes as queries
 from db.tenancy import PracticeId
 from db.uow import unit_of_work
@@ -62,14 +61,14 @@ async def lock_stale(
 
 async def _lock_one(principal: Principal, note_id: UUID, now: datetime) -> bool:
     async with unit_of_work() as uow:
-        note = await ClinicalNote.select_for_update().using_db(uow.connection).get(id=note_id)
+        note = await queries.note_for_update(note_id, uow.connection)
         if note.status != NoteStatus.DRAFT.value:
             return False  # signed (or locked) since we listed it
         note.status = NoteStatus.LOCKED.value
         note.content_sha256 = content_hash(content_of(note).as_dict())
         note.locked_at = now
         await note.save(using_db=uow.connection)
-        patient = await Patient.filter(id=note.patient_id).using_db(uow.connection).get()
+        patient = await queries.patient_of_note(note, uow.connection)
         await record_change(
             uow,
             principal,

@@ -141,11 +141,7 @@ async def set_auto_lock_days(principal: Principal, *, practice_id: UUID, days: i
             field="autoLockDays",
         )
     async with unit_of_work() as uow:
-        row = (
-            await ClinicalNoteSettings.select_for_update()
-            .using_db(uow.connection)
-            .get_or_none(practice_id=pid)
-        )
+        row = await queries.settings_for_update(pid, uow.connection)
         if row is None:
             row = ClinicalNoteSettings(practice_id=pid, auto_lock_days=days)
         row.auto_lock_days = days

@@ -235,7 +235,7 @@ async def _writable(
 
 
 async def _locked_row(uow: UnitOfWork, note: ClinicalNote) -> ClinicalNote:
-    return await ClinicalNote.select_for_update().using_db(uow.connection).get(id=note.id)
+    return await queries.note_for_update(UUID(str(note.id)), uow.connection)
 
 
 async def _refuse(principal: Principal, note: ClinicalNote, action: str, message: str) -> None:
@@ -348,7 +348,7 @@ async def amend(
         note = await _locked_row(uow, note)
         if note.status == NoteStatus.DRAFT.value:
             raise Conflict("A draft is edited, not amended.", field="id")
-        count = await ClinicalNoteAmendment.filter(note_id=note.id).using_db(uow.connection).count()
+        count = await queries.amendment_count(UUID(str(note.id)), uow.connection)
         value = {"text": clean.text, "reason": clean.reason}
         row = ClinicalNoteAmendment(
             id=uuid4(),

@@ -13,8 +13,6 @@ from uuid import UUID
 
 from db.models import (
     Appointment,
-    ClinicalNote,
-    ClinicalNoteAmendment,
     GuardianLink,
     MedicalHistory,
     Membership,
@@ -22,6 +20,7 @@ from db.models import (
     PatientInsurance,
     PatientStatus,
 )
+from db.queries import clinical_notes
 from db.uow import UnitOfWork, unit_of_work
 from services.errors import Conflict, ValidationFailed
 from services.patients import fields, patient_access
@@ -88,8 +87,7 @@ async def _move_records(survivor: Patient, duplicate: Patient) -> list[str]:
     if await Appointment.filter(patient_id=duplicate.id).update(patient_id=survivor.id):
         moved.append("appointments")
     # The ciphertext is bound to the note's row and practice, not its patient: nothing re-seals.
-    if await ClinicalNote.filter(patient_id=duplicate.id).update(patient_id=survivor.id):
-        await ClinicalNoteAmendment.filter(patient_id=duplicate.id).update(patient_id=survivor.id)
+    if await clinical_notes.move_to_patient(duplicate.id, survivor.id):
         moved.append("clinicalNotes")
     has_own = await PatientInsurance.exists(patient_id=survivor.id)
     if not has_own and await PatientInsurance.filter(patient_id=duplicate.id).update(
