@@ -36,9 +36,11 @@ from db.models import (
     Absence,
     Appointment,
     AppointmentType,
+    ClinicalNote,
     Closure,
     DataSubjectRequest,
     ExtraResource,
+    NoteTemplate,
     Practitioner,
     ProcessingRestriction,
     Room,
@@ -47,6 +49,7 @@ from db.models import (
     WorkingSession,
 )
 from graph.schema import build_schema
+from services.patients import sealing
 from services.policy import Role
 from tests import factories
 
@@ -83,6 +86,13 @@ ID_KINDS: dict[str, str] = {
     "requestId": "erasure_request",
     "restrictionId": "restriction",
     "organizationId": "organization",
+    "clinicalNote.id": "clinical_note",
+    "updateClinicalNoteDraft.input.id": "clinical_note",
+    "signClinicalNote.input.id": "clinical_note",
+    "coSignClinicalNote.input.id": "clinical_note",
+    "amendClinicalNote.input.id": "clinical_note",
+    "updateNoteTemplate.input.id": "note_template",
+    "templateId": "note_template",
 }
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
@@ -376,8 +386,16 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         received_at=datetime.now(UTC),
         due_at=datetime.now(UTC) + timedelta(days=30),
     )
+    template = await NoteTemplate.create(
+        practice_id=practice.id, name="Probe", field_specs=[{"key": "plan", "label": "Plan"}]
+    )
+    note = ClinicalNote(practice_id=practice.id, patient_id=patient.id, author_user_id=user.id)
+    note.content = sealing.seal_json(note, "content", {"text": "Probe", "fields": []}) or ""
+    await note.save()
     objects = {
         "organization": org.id,
+        "clinical_note": note.id,
+        "note_template": template.id,
         "practice": practice.id,
         "patient": patient.id,
         "guardian": guardian.id,
