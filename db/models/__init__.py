@@ -8,6 +8,7 @@ from db.models.appointments import (
     SlotHold,
 )
 from db.models.audit import AuditEvent, AuditHead
+from db.models.clinical_chart import ChartEntry, ProcedureItem
 from db.models.clinical_notes import (
     ClinicalNote,
     ClinicalNoteAmendment,
@@ -22,6 +23,7 @@ from db.models.credentials import (
     RefreshToken,
     RevokedToken,
 )
+from db.models.documents import Document
 from db.models.insurance import PatientInsurance
 from db.models.medical_history import MedicalHistory
 from db.models.organizations import Organization, Practice
@@ -56,6 +58,7 @@ __all__ = [
     "AuditHead",
     "BreachIncident",
     "CaptureMethod",
+    "ChartEntry",
     "ClinicalNote",
     "ClinicalNoteAmendment",
     "ClinicalNoteSettings",
@@ -64,6 +67,7 @@ __all__ = [
     "ConsentRecord",
     "ContactPreference",
     "DataSubjectRequest",
+    "Document",
     "DomainEvent",
     "ExtraResource",
     "GuardianLink",
@@ -81,6 +85,7 @@ __all__ = [
     "Practice",
     "PracticeSequence",
     "Practitioner",
+    "ProcedureItem",
     "ProcessingRestriction",
     "Recall",
     "RecoveryCode",

@@ -156,9 +156,13 @@ async def latest_visit_before(
     )
 
 
-async def move_to_patient(duplicate_id: UUID, survivor_id: UUID) -> int:
-    """A merge: the duplicate's notes and amendments become the survivor's (same practice,
-    checked by the merge). Returns how many notes moved."""
-    moved = await ClinicalNote.filter(patient_id=duplicate_id).update(patient_id=survivor_id)
-    await ClinicalNoteAmendment.filter(patient_id=duplicate_id).update(patient_id=survivor_id)
+async def move_to_patient(practice_id: PracticeId, duplicate_id: UUID, survivor_id: UUID) -> int:
+    """A merge: the duplicate's notes and amendments become the survivor's (both patients of
+    ``practice_id``, checked by the merge). Returns how many notes moved."""
+    moved = await ClinicalNote.filter(practice_id=practice_id, patient_id=duplicate_id).update(
+        patient_id=survivor_id
+    )
+    await ClinicalNoteAmendment.filter(practice_id=practice_id, patient_id=duplicate_id).update(
+        patient_id=survivor_id
+    )
     return moved

@@ -5,8 +5,10 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from graph.resolvers.audit import AuditQueries
+from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
+from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
@@ -29,6 +31,7 @@ Query = merge_types(
         AuditQueries,
         PatientQueries,
         ClinicalNoteQueries,
+        ClinicalChartQueries,
         SchedulingQueries,
         SchedulingCatalogueQueries,
         RebookingQueries,
@@ -36,6 +39,7 @@ Query = merge_types(
         ConsentQueries,
         PrivacyQueries,
         LegalHoldQueries,
+        DocumentQueries,
     ),
 )
 Mutation = merge_types(
@@ -45,12 +49,14 @@ Mutation = merge_types(
         NoticeMutations,
         PatientMutations,
         ClinicalNoteMutations,
+        ClinicalChartMutations,
         SchedulingMutations,
         SchedulingAdminMutations,
         PortalBookingMutations,
         ConsentMutations,
         PrivacyMutations,
         LegalHoldMutations,
+        DocumentMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

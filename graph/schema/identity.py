@@ -6,8 +6,11 @@ from datetime import datetime
 
 import strawberry
 
+from graph.ids import IdFields
 from graph.permissions.fields import ScopeEnum
+from graph.schema.clinical_chart import ToothNotation
 from services.auth.sessions import Session as SessionData
+from services.clinical.teeth import Notation
 from services.identity import Viewer as ViewerData
 from services.policy import Role, Scope
 
@@ -34,7 +37,7 @@ class Session:
 
 
 @strawberry.input(description="Credentials; `otp` is a TOTP code or a recovery code.")
-class LoginInput:
+class LoginInput(IdFields):
     email: str = strawberry.field(description="Sign-in email (case-insensitive).")
     password: str = strawberry.field(description="The account password.")
     otp: str | None = strawberry.field(
@@ -48,7 +51,7 @@ class LoginPayload:
 
 
 @strawberry.input(description="The refresh token received with the current session.")
-class RefreshSessionInput:
+class RefreshSessionInput(IdFields):
     refresh_token: str = strawberry.field(description="The current, unspent refresh token.")
 
 
@@ -58,7 +61,7 @@ class RefreshSessionPayload:
 
 
 @strawberry.input(description="End this session, or every session of the account.")
-class LogoutInput:
+class LogoutInput(IdFields):
     everywhere: bool = strawberry.field(
         default=False, description="Also end the account's sessions on other devices."
     )
@@ -75,7 +78,7 @@ class BeginMfaEnrolmentPayload:
 
 
 @strawberry.input(description="A code from the authenticator app.")
-class ConfirmMfaEnrolmentInput:
+class ConfirmMfaEnrolmentInput(IdFields):
     code: str = strawberry.field(description="The 6-digit code the app shows now.")
 
 
@@ -103,6 +106,9 @@ class Viewer:
     scopes: list[ScopeEnum] = strawberry.field(  # type: ignore[valid-type]
         description="Every scope held somewhere (per practice checks still apply)."
     )
+    tooth_notation: ToothNotation = strawberry.field(  # type: ignore[valid-type]
+        description="How tooth charts show tooth numbers for you (setToothNotation changes it)."
+    )
 
     @classmethod
     def from_data(cls, data: ViewerData) -> Viewer:
@@ -127,6 +133,9 @@ class Viewer:
                 for m in data.memberships
             ],
             scopes=[] if principal.enrolment_only else sorted(held, key=str),
+            tooth_notation=Notation(data.user.tooth_notation)
+            if data.user.tooth_notation in Notation.__members__
+            else Notation.FDI,
         )
 
 

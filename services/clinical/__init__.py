@@ -1,1 +1,2 @@
-"""The dental clinical record: what a clinician writes and signs about a patient's care."""
+"""The dental clinical record: the tooth chart and its procedure catalogue, clinical notes
+(signed, then amended, never edited) and the other parts of the clinical record."""

@@ -16,9 +16,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from db.models import ContactPreference, GuardianLink, Membership, Patient, User
 from db.models.privacy import RecordClass
+from db.queries import documents as document_queries
 from services.consent.registry import Link, patient_links
 from services.names import search_key
 from services.policy import Role
+from services.tenant_gate import practice_of
 
 ANONYMISED = "Anonymised"
 
@@ -40,6 +42,8 @@ TABLE_CATEGORY: dict[str, Category] = {
     "medical_history": Category.CLINICAL,
     "clinical_note": Category.CLINICAL,
     "clinical_note_amendment": Category.CLINICAL,
+    "chart_entry": Category.CLINICAL,  # kept as statistics; notes and void reasons nulled
+    "document": Category.CLINICAL,  # X-rays, photos, letters: deleted, which shreds their keys
     "appointment": Category.CLINICAL,
     "appointment_change": Category.CLINICAL,  # history: times, statuses and ids
     "appointment_resource": Category.CLINICAL,
@@ -70,7 +74,7 @@ CONTACT_COLUMNS = (
 SUPPRESSED_CHANNELS = ("email", "sms", "phone", "post", "service_messages")
 # Free-text clinical records go whole (an amendment is deleted with its note, by cascade).
 _DELETED_WITH_CLINICAL = frozenset(
-    {"medical_history", "patient_guardian", "clinical_note_amendment", "clinical_note"}
+    {"medical_history", "patient_guardian", "document", "clinical_note_amendment", "clinical_note"}
 )
 
 
@@ -146,8 +150,14 @@ def _free_text(model: type) -> list[str]:
     ]
 
 
-async def anonymise_clinical(patient: Patient, conn: BaseDBAsyncClient) -> None:
-    """The record becomes an anonymous statistic: no name, no identifiers, no free text."""
+async def anonymise_clinical(patient: Patient, conn: BaseDBAsyncClient) -> list[str]:
+    """The record becomes an anonymous statistic: no name, no identifiers, no free text.
+
+    Documents are deleted with their rows, and with them the only copy of each file's key, so
+    the sealed blobs are unreadable from the commit on; returns the blob names, which the caller
+    removes from the store once the transaction has committed (``library.discard``).
+    """
+    blobs = await document_queries.blob_keys(practice_of(patient), patient.id, conn)
     patient.first_name = ANONYMISED
     patient.last_name = f"Patient {patient.patient_number}"
     patient.search_name = "anonymised patient"
@@ -165,6 +175,7 @@ async def anonymise_clinical(patient: Patient, conn: BaseDBAsyncClient) -> None:
             await rows.delete()
         elif text := _free_text(link.model):
             await rows.update(**dict.fromkeys(text))
+    return blobs
 
 
 def is_anonymised(patient: Patient) -> bool:

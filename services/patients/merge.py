@@ -2,9 +2,9 @@
 
 The survivor keeps its own values and gains the duplicate's where it has none (re-encrypted for
 its own row, since ciphertext is bound to the row). Histories are re-numbered in time order,
-appointments, clinical notes, guardian links and portal accounts move over, and the duplicate
-stays as a MERGED stub pointing at the survivor, so old references and the audit trail still
-resolve.
+appointments, chart entries, clinical notes, guardian links and portal accounts move over, and
+the duplicate stays as a MERGED stub pointing at the survivor, so old references and the audit
+trail still resolve.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from db.models import (
     PatientInsurance,
     PatientStatus,
 )
+from db.queries import clinical_chart as chart_queries
 from db.queries import clinical_notes
 from db.uow import UnitOfWork, unit_of_work
+from services import tenant_gate
 from services.errors import Conflict, ValidationFailed
 from services.patients import fields, patient_access
 from services.patients.records import record_change
@@ -86,8 +88,12 @@ async def _move_records(survivor: Patient, duplicate: Patient) -> list[str]:
         moved.append("medicalHistory")
     if await Appointment.filter(patient_id=duplicate.id).update(patient_id=survivor.id):
         moved.append("appointments")
+    # Chart entries keep their times, so the survivor's chart as of any instant holds both.
+    pid = tenant_gate.practice_of(survivor)  # the duplicate's too: checked above
+    if await chart_queries.move_chart(pid, UUID(str(duplicate.id)), UUID(str(survivor.id))):
+        moved.append("toothChart")
     # The ciphertext is bound to the note's row and practice, not its patient: nothing re-seals.
-    if await clinical_notes.move_to_patient(duplicate.id, survivor.id):
+    if await clinical_notes.move_to_patient(pid, UUID(str(duplicate.id)), UUID(str(survivor.id))):
         moved.append("clinicalNotes")
     has_own = await PatientInsurance.exists(patient_id=survivor.id)
     if not has_own and await PatientInsurance.filter(patient_id=duplicate.id).update(

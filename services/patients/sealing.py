@@ -15,8 +15,10 @@ from uuid import UUID
 from db.crypto import CiphertextError, FieldContext
 from db.models import (
     Appointment,
+    ChartEntry,
     ClinicalNote,
     ClinicalNoteAmendment,
+    Document,
     MedicalHistory,
     Patient,
     PatientInsurance,
@@ -45,6 +47,9 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     PatientInsurance: ("policy_number", "payment_token"),
     ClinicalNote: ("content",),
     ClinicalNoteAmendment: ("content",),
+    ChartEntry: ("notes", "void_reason"),
+    # The file key is re-wrapped by rotation; the file itself never needs re-encrypting.
+    Document: ("title", "filename", "wrapped_key"),
 }
 
 # Encrypted columns whose plaintext is a JSON object (structured contact details, answers).

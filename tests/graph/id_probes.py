@@ -39,6 +39,7 @@ from db.models import (
     ClinicalNote,
     Closure,
     DataSubjectRequest,
+    Document,
     ExtraResource,
     NoteTemplate,
     Practitioner,
@@ -93,6 +94,7 @@ ID_KINDS: dict[str, str] = {
     "amendClinicalNote.input.id": "clinical_note",
     "updateNoteTemplate.input.id": "note_template",
     "templateId": "note_template",
+    "documentId": "document",
 }
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
@@ -392,10 +394,22 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
     note = ClinicalNote(practice_id=practice.id, patient_id=patient.id, author_user_id=user.id)
     note.content = sealing.seal_json(note, "content", {"text": "Probe", "fields": []}) or ""
     await note.save()
+    document = await Document.create(  # a row is enough: links and listings never open the blob
+        practice_id=practice.id,
+        patient_id=patient.id,
+        kind="XRAY",
+        title="v1.k.probe",
+        content_type="image/png",
+        size_bytes=1,
+        sha256="0" * 64,
+        blob_key="00/" + "0" * 62,
+        wrapped_key="v1.k.probe",
+    )
     objects = {
         "organization": org.id,
         "clinical_note": note.id,
         "note_template": template.id,
+        "document": document.id,
         "practice": practice.id,
         "patient": patient.id,
         "guardian": guardian.id,
