@@ -1,22 +1,21 @@
 """Clinical note and template queries and mutations: parse ids, call one service, map back.
 
 Every note a query returns is put in the request's read trail under its own id (entity
-``ClinicalNote``) with the fields selected, so ``patient.accessLog`` names each note read.
+``ClinicalNote``, by ``AuditReads``) with the fields selected, so ``patient.accessLog`` names
+each note read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
 
-from db.models import ClinicalNote as NoteModel
+from graph.audit_extension import AuditReads
 from graph.context import Info
-from graph.ids import parse_id
+from graph.ids import id_argument
 from graph.permissions.fields import requires
 from graph.schema.clinical_note_inputs import (
     AmendClinicalNoteInput,
@@ -42,60 +41,11 @@ from graph.schema.clinical_notes import (
     ClinicalNoteSettings,
     NoteTemplate,
 )
-from graph.schema.pagination import Connection, decode_cursor, page_size
+from graph.schema.pagination import Connection, after_key, page_size
 from services.clinical import note_templates
 from services.clinical import notes as service
 from services.errors import ValidationFailed
 from services.policy import Scope
-
-
-def _names(selections: Iterable[Selection]) -> set[str]:
-    found: set[str] = set()
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            if not selection.name.startswith("__"):
-                found.add(selection.name)
-        else:
-            found |= _names(selection.selections)
-    return found
-
-
-def _below(selections: Iterable[Selection], path: tuple[str, ...]) -> list[Selection]:
-    current = list(selections)
-    for step in path:
-        nested: list[Selection] = []
-        for selection in current:
-            if isinstance(selection, SelectedField):
-                if selection.name == step:
-                    nested.extend(selection.selections)
-            else:
-                nested.extend(_below(selection.selections, (step,)))
-        current = nested
-    return current
-
-
-def _record_reads(info: Info, notes: Iterable[NoteModel], path: tuple[str, ...]) -> None:
-    root = [s for f in info.selected_fields for s in f.selections]
-    fields = sorted(_names(_below(root, path)))
-    for note in notes:
-        info.context.audit.read(
-            entity_type="ClinicalNote",
-            entity_id=note.id,
-            patient_id=note.patient_id,  # type: ignore[arg-type]
-            practice_id=note.practice_id,  # type: ignore[arg-type]
-            fields=fields,
-        )
-
-
-def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    try:
-        at, last = position
-        return datetime.fromisoformat(str(at)), UUID(str(last))
-    except ValueError:
-        raise ValidationFailed("'after' is not a valid cursor.", field="after") from None
 
 
 def _values(fields: list[NoteFieldInput]) -> dict[str, str | None]:
@@ -116,7 +66,7 @@ class ClinicalNoteQueries:
     @strawberry.field(
         description="A patient's clinical notes, newest first (patients and partner apps see "
         "signed and locked notes only). Each note read is audited with its id.",
-        extensions=requires(Scope.PATIENT_READ),
+        extensions=[*requires(Scope.PATIENT_READ), AuditReads()],
     )
     async def clinical_notes(
         self,
@@ -127,11 +77,10 @@ class ClinicalNoteQueries:
     ) -> Connection[ClinicalNote] | None:
         page = await service.notes_of(
             info.context.principal,
-            patient_id=parse_id(patient_id, "patientId"),
+            patient_id=id_argument(patient_id=patient_id),
             first=page_size(first),
-            after=_after(after),
+            after=after_key(after, datetime, UUID),
         )
-        _record_reads(info, page.notes, ("edges", "node"))
         batch = AmendmentBatch(page.notes)
         return Connection[ClinicalNote].build(
             page.notes,
@@ -142,11 +91,10 @@ class ClinicalNoteQueries:
 
     @strawberry.field(
         description="One clinical note by id (audited with its id).",
-        extensions=requires(Scope.PATIENT_READ),
+        extensions=[*requires(Scope.PATIENT_READ), AuditReads()],
     )
     async def clinical_note(self, info: Info, id: strawberry.ID) -> ClinicalNote | None:
-        found = await service.readable_note(info.context.principal, parse_id(id, "id"))
-        _record_reads(info, [found], ())
+        found = await service.readable_note(info.context.principal, id_argument(id=id))
         return ClinicalNote.from_model(found)
 
     @strawberry.field(
@@ -163,7 +111,7 @@ class ClinicalNoteQueries:
     ) -> list[NoteTemplate] | None:
         rows = await note_templates.listed(
             info.context.principal,
-            practice_id=parse_id(practice_id, "practiceId"),
+            practice_id=id_argument(practice_id=practice_id),
             include_archived=include_archived,
         )
         return [NoteTemplate.from_model(r) for r in rows]
@@ -176,7 +124,7 @@ class ClinicalNoteQueries:
         self, info: Info, practice_id: strawberry.ID
     ) -> ClinicalNoteSettings | None:
         days = await note_templates.auto_lock_days(
-            info.context.principal, practice_id=parse_id(practice_id, "practiceId")
+            info.context.principal, practice_id=id_argument(practice_id=practice_id)
         )
         return ClinicalNoteSettings(practice_id=practice_id, auto_lock_days=days)
 
@@ -189,13 +137,9 @@ class ClinicalNoteMutations:
     ) -> ClinicalNotePayload | None:
         note = await service.create(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
-            appointment_id=None
-            if input.appointment_id is None
-            else parse_id(input.appointment_id, "appointmentId"),
-            template_id=None
-            if input.template_id is None
-            else parse_id(input.template_id, "templateId"),
+            patient_id=input.ids.patient_id,
+            appointment_id=input.optional_ids.appointment_id,
+            template_id=input.optional_ids.template_id,
             text=input.text,
             fields=_values(input.fields),
         )
@@ -211,7 +155,7 @@ class ClinicalNoteMutations:
         given = input.text is not strawberry.UNSET
         note = await service.update_draft(
             info.context.principal,
-            note_id=parse_id(input.id, "id"),
+            note_id=input.ids.id,
             text=input.text if given else None,
             text_given=given,
             fields=_values(input.fields),
@@ -225,7 +169,7 @@ class ClinicalNoteMutations:
     async def sign_clinical_note(
         self, info: Info, input: ClinicalNoteIdInput
     ) -> ClinicalNotePayload | None:
-        note = await service.sign(info.context.principal, note_id=parse_id(input.id, "id"))
+        note = await service.sign(info.context.principal, note_id=input.ids.id)
         return ClinicalNotePayload(note=ClinicalNote.from_model(note))
 
     @strawberry.mutation(
@@ -235,7 +179,7 @@ class ClinicalNoteMutations:
     async def co_sign_clinical_note(
         self, info: Info, input: ClinicalNoteIdInput
     ) -> ClinicalNotePayload | None:
-        note = await service.cosign(info.context.principal, note_id=parse_id(input.id, "id"))
+        note = await service.cosign(info.context.principal, note_id=input.ids.id)
         return ClinicalNotePayload(note=ClinicalNote.from_model(note))
 
     @strawberry.mutation(
@@ -246,7 +190,7 @@ class ClinicalNoteMutations:
     ) -> AmendClinicalNotePayload | None:
         note, row = await service.amend(
             info.context.principal,
-            note_id=parse_id(input.id, "id"),
+            note_id=input.ids.id,
             text=input.text,
             reason=input.reason,
         )
@@ -261,7 +205,7 @@ class ClinicalNoteMutations:
     ) -> NoteTemplatePayload | None:
         row = await note_templates.create(
             info.context.principal,
-            practice_id=parse_id(input.practice_id, "practiceId"),
+            practice_id=input.ids.practice_id,
             name=input.name,
             fields=_specs(input.fields),
         )
@@ -273,7 +217,7 @@ class ClinicalNoteMutations:
     ) -> NoteTemplatePayload | None:
         row = await note_templates.update(
             info.context.principal,
-            template_id=parse_id(input.id, "id"),
+            template_id=input.ids.id,
             name=input.name,
             fields=None if input.fields is None else _specs(input.fields),
             archived=input.archived,
@@ -286,7 +230,7 @@ class ClinicalNoteMutations:
     ) -> ClinicalNoteSettingsPayload | None:
         days = await note_templates.set_auto_lock_days(
             info.context.principal,
-            practice_id=parse_id(input.practice_id, "practiceId"),
+            practice_id=input.ids.practice_id,
             days=input.auto_lock_days,
         )
         return ClinicalNoteSettingsPayload(
@@ -302,8 +246,8 @@ class ClinicalNoteMutations:
     ) -> SetClinicalTraineePayload | None:
         trainee = await note_templates.set_trainee(
             info.context.principal,
-            practice_id=parse_id(input.practice_id, "practiceId"),
-            user_id=parse_id(input.user_id, "userId"),
+            practice_id=input.ids.practice_id,
+            user_id=input.ids.user_id,
             trainee=input.trainee,
         )
         return SetClinicalTraineePayload(user_id=input.user_id, trainee=trainee)

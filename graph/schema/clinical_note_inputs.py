@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from graph.ids import IdFields
 from graph.schema.clinical_notes import (
     ClinicalNote,
     ClinicalNoteAmendment,
@@ -13,7 +14,7 @@ from graph.schema.clinical_notes import (
 
 
 @strawberry.input(description="A value for one of the template's fields.")
-class NoteFieldInput:
+class NoteFieldInput(IdFields):
     key: str = strawberry.field(description="The template field's key.")
     value: str | None = strawberry.field(
         default=None, description="What was written, up to 5000 characters; null clears it."
@@ -21,7 +22,7 @@ class NoteFieldInput:
 
 
 @strawberry.input(description="A new draft note.")
-class CreateClinicalNoteInput:
+class CreateClinicalNoteInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The patient the note is about.")
     appointment_id: strawberry.ID | None = strawberry.field(
         default=None, description="The patient's appointment it records (same practice)."
@@ -38,7 +39,7 @@ class CreateClinicalNoteInput:
 
 
 @strawberry.input(description="Changes to one's own draft; omitted parts stay as they are.")
-class UpdateClinicalNoteDraftInput:
+class UpdateClinicalNoteDraftInput(IdFields):
     id: strawberry.ID = strawberry.field(description="The draft note.")
     text: str | None = strawberry.field(
         default=strawberry.UNSET, description="New free text (omit to keep; null clears)."
@@ -49,12 +50,12 @@ class UpdateClinicalNoteDraftInput:
 
 
 @strawberry.input(description="The note to sign or co-sign.")
-class ClinicalNoteIdInput:
+class ClinicalNoteIdInput(IdFields):
     id: strawberry.ID = strawberry.field(description="The note.")
 
 
 @strawberry.input(description="A correction appended to a signed or locked note.")
-class AmendClinicalNoteInput:
+class AmendClinicalNoteInput(IdFields):
     id: strawberry.ID = strawberry.field(description="The note.")
     text: str = strawberry.field(description="The correction, up to 20000 characters.")
     reason: str = strawberry.field(description="Why it is needed, up to 500 characters.")
@@ -72,20 +73,20 @@ class AmendClinicalNotePayload:
 
 
 @strawberry.input(description="One field of a template.")
-class NoteTemplateFieldInput:
+class NoteTemplateFieldInput(IdFields):
     key: str = strawberry.field(description="Lower-case key, e.g. `findings`.")
     label: str = strawberry.field(description="Label shown to clinicians.")
 
 
 @strawberry.input(description="A new note template for a practice.")
-class CreateNoteTemplateInput:
+class CreateNoteTemplateInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     name: str = strawberry.field(description="Name, e.g. Examination.")
     fields: list[NoteTemplateFieldInput] = strawberry.field(description="Its fields, in order.")
 
 
 @strawberry.input(description="Changes to a template; existing notes keep their labels.")
-class UpdateNoteTemplateInput:
+class UpdateNoteTemplateInput(IdFields):
     id: strawberry.ID = strawberry.field(description="The template.")
     name: str | None = strawberry.field(default=None, description="New name.")
     fields: list[NoteTemplateFieldInput] | None = strawberry.field(
@@ -102,7 +103,7 @@ class NoteTemplatePayload:
 
 
 @strawberry.input(description="A practice's note settings.")
-class SetClinicalNoteSettingsInput:
+class SetClinicalNoteSettingsInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     auto_lock_days: int = strawberry.field(description="Lock drafts older than this (1-365).")
 
@@ -113,7 +114,7 @@ class ClinicalNoteSettingsPayload:
 
 
 @strawberry.input(description="Mark a staff member as a student or trainee, or not.")
-class SetClinicalTraineeInput:
+class SetClinicalTraineeInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     user_id: strawberry.ID = strawberry.field(description="The staff member.")
     trainee: bool = strawberry.field(description="Their notes need a co-signature.")

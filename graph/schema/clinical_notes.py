@@ -17,6 +17,7 @@ import strawberry
 from db.models import ClinicalNote as NoteModel
 from db.models import ClinicalNoteAmendment as AmendmentModel
 from db.models import NoteTemplate as TemplateModel
+from graph.audit_extension import ReadRecord
 from graph.context import Info
 from graph.permissions.fields import requires
 from services.clinical import note_templates
@@ -142,6 +143,10 @@ class ClinicalNote:
             batch=batch or AmendmentBatch([model]),
             cache={},
         )
+
+    def read_record(self) -> ReadRecord:
+        """Each note read is audited under its own id (``AuditReads``)."""
+        return ReadRecord("ClinicalNote", self.model.id, self.patient_id, self.practice_id)
 
     def content(self) -> service.NoteContent:
         if "content" not in self.cache:  # decrypt once per note, however many fields
