@@ -36,6 +36,7 @@ from db.models import (
     Absence,
     Appointment,
     AppointmentType,
+    ChartEntry,
     ClinicalNote,
     Closure,
     DataSubjectRequest,
@@ -43,6 +44,7 @@ from db.models import (
     ExtraResource,
     NoteTemplate,
     Practitioner,
+    ProcedureItem,
     ProcessingRestriction,
     Room,
     SlotHold,
@@ -95,6 +97,9 @@ ID_KINDS: dict[str, str] = {
     "updateNoteTemplate.input.id": "note_template",
     "templateId": "note_template",
     "documentId": "document",
+    "updateProcedure.input.id": "procedure",
+    "replacesId": "chart_entry",
+    "entryId": "chart_entry",
 }
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
@@ -405,10 +410,25 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         blob_key="00/" + "0" * 62,
         wrapped_key="v1.k.probe",
     )
+    procedure = await ProcedureItem.create(
+        practice_id=practice.id, code="PROBE", name="Probe exam", tooth_scope="NONE"
+    )
+    entry = await ChartEntry.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        kind="CONDITION",
+        code="CARIES",
+        tooth=16,
+        surfaces="O",
+        status="EXISTING",
+        recorded_at=START,
+    )
     objects = {
         "organization": org.id,
         "clinical_note": note.id,
         "note_template": template.id,
+        "procedure": procedure.id,
+        "chart_entry": entry.id,
         "document": document.id,
         "practice": practice.id,
         "patient": patient.id,
