@@ -40,6 +40,7 @@ from graph.engine.subscription_frames import (
 )
 from graph.ids import id_argument
 from graph.permissions.fields import requires
+from graph.schema.clinical_events import ClinicalChartEvent, clinical_renderer, for_chart_of
 from graph.schema.event_visibility import as_seen_by
 from graph.schema.live_events import (
     AnnouncePracticeNoticeInput,
@@ -52,7 +53,7 @@ from graph.schema.live_events import (
     in_window,
     schedule_renderer,
 )
-from realtime.envelopes import CONSENT, SCHEDULE
+from realtime.envelopes import CLINICAL, CONSENT, SCHEDULE
 from realtime.fanout import Fanout, Renderer, Watch
 from realtime.subscriber import Stop, Stopped
 from services import notices, watch_access
@@ -232,6 +233,34 @@ class EventSubscriptions:
             render_key="ConsentEvent",
             renderer=consent_renderer,
             accepts=for_patient(patient),
+            since=since,
+            patient_id=patient,
+        )
+
+    @strawberry.subscription(
+        description="Live changes to one patient's tooth chart, for everyone charting or "
+        "watching it at once; `since` (the last `sequence` seen) replays missed events first.",
+        extensions=requires(Scope.CLINICAL_READ),
+    )
+    async def clinical_chart_changed(
+        self,
+        info: Info,
+        practice_id: strawberry.ID,
+        patient_id: strawberry.ID,
+        since: int | None = None,
+    ) -> AsyncGenerator[ClinicalChartEvent, None]:
+        try:
+            patient = id_argument(patient_id=patient_id)
+        except DomainError as error:
+            raise _graphql_error(error) from None
+        return await _open(  # type: ignore[return-value]
+            info,
+            practice_id=practice_id,
+            topic=CLINICAL,
+            needs=Scope.CLINICAL_READ,
+            render_key="ClinicalChartEvent",
+            renderer=clinical_renderer,
+            accepts=for_chart_of(patient),
             since=since,
             patient_id=patient,
         )

@@ -108,7 +108,8 @@ EXEMPT: dict[str, str] = {}
 ROOTS = ("Query", "Mutation")
 SUBSCRIPTIONS_COVERED_BY = (
     "Subscription ids are checked over a real WebSocket: tests/realtime/test_board_server.py "
-    "(another practice's board or patient is refused like an unknown one)"
+    "(another practice's board or patient is refused like an unknown one) and "
+    "tests/graph/test_clinical_chart_live.py (another practice's chart likewise)"
 )
 
 # Plausible values for required non-id arguments, by name, then by type.

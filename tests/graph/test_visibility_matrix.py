@@ -47,7 +47,7 @@ NOT_EXERCISED: dict[str, str] = {
     "refused to patients and partners in services.consent.legal_holds; covered by "
     "tests/graph/test_legal_holds_api.py)",
 }
-LIVE = {"scheduleChanged", "consentChanged"}
+LIVE = {"scheduleChanged", "consentChanged", "clinicalChartChanged"}
 OPTIONAL_FILLED = ("userId",)  # optional arguments filled too (breachImpact needs one of two)
 
 
