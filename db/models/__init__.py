@@ -7,7 +7,7 @@ from db.models.appointments import (
     ScheduleBlock,
     SlotHold,
 )
-from db.models.audit import AuditEvent, AuditHead
+from db.models.audit import AuditEvent, AuditHead, AuditReadPatient
 from db.models.consent import CaptureMethod, ConsentPurpose, ConsentRecord
 from db.models.credentials import (
     LoginThrottle,
@@ -48,6 +48,7 @@ __all__ = [
     "AppointmentType",
     "AuditEvent",
     "AuditHead",
+    "AuditReadPatient",
     "BreachIncident",
     "CaptureMethod",
     "Closure",
