@@ -12,7 +12,6 @@ import base64
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 import httpx
 import pytest
