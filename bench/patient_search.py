@@ -28,6 +28,7 @@ from services.patients import fields, sealing
 from services.patients.search import search_patients
 from services.policy import ROLE_SCOPES, Role
 from services.principal import Principal
+from services.tenant_gate import held_practice
 
 BASE = os.environ.get("AESCRM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 LAST = [
@@ -109,7 +110,7 @@ async def _seed(count: int) -> tuple[PracticeId, Principal]:
             batch = []
     if batch:
         await Patient.bulk_create(batch)
-    pid = PracticeId(practice.id)
+    pid = held_practice(practice.id)  # the bench's receptionist holds this practice
     principal = Principal(
         user_id=uuid.uuid4(),
         roles=frozenset({Role.RECEPTIONIST}),

@@ -17,8 +17,15 @@ import uvicorn
 from db.config import apply_migrations, close_database, open_database
 from graph.logs import configure_logging
 from graph.server_options import uvicorn_options
-from graph.settings import ConfigurationRefused, Settings, load_settings, service_config
+from graph.settings import (
+    ConfigurationRefused,
+    Settings,
+    document_store,
+    load_settings,
+    service_config,
+)
 from services import runtime
+from services.documents import stores as document_stores
 
 app = typer.Typer(help="AES CRM practice-management service.", no_args_is_help=True)
 T = TypeVar("T")
@@ -32,6 +39,7 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
     configure_logging(settings.log_level, access_log=settings.access_log)
     runtime.configure(service_config(settings))
+    document_stores.configure(document_store(settings))
     return settings
 
 
@@ -41,6 +49,7 @@ def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
         try:
             return await work()
         finally:
+            await document_stores.close()
             await close_database()
 
     return asyncio.run(run())
@@ -82,15 +91,17 @@ def seed_demo() -> None:
     if settings.is_production:
         typer.echo("refusing to load demo data in production", err=True)
         raise typer.Exit(2)
+    from graph.cli_progress import steps
     from services import demo
 
-    async def work() -> bool:
+    async def work(progress: Callable[[int, int], None]) -> bool:
         if await demo.is_seeded():
             return False
-        await demo.seed()
+        await demo.seed(on_progress=progress)
         return True
 
-    created = _with_database(settings, work)
+    with steps("loading demo data") as progress:
+        created = _with_database(settings, lambda: work(progress))
     typer.echo("demo data loaded" if created else "demo data already present")
 
 
@@ -241,11 +252,43 @@ def prune_events() -> None:
     settings = _settings()
     from datetime import timedelta
 
+    from graph.cli_progress import steps
     from services import watch_access
 
     retention = timedelta(days=settings.event_retention_days)
-    deleted = _with_database(settings, lambda: watch_access.prune(retention))
+    with steps("pruning events") as progress:
+        deleted = _with_database(settings, lambda: watch_access.prune(retention, on_batch=progress))
     typer.echo(f"pruned {deleted} events older than {settings.event_retention_days} days")
+
+
+@app.command("sweep-documents")
+def sweep_documents(
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Delete them (default: only count)")
+    ] = False,
+    grace_minutes: Annotated[
+        int, typer.Option("--grace-minutes", min=5, help="Leave blobs younger than this")
+    ] = 60,
+) -> None:
+    """Find (and with --apply delete) stored document blobs that no document row names."""
+    settings = _settings()
+    from datetime import timedelta
+
+    from graph.cli_progress import per_name
+    from services.documents import sweep
+
+    with per_name("document blobs") as progress:
+        report = _with_database(
+            settings,
+            lambda: sweep.sweep(
+                apply=apply, grace=timedelta(minutes=grace_minutes), on_batch=progress
+            ),
+        )
+    verb = "deleted" if apply else "would delete (run with --apply)"
+    typer.echo(
+        f"examined {report.examined} blobs; {report.orphaned} orphaned; "
+        f"{verb} {report.deleted if apply else report.orphaned}"
+    )
 
 
 @app.command("expire-holds")

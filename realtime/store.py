@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -91,9 +91,29 @@ async def mark_published(ids: Sequence[UUID], when: datetime) -> None:
         await DomainEvent.filter(id__in=list(ids)).update(published_at=when)
 
 
-async def prune(before: datetime) -> int:
-    """Deletes events older than ``before``; sequences stay allocated (resync still detects)."""
-    return await DomainEvent.filter(occurred_at__lt=before).delete()
+async def prune(
+    before: datetime,
+    *,
+    batch_size: int = 5_000,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> int:
+    """Deletes events older than ``before``; sequences stay allocated (resync still detects).
+
+    In batches of ``batch_size`` (oldest first), each its own statement, so a year of events
+    never holds one long lock on the table that live feeds read; ``on_batch(done, total)``
+    after each batch lets the CLI show progress.
+    """
+    expired = DomainEvent.filter(occurred_at__lt=before)
+    total = await expired.count()
+    deleted = 0
+    while deleted < total:
+        ids = await expired.order_by("occurred_at").limit(batch_size).values_list("id", flat=True)
+        if not ids:
+            break
+        deleted += await DomainEvent.filter(id__in=list(ids)).delete()
+        if on_batch is not None:
+            on_batch(deleted, max(total, deleted))
+    return deleted
 
 
 __all__ = ["after", "last_sequence", "mark_published", "oldest_kept", "prune", "unpublished"]

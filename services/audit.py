@@ -31,6 +31,7 @@ from db.uow import unit_of_work
 from services.errors import PolicyDenied
 from services.policy import Scope
 from services.principal import Principal
+from services.tenant_gate import practice_among
 
 # Outcome of a read that found stored ciphertext failing its check (tampered, copied, unknown key).
 INTEGRITY_ERROR = "INTEGRITY_ERROR"
@@ -50,7 +51,7 @@ def record_for(
     patient_ids: Collection[UUID] = (),
 ) -> AuditRecord:
     if organization_id is None and practice_id is not None:
-        organization_id = principal.organization_of(PracticeId(practice_id))
+        organization_id = principal.organization_of(practice_id)
     if organization_id is None and len(principal.organization_ids) == 1:
         organization_id = next(iter(principal.organization_ids))
     return AuditRecord(
@@ -316,12 +317,12 @@ async def patient_access_log(
     (staff by role and name, partners by app; board views included, as each board read names
     the patients it showed, and live board events, audited per patient shown)."""
     own_record = principal.is_patient and patient_id in principal.patient_ids
-    allowed = principal.has_scope(Scope.AUDIT_READ, PracticeId(practice_id))
+    allowed = principal.has_scope(Scope.AUDIT_READ, practice_id)
     if not (own_record or allowed):
         raise PolicyDenied("You may not read this access log.")
     rows = await audit_queries.events(
         set(),
-        {PracticeId(practice_id)},
+        {practice_among(principal.practice_ids, practice_id)},
         patient_id=patient_id,
         after=after,
         limit=first + 1,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import orjson
 
 from db import audit_chain
-from db.models.audit import AuditHead
+from db.queries import audit as audit_queries
 from services import runtime
 
 
@@ -34,7 +34,7 @@ def _key() -> bytes:
 
 
 async def checkpoint() -> str:
-    heads = await AuditHead.all().order_by("chain")
+    heads = await audit_queries.chain_heads()
     entries = [
         {
             "chain": head.chain,

@@ -4,6 +4,7 @@ a week of appointments, so a newcomer has something real to query on first run."
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
@@ -13,7 +14,6 @@ from tortoise.transactions import in_transaction
 
 from db.crypto import FieldContext
 from db.models import (
-    Appointment,
     MedicalHistory,
     Membership,
     Organization,
@@ -21,8 +21,10 @@ from db.models import (
     Practice,
     User,
 )
+from db.queries import demo as demo_rows
 from services import runtime
 from services.auth.passwords import hash_password
+from services.documents import demo_images
 from services.patients import fields as patient_fields
 from services.patients import medical_history as history
 from services.patients import sealing
@@ -30,9 +32,11 @@ from services.patients.contact import Address, EmergencyContact
 from services.patients.validation import nhs_number_is_valid
 from services.policy import Role
 from services.scheduling import demo_diary
+from services.tenant_gate import operator_practice
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - documented development-only password
 DEMO_DOMAIN = "demo.aescrm.test"
+DEMO_SLUG = "smile-group"
 
 PRACTICES = (
     ("Harley Street Dental", "Europe/London", "ENGLAND", "harley"),
@@ -57,23 +61,42 @@ class DemoUser:
 
 
 async def is_seeded() -> bool:
-    return await Organization.exists(slug="smile-group")
+    return await demo_rows.seeded(DEMO_SLUG)
 
 
 def clinical_context(practice_id: object, patient_id: object) -> FieldContext:
     return FieldContext(str(practice_id), "patient", "clinical_notes", str(patient_id))
 
 
-async def seed(*, patients_per_practice: int = 100, seed_value: int = 2026) -> None:
-    """Idempotent: does nothing when the demo organization already exists."""
+async def seed(
+    *,
+    patients_per_practice: int = 100,
+    seed_value: int = 2026,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Idempotent: does nothing when the demo organization already exists.
+
+    ``on_progress(done, total)`` is told after each step (staff, patients, diary, documents) of
+    each practice: encrypting and blind-indexing a few hundred patients takes seconds.
+    """
     if await is_seeded():
         return
+    total = len(PRACTICES) * 4
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if on_progress is not None:
+            on_progress(done, total)
+
     fake = Faker("en_GB")
     Faker.seed(seed_value)
     rng = random.Random(seed_value)  # noqa: S311 - demo data, not security
     password = hash_password(DEMO_PASSWORD)
+    imaged: list[tuple[User, list[Patient]]] = []  # documents go in after the commit
     async with in_transaction():
-        org = await Organization.create(name="Smile Group", slug="smile-group")
+        org = await Organization.create(name="Smile Group", slug=DEMO_SLUG)
         owner = await User.create(
             email=f"owner@{DEMO_DOMAIN}", full_name="Sam Owner", password_hash=password
         )
@@ -96,7 +119,9 @@ async def seed(*, patients_per_practice: int = 100, seed_value: int = 2026) -> N
                 await Membership.create(user=user, practice=practice, role=role.value)
                 if role in (Role.DENTIST, Role.HYGIENIST):
                     clinicians.append((user, role.value))
+            step()
             patients = await _patients(practice, patients_per_practice, fake, rng)
+            step()
             portal = await User.create(
                 email=f"patient.{handle}@{DEMO_DOMAIN}",
                 full_name=f"{patients[0].first_name} {patients[0].last_name}",
@@ -106,6 +131,11 @@ async def seed(*, patients_per_practice: int = 100, seed_value: int = 2026) -> N
                 user=portal, practice=practice, role=Role.PATIENT.value, patient_id=patients[0].id
             )
             await demo_diary.seed_diary(practice, clinicians, patients, rng)
+            step()
+            imaged.append((clinicians[0][0], patients[:3]))
+    for dentist, some in imaged:  # through the real upload path, each in its own unit of work
+        await demo_images.seed(dentist, some, rng)
+        step()
 
 
 async def _patients(
@@ -199,25 +229,19 @@ class DemoPractice:
 
 async def demo_practices() -> list[DemoPractice]:
     """The demo organization's practices, by name (for the ``make run`` banner)."""
-    rows = await Practice.filter(organization__slug="smile-group").order_by("name")
+    rows = await demo_rows.practices(DEMO_SLUG)
     return [DemoPractice(id=str(p.id), name=p.name) for p in rows]
 
 
 async def next_busy_day(practice_id: str, today: date) -> date:
     """The first day from ``today`` with bookings in the demo diary (weekends have none)."""
-    first = (
-        await Appointment.filter(
-            practice_id=practice_id,
-            starts_at__gte=datetime.combine(today, datetime.min.time(), UTC),
-        )
-        .order_by("starts_at")
-        .first()
-    )
+    since = datetime.combine(today, datetime.min.time(), UTC)
+    first = await demo_rows.first_booking_from(operator_practice(practice_id), since)
     return first.starts_at.date() if first is not None else today
 
 
 async def demo_users() -> list[DemoUser]:
-    rows = await Membership.filter(user__email__endswith=f"@{DEMO_DOMAIN}").select_related("user")
+    rows = await demo_rows.memberships_of_domain(DEMO_DOMAIN)
     return [
         DemoUser(
             email=m.user.email,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db.models import Membership, User
+from db.queries import memberships as membership_rows
+from db.queries import users
 from services.errors import Unauthenticated
 from services.policy import ROLE_SCOPES, Role, Scope
 from services.principal import Principal
@@ -20,11 +22,10 @@ class Viewer:
 async def viewer(principal: Principal) -> Viewer:
     if principal.user_id is None:
         raise Unauthenticated("Sign in first.")
-    user = await User.get_or_none(id=principal.user_id)
+    user = await users.by_id(principal.user_id)
     if user is None:
         raise Unauthenticated("Sign in first.")
-    memberships = await Membership.filter(user_id=user.id).order_by("role", "created_at")
-    return Viewer(user, list(memberships), principal)
+    return Viewer(user, await membership_rows.of_user(user.id), principal)
 
 
 def role_policy() -> list[tuple[Role, list[Scope]]]:

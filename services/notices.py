@@ -14,13 +14,13 @@ from enum import StrEnum
 from uuid import UUID, uuid4
 
 from db.outbox import PendingEvent
-from db.tenancy import PracticeId
 from db.uow import unit_of_work
 from realtime.envelopes import SCHEDULE
 from services import actors, audit
 from services.errors import NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
+from services.tenant_gate import practice_for
 
 NOTICE_TYPE = "practice.notice"
 MAX_MESSAGE = 500
@@ -66,11 +66,9 @@ async def announce(
     clinical_detail: str | None = None,
     expires_at: datetime | None = None,
 ) -> Notice:
-    pid = PracticeId(practice_id)
-    if not principal.has_scope(Scope.PRACTICE_WRITE, pid):
-        raise NotFound("Practice")
+    pid = practice_for(principal, practice_id, Scope.PRACTICE_WRITE)
     organization_id = principal.organization_of(pid)
-    if organization_id is None:
+    if organization_id is None:  # practice_for has checked it; this tells the type checker
         raise NotFound("Practice")
     text = _clean(message, field="message", limit=MAX_MESSAGE, required=True)
     detail = _clean(clinical_detail, field="clinicalDetail", limit=MAX_DETAIL, required=False)

@@ -18,7 +18,7 @@ def _visible_practices(principal: Principal) -> frozenset[PracticeId]:
 
 async def list_practices(principal: Principal) -> list[Practice]:
     if Scope.ORGANIZATION_ADMIN in principal.global_scopes:
-        return await Practice.all().order_by("name", "id")
+        return await queries.every_practice()
     return await queries.practices(_visible_practices(principal))
 
 
@@ -31,5 +31,5 @@ async def get_practice(principal: Principal, *, practice_id: UUID) -> Practice:
 
 async def list_organizations(principal: Principal) -> list[Organization]:
     if Scope.ORGANIZATION_ADMIN in principal.global_scopes:
-        return await Organization.all().order_by("name", "id")
+        return await queries.every_organization()
     return await queries.organizations(principal.organization_ids)

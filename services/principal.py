@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 from uuid import UUID
 
 from db.tenancy import OrganizationId, PracticeId
@@ -59,13 +60,17 @@ class Principal:
             return Role.PARTNER.value
         return min(self.roles).value if self.roles else None
 
-    def scopes_in(self, practice_id: PracticeId) -> frozenset[Scope]:
-        return self.practice_scopes.get(practice_id, frozenset())
+    def scopes_in(self, practice_id: UUID) -> frozenset[Scope]:
+        """Any UUID may be looked up: checking an id needs no tenant id, only minting one does
+        (``services.tenant_gate``)."""
+        return cast("Mapping[UUID, frozenset[Scope]]", self.practice_scopes).get(
+            practice_id, frozenset()
+        )
 
     def practices_with(self, scope: Scope) -> frozenset[PracticeId]:
         return frozenset(p for p, scopes in self.practice_scopes.items() if scope in scopes)
 
-    def has_scope(self, scope: Scope, practice_id: PracticeId | None = None) -> bool:
+    def has_scope(self, scope: Scope, practice_id: UUID | None = None) -> bool:
         """With a practice: held there. Without: held anywhere (schema-level checks)."""
         if self.enrolment_only:
             return False
@@ -77,8 +82,8 @@ class Principal:
             scope in scopes for scopes in self.organization_scopes.values()
         )
 
-    def organization_of(self, practice_id: PracticeId) -> OrganizationId | None:
-        return self.practice_organizations.get(practice_id)
+    def organization_of(self, practice_id: UUID) -> OrganizationId | None:
+        return cast("Mapping[UUID, OrganizationId]", self.practice_organizations).get(practice_id)
 
 
 ANONYMOUS = Principal()

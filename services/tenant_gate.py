@@ -2,10 +2,11 @@
 
 A tenant id is proof that an id was checked. It is minted here only: from the caller's verified
 memberships (``practice_for``, ``practice_among``, ``organization_among``), from a row that a
-tenant-scoped query returned (``practice_of``, ``organization_of``), or from a membership row
-read at sign-in (``held_practice``, ``held_organization``). The query helpers in ``db/queries``
-demand tenant ids, so client input reaches a tenant filter only through this module;
-``tests/test_architecture.py`` keeps it the only module that mints them.
+tenant-scoped query returned (``practice_of``, ``organization_of``), from a membership row
+read at sign-in (``held_practice``, ``held_organization``), or from the operator on the server
+(``operator_practice``). The query helpers in ``db/queries`` demand tenant ids, so client input
+reaches a tenant filter only through this module; ``tests/test_architecture.py`` keeps it the
+only module that mints them.
 
 "Not yours" and "does not exist" are the same ``NOT_FOUND`` so ids cannot be probed.
 """
@@ -88,11 +89,21 @@ def held_organization(value: object) -> OrganizationId:
     return OrganizationId(_uuid(value))
 
 
+def operator_practice(value: object) -> PracticeId:
+    """A practice named by the operator on the server (CLI commands, ``make run``'s banner).
+
+    The operator holds the database itself, so there is no membership to check it against.
+    Never for an id that arrived in a request.
+    """
+    return PracticeId(_uuid(value))
+
+
 __all__ = [
     "InOrganization",
     "InPractice",
     "held_organization",
     "held_practice",
+    "operator_practice",
     "organization_among",
     "organization_of",
     "practice_among",

@@ -29,6 +29,7 @@ from uuid import UUID
 
 from db.models import Patient
 from db.queries import consent
+from db.queries import patients as patient_rows
 from db.tenancy import PracticeId
 from services.errors import NotFound
 from services.principal import Principal
@@ -41,7 +42,7 @@ async def visible(principal: Principal, patients: Mapping[UUID, UUID]) -> frozen
     if not patients or not principal.is_authenticated or principal.enrolment_only:
         return frozenset()
     mine = principal.practice_ids
-    in_tenancy = {p for p, practice in patients.items() if PracticeId(practice) in mine}
+    in_tenancy = {p for p, practice in patients.items() if practice in mine}
     if principal.is_patient:
         return frozenset(in_tenancy & principal.patient_ids)
     if principal.client_id is not None:
@@ -58,7 +59,7 @@ async def visible_ids(principal: Principal, patient_ids: Collection[UUID]) -> fr
     """:func:`visible` for bare ids: their practices are read in one statement."""
     if not patient_ids or not principal.is_authenticated:
         return frozenset()
-    rows = await Patient.filter(id__in=list(patient_ids)).values_list("id", "practice_id")
+    rows = await patient_rows.practices_of(principal.practice_ids, patient_ids)
     return await visible(principal, {UUID(str(p)): UUID(str(practice)) for p, practice in rows})
 
 

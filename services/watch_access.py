@@ -8,14 +8,13 @@ watchers in this process, however many sockets they hold.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Hashable
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from tortoise.expressions import Q
-
-from db.models import Membership, PartnerClient, Patient, Practice, RevokedToken, User
+from db.queries import memberships, organizations, partner_clients, patients
+from db.queries import users as accounts
 from db.tenancy import PracticeId
 from realtime import store
 from services import audit, visibility
@@ -29,6 +28,7 @@ from services.errors import (
 )
 from services.policy import ROLE_SCOPES, Role, Scope
 from services.principal import Principal
+from services.tenant_gate import practice_among
 
 RESYNC = "Too many changes were missed; reload, then subscribe again without since."
 
@@ -65,9 +65,7 @@ async def start_watch(
     if not principal.is_authenticated or not token:
         raise Unauthenticated("Sign in first.")
     claims = tokens.verify(token)
-    pid = PracticeId(practice_id)
-    if pid not in principal.practices_with(needs):
-        raise NotFound("Practice")
+    pid = practice_among(principal.practices_with(needs), practice_id)
     if patient_id is None and principal.is_patient:
         raise PolicyDenied("Patients cannot watch a practice's board.")
     if patient_id is not None:
@@ -102,7 +100,7 @@ async def start_watch(
 
 
 async def _check_patient(principal: Principal, practice_id: PracticeId, patient_id: UUID) -> None:
-    if not await Patient.exists(id=patient_id, practice_id=practice_id):
+    if not await patients.exists(practice_id, patient_id):
         raise NotFound("Patient")
     if not await visibility.visible(principal, {patient_id: practice_id}):
         raise NotFound("Patient")
@@ -126,7 +124,7 @@ _organizations: dict[UUID, UUID] = {}
 
 async def _organization_of(practice_id: UUID) -> UUID | None:
     if practice_id not in _organizations:
-        practice = await Practice.get_or_none(id=practice_id)
+        practice = await organizations.practice_by_id(practice_id)
         if practice is None:
             return None
         _organizations[practice_id] = UUID(str(practice.organization_id))
@@ -145,8 +143,7 @@ async def recheck(
     jtis = [w.token_id for w in known if w.token_id]
     revoked: set[str] = set()
     if jtis:
-        found = await RevokedToken.filter(jti__in=jtis).values_list("jti", flat=True)
-        revoked = {str(jti) for jti in found}
+        revoked = await partner_clients.revoked_among(jtis)
     users = [w for w in known if w.user_id is not None]
     if users:
         scopes = await _user_scopes(practice_id, organization_id, {w.user_id for w in users})
@@ -157,9 +154,7 @@ async def recheck(
     if partners:
         clients = {
             c.client_id: c
-            for c in await PartnerClient.filter(
-                client_id__in=[w.client_id for w in partners], is_active=True
-            )
+            for c in await partner_clients.active_among([w.client_id for w in partners])
         }
         ceiling = {str(s) for s in ROLE_SCOPES[Role.PARTNER]}
         for watcher in partners:
@@ -178,24 +173,19 @@ async def _user_scopes(
     practice_id: UUID, organization_id: UUID, user_ids: set[UUID | None]
 ) -> dict[tuple[UUID, int], frozenset[str]]:
     """(user, token version) -> scopes in the practice, for active users only."""
-    alive = await User.filter(
-        id__in=list(user_ids), is_active=True, deleted_at__isnull=True
-    ).values_list("id", "token_version")
+    alive = await accounts.live_versions(user_ids)
     versions = {uid: int(version) for uid, version in alive}
     held: dict[UUID, set[str]] = {uid: set() for uid in versions}
-    rows = await Membership.filter(
-        Q(practice_id=practice_id) | Q(organization_id=organization_id),
-        user_id__in=list(versions),
-    ).values_list("user_id", "role")
+    rows = await memberships.roles_reaching(practice_id, organization_id, list(versions))
     for user_id, role in rows:
         if Role(role) is not Role.SYSTEM_OWNER:
             held[user_id].update(str(s) for s in ROLE_SCOPES[Role(role)])
     return {(uid, versions[uid]): frozenset(s) for uid, s in held.items() if s}
 
 
-async def prune(retention: timedelta) -> int:
+async def prune(retention: timedelta, *, on_batch: Callable[[int, int], None] | None = None) -> int:
     """Deletes events older than the retention window (``aescrm prune-events``)."""
-    return await store.prune(datetime.now(UTC) - retention)
+    return await store.prune(datetime.now(UTC) - retention, on_batch=on_batch)
 
 
 __all__ = [

@@ -62,7 +62,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     env = clean_env(AESCRM_DATABASE_URL=url, AESCRM_VAR_DIR=str(root / "var"))
     assert run("migrate", env=env).stdout.strip().endswith("migrations applied")
     first = run("seed-demo", env=env, timeout=300)
-    assert first.stdout.strip() == "demo data loaded"
+    assert first.stdout.strip() == "demo data loaded"  # progress goes to stderr, not stdout
+    assert "loading demo data" in first.stderr
+    assert "8/8" in first.stderr
     users = json.loads(run("demo-users", "--json", env=env).stdout)
     return Workspace(url, root / "var", env, users)
 

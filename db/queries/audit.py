@@ -16,7 +16,7 @@ from uuid import UUID
 from tortoise.expressions import Q, Subquery
 
 from db.models import Membership, PartnerClient, User
-from db.models.audit import AuditEvent, AuditReadPatient
+from db.models.audit import AuditEvent, AuditHead, AuditReadPatient
 from db.tenancy import OrganizationId, PracticeId
 
 
@@ -159,3 +159,8 @@ async def actor_names(rows: Collection[AuditEvent]) -> tuple[dict[str, str], dic
         )
         clients = {str(cid): str(name) for cid, name in apps}
     return users, clients
+
+
+async def chain_heads() -> list[AuditHead]:
+    """Every chain's head, for a signed checkpoint (the whole log: an operator's job)."""
+    return await AuditHead.all().order_by("chain")

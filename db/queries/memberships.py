@@ -1,4 +1,6 @@
-"""What a signed-in user holds right now, read in one statement per request.
+"""What a user holds: the roles that make a principal, read by user (or by the record a
+portal login holds). Memberships are where tenancy comes from, so they are read by user id,
+never through a tenant id.
 
 Authentication runs before every request, so the account check and the memberships (with
 the practices they reach) come back as one join instead of two or three ORM queries.
@@ -6,10 +8,15 @@ the practices they reach) come back as one join instead of two or three ORM quer
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
-from db.models import User
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
+
+from db.models import Membership, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,3 +96,81 @@ async def account(user_id: UUID) -> Account | None:
         token_version=int(first[2]),
         memberships=memberships,
     )
+
+
+async def roles_of(user_id: UUID) -> list[str]:
+    return [
+        str(role)
+        for role in await Membership.filter(user_id=user_id).values_list("role", flat=True)
+    ]
+
+
+async def of_user(user_id: UUID) -> list[Membership]:
+    return list(await Membership.filter(user_id=user_id).order_by("role", "created_at"))
+
+
+async def roles_reaching(
+    practice_id: UUID, organization_id: UUID, user_ids: Collection[UUID]
+) -> list[Any]:
+    """(user, role) of the users' memberships in the practice or in its organization."""
+    return list(
+        await Membership.filter(
+            Q(practice_id=practice_id) | Q(organization_id=organization_id),
+            user_id__in=list(user_ids),
+        ).values_list("user_id", "role")
+    )
+
+
+async def holders_of(patient_id: UUID, role: str, connection: BaseDBAsyncClient) -> list[Any]:
+    """Users holding the patient record through a ``role`` membership (portal logins)."""
+    return list(
+        await Membership.filter(patient_id=patient_id, role=role)
+        .using_db(connection)
+        .values_list("user_id", flat=True)
+    )
+
+
+async def holders_among(
+    user_ids: Collection[Any],
+    patient_ids: Collection[Any],
+    role: str,
+    connection: BaseDBAsyncClient,
+) -> set[Any]:
+    """Which of ``user_ids`` hold any of ``patient_ids`` through a ``role`` membership."""
+    return set(
+        await Membership.filter(
+            user_id__in=list(user_ids), patient_id__in=list(patient_ids), role=role
+        )
+        .using_db(connection)
+        .values_list("user_id", flat=True)
+    )
+
+
+async def holds_other_than(user_id: UUID, patient_id: UUID, connection: BaseDBAsyncClient) -> bool:
+    """Whether the user holds any membership besides the ones on ``patient_id``."""
+    return (
+        await Membership.filter(user_id=user_id)
+        .exclude(patient_id=patient_id)
+        .using_db(connection)
+        .exists()
+    )
+
+
+async def drop_record(
+    user_id: UUID, patient_id: UUID, role: str, connection: BaseDBAsyncClient
+) -> None:
+    await (
+        Membership.filter(user_id=user_id, patient_id=patient_id, role=role)
+        .using_db(connection)
+        .delete()
+    )
+
+
+async def records_held(user_id: UUID, role: str) -> list[tuple[Any, Any]]:
+    """(practice, patient) of each record the user holds through a ``role`` membership."""
+    return [
+        (practice, patient)
+        for practice, patient in await Membership.filter(user_id=user_id, role=role).values_list(
+            "practice_id", "patient_id"
+        )
+    ]

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from uuid import UUID
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
 from db.models import GuardianLink, MedicalHistory, Patient, PatientInsurance, PatientStatus
@@ -135,3 +137,31 @@ async def guardian_links_for(patient_ids: Collection[UUID]) -> dict[UUID, list[G
     for row in rows:
         links[row.patient_id].append(row)  # type: ignore[index]
     return links
+
+
+async def practices_of(
+    allowed: Collection[PracticeId], patient_ids: Collection[UUID]
+) -> list[tuple[Any, Any]]:
+    """(patient, practice) of those of ``patient_ids`` in the allowed practices."""
+    return list(
+        await Patient.filter(id__in=list(patient_ids), practice_id__in=list(allowed)).values_list(
+            "id", "practice_id"
+        )
+    )
+
+
+async def exists(practice_id: PracticeId, patient_id: UUID) -> bool:
+    return await Patient.exists(id=patient_id, practice_id=practice_id)
+
+
+async def responsible_guardians(
+    practice_id: PracticeId, patient_id: UUID, connection: BaseDBAsyncClient
+) -> list[Any]:
+    """Guardian records of the patient linked with parental responsibility."""
+    return list(
+        await GuardianLink.filter(
+            practice_id=practice_id, patient_id=patient_id, parental_responsibility=True
+        )
+        .using_db(connection)
+        .values_list("guardian_id", flat=True)
+    )

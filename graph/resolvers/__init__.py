@@ -6,6 +6,7 @@ from strawberry.tools import merge_types
 
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
+from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
@@ -34,6 +35,7 @@ Query = merge_types(
         ConsentQueries,
         PrivacyQueries,
         LegalHoldQueries,
+        DocumentQueries,
     ),
 )
 Mutation = merge_types(
@@ -48,6 +50,7 @@ Mutation = merge_types(
         ConsentMutations,
         PrivacyMutations,
         LegalHoldMutations,
+        DocumentMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

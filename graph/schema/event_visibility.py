@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 from uuid import UUID
 
-from db.tenancy import PracticeId
 from graph.schema.live_events import ConsentEvent, ScheduleEvent
 from graph.schema.scheduling import as_busy_time
 from services import visibility
@@ -34,9 +33,7 @@ async def as_seen_by(principal: Principal, item: object, trail: ReadTrail) -> ob
         patient, practice = shown.patient_id, shown.practice_id
         if not await visibility.visible(principal, {patient: practice}):
             return dataclasses.replace(item, appointment=as_busy_time(shown))
-        if shown.patient is not None and principal.has_scope(
-            Scope.PATIENT_READ, PracticeId(practice)
-        ):
+        if shown.patient is not None and principal.has_scope(Scope.PATIENT_READ, practice):
             trail.read(
                 entity_type="Patient",
                 entity_id=patient,

@@ -6,7 +6,8 @@ import secrets
 from dataclasses import dataclass
 from uuid import UUID
 
-from db.models import Organization, PartnerClient, Practice
+from db.models import PartnerClient
+from db.queries import organizations
 from db.uow import unit_of_work
 from services import audit
 from services.auth.passwords import hash_password
@@ -24,7 +25,7 @@ class NewClient:
 async def register(
     *, organization_id: UUID, name: str, scopes: list[str], practice_ids: list[UUID]
 ) -> NewClient:
-    organization = await Organization.get_or_none(id=organization_id)
+    organization = await organizations.organization_by_id(organization_id)
     if organization is None:
         raise NotFound("Organization")
     unknown = [s for s in scopes if s not in Scope._value2member_map_]
@@ -33,7 +34,7 @@ async def register(
         raise ValidationFailed(
             f"Scopes not grantable to partners: {', '.join(unknown + beyond)}", field="scopes"
         )
-    practices = await Practice.filter(id__in=practice_ids, organization_id=organization.id)
+    practices = await organizations.practices_in_organization(organization.id, practice_ids)
     if len(practices) != len(set(practice_ids)):
         raise NotFound("Practice")
     client_id = f"pc_{secrets.token_hex(12)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db.models import User
+from db.queries import users
 from services import audit
 from services.auth import mfa
 from services.auth.sessions import Session, issue_session
@@ -21,7 +22,7 @@ class Enrolled:
 async def _signed_in_user(principal: Principal) -> User:
     if principal.user_id is None:
         raise Unauthenticated("Sign in first.")
-    user = await User.get_or_none(id=principal.user_id, is_active=True)
+    user = await users.active(principal.user_id)
     if user is None:
         raise Unauthenticated("Sign in first.")
     return user

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 
 from db.crypto import FieldContext
 from db.models import RecoveryCode, User
+from db.queries import recovery_codes, users
 from services import runtime
 from services.errors import Conflict, ValidationFailed
 
@@ -56,11 +57,7 @@ async def verify_totp(user: User, code: str) -> bool:
     if step is None:
         return False
     async with in_transaction() as connection:
-        updated = (
-            await User.filter(id=user.id, mfa_last_step__lt=step)
-            .using_db(connection)
-            .update(mfa_last_step=step)
-        )
+        updated = await users.advance_mfa_step(user.id, step, connection)
     if updated:
         user.mfa_last_step = step
     return bool(updated)
@@ -76,7 +73,7 @@ async def confirm_enrolment(user: User, code: str) -> list[str]:
         raise ValidationFailed("That code is not valid.", field="code")
     codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODES)]
     async with in_transaction() as connection:
-        await RecoveryCode.filter(user_id=user.id).using_db(connection).delete()
+        await recovery_codes.discard_all(user.id, connection)
         await RecoveryCode.bulk_create(
             [RecoveryCode(user_id=user.id, code_hash=_hash_code(c)) for c in codes],
             using_db=connection,
@@ -87,9 +84,7 @@ async def confirm_enrolment(user: User, code: str) -> list[str]:
 
 
 async def use_recovery_code(user: User, code: str) -> bool:
-    updated = await RecoveryCode.filter(
-        user_id=user.id, code_hash=_hash_code(code), used_at__isnull=True
-    ).update(used_at=datetime.now(UTC))
+    updated = await recovery_codes.spend(user.id, _hash_code(code), datetime.now(UTC))
     return bool(updated)
 
 

@@ -32,6 +32,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
 from db.models import PartnerClient, RevokedToken
+from db.queries import partner_clients
 from services import audit, runtime
 from services.auth import tokens
 from services.auth.passwords import verify_password
@@ -290,14 +291,12 @@ def _client_id_of(request: FormRequest) -> str | None:
 
 async def _prefetch(request: FormRequest) -> _Server:
     client_id = _client_id_of(request)
-    row = (
-        await PartnerClient.get_or_none(client_id=client_id, is_active=True) if client_id else None
-    )
+    row = await partner_clients.active(client_id) if client_id else None
     clients = {row.client_id: _Client(row)} if row else {}
     revoked: set[str] = set()
     token = request.form.get("token")
     claims = _partner_claims(token) if token else None
-    if claims is not None and await RevokedToken.exists(jti=claims["jti"]):
+    if claims is not None and await partner_clients.is_revoked(claims["jti"]):
         revoked.add(claims["jti"])
     return _Server(clients, revoked)
 

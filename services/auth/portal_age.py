@@ -15,11 +15,14 @@ from uuid import UUID
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from db.audit_chain import AuditRecord
-from db.models import GuardianLink, Membership, Patient, Practice, User
+from db.models import Patient, User
+from db.queries import memberships, organizations, patients, users
+from db.tenancy import PracticeId
 from db.uow import unit_of_work
 from services import audit
 from services.policy import Role
 from services.principal import Principal, RequestMeta
+from services.tenant_gate import held_practice, practice_of
 
 PORTAL_MINIMUM_AGE = 16
 SUSPEND_ACTION = "SUSPEND portal account (under 16)"
@@ -34,28 +37,18 @@ def too_young(born: date, today: date | None = None) -> bool:
     return age_on(born, today or datetime.now(UTC).date()) < PORTAL_MINIMUM_AGE
 
 
-async def own_logins(patient_id: UUID, conn: BaseDBAsyncClient) -> list[UUID]:
+async def own_logins(
+    practice_id: PracticeId, patient_id: UUID, conn: BaseDBAsyncClient
+) -> list[UUID]:
     """Users reaching this record other than as a guardian with parental responsibility."""
-    holders = list(
-        await Membership.filter(patient_id=patient_id, role=Role.PATIENT.value)
-        .using_db(conn)
-        .values_list("user_id", flat=True)
-    )
+    holders = await memberships.holders_of(patient_id, Role.PATIENT.value, conn)
     if not holders:
         return []
-    guardians = list(
-        await GuardianLink.filter(patient_id=patient_id, parental_responsibility=True)
-        .using_db(conn)
-        .values_list("guardian_id", flat=True)
-    )
-    backed = set(
-        await Membership.filter(
-            user_id__in=holders, patient_id__in=guardians, role=Role.PATIENT.value
-        )
-        .using_db(conn)
-        .values_list("user_id", flat=True)
+    guardians = await patients.responsible_guardians(practice_id, patient_id, conn)
+    backed = (
+        await memberships.holders_among(holders, guardians, Role.PATIENT.value, conn)
         if guardians
-        else []
+        else set()
     )
     return [UUID(str(u)) for u in holders if u not in backed]
 
@@ -67,22 +60,14 @@ async def enforce(
     for the caller to write in its transaction (none when nothing changed)."""
     if not too_young(patient.date_of_birth, today):
         return []
-    practice = await Practice.get(id=patient.practice_id, using_db=conn)
+    practice_id = practice_of(patient)
+    practice = await organizations.practice_row(practice_id, conn)
     records: list[AuditRecord] = []
-    for user_id in await own_logins(patient.id, conn):
-        others = (
-            await Membership.filter(user_id=user_id)
-            .exclude(patient_id=patient.id)
-            .using_db(conn)
-            .exists()
-        )
-        user = await User.select_for_update().using_db(conn).get(id=user_id)
+    for user_id in await own_logins(practice_id, patient.id, conn):
+        others = await memberships.holds_other_than(user_id, patient.id, conn)
+        user = await users.for_update(user_id, conn)
         if others:
-            await (
-                Membership.filter(user_id=user_id, patient_id=patient.id, role=Role.PATIENT.value)
-                .using_db(conn)
-                .delete()
-            )
+            await memberships.drop_record(user_id, patient.id, Role.PATIENT.value, conn)
             action = REVOKE_ACTION
         else:
             user.is_active = False
@@ -106,14 +91,13 @@ async def enforce(
 
 async def allow_sign_in(user: User, meta: RequestMeta) -> bool:
     """False when the account is a child's own login (it is suspended now, and audited)."""
-    held = list(
-        await Membership.filter(user_id=user.id, role=Role.PATIENT.value).values_list(
-            "patient_id", flat=True
-        )
-    )
+    held = await memberships.records_held(user.id, Role.PATIENT.value)
     if not held:
         return True
-    minors = [p for p in await Patient.filter(id__in=held) if too_young(p.date_of_birth)]
+    # Signing in: the practices of the user's own memberships are the tenants to read in.
+    practices = {held_practice(practice) for practice, _ in held if practice is not None}
+    records = await patients.patients_by_ids(practices, [patient for _, patient in held])
+    minors = [p for p in records if too_young(p.date_of_birth)]
     if not minors:
         return True
     actor = Principal(user_id=user.id, meta=meta)

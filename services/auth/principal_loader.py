@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from db.models import PartnerClient, Practice, RevokedToken, User
-from db.queries import memberships
+from db.models import User
+from db.queries import memberships, organizations, partner_clients
 from db.tenancy import OrganizationId, PracticeId
 from services.errors import Unauthenticated
 from services.policy import ROLE_SCOPES, Role, Scope, requires_mfa
 from services.principal import Principal, RequestMeta
+from services.tenant_gate import held_organization, held_practice, organization_of
 
 
 async def principal_for_user(
@@ -61,18 +62,18 @@ def _principal(
         if role is Role.SYSTEM_OWNER:
             global_scopes |= scopes
         elif membership.practice_id is not None:
-            pid = PracticeId(membership.practice_id)
+            pid = held_practice(membership.practice_id)
             practice_scopes.setdefault(pid, set()).update(scopes)
-            practice_orgs[pid] = OrganizationId(membership.practice_organization_id)  # type: ignore[arg-type]
+            practice_orgs[pid] = held_organization(membership.practice_organization_id)
             if role is Role.PATIENT and membership.patient_id is not None:
                 patient_ids.add(membership.patient_id)
         elif membership.organization_id is not None:
-            oid = OrganizationId(membership.organization_id)
+            oid = held_organization(membership.organization_id)
             org_scopes.setdefault(oid, set()).update(scopes)
             # An organization role reaches every practice of that organization.
-            for reached in membership.practices:
-                practice_scopes.setdefault(PracticeId(reached), set()).update(scopes)
-                practice_orgs[PracticeId(reached)] = oid
+            for reached in map(held_practice, membership.practices):
+                practice_scopes.setdefault(reached, set()).update(scopes)
+                practice_orgs[reached] = oid
     enrolment_only = requires_mfa(roles) and not mfa_passed
     return Principal(
         user_id=user_id,
@@ -93,24 +94,20 @@ def _principal(
 
 async def principal_for_partner(claims: dict[str, Any], meta: RequestMeta) -> Principal:
     client_id = str(claims["sub"]).removeprefix("client:")
-    client = await PartnerClient.get_or_none(client_id=client_id, is_active=True)
-    if client is None or await RevokedToken.exists(jti=claims["jti"]):
+    client = await partner_clients.active(client_id)
+    if client is None or await partner_clients.is_revoked(claims["jti"]):
         raise Unauthenticated("Invalid or expired token.")
     # The token can only narrow the client's registration, never exceed it.
     granted = {Scope(s) for s in claims.get("scope", "").split() if s in Scope._value2member_map_}
     granted &= {Scope(s) for s in client.scopes} & ROLE_SCOPES[Role.PARTNER]
     practice_ids = set(claims.get("practices", [])) & set(client.practice_ids)
-    practices = await Practice.filter(
-        id__in=list(practice_ids), organization_id=client.organization_id
-    )
+    # The client's registration is its membership: the practices it names are held.
+    practices = await organizations.practices_in_organization(client.organization_id, practice_ids)
     return Principal(
         client_id=client.client_id,
         roles=frozenset({Role.PARTNER}),
-        practice_scopes={PracticeId(p.id): frozenset(granted) for p in practices},
-        practice_organizations={
-            PracticeId(p.id): OrganizationId(p.organization_id)  # type: ignore[arg-type]
-            for p in practices
-        },
+        practice_scopes={held_practice(p.id): frozenset(granted) for p in practices},
+        practice_organizations={held_practice(p.id): organization_of(p) for p in practices},
         mfa_passed=True,
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         token_id=claims["jti"],

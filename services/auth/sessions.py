@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from db.models import Membership, RefreshToken, User
+from db.models import RefreshToken, User
+from db.queries import memberships, users
+from db.queries import sessions as session_rows
 from db.uow import write_transaction
 from services import audit, runtime
 from services.auth import mfa, portal_age, throttle, tokens
@@ -38,8 +40,7 @@ def _hash(token: str) -> str:
 
 
 async def issue_session(user: User, *, mfa_passed: bool, family: UUID | None = None) -> Session:
-    held = await Membership.filter(user_id=user.id).values_list("role", flat=True)
-    roles = {Role(str(role)) for role in held}
+    roles = {Role(role) for role in await memberships.roles_of(user.id)}
     enrolment = requires_mfa(roles) and not mfa_passed
     config = runtime.config()
     family = family or uuid4()
@@ -68,7 +69,7 @@ async def issue_session(user: User, *, mfa_passed: bool, family: UUID | None = N
 async def login(*, email: str, password: str, otp: str | None, meta: RequestMeta) -> Session:
     email = email.strip().casefold()
     ip_key = f"ip:{meta.ip or 'unknown'}"
-    user = await User.get_or_none(email=email, deleted_at__isnull=True)
+    user = await users.by_email(email)
     account_key = f"user:{user.id if user else email}"
     await throttle.ensure_not_locked(account_key, ip_key)
     ok = verify_password(user.password_hash if user else None, password)
@@ -105,20 +106,12 @@ async def _audit_login(user: User | None, meta: RequestMeta, outcome: str) -> No
 async def refresh(*, refresh_token: str) -> Session:
     now = datetime.now(UTC)
     async with write_transaction() as connection:
-        row = (
-            await RefreshToken.select_for_update()
-            .using_db(connection)
-            .get_or_none(token_hash=_hash(refresh_token))
-        )
+        row = await session_rows.for_rotation(_hash(refresh_token), connection)
         if row is None:
             raise Unauthenticated("Invalid refresh token.")
         if row.spent_at is not None or row.revoked_at is not None:
             # A spent token came back: someone holds a stolen copy. End the whole family.
-            await (
-                RefreshToken.filter(family_id=row.family_id, revoked_at__isnull=True)
-                .using_db(connection)
-                .update(revoked_at=now)
-            )
+            await session_rows.revoke_family(row.family_id, now, connection)
             reused = True
         else:
             reused = False
@@ -129,7 +122,7 @@ async def refresh(*, refresh_token: str) -> Session:
             await row.save(using_db=connection, update_fields=["spent_at"])
     if reused:
         raise Unauthenticated("Invalid refresh token.")
-    user = await User.get_or_none(id=row.user_id, is_active=True, deleted_at__isnull=True)
+    user = await users.live(row.user_id)
     if user is None:
         raise Unauthenticated("Invalid refresh token.")
     # A family only exists past the second factor when MFA is on, so it carries over.
@@ -141,12 +134,10 @@ async def logout(principal: Principal, *, everywhere: bool = False) -> None:
     if principal.user_id is None:
         raise Unauthenticated("Sign in first.")
     now = datetime.now(UTC)
-    query = RefreshToken.filter(user_id=principal.user_id, revoked_at__isnull=True)
-    if not everywhere and principal.session_id is not None:
-        query = query.filter(family_id=principal.session_id)
-    await query.update(revoked_at=now)
+    family = None if everywhere else principal.session_id
+    await session_rows.revoke_of_user(principal.user_id, now, family_id=family)
     # Bumping the version kills every live access token of the user at once.
-    user = await User.get(id=principal.user_id)
+    user = await users.get(principal.user_id)
     user.token_version += 1
     await user.save(update_fields=["token_version"])
 
@@ -164,7 +155,7 @@ async def authenticate_token(token: str | None, meta: RequestMeta) -> Principal:
 
 async def dev_token(email: str) -> str:
     """A ready access token for a demo account (the CLI refuses this in production)."""
-    user = await User.get_or_none(email=email.strip().casefold(), deleted_at__isnull=True)
+    user = await users.by_email(email.strip().casefold())
     if user is None:
         raise Unauthenticated("No such user.")
     return (await issue_session(user, mfa_passed=True)).access_token

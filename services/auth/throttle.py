@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from db.models import LoginThrottle
+from db.queries import login_throttle
 from services import runtime
 from services.errors import AccountLocked
 
@@ -27,7 +28,7 @@ def _limit(key: str) -> int:
 
 async def ensure_not_locked(*keys: str) -> None:
     now = datetime.now(UTC)
-    rows = await LoginThrottle.filter(key__in=list(keys), locked_until__gt=now)
+    rows = await login_throttle.locked(keys, now)
     if rows:
         until = max(row.locked_until for row in rows if row.locked_until is not None)
         raise AccountLocked(max(1, int((until - now).total_seconds())))
@@ -44,7 +45,7 @@ async def record_failure(*keys: str) -> None:
                 ignore_conflicts=True,
                 using_db=connection,
             )
-            row = await LoginThrottle.select_for_update().using_db(connection).get(key=key)
+            row = await login_throttle.for_update(key, connection)
             if now - row.window_started_at > WINDOW:
                 row.failures, row.window_started_at = 0, now
             row.failures += 1
@@ -59,4 +60,4 @@ async def record_failure(*keys: str) -> None:
 
 
 async def clear(*keys: str) -> None:
-    await LoginThrottle.filter(key__in=list(keys)).delete()
+    await login_throttle.clear(keys)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from db.models import Membership, Organization, Practice, User
+from db.models import Membership, User
+from db.queries import organizations, users
 from db.uow import unit_of_work
 from services import audit
 from services.auth.passwords import hash_password, password_problem
@@ -38,15 +39,15 @@ async def create_user(
     practice = organization = None
     if role is Role.ORG_ADMIN:
         organization = (
-            await Organization.get_or_none(id=organization_id) if organization_id else None
+            await organizations.organization_by_id(organization_id) if organization_id else None
         )
         if organization is None:
             raise NotFound("Organization")
     elif role is not Role.SYSTEM_OWNER:
-        practice = await Practice.get_or_none(id=practice_id) if practice_id else None
+        practice = await organizations.practice_by_id(practice_id) if practice_id else None
         if practice is None:
             raise NotFound("Practice")
-    if await User.exists(email=email):
+    if await users.email_taken(email):
         raise Conflict("An account with that email already exists.")
     owner = organization.id if organization else practice.organization_id if practice else None
     async with unit_of_work() as uow:

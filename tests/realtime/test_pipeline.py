@@ -297,6 +297,22 @@ async def test_while_the_bus_is_down_feeds_poll_the_table_then_bus_wakeups_resum
         await fanout.stop()
 
 
+async def test_prune_deletes_in_batches_oldest_first_and_reports_progress(db: str) -> None:
+    practice = await factories.practice()
+    await _emit(practice, 7)
+    old = datetime.now(UTC) - timedelta(days=8)
+    await DomainEvent.filter(sequence__lte=5, practice_id=practice.id).update(occurred_at=old)
+    reports: list[tuple[int, int]] = []
+    deleted = await store.prune(
+        datetime.now(UTC) - timedelta(days=7),
+        batch_size=2,
+        on_batch=lambda d, t: reports.append((d, t)),
+    )
+    assert deleted == 5
+    assert reports == [(2, 5), (4, 5), (5, 5)]  # three statements of at most two rows
+    assert [e.sequence for e in await store.after(practice.id, 0)] == [6, 7]
+
+
 async def test_prune_keeps_the_retention_window(db: str) -> None:
     practice = await factories.practice()
     await _emit(practice, 2)
