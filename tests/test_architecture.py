@@ -216,7 +216,6 @@ MINTS_NOT_YET_GATED: dict[str, tuple[int, str]] = {
     "services/patients/records.py": (2, "practice of a loaded patient (h/gate-c)"),
     "services/patients/search.py": (1, "practice from input (h/gate-c)"),
     "services/scheduling/holds.py": (1, "organization of a loaded practice (h/gate-b)"),
-    "services/scheduling/live.py": (1, "board practice from input (h/gate-b)"),
     "services/scheduling/slots.py": (1, "practice from input (h/gate-b)"),
 }
 # Class-level methods that read (or change through a queryset) rows; ``create``/``bulk_create``
@@ -266,7 +265,6 @@ QUERIES_NOT_YET_MOVED: dict[str, tuple[int, str]] = {
     "services/scheduling/diary_access.py": (3, "h/gate-b"),
     "services/scheduling/diary_lock.py": (1, "h/gate-b"),
     "services/scheduling/holds.py": (5, "h/gate-b"),
-    "services/scheduling/live.py": (1, "h/gate-b"),
     "services/scheduling/occupancy.py": (4, "h/gate-b"),
     "services/scheduling/practitioners.py": (2, "h/gate-b"),
     "services/scheduling/recalls.py": (5, "h/gate-b"),
