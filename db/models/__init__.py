@@ -8,6 +8,7 @@ from db.models.appointments import (
     SlotHold,
 )
 from db.models.audit import AuditEvent, AuditHead, AuditReadPatient
+from db.models.clinical_chart import ChartEntry, ProcedureItem
 from db.models.consent import CaptureMethod, ConsentPurpose, ConsentRecord
 from db.models.credentials import (
     LoginThrottle,
@@ -52,6 +53,7 @@ __all__ = [
     "AuditReadPatient",
     "BreachIncident",
     "CaptureMethod",
+    "ChartEntry",
     "Closure",
     "ConsentPurpose",
     "ConsentRecord",
@@ -74,6 +76,7 @@ __all__ = [
     "Practice",
     "PracticeSequence",
     "Practitioner",
+    "ProcedureItem",
     "ProcessingRestriction",
     "Recall",
     "RecoveryCode",

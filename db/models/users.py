@@ -23,6 +23,8 @@ class User(Entity):
     failed_logins = fields.IntField(default=0)
     locked_until = fields.DatetimeField(null=True)
     last_login_at = fields.DatetimeField(null=True)
+    # How this user reads tooth numbers: FDI, PALMER or UNIVERSAL (storage is always FDI).
+    tooth_notation = fields.CharField(max_length=16, default="FDI")
 
     memberships: fields.ReverseRelation["Membership"]
 
@@ -35,6 +37,7 @@ class User(Entity):
             "shown in the access log and on boards; a portal account's is replaced on erasure"
         ),
         "password_hash": "a one-way hash; reveals nothing (argon2id)",
+        "tooth_notation": "a display preference from a closed list, not free text",
     }
 
     class Meta:

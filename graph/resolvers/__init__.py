@@ -5,6 +5,7 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from graph.resolvers.audit import AuditQueries
+from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
 from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
@@ -28,6 +29,7 @@ Query = merge_types(
         IdentityQueries,
         AuditQueries,
         PatientQueries,
+        ClinicalChartQueries,
         SchedulingQueries,
         SchedulingCatalogueQueries,
         RebookingQueries,
@@ -44,6 +46,7 @@ Mutation = merge_types(
         IdentityMutations,
         NoticeMutations,
         PatientMutations,
+        ClinicalChartMutations,
         SchedulingMutations,
         SchedulingAdminMutations,
         PortalBookingMutations,

@@ -44,7 +44,6 @@ class DocumentVariant(Enum):
 )
 class PatientDocument:
     id: strawberry.ID
-    patient_id: strawberry.ID = strawberry.field(description="The patient it belongs to.")
     appointment_id: strawberry.ID | None = strawberry.field(
         description="The visit it was taken at, if any."
     )
@@ -62,17 +61,23 @@ class PatientDocument:
     has_thumbnail: bool = strawberry.field(description="A thumbnail can be opened.")
     uploaded_at: datetime = strawberry.field(description="When it was uploaded.")
     uploaded_by_id: strawberry.ID | None = strawberry.field(description="User who uploaded it.")
+    # UUIDs, as the field permission check compares them with the principal's own records.
     practice_id: strawberry.Private[UUID]
+    patient_id: strawberry.Private[UUID]
+
+    @strawberry.field(name="patientId", description="The patient it belongs to.")
+    def patient_reference(self) -> strawberry.ID:
+        return strawberry.ID(str(self.patient_id))
 
     def read_record(self) -> ReadRecord:
         """Listing a document discloses its title and file name (``AuditReads``)."""
-        return ReadRecord("Document", self.id, UUID(str(self.patient_id)), self.practice_id)
+        return ReadRecord("Document", self.id, self.patient_id, self.practice_id)
 
     @classmethod
     def from_model(cls, row: DocumentModel) -> PatientDocument:
         return cls(
             id=strawberry.ID(str(row.id)),
-            patient_id=strawberry.ID(str(row.patient_id)),
+            patient_id=UUID(str(row.patient_id)),
             appointment_id=_id(row.appointment_id),
             kind=DocumentKind(row.kind),
             title=library.title_of(row),

@@ -8,7 +8,9 @@ import strawberry
 
 from graph.ids import IdFields
 from graph.permissions.fields import ScopeEnum
+from graph.schema.clinical_chart import ToothNotation
 from services.auth.sessions import Session as SessionData
+from services.clinical.teeth import Notation
 from services.identity import Viewer as ViewerData
 from services.policy import Role, Scope
 
@@ -104,6 +106,9 @@ class Viewer:
     scopes: list[ScopeEnum] = strawberry.field(  # type: ignore[valid-type]
         description="Every scope held somewhere (per practice checks still apply)."
     )
+    tooth_notation: ToothNotation = strawberry.field(  # type: ignore[valid-type]
+        description="How tooth charts show tooth numbers for you (setToothNotation changes it)."
+    )
 
     @classmethod
     def from_data(cls, data: ViewerData) -> Viewer:
@@ -128,6 +133,9 @@ class Viewer:
                 for m in data.memberships
             ],
             scopes=[] if principal.enrolment_only else sorted(held, key=str),
+            tooth_notation=Notation(data.user.tooth_notation)
+            if data.user.tooth_notation in Notation.__members__
+            else Notation.FDI,
         )
 
 

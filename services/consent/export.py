@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from db.crypto import CiphertextError, FieldContext
-from db.models import PartnerClient, User
+from db.queries import accounts
 from db.queries import audit as audit_queries
 from services import audit, runtime
 from services.consent import privacy_access
@@ -90,15 +90,9 @@ async def _access_log(patient_id: UUID, rows: list[dict[str, Any]]) -> list[dict
     ]
     rows = [*rows, *shown]
     ids = {r["actor_user_id"] for r in rows if r.get("actor_user_id")}
-    names = dict(await User.filter(id__in=list(ids)).values_list("id", "full_name")) if ids else {}
+    names = await accounts.user_names(ids)
     clients = {r["client_id"] for r in rows if r.get("client_id")}
-    apps = (
-        dict(
-            await PartnerClient.filter(client_id__in=list(clients)).values_list("client_id", "name")
-        )
-        if clients
-        else {}
-    )
+    apps = await accounts.client_names(clients)
     return [
         {
             "at": r["occurred_at"],

@@ -13,7 +13,14 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from db.crypto import CiphertextError, FieldContext
-from db.models import Appointment, Document, MedicalHistory, Patient, PatientInsurance
+from db.models import (
+    Appointment,
+    ChartEntry,
+    Document,
+    MedicalHistory,
+    Patient,
+    PatientInsurance,
+)
 from services import runtime
 from services.patients.errors import DataIntegrityError, SealedValue
 
@@ -36,6 +43,7 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     MedicalHistory: ("content",),
     Appointment: ("reception_notes", "clinical_note"),
     PatientInsurance: ("policy_number", "payment_token"),
+    ChartEntry: ("notes", "void_reason"),
     # The file key is re-wrapped by rotation; the file itself never needs re-encrypting.
     Document: ("title", "filename", "wrapped_key"),
 }

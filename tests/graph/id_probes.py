@@ -36,10 +36,13 @@ from db.models import (
     Absence,
     Appointment,
     AppointmentType,
+    ChartEntry,
     Closure,
     DataSubjectRequest,
+    Document,
     ExtraResource,
     Practitioner,
+    ProcedureItem,
     ProcessingRestriction,
     Room,
     SlotHold,
@@ -83,6 +86,10 @@ ID_KINDS: dict[str, str] = {
     "requestId": "erasure_request",
     "restrictionId": "restriction",
     "organizationId": "organization",
+    "documentId": "document",
+    "updateProcedure.input.id": "procedure",
+    "replacesId": "chart_entry",
+    "entryId": "chart_entry",
 }
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
@@ -376,8 +383,35 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         received_at=datetime.now(UTC),
         due_at=datetime.now(UTC) + timedelta(days=30),
     )
+    document = await Document.create(  # a row is enough: links and listings never open the blob
+        practice_id=practice.id,
+        patient_id=patient.id,
+        kind="XRAY",
+        title="v1.k.probe",
+        content_type="image/png",
+        size_bytes=1,
+        sha256="0" * 64,
+        blob_key="00/" + "0" * 62,
+        wrapped_key="v1.k.probe",
+    )
+    procedure = await ProcedureItem.create(
+        practice_id=practice.id, code="PROBE", name="Probe exam", tooth_scope="NONE"
+    )
+    entry = await ChartEntry.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        kind="CONDITION",
+        code="CARIES",
+        tooth=16,
+        surfaces="O",
+        status="EXISTING",
+        recorded_at=START,
+    )
     objects = {
         "organization": org.id,
+        "procedure": procedure.id,
+        "chart_entry": entry.id,
+        "document": document.id,
         "practice": practice.id,
         "patient": patient.id,
         "guardian": guardian.id,

@@ -37,7 +37,7 @@ DROP = [
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0008_event_streams")]
+    dependencies = [("models", "0010_documents")]
 
     initial = False
 
