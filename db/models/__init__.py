@@ -9,6 +9,12 @@ from db.models.appointments import (
 )
 from db.models.audit import AuditEvent, AuditHead, AuditReadPatient
 from db.models.clinical_chart import ChartEntry, ProcedureItem
+from db.models.clinical_notes import (
+    ClinicalNote,
+    ClinicalNoteAmendment,
+    ClinicalNoteSettings,
+    NoteTemplate,
+)
 from db.models.consent import CaptureMethod, ConsentPurpose, ConsentRecord
 from db.models.credentials import (
     LoginThrottle,
@@ -54,6 +60,9 @@ __all__ = [
     "BreachIncident",
     "CaptureMethod",
     "ChartEntry",
+    "ClinicalNote",
+    "ClinicalNoteAmendment",
+    "ClinicalNoteSettings",
     "Closure",
     "ConsentPurpose",
     "ConsentRecord",
@@ -67,6 +76,7 @@ __all__ = [
     "LoginThrottle",
     "MedicalHistory",
     "Membership",
+    "NoteTemplate",
     "OpeningHours",
     "Organization",
     "PartnerClient",

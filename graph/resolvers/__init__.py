@@ -6,6 +6,7 @@ from strawberry.tools import merge_types
 
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
+from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
 from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
@@ -29,6 +30,7 @@ Query = merge_types(
         IdentityQueries,
         AuditQueries,
         PatientQueries,
+        ClinicalNoteQueries,
         ClinicalChartQueries,
         SchedulingQueries,
         SchedulingCatalogueQueries,
@@ -46,6 +48,7 @@ Mutation = merge_types(
         IdentityMutations,
         NoticeMutations,
         PatientMutations,
+        ClinicalNoteMutations,
         ClinicalChartMutations,
         SchedulingMutations,
         SchedulingAdminMutations,

@@ -42,6 +42,8 @@ TABLE_CATEGORY: dict[str, Category] = {
     "waitlist_entry": Category.ACCOUNT_CONTACT,
     "patient_insurance": Category.FINANCIAL,
     "medical_history": Category.CLINICAL,
+    "clinical_note": Category.CLINICAL,
+    "clinical_note_amendment": Category.CLINICAL,
     "chart_entry": Category.CLINICAL,  # kept as statistics; notes and void reasons nulled
     "document": Category.CLINICAL,  # X-rays, photos, letters: deleted, which shreds their keys
     "appointment": Category.CLINICAL,
@@ -73,7 +75,10 @@ CONTACT_COLUMNS = (
     "reception_notes",
 )
 SUPPRESSED_CHANNELS = ("email", "sms", "phone", "post", "service_messages")
-_DELETED_WITH_CLINICAL = frozenset({"medical_history", "patient_guardian", "document"})
+# Free-text clinical records go whole (an amendment is deleted with its note, by cascade).
+_DELETED_WITH_CLINICAL = frozenset(
+    {"medical_history", "patient_guardian", "document", "clinical_note_amendment", "clinical_note"}
+)
 
 
 def category_of(table: str) -> Category | None:

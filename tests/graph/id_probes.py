@@ -37,10 +37,12 @@ from db.models import (
     Appointment,
     AppointmentType,
     ChartEntry,
+    ClinicalNote,
     Closure,
     DataSubjectRequest,
     Document,
     ExtraResource,
+    NoteTemplate,
     Practitioner,
     ProcedureItem,
     ProcessingRestriction,
@@ -50,6 +52,7 @@ from db.models import (
     WorkingSession,
 )
 from graph.schema import build_schema
+from services.patients import sealing
 from services.policy import Role
 from tests import factories
 
@@ -86,6 +89,13 @@ ID_KINDS: dict[str, str] = {
     "requestId": "erasure_request",
     "restrictionId": "restriction",
     "organizationId": "organization",
+    "clinicalNote.id": "clinical_note",
+    "updateClinicalNoteDraft.input.id": "clinical_note",
+    "signClinicalNote.input.id": "clinical_note",
+    "coSignClinicalNote.input.id": "clinical_note",
+    "amendClinicalNote.input.id": "clinical_note",
+    "updateNoteTemplate.input.id": "note_template",
+    "templateId": "note_template",
     "documentId": "document",
     "updateProcedure.input.id": "procedure",
     "replacesId": "chart_entry",
@@ -383,6 +393,12 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         received_at=datetime.now(UTC),
         due_at=datetime.now(UTC) + timedelta(days=30),
     )
+    template = await NoteTemplate.create(
+        practice_id=practice.id, name="Probe", field_specs=[{"key": "plan", "label": "Plan"}]
+    )
+    note = ClinicalNote(practice_id=practice.id, patient_id=patient.id, author_user_id=user.id)
+    note.content = sealing.seal_json(note, "content", {"text": "Probe", "fields": []}) or ""
+    await note.save()
     document = await Document.create(  # a row is enough: links and listings never open the blob
         practice_id=practice.id,
         patient_id=patient.id,
@@ -409,6 +425,8 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
     )
     objects = {
         "organization": org.id,
+        "clinical_note": note.id,
+        "note_template": template.id,
         "procedure": procedure.id,
         "chart_entry": entry.id,
         "document": document.id,

@@ -39,6 +39,10 @@ UNREACHABLE: dict[str, str] = {}
 NOT_EXERCISED: dict[str, str] = {
     "subjectRequests": "lists data-subject requests; the world records none (staff-only: "
     "consent:write, refused to patients and partners in services.consent.requests.listed)",
+    "clinicalNote": "takes a note id, not a patient id; the world writes no notes (a note of a "
+    "hidden patient or another practice answers like a random id: "
+    "tests/graph/test_clinical_notes.py::test_who_may_read_and_write_notes and "
+    "test_a_patient_never_reads_another_patients_note)",
     "legalHolds": "lists legal holds; the world places none (staff-only: legal_hold:write, "
     "refused to patients and partners in services.consent.legal_holds; covered by "
     "tests/graph/test_legal_holds_api.py)",
