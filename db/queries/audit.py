@@ -1,7 +1,7 @@
 """Tenant-scoped reads of the audit log (newest first, keyset-paginated).
 
 A row names a patient in one of two ways: its own ``patient_id`` (a read or change of that
-record; board reads before migration 0011, one row per patient shown), or a link row in
+record; board reads before migration 0012, one row per patient shown), or a link row in
 ``audit_read_patient`` (a read that showed many patients, such as the board). Every reader
 asking "which rows concern this patient" or "which patients did these rows concern" reads both.
 """

@@ -37,7 +37,7 @@ DROP = [
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0010_documents")]
+    dependencies = [("models", "0011_clinical_notes")]
 
     initial = False
 
