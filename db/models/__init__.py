@@ -7,7 +7,7 @@ from db.models.appointments import (
     ScheduleBlock,
     SlotHold,
 )
-from db.models.audit import AuditEvent, AuditHead
+from db.models.audit import AuditEvent, AuditHead, AuditReadPatient
 from db.models.clinical_chart import ChartEntry, ProcedureItem
 from db.models.clinical_notes import (
     ClinicalNote,
@@ -56,6 +56,7 @@ __all__ = [
     "AppointmentType",
     "AuditEvent",
     "AuditHead",
+    "AuditReadPatient",
     "BreachIncident",
     "CaptureMethod",
     "ChartEntry",

@@ -57,6 +57,7 @@ TABLE_CATEGORY: dict[str, Category] = {
     "data_subject_request": Category.EVIDENCE,
     "legal_hold": Category.EVIDENCE,
     "audit_event": Category.AUDIT,
+    "audit_read_patient": Category.AUDIT,  # the patients an audited read showed
     "domain_event": Category.AUDIT,
 }
 CONTACT_COLUMNS = (

@@ -178,7 +178,7 @@ async def impact(
     if until <= since:
         raise ValidationFailed("'to' must be after 'from'.", field="to")
     reach = _reach(principal)  # an actor outside it has no rows here: [] like a random id
-    # Board reads and live board events are audited per patient shown, so they are here too.
+    # Board reads name every patient shown (live board events: a row each), so they are here too.
     rows = await audit_queries.actions_of(
         reach.organizations,
         reach.practices,
