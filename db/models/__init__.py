@@ -46,6 +46,7 @@ from db.models.scheduling import (
 )
 from db.models.scheduling_followups import Recall, WaitlistEntry
 from db.models.scheduling_sessions import Absence, Closure, OpeningHours, WorkingSession
+from db.models.treatment_plans import TreatmentPlan, TreatmentPlanItem
 from db.models.users import Membership, User
 
 __all__ = [
@@ -97,6 +98,8 @@ __all__ = [
     "ScheduleBlock",
     "ScheduleSettings",
     "SlotHold",
+    "TreatmentPlan",
+    "TreatmentPlanItem",
     "User",
     "WaitlistEntry",
     "WorkingSession",

@@ -21,6 +21,7 @@ from graph.resolvers.scheduling_catalogue import SchedulingCatalogueQueries
 from graph.resolvers.scheduling_rebooking import RebookingQueries
 from graph.resolvers.subscriptions import EventSubscriptions, NoticeMutations
 from graph.resolvers.system import SystemQueries
+from graph.resolvers.treatment_plans import TreatmentPlanMutations, TreatmentPlanQueries
 
 Query = merge_types(
     "Query",
@@ -32,6 +33,7 @@ Query = merge_types(
         PatientQueries,
         ClinicalNoteQueries,
         ClinicalChartQueries,
+        TreatmentPlanQueries,
         SchedulingQueries,
         SchedulingCatalogueQueries,
         RebookingQueries,
@@ -50,6 +52,7 @@ Mutation = merge_types(
         PatientMutations,
         ClinicalNoteMutations,
         ClinicalChartMutations,
+        TreatmentPlanMutations,
         SchedulingMutations,
         SchedulingAdminMutations,
         PortalBookingMutations,

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from db.models import ChartEntry, Patient
+from db.models import ChartEntry, Patient, ProcedureItem
 from db.outbox import PendingEvent
 from db.queries import clinical_chart as queries
 from db.tenancy import PracticeId
@@ -246,7 +246,20 @@ def _checked_condition(code: str, tooth: Tooth | None, surfaces: str, status: En
         )
 
 
-async def record(principal: Principal, new: NewEntry) -> EntryView:
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A new entry checked outside any transaction, ready to write in a unit of work."""
+
+    new: NewEntry
+    patient: Patient
+    code: str
+    procedure: ProcedureItem | None
+    tooth: Tooth | None
+    surfaces: str
+    notes: str | None
+
+
+async def prepare(principal: Principal, new: NewEntry) -> Prepared:
     """Validate everything before the transaction; BAD_USER_INPUT names the field at fault."""
     patient = await _clinical_patient(principal, new.patient_id, Scope.CLINICAL_WRITE)
     pid = tenant_gate.practice_of(patient)
@@ -268,29 +281,48 @@ async def record(principal: Principal, new: NewEntry) -> EntryView:
             raise ValidationFailed("No such procedure in this practice's catalogue.", field="code")
         catalogue.check_tooth(procedure, tooth, surfaces)
     notes = v.text(new.notes or "", "notes", max_length=5000)
+    return Prepared(new, patient, code, procedure, tooth, surfaces, notes)
+
+
+async def record(principal: Principal, new: NewEntry) -> EntryView:
+    prepared = await prepare(principal, new)
     async with unit_of_work() as uow:
-        # One writer per patient chart at a time: replacement checks see each other.
-        await queries.lock_patient(pid, UUID(str(patient.id)), uow.connection)
-        if new.replaces_id is not None:
-            await _replaceable(uow, patient, new.replaces_id)
-        entry = ChartEntry(
-            id=uuid4(),
-            practice_id=pid,
-            patient_id=patient.id,
-            kind=new.kind.value,
-            code=code,
-            procedure_id=None if procedure is None else procedure.id,
-            tooth=None if tooth is None else tooth.fdi,
-            surfaces=surfaces,
-            status=new.status.value,
-            recorded_at=datetime.now(UTC),
-            recorded_by_user_id=principal.user_id,
-            replaces_id=new.replaces_id,
-        )
-        entry.notes = sealing.seal(entry, "notes", notes)
-        await entry.save(using_db=uow.connection)
-        await _changed(uow, principal, patient, entry, "RECORD chart_entry", "CHART_ENTRY_RECORDED")
+        entry = await write_in(uow, principal, prepared)
     return await _view(principal, entry, new.notation)
+
+
+async def write_in(uow: UnitOfWork, principal: Principal, prepared: Prepared) -> ChartEntry:
+    """The entry, its audit row and its event in the caller's unit of work (a completed plan
+    item records its procedure in the same transaction as the item)."""
+    new, patient, procedure, tooth = (
+        prepared.new,
+        prepared.patient,
+        prepared.procedure,
+        prepared.tooth,
+    )
+    pid = tenant_gate.practice_of(patient)
+    # One writer per patient chart at a time: replacement checks see each other.
+    await queries.lock_patient(pid, UUID(str(patient.id)), uow.connection)
+    if new.replaces_id is not None:
+        await _replaceable(uow, patient, new.replaces_id)
+    entry = ChartEntry(
+        id=uuid4(),
+        practice_id=pid,
+        patient_id=patient.id,
+        kind=new.kind.value,
+        code=prepared.code,
+        procedure_id=None if procedure is None else procedure.id,
+        tooth=None if tooth is None else tooth.fdi,
+        surfaces=prepared.surfaces,
+        status=new.status.value,
+        recorded_at=datetime.now(UTC),
+        recorded_by_user_id=principal.user_id,
+        replaces_id=new.replaces_id,
+    )
+    entry.notes = sealing.seal(entry, "notes", prepared.notes)
+    await entry.save(using_db=uow.connection)
+    await _changed(uow, principal, patient, entry, "RECORD chart_entry", "CHART_ENTRY_RECORDED")
+    return entry
 
 
 async def _replaceable(uow: UnitOfWork, patient: Patient, replaces_id: UUID) -> None:

@@ -169,6 +169,37 @@ async def _append(
     return row
 
 
+async def treatment_accepted_in(
+    uow: UnitOfWork,
+    principal: Principal,
+    patient: Patient,
+    *,
+    treatment_id: UUID,
+    policy_version: str,
+    evidence_ref: str,
+    effective_at: datetime,
+) -> ConsentRecord:
+    """A TREATMENT grant for a signed treatment plan, in the caller's unit of work.
+
+    The caller (plan acceptance, under clinical:write) has proved the plan is this patient's;
+    the ledger row's subject is the plan id, so consent to a plan is one ledger entry like any
+    other and is withdrawn the same way."""
+    decision = Decision(
+        purpose=ConsentPurpose.TREATMENT,
+        granted=True,
+        policy_version=policy_version,
+        method=CaptureMethod.RECEPTION,
+        treatment_id=treatment_id,
+        evidence_ref=evidence_ref,
+        effective_at=effective_at,
+    )
+    _clean(decision)
+    pid = privacy_access.practice_of(patient)
+    organization_id = await privacy_access.organization_of(principal, pid)
+    await patient_queries.locked(pid, patient.id, uow.connection)
+    return await _append(uow, principal, patient, organization_id, decision, str(treatment_id))
+
+
 async def withdraw_all_in(
     uow: UnitOfWork, principal: Principal, patient: Patient, *, evidence: str
 ) -> int:

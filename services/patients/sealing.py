@@ -22,6 +22,7 @@ from db.models import (
     MedicalHistory,
     Patient,
     PatientInsurance,
+    TreatmentPlan,
 )
 from services import runtime
 from services.patients.errors import DataIntegrityError, SealedValue
@@ -50,6 +51,7 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     ChartEntry: ("notes", "void_reason"),
     # The file key is re-wrapped by rotation; the file itself never needs re-encrypting.
     Document: ("title", "filename", "wrapped_key"),
+    TreatmentPlan: ("signed_name", "snapshot"),
 }
 
 # Encrypted columns whose plaintext is a JSON object (structured contact details, answers).
@@ -58,6 +60,7 @@ JSON_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     MedicalHistory: ("content",),
     ClinicalNote: ("content",),
     ClinicalNoteAmendment: ("content",),
+    TreatmentPlan: ("snapshot",),
 }
 
 

@@ -41,6 +41,12 @@ async def diary(
     principal: Principal, practice_id: UUID, scope: Scope, *, patients_too: bool = False
 ) -> Diary:
     pid = staff_practice(principal, practice_id, scope, patients_too=patients_too)
+    return await diary_of(pid)
+
+
+async def diary_of(pid: PracticeId) -> Diary:
+    """The diary of a practice the caller already holds a checked id for (another service
+    authorised the principal, e.g. completing a planned procedure under clinical:write)."""
     practice = await diary_settings.practice(pid)
     if practice is None:
         raise NotFound("Practice")

@@ -47,10 +47,23 @@ async def after_visit(
     now: datetime,
 ) -> Recall:
     patient_id: UUID = appointment.patient_id  # type: ignore[assignment]
+    return await after_treatment(uow, principal, diary, patient_id, kind, now)
+
+
+async def after_treatment(
+    uow: UnitOfWork,
+    principal: Principal,
+    diary: Diary,
+    patient_id: UUID,
+    kind: str,
+    now: datetime,
+) -> Recall:
+    """Moves the patient's ``kind`` recall on from ``now`` (a visit or a completed planned
+    procedure whose catalogue item has that recall effect), in the caller's unit of work."""
     found = await recall_queries.recall(diary.practice_id, patient_id, kind, uow.connection)
     months = found.interval_months if found else _default_months(diary, kind)
     if found is None:
-        found = Recall(practice_id=diary.practice_id, patient_id=appointment.patient_id, kind=kind)
+        found = Recall(practice_id=diary.practice_id, patient_id=patient_id, kind=kind)
         found.interval_months = months
     found.due_on = add_months(now.astimezone(diary.zone).date(), months)
     found.last_completed_at = now
@@ -63,7 +76,7 @@ async def after_visit(
             organization_id=diary.organization_id,
             entity_type="Recall",
             entity_id=found.id,
-            patient_id=appointment.patient_id,  # type: ignore[arg-type]
+            patient_id=patient_id,
         )
     )
     return found
