@@ -101,11 +101,19 @@ async def next_position(version_id: UUID, connection: BaseDBAsyncClient) -> int:
 
 
 async def completed_not_invoiced(
-    practice_id: PracticeId, *, after: tuple[datetime, UUID] | None, limit: int
+    practice_id: PracticeId,
+    patient_ids: Collection[UUID] | None,
+    *,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
 ) -> list[TreatmentPlanItem]:
+    """Completed items no invoice has claimed, of ``patient_ids`` only unless None (all the
+    practice's), oldest completion first."""
     query = TreatmentPlanItem.filter(
         practice_id=practice_id, completed_at__isnull=False, invoiced_at=None
     )
+    if patient_ids is not None:
+        query = query.filter(patient_id__in=list(patient_ids))
     if after is not None:
         at, last = after
         query = query.filter(Q(completed_at__gt=at) | Q(completed_at=at, id__gt=last))

@@ -32,7 +32,7 @@ from db.queries import clinical_chart as chart_queries
 from db.queries import treatment_plans as queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
-from services import actors, audit, tenant_gate
+from services import actors, audit, tenant_gate, visibility
 from services.clinical import catalogue, chart, teeth
 from services.clinical.catalogue import MAX_FEE_PENCE, RecallEffect
 from services.clinical.teeth import Notation
@@ -622,7 +622,8 @@ async def completed_not_invoiced(
     if not principal.has_scope(Scope.BILLING_READ, pid):
         await audit.record_denied(principal, action="READ completed_not_invoiced", practice_id=pid)
         raise PolicyDenied("You do not have permission to read the billing work list.")
-    rows = await queries.completed_not_invoiced(pid, after=after, limit=first + 1)
+    only = await visibility.visible_in(principal, pid)
+    rows = await queries.completed_not_invoiced(pid, only, after=after, limit=first + 1)
     ids = {UUID(str(r.procedure_id)) for r in rows}
     names = {k: p.name for k, p in (await chart_queries.procedures_by_id({pid}, ids)).items()}
     return Uninvoiced(rows[:first], len(rows) > first, names)

@@ -48,6 +48,8 @@ from db.models import (
     ProcessingRestriction,
     Room,
     SlotHold,
+    TreatmentPlan,
+    TreatmentPlanItem,
     WaitlistEntry,
     WorkingSession,
 )
@@ -100,6 +102,9 @@ ID_KINDS: dict[str, str] = {
     "updateProcedure.input.id": "procedure",
     "replacesId": "chart_entry",
     "entryId": "chart_entry",
+    "treatmentPlan.id": "treatment_plan",
+    "planId": "treatment_plan",
+    "itemId": "treatment_plan_item",
 }
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
@@ -424,7 +429,20 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         status="EXISTING",
         recorded_at=START,
     )
+    plan = await TreatmentPlan.create(
+        practice_id=practice.id, patient_id=patient.id, plan_id=uuid4(), status="PROPOSED"
+    )
+    plan_item = await TreatmentPlanItem.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        plan_version_id=plan.id,
+        procedure_id=procedure.id,
+        code="PROBE",
+        fee_pence=100,
+    )
     objects = {
+        "treatment_plan": plan.plan_id,
+        "treatment_plan_item": plan_item.id,
         "organization": org.id,
         "clinical_note": note.id,
         "note_template": template.id,

@@ -12,6 +12,8 @@ from graph.schema import build_schema
 from services.policy import Scope
 from tests.graph.clinical_note_support import MATRIX_NOTE_ID, seed_matrix_note
 
+MATRIX_PLAN_ID = "00000000-0000-4000-8000-00000000000f"
+
 # How to reach one instance of each type that has protected fields. A type missing here makes
 # the matrix test fail, naming it: add its path (and a fixture object) when adding the type.
 TYPE_PATHS: dict[str, str] = {
@@ -39,6 +41,7 @@ EXEMPT: dict[str, str] = {
 ARGUMENTS: dict[str, str] = {
     "patient.id": "$patientId",  # field-specific values win over the plain argument name
     "clinicalNote.id": f'"{MATRIX_NOTE_ID}"',
+    "treatmentPlan.id": f'"{MATRIX_PLAN_ID}"',
     "breachImpact.userId": '"00000000-0000-4000-8000-000000000009"',
     "id": "$practiceId",
     "practiceId": "$practiceId",
@@ -54,7 +57,7 @@ ARGUMENTS: dict[str, str] = {
 async def seed_objects(practice: object, patient: object) -> None:
     """One object of each type the paths above reach (an appointment on 2030-01-15, stranded
     by an absence; a signed clinical note; a document)."""
-    from db.models import Document
+    from db.models import Document, TreatmentPlan
     from services.patients import sealing
     from tests.scheduling_fixtures import seed_matrix_appointment
 
@@ -73,6 +76,13 @@ async def seed_objects(practice: object, patient: object) -> None:
     document.filename = sealing.seal(document, "filename", "matrix.png")  # type: ignore[assignment]
     await document.save()
     await seed_matrix_note(practice, patient)
+    await TreatmentPlan.create(
+        id=MATRIX_PLAN_ID,
+        plan_id=MATRIX_PLAN_ID,
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        patient_id=patient.id,  # type: ignore[attr-defined]
+        status="PROPOSED",
+    )
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,10 @@ NOT_EXERCISED: dict[str, str] = {
     "hidden patient or another practice answers like a random id: "
     "tests/graph/test_clinical_notes.py::test_who_may_read_and_write_notes and "
     "test_a_patient_never_reads_another_patients_note)",
+    "treatmentPlan": "takes a plan id, not a patient id (the world's plans are reached through "
+    "treatmentPlans(patientId) and completedNotInvoiced here; a plan of another practice "
+    "answers like a random id: tests/graph/test_treatment_plans.py::"
+    "test_bad_input_gets_a_code_and_changes_nothing, and tests/graph/test_tenant_isolation.py)",
     "legalHolds": "lists legal holds; the world places none (staff-only: legal_hold:write, "
     "refused to patients and partners in services.consent.legal_holds; covered by "
     "tests/graph/test_legal_holds_api.py)",

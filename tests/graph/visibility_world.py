@@ -39,6 +39,7 @@ from db.audit_chain import AuditRecord
 from db.models import Appointment, Membership, Patient, Recall, WaitlistEntry
 from services import audit
 from services.auth import clients
+from services.clinical import catalogue
 from services.policy import Role
 from tests import factories
 from tests.scheduling_fixtures import diary
@@ -176,6 +177,7 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
     """The world; ``gql(query, variables, token)`` runs a GraphQL request for the caller."""
     d = await diary()
     practice = d.practice
+    await catalogue.seed_practice(practice.id)
     org_id = practice.organization_id
     tag = uuid.uuid4().hex[:8]
     targets = {
@@ -273,6 +275,7 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
             },
         )
         assert uploaded.status_code == 201, uploaded.text
+        await _completed_plan(gql, tokens[Role.DENTIST.value], patient.id)
         await Recall.create(
             practice_id=practice.id,
             patient_id=patient.id,
@@ -301,6 +304,42 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
             ]
         )
     return world
+
+
+PLAN_STEPS = (
+    ("createTreatmentPlan", "CreateTreatmentPlanInput"),
+    ("addPlanItem", "AddPlanItemInput"),
+    ("acceptTreatmentPlan", "AcceptTreatmentPlanInput"),
+    ("completePlanItem", "PlanItemIdInput"),
+)
+
+
+async def _completed_plan(gql: Any, token: str, patient_id: object) -> None:
+    """A signed plan whose one item is done: the patient shows in treatmentPlans and in the
+    practice's completedNotInvoiced."""
+    plan_id = item_id = ""
+    for name, input_type in PLAN_STEPS:
+        values: dict[str, object] = {
+            "createTreatmentPlan": {"patientId": str(patient_id)},
+            "addPlanItem": {"planId": plan_id, "code": "XR-BW"},  # no recall effect
+            "acceptTreatmentPlan": {
+                "planId": plan_id,
+                "signedName": "Vis",
+                "signatureBase64": base64.b64encode(TINY_PNG).decode(),
+                "signatureContentType": "image/png",
+            },
+            "completePlanItem": {"itemId": item_id},
+        }[name]
+        done = await gql(
+            f"mutation M($input: {input_type}!) {{ {name}(input: $input) "
+            "{ plan { id phases { items { id } } } } }",
+            {"input": values},
+            token,
+        )
+        assert not done.get("errors"), done
+        plan = done["data"][name]["plan"]
+        plan_id = plan["id"]
+        item_id = next((i["id"] for p in plan["phases"] for i in p["items"]), "")
 
 
 async def restrict_target(world: World, gql: Any) -> None:
