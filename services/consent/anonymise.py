@@ -45,6 +45,8 @@ TABLE_CATEGORY: dict[str, Category] = {
     "clinical_note": Category.CLINICAL,
     "clinical_note_amendment": Category.CLINICAL,
     "chart_entry": Category.CLINICAL,  # kept as statistics; notes and void reasons nulled
+    "treatment_plan": Category.CLINICAL,  # kept as statistics; signed name and snapshot nulled
+    "treatment_plan_item": Category.CLINICAL,  # codes, teeth, fees: no free text
     "document": Category.CLINICAL,  # X-rays, photos, letters: deleted, which shreds their keys
     "appointment": Category.CLINICAL,
     "appointment_change": Category.CLINICAL,  # history: times, statuses and ids
