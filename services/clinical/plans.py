@@ -137,7 +137,10 @@ async def _found(
     found = await queries.version(principal.practices_with(Scope.PATIENT_READ), plan_id, number)
     if found is None:
         raise NotFound("Treatment plan")
-    patient = await _patient(principal, UUID(str(found.patient_id)), scope, action)
+    try:
+        patient = await _patient(principal, UUID(str(found.patient_id)), scope, action)
+    except NotFound:  # a patient this principal may not see: exactly like a random plan id
+        raise NotFound("Treatment plan") from None
     return found, patient
 
 
@@ -302,7 +305,10 @@ async def _item_plan(
     found = await queries.item(principal.practices_with(Scope.PATIENT_READ), item_id)
     if found is None:
         raise NotFound("Treatment plan item")
-    await _patient(principal, UUID(str(found.patient_id)), Scope.CLINICAL_WRITE, action)
+    try:
+        await _patient(principal, UUID(str(found.patient_id)), Scope.CLINICAL_WRITE, action)
+    except NotFound:  # a patient this principal may not see: exactly like a random item id
+        raise NotFound("Treatment plan item") from None
     pid = tenant_gate.practice_of(found)
     plan_row = await queries.version_row(pid, UUID(str(found.plan_version_id)))
     assert plan_row is not None  # items are never moved between plans

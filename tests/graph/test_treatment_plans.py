@@ -290,3 +290,29 @@ async def test_reception_is_forbidden(client: httpx.AsyncClient) -> None:
     billing = await gql(client, UNINVOICED, {"p": str(practice.id)}, token=receptionist)
     assert billing.codes == ["FORBIDDEN"]
     assert await TreatmentPlanItem.filter(code="FV").count() == 0
+
+
+async def test_a_patient_reads_their_own_plan_and_never_anothers(
+    client: httpx.AsyncClient,
+) -> None:
+    practice, patient, token, _ = await _world()
+    other = await factories.patient(practice)
+    mine, items = await _planned(client, token, patient)
+    theirs, their_items = await _planned(client, token, other)
+    own = factories.access_token(
+        await factories.user(Role.PATIENT, practice, patient_id=patient.id)
+    )
+    read = await gql(client, ONE, {"id": mine["id"]}, token=own)
+    assert read.errors == []
+    assert read.data["treatmentPlan"]["totalPence"] == 16500
+
+    def shape(result: GraphQLResult) -> list[tuple[object, object]]:
+        return [(e["extensions"]["code"], e["message"]) for e in result.errors]
+
+    hidden = await gql(client, ONE, {"id": theirs["id"]}, token=own)
+    random = await gql(client, ONE, {"id": str(uuid4())}, token=own)
+    assert shape(hidden) == shape(random) == [("NOT_FOUND", "Treatment plan not found.")]
+    hidden_item = await _do(client, COMPLETE, own, itemId=their_items[0])
+    random_item = await _do(client, COMPLETE, own, itemId=str(uuid4()))
+    assert shape(hidden_item) == shape(random_item)
+    assert (await _do(client, COMPLETE, own, itemId=items[0])).codes == ["FORBIDDEN"]
