@@ -10,6 +10,7 @@ import io
 import json
 from typing import Any
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import httpx
 from PIL import Image
@@ -27,6 +28,7 @@ from db.models import (
 )
 from services.clinical import catalogue
 from services.policy import Role
+from services.scheduling.recalls import add_months
 from tests import factories
 from tests.factories import GraphQLResult, gql
 
@@ -58,6 +60,9 @@ LIST = "query L($p: ID!) { treatmentPlans(patientId: $p) { id version status tot
 UNINVOICED = """
 query U($p: ID!) { completedNotInvoiced(practiceId: $p) {
   edges { node { itemId patientId procedureCode feePence completedAt } } } }"""
+PAGE = """
+query U($p: ID!, $after: String) { completedNotInvoiced(practiceId: $p, first: 1, after: $after) {
+  edges { node { procedureCode } } pageInfo { hasNextPage endCursor } } }"""
 RECORD = """
 mutation R($input: RecordChartEntryInput!) { recordChartEntry(input: $input) { entry { id } } }"""
 CHART = "query C($p: ID!) { toothChart(patientId: $p) { entries { id code toothFdi status } } }"
@@ -216,13 +221,23 @@ async def test_completing_items_charts_them_moves_the_recall_and_feeds_billing(
     assert done["status"] == "COMPLETED"
     recall = await Recall.get(patient_id=patient.id, kind="EXAM")
     assert recall.last_completed_at is not None
+    today = recall.last_completed_at.astimezone(ZoneInfo("Europe/London")).date()
+    assert recall.due_on == add_months(today, 6)  # the practice's default exam interval
+    actions = await AuditEvent.filter(entity_type="TreatmentPlan").values_list("action", flat=True)
+    assert {"ACCEPT treatment_plan", "COMPLETE treatment_plan_item"} <= set(actions)
+    assert await DomainEvent.filter(type="TREATMENT_PLAN_CHANGED").count() >= 5
 
     billing = await gql(client, UNINVOICED, {"p": str(practice.id)}, token=token)
     nodes = [e["node"] for e in billing.data["completedNotInvoiced"]["edges"]]
-    assert sorted((n["procedureCode"], n["feePence"]) for n in nodes) == [
-        ("AM2", 11000),
-        ("EXAM", 5500),
-    ]
+    assert [(n["procedureCode"], n["feePence"]) for n in nodes] == [("AM2", 11000), ("EXAM", 5500)]
+    page = await gql(client, PAGE, {"p": str(practice.id)}, token=token)
+    first_page = page.data["completedNotInvoiced"]
+    assert [e["node"]["procedureCode"] for e in first_page["edges"]] == ["AM2"]
+    assert first_page["pageInfo"]["hasNextPage"] is True
+    after = {"p": str(practice.id), "after": first_page["pageInfo"]["endCursor"]}
+    rest = (await gql(client, PAGE, after, token=token)).data["completedNotInvoiced"]
+    assert [e["node"]["procedureCode"] for e in rest["edges"]] == ["EXAM"]
+    assert rest["pageInfo"]["hasNextPage"] is False
 
 
 async def test_bad_input_gets_a_code_and_changes_nothing(client: httpx.AsyncClient) -> None:
