@@ -118,3 +118,9 @@ async def completed_not_invoiced(
         at, last = after
         query = query.filter(Q(completed_at__gt=at) | Q(completed_at=at, id__gt=last))
     return await query.order_by("completed_at", "id").limit(limit).all()
+
+
+async def add_plans(plans: list[TreatmentPlan], items: list[TreatmentPlanItem]) -> None:
+    """Demo seeding: whole plans at once (rows already carry their practice)."""
+    await TreatmentPlan.bulk_create(plans)
+    await TreatmentPlanItem.bulk_create(items)

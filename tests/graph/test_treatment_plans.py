@@ -331,3 +331,20 @@ async def test_a_patient_reads_their_own_plan_and_never_anothers(
     random_item = await _do(client, COMPLETE, own, itemId=str(uuid4()))
     assert shape(hidden_item) == shape(random_item)
     assert (await _do(client, COMPLETE, own, itemId=items[0])).codes == ["FORBIDDEN"]
+
+
+async def test_demo_plans_are_proposed_in_two_phases(client: httpx.AsyncClient) -> None:
+    import random
+
+    from services.clinical import demo_plans
+
+    practice, patient, token, dentist = await _world()
+    assert await demo_plans.seed_plans(practice, [patient], dentist, random.Random(7)) == 1
+    listed = await gql(client, LIST, {"p": str(patient.id)}, token=token)
+    [plan] = listed.data["treatmentPlans"]
+    assert plan["status"] == "PROPOSED"
+    shown = (await gql(client, ONE, {"id": plan["id"]}, token=token)).data["treatmentPlan"]
+    assert [p["number"] for p in shown["phases"]] == [1, 2]
+    assert shown["totalPence"] == 6500 + 1500 + 11000
+    accepted = await _ok(client, ACCEPT, token, **_accept(plan))
+    assert accepted["status"] == "ACCEPTED"
