@@ -9,6 +9,7 @@ from db.models.appointments import (
 )
 from db.models.audit import AuditEvent, AuditHead
 from db.models.clinical_chart import ChartEntry, ProcedureItem
+from db.models.clinical_perio import BpeRecord, PerioExam, PerioFollowUp
 from db.models.consent import CaptureMethod, ConsentPurpose, ConsentRecord
 from db.models.credentials import (
     LoginThrottle,
@@ -49,6 +50,7 @@ __all__ = [
     "AppointmentType",
     "AuditEvent",
     "AuditHead",
+    "BpeRecord",
     "BreachIncident",
     "CaptureMethod",
     "ChartEntry",
@@ -70,6 +72,8 @@ __all__ = [
     "Patient",
     "PatientInsurance",
     "PatientStatus",
+    "PerioExam",
+    "PerioFollowUp",
     "Practice",
     "PracticeSequence",
     "Practitioner",

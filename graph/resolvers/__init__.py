@@ -11,6 +11,7 @@ from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
+from graph.resolvers.perio import PerioMutations, PerioQueries
 from graph.resolvers.portal_booking import PortalBookingMutations, PortalBookingQueries
 from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
@@ -29,6 +30,7 @@ Query = merge_types(
         AuditQueries,
         PatientQueries,
         ClinicalChartQueries,
+        PerioQueries,
         SchedulingQueries,
         SchedulingCatalogueQueries,
         RebookingQueries,
@@ -45,6 +47,7 @@ Mutation = merge_types(
         NoticeMutations,
         PatientMutations,
         ClinicalChartMutations,
+        PerioMutations,
         SchedulingMutations,
         SchedulingAdminMutations,
         PortalBookingMutations,

@@ -39,6 +39,9 @@ TABLE_CATEGORY: dict[str, Category] = {
     "patient_insurance": Category.FINANCIAL,
     "medical_history": Category.CLINICAL,
     "chart_entry": Category.CLINICAL,  # kept as statistics; notes and void reasons nulled
+    "perio_exam": Category.CLINICAL,  # measurements only, no free text
+    "bpe_record": Category.CLINICAL,
+    "perio_follow_up": Category.CLINICAL,
     "appointment": Category.CLINICAL,
     "appointment_change": Category.CLINICAL,  # history: times, statuses and ids
     "appointment_resource": Category.CLINICAL,

@@ -2,9 +2,9 @@
 
 The survivor keeps its own values and gains the duplicate's where it has none (re-encrypted for
 its own row, since ciphertext is bound to the row). Histories are re-numbered in time order,
-appointments, chart entries, guardian links and portal accounts move over, and the duplicate
-stays as a MERGED stub pointing at the survivor, so old references and the audit trail still
-resolve.
+appointments, chart entries, perio exams and BPEs, guardian links and portal accounts move over,
+and the duplicate stays as a MERGED stub pointing at the survivor, so old references and the
+audit trail still resolve.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from db.models import (
     PatientInsurance,
     PatientStatus,
 )
+from db.queries import clinical_perio as perio_queries
 from db.uow import UnitOfWork, unit_of_work
 from services.errors import Conflict, ValidationFailed
 from services.patients import fields, patient_access
@@ -89,6 +90,7 @@ async def _move_records(survivor: Patient, duplicate: Patient) -> list[str]:
     # Chart entries keep their times, so the survivor's chart as of any instant holds both.
     if await ChartEntry.filter(patient_id=duplicate.id).update(patient_id=survivor.id):
         moved.append("toothChart")
+    moved += await perio_queries.move_to(UUID(str(duplicate.id)), UUID(str(survivor.id)))
     has_own = await PatientInsurance.exists(patient_id=survivor.id)
     if not has_own and await PatientInsurance.filter(patient_id=duplicate.id).update(
         patient_id=survivor.id
