@@ -39,6 +39,7 @@ from db.models import (
     Closure,
     DataSubjectRequest,
     ExtraResource,
+    PerioExam,
     Practitioner,
     ProcessingRestriction,
     Room,
@@ -83,6 +84,9 @@ ID_KINDS: dict[str, str] = {
     "requestId": "erasure_request",
     "restrictionId": "restriction",
     "organizationId": "organization",
+    "perioExam.id": "perio_exam",
+    "examId": "perio_exam",
+    "examIds": "perio_exam",
 }
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
@@ -376,6 +380,13 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         received_at=datetime.now(UTC),
         due_at=datetime.now(UTC) + timedelta(days=30),
     )
+    exam = await PerioExam.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        status="DRAFT",
+        examined_at=START - timedelta(days=400),
+        readings={"16": {"pd": [3] * 6, "gm": [0] * 6, "b": 0, "s": 0, "p": 0, "m": 0, "f": {}}},
+    )
     objects = {
         "organization": org.id,
         "practice": practice.id,
@@ -395,5 +406,6 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         "closure": closure.id,
         "restriction": restriction.id,
         "erasure_request": request.id,
+        "perio_exam": exam.id,
     }
     return {k: str(v) for k, v in objects.items()}

@@ -342,14 +342,17 @@ async def test_who_may_read_and_change_the_perio_record(client: httpx.AsyncClien
     for token in (hygienist, own):
         for result in await reads(token, pid, exam["id"]):
             assert result.errors == [], result.body
-    random = await reads(stranger, str(uuid.uuid4()), str(uuid.uuid4()))
-    hidden = await reads(stranger, pid, exam["id"])
-    for seen, baseline in zip(hidden, random, strict=True):
-        assert seen.codes == ["NOT_FOUND"]
-        assert (seen.data, seen.errors[0]["message"]) == (
-            baseline.data,
-            baseline.errors[0]["message"],
-        )
+    other = await factories.patient(practice)
+    someone_else = factories.access_token(
+        await factories.user(Role.PATIENT, practice, patient_id=other.id)
+    )
+    for token in (stranger, someone_else):  # another practice; a patient who is not this one
+        random = await reads(token, str(uuid.uuid4()), str(uuid.uuid4()))
+        hidden = await reads(token, pid, exam["id"])
+        for seen, baseline in zip(hidden, random, strict=True):
+            assert seen.codes == ["NOT_FOUND"], seen.body
+            message, expected = seen.errors[0]["message"], baseline.errors[0]["message"]
+            assert (seen.data, message) == (baseline.data, expected)
 
     writes = [
         (RECORD, {"input": {"patientId": pid, "teeth": full_mouth()}}),

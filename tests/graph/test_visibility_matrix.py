@@ -42,6 +42,9 @@ UNREACHABLE: dict[str, str] = {}
 NOT_EXERCISED: dict[str, str] = {
     "subjectRequests": "lists data-subject requests; the world records none (staff-only: "
     "consent:write, refused to patients and partners in services.consent.requests.listed)",
+    "perioExam": "takes an exam id, not a patient id; the world charts no perio exams (an "
+    "exam of a hidden patient answers like a random id: tests/graph/test_perio.py, and "
+    "another practice's exam: the id probes of test_tenant_isolation.py)",
     "legalHolds": "lists legal holds; the world places none (staff-only: legal_hold:write, "
     "refused to patients and partners in services.consent.legal_holds; covered by "
     "tests/graph/test_legal_holds_api.py)",
