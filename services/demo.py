@@ -24,7 +24,7 @@ from db.models import (
 from db.queries import demo as demo_rows
 from services import runtime
 from services.auth.passwords import hash_password
-from services.clinical import demo_chart
+from services.clinical import demo_chart, demo_perio
 from services.patients import fields as patient_fields
 from services.patients import medical_history as history
 from services.patients import sealing
@@ -133,6 +133,8 @@ async def seed(
             # Its own generator: the charts leave the rest of the demo as it always was.
             chart_rng = random.Random(f"{seed_value}-{handle}-chart")  # noqa: S311 - demo data
             await demo_chart.seed_charts(practice, patients, clinicians[0][0], chart_rng)
+            perio_rng = random.Random(f"{seed_value}-{handle}-perio")  # noqa: S311 - demo data
+            await demo_perio.seed_perio(practice, patients, clinicians[0][0], perio_rng)
             step()
 
 

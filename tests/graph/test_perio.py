@@ -365,3 +365,30 @@ async def test_who_may_read_and_change_the_perio_record(client: httpx.AsyncClien
             assert result.codes == [code], (query, result.body)
     assert await PerioExam.filter(patient_id=patient.id).count() == 1
     assert await BpeRecord.filter(patient_id=patient.id).count() == 0
+
+
+async def test_demo_perio_records(client: httpx.AsyncClient) -> None:
+    import random
+    from datetime import date
+
+    from services.clinical import demo_chart, demo_perio
+
+    patient, token, practice = await _world()
+    adults = [patient] + [
+        await factories.patient(practice, date_of_birth=date(1970, 3, 1)) for _ in range(2)
+    ]
+    dentist = await factories.user(Role.DENTIST, practice)
+    await demo_chart.seed_charts(practice, adults, dentist, random.Random(3))
+    made = await demo_perio.seed_perio(practice, adults, dentist, random.Random(3))
+    assert made == 3 + 2 * 2  # three BPEs, two exams each for two patients
+    compared = await gql(client, COMPARE, {"patientId": str(patient.id)}, token=token)
+    assert compared.errors == [], compared.errors
+    assert len(compared.data["perioComparison"]["examIds"]) == 2
+    assert compared.data["perioComparison"]["sites"]
+    listed = await gql(client, BPES, {"patientId": str(patient.id)}, token=token)
+    first = listed.data["bpeRecords"]["edges"][0]["node"]
+    assert first["codes"][0] in ("3", "X")
+    missing = await gql(client, EXAMS, {"patientId": str(patient.id)}, token=token)
+    for edge in missing.data["perioExams"]["edges"]:
+        charted = {t["toothFdi"] for t in edge["node"]["teeth"]}
+        assert not charted & {int(t) for t in edge["node"]["missingTeeth"]}
