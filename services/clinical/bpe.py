@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
 from db.models import BpeRecord, Patient, PerioFollowUp
@@ -160,11 +160,7 @@ async def record(
     )
     pid = practice_of(patient)
     now = datetime.now(UTC)
-    if examined_at is not None and examined_at.tzinfo is None:
-        raise ValidationFailed("'examinedAt' needs a time zone.", field="examinedAt")
-    if examined_at is not None and examined_at > now + timedelta(minutes=1):
-        raise ValidationFailed("A BPE cannot be in the future.", field="examinedAt")
-    at = examined_at or now
+    at = perio.when(examined_at, now, "examinedAt")
     absent = frozenset(await perio.absent_teeth(pid, UUID(str(patient.id)), at))
     normal = checked(codes, absent)
     wanted = follow_up(normal)

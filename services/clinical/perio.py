@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
@@ -49,6 +49,7 @@ FURCATION_RANGE = (0, 3)
 # What the tooth chart says is not there to probe.
 ABSENT_CONDITIONS = frozenset({"MISSING", "UNERUPTED", "BRIDGE_PONTIC"})
 EXTRACTIONS = frozenset({"EXT", "EXT-S"})
+CLOCK_SKEW = timedelta(minutes=1)  # a tablet's clock a little ahead is not "the future"
 
 
 class ExamStatus(StrEnum):
@@ -262,13 +263,14 @@ class NewExam:
     notation: Notation | None = None
 
 
-def _instant(value: datetime | None, now: datetime, name: str) -> datetime:
+def when(value: datetime | None, default: datetime, name: str) -> datetime:
+    """The time given (with a zone, not in the future beyond clock skew), else ``default``."""
     if value is None:
-        return now
+        return default
     if value.tzinfo is None:
         raise ValidationFailed(f"'{name}' needs a time zone.", field=name)
-    if value > now:
-        raise ValidationFailed("An exam cannot be in the future.", field=name)
+    if value > datetime.now(UTC) + CLOCK_SKEW:
+        raise ValidationFailed("An examination cannot be in the future.", field=name)
     return value
 
 
@@ -284,7 +286,7 @@ async def record(principal: Principal, new: NewExam) -> ExamView:
         draft = await queries.exam({pid}, new.exam_id)
         if draft is None or str(draft.patient_id) != str(patient.id):
             raise NotFound("Perio exam")
-    at = _instant(new.examined_at, draft.examined_at if draft else now, "examinedAt")
+    at = when(new.examined_at, draft.examined_at if draft else now, "examinedAt")
     notation = await chart.notation_of(principal, new.notation)
     missing = await absent_teeth(pid, UUID(str(patient.id)), at)
     readings = validated(new.teeth, notation, frozenset(missing))

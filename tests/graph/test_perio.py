@@ -208,6 +208,23 @@ async def test_bad_input_names_the_path_and_changes_nothing(client: httpx.AsyncC
         ["BAD_USER_INPUT"],
         "codes[5]",
     )
+    tomorrow, pid = (datetime.now(UTC) + timedelta(days=1)).isoformat(), str(patient.id)
+    future = [
+        (
+            RECORD,
+            {"input": {"patientId": str(patient.id), "teeth": [good], "examinedAt": tomorrow}},
+        ),
+        (
+            BPE,
+            {"input": {"patientId": str(patient.id), "codes": ["0"] * 6, "examinedAt": tomorrow}},
+        ),
+    ]
+    for query, variables in future:
+        result = await gql(client, query, variables, token=token)
+        assert (result.codes, result.errors[0]["extensions"]["field"]) == (
+            ["BAD_USER_INPUT"],
+            "examinedAt",
+        )
     assert await PerioExam.filter(patient_id=patient.id).count() == 0
     assert await BpeRecord.filter(patient_id=patient.id).count() == 0
     assert (await AuditEvent.all().count(), await DomainEvent.all().count()) == before
