@@ -210,14 +210,8 @@ async def test_bad_input_names_the_path_and_changes_nothing(client: httpx.AsyncC
     )
     tomorrow, pid = (datetime.now(UTC) + timedelta(days=1)).isoformat(), str(patient.id)
     future = [
-        (
-            RECORD,
-            {"input": {"patientId": str(patient.id), "teeth": [good], "examinedAt": tomorrow}},
-        ),
-        (
-            BPE,
-            {"input": {"patientId": str(patient.id), "codes": ["0"] * 6, "examinedAt": tomorrow}},
-        ),
+        (RECORD, {"input": {"patientId": pid, "teeth": [good], "examinedAt": tomorrow}}),
+        (BPE, {"input": {"patientId": pid, "codes": ["0"] * 6, "examinedAt": tomorrow}}),
     ]
     for query, variables in future:
         result = await gql(client, query, variables, token=token)
