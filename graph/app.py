@@ -20,19 +20,20 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from db.config import close_database, open_database
-from graph import oauth_routes
+from graph import document_routes, oauth_routes
 from graph.graphiql import assets_mount
 from graph.middleware import BodyLimit, RateLimit, RequestId
 from graph.rate_limits import build_limiter
 from graph.readiness import database_ok
 from graph.schema import build_schema
-from graph.settings import Settings, load_settings, service_config
+from graph.settings import Settings, document_store, load_settings, service_config
 from graph.view import GraphQLEndpoint
 from realtime.bus import Bus
 from realtime.pipeline import Pipeline
 from services import key_watch, runtime, watch_access
 from services.auth.sessions import authenticate_token
 from services.auth.tokens import verified_subject
+from services.documents import stores as document_stores
 
 log = logging.getLogger("aescrm.app")
 # A request allocates a few thousand container objects (a 300-appointment board ~3,000) and frees
@@ -43,6 +44,7 @@ GC_YOUNG_THRESHOLD = 10_000
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     runtime.configure(service_config(settings))
+    document_stores.configure(document_store(settings))
     bus = Bus(settings.broadcast_url)
     limiter = build_limiter(
         settings.rate_limit_per_minute, settings.redis_url, settings.rate_limit_key_prefix
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await pipeline.stop()  # subscribers get 1001 before the bus and database go
             await bus.disconnect()
             await limiter.close()
+            await document_stores.close()
             await close_database()
 
     async def healthz(_: Request) -> JSONResponse:
@@ -118,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         *oauth_routes.routes,
+        *document_routes.routes,
     ]
     if settings.graphiql_enabled:
         routes.append(assets_mount())
@@ -141,7 +145,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_age=600,
         ),
         Middleware(RateLimit, limiter=limiter, identify=verified_subject),
-        Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        Middleware(
+            BodyLimit,
+            max_bytes=settings.max_body_bytes,
+            # Uploads have their own cap; the route counts the bytes as they arrive.
+            larger={document_routes.UPLOAD_PATH: settings.max_upload_bytes},
+        ),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings

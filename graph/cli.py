@@ -17,8 +17,15 @@ import uvicorn
 from db.config import apply_migrations, close_database, open_database
 from graph.logs import configure_logging
 from graph.server_options import uvicorn_options
-from graph.settings import ConfigurationRefused, Settings, load_settings, service_config
+from graph.settings import (
+    ConfigurationRefused,
+    Settings,
+    document_store,
+    load_settings,
+    service_config,
+)
 from services import runtime
+from services.documents import stores as document_stores
 
 app = typer.Typer(help="AES CRM practice-management service.", no_args_is_help=True)
 T = TypeVar("T")
@@ -32,6 +39,7 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
     configure_logging(settings.log_level, access_log=settings.access_log)
     runtime.configure(service_config(settings))
+    document_stores.configure(document_store(settings))
     return settings
 
 
@@ -41,6 +49,7 @@ def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
         try:
             return await work()
         finally:
+            await document_stores.close()
             await close_database()
 
     return asyncio.run(run())

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from services.documents.storage import DocumentStore, FileSystemStore, S3Location, S3Store
 from services.policy import Role
 from services.runtime import ServiceConfig
 
@@ -102,8 +103,26 @@ class Settings(BaseSettings):
     blind_index_key: str | None = None
     key_reload_seconds: float = Field(default=5.0, gt=0, le=3600)  # key store re-read by servers
 
+    # Documents and images (sealed before they are stored; see services/documents)
+    document_store: Literal["file", "s3"] = "file"
+    document_dir: Path | None = None  # file store; default: <var_dir>/documents
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # any S3-compatible service; unset: AWS
+    s3_region: str = "eu-west-2"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_prefix: str = "documents/"
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    document_link_seconds: int = Field(default=300, ge=10, le=3600)
+
     access_log: bool = False
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.document_store == "s3" and not self.s3_bucket:
+            raise ValueError("AESCRM_DOCUMENT_STORE=s3 needs AESCRM_S3_BUCKET")
+        return self
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -199,6 +218,23 @@ def load_settings() -> Settings:
             "refusing to start in production:\n" + "\n".join(f"- {p}" for p in problems)
         )
     return settings
+
+
+def document_store(settings: Settings) -> DocumentStore:
+    """The store sealed documents go to: a directory by default, or an S3-compatible bucket."""
+    if settings.document_store == "s3":
+        secret = settings.s3_secret_access_key
+        return S3Store(
+            S3Location(
+                bucket=settings.s3_bucket or "",
+                endpoint_url=settings.s3_endpoint_url,
+                region=settings.s3_region,
+                access_key_id=settings.s3_access_key_id,
+                secret_access_key=None if secret is None else secret.get_secret_value(),
+                prefix=settings.s3_prefix,
+            )
+        )
+    return FileSystemStore(settings.document_dir or settings.var_dir / "documents")
 
 
 def service_config(settings: Settings) -> ServiceConfig:

@@ -25,6 +25,7 @@ from db.queries import demo as demo_rows
 from services import runtime
 from services.auth.passwords import hash_password
 from services.clinical import demo_chart, demo_perio
+from services.documents import demo_images
 from services.patients import fields as patient_fields
 from services.patients import medical_history as history
 from services.patients import sealing
@@ -76,12 +77,12 @@ async def seed(
 ) -> None:
     """Idempotent: does nothing when the demo organization already exists.
 
-    ``on_progress(done, total)`` is told after each step (staff, patients, diary) of each
-    practice: encrypting and blind-indexing a few hundred patients takes seconds.
+    ``on_progress(done, total)`` is told after each step (staff, patients, diary, documents) of
+    each practice: encrypting and blind-indexing a few hundred patients takes seconds.
     """
     if await is_seeded():
         return
-    total = len(PRACTICES) * 3
+    total = len(PRACTICES) * 4
     done = 0
 
     def step() -> None:
@@ -94,6 +95,7 @@ async def seed(
     Faker.seed(seed_value)
     rng = random.Random(seed_value)  # noqa: S311 - demo data, not security
     password = hash_password(DEMO_PASSWORD)
+    imaged: list[tuple[User, list[Patient]]] = []  # documents go in after the commit
     async with in_transaction():
         org = await Organization.create(name="Smile Group", slug=DEMO_SLUG)
         owner = await User.create(
@@ -136,6 +138,10 @@ async def seed(
             perio_rng = random.Random(f"{seed_value}-{handle}-perio")  # noqa: S311 - demo data
             await demo_perio.seed_perio(practice, patients, clinicians[0][0], perio_rng)
             step()
+            imaged.append((clinicians[0][0], patients[:3]))
+    for dentist, some in imaged:  # through the real upload path, each in its own unit of work
+        await demo_images.seed(dentist, some, rng)
+        step()
 
 
 async def _patients(

@@ -64,7 +64,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     first = run("seed-demo", env=env, timeout=300)
     assert first.stdout.strip() == "demo data loaded"  # progress goes to stderr, not stdout
     assert "loading demo data" in first.stderr
-    assert "6/6" in first.stderr
+    assert "8/8" in first.stderr
     users = json.loads(run("demo-users", "--json", env=env).stdout)
     return Workspace(url, root / "var", env, users)
 

@@ -18,6 +18,7 @@ from db.models.credentials import (
     RefreshToken,
     RevokedToken,
 )
+from db.models.documents import Document
 from db.models.insurance import PatientInsurance
 from db.models.medical_history import MedicalHistory
 from db.models.organizations import Organization, Practice
@@ -59,6 +60,7 @@ __all__ = [
     "ConsentRecord",
     "ContactPreference",
     "DataSubjectRequest",
+    "Document",
     "DomainEvent",
     "ExtraResource",
     "GuardianLink",

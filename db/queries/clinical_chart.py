@@ -9,7 +9,7 @@ from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from db.models import ChartEntry, ProcedureItem
+from db.models import ChartEntry, Patient, ProcedureItem, User
 from db.tenancy import PracticeId
 
 
@@ -87,3 +87,58 @@ async def procedures_by_id(
         return {}
     rows = await ProcedureItem.filter(id__in=list(ids), practice_id__in=list(allowed))
     return {UUID(str(r.id)): r for r in rows}
+
+
+async def lock_patient(
+    practice_id: PracticeId, patient_id: UUID, connection: BaseDBAsyncClient
+) -> Patient:
+    """The patient's row, locked: one writer per chart at a time (replacement checks)."""
+    return (
+        await Patient.select_for_update()
+        .using_db(connection)
+        .get(id=patient_id, practice_id=practice_id)
+    )
+
+
+async def lock_procedure(
+    practice_id: PracticeId, item_id: UUID, connection: BaseDBAsyncClient
+) -> ProcedureItem:
+    return (
+        await ProcedureItem.select_for_update()
+        .using_db(connection)
+        .get(id=item_id, practice_id=practice_id)
+    )
+
+
+async def procedure_codes(practice_id: PracticeId) -> set[str]:
+    codes = await ProcedureItem.filter(practice_id=practice_id).values_list("code", flat=True)
+    return {str(code) for code in codes}
+
+
+async def procedures_by_code(practice_id: PracticeId) -> dict[str, ProcedureItem]:
+    return {str(i.code): i for i in await ProcedureItem.filter(practice_id=practice_id)}
+
+
+async def add_procedures(items: list[ProcedureItem]) -> None:
+    await ProcedureItem.bulk_create(items)
+
+
+async def add_entries(entries: list[ChartEntry]) -> None:
+    await ChartEntry.bulk_create(entries)
+
+
+async def move_chart(practice_id: PracticeId, from_patient: UUID, to_patient: UUID) -> int:
+    """A merged duplicate's entries go to the survivor (same practice); how many moved."""
+    return await ChartEntry.filter(practice_id=practice_id, patient_id=from_patient).update(
+        patient_id=to_patient
+    )
+
+
+async def tooth_notation(user_id: UUID) -> str | None:
+    """A user's tooth notation preference (their own row: not tenant data)."""
+    found = await User.filter(id=user_id).values_list("tooth_notation", flat=True)
+    return str(found[0]) if found else None
+
+
+async def set_tooth_notation(user_id: UUID, notation: str, connection: BaseDBAsyncClient) -> None:
+    await User.filter(id=user_id).using_db(connection).update(tooth_notation=notation)

@@ -108,12 +108,13 @@ async def open_follow_ups(
     )
 
 
-async def move_to(duplicate_id: UUID, survivor_id: UUID) -> list[str]:
+async def move_to(practice_id: PracticeId, duplicate_id: UUID, survivor_id: UUID) -> list[str]:
     """A merge: the duplicate's perio record becomes the survivor's (times kept)."""
     moved = []
-    if await PerioExam.filter(patient_id=duplicate_id).update(patient_id=survivor_id):
+    same = {"practice_id": practice_id, "patient_id": duplicate_id}
+    if await PerioExam.filter(**same).update(patient_id=survivor_id):
         moved.append("perioExams")
-    if await BpeRecord.filter(patient_id=duplicate_id).update(patient_id=survivor_id):
+    if await BpeRecord.filter(**same).update(patient_id=survivor_id):
         moved.append("bpeRecords")
-    await PerioFollowUp.filter(patient_id=duplicate_id).update(patient_id=survivor_id)
+    await PerioFollowUp.filter(**same).update(patient_id=survivor_id)
     return moved

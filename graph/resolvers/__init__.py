@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
+from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
@@ -38,6 +39,7 @@ Query = merge_types(
         ConsentQueries,
         PrivacyQueries,
         LegalHoldQueries,
+        DocumentQueries,
     ),
 )
 Mutation = merge_types(
@@ -54,6 +56,7 @@ Mutation = merge_types(
         ConsentMutations,
         PrivacyMutations,
         LegalHoldMutations,
+        DocumentMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from uuid import UUID
+
 import strawberry
 
 from graph.context import Info
 from graph.permissions.fields import requires
-from graph.schema.audit import AuditEvent, AuditEventFilter, cursor_of, parse_after
-from graph.schema.pagination import Connection, decode_cursor, page_size
+from graph.schema.audit import AuditEvent, AuditEventFilter, cursor_of
+from graph.schema.pagination import Connection, after_key, page_size
 from services import audit
 from services.policy import Scope
 
@@ -29,7 +32,7 @@ class AuditQueries:
             info.context.principal,
             where=(filter or AuditEventFilter()).to_filter(),
             first=page_size(first),
-            after=parse_after(decode_cursor(after)),
+            after=after_key(after, datetime, UUID),
         )
         return Connection[AuditEvent].build(
             rows, AuditEvent.from_model, cursor_of, has_next=has_next

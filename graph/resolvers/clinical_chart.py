@@ -1,20 +1,19 @@
 """Tooth chart and procedure catalogue queries and mutations.
 
-A chart read is recorded in the request's read trail (entity ``ToothChart``, the patient, and
-the field names selected), written as one audit batch when the operation ends.
+A chart read is recorded in the request's read trail by ``AuditReads`` (entity ``ToothChart``,
+the patient, and the field names selected), written as one audit batch when the operation ends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
 
+from graph.audit_extension import AuditReads
 from graph.context import Info
-from graph.ids import parse_id
+from graph.ids import id_argument
 from graph.permissions.fields import requires
 from graph.schema.clinical_chart import (
     AddProcedureInput,
@@ -31,24 +30,9 @@ from graph.schema.clinical_chart import (
     VoidChartEntryInput,
     VoidChartEntryPayload,
 )
-from graph.schema.pagination import Connection, decode_cursor, page_size
+from graph.schema.pagination import Connection, after_key, page_size
 from services.clinical import catalogue, chart, teeth
-from services.errors import ValidationFailed
 from services.policy import Scope
-
-
-def _names(selections: Iterable[Selection], prefix: str = "") -> set[str]:
-    """Selected field names, nested ones as ``entries.notes`` (fragments flattened)."""
-    found: set[str] = set()
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            if selection.name.startswith("__"):
-                continue
-            found.add(prefix + selection.name)
-            found |= _names(selection.selections, f"{prefix}{selection.name}.")
-        else:
-            found |= _names(selection.selections, prefix)
-    return found
 
 
 def _view(found: chart.EntryView) -> ChartEntry:
@@ -60,7 +44,7 @@ class ClinicalChartQueries:
     @strawberry.field(
         description="A patient's tooth chart as it stood at `asOf` (default now). Needs "
         "clinical:read in the patient's practice; a patient reads their own. Audited.",
-        extensions=requires(Scope.CLINICAL_READ),
+        extensions=[*requires(Scope.CLINICAL_READ), AuditReads()],
     )
     async def tooth_chart(
         self,
@@ -81,18 +65,10 @@ class ClinicalChartQueries:
     ) -> ToothChart | None:
         found = await chart.chart(
             info.context.principal,
-            patient_id=parse_id(patient_id, "patientId"),
+            patient_id=id_argument(patient_id=patient_id),
             as_of=as_of,
             notation=notation,
             include_voided=include_voided,
-        )
-        fields = sorted(_names(s for f in info.selected_fields for s in f.selections))
-        info.context.audit.read(
-            entity_type="ToothChart",
-            entity_id=found.patient.id,
-            patient_id=found.patient.id,
-            practice_id=found.patient.practice_id,  # type: ignore[arg-type]
-            fields=fields,
         )
         return ToothChart.from_chart(found)
 
@@ -115,15 +91,12 @@ class ClinicalChartQueries:
             str | None, strawberry.argument(description="Cursor of the previous page's end.")
         ] = None,
     ) -> Connection[ProcedureItem] | None:
-        position = decode_cursor(after)
-        if position is not None and (len(position) != 1 or not isinstance(position[0], str)):
-            raise ValidationFailed("'after' is not a valid cursor.", field="after")
         size = page_size(first)
         items = await catalogue.catalogue(
             info.context.principal,
-            practice_id=parse_id(practice_id, "practiceId"),
+            practice_id=id_argument(practice_id=practice_id),
             include_archived=include_archived,
-            after_code=None if position is None else str(position[0]),
+            after_code=after_key(after, str),
             limit=size + 1,
         )
         return Connection[ProcedureItem].build(
@@ -146,16 +119,14 @@ class ClinicalChartMutations:
         found = await chart.record(
             info.context.principal,
             chart.NewEntry(
-                patient_id=parse_id(input.patient_id, "patientId"),
+                patient_id=input.ids.patient_id,
                 kind=input.kind,
                 code=input.code,
                 tooth=input.tooth,
                 surfaces=input.surfaces,
                 status=input.status,
                 notes=input.notes,
-                replaces_id=None
-                if input.replaces_id is None
-                else parse_id(input.replaces_id, "replacesId"),
+                replaces_id=input.optional_ids.replaces_id,
                 notation=input.notation,
             ),
         )
@@ -170,7 +141,7 @@ class ClinicalChartMutations:
     ) -> VoidChartEntryPayload | None:
         found = await chart.void(
             info.context.principal,
-            entry_id=parse_id(input.entry_id, "entryId"),
+            entry_id=input.ids.entry_id,
             reason=input.reason,
         )
         return VoidChartEntryPayload(entry=_view(found))
@@ -186,7 +157,7 @@ class ClinicalChartMutations:
     async def add_procedure(self, info: Info, input: AddProcedureInput) -> ProcedurePayload | None:
         spec = input.spec()
         item = await catalogue.add(
-            info.context.principal, practice_id=parse_id(input.practice_id, "practiceId"), spec=spec
+            info.context.principal, practice_id=input.ids.practice_id, spec=spec
         )
         return ProcedurePayload(procedure=ProcedureItem.from_model(item), changed_fields=[])
 
@@ -195,6 +166,6 @@ class ClinicalChartMutations:
         self, info: Info, input: UpdateProcedureInput
     ) -> ProcedurePayload | None:
         item, changed = await catalogue.update(
-            info.context.principal, item_id=parse_id(input.id, "id"), spec=input.spec()
+            info.context.principal, item_id=input.ids.id, spec=input.spec()
         )
         return ProcedurePayload(procedure=ProcedureItem.from_model(item), changed_fields=changed)

@@ -6,7 +6,7 @@ import strawberry
 
 from db.models.consent import CaptureMethod, ConsentPurpose
 from graph.context import Info
-from graph.ids import parse_id
+from graph.ids import id_argument
 from graph.permissions.fields import requires
 from graph.schema.consent import (
     ChannelEnum,
@@ -21,24 +21,10 @@ from graph.schema.consent import (
     WithdrawConsentInput,
     WithdrawConsentPayload,
 )
-from graph.schema.pagination import Connection, decode_cursor, page_size
+from graph.schema.pagination import Connection, after_key, page_size
 from services.consent import contact, ledger, preferences, privacy_access
 from services.consent.ledger import Decision
-from services.errors import ValidationFailed
 from services.policy import Scope
-
-
-def _after(cursor: str | None) -> int | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    if len(position) != 1 or not isinstance(position[0], int):
-        raise ValidationFailed("'after' is not a valid cursor.", field="after")
-    return position[0]
-
-
-def _treatment(value: strawberry.ID | None) -> object:
-    return None if value is None else parse_id(value, "treatmentId")
 
 
 @strawberry.type
@@ -49,7 +35,7 @@ class ConsentQueries:
     )
     async def patient_consents(self, info: Info, patient_id: strawberry.ID) -> list[Consent] | None:
         rows = await ledger.current(
-            info.context.principal, patient_id=parse_id(patient_id, "patientId")
+            info.context.principal, patient_id=id_argument(patient_id=patient_id)
         )
         return [Consent.from_model(r) for r in rows]
 
@@ -66,9 +52,9 @@ class ConsentQueries:
     ) -> Connection[Consent] | None:
         rows, has_next = await ledger.history(
             info.context.principal,
-            patient_id=parse_id(patient_id, "patientId"),
+            patient_id=id_argument(patient_id=patient_id),
             first=page_size(first),
-            after_seq=_after(after),
+            after_seq=after_key(after, int),
         )
         return Connection[Consent].build(
             rows, Consent.from_model, lambda r: [r.seq], has_next=has_next
@@ -81,7 +67,7 @@ class ConsentQueries:
         self, info: Info, patient_id: strawberry.ID
     ) -> ContactPreferences | None:
         found = await preferences.get(
-            info.context.principal, patient_id=parse_id(patient_id, "patientId")
+            info.context.principal, patient_id=id_argument(patient_id=patient_id)
         )
         return ContactPreferences.of(found)
 
@@ -97,7 +83,7 @@ class ConsentQueries:
         purpose: ContactPurposeEnum,  # type: ignore[valid-type]
     ) -> ContactCheck | None:
         patient = await privacy_access.readable(
-            info.context.principal, parse_id(patient_id, "patientId")
+            info.context.principal, id_argument(patient_id=patient_id)
         )
         decision = await contact.can_contact(
             patient, contact.Channel(channel), contact.ContactPurpose(purpose)
@@ -113,8 +99,8 @@ class ConsentMutations:
     ) -> RecordConsentPayload | None:
         row = await ledger.record(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
-            decision=input.decision(_treatment(input.treatment_id)),
+            patient_id=input.ids.patient_id,
+            decision=input.decision(input.optional_ids.treatment_id),
         )
         return RecordConsentPayload(consent=Consent.from_model(row))
 
@@ -128,12 +114,12 @@ class ConsentMutations:
             policy_version=input.policy_version,
             method=CaptureMethod(input.method),
             partner_client_id=input.partner_client_id,
-            treatment_id=_treatment(input.treatment_id),  # type: ignore[arg-type]
+            treatment_id=input.optional_ids.treatment_id,
             evidence_ref=input.evidence_ref,
         )
         row = await ledger.record(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
+            patient_id=input.ids.patient_id,
             decision=decision,
             withdrawal=True,
         )
@@ -145,7 +131,7 @@ class ConsentMutations:
     ) -> UpdateContactPreferencesPayload | None:
         found = await preferences.update(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
+            patient_id=input.ids.patient_id,
             changes=input.changes(),
         )
         return UpdateContactPreferencesPayload(preferences=ContactPreferences.of(found))

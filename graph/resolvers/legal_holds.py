@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from graph.context import Info
-from graph.ids import parse_id
+from graph.ids import id_argument
 from graph.permissions.fields import requires
 from graph.schema.legal_holds import (
     LegalHold,
@@ -39,7 +39,7 @@ class LegalHoldQueries:
     ) -> list[LegalHold] | None:
         rows = await legal_holds.listed(
             info.context.principal,
-            practice_id=parse_id(practice_id, "practiceId"),
+            practice_id=id_argument(practice_id=practice_id),
             in_force_only=in_force_only,
         )
         return [LegalHold.from_model(row) for row in rows]
@@ -55,8 +55,8 @@ class LegalHoldMutations:
     ) -> PlaceLegalHoldPayload | None:
         row = await legal_holds.place(
             info.context.principal,
-            practice_id=parse_id(input.practice_id, "practiceId"),
-            patient_id=parse_id(input.patient_id, "patientId") if input.patient_id else None,
+            practice_id=input.ids.practice_id,
+            patient_id=input.optional_ids.patient_id,
             reason=input.reason,
             until=input.until,
         )
@@ -68,7 +68,7 @@ class LegalHoldMutations:
     ) -> LiftLegalHoldPayload | None:
         row = await legal_holds.lift(
             info.context.principal,
-            hold_id=parse_id(input.hold_id, "holdId"),
+            hold_id=input.ids.hold_id,
             reason=input.reason,
         )
         return LiftLegalHoldPayload(hold=LegalHold.from_model(row))

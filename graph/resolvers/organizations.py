@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from graph.context import Info
-from graph.ids import parse_id
+from graph.ids import id_argument
 from graph.permissions.fields import requires
 from graph.schema.organizations import Organization, Practice
 from services import practices
@@ -23,7 +23,7 @@ class OrganizationQueries:
 
     @strawberry.field(description="One practice by id.", extensions=requires(Scope.PRACTICE_READ))
     async def practice(self, info: Info, id: strawberry.ID) -> Practice | None:
-        practice_id = parse_id(id, "id")
+        practice_id = id_argument(id=id)
         found = await practices.get_practice(info.context.principal, practice_id=practice_id)
         return Practice.from_model(found)
 

@@ -1,23 +1,22 @@
 """Patient queries and mutations: each resolver parses ids, calls one service, maps the result.
 
 Every patient returned by a query is recorded in the request's read trail with the fields the
-caller selected (names only), written as one audit batch when the operation ends.
+caller selected (names only) by ``AuditReads``, written as one audit batch when the operation
+ends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from uuid import UUID
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
 
-from db.models import Patient as PatientModel
+from graph.audit_extension import AuditReads
 from graph.context import Info
-from graph.ids import parse_id
+from graph.ids import id_argument
 from graph.permissions.fields import requires
 from graph.schema.medical_history import Insurance, MedicalHistory
-from graph.schema.pagination import Connection, decode_cursor, page_size
+from graph.schema.pagination import Connection, after_key, page_size
 from graph.schema.patient_inputs import (
     CreatePatientInput,
     CreatePatientPayload,
@@ -35,57 +34,9 @@ from graph.schema.patient_inputs import (
     service_values,
 )
 from graph.schema.patients import Patient
-from services.errors import ValidationFailed
 from services.patients import guardians, insurance, medical_history, merge, records
 from services.patients import search as search_service
 from services.policy import Scope
-
-
-def _field_names(selections: Iterable[Selection]) -> set[str]:
-    names: set[str] = set()
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            if not selection.name.startswith("__"):
-                names.add(selection.name)
-        else:  # fragment spreads and inline fragments
-            names |= _field_names(selection.selections)
-    return names
-
-
-def _selected(selections: Iterable[Selection], path: tuple[str, ...]) -> list[Selection]:
-    current = list(selections)
-    for step in path:
-        nested: list[Selection] = []
-        for selection in current:
-            if isinstance(selection, SelectedField):
-                if selection.name == step:
-                    nested.extend(selection.selections)
-            else:
-                nested.extend(_selected(selection.selections, (step,)))
-        current = nested
-    return current
-
-
-def _record_reads(info: Info, patients: Iterable[PatientModel], path: tuple[str, ...]) -> None:
-    root = [s for f in info.selected_fields for s in f.selections]
-    fields = sorted(_field_names(_selected(root, path)))
-    for patient in patients:
-        info.context.audit.read(
-            entity_type="Patient",
-            entity_id=patient.id,
-            patient_id=patient.id,
-            practice_id=patient.practice_id,  # type: ignore[arg-type]
-            fields=fields,
-        )
-
-
-def _after(cursor: str | None) -> UUID | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    if len(position) != 1 or not isinstance(position[0], str):
-        raise ValidationFailed("'after' is not a valid cursor.", field="after")
-    return parse_id(position[0], "after")
 
 
 @strawberry.type
@@ -93,7 +44,7 @@ class PatientQueries:
     @strawberry.field(
         description="Patients of a practice, by name prefix, date of birth, patient number or "
         "exact email, mobile or NHS number; ordered by name.",
-        extensions=requires(Scope.PATIENT_READ),
+        extensions=[*requires(Scope.PATIENT_READ), AuditReads()],
     )
     async def patients(
         self,
@@ -105,20 +56,21 @@ class PatientQueries:
     ) -> Connection[Patient] | None:
         page = await search_service.search_patients(
             info.context.principal,
-            practice_id=parse_id(practice_id, "practiceId"),
+            practice_id=id_argument(practice_id=practice_id),
             search=search,
             first=page_size(first),
-            after=_after(after),
+            after=after_key(after, UUID),
         )
-        _record_reads(info, page.patients, ("edges", "node"))
         return Connection[Patient].build(
             page.patients, Patient.from_model, lambda p: [str(p.id)], has_next=page.has_next
         )
 
-    @strawberry.field(description="One patient by id.", extensions=requires(Scope.PATIENT_READ))
+    @strawberry.field(
+        description="One patient by id.",
+        extensions=[*requires(Scope.PATIENT_READ), AuditReads()],
+    )
     async def patient(self, info: Info, id: strawberry.ID) -> Patient | None:
-        found = await records.get_patient(info.context.principal, patient_id=parse_id(id, "id"))
-        _record_reads(info, [found], ())
+        found = await records.get_patient(info.context.principal, patient_id=id_argument(id=id))
         return Patient.from_model(found)
 
 
@@ -130,7 +82,7 @@ class PatientMutations:
     ) -> CreatePatientPayload | None:
         created = await records.create_patient(
             info.context.principal,
-            practice_id=parse_id(input.practice_id, "practiceId"),
+            practice_id=input.ids.practice_id,
             values=service_values(input),
         )
         return CreatePatientPayload(patient=Patient.from_model(created))
@@ -140,7 +92,7 @@ class PatientMutations:
         self, info: Info, id: strawberry.ID, input: UpdatePatientInput
     ) -> UpdatePatientPayload | None:
         updated, changed = await records.update_patient(
-            info.context.principal, patient_id=parse_id(id, "id"), values=service_values(input)
+            info.context.principal, patient_id=id_argument(id=id), values=service_values(input)
         )
         return UpdatePatientPayload(patient=Patient.from_model(updated), changed_fields=changed)
 
@@ -150,8 +102,8 @@ class PatientMutations:
     ) -> MergePatientsPayload | None:
         survivor, moved = await merge.merge_patients(
             info.context.principal,
-            survivor_id=parse_id(input.survivor_id, "survivorId"),
-            duplicate_id=parse_id(input.duplicate_id, "duplicateId"),
+            survivor_id=input.ids.survivor_id,
+            duplicate_id=input.ids.duplicate_id,
         )
         return MergePatientsPayload(
             patient=Patient.from_model(survivor), merged_patient_id=input.duplicate_id, moved=moved
@@ -166,7 +118,7 @@ class PatientMutations:
     ) -> RecordMedicalHistoryPayload | None:
         history, patient = await medical_history.record(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
+            patient_id=input.ids.patient_id,
             answers=input.answers(),
             attestation=medical_history.Attestation(input.attestation),
             attested_at=input.attested_at,
@@ -181,7 +133,7 @@ class PatientMutations:
     ) -> SetPatientInsurancePayload | None:
         row, changed = await insurance.set_insurance(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
+            patient_id=input.ids.patient_id,
             details=input.details(),
         )
         return SetPatientInsurancePayload(
@@ -194,8 +146,8 @@ class PatientMutations:
     ) -> GuardianLinkPayload | None:
         patient = await guardians.link_guardian(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
-            guardian_id=parse_id(input.guardian_id, "guardianId"),
+            patient_id=input.ids.patient_id,
+            guardian_id=input.ids.guardian_id,
             relationship=input.relationship,
             parental_responsibility=input.parental_responsibility,
         )
@@ -207,7 +159,7 @@ class PatientMutations:
     ) -> GuardianLinkPayload | None:
         patient = await guardians.unlink_guardian(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
-            guardian_id=parse_id(input.guardian_id, "guardianId"),
+            patient_id=input.ids.patient_id,
+            guardian_id=input.ids.guardian_id,
         )
         return GuardianLinkPayload(patient=Patient.from_model(patient))

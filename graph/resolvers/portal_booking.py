@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from graph.context import Info
-from graph.ids import parse_id
+from graph.ids import id_argument
 from graph.permissions.fields import requires
 from graph.schema.portal_booking import (
     BookOwnAppointmentInput,
@@ -35,7 +35,7 @@ class PortalBookingQueries:
         self, info: Info, practice_id: PracticeArgument
     ) -> list[OnlineAppointmentType] | None:
         found = await portal.online_types(
-            info.context.principal, practice_id=parse_id(practice_id, "practiceId")
+            info.context.principal, practice_id=id_argument(practice_id=practice_id)
         )
         return [OnlineAppointmentType.from_model(row) for row in found]
 
@@ -52,10 +52,10 @@ class PortalBookingMutations:
     ) -> BookOwnAppointmentPayload | None:
         made = await portal.book_own(
             info.context.principal,
-            practice_id=parse_id(input.practice_id, "practiceId"),
-            patient_id=parse_id(input.patient_id, "patientId"),
-            practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
-            appointment_type_id=parse_id(input.appointment_type_id, "appointmentTypeId"),
+            practice_id=input.ids.practice_id,
+            patient_id=input.ids.patient_id,
+            practitioner_id=input.ids.practitioner_id,
+            appointment_type_id=input.ids.appointment_type_id,
             starts_at=input.starts_at,
         )
         return BookOwnAppointmentPayload(appointment=Appointment.from_model(made))
@@ -69,7 +69,7 @@ class PortalBookingMutations:
     ) -> CancelOwnAppointmentPayload | None:
         done = await portal.cancel_own(
             info.context.principal,
-            appointment_id=parse_id(input.appointment_id, "appointmentId"),
+            appointment_id=input.ids.appointment_id,
             reason=input.reason,
         )
         return CancelOwnAppointmentPayload(appointment=Appointment.from_model(done))

@@ -10,8 +10,9 @@ import strawberry
 from db.models import DataSubjectRequest
 from db.models.patients import ResponsibilityEvidence
 from db.models.privacy import RequestKind, RestrictionKind
+from graph.audit_extension import AuditReads
 from graph.context import Info
-from graph.ids import parse_id
+from graph.ids import id_argument, optional_id_argument
 from graph.permissions.fields import requires
 from graph.schema.pagination import page_size
 from graph.schema.privacy import (
@@ -52,7 +53,7 @@ class PrivacyQueries:
     ) -> list[SubjectRequest] | None:
         rows = await requests.listed(
             info.context.principal,
-            practice_id=parse_id(practice_id, "practiceId"),
+            practice_id=id_argument(practice_id=practice_id),
             open_only=open_only,
             first=page_size(first),
         )
@@ -60,22 +61,15 @@ class PrivacyQueries:
 
     @strawberry.field(
         description="Restrictions and objections in force on a patient's data, oldest first.",
-        extensions=requires(Scope.PATIENT_READ),
+        extensions=[*requires(Scope.PATIENT_READ), AuditReads(["restrictions"])],
     )
     async def restrictions_in_force(
         self, info: Info, patient_id: strawberry.ID
     ) -> list[ProcessingRestrictionRecord] | None:
         patient, rows = await restriction.in_force(
-            info.context.principal, patient_id=parse_id(patient_id, "patientId")
+            info.context.principal, patient_id=id_argument(patient_id=patient_id)
         )
-        info.context.audit.read(
-            entity_type="Patient",
-            entity_id=patient.id,
-            patient_id=patient.id,
-            practice_id=patient.practice_id,  # type: ignore[arg-type]
-            fields=["restrictions"],
-        )
-        return [ProcessingRestrictionRecord.from_model(r) for r in rows]
+        return ProcessingRestrictionRecord.in_force_on(patient, rows)
 
     @strawberry.field(description="Retention periods per jurisdiction and record class.")
     async def retention_policies(self) -> list[RetentionPolicy]:
@@ -104,7 +98,7 @@ class PrivacyQueries:
     ) -> list[BreachImpact] | None:
         touched = await breach.impact(
             info.context.principal,
-            user_id=parse_id(user_id, "userId") if user_id else None,
+            user_id=optional_id_argument(user_id=user_id),
             client_id=client_id,
             since=from_,
             until=to,
@@ -119,10 +113,9 @@ class PrivacyMutations:
         self, info: Info, patient_id: strawberry.ID
     ) -> ExportPatientDataPayload | None:
         doc = await export.export_patient_data(
-            info.context.principal, patient_id=parse_id(patient_id, "patientId")
+            info.context.principal, patient_id=id_argument(patient_id=patient_id)
         )
-        summary = str(doc.pop("summary"))
-        return ExportPatientDataPayload(document=doc, summary=summary)  # type: ignore[arg-type]
+        return ExportPatientDataPayload.from_document(doc)
 
     @strawberry.mutation(description="Log a data-subject request; due one month later.")
     async def receive_subject_request(
@@ -130,7 +123,7 @@ class PrivacyMutations:
     ) -> ReceiveSubjectRequestPayload | None:
         row = await requests.receive(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
+            patient_id=input.ids.patient_id,
             kind=RequestKind(input.kind),
             received_at=input.received_at,
         )
@@ -140,7 +133,7 @@ class PrivacyMutations:
     async def erase_patient_data(
         self, info: Info, input: ErasePatientDataInput
     ) -> ErasePatientDataPayload | None:
-        request_id = parse_id(input.request_id, "requestId")
+        request_id = input.ids.request_id
         verdicts = await erasure.erase(info.context.principal, request_id=request_id)
         row = await DataSubjectRequest.get(id=request_id)
         return ErasePatientDataPayload(
@@ -154,13 +147,11 @@ class PrivacyMutations:
     ) -> PlaceRestrictionPayload | None:
         row = await restriction.place(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
+            patient_id=input.ids.patient_id,
             kind=RestrictionKind(input.kind),
             reason=input.reason,
         )
-        return PlaceRestrictionPayload(
-            restriction_id=strawberry.ID(str(row.id)), kind=RestrictionKind(row.kind)
-        )
+        return PlaceRestrictionPayload.from_model(row)
 
     @strawberry.mutation(
         description="Lift a restriction (staff), or withdraw an objection (staff or the patient)."
@@ -169,7 +160,7 @@ class PrivacyMutations:
         self, info: Info, input: LiftRestrictionInput
     ) -> LiftRestrictionPayload | None:
         row = await restriction.lift(
-            info.context.principal, restriction_id=parse_id(input.restriction_id, "restrictionId")
+            info.context.principal, restriction_id=input.ids.restriction_id
         )
         return LiftRestrictionPayload(restriction=ProcessingRestrictionRecord.from_model(row))
 
@@ -179,15 +170,13 @@ class PrivacyMutations:
     ) -> RecordBreachIncidentPayload | None:
         row = await breach.record_incident(
             info.context.principal,
-            organization_id=parse_id(input.organization_id, "organizationId"),
+            organization_id=input.ids.organization_id,
             title=input.title,
             description=input.description,
             detected_at=input.detected_at,
-            subject_user_id=parse_id(input.subject_user_id, "subjectUserId")
-            if input.subject_user_id
-            else None,
+            subject_user_id=input.optional_ids.subject_user_id,
             subject_client_id=input.subject_client_id,
-            practice_id=parse_id(input.practice_id, "practiceId") if input.practice_id else None,
+            practice_id=input.optional_ids.practice_id,
         )
         return RecordBreachIncidentPayload(incident=BreachIncident.from_model(row))
 
@@ -197,11 +186,11 @@ class PrivacyMutations:
     ) -> CreatePortalAccountPayload | None:
         user = await portal.create_account(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
+            patient_id=input.ids.patient_id,
             email=input.email,
             password=input.password,
         )
-        return CreatePortalAccountPayload(user_id=strawberry.ID(str(user.id)))
+        return CreatePortalAccountPayload.from_model(user)
 
     @strawberry.mutation(
         description="Let a guardian's portal account reach a child's record, recording the "
@@ -213,12 +202,8 @@ class PrivacyMutations:
         evidence = ResponsibilityEvidence(input.evidence)
         membership = await portal.grant_guardian_access(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
-            guardian_id=parse_id(input.guardian_id, "guardianId"),
+            patient_id=input.ids.patient_id,
+            guardian_id=input.ids.guardian_id,
             evidence=evidence,
         )
-        return GrantGuardianPortalAccessPayload(
-            user_id=strawberry.ID(str(membership.user_id)),
-            patient_id=strawberry.ID(str(membership.patient_id)),
-            evidence=evidence,
-        )
+        return GrantGuardianPortalAccessPayload.from_membership(membership, evidence)

@@ -8,15 +8,14 @@ from uuid import UUID
 
 import strawberry
 
-from db.models import Recall as RecallModel
-from db.models import WaitlistEntry as WaitlistModel
+from graph.audit_extension import AuditReads
 from graph.context import Info
 from graph.engine.execution import PlainList
-from graph.ids import parse_id
+from graph.ids import id_argument, id_list_argument, optional_id_argument
 from graph.permissions.fields import requires
 from graph.schema import scheduling_inputs as inputs
 from graph.schema.board_rows import schedule_appointments
-from graph.schema.pagination import Connection, decode_cursor, page_size
+from graph.schema.pagination import Connection, after_key, page_size
 from graph.schema.scheduling import (
     Appointment,
     AvailableSlot,
@@ -26,50 +25,11 @@ from graph.schema.scheduling import (
     SlotHold,
     WaitlistEntry,
 )
-from services.errors import ValidationFailed
 from services.policy import Scope
-from services.scheduling import board, booking, holds, kinds, recalls, slots, waitlist, workflow
+from services.scheduling import board, booking, holds, recalls, slots, waitlist, workflow
 
 From = Annotated[datetime, strawberry.argument(name="from")]
 BOARD_FIELDS = ["patient.firstName", "patient.lastName", "patient.hasMedicalAlert"]
-
-
-def _ids(values: list[strawberry.ID] | None, field: str) -> list[UUID]:
-    if values is not None and len(values) > 100:
-        raise ValidationFailed("At most 100 ids.", field=field)
-    return [parse_id(v, field) for v in values or []]
-
-
-def _cursor(cursor: str | None) -> list[object] | None:
-    position = decode_cursor(cursor)
-    if position is not None and len(position) != 2:
-        raise ValidationFailed("'after' is not a valid cursor.", field="after")
-    return position
-
-
-def _recall(row: RecallModel, today: date) -> Recall:
-    return Recall(
-        id=strawberry.ID(str(row.id)),
-        patient_id=strawberry.ID(str(row.patient_id)),
-        kind=kinds.RecallKind(row.kind),
-        interval_months=row.interval_months,
-        due_on=row.due_on,
-        overdue=row.due_on < today,
-        last_completed_at=row.last_completed_at,
-    )
-
-
-def _entry(row: WaitlistModel) -> WaitlistEntry:
-    return WaitlistEntry(
-        id=strawberry.ID(str(row.id)),
-        patient_id=strawberry.ID(str(row.patient_id)),
-        appointment_type_id=strawberry.ID(str(row.appointment_type_id)),
-        practitioner_id=strawberry.ID(str(row.practitioner_id)) if row.practitioner_id else None,
-        weekdays=list(row.weekdays),
-        earliest_minute=row.earliest_minute,
-        latest_minute=row.latest_minute,
-        last_offered_at=row.last_offered_at,
-    )
 
 
 def _hold(row: tuple[Any, ...]) -> SlotHold:
@@ -104,11 +64,11 @@ class SchedulingQueries:
     ) -> Schedule | None:
         found = await board.schedule(
             info.context.principal,
-            practice_id=parse_id(practice_id, "practiceId"),
+            practice_id=id_argument(practice_id=practice_id),
             start=from_,
             end=to,
-            practitioner_ids=_ids(practitioner_ids, "practitionerIds"),
-            room_ids=_ids(room_ids, "roomIds"),
+            practitioner_ids=id_list_argument(practitioner_ids=practitioner_ids),
+            room_ids=id_list_argument(room_ids=room_ids),
         )
         info.context.audit.read(
             entity_type=board.BOARD_ENTITY,
@@ -152,27 +112,17 @@ class SchedulingQueries:
     ) -> list[AvailableSlot] | None:
         found = await slots.available(
             info.context.principal,
-            practice_id=parse_id(practice_id, "practiceId"),
-            appointment_type_id=parse_id(appointment_type_id, "appointmentTypeId"),
-            practitioner_id=parse_id(practitioner_id, "practitionerId")
-            if practitioner_id
-            else None,
+            practice_id=id_argument(practice_id=practice_id),
+            appointment_type_id=id_argument(appointment_type_id=appointment_type_id),
+            practitioner_id=optional_id_argument(practitioner_id=practitioner_id),
             start=from_,
             end=to,
         )
-        return [
-            AvailableSlot(
-                starts_at=s.starts_at,
-                ends_at=s.ends_at,
-                practitioner_id=strawberry.ID(str(s.practitioner_id)),
-                room_id=strawberry.ID(str(s.room_id)),
-            )
-            for s in found
-        ]
+        return [AvailableSlot.from_slot(s) for s in found]
 
     @strawberry.field(
         description="A patient's appointments, newest first.",
-        extensions=requires(Scope.SCHEDULE_READ),
+        extensions=[*requires(Scope.SCHEDULE_READ), AuditReads(["patientAppointments"])],
     )
     async def patient_appointments(
         self,
@@ -181,24 +131,12 @@ class SchedulingQueries:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Appointment] | None:
-        position = _cursor(after)
-        before = None
-        if position is not None:
-            before = (datetime.fromisoformat(str(position[0])), parse_id(str(position[1]), "after"))
         page = await board.history(
             info.context.principal,
-            patient_id=parse_id(patient_id, "patientId"),
+            patient_id=id_argument(patient_id=patient_id),
             first=page_size(first),
-            before=before,
+            before=after_key(after, datetime, UUID),
         )
-        for row in page.appointments:
-            info.context.audit.read(
-                entity_type="Appointment",
-                entity_id=row.id,
-                patient_id=row.patient_id,  # type: ignore[arg-type]
-                practice_id=row.practice_id,  # type: ignore[arg-type]
-                fields=["patientAppointments"],
-            )
         return Connection[Appointment].build(
             page.appointments,
             Appointment.from_model,
@@ -218,20 +156,16 @@ class SchedulingQueries:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Recall] | None:
-        position = _cursor(after)
-        keyset = None
-        if position is not None:
-            keyset = (date.fromisoformat(str(position[0])), parse_id(str(position[1]), "after"))
         page = await recalls.due(
             info.context.principal,
-            practice_id=parse_id(practice_id, "practiceId"),
+            practice_id=id_argument(practice_id=practice_id),
             until=until,
             first=page_size(first),
-            after=keyset,
+            after=after_key(after, date, UUID),
         )
         return Connection[Recall].build(
             page.recalls,
-            lambda r: _recall(r, page.today),
+            lambda r: Recall.from_model(r, page.today),
             lambda r: [r.due_on.isoformat(), str(r.id)],
             has_next=page.has_next,
         )
@@ -246,16 +180,14 @@ class SchedulingQueries:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[WaitlistEntry] | None:
-        position = decode_cursor(after)
-        last = parse_id(str(position[0]), "after") if position else None
         rows, has_next = await waitlist.entries(
             info.context.principal,
-            practice_id=parse_id(practice_id, "practiceId"),
+            practice_id=id_argument(practice_id=practice_id),
             first=page_size(first),
-            after=last,
+            after=after_key(after, UUID),
         )
         return Connection[WaitlistEntry].build(
-            rows, _entry, lambda e: [str(e.id)], has_next=has_next
+            rows, WaitlistEntry.from_model, lambda e: [str(e.id)], has_next=has_next
         )
 
 
@@ -268,17 +200,17 @@ class SchedulingMutations:
         self, info: Info, input: inputs.BookAppointmentInput
     ) -> inputs.BookAppointmentPayload | None:
         request = booking.BookingRequest(
-            practice_id=parse_id(input.practice_id, "practiceId"),
-            patient_id=parse_id(input.patient_id, "patientId"),
-            practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
-            appointment_type_id=parse_id(input.appointment_type_id, "appointmentTypeId"),
+            practice_id=input.ids.practice_id,
+            patient_id=input.ids.patient_id,
+            practitioner_id=input.ids.practitioner_id,
+            appointment_type_id=input.ids.appointment_type_id,
             starts_at=input.starts_at,
             ends_at=input.ends_at,
-            room_id=parse_id(input.room_id, "roomId") if input.room_id else None,
-            resource_ids=_ids(input.resource_ids, "resourceIds"),
+            room_id=input.optional_ids.room_id,
+            resource_ids=input.id_lists.resource_ids,
             reception_notes=input.reception_notes,
             clinical_note=input.clinical_note,
-            hold_id=parse_id(input.hold_id, "holdId") if input.hold_id else None,
+            hold_id=input.optional_ids.hold_id,
         )
         made = await booking.book(info.context.principal, request=request)
         return inputs.BookAppointmentPayload(appointment=Appointment.from_model(made))
@@ -292,13 +224,11 @@ class SchedulingMutations:
     ) -> inputs.RescheduleAppointmentPayload | None:
         moved = await booking.reschedule(
             info.context.principal,
-            appointment_id=parse_id(input.appointment_id, "appointmentId"),
+            appointment_id=input.ids.appointment_id,
             starts_at=input.starts_at,
             ends_at=input.ends_at,
-            practitioner_id=parse_id(input.practitioner_id, "practitionerId")
-            if input.practitioner_id
-            else None,
-            room_id=parse_id(input.room_id, "roomId") if input.room_id else None,
+            practitioner_id=input.optional_ids.practitioner_id,
+            room_id=input.optional_ids.room_id,
         )
         return inputs.RescheduleAppointmentPayload(appointment=Appointment.from_model(moved))
 
@@ -310,7 +240,7 @@ class SchedulingMutations:
     ) -> inputs.CancelAppointmentPayload | None:
         done = await booking.cancel(
             info.context.principal,
-            appointment_id=parse_id(input.appointment_id, "appointmentId"),
+            appointment_id=input.ids.appointment_id,
             reason=input.reason,
         )
         return inputs.CancelAppointmentPayload(appointment=Appointment.from_model(done))
@@ -323,7 +253,7 @@ class SchedulingMutations:
     ) -> inputs.SetAppointmentStatusPayload | None:
         done = await workflow.set_status(
             info.context.principal,
-            appointment_id=parse_id(input.appointment_id, "appointmentId"),
+            appointment_id=input.ids.appointment_id,
             status=workflow.Status(input.status),
         )
         return inputs.SetAppointmentStatusPayload(appointment=Appointment.from_model(done))  # type: ignore[arg-type]
@@ -336,11 +266,11 @@ class SchedulingMutations:
     ) -> inputs.HoldSlotPayload | None:
         made = await holds.hold(
             info.context.principal,
-            practice_id=parse_id(input.practice_id, "practiceId"),
-            practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
-            appointment_type_id=parse_id(input.appointment_type_id, "appointmentTypeId"),
+            practice_id=input.ids.practice_id,
+            practitioner_id=input.ids.practitioner_id,
+            appointment_type_id=input.ids.appointment_type_id,
             starts_at=input.starts_at,
-            room_id=parse_id(input.room_id, "roomId") if input.room_id else None,
+            room_id=input.optional_ids.room_id,
             minutes=input.minutes,
         )
         return inputs.HoldSlotPayload(hold=SlotHold.from_model(made))
@@ -349,9 +279,7 @@ class SchedulingMutations:
     async def release_slot(
         self, info: Info, input: inputs.ReleaseSlotInput
     ) -> inputs.ReleaseSlotPayload | None:
-        done = await holds.release(
-            info.context.principal, hold_id=parse_id(input.hold_id, "holdId")
-        )
+        done = await holds.release(info.context.principal, hold_id=input.ids.hold_id)
         return inputs.ReleaseSlotPayload(hold=SlotHold.from_model(done))
 
     @strawberry.mutation(
@@ -362,13 +290,13 @@ class SchedulingMutations:
     ) -> inputs.SetRecallPayload | None:
         done = await recalls.set_recall(
             info.context.principal,
-            practice_id=parse_id(input.practice_id, "practiceId"),
-            patient_id=parse_id(input.patient_id, "patientId"),
+            practice_id=input.ids.practice_id,
+            patient_id=input.ids.patient_id,
             kind=input.kind,
             interval_months=input.interval_months,
             due_on=input.due_on,
         )
-        return inputs.SetRecallPayload(recall=_recall(done.recall, done.today))
+        return inputs.SetRecallPayload(recall=Recall.from_model(done.recall, done.today))
 
     @strawberry.mutation(
         description="Adds to the waitlist.", extensions=requires(Scope.SCHEDULE_WRITE)
@@ -379,18 +307,16 @@ class SchedulingMutations:
         row = await waitlist.add(
             info.context.principal,
             request=waitlist.WaitlistRequest(
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                patient_id=parse_id(input.patient_id, "patientId"),
-                appointment_type_id=parse_id(input.appointment_type_id, "appointmentTypeId"),
-                practitioner_id=parse_id(input.practitioner_id, "practitionerId")
-                if input.practitioner_id
-                else None,
+                practice_id=input.ids.practice_id,
+                patient_id=input.ids.patient_id,
+                appointment_type_id=input.ids.appointment_type_id,
+                practitioner_id=input.optional_ids.practitioner_id,
                 weekdays=tuple(input.weekdays),
                 earliest_minute=input.earliest_minute,
                 latest_minute=input.latest_minute,
             ),
         )
-        return inputs.AddToWaitlistPayload(entry=_entry(row))
+        return inputs.AddToWaitlistPayload(entry=WaitlistEntry.from_model(row))
 
     @strawberry.mutation(
         description="Removes a waitlist entry.", extensions=requires(Scope.SCHEDULE_WRITE)
@@ -398,5 +324,5 @@ class SchedulingMutations:
     async def remove_from_waitlist(
         self, info: Info, id: strawberry.ID
     ) -> inputs.RemovedPayload | None:
-        await waitlist.remove(info.context.principal, entry_id=parse_id(id, "id"))
+        await waitlist.remove(info.context.principal, entry_id=id_argument(id=id))
         return inputs.RemovedPayload(id=id)

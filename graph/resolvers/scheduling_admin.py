@@ -9,8 +9,7 @@ from __future__ import annotations
 import strawberry
 
 from graph.context import Info
-from graph.ids import parse_id
-from graph.resolvers.scheduling_rota import ADMIN, SchedulingRotaMutations, done, optional_id
+from graph.resolvers.scheduling_rota import ADMIN, SchedulingRotaMutations, done
 from graph.schema.scheduling_lifecycle import (
     ArchiveResourceInput,
     ReactivateAppointmentTypeInput,
@@ -59,7 +58,7 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await resources.create_room(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
+                practice_id=input.ids.practice_id,
                 name=input.name,
                 colour=input.colour,
             )
@@ -70,8 +69,8 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await resources.update_room(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                room_id=parse_id(input.room_id, "roomId"),
+                practice_id=input.ids.practice_id,
+                room_id=input.ids.room_id,
                 name=input.name,
                 colour=input.colour,
             )
@@ -82,8 +81,8 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await resources.archive_room(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                room_id=parse_id(input.room_id, "roomId"),
+                practice_id=input.ids.practice_id,
+                room_id=input.ids.room_id,
             )
         )
 
@@ -92,8 +91,8 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await resources.reactivate_room(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                room_id=parse_id(input.room_id, "roomId"),
+                practice_id=input.ids.practice_id,
+                room_id=input.ids.room_id,
             )
         )
 
@@ -102,11 +101,11 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await practitioners.create_practitioner(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                user_id=parse_id(input.user_id, "userId"),
+                practice_id=input.ids.practice_id,
+                user_id=input.ids.user_id,
                 role=input.role,
                 colour=input.colour,
-                default_room_id=optional_id(input.default_room_id, "defaultRoomId"),  # type: ignore[arg-type]
+                default_room_id=input.optional_ids.default_room_id,
             )
         )
 
@@ -115,11 +114,11 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await practitioners.update_practitioner(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
+                practice_id=input.ids.practice_id,
+                practitioner_id=input.ids.practitioner_id,
                 role=input.role,
                 colour=input.colour,
-                default_room_id=optional_id(input.default_room_id, "defaultRoomId"),  # type: ignore[arg-type]
+                default_room_id=input.optional_ids.default_room_id,
             )
         )
 
@@ -130,8 +129,8 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await practitioners.deactivate_practitioner(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
+                practice_id=input.ids.practice_id,
+                practitioner_id=input.ids.practitioner_id,
             )
         )
 
@@ -144,8 +143,8 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await practitioners.reactivate_practitioner(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
+                practice_id=input.ids.practice_id,
+                practitioner_id=input.ids.practitioner_id,
             )
         )
 
@@ -156,7 +155,7 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await resources.create_appointment_type(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
+                practice_id=input.ids.practice_id,
                 values=_type_values(input),
             )
         )
@@ -168,8 +167,8 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await resources.update_appointment_type(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                appointment_type_id=parse_id(input.appointment_type_id, "appointmentTypeId"),
+                practice_id=input.ids.practice_id,
+                appointment_type_id=input.ids.appointment_type_id,
                 values=_type_values(input),
             )
         )
@@ -183,8 +182,8 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await resources.archive_appointment_type(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                appointment_type_id=parse_id(input.appointment_type_id, "appointmentTypeId"),
+                practice_id=input.ids.practice_id,
+                appointment_type_id=input.ids.appointment_type_id,
             )
         )
 
@@ -197,8 +196,8 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await resources.reactivate_appointment_type(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                appointment_type_id=parse_id(input.appointment_type_id, "appointmentTypeId"),
+                practice_id=input.ids.practice_id,
+                appointment_type_id=input.ids.appointment_type_id,
             )
         )
 
@@ -207,7 +206,7 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await resources.create_resource(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
+                practice_id=input.ids.practice_id,
                 name=input.name,
                 kind=input.kind,
             )
@@ -220,8 +219,8 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await resources.update_resource(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                resource_id=parse_id(input.resource_id, "resourceId"),
+                practice_id=input.ids.practice_id,
+                resource_id=input.ids.resource_id,
                 name=input.name,
                 kind=input.kind,
             )
@@ -234,8 +233,8 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await resources.archive_resource(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                resource_id=parse_id(input.resource_id, "resourceId"),
+                practice_id=input.ids.practice_id,
+                resource_id=input.ids.resource_id,
             )
         )
 
@@ -246,7 +245,7 @@ class SchedulingAdminMutations(SchedulingRotaMutations):
         return done(
             await resources.reactivate_resource(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                resource_id=parse_id(input.resource_id, "resourceId"),
+                practice_id=input.ids.practice_id,
+                resource_id=input.ids.resource_id,
             )
         )

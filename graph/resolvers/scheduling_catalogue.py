@@ -16,11 +16,10 @@ from db.models import Room as RoomModel
 from db.models.base import Entity
 from db.queries.diary_items import sort_key
 from graph.context import Info
-from graph.ids import parse_id
+from graph.ids import id_argument
 from graph.permissions.fields import requires
-from graph.schema.pagination import Connection, decode_cursor, page_size
+from graph.schema.pagination import Connection, after_key, page_size
 from graph.schema.scheduling_catalogue import AppointmentType, ExtraResource, Practitioner, Room
-from services.errors import ValidationFailed
 from services.policy import Scope
 from services.scheduling import catalogue
 
@@ -32,15 +31,6 @@ IncludeArchived = Annotated[
 ]
 Model = TypeVar("Model", bound=Entity)
 Node = TypeVar("Node")
-
-
-def _after(cursor: str | None) -> tuple[str, UUID] | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    if len(position) != 2 or not all(isinstance(p, str) for p in position):
-        raise ValidationFailed("'after' is not a valid cursor.", field="after")
-    return str(position[0]), parse_id(str(position[1]), "after")
 
 
 async def _connection(
@@ -56,10 +46,10 @@ async def _connection(
     found = await catalogue.listed(
         info.context.principal,
         model,
-        practice_id=parse_id(practice_id, "practiceId"),
+        practice_id=id_argument(practice_id=practice_id),
         include_archived=include_archived,
         first=page_size(first),
-        after=_after(after),
+        after=after_key(after, str, UUID),
     )
     cursor: Callable[[Any], list[str]] = lambda item: list(sort_key(item))  # noqa: E731
     return Connection[Node].build(found.items, to_node, cursor, has_next=found.has_next)

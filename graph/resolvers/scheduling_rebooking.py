@@ -7,8 +7,9 @@ from typing import Annotated
 
 import strawberry
 
+from graph.audit_extension import AuditReads
 from graph.context import Info
-from graph.ids import parse_id
+from graph.ids import id_argument
 from graph.permissions.fields import requires
 from graph.schema.scheduling_rebooking import StrandedAppointment
 from services.policy import Scope
@@ -36,23 +37,15 @@ class RebookingQueries:
         description="Live bookings overlapping [from, to) that have not finished and lie outside "
         "bookable time (under an absence or closure, outside the practitioner's sessions or the "
         "practice's opening hours), by start, each with why: what reception must rebook.",
-        extensions=requires(Scope.SCHEDULE_READ),
+        extensions=[*requires(Scope.SCHEDULE_READ), AuditReads(FIELDS)],
     )
     async def stranded_appointments(
         self, info: Info, practice_id: PracticeArgument, from_: FromArgument, to: ToArgument
     ) -> list[StrandedAppointment] | None:
         found = await rebooking.stranded(
             info.context.principal,
-            practice_id=parse_id(practice_id, "practiceId"),
+            practice_id=id_argument(practice_id=practice_id),
             start=from_,
             end=to,
         )
-        for stray in found.rows:
-            info.context.audit.read(
-                entity_type="Appointment",
-                entity_id=stray.appointment.id,
-                patient_id=stray.appointment.patient_id,  # type: ignore[arg-type]
-                practice_id=found.practice_id,
-                fields=FIELDS,
-            )
         return [StrandedAppointment.from_stray(stray) for stray in found.rows]

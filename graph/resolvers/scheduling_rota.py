@@ -9,7 +9,6 @@ from __future__ import annotations
 import strawberry
 
 from graph.context import Info
-from graph.ids import parse_id
 from graph.permissions.fields import requires
 from graph.schema.scheduling_lifecycle import RemoveOpeningHoursInput
 from graph.schema.scheduling_setup import (
@@ -27,21 +26,12 @@ from graph.schema.scheduling_setup import (
 )
 from services.policy import Scope
 from services.scheduling import sessions, timeoff
-from services.scheduling.setup import Saved
 
 ADMIN = requires(Scope.PRACTICE_WRITE)
 RECEPTION = requires(Scope.SCHEDULE_WRITE)
 
 
-def optional_id(value: strawberry.ID | None, field: str) -> object:
-    return parse_id(value, field) if value else None
-
-
-def done(saved: Saved) -> SchedulingSetupPayload:
-    return SchedulingSetupPayload(
-        id=strawberry.ID(str(saved.id)),
-        affected_appointment_ids=[strawberry.ID(str(a)) for a in saved.affected_appointment_ids],
-    )
+done = SchedulingSetupPayload.from_saved
 
 
 @strawberry.type
@@ -56,9 +46,9 @@ class SchedulingRotaMutations:
         return done(
             await sessions.add_session(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
-                room_id=optional_id(input.room_id, "roomId"),  # type: ignore[arg-type]
+                practice_id=input.ids.practice_id,
+                practitioner_id=input.ids.practitioner_id,
+                room_id=input.optional_ids.room_id,
                 values=values,
             )
         )
@@ -73,9 +63,9 @@ class SchedulingRotaMutations:
         return done(
             await sessions.update_session(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                session_id=parse_id(input.session_id, "sessionId"),
-                room_id=optional_id(input.room_id, "roomId"),  # type: ignore[arg-type]
+                practice_id=input.ids.practice_id,
+                session_id=input.ids.session_id,
+                room_id=input.optional_ids.room_id,
                 values=values,
                 accept_affected_bookings=input.accept_affected_bookings,
             )
@@ -88,8 +78,8 @@ class SchedulingRotaMutations:
         return done(
             await sessions.remove_session(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                session_id=parse_id(input.session_id, "sessionId"),
+                practice_id=input.ids.practice_id,
+                session_id=input.ids.session_id,
                 accept_affected_bookings=input.accept_affected_bookings,
             )
         )
@@ -101,8 +91,8 @@ class SchedulingRotaMutations:
         return done(
             await timeoff.record_absence(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                practitioner_id=parse_id(input.practitioner_id, "practitionerId"),
+                practice_id=input.ids.practice_id,
+                practitioner_id=input.ids.practitioner_id,
                 kind=input.kind,
                 starts_at=input.starts_at,
                 ends_at=input.ends_at,
@@ -117,8 +107,8 @@ class SchedulingRotaMutations:
         return done(
             await timeoff.update_absence(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                absence_id=parse_id(input.absence_id, "absenceId"),
+                practice_id=input.ids.practice_id,
+                absence_id=input.ids.absence_id,
                 kind=input.kind,
                 starts_at=input.starts_at,
                 ends_at=input.ends_at,
@@ -133,8 +123,8 @@ class SchedulingRotaMutations:
         return done(
             await timeoff.remove_absence(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                absence_id=parse_id(input.absence_id, "absenceId"),
+                practice_id=input.ids.practice_id,
+                absence_id=input.ids.absence_id,
             )
         )
 
@@ -145,7 +135,7 @@ class SchedulingRotaMutations:
         return done(
             await timeoff.add_closure(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
+                practice_id=input.ids.practice_id,
                 starts_at=input.starts_at,
                 ends_at=input.ends_at,
                 reason=input.reason,
@@ -160,8 +150,8 @@ class SchedulingRotaMutations:
         return done(
             await timeoff.update_closure(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                closure_id=parse_id(input.closure_id, "closureId"),
+                practice_id=input.ids.practice_id,
+                closure_id=input.ids.closure_id,
                 starts_at=input.starts_at,
                 ends_at=input.ends_at,
                 reason=input.reason,
@@ -176,8 +166,8 @@ class SchedulingRotaMutations:
         return done(
             await timeoff.remove_closure(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
-                closure_id=parse_id(input.closure_id, "closureId"),
+                practice_id=input.ids.practice_id,
+                closure_id=input.ids.closure_id,
             )
         )
 
@@ -188,7 +178,7 @@ class SchedulingRotaMutations:
         return done(
             await sessions.set_opening_hours(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
+                practice_id=input.ids.practice_id,
                 weekday=input.weekday,
                 open_minute=input.open_minute,
                 close_minute=input.close_minute,
@@ -203,7 +193,7 @@ class SchedulingRotaMutations:
         return done(
             await sessions.remove_opening_hours(
                 info.context.principal,
-                practice_id=parse_id(input.practice_id, "practiceId"),
+                practice_id=input.ids.practice_id,
                 weekday=input.weekday,
                 accept_affected_bookings=input.accept_affected_bookings,
             )

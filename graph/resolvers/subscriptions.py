@@ -38,7 +38,7 @@ from graph.engine.subscription_frames import (
     background,
     encoder,
 )
-from graph.ids import parse_id
+from graph.ids import id_argument
 from graph.permissions.fields import requires
 from graph.schema.event_visibility import as_seen_by
 from graph.schema.live_events import (
@@ -100,7 +100,7 @@ async def _close(websocket: WebSocket, stop: Stop) -> None:
 async def _open(
     info: Info,
     *,
-    practice: strawberry.ID,
+    practice_id: strawberry.ID,
     topic: str,
     needs: Scope,
     render_key: str,
@@ -114,11 +114,11 @@ async def _open(
     if fanout is None or not isinstance(context.request, WebSocket):
         raise GraphQLError("Subscriptions need a WebSocket.", extensions={"code": "BAD_REQUEST"})
     try:
-        practice_id = parse_id(practice, "practiceId")
+        practice = id_argument(practice_id=practice_id)
         grant = await watch_access.start_watch(
             context.principal,
             token=_token(context.connection_params),
-            practice_id=practice_id,
+            practice_id=practice,
             needs=needs,
             operation=info.field_name,
             patient_id=patient_id,
@@ -131,7 +131,7 @@ async def _open(
     encode, encode_key = encoder(info, sink) if sink is not None else (None, None)
     frames = Frames(info, sink) if sink is not None else None
     watch = Watch(
-        practice_id=practice_id,
+        practice_id=practice,
         topic=topic,
         render_key=render_key,
         render=renderer(grant.scopes),
@@ -201,7 +201,7 @@ class EventSubscriptions:
     ) -> AsyncGenerator[ScheduleEvent, None]:
         return await _open(  # type: ignore[return-value]
             info,
-            practice=practice_id,
+            practice_id=practice_id,
             topic=SCHEDULE,
             needs=Scope.SCHEDULE_READ,
             render_key="ScheduleEvent",
@@ -221,12 +221,12 @@ class EventSubscriptions:
         since: int | None = None,
     ) -> AsyncGenerator[ConsentEvent, None]:
         try:
-            patient = parse_id(patient_id, "patientId")
+            patient = id_argument(patient_id=patient_id)
         except DomainError as error:
             raise _graphql_error(error) from None
         return await _open(  # type: ignore[return-value]
             info,
-            practice=practice_id,
+            practice_id=practice_id,
             topic=CONSENT,
             needs=Scope.PATIENT_READ,
             render_key="ConsentEvent",
@@ -248,7 +248,7 @@ class NoticeMutations:
     ) -> AnnouncePracticeNoticePayload | None:
         notice = await notices.announce(
             info.context.principal,
-            practice_id=parse_id(input.practice_id, "input.practiceId"),
+            practice_id=id_argument(practice_id=input.practice_id),
             message=input.message,
             severity=notices.Severity(input.severity),
             clinical_detail=input.clinical_detail,

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from uuid import UUID
 
 import strawberry
 
 from db.models.audit import AuditEvent as AuditEventModel
-from graph.ids import parse_id
+from graph.ids import IdFields
 from services.audit import AccessLogPage, AuditFilter
-from services.errors import ValidationFailed
 
 
 @strawberry.type(description="One audited action: who did what to which record, and the outcome.")
@@ -84,7 +82,7 @@ class AuditEvent:
 
 
 @strawberry.input(description="Narrow the audit log. All conditions must hold.")
-class AuditEventFilter:
+class AuditEventFilter(IdFields):
     patient_id: strawberry.ID | None = strawberry.field(
         default=None, description="Only rows about this patient."
     )
@@ -103,10 +101,8 @@ class AuditEventFilter:
 
     def to_filter(self) -> AuditFilter:
         return AuditFilter(
-            patient_id=parse_id(self.patient_id, "patientId") if self.patient_id else None,
-            actor_user_id=(
-                parse_id(self.actor_user_id, "actorUserId") if self.actor_user_id else None
-            ),
+            patient_id=self.optional_ids.patient_id,
+            actor_user_id=self.optional_ids.actor_user_id,
             client_id=self.client_id,
             action_prefix=self.action_prefix,
             since=self.since,
@@ -117,12 +113,3 @@ class AuditEventFilter:
 
 def cursor_of(row: AuditEventModel) -> list[object]:
     return [row.occurred_at.isoformat(), str(row.id)]
-
-
-def parse_after(position: list[object] | None) -> tuple[datetime, UUID] | None:
-    if position is None:
-        return None
-    try:
-        return datetime.fromisoformat(str(position[0])), UUID(str(position[1]))
-    except (ValueError, IndexError):
-        raise ValidationFailed("'after' is not a valid cursor.", field="after") from None

@@ -16,6 +16,8 @@ import strawberry
 
 from db.models import ChartEntry as ChartEntryModel
 from db.models import ProcedureItem as ProcedureItemModel
+from graph.audit_extension import ReadRecord
+from graph.ids import IdFields
 from services.clinical import catalogue, chart, teeth
 
 ToothNotation = strawberry.enum(
@@ -135,6 +137,10 @@ class ToothChart:
         "a chart is read whole."
     )
     practice_id: strawberry.Private[UUID]
+    patient_uuid: strawberry.Private[UUID]
+
+    def read_record(self) -> ReadRecord:
+        return ReadRecord("ToothChart", self.patient_uuid, self.patient_uuid, self.practice_id)
 
     @classmethod
     def from_chart(cls, found: chart.Chart) -> ToothChart:
@@ -147,6 +153,7 @@ class ToothChart:
                 for s in found.entries
             ],
             practice_id=UUID(str(found.patient.practice_id)),
+            patient_uuid=UUID(str(found.patient.id)),
         )
 
 
@@ -186,7 +193,7 @@ class ProcedureItem:
 
 
 @strawberry.input(description="A condition or procedure to chart.")
-class RecordChartEntryInput:
+class RecordChartEntryInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The patient charted.")
     kind: ChartEntryKind = strawberry.field(description="Condition or procedure.")  # type: ignore[valid-type]
     code: str = strawberry.field(
@@ -223,7 +230,7 @@ class RecordChartEntryPayload:
 
 
 @strawberry.input(description="Mark a chart entry as entered in error (the row is kept).")
-class VoidChartEntryInput:
+class VoidChartEntryInput(IdFields):
     entry_id: strawberry.ID = strawberry.field(description="The entry to void.")
     reason: str = strawberry.field(description="Why it was wrong (encrypted).")
 
@@ -244,7 +251,7 @@ class SetToothNotationPayload:
 
 
 @strawberry.input(description="A new procedure for a practice's catalogue.")
-class AddProcedureInput:
+class AddProcedureInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     code: str = strawberry.field(description="Unique code in the practice (letters, digits, -_.).")
     name: str = strawberry.field(description="Procedure name.")
@@ -275,7 +282,7 @@ class AddProcedureInput:
 
 
 @strawberry.input(description="Changes to a catalogue procedure; omitted fields stay.")
-class UpdateProcedureInput:
+class UpdateProcedureInput(IdFields):
     id: strawberry.ID = strawberry.field(description="The procedure.")
     code: str | None = strawberry.field(default=None, description="New code.")
     name: str | None = strawberry.field(default=None, description="New name.")

@@ -8,6 +8,7 @@ import strawberry
 
 from db.models import ConsentRecord
 from db.models.consent import CaptureMethod, ConsentPurpose
+from graph.ids import IdFields
 from services.consent.contact import Channel, ContactDecision, ContactPurpose
 from services.consent.ledger import Decision
 from services.consent.preferences import Preferences
@@ -65,7 +66,7 @@ class Consent:
 
 
 @strawberry.input(description="A consent decision to append to the ledger.")
-class RecordConsentInput:
+class RecordConsentInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The patient deciding.")
     purpose: ConsentPurposeEnum = strawberry.field(description="What the consent covers.")  # type: ignore[valid-type]
     granted: bool = strawberry.field(
@@ -104,7 +105,7 @@ class RecordConsentInput:
 
 
 @strawberry.input(description="Withdraw a current consent (a new ledger entry).")
-class WithdrawConsentInput:
+class WithdrawConsentInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The patient withdrawing.")
     purpose: ConsentPurposeEnum = strawberry.field(description="The consent being withdrawn.")  # type: ignore[valid-type]
     policy_version: str = strawberry.field(description="Policy or form version, 1-40 characters.")
@@ -155,7 +156,7 @@ class ContactPreferences:
 
 
 @strawberry.input(description="Only the given channels change.")
-class UpdateContactPreferencesInput:
+class UpdateContactPreferencesInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The patient.")
     email: bool | None = strawberry.field(
         default=None,

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from graph.ids import IdFields
 from graph.permissions.fields import ScopeEnum
 from graph.schema.clinical_chart import ToothNotation
 from services.auth.sessions import Session as SessionData
@@ -36,7 +37,7 @@ class Session:
 
 
 @strawberry.input(description="Credentials; `otp` is a TOTP code or a recovery code.")
-class LoginInput:
+class LoginInput(IdFields):
     email: str = strawberry.field(description="Sign-in email (case-insensitive).")
     password: str = strawberry.field(description="The account password.")
     otp: str | None = strawberry.field(
@@ -50,7 +51,7 @@ class LoginPayload:
 
 
 @strawberry.input(description="The refresh token received with the current session.")
-class RefreshSessionInput:
+class RefreshSessionInput(IdFields):
     refresh_token: str = strawberry.field(description="The current, unspent refresh token.")
 
 
@@ -60,7 +61,7 @@ class RefreshSessionPayload:
 
 
 @strawberry.input(description="End this session, or every session of the account.")
-class LogoutInput:
+class LogoutInput(IdFields):
     everywhere: bool = strawberry.field(
         default=False, description="Also end the account's sessions on other devices."
     )
@@ -77,7 +78,7 @@ class BeginMfaEnrolmentPayload:
 
 
 @strawberry.input(description="A code from the authenticator app.")
-class ConfirmMfaEnrolmentInput:
+class ConfirmMfaEnrolmentInput(IdFields):
     code: str = strawberry.field(description="The 6-digit code the app shows now.")
 
 

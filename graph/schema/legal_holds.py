@@ -7,6 +7,7 @@ from datetime import date, datetime
 import strawberry
 
 from db.models import LegalHold as HoldModel
+from graph.ids import IdFields
 
 
 def _id(value: object) -> strawberry.ID | None:
@@ -49,7 +50,7 @@ class LegalHold:
 
 
 @strawberry.input(description="Place a legal hold on one patient or on a whole practice.")
-class PlaceLegalHoldInput:
+class PlaceLegalHoldInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     patient_id: strawberry.ID | None = strawberry.field(
         default=None, description="The patient; omit to hold every record of the practice."
@@ -66,7 +67,7 @@ class PlaceLegalHoldPayload:
 
 
 @strawberry.input(description="Lift a legal hold.")
-class LiftLegalHoldInput:
+class LiftLegalHoldInput(IdFields):
     hold_id: strawberry.ID = strawberry.field(description="The hold in force.")
     reason: str = strawberry.field(description="Why it is lifted, 3-300 characters.")
 

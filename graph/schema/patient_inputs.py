@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 
-from graph.ids import parse_id
+from graph.ids import IdFields
 from graph.schema.medical_history import AttestationEnum, Insurance, MedicalHistory, PlanTypeEnum
 from graph.schema.patients import Patient, PatientStatusEnum, SexAtBirthEnum
 from services.patients import contact
@@ -17,7 +17,7 @@ from services.patients import medical_history as history_service
 
 
 @strawberry.input(description="A UK postal address.")
-class AddressInput:
+class AddressInput(IdFields):
     line1: str = strawberry.field(description="First line; required, up to 200 characters.")
     postcode: str = strawberry.field(
         description="UK postcode; stored upper-case with one space, e.g. SW1A 1AA.",
@@ -43,7 +43,7 @@ class AddressInput:
 
 
 @strawberry.input(description="Who to call in an emergency.")
-class EmergencyContactInput:
+class EmergencyContactInput(IdFields):
     name: str = strawberry.field(description="Full name, up to 200 characters.")
     phone: str = strawberry.field(
         description=(
@@ -57,7 +57,7 @@ class EmergencyContactInput:
 
 
 @strawberry.input(description="The patient's GP.")
-class GpDetailsInput:
+class GpDetailsInput(IdFields):
     practice_name: str = strawberry.field(description="GP surgery name, up to 200 characters.")
     doctor_name: str | None = strawberry.field(
         default=None,
@@ -81,26 +81,27 @@ def _value(name: str, value: Any) -> Any:
     if isinstance(value, GpDetailsInput):
         address = value.address.to_value() if value.address else None
         return contact.GpDetails(value.practice_name, value.doctor_name, value.phone, address)
-    if name == "preferred_practitioner_id" and value is not None:
-        return parse_id(value, "preferredPractitionerId")
     return value
 
 
 _RENAMED = {"gp": "gp_details"}
 
 
-def service_values(input_: object) -> dict[str, Any]:
+def service_values(input_: IdFields) -> dict[str, Any]:
     """Set fields only: UNSET (not sent) means keep, null means clear."""
     values: dict[str, Any] = {}
     for name, value in vars(input_).items():
         if name == "practice_id" or value is strawberry.UNSET:
+            continue
+        if name == "preferred_practitioner_id":
+            values[name] = input_.optional_ids.preferred_practitioner_id
             continue
         values[_RENAMED.get(name, name)] = _value(name, value)
     return values
 
 
 @strawberry.input(description="A new patient.")
-class CreatePatientInput:
+class CreatePatientInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(
         description="Practice that registers the patient.",
     )
@@ -175,7 +176,7 @@ class CreatePatientInput:
 
 
 @strawberry.input(description="Rectification: only the fields sent change; null clears.")
-class UpdatePatientInput:
+class UpdatePatientInput(IdFields):
     title: str | None = strawberry.field(
         default=strawberry.UNSET,
         description="Title, e.g. Mrs or Dr; up to 20 characters. Omit to keep; null to clear.",
@@ -278,7 +279,7 @@ class UpdatePatientInput:
 
 
 @strawberry.input(description="Fold a duplicate record into the one that stays.")
-class MergePatientsInput:
+class MergePatientsInput(IdFields):
     survivor_id: strawberry.ID = strawberry.field(
         description="The record that stays and gains the duplicate's data.",
     )
@@ -288,7 +289,7 @@ class MergePatientsInput:
 
 
 @strawberry.input(description="A medicine.")
-class MedicationInput:
+class MedicationInput(IdFields):
     name: str = strawberry.field(description="Medicine name, up to 200 characters.")
     dose: str | None = strawberry.field(
         default=None,
@@ -297,7 +298,7 @@ class MedicationInput:
 
 
 @strawberry.input(description="An allergy.")
-class AllergyInput:
+class AllergyInput(IdFields):
     substance: str = strawberry.field(
         description="What the patient is allergic to, up to 200 characters.",
     )
@@ -312,7 +313,7 @@ class AllergyInput:
 
 
 @strawberry.input(description="A new medical history version, confirmed or signed.")
-class RecordMedicalHistoryInput:
+class RecordMedicalHistoryInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The patient the history belongs to.")
     attestation: AttestationEnum = strawberry.field(  # type: ignore[valid-type]
         description=(
@@ -385,7 +386,7 @@ class RecordMedicalHistoryInput:
 
 
 @strawberry.input(description="Set or replace the patient's insurance or payment arrangement.")
-class SetPatientInsuranceInput:
+class SetPatientInsuranceInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The patient.")
     provider: str = strawberry.field(
         description="Insurer or plan provider name, up to 120 characters.",
@@ -422,7 +423,7 @@ class SetPatientInsuranceInput:
 
 
 @strawberry.input(description="Link a guardian (a patient of the practice) to a minor.")
-class LinkGuardianInput:
+class LinkGuardianInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The minor.")
     guardian_id: strawberry.ID = strawberry.field(
         description="The guardian's patient record in the same practice; not the minor.",
@@ -437,7 +438,7 @@ class LinkGuardianInput:
 
 
 @strawberry.input(description="Remove a guardian link.")
-class UnlinkGuardianInput:
+class UnlinkGuardianInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The minor.")
     guardian_id: strawberry.ID = strawberry.field(description="The guardian to unlink.")
 

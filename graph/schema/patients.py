@@ -15,12 +15,13 @@ import strawberry
 
 from db.models import Patient as PatientModel
 from db.models import PatientStatus
+from graph.audit_extension import ReadRecord
 from graph.context import Info
 from graph.patient_loaders import patient_loaders
 from graph.permissions.fields import requires
-from graph.schema.audit import AuditEvent, cursor_of, parse_after
+from graph.schema.audit import AuditEvent, cursor_of
 from graph.schema.medical_history import Insurance, MedicalHistory
-from graph.schema.pagination import Connection, decode_cursor, page_size
+from graph.schema.pagination import Connection, after_key, page_size
 from services import audit, visibility
 from services.patients import contact, sealing
 from services.patients import medical_history as history_service
@@ -126,6 +127,9 @@ class Patient:
             patient_id=model.id,
             model=model,
         )
+
+    def read_record(self) -> ReadRecord:
+        return ReadRecord("Patient", self.patient_id, self.patient_id, self.practice_id)
 
     def _text(self, column: str) -> str | None:
         return sealing.reveal(self.model, column)
@@ -280,7 +284,7 @@ class Patient:
             patient_id=self.patient_id,
             practice_id=self.practice_id,
             first=page_size(first),
-            after=parse_after(decode_cursor(after)),
+            after=after_key(after, datetime, UUID),
         )
         return Connection[AuditEvent].build(
             page.rows, AuditEvent.in_access_log(page), cursor_of, has_next=page.has_next

@@ -7,11 +7,12 @@ from datetime import datetime
 import strawberry
 
 from db.models import AppointmentType as AppointmentTypeModel
+from graph.ids import IdFields
 from graph.schema.scheduling import Appointment
 
 
 @strawberry.input(description="A patient books a free slot of a type offered online.")
-class BookOwnAppointmentInput:
+class BookOwnAppointmentInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice to book with.")
     patient_id: strawberry.ID = strawberry.field(
         description="Who the booking is for: the signed-in patient, or a child they act for."
@@ -28,7 +29,7 @@ class BookOwnAppointmentInput:
 
 
 @strawberry.input(description="A patient cancels one of their own bookings.")
-class CancelOwnAppointmentInput:
+class CancelOwnAppointmentInput(IdFields):
     appointment_id: strawberry.ID = strawberry.field(
         description="A BOOKED or CONFIRMED appointment of the signed-in patient (or their child)."
     )

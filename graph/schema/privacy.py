@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from db.models import BreachIncident as IncidentModel
 from db.models import DataSubjectRequest as RequestModel
-from db.models import ProcessingRestriction
+from db.models import Membership, Patient, ProcessingRestriction, User
 from db.models import RetentionPolicy as PolicyModel
 from db.models.patients import ResponsibilityEvidence
 from db.models.privacy import RequestKind, RequestStatus, RestrictionKind
+from graph.audit_extension import AuditedList, ReadRecord
+from graph.ids import IdFields
 from services.consent import breach
 from services.consent.erasure import Verdict
 
@@ -90,7 +94,7 @@ class SubjectRequest:
 
 
 @strawberry.input(description="A data-subject request to log.")
-class ReceiveSubjectRequestInput:
+class ReceiveSubjectRequestInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The data subject.")
     kind: RequestKindEnum = strawberry.field(description="The right exercised.")  # type: ignore[valid-type]
     received_at: datetime | None = strawberry.field(
@@ -107,7 +111,7 @@ class ReceiveSubjectRequestPayload:
 
 
 @strawberry.input(description="Carry out an erasure request.")
-class ErasePatientDataInput:
+class ErasePatientDataInput(IdFields):
     request_id: strawberry.ID = strawberry.field(description="An open ERASURE request.")
 
 
@@ -124,9 +128,15 @@ class ExportPatientDataPayload:
     document: JSON = strawberry.field(description="Machine-readable (aescrm.patient-export/1).")
     summary: str = strawberry.field(description="Human-readable account of the export.")
 
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> ExportPatientDataPayload:
+        """The export's ``summary`` is shown apart, not repeated inside the document."""
+        rest = {key: value for key, value in document.items() if key != "summary"}
+        return cls(document=cast("JSON", rest), summary=str(document["summary"]))
+
 
 @strawberry.input(description="Restrict processing of a patient's data, or record an objection.")
-class PlaceRestrictionInput:
+class PlaceRestrictionInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The patient.")
     kind: RestrictionKindEnum = strawberry.field(  # type: ignore[valid-type]
         description="RESTRICTION (Art. 18) or OBJECTION to direct marketing (Art. 21).",
@@ -139,9 +149,13 @@ class PlaceRestrictionPayload:
     restriction_id: strawberry.ID = strawberry.field(description="Id of the new restriction.")
     kind: RestrictionKindEnum = strawberry.field(description="What was placed.")  # type: ignore[valid-type]
 
+    @classmethod
+    def from_model(cls, row: ProcessingRestriction) -> PlaceRestrictionPayload:
+        return cls(restriction_id=strawberry.ID(str(row.id)), kind=RestrictionKind(row.kind))
+
 
 @strawberry.input(description="Lift a restriction, or withdraw an objection.")
-class LiftRestrictionInput:
+class LiftRestrictionInput(IdFields):
     restriction_id: strawberry.ID = strawberry.field(description="The restriction in force.")
 
 
@@ -164,6 +178,14 @@ class ProcessingRestrictionRecord:
             placed_at=row.created_at,
             lifted_at=row.lifted_at,
         )
+
+    @classmethod
+    def in_force_on(
+        cls, patient: Patient, rows: Iterable[ProcessingRestriction]
+    ) -> list[ProcessingRestrictionRecord]:
+        """The restrictions of one patient: reading them, even none, reads the patient."""
+        about = ReadRecord("Patient", patient.id, patient.id, patient.practice_id)  # type: ignore[arg-type]
+        return AuditedList((cls.from_model(r) for r in rows), about)
 
 
 @strawberry.type(description="The restriction, now lifted.")
@@ -244,7 +266,7 @@ class BreachIncident:
 
 
 @strawberry.input(description="A personal-data breach to record.")
-class RecordBreachIncidentInput:
+class RecordBreachIncidentInput(IdFields):
     organization_id: strawberry.ID = strawberry.field(
         description="Organisation the breach belongs to.",
     )
@@ -307,7 +329,7 @@ class BreachImpact:
 
 
 @strawberry.input(description="A patient portal login (patients 16 or over).")
-class CreatePortalAccountInput:
+class CreatePortalAccountInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The patient; must be 16 or over.")
     email: str = strawberry.field(
         description="Login email, up to 254 characters; stored lower-case; must not be in use.",
@@ -319,6 +341,10 @@ class CreatePortalAccountInput:
 class CreatePortalAccountPayload:
     user_id: strawberry.ID = strawberry.field(description="Id of the new portal user.")
 
+    @classmethod
+    def from_model(cls, user: User) -> CreatePortalAccountPayload:
+        return cls(user_id=strawberry.ID(str(user.id)))
+
 
 EvidenceEnum = strawberry.enum(
     ResponsibilityEvidence,
@@ -328,7 +354,7 @@ EvidenceEnum = strawberry.enum(
 
 
 @strawberry.input(description="Give a guardian's portal account access to a child's record.")
-class GrantGuardianPortalAccessInput:
+class GrantGuardianPortalAccessInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The child.")
     guardian_id: strawberry.ID = strawberry.field(
         description=(
@@ -348,3 +374,13 @@ class GrantGuardianPortalAccessPayload:
     evidence: EvidenceEnum = strawberry.field(  # type: ignore[valid-type]
         description="The evidence of parental responsibility recorded with the grant.",
     )
+
+    @classmethod
+    def from_membership(
+        cls, membership: Membership, evidence: ResponsibilityEvidence
+    ) -> GrantGuardianPortalAccessPayload:
+        return cls(
+            user_id=strawberry.ID(str(membership.user_id)),
+            patient_id=strawberry.ID(str(membership.patient_id)),
+            evidence=evidence,
+        )

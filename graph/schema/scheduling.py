@@ -14,11 +14,15 @@ import strawberry
 
 from db.crypto import FieldContext
 from db.models import Appointment as AppointmentModel
+from db.models import Recall as RecallModel
 from db.models import SlotHold as SlotHoldModel
+from db.models import WaitlistEntry as WaitlistModel
+from graph.audit_extension import ReadRecord
 from graph.permissions.fields import requires
 from graph.schema.scheduling_kinds import RecallKind
 from services.patients import sealing
 from services.policy import Scope
+from services.scheduling.slots import Slot
 from services.scheduling.workflow import Status
 
 AppointmentStatus = strawberry.enum(Status, name="AppointmentStatus", description="Workflow.")
@@ -242,6 +246,9 @@ class Appointment:
     sealed_note: strawberry.Private[str | None]
     sealed_reception_notes: strawberry.Private[str | None]
 
+    def read_record(self) -> ReadRecord:
+        return ReadRecord("Appointment", self.id, self.patient_id, self.practice_id)
+
     @strawberry.field(description="Non-clinical notes for reception.")
     def reception_notes(self) -> str | None:
         return _note(
@@ -295,6 +302,15 @@ class AvailableSlot:
     practitioner_id: strawberry.ID = strawberry.field(description="Practitioner free at that time.")
     room_id: strawberry.ID = strawberry.field(description="Room free at that time.")
 
+    @classmethod
+    def from_slot(cls, slot: Slot) -> AvailableSlot:
+        return cls(
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            practitioner_id=strawberry.ID(str(slot.practitioner_id)),
+            room_id=strawberry.ID(str(slot.room_id)),
+        )
+
 
 @strawberry.type(description="When a patient is next due an exam or hygiene visit.")
 class Recall:
@@ -309,6 +325,19 @@ class Recall:
     last_completed_at: datetime | None = strawberry.field(
         description="When the last such visit was completed, ISO 8601 with offset; null if never."
     )
+
+    @classmethod
+    def from_model(cls, row: RecallModel, today: date) -> Recall:
+        """``today`` is the practice's local date, which decides ``overdue``."""
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            patient_id=strawberry.ID(str(row.patient_id)),
+            kind=RecallKind(row.kind),
+            interval_months=row.interval_months,
+            due_on=row.due_on,
+            overdue=row.due_on < today,
+            last_completed_at=row.last_completed_at,
+        )
 
 
 @strawberry.type(description="A patient who would take an earlier slot.")
@@ -333,6 +362,21 @@ class WaitlistEntry:
     last_offered_at: datetime | None = strawberry.field(
         description="When a freed slot was last offered, ISO 8601 with offset; null if never."
     )
+
+    @classmethod
+    def from_model(cls, row: WaitlistModel) -> WaitlistEntry:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            patient_id=strawberry.ID(str(row.patient_id)),
+            appointment_type_id=strawberry.ID(str(row.appointment_type_id)),
+            practitioner_id=strawberry.ID(str(row.practitioner_id))
+            if row.practitioner_id
+            else None,
+            weekdays=list(row.weekdays),
+            earliest_minute=row.earliest_minute,
+            latest_minute=row.latest_minute,
+            last_offered_at=row.last_offered_at,
+        )
 
 
 def board_appointments(rows: list[tuple[Any, ...]], practice_id: UUID) -> list[ScheduleAppointment]:

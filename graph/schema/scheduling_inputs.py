@@ -6,12 +6,13 @@ from datetime import date, datetime
 
 import strawberry
 
+from graph.ids import IdFields
 from graph.schema.scheduling import Appointment, AppointmentStatus, Recall, SlotHold, WaitlistEntry
 from graph.schema.scheduling_kinds import RecallKind
 
 
 @strawberry.input(description="A new appointment. The end defaults to the type's duration.")
-class BookAppointmentInput:
+class BookAppointmentInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="Practice whose diary is booked.")
     patient_id: strawberry.ID = strawberry.field(description="A patient of the practice.")
     practitioner_id: strawberry.ID = strawberry.field(
@@ -50,7 +51,7 @@ class BookAppointmentInput:
 
 
 @strawberry.input(description="A new time (and optionally practitioner or room).")
-class RescheduleAppointmentInput:
+class RescheduleAppointmentInput(IdFields):
     appointment_id: strawberry.ID = strawberry.field(
         description="A BOOKED or CONFIRMED appointment; it goes back to BOOKED.",
     )
@@ -73,7 +74,7 @@ class RescheduleAppointmentInput:
 
 
 @strawberry.input(description="Cancel a booked or confirmed appointment.")
-class CancelAppointmentInput:
+class CancelAppointmentInput(IdFields):
     appointment_id: strawberry.ID = strawberry.field(
         description="A BOOKED or CONFIRMED appointment.",
     )
@@ -83,7 +84,7 @@ class CancelAppointmentInput:
 
 
 @strawberry.input(description="Move an appointment along its workflow.")
-class SetAppointmentStatusInput:
+class SetAppointmentStatusInput(IdFields):
     appointment_id: strawberry.ID = strawberry.field(description="The appointment to move.")
     status: AppointmentStatus = strawberry.field(  # type: ignore[valid-type]
         description=(
@@ -113,7 +114,7 @@ class SetAppointmentStatusPayload:
 
 
 @strawberry.input(description="Reserve a slot for a few minutes.")
-class HoldSlotInput:
+class HoldSlotInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(
         description="Practice whose diary holds the slot.",
     )
@@ -139,7 +140,7 @@ class HoldSlotPayload:
 
 
 @strawberry.input(description="Give back a held slot before it expires.")
-class ReleaseSlotInput:
+class ReleaseSlotInput(IdFields):
     hold_id: strawberry.ID = strawberry.field(description="An ACTIVE hold.")
 
 
@@ -149,7 +150,7 @@ class ReleaseSlotPayload:
 
 
 @strawberry.input(description="Set a patient's recall interval (and optionally its due date).")
-class SetRecallInput:
+class SetRecallInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The patient's practice.")
     patient_id: strawberry.ID = strawberry.field(description="A patient of the practice.")
     kind: RecallKind = strawberry.field(description="Which routine visit.")  # type: ignore[valid-type]
@@ -168,7 +169,7 @@ class SetRecallPayload:
 
 
 @strawberry.input(description="Put a patient on the waitlist for an earlier slot.")
-class AddToWaitlistInput:
+class AddToWaitlistInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="Practice whose diary is watched.")
     patient_id: strawberry.ID = strawberry.field(description="A patient of the practice.")
     appointment_type_id: strawberry.ID = strawberry.field(description="Kind of appointment wanted.")

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import strawberry
 
+from graph.audit_extension import ReadRecord
 from graph.permissions.fields import requires
 from graph.schema.scheduling import Appointment, BoardPatient
 from services.policy import Scope
@@ -58,3 +59,6 @@ class StrandedAppointment:
             practice_id=row.practice_id,  # type: ignore[arg-type]
             patient_id=row.patient_id,  # type: ignore[arg-type]
         )
+
+    def read_record(self) -> ReadRecord:
+        return ReadRecord("Appointment", self.appointment.id, self.patient_id, self.practice_id)

@@ -7,7 +7,9 @@ from datetime import date, datetime
 
 import strawberry
 
+from graph.ids import IdFields
 from graph.schema.scheduling_kinds import AbsenceKind, PractitionerRole, RecallKind, ResourceKind
+from services.scheduling.setup import Saved
 
 ACCEPT_DESCRIPTION = (
     "False (default): refused with CONFLICT (extensions.affectedAppointmentCount, "
@@ -18,7 +20,7 @@ ACCEPT_DESCRIPTION = (
 
 
 @strawberry.input(description="A surgery or chair.")
-class CreateRoomInput:
+class CreateRoomInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="Practice the room belongs to.")
     name: str = strawberry.field(description="Name, 1-120 characters.")
     colour: str | None = strawberry.field(
@@ -28,7 +30,7 @@ class CreateRoomInput:
 
 
 @strawberry.input(description="A staff member's clinical profile in a practice.")
-class CreatePractitionerInput:
+class CreatePractitionerInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="Practice the practitioner works in.")
     user_id: strawberry.ID = strawberry.field(description="The staff member's user id.")
     role: PractitionerRole = strawberry.field(  # type: ignore[valid-type]
@@ -45,7 +47,7 @@ class CreatePractitionerInput:
 
 
 @strawberry.input(description="A kind of appointment.")
-class CreateAppointmentTypeInput:
+class CreateAppointmentTypeInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="Practice the type belongs to.")
     name: str = strawberry.field(description="Name, 1-120 characters.")
     duration_minutes: int = strawberry.field(description="Default length in minutes, 5-480.")
@@ -77,14 +79,14 @@ class CreateAppointmentTypeInput:
 
 
 @strawberry.input(description="A nurse or piece of equipment booked with appointments.")
-class CreateResourceInput:
+class CreateResourceInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="Practice the resource belongs to.")
     name: str = strawberry.field(description="Name, 1-120 characters.")
     kind: ResourceKind = strawberry.field(description="Staff or equipment.")  # type: ignore[valid-type]
 
 
 @strawberry.input(description="A weekly working session in local wall-clock minutes.")
-class AddWorkingSessionInput:
+class AddWorkingSessionInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     practitioner_id: strawberry.ID = strawberry.field(
         description="Practitioner who works the session.",
@@ -108,7 +110,7 @@ class AddWorkingSessionInput:
 
 
 @strawberry.input(description="Holiday, training or sickness.")
-class RecordAbsenceInput:
+class RecordAbsenceInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     practitioner_id: strawberry.ID = strawberry.field(description="Practitioner who is away.")
     kind: AbsenceKind = strawberry.field(description="Why they are away.")  # type: ignore[valid-type]
@@ -118,7 +120,7 @@ class RecordAbsenceInput:
 
 
 @strawberry.input(description="The whole practice is shut.")
-class AddClosureInput:
+class AddClosureInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
     ends_at: datetime = strawberry.field(description="End, ISO 8601 with offset; after the start.")
@@ -127,7 +129,7 @@ class AddClosureInput:
 
 
 @strawberry.input(description="Opening hours for one weekday.")
-class SetOpeningHoursInput:
+class SetOpeningHoursInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     weekday: int = strawberry.field(description="0 is Monday, 6 is Sunday.")
     open_minute: int = strawberry.field(
@@ -140,7 +142,7 @@ class SetOpeningHoursInput:
 
 
 @strawberry.input(description="New values for a room; every editable value is replaced.")
-class UpdateRoomInput:
+class UpdateRoomInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="Practice the room belongs to.")
     room_id: strawberry.ID = strawberry.field(description="The room to change.")
     name: str = strawberry.field(description="Name, 1-120 characters.")
@@ -150,13 +152,13 @@ class UpdateRoomInput:
 
 
 @strawberry.input(description="Stops new bookings in a room; refused while future bookings use it.")
-class ArchiveRoomInput:
+class ArchiveRoomInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="Practice the room belongs to.")
     room_id: strawberry.ID = strawberry.field(description="The room to archive.")
 
 
 @strawberry.input(description="New values for a practitioner; every editable value is replaced.")
-class UpdatePractitionerInput:
+class UpdatePractitionerInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="Practice the practitioner works in.")
     practitioner_id: strawberry.ID = strawberry.field(description="The practitioner to change.")
     role: PractitionerRole = strawberry.field(  # type: ignore[valid-type]
@@ -173,7 +175,7 @@ class UpdatePractitionerInput:
 @strawberry.input(
     description="Makes a practitioner unbookable; refused while future bookings are theirs."
 )
-class DeactivatePractitionerInput:
+class DeactivatePractitionerInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="Practice the practitioner works in.")
     practitioner_id: strawberry.ID = strawberry.field(description="The practitioner to deactivate.")
 
@@ -181,7 +183,7 @@ class DeactivatePractitionerInput:
 @strawberry.input(
     description="New values for an appointment type; every editable value is replaced."
 )
-class UpdateAppointmentTypeInput:
+class UpdateAppointmentTypeInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="Practice the type belongs to.")
     appointment_type_id: strawberry.ID = strawberry.field(description="The type to change.")
     name: str = strawberry.field(description="Name, 1-120 characters.")
@@ -211,13 +213,13 @@ class UpdateAppointmentTypeInput:
 @strawberry.input(
     description="Stops new bookings of a type; refused while future bookings are of it."
 )
-class ArchiveAppointmentTypeInput:
+class ArchiveAppointmentTypeInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="Practice the type belongs to.")
     appointment_type_id: strawberry.ID = strawberry.field(description="The type to archive.")
 
 
 @strawberry.input(description="New values for a weekly session; every value is replaced.")
-class UpdateWorkingSessionInput:
+class UpdateWorkingSessionInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     session_id: strawberry.ID = strawberry.field(description="The session to change.")
     weekday: int = strawberry.field(description="0 is Monday.")
@@ -243,14 +245,14 @@ class UpdateWorkingSessionInput:
         "time, unless accepted."
     )
 )
-class RemoveWorkingSessionInput:
+class RemoveWorkingSessionInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     session_id: strawberry.ID = strawberry.field(description="The session to remove.")
     accept_affected_bookings: bool = strawberry.field(default=False, description=ACCEPT_DESCRIPTION)
 
 
 @strawberry.input(description="New values for an absence; every value is replaced.")
-class UpdateAbsenceInput:
+class UpdateAbsenceInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     absence_id: strawberry.ID = strawberry.field(description="The absence to change.")
     kind: AbsenceKind = strawberry.field(description="Why they are away.")  # type: ignore[valid-type]
@@ -260,13 +262,13 @@ class UpdateAbsenceInput:
 
 
 @strawberry.input(description="Removes an absence.")
-class RemoveAbsenceInput:
+class RemoveAbsenceInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     absence_id: strawberry.ID = strawberry.field(description="The absence to remove.")
 
 
 @strawberry.input(description="New values for a closure; every value is replaced.")
-class UpdateClosureInput:
+class UpdateClosureInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     closure_id: strawberry.ID = strawberry.field(description="The closure to change.")
     starts_at: datetime = strawberry.field(description="Start, ISO 8601 with offset.")
@@ -276,7 +278,7 @@ class UpdateClosureInput:
 
 
 @strawberry.input(description="Removes a closure.")
-class RemoveClosureInput:
+class RemoveClosureInput(IdFields):
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     closure_id: strawberry.ID = strawberry.field(description="The closure to remove.")
 
@@ -293,3 +295,12 @@ class SchedulingSetupPayload:
             "acceptAffectedBookings was true); rebook or cancel them. Empty otherwise."
         ),
     )
+
+    @classmethod
+    def from_saved(cls, saved: Saved) -> SchedulingSetupPayload:
+        return cls(
+            id=strawberry.ID(str(saved.id)),
+            affected_appointment_ids=[
+                strawberry.ID(str(a)) for a in saved.affected_appointment_ids
+            ],
+        )

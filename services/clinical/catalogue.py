@@ -208,7 +208,7 @@ async def _writable(principal: Principal, practice_id: UUID, action: str) -> Pra
 async def _recorded(
     uow: UnitOfWork, principal: Principal, item: ProcedureItem, action: str, changed: list[str]
 ) -> None:
-    pid = PracticeId(UUID(str(item.practice_id)))
+    pid = tenant_gate.practice_of(item)
     uow.audit(
         audit.record_for(
             principal,
@@ -255,10 +255,12 @@ async def update(
     await _writable(principal, UUID(str(found.practice_id)), "UPDATE procedure_item")
     values = _cleaned(spec, creating=False)
     async with unit_of_work() as uow:
-        item = await ProcedureItem.select_for_update().using_db(uow.connection).get(id=found.id)
+        item = await queries.lock_procedure(
+            tenant_gate.practice_of(found), UUID(str(found.id)), uow.connection
+        )
         changed = [k for k, value in values.items() if getattr(item, k) != value]
         if "code" in changed:
-            pid = PracticeId(UUID(str(item.practice_id)))
+            pid = tenant_gate.practice_of(item)
             if await queries.procedure_by_code(pid, str(values["code"])) is not None:
                 raise Conflict(
                     "This practice already has a procedure with this code.", field="code"
@@ -304,15 +306,10 @@ def seed_items(practice_id: UUID) -> list[ProcedureItem]:
     ]
 
 
-async def seed_practice(practice_id: UUID) -> int:
+async def seed_practice(practice_id: PracticeId) -> int:
     """Give a practice the UK set (codes it already has are left alone); how many were added."""
-    have = {
-        str(code)
-        for code in await ProcedureItem.filter(practice_id=practice_id).values_list(
-            "code", flat=True
-        )
-    }
+    have = await queries.procedure_codes(practice_id)
     new = [item for item in seed_items(practice_id) if str(item.code) not in have]
     if new:
-        await ProcedureItem.bulk_create(new)
+        await queries.add_procedures(new)
     return len(new)

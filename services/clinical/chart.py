@@ -21,12 +21,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from db.models import ChartEntry, Patient, User
+from db.models import ChartEntry, Patient
 from db.outbox import PendingEvent
 from db.queries import clinical_chart as queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
-from services import actors, audit
+from services import actors, audit, tenant_gate
 from services.clinical import catalogue, teeth
 from services.clinical.teeth import Notation, Tooth
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
@@ -140,7 +140,7 @@ async def _view(principal: Principal, entry: ChartEntry, notation: Notation | No
     state = ChartState(
         entry, EntryStatus.ENTERED_IN_ERROR if voided else EntryStatus(entry.status), voided
     )
-    pid = PracticeId(UUID(str(entry.practice_id)))
+    pid = tenant_gate.practice_of(entry)
     return EntryView(state, await notation_of(principal, notation), await _names(pid, [entry]))
 
 
@@ -171,8 +171,7 @@ async def notation_of(principal: Principal, asked: Notation | None = None) -> No
         return asked
     if principal.user_id is None:
         return Notation.FDI
-    user = await User.get_or_none(id=principal.user_id).only("id", "tooth_notation")
-    stored = "" if user is None else str(user.tooth_notation)
+    stored = await queries.tooth_notation(principal.user_id) or ""
     return Notation(stored) if stored in Notation.__members__ else Notation.FDI
 
 
@@ -180,11 +179,7 @@ async def set_notation(principal: Principal, notation: Notation) -> Notation:
     if principal.user_id is None:
         raise PolicyDenied("Only a signed-in person has a notation setting.")
     async with unit_of_work() as uow:
-        await (
-            User.filter(id=principal.user_id)
-            .using_db(uow.connection)
-            .update(tooth_notation=notation.value)
-        )
+        await queries.set_tooth_notation(principal.user_id, notation.value, uow.connection)
         uow.audit(
             audit.record_for(
                 principal,
@@ -202,7 +197,7 @@ async def _clinical_patient(principal: Principal, patient_id: UUID, scope: Scope
     if scope is Scope.CLINICAL_WRITE:
         await patient_access.require(principal, scope, patient, action="RECORD chart_entry")
         return patient
-    practice_id = PracticeId(UUID(str(patient.practice_id)))
+    practice_id = tenant_gate.practice_of(patient)
     if not principal.has_scope(scope, practice_id):
         await audit.record_denied(principal, action="READ tooth_chart", practice_id=practice_id)
         raise PolicyDenied("You do not have permission to read this patient's clinical record.")
@@ -222,7 +217,7 @@ async def chart(
     if as_of is not None and as_of.tzinfo is None:
         raise ValidationFailed("'asOf' needs a time zone.", field="asOf")
     instant = min(as_of or now, now)
-    pid = PracticeId(UUID(str(patient.practice_id)))
+    pid = tenant_gate.practice_of(patient)
     rows = await queries.entries_until({pid}, UUID(str(patient.id)), instant)
     states = state_at(rows, instant, include_voided=include_voided)
     return Chart(
@@ -254,7 +249,7 @@ def _checked_condition(code: str, tooth: Tooth | None, surfaces: str, status: En
 async def record(principal: Principal, new: NewEntry) -> EntryView:
     """Validate everything before the transaction; BAD_USER_INPUT names the field at fault."""
     patient = await _clinical_patient(principal, new.patient_id, Scope.CLINICAL_WRITE)
-    pid = PracticeId(UUID(str(patient.practice_id)))
+    pid = tenant_gate.practice_of(patient)
     if new.status not in RECORDABLE:
         raise ValidationFailed("Void an entry to mark it entered in error.", field="status")
     notation = await notation_of(principal, new.notation)
@@ -275,7 +270,7 @@ async def record(principal: Principal, new: NewEntry) -> EntryView:
     notes = v.text(new.notes or "", "notes", max_length=5000)
     async with unit_of_work() as uow:
         # One writer per patient chart at a time: replacement checks see each other.
-        await Patient.select_for_update().using_db(uow.connection).get(id=patient.id)
+        await queries.lock_patient(pid, UUID(str(patient.id)), uow.connection)
         if new.replaces_id is not None:
             await _replaceable(uow, patient, new.replaces_id)
         entry = ChartEntry(
@@ -299,7 +294,7 @@ async def record(principal: Principal, new: NewEntry) -> EntryView:
 
 
 async def _replaceable(uow: UnitOfWork, patient: Patient, replaces_id: UUID) -> None:
-    pid = PracticeId(UUID(str(patient.practice_id)))
+    pid = tenant_gate.practice_of(patient)
     old = await queries.entry({pid}, replaces_id, connection=uow.connection)
     if old is None or str(old.patient_id) != str(patient.id):
         raise NotFound("Chart entry")
@@ -319,7 +314,7 @@ async def void(
     why = v.text(reason, "reason", max_length=1000, required=True)
     async with unit_of_work() as uow:
         entry = await queries.entry(
-            {PracticeId(UUID(str(patient.practice_id)))},
+            {tenant_gate.practice_of(patient)},
             entry_id,
             connection=uow.connection,
             for_update=True,
@@ -347,7 +342,7 @@ async def _changed(
     event: str,
 ) -> None:
     """Audit (field names only) and an ids-only event on the patient's clinical stream."""
-    pid = PracticeId(UUID(str(patient.practice_id)))
+    pid = tenant_gate.practice_of(patient)
     uow.audit(
         audit.record_for(
             principal,

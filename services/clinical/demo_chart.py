@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from db.models import ChartEntry, Patient, Practice, ProcedureItem, User
+from db.queries import clinical_chart as queries
+from services import tenant_gate
 from services.clinical import catalogue, teeth
 from services.clinical.chart import EntryKind, EntryStatus
 from services.patients import sealing
@@ -67,8 +69,9 @@ async def seed_charts(
     practice: Practice, patients: list[Patient], dentist: User, rng: random.Random
 ) -> int:
     """The catalogue and some charts for one practice; returns how many entries were made."""
-    await catalogue.seed_practice(UUID(str(practice.id)))
-    items = {i.code: i for i in await ProcedureItem.filter(practice_id=practice.id)}
+    pid = tenant_gate.operator_practice(practice.id)
+    await catalogue.seed_practice(pid)
+    items = await queries.procedures_by_code(pid)
     now = datetime.now(UTC)
     rows: list[ChartEntry] = []
     for patient in patients[:CHARTED_PATIENTS]:
@@ -121,5 +124,5 @@ async def seed_charts(
                     procedure=items["SP"],
                 )
             )  # fmt: skip
-    await ChartEntry.bulk_create(rows)
+    await queries.add_entries(rows)
     return len(rows)

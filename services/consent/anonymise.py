@@ -16,9 +16,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from db.models import ContactPreference, GuardianLink, Membership, Patient, User
 from db.models.privacy import RecordClass
+from db.queries import documents as document_queries
 from services.consent.registry import Link, patient_links
 from services.names import search_key
 from services.policy import Role
+from services.tenant_gate import practice_of
 
 ANONYMISED = "Anonymised"
 
@@ -39,6 +41,7 @@ TABLE_CATEGORY: dict[str, Category] = {
     "patient_insurance": Category.FINANCIAL,
     "medical_history": Category.CLINICAL,
     "chart_entry": Category.CLINICAL,  # kept as statistics; notes and void reasons nulled
+    "document": Category.CLINICAL,  # X-rays, photos, letters: deleted, which shreds their keys
     "perio_exam": Category.CLINICAL,  # measurements only, no free text
     "bpe_record": Category.CLINICAL,
     "perio_follow_up": Category.CLINICAL,
@@ -70,7 +73,7 @@ CONTACT_COLUMNS = (
     "reception_notes",
 )
 SUPPRESSED_CHANNELS = ("email", "sms", "phone", "post", "service_messages")
-_DELETED_WITH_CLINICAL = frozenset({"medical_history", "patient_guardian"})
+_DELETED_WITH_CLINICAL = frozenset({"medical_history", "patient_guardian", "document"})
 
 
 def category_of(table: str) -> Category | None:
@@ -145,8 +148,14 @@ def _free_text(model: type) -> list[str]:
     ]
 
 
-async def anonymise_clinical(patient: Patient, conn: BaseDBAsyncClient) -> None:
-    """The record becomes an anonymous statistic: no name, no identifiers, no free text."""
+async def anonymise_clinical(patient: Patient, conn: BaseDBAsyncClient) -> list[str]:
+    """The record becomes an anonymous statistic: no name, no identifiers, no free text.
+
+    Documents are deleted with their rows, and with them the only copy of each file's key, so
+    the sealed blobs are unreadable from the commit on; returns the blob names, which the caller
+    removes from the store once the transaction has committed (``library.discard``).
+    """
+    blobs = await document_queries.blob_keys(practice_of(patient), patient.id, conn)
     patient.first_name = ANONYMISED
     patient.last_name = f"Patient {patient.patient_number}"
     patient.search_name = "anonymised patient"
@@ -164,6 +173,7 @@ async def anonymise_clinical(patient: Patient, conn: BaseDBAsyncClient) -> None:
             await rows.delete()
         elif text := _free_text(link.model):
             await rows.update(**dict.fromkeys(text))
+    return blobs
 
 
 def is_anonymised(patient: Patient) -> bool:

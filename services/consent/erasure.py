@@ -21,6 +21,7 @@ from db.models.privacy import RecordClass, RequestKind, RequestStatus, Restricti
 from db.uow import unit_of_work
 from services.consent import anonymise, ledger, legal_holds, policies, requests, restriction
 from services.consent.anonymise import Category
+from services.documents import library
 from services.errors import ValidationFailed
 from services.principal import Principal
 
@@ -83,6 +84,7 @@ async def erase(principal: Principal, *, request_id: UUID) -> list[Verdict]:
     if row.kind != RequestKind.ERASURE.value:
         raise ValidationFailed("This is not an erasure request.", field="requestId")
     today = datetime.now(UTC).date()
+    shredded: list[str] = []
     async with unit_of_work() as uow:
         conn = uow.connection
         patient = await Patient.select_for_update().using_db(conn).get(id=row.patient_id)
@@ -95,7 +97,7 @@ async def erase(principal: Principal, *, request_id: UUID) -> list[Verdict]:
         if RecordClass.FINANCIAL.value in going:
             await anonymise.erase_financial(patient, conn)
         if RecordClass.CLINICAL.value in going:
-            await anonymise.anonymise_clinical(patient, conn)
+            shredded = await anonymise.anonymise_clinical(patient, conn)
         if kept:
             until = max((v.until for v in kept if v.until), default=None)
             await restriction.place_in(
@@ -115,5 +117,6 @@ async def erase(principal: Principal, *, request_id: UUID) -> list[Verdict]:
         row.outcome = [v.as_dict() for v in verdicts]
         await row.save(using_db=conn)
         requests.audit_change(uow, principal, row, "ERASE patient data")
+    await library.discard(shredded)
     await wal.checkpoint_after_erasure()
     return verdicts

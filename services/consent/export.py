@@ -26,7 +26,11 @@ from services.principal import Principal
 
 FORMAT = "aescrm.patient-export/1"
 _TOKEN = re.compile(r"^v1\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]+$")
-_WITHHELD = re.compile(r"(_index|password_hash|mfa_secret|payment_token|prev_hash|^hash)$")
+# Key material and storage names are never exported (a document's bytes: ``/documents/{id}``).
+_WITHHELD = re.compile(
+    r"(_index|password_hash|mfa_secret|payment_token|prev_hash|^hash|wrapped_key|blob_key"
+    r"|thumbnail_key)$"
+)
 
 
 def _plain(value: Any) -> Any:

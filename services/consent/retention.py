@@ -21,6 +21,7 @@ from db.uow import unit_of_work
 from services import audit
 from services.auth.users import OPERATOR
 from services.consent import anonymise, legal_holds, policies
+from services.documents import library
 from services.principal import Principal
 
 
@@ -95,6 +96,7 @@ async def plan(
 
 
 async def _apply_one(principal: Principal, patient_id: UUID, actions: list[Action]) -> None:
+    shredded: list[str] = []
     async with unit_of_work() as uow:
         conn = uow.connection
         patient = await Patient.select_for_update().using_db(conn).get(id=patient_id)
@@ -105,7 +107,7 @@ async def _apply_one(principal: Principal, patient_id: UUID, actions: list[Actio
                 await anonymise.erase_contact(patient, conn)
             else:
                 await anonymise.erase_contact(patient, conn)
-                await anonymise.anonymise_clinical(patient, conn)
+                shredded += await anonymise.anonymise_clinical(patient, conn)
             uow.audit(
                 audit.record_for(
                     principal,
@@ -127,6 +129,7 @@ async def _apply_one(principal: Principal, patient_id: UUID, actions: list[Actio
                 .using_db(conn)
                 .update(status=RequestStatus.COMPLETED.value, completed_at=datetime.now(UTC))
             )
+    await library.discard(shredded)
 
 
 async def run(

@@ -13,7 +13,6 @@ from uuid import UUID
 
 from db.models import (
     Appointment,
-    ChartEntry,
     GuardianLink,
     MedicalHistory,
     Membership,
@@ -21,8 +20,10 @@ from db.models import (
     PatientInsurance,
     PatientStatus,
 )
+from db.queries import clinical_chart as chart_queries
 from db.queries import clinical_perio as perio_queries
 from db.uow import UnitOfWork, unit_of_work
+from services import tenant_gate
 from services.errors import Conflict, ValidationFailed
 from services.patients import fields, patient_access
 from services.patients.records import record_change
@@ -88,9 +89,10 @@ async def _move_records(survivor: Patient, duplicate: Patient) -> list[str]:
     if await Appointment.filter(patient_id=duplicate.id).update(patient_id=survivor.id):
         moved.append("appointments")
     # Chart entries keep their times, so the survivor's chart as of any instant holds both.
-    if await ChartEntry.filter(patient_id=duplicate.id).update(patient_id=survivor.id):
+    pid = tenant_gate.practice_of(survivor)  # the duplicate's too: checked above
+    if await chart_queries.move_chart(pid, UUID(str(duplicate.id)), UUID(str(survivor.id))):
         moved.append("toothChart")
-    moved += await perio_queries.move_to(UUID(str(duplicate.id)), UUID(str(survivor.id)))
+    moved += await perio_queries.move_to(pid, UUID(str(duplicate.id)), UUID(str(survivor.id)))
     has_own = await PatientInsurance.exists(patient_id=survivor.id)
     if not has_own and await PatientInsurance.filter(patient_id=duplicate.id).update(
         patient_id=survivor.id

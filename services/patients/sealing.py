@@ -13,7 +13,14 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from db.crypto import CiphertextError, FieldContext
-from db.models import Appointment, ChartEntry, MedicalHistory, Patient, PatientInsurance
+from db.models import (
+    Appointment,
+    ChartEntry,
+    Document,
+    MedicalHistory,
+    Patient,
+    PatientInsurance,
+)
 from services import runtime
 from services.patients.errors import DataIntegrityError, SealedValue
 
@@ -37,6 +44,8 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     Appointment: ("reception_notes", "clinical_note"),
     PatientInsurance: ("policy_number", "payment_token"),
     ChartEntry: ("notes", "void_reason"),
+    # The file key is re-wrapped by rotation; the file itself never needs re-encrypting.
+    Document: ("title", "filename", "wrapped_key"),
 }
 
 # Encrypted columns whose plaintext is a JSON object (structured contact details, answers).

@@ -104,6 +104,11 @@ def selection(kind: GraphQLNamedType, depth: int = 0, seen: frozenset[str] = fro
     return " ".join(parts) or "__typename"
 
 
+TINY_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
 @dataclass
 class World:
     practice_id: str
@@ -113,6 +118,7 @@ class World:
     actor_id: str  # a staff user who read every target (for breachImpact)
     appointments: dict[str, str]  # target -> its board appointment
     admin: str = "PRACTICE_ADMIN"
+    clinician: str = "DENTIST"  # the control for clinical fields (an admin holds no clinical scope)
     partner_client: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -257,6 +263,16 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
             ends_at=datetime(2030, 1, 15, hour, 30, tzinfo=UTC),
         )
         world.appointments[name] = str(booked.id)
+        uploaded = await http.post(
+            "/documents",
+            params={"patientId": str(patient.id), "kind": "XRAY", "title": f"X-ray {name}"},
+            content=TINY_PNG,
+            headers={
+                "authorization": f"Bearer {tokens[Role.DENTIST.value]}",
+                "content-type": "image/png",
+            },
+        )
+        assert uploaded.status_code == 201, uploaded.text
         await Recall.create(
             practice_id=practice.id,
             patient_id=patient.id,

@@ -1,0 +1,95 @@
+"""Listing a patient's documents and minting links to open them (the bytes move over HTTP)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from db.models import Document as DocumentModel
+from graph.context import Info
+from graph.ids import parse_id
+from graph.permissions.fields import requires
+from graph.schema.documents import (
+    CreateDocumentLinkInput,
+    CreateDocumentLinkPayload,
+    PatientDocument,
+)
+from graph.schema.pagination import Connection, decode_cursor, page_size
+from services.documents import library, links
+from services.errors import ValidationFailed
+from services.policy import Scope
+
+
+def _after(cursor: str | None) -> tuple[datetime, object] | None:
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    try:
+        at, last = position
+        return datetime.fromisoformat(str(at)), parse_id(str(last), "after")
+    except ValueError:
+        raise ValidationFailed("'after' is not a valid cursor.", field="after") from None
+
+
+def _cursor(row: DocumentModel) -> list[object]:
+    return [row.created_at.isoformat(), str(row.id)]
+
+
+@strawberry.type
+class DocumentQueries:
+    @strawberry.field(
+        description="A patient's documents and images, newest first.",
+        extensions=requires(Scope.CLINICAL_READ),
+    )
+    async def patient_documents(
+        self,
+        info: Info,
+        patient_id: strawberry.ID,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size, 1-100 (default 25).")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="`endCursor` of the previous page.")
+        ] = None,
+    ) -> Connection[PatientDocument] | None:
+        size = page_size(first)
+        rows, has_next = await library.for_patient(
+            info.context.principal,
+            parse_id(patient_id, "patientId"),
+            first=size,
+            after=_after(after),  # type: ignore[arg-type]
+        )
+        for row in rows:
+            info.context.audit.read(
+                entity_type="Document",
+                entity_id=row.id,
+                patient_id=row.patient_id,  # type: ignore[arg-type]
+                practice_id=row.practice_id,  # type: ignore[arg-type]
+                fields=["title", "filename"],
+            )
+        return Connection.build(rows, PatientDocument.from_model, _cursor, has_next=has_next)
+
+
+@strawberry.type
+class DocumentMutations:
+    @strawberry.mutation(
+        description="A link that opens one document for a few minutes (for `<img src>`); "
+        "authorised again and audited on every use.",
+        extensions=requires(Scope.CLINICAL_READ),
+    )
+    async def create_document_link(
+        self, info: Info, input: CreateDocumentLinkInput
+    ) -> CreateDocumentLinkPayload | None:
+        principal = info.context.principal
+        document_id = parse_id(input.document_id, "documentId")
+        document = await library.readable_document(principal, document_id)
+        variant = library.Variant(input.variant.value)
+        token, expires = await links.mint(
+            principal, document.id, variant.value, info.context.settings.document_link_seconds
+        )
+        base = info.context.settings.public_url or str(info.context.request.base_url)
+        suffix = "/thumbnail" if variant is library.Variant.THUMBNAIL else ""
+        url = f"{base.rstrip('/')}/documents/{document.id}{suffix}?link={token}"
+        return CreateDocumentLinkPayload(url=url, expires_at=expires)

@@ -1,0 +1,93 @@
+"""Patient documents and images as GraphQL sees them: facts and links, never the bytes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from db.models import Document as DocumentModel
+from graph.permissions.fields import requires
+from services.documents import library
+from services.policy import Scope
+
+
+def _id(value: object) -> strawberry.ID | None:
+    return None if value is None else strawberry.ID(str(value))
+
+
+@strawberry.enum(description="What a document is.")
+class DocumentKind(Enum):
+    XRAY = "XRAY"
+    INTRAORAL_PHOTO = "INTRAORAL_PHOTO"
+    EXTRAORAL_PHOTO = "EXTRAORAL_PHOTO"
+    SCANNED_LETTER = "SCANNED_LETTER"
+    REFERRAL = "REFERRAL"
+    CONSENT_FORM = "CONSENT_FORM"
+    SIGNATURE = "SIGNATURE"
+    OTHER = "OTHER"
+
+
+@strawberry.enum(description="Which rendition of a document a link opens.")
+class DocumentVariant(Enum):
+    ORIGINAL = "ORIGINAL"
+    THUMBNAIL = "THUMBNAIL"
+
+
+@strawberry.type(
+    description="A file in a patient's record (X-ray, photo, letter, signature). The bytes are "
+    "uploaded to and opened from `/documents` (see `createDocumentLink`)."
+)
+class PatientDocument:
+    id: strawberry.ID
+    patient_id: strawberry.ID = strawberry.field(description="The patient it belongs to.")
+    appointment_id: strawberry.ID | None = strawberry.field(
+        description="The visit it was taken at, if any."
+    )
+    kind: DocumentKind = strawberry.field(description="What the document is.")
+    title: str | None = strawberry.field(
+        description="Title given at upload.", extensions=requires(Scope.CLINICAL_READ)
+    )
+    filename: str | None = strawberry.field(
+        description="The uploaded file's name.", extensions=requires(Scope.CLINICAL_READ)
+    )
+    content_type: str = strawberry.field(description="Media type proven from the bytes.")
+    size_bytes: int = strawberry.field(description="Size of the original file in bytes.")
+    width: int | None = strawberry.field(description="Image width in pixels; null otherwise.")
+    height: int | None = strawberry.field(description="Image height in pixels; null otherwise.")
+    has_thumbnail: bool = strawberry.field(description="A thumbnail can be opened.")
+    uploaded_at: datetime = strawberry.field(description="When it was uploaded.")
+    uploaded_by_id: strawberry.ID | None = strawberry.field(description="User who uploaded it.")
+
+    @classmethod
+    def from_model(cls, row: DocumentModel) -> PatientDocument:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            patient_id=strawberry.ID(str(row.patient_id)),
+            appointment_id=_id(row.appointment_id),
+            kind=DocumentKind(row.kind),
+            title=library.title_of(row),
+            filename=library.filename_of(row),
+            content_type=row.content_type,
+            size_bytes=row.size_bytes,
+            width=row.width,
+            height=row.height,
+            has_thumbnail=row.thumbnail_key is not None,
+            uploaded_at=row.created_at,
+            uploaded_by_id=_id(row.uploaded_by_user_id),
+        )
+
+
+@strawberry.input(description="A short-lived link that opens one document without a header.")
+class CreateDocumentLinkInput:
+    document_id: strawberry.ID = strawberry.field(description="The document.")
+    variant: DocumentVariant = strawberry.field(
+        default=DocumentVariant.ORIGINAL, description="The original or its thumbnail."
+    )
+
+
+@strawberry.type(description="A signed link; every use is authorised again and audited.")
+class CreateDocumentLinkPayload:
+    url: str = strawberry.field(description="Absolute URL that opens the document until expiry.")
+    expires_at: datetime = strawberry.field(description="When the link stops working.")
