@@ -261,6 +261,36 @@ def prune_events() -> None:
     typer.echo(f"pruned {deleted} events older than {settings.event_retention_days} days")
 
 
+@app.command("sweep-documents")
+def sweep_documents(
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Delete them (default: only count)")
+    ] = False,
+    grace_minutes: Annotated[
+        int, typer.Option("--grace-minutes", min=5, help="Leave blobs younger than this")
+    ] = 60,
+) -> None:
+    """Find (and with --apply delete) stored document blobs that no document row names."""
+    settings = _settings()
+    from datetime import timedelta
+
+    from graph.cli_progress import per_name
+    from services.documents import sweep
+
+    with per_name("document blobs") as progress:
+        report = _with_database(
+            settings,
+            lambda: sweep.sweep(
+                apply=apply, grace=timedelta(minutes=grace_minutes), on_batch=progress
+            ),
+        )
+    verb = "deleted" if apply else "would delete (run with --apply)"
+    typer.echo(
+        f"examined {report.examined} blobs; {report.orphaned} orphaned; "
+        f"{verb} {report.deleted if apply else report.orphaned}"
+    )
+
+
 @app.command("expire-holds")
 def expire_holds() -> None:
     """Release expired slot holds; announce each as slot.released (EXPIRED).

@@ -215,9 +215,7 @@ MINTS_NOT_YET_GATED: dict[str, tuple[int, str]] = {
     "services/patients/patient_access.py": (2, "practice of a patient / from input (h/gate-c)"),
     "services/patients/records.py": (2, "practice of a loaded patient (h/gate-c)"),
     "services/patients/search.py": (1, "practice from input (h/gate-c)"),
-    "services/scheduling/holds.py": (1, "organization of a loaded practice (h/gate-b)"),
-    "services/scheduling/live.py": (1, "board practice from input (h/gate-b)"),
-    "services/scheduling/slots.py": (1, "practice from input (h/gate-b)"),
+    "services/scheduling/live.py": (1, "board practice from input (h/board)"),
 }
 # Class-level methods that read (or change through a queryset) rows; ``create``/``bulk_create``
 # inside a unit of work are writes and may stay in services.
@@ -262,19 +260,7 @@ QUERIES_NOT_YET_MOVED: dict[str, tuple[int, str]] = {
     "services/patients/medical_history.py": (1, "h/gate-c"),
     "services/patients/merge.py": (14, "h/gate-c"),
     "services/patients/records.py": (3, "h/gate-c"),
-    "services/scheduling/booking.py": (7, "h/gate-b"),
-    "services/scheduling/diary_access.py": (3, "h/gate-b"),
-    "services/scheduling/diary_lock.py": (1, "h/gate-b"),
-    "services/scheduling/holds.py": (5, "h/gate-b"),
-    "services/scheduling/live.py": (1, "h/gate-b"),
-    "services/scheduling/occupancy.py": (4, "h/gate-b"),
-    "services/scheduling/practitioners.py": (2, "h/gate-b"),
-    "services/scheduling/recalls.py": (5, "h/gate-b"),
-    "services/scheduling/rules.py": (1, "h/gate-b"),
-    "services/scheduling/sessions.py": (2, "h/gate-b"),
-    "services/scheduling/stranding.py": (1, "h/gate-b"),
-    "services/scheduling/waitlist.py": (7, "h/gate-b"),
-    "services/scheduling/workflow.py": (1, "h/gate-b"),
+    "services/scheduling/live.py": (1, "h/board"),
 }
 
 

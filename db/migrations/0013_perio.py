@@ -11,7 +11,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0010_clinical_chart')]
+    dependencies = [('models', '0010_documents')]
 
     initial = False
 

@@ -53,4 +53,16 @@ async def blob_keys(
     return [key for pair in rows for key in pair if key]
 
 
-__all__ = ["blob_keys", "document", "for_patient"]
+async def referenced(blob_keys: Collection[str]) -> set[str]:
+    """Which of ``blob_keys`` a document row (any practice: a store-wide sweep) still names."""
+    keys = list(blob_keys)
+    if not keys:
+        return set()
+    originals = await Document.filter(blob_key__in=keys).values_list("blob_key", flat=True)
+    thumbnails = await Document.filter(thumbnail_key__in=keys).values_list(
+        "thumbnail_key", flat=True
+    )
+    return {str(k) for k in [*originals, *thumbnails] if k}
+
+
+__all__ = ["blob_keys", "document", "for_patient", "referenced"]

@@ -4,33 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from uuid import UUID
 
 import strawberry
 
 from db.models import Document as DocumentModel
+from graph.audit_extension import AuditReads
 from graph.context import Info
-from graph.ids import parse_id
+from graph.ids import id_argument
 from graph.permissions.fields import requires
 from graph.schema.documents import (
     CreateDocumentLinkInput,
     CreateDocumentLinkPayload,
     PatientDocument,
 )
-from graph.schema.pagination import Connection, decode_cursor, page_size
+from graph.schema.pagination import Connection, after_key, page_size
 from services.documents import library, links
-from services.errors import ValidationFailed
 from services.policy import Scope
-
-
-def _after(cursor: str | None) -> tuple[datetime, object] | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    try:
-        at, last = position
-        return datetime.fromisoformat(str(at)), parse_id(str(last), "after")
-    except ValueError:
-        raise ValidationFailed("'after' is not a valid cursor.", field="after") from None
 
 
 def _cursor(row: DocumentModel) -> list[object]:
@@ -41,7 +31,7 @@ def _cursor(row: DocumentModel) -> list[object]:
 class DocumentQueries:
     @strawberry.field(
         description="A patient's documents and images, newest first.",
-        extensions=requires(Scope.CLINICAL_READ),
+        extensions=[*requires(Scope.CLINICAL_READ), AuditReads(["title", "filename"])],
     )
     async def patient_documents(
         self,
@@ -57,18 +47,10 @@ class DocumentQueries:
         size = page_size(first)
         rows, has_next = await library.for_patient(
             info.context.principal,
-            parse_id(patient_id, "patientId"),
+            id_argument(patient_id=patient_id),
             first=size,
-            after=_after(after),  # type: ignore[arg-type]
+            after=after_key(after, datetime, UUID),
         )
-        for row in rows:
-            info.context.audit.read(
-                entity_type="Document",
-                entity_id=row.id,
-                patient_id=row.patient_id,  # type: ignore[arg-type]
-                practice_id=row.practice_id,  # type: ignore[arg-type]
-                fields=["title", "filename"],
-            )
         return Connection.build(rows, PatientDocument.from_model, _cursor, has_next=has_next)
 
 
@@ -83,7 +65,7 @@ class DocumentMutations:
         self, info: Info, input: CreateDocumentLinkInput
     ) -> CreateDocumentLinkPayload | None:
         principal = info.context.principal
-        document_id = parse_id(input.document_id, "documentId")
+        document_id = input.ids.document_id
         document = await library.readable_document(principal, document_id)
         variant = library.Variant(input.variant.value)
         token, expires = await links.mint(

@@ -1,8 +1,8 @@
 """Perio exam and BPE queries and mutations.
 
-Each read of a patient's perio record is recorded in the request's read trail (entity
-``PerioExam``/``BpeRecord``, the patient, and the field names selected), written as one audit
-batch when the operation ends.
+Each read of a patient's perio record is recorded in the request's read trail by ``AuditReads``
+(entity ``PerioExam``, ``PerioComparison`` or ``BpeRecord``, the patient, and the field names
+selected), written as one audit batch when the operation ends.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from uuid import UUID
 
 import strawberry
 
+from graph.audit_extension import AuditReads
 from graph.context import Info
-from graph.ids import parse_id
+from graph.ids import id_argument, id_list_argument
 from graph.permissions.fields import requires
-from graph.resolvers.clinical_chart import _names
 from graph.schema.clinical_chart import ToothNotation
-from graph.schema.pagination import Connection, decode_cursor, page_size
+from graph.schema.pagination import Connection, after_key, page_size
 from graph.schema.perio import (
     BpeRecord,
     CopyPreviousPerioExamInput,
@@ -30,32 +30,9 @@ from graph.schema.perio import (
     RecordPerioExamInput,
 )
 from services.clinical import bpe, perio
-from services.errors import ValidationFailed
 from services.policy import Scope
 
 _NOTATION = strawberry.argument(description="Notation for teeth; default your toothNotation.")
-
-
-def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    try:
-        at, last = position
-        return datetime.fromisoformat(str(at)), UUID(str(last))
-    except (ValueError, TypeError):
-        raise ValidationFailed("'after' is not a valid cursor.", field="after") from None
-
-
-def _read(info: Info, entity_type: str, entity_id: object, patient: object) -> None:
-    fields = sorted(_names(s for f in info.selected_fields for s in f.selections))
-    info.context.audit.read(
-        entity_type=entity_type,
-        entity_id=entity_id,
-        patient_id=patient.id,  # type: ignore[attr-defined]
-        practice_id=patient.practice_id,  # type: ignore[attr-defined]
-        fields=fields,
-    )
 
 
 @strawberry.type
@@ -63,7 +40,7 @@ class PerioQueries:
     @strawberry.field(
         description="A patient's perio exams, newest first. Needs clinical:read in the "
         "patient's practice; a patient reads their own. Audited.",
-        extensions=requires(Scope.CLINICAL_READ),
+        extensions=[*requires(Scope.CLINICAL_READ), AuditReads()],
     )
     async def perio_exams(
         self,
@@ -79,12 +56,11 @@ class PerioQueries:
     ) -> Connection[PerioExam] | None:
         page = await perio.exams(
             info.context.principal,
-            parse_id(patient_id, "patientId"),
+            id_argument(patient_id=patient_id),
             first=page_size(first),
-            after=_after(after),
+            after=after_key(after, datetime, UUID),
             notation=notation,
         )
-        _read(info, "PerioExam", page.patient.id, page.patient)
         return Connection[PerioExam].build(
             page.exams,
             PerioExam.from_view,
@@ -94,7 +70,7 @@ class PerioQueries:
 
     @strawberry.field(
         description="One perio exam. Needs clinical:read in the patient's practice. Audited.",
-        extensions=requires(Scope.CLINICAL_READ),
+        extensions=[*requires(Scope.CLINICAL_READ), AuditReads()],
     )
     async def perio_exam(
         self,
@@ -102,14 +78,13 @@ class PerioQueries:
         id: strawberry.ID,
         notation: Annotated[ToothNotation | None, _NOTATION] = None,  # type: ignore[valid-type]
     ) -> PerioExam | None:
-        view = await perio.exam(info.context.principal, parse_id(id, "id"), notation)
-        _read(info, "PerioExam", view.exam.id, view.patient)
+        view = await perio.exam(info.context.principal, id_argument(id=id), notation)
         return PerioExam.from_view(view)
 
     @strawberry.field(
         description="Exams compared site by site (default: the two latest final exams). Needs "
         "clinical:read in the patient's practice. Audited.",
-        extensions=requires(Scope.CLINICAL_READ),
+        extensions=[*requires(Scope.CLINICAL_READ), AuditReads()],
     )
     async def perio_comparison(
         self,
@@ -123,19 +98,16 @@ class PerioQueries:
     ) -> PerioComparison | None:
         found = await perio.comparison(
             info.context.principal,
-            parse_id(patient_id, "patientId"),
-            None
-            if exam_ids is None
-            else [parse_id(e, f"examIds[{i}]") for i, e in enumerate(exam_ids)],
+            id_argument(patient_id=patient_id),
+            None if exam_ids is None else id_list_argument(exam_ids=exam_ids),
             notation,
         )
-        _read(info, "PerioComparison", found.patient.id, found.patient)
         return PerioComparison.from_comparison(found)
 
     @strawberry.field(
         description="A patient's BPE records, newest first, with the follow-ups they raised. "
         "Needs clinical:read in the patient's practice. Audited.",
-        extensions=requires(Scope.CLINICAL_READ),
+        extensions=[*requires(Scope.CLINICAL_READ), AuditReads()],
     )
     async def bpe_records(
         self,
@@ -150,11 +122,10 @@ class PerioQueries:
     ) -> Connection[BpeRecord] | None:
         page = await bpe.records(
             info.context.principal,
-            parse_id(patient_id, "patientId"),
+            id_argument(patient_id=patient_id),
             first=page_size(first),
-            after=_after(after),
+            after=after_key(after, datetime, UUID),
         )
-        _read(info, "BpeRecord", page.patient.id, page.patient)
         return Connection[BpeRecord].build(
             page.records,
             BpeRecord.from_view,
@@ -176,9 +147,9 @@ class PerioMutations:
         view = await perio.record(
             info.context.principal,
             perio.NewExam(
-                patient_id=parse_id(input.patient_id, "patientId"),
+                patient_id=input.ids.patient_id,
                 teeth=[t.value() for t in input.teeth],
-                exam_id=None if input.exam_id is None else parse_id(input.exam_id, "examId"),
+                exam_id=input.optional_ids.exam_id,
                 examined_at=input.examined_at,
                 final=input.final,
                 notation=input.notation,
@@ -194,9 +165,7 @@ class PerioMutations:
     async def copy_previous_perio_exam(
         self, info: Info, input: CopyPreviousPerioExamInput
     ) -> PerioExamPayload | None:
-        view = await perio.copy_previous(
-            info.context.principal, parse_id(input.patient_id, "patientId")
-        )
+        view = await perio.copy_previous(info.context.principal, input.ids.patient_id)
         return PerioExamPayload(exam=PerioExam.from_view(view))
 
     @strawberry.mutation(
@@ -207,7 +176,7 @@ class PerioMutations:
     async def record_bpe(self, info: Info, input: RecordBpeInput) -> RecordBpePayload | None:
         view = await bpe.record(
             info.context.principal,
-            patient_id=parse_id(input.patient_id, "patientId"),
+            patient_id=input.ids.patient_id,
             codes=input.codes,
             examined_at=input.examined_at,
         )

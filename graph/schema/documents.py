@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from uuid import UUID
 
 import strawberry
 
 from db.models import Document as DocumentModel
+from graph.audit_extension import ReadRecord
+from graph.ids import IdFields
 from graph.permissions.fields import requires
 from services.documents import library
 from services.policy import Scope
@@ -41,7 +44,6 @@ class DocumentVariant(Enum):
 )
 class PatientDocument:
     id: strawberry.ID
-    patient_id: strawberry.ID = strawberry.field(description="The patient it belongs to.")
     appointment_id: strawberry.ID | None = strawberry.field(
         description="The visit it was taken at, if any."
     )
@@ -59,12 +61,23 @@ class PatientDocument:
     has_thumbnail: bool = strawberry.field(description="A thumbnail can be opened.")
     uploaded_at: datetime = strawberry.field(description="When it was uploaded.")
     uploaded_by_id: strawberry.ID | None = strawberry.field(description="User who uploaded it.")
+    # UUIDs, as the field permission check compares them with the principal's own records.
+    practice_id: strawberry.Private[UUID]
+    patient_id: strawberry.Private[UUID]
+
+    @strawberry.field(name="patientId", description="The patient it belongs to.")
+    def patient_reference(self) -> strawberry.ID:
+        return strawberry.ID(str(self.patient_id))
+
+    def read_record(self) -> ReadRecord:
+        """Listing a document discloses its title and file name (``AuditReads``)."""
+        return ReadRecord("Document", self.id, self.patient_id, self.practice_id)
 
     @classmethod
     def from_model(cls, row: DocumentModel) -> PatientDocument:
         return cls(
             id=strawberry.ID(str(row.id)),
-            patient_id=strawberry.ID(str(row.patient_id)),
+            patient_id=UUID(str(row.patient_id)),
             appointment_id=_id(row.appointment_id),
             kind=DocumentKind(row.kind),
             title=library.title_of(row),
@@ -76,11 +89,12 @@ class PatientDocument:
             has_thumbnail=row.thumbnail_key is not None,
             uploaded_at=row.created_at,
             uploaded_by_id=_id(row.uploaded_by_user_id),
+            practice_id=UUID(str(row.practice_id)),
         )
 
 
 @strawberry.input(description="A short-lived link that opens one document without a header.")
-class CreateDocumentLinkInput:
+class CreateDocumentLinkInput(IdFields):
     document_id: strawberry.ID = strawberry.field(description="The document.")
     variant: DocumentVariant = strawberry.field(
         default=DocumentVariant.ORIGINAL, description="The original or its thumbnail."

@@ -15,6 +15,8 @@ import strawberry
 
 from db.models import BpeRecord as BpeRecordModel
 from db.models import PerioFollowUp as PerioFollowUpModel
+from graph.audit_extension import ReadRecord
+from graph.ids import IdFields
 from graph.schema.clinical_chart import ToothNotation
 from services.clinical import bpe, perio, teeth
 
@@ -108,6 +110,10 @@ class PerioExam:
         description="Share of probed sites with plaque, in percent."
     )
     practice_id: strawberry.Private[UUID]
+    patient_uuid: strawberry.Private[UUID]
+
+    def read_record(self) -> ReadRecord:
+        return ReadRecord("PerioExam", UUID(str(self.id)), self.patient_uuid, self.practice_id)
 
     @classmethod
     def from_view(cls, view: perio.ExamView) -> PerioExam:
@@ -128,6 +134,7 @@ class PerioExam:
             bleeding_percent=_percent(sum(r.bleeding[i] for r, i in probed), len(probed)),
             plaque_percent=_percent(sum(r.plaque[i] for r, i in probed), len(probed)),
             practice_id=UUID(str(row.practice_id)),
+            patient_uuid=UUID(str(row.patient_id)),
         )
 
 
@@ -160,6 +167,10 @@ class PerioComparison:
         description="Sites that gained 2 mm or more of attachment between first and last exam."
     )
     practice_id: strawberry.Private[UUID]
+    patient_uuid: strawberry.Private[UUID]
+
+    def read_record(self) -> ReadRecord:
+        return ReadRecord("PerioComparison", self.patient_uuid, self.patient_uuid, self.practice_id)
 
     @classmethod
     def from_comparison(cls, found: perio.Comparison) -> PerioComparison:
@@ -187,6 +198,7 @@ class PerioComparison:
             worsened_sites=sum(1 for c in changes if c >= 2),
             improved_sites=sum(1 for c in changes if c <= -2),
             practice_id=UUID(str(found.patient.practice_id)),
+            patient_uuid=UUID(str(found.patient.id)),
         )
 
 
@@ -233,6 +245,10 @@ class BpeRecord:
         description="The follow-up this BPE raised (codes 3 and 4)."
     )
     practice_id: strawberry.Private[UUID]
+    patient_uuid: strawberry.Private[UUID]
+
+    def read_record(self) -> ReadRecord:
+        return ReadRecord("BpeRecord", UUID(str(self.id)), self.patient_uuid, self.practice_id)
 
     @classmethod
     def from_view(cls, view: bpe.BpeView) -> BpeRecord:
@@ -247,6 +263,7 @@ class BpeRecord:
             highest=row.highest,
             follow_up=None if view.follow_up is None else PerioFollowUp.from_model(view.follow_up),
             practice_id=UUID(str(row.practice_id)),
+            patient_uuid=UUID(str(row.patient_id)),
         )
 
 
@@ -288,7 +305,7 @@ class PerioToothInput:
 
 
 @strawberry.input(description="A whole perio exam, saved at once.")
-class RecordPerioExamInput:
+class RecordPerioExamInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The patient charted.")
     teeth: list[PerioToothInput] = strawberry.field(
         description="Charted teeth; teeth missing on the tooth chart at the exam are refused."
@@ -313,12 +330,12 @@ class PerioExamPayload:
 
 
 @strawberry.input(description="Start a new exam from the last final one.")
-class CopyPreviousPerioExamInput:
+class CopyPreviousPerioExamInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The patient.")
 
 
 @strawberry.input(description="A BPE: one code per sextant.")
-class RecordBpeInput:
+class RecordBpeInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The patient.")
     codes: list[str] = strawberry.field(
         description="Six codes for 17-14, 13-23, 24-27, 47-44, 43-33, 34-37: 0-4 (add * for "

@@ -11,8 +11,10 @@ import asyncio
 import os
 import re
 import secrets
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,10 +35,17 @@ def new_key() -> str:
     return f"{token[:2]}/{token[2:]}"
 
 
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    key: str
+    modified_at: datetime
+
+
 class DocumentStore(Protocol):
     async def put(self, key: str, data: bytes) -> None: ...
     async def get(self, key: str) -> bytes: ...
     async def delete(self, key: str) -> None: ...
+    def listing(self) -> AsyncIterator[StoredBlob]: ...
     async def close(self) -> None: ...
 
 
@@ -82,6 +91,19 @@ class FileSystemStore:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._delete, key)
+
+    def _list(self) -> list[StoredBlob]:
+        found = []
+        for path in self.root.glob("*/*"):
+            key = path.relative_to(self.root).as_posix()
+            if KEY_PATTERN.match(key):  # never a half-written ".part" file
+                stamp = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                found.append(StoredBlob(key, stamp))
+        return found
+
+    async def listing(self) -> AsyncIterator[StoredBlob]:
+        for blob in await asyncio.to_thread(self._list):
+            yield blob
 
     async def close(self) -> None:
         return None
@@ -154,6 +176,19 @@ class S3Store:
         except Exception as error:
             raise StorageError(f"S3 delete failed: {type(error).__name__}") from error
 
+    async def listing(self) -> AsyncIterator[StoredBlob]:
+        client = await self._s3()
+        paginator = client.get_paginator("list_objects_v2")
+        prefix = self.location.prefix
+        try:
+            async for page in paginator.paginate(Bucket=self.location.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    key = str(item["Key"]).removeprefix(prefix)
+                    if KEY_PATTERN.match(key):
+                        yield StoredBlob(key, item["LastModified"])
+        except Exception as error:
+            raise StorageError(f"S3 list failed: {type(error).__name__}") from error
+
     async def close(self) -> None:
         if self._stack is not None:
             await self._stack.aclose()
@@ -167,5 +202,6 @@ __all__ = [
     "S3Location",
     "S3Store",
     "StorageError",
+    "StoredBlob",
     "new_key",
 ]

@@ -14,13 +14,11 @@ from uuid import UUID, uuid4
 from tortoise.exceptions import IntegrityError
 
 from db.crypto import FieldContext
-from db.models import (
-    Appointment,
-    AppointmentChange,
-    AppointmentResource,
-    ScheduleBlock,
-    SlotHold,
-)
+from db.models import Appointment, AppointmentChange, AppointmentResource
+from db.queries import appointments as appointment_queries
+from db.queries import holds as hold_queries
+from db.queries import occupancy as occupancy_queries
+from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
 from services import audit, runtime
 from services.errors import Conflict, NotFound, ValidationFailed
@@ -164,11 +162,9 @@ async def book(
 
 
 async def _use_hold(
-    uow: UnitOfWork, hold_id: UUID, practice_id: UUID, claim: occupancy.Claim, now: datetime
+    uow: UnitOfWork, hold_id: UUID, practice_id: PracticeId, claim: occupancy.Claim, now: datetime
 ) -> None:
-    hold = (
-        await SlotHold.filter(id=hold_id, practice_id=practice_id).using_db(uow.connection).first()
-    )
+    hold = await hold_queries.hold(practice_id, hold_id, uow.connection)
     if hold is None:
         raise NotFound("Hold")
     if hold.status != "ACTIVE" or hold.expires_at <= now:
@@ -177,27 +173,15 @@ async def _use_hold(
     span = claim.spans.get(practitioner_key)
     if span is None or not (hold.starts_at <= span[0] and claim.start < hold.ends_at):
         raise ValidationFailed("The booking does not match the held slot.", field="holdId")
-    await ScheduleBlock.filter(hold_id=hold.id).using_db(uow.connection).delete()
-    await SlotHold.filter(id=hold.id).using_db(uow.connection).update(status="USED")
+    await occupancy_queries.free_holds(practice_id, [hold.id], uow.connection)
+    await hold_queries.use(practice_id, hold.id, uow.connection)
 
 
-async def _locked(uow: UnitOfWork, diary_practice: UUID, appointment_id: UUID) -> Appointment:
-    found = (
-        await Appointment.filter(id=appointment_id, practice_id=diary_practice)
-        .using_db(uow.connection)
-        .select_for_update()
-        .first()
-    )
+async def _locked(uow: UnitOfWork, practice_id: PracticeId, appointment_id: UUID) -> Appointment:
+    found = await appointment_queries.locked(practice_id, appointment_id, uow.connection)
     if found is None:
         raise NotFound("Appointment")
     return found
-
-
-async def _resources_of(appointment_id: UUID) -> list[UUID]:
-    rows = await AppointmentResource.filter(appointment_id=appointment_id).values_list(
-        "resource_id", flat=True
-    )
-    return [UUID(str(r)) for r in rows]
 
 
 async def practice_of(principal: Principal, appointment_id: UUID) -> UUID:
@@ -205,12 +189,10 @@ async def practice_of(principal: Principal, appointment_id: UUID) -> UUID:
     allowed = principal.practices_with(Scope.SCHEDULE_WRITE)
     if principal.is_patient or not allowed:
         raise NotFound("Appointment")
-    found = await Appointment.filter(id=appointment_id, practice_id__in=list(allowed)).values_list(
-        "practice_id", flat=True
-    )
-    if not found:
+    found = await appointment_queries.practice_of(allowed, appointment_id)
+    if found is None:
         raise NotFound("Appointment")
-    return found[0]  # type: ignore[return-value]
+    return found
 
 
 async def reschedule(
@@ -225,7 +207,9 @@ async def reschedule(
     diary = await open_diary(
         principal, await practice_of(principal, appointment_id), Scope.SCHEDULE_WRITE
     )
-    current = await Appointment.get(id=appointment_id)
+    current = await appointment_queries.in_practice(diary.practice_id, appointment_id)
+    if current is None:
+        raise NotFound("Appointment")
     if current.status not in CANCELLABLE:
         raise Conflict(
             f"A {current.status} appointment cannot be rescheduled.", field="appointmentId"
@@ -239,7 +223,7 @@ async def reschedule(
         type_id=current.appointment_type_id,  # type: ignore[arg-type]
         starts_at=starts_at,
         ends_at=ends_at or (starts_at + length if starts_at.tzinfo else None),
-        resource_ids=await _resources_of(current.id),
+        resource_ids=await appointment_queries.resource_ids(diary.practice_id, current.id),
         now=now,
     )
     claim = occupancy.Claim.of(
@@ -264,7 +248,7 @@ async def reschedule(
             before = change_records.snapshot(appointment)
             await occupancy.release_expired(uow, diary.organization_id, diary.practice_id, now)
             await occupancy.check(uow, claim, ignore_appointment=appointment.id)
-            await occupancy.vacate(uow, appointment_id=appointment.id)
+            await occupancy.vacate(uow, diary.practice_id, appointment_id=appointment.id)
             appointment.starts_at, appointment.ends_at = parts.starts_at, parts.ends_at
             appointment.practitioner_id = parts.practitioner.id  # type: ignore[assignment]
             appointment.room_id = parts.room.id  # type: ignore[assignment]
@@ -311,7 +295,7 @@ async def cancel(
         appointment.cancelled_by_id, appointment.cancel_reason = principal.user_id, text
         appointment.late_cancellation = late
         await history.save_change(uow, principal, appointment, kind="STATUS", before=before)
-        await occupancy.vacate(uow, appointment_id=appointment.id)
+        await occupancy.vacate(uow, diary.practice_id, appointment_id=appointment.id)
         uow.emit(
             change_records.appointment_event(
                 diary, appointment, "appointment.cancelled", before, by=principal

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from db.models import Practice, ScheduleSettings
+from db.models import ScheduleSettings
+from db.queries import diary_settings
 from db.tenancy import OrganizationId, PracticeId
 from services import tenant_gate
 from services.errors import NotFound, ValidationFailed
@@ -40,7 +41,7 @@ async def diary(
     principal: Principal, practice_id: UUID, scope: Scope, *, patients_too: bool = False
 ) -> Diary:
     pid = staff_practice(principal, practice_id, scope, patients_too=patients_too)
-    practice = await Practice.get_or_none(id=pid)
+    practice = await diary_settings.practice(pid)
     if practice is None:
         raise NotFound("Practice")
     settings = await settings_for(pid)
@@ -53,14 +54,8 @@ async def diary(
     )
 
 
-async def settings_for(practice_id: UUID) -> ScheduleSettings:
-    found = await ScheduleSettings.get_or_none(practice_id=practice_id)
-    if found is None:
-        await ScheduleSettings.bulk_create(
-            [ScheduleSettings(practice_id=practice_id)], ignore_conflicts=True
-        )
-        found = await ScheduleSettings.get(practice_id=practice_id)
-    return found
+async def settings_for(practice_id: PracticeId) -> ScheduleSettings:
+    return await diary_settings.settings(practice_id)
 
 
 def local_instant(day: date, minute: int, zone: ZoneInfo) -> datetime:

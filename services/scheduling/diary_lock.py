@@ -16,9 +16,9 @@ from enum import Enum
 from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F
 
-from db.models import ScheduleSettings
+from db.queries import diary_settings
+from db.tenancy import PracticeId
 
 # First half of the two-integer advisory key: "diary" (other advisory locks pick other values).
 NAMESPACE = 0x44494152
@@ -34,23 +34,19 @@ def key(practice_id: UUID) -> int:
     return int.from_bytes(practice_id.bytes[:4], "big", signed=True)
 
 
-async def take(connection: BaseDBAsyncClient, practice_id: UUID, mode: Mode) -> None:
+async def take(connection: BaseDBAsyncClient, practice_id: PracticeId, mode: Mode) -> None:
     """Held until the transaction on ``connection`` ends; call before reading what you check."""
     if connection.capabilities.dialect == "sqlite":
-        await (
-            ScheduleSettings.filter(practice_id=practice_id)
-            .using_db(connection)
-            .update(version=F("version") + 1)
-        )
+        await diary_settings.bump_version(practice_id, connection)
         return
     await connection.execute_query(mode.value, [NAMESPACE, key(practice_id)])
 
 
-async def for_booking(connection: BaseDBAsyncClient, practice_id: UUID) -> None:
+async def for_booking(connection: BaseDBAsyncClient, practice_id: PracticeId) -> None:
     """Bookings, reschedules, holds: parallel with each other, never with a set-up change."""
     await take(connection, practice_id, Mode.SHARED)
 
 
-async def for_setup(connection: BaseDBAsyncClient, practice_id: UUID) -> None:
+async def for_setup(connection: BaseDBAsyncClient, practice_id: PracticeId) -> None:
     """A set-up change that can take bookable time away, or an archive: alone in the diary."""
     await take(connection, practice_id, Mode.EXCLUSIVE)

@@ -14,10 +14,12 @@ from uuid import UUID, uuid4
 from tortoise.exceptions import IntegrityError
 
 from db.audit_chain import AuditRecord
-from db.models import Practice, ScheduleBlock, SlotHold
-from db.tenancy import OrganizationId
+from db.models import SlotHold
+from db.queries import diary_settings, owned
+from db.queries import holds as hold_queries
+from db.queries import occupancy as occupancy_queries
 from db.uow import unit_of_work
-from services import audit
+from services import audit, tenant_gate
 from services.errors import NotFound
 from services.policy import Scope
 from services.principal import Principal
@@ -86,21 +88,17 @@ async def hold(
 async def release(principal: Principal, *, hold_id: UUID) -> SlotHold:
     allowed = principal.practices_with(Scope.SCHEDULE_WRITE)
     found = None
-    if allowed and not principal.is_patient:
-        found = await SlotHold.get_or_none(id=hold_id, practice_id__in=list(allowed))
+    if not principal.is_patient:
+        found = await owned.row(SlotHold, allowed, hold_id)
     if found is None or found.status != "ACTIVE":
         raise NotFound("Hold")
     diary = await open_diary(principal, found.practice_id, Scope.SCHEDULE_WRITE)  # type: ignore[arg-type]
     async with unit_of_work() as uow:
         await diary_lock.for_booking(uow.connection, diary.practice_id)
-        changed = (
-            await SlotHold.filter(id=found.id, status="ACTIVE")
-            .using_db(uow.connection)
-            .update(status="RELEASED")
-        )
+        changed = await hold_queries.release(diary.practice_id, found.id, uow.connection)
         if not changed:
             raise NotFound("Hold")
-        await ScheduleBlock.filter(hold_id=found.id).using_db(uow.connection).delete()
+        await occupancy_queries.free_holds(diary.practice_id, [found.id], uow.connection)
         found.status = "RELEASED"
         uow.emit(
             occupancy.hold_event(
@@ -114,18 +112,16 @@ async def release(principal: Principal, *, hold_id: UUID) -> SlotHold:
 async def expire_all(now: datetime | None = None) -> int:
     """Releases every expired hold of every practice, one unit of work per practice."""
     moment = now or rules.utcnow()
-    practices = (
-        await SlotHold.filter(status="ACTIVE", expires_at__lte=moment)
-        .distinct()
-        .values_list("practice_id", flat=True)
-    )
     released = 0
-    for practice_id in practices:
-        practice = await Practice.get(id=practice_id)
-        organization = OrganizationId(practice.organization_id)  # type: ignore[arg-type]
+    for holding in await hold_queries.practices_with_expired(moment):
+        practice_id = tenant_gate.practice_of(holding)
+        practice = await diary_settings.practice(practice_id)
+        if practice is None:
+            continue  # deleted meanwhile: its holds went with it
+        organization = tenant_gate.organization_of(practice)
         async with unit_of_work() as uow:
-            await diary_lock.for_booking(uow.connection, practice.id)
-            released += await occupancy.release_expired(uow, organization, practice.id, moment)
+            await diary_lock.for_booking(uow.connection, practice_id)
+            released += await occupancy.release_expired(uow, organization, practice_id, moment)
     return released
 
 

@@ -17,7 +17,10 @@ from tortoise.exceptions import IntegrityError
 
 from db.models import ScheduleBlock, SlotHold
 from db.outbox import PendingEvent
+from db.queries import holds as hold_queries
+from db.queries import occupancy as occupancy_queries
 from db.queries import schedule as queries
+from db.tenancy import PracticeId
 from db.uow import UnitOfWork
 from realtime.envelopes import SCHEDULE
 from services import actors
@@ -87,19 +90,15 @@ def from_integrity(error: IntegrityError) -> Conflict | None:
 
 
 async def release_expired(
-    uow: UnitOfWork, organization_id: UUID, practice_id: UUID, now: datetime
+    uow: UnitOfWork, organization_id: UUID, practice_id: PracticeId, now: datetime
 ) -> int:
     """Expired holds stop blocking: their blocks go, with a ``slot.released`` event each."""
-    expired = (
-        await SlotHold.filter(practice_id=practice_id, status="ACTIVE", expires_at__lte=now)
-        .using_db(uow.connection)
-        .select_for_update()
-    )
+    expired = await hold_queries.expired_locked(practice_id, now, uow.connection)
     if not expired:
         return 0
     ids = [h.id for h in expired]
-    await ScheduleBlock.filter(hold_id__in=ids).using_db(uow.connection).delete()
-    await SlotHold.filter(id__in=ids).using_db(uow.connection).update(status="EXPIRED")
+    await occupancy_queries.free_holds(practice_id, ids, uow.connection)
+    await hold_queries.expire(practice_id, ids, uow.connection)
     for hold in expired:
         uow.emit(hold_event(organization_id, hold, "slot.released", "EXPIRED", by=None))
     return len(expired)
@@ -172,5 +171,5 @@ async def occupy(
     await ScheduleBlock.bulk_create(rows, using_db=uow.connection)
 
 
-async def vacate(uow: UnitOfWork, *, appointment_id: UUID) -> None:
-    await ScheduleBlock.filter(appointment_id=appointment_id).using_db(uow.connection).delete()
+async def vacate(uow: UnitOfWork, practice_id: PracticeId, *, appointment_id: UUID) -> None:
+    await occupancy_queries.free_appointment(practice_id, appointment_id, uow.connection)

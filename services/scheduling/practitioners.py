@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from db.models import Membership, Practitioner, Room
+from db.models import Practitioner, Room
+from db.queries import practitioners as practitioner_queries
 from db.tenancy import PracticeId
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.policy import Scope
@@ -48,13 +49,13 @@ async def create_practitioner(
 ) -> Saved:
     pid = staff_practice(principal, practice_id, Scope.PRACTICE_WRITE)
     _role(role)
-    member = await Membership.filter(user_id=user_id, practice_id=pid).prefetch_related("user")
-    if not member:
+    member = await practitioner_queries.staff_member(pid, user_id)
+    if member is None:
         raise NotFound("Staff member")
     row = Practitioner(
         practice_id=pid,
         user_id=user_id,
-        display_name=member[0].user.full_name,
+        display_name=member.user.full_name,
         role=role,
         colour=clean_colour(colour) or "#1976d2",
         default_room_id=await _room(pid, default_room_id),
@@ -101,6 +102,7 @@ async def reactivate_practitioner(
 ) -> Saved:
     pid = staff_practice(principal, practice_id, Scope.PRACTICE_WRITE)
     found = await row_in(Practitioner, pid, practitioner_id, "Practitioner")
-    if not found.active and not await Membership.exists(user_id=found.user_id, practice_id=pid):
+    user_id: UUID = found.user_id  # type: ignore[assignment]
+    if not found.active and not await practitioner_queries.is_staff(pid, user_id):
         raise Conflict("They are no longer on this practice's staff.", field="practitionerId")
     return await reactivate(principal, pid, found, "REACTIVATE_PRACTITIONER")

@@ -50,9 +50,7 @@ async def stranded(
     found = await diary(principal, practice_id, Scope.SCHEDULE_READ)
     start, end = window(start, end)
     reach = Reach(None, start, end)
-    live = await stranding.live(found.practice_id, reach, rules.utcnow()).order_by(
-        "starts_at", "id"
-    )
+    live = await stranding.live(found.practice_id, reach, rules.utcnow())
     booked = [Booked(a.id, UUID(str(a.practitioner_id)), a.starts_at, a.ends_at) for a in live]
     why = await stranding.reasons(found.practice_id, booked, found.zone)
     outside = [a for a in live if a.id in why]

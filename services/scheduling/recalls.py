@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from tortoise.expressions import Q
-
 from db.models import Appointment, Recall
+from db.queries import owned
+from db.queries import recalls as recall_queries
 from db.uow import UnitOfWork, unit_of_work
-from services import audit, visibility
+from services import audit, tenant_gate, visibility
 from services.errors import NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
@@ -46,11 +46,8 @@ async def after_visit(
     kind: str,
     now: datetime,
 ) -> Recall:
-    found = (
-        await Recall.filter(patient_id=appointment.patient_id, kind=kind)
-        .using_db(uow.connection)
-        .first()
-    )
+    patient_id: UUID = appointment.patient_id  # type: ignore[assignment]
+    found = await recall_queries.recall(diary.practice_id, patient_id, kind, uow.connection)
     months = found.interval_months if found else _default_months(diary, kind)
     if found is None:
         found = Recall(practice_id=diary.practice_id, patient_id=appointment.patient_id, kind=kind)
@@ -97,9 +94,7 @@ async def set_recall(
     patient = await rules.patient_in(diary, patient_id)
     today = rules.utcnow().astimezone(diary.zone).date()
     async with unit_of_work() as uow:
-        found = (
-            await Recall.filter(patient_id=patient.id, kind=kind).using_db(uow.connection).first()
-        )
+        found = await recall_queries.recall(diary.practice_id, patient.id, kind, uow.connection)
         if found is None:
             found = Recall(practice_id=diary.practice_id, patient_id=patient.id, kind=kind)
         found.interval_months = interval_months
@@ -120,15 +115,11 @@ async def set_recall(
 
 async def remove_recall(principal: Principal, *, recall_id: UUID) -> None:
     allowed = principal.practices_with(Scope.SCHEDULE_WRITE)
-    found = (
-        None
-        if principal.is_patient
-        else await Recall.get_or_none(id=recall_id, practice_id__in=list(allowed))
-    )
+    found = None if principal.is_patient else await owned.row(Recall, allowed, recall_id)
     if found is None:
         raise NotFound("Recall")
     async with unit_of_work() as uow:
-        await Recall.filter(id=found.id).using_db(uow.connection).delete()
+        await recall_queries.remove(tenant_gate.practice_of(found), found.id, uow.connection)
         uow.audit(
             audit.record_for(
                 principal,
@@ -159,12 +150,9 @@ async def due(
     """Recalls due on or before ``until`` (default today: the overdue and due-today list)."""
     diary = await open_diary(principal, practice_id, Scope.SCHEDULE_READ, patients_too=True)
     today = rules.utcnow().astimezone(diary.zone).date()
-    query = Recall.filter(practice_id=diary.practice_id, due_on__lte=until or today)
+    # Patients: their own; partners: consented, unrestricted patients (None: everyone).
     only = await visibility.visible_in(principal, diary.practice_id)
-    if only is not None:  # patients: their own; partners: consented, unrestricted patients
-        query = query.filter(patient_id__in=list(only))
-    if after is not None:
-        day, last = after
-        query = query.filter(Q(due_on__gt=day) | Q(due_on=day, id__gt=last))
-    rows = await query.order_by("due_on", "id").limit(first + 1)
+    rows = await recall_queries.due(
+        diary.practice_id, until or today, patients=only, after=after, limit=first + 1
+    )
     return RecallPage(rows[:first], len(rows) > first, today)

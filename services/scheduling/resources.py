@@ -16,6 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from db.models import AppointmentType, ExtraResource, Room
 from db.models.base import Entity
+from db.queries import owned
 from db.queries import schedule as queries
 from db.tenancy import PracticeId
 from services.errors import Conflict, NotFound, ValidationFailed
@@ -53,7 +54,7 @@ def _kind(value: str) -> str:
 
 async def row_in(model: type[M], pid: PracticeId, row_id: UUID, what: str) -> M:
     """The practice's row; another practice's id answers like a random one."""
-    found = await model.get_or_none(id=row_id, practice_id=pid)
+    found = await owned.row(model, {pid}, row_id)
     if found is None:
         raise NotFound(what)
     return found

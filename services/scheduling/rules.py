@@ -11,6 +11,7 @@ from uuid import UUID
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from db.models import AppointmentType, ExtraResource, Patient, Practitioner, Room
+from db.queries import diary_setup
 from db.queries import patients as patient_queries
 from db.queries import schedule as queries
 from services.errors import Conflict, NotFound, ValidationFailed
@@ -131,12 +132,12 @@ async def recheck(diary: Diary, parts: Parts, connection: BaseDBAsyncClient) -> 
         (AppointmentType, parts.type.id, "Appointment type"),
     )
     for model, row_id, what in used:
-        if not await model.filter(id=row_id, active=True).using_db(connection).exists():
+        if not await diary_setup.still_active(model, diary.practice_id, row_id, connection):
             raise NotFound(what)
     if parts.resources:
         ids = [r.id for r in parts.resources]
-        live = ExtraResource.filter(id__in=ids, active=True).using_db(connection)
-        if await live.count() != len(ids):
+        live = await diary_setup.active_count(ExtraResource, diary.practice_id, ids, connection)
+        if live != len(ids):
             raise NotFound("Resource")
 
 

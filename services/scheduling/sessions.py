@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from db.models import OpeningHours, Practitioner, Room, WorkingSession
+from db.queries import diary_setup
 from db.tenancy import PracticeId
 from services.errors import NotFound, ValidationFailed
 from services.policy import Scope
@@ -131,7 +132,7 @@ async def set_opening_hours(
     """The first hours set close every other weekday, so the whole diary is checked."""
     pid = staff_practice(principal, practice_id, Scope.PRACTICE_WRITE)
     minutes(open_minute, close_minute, "closeMinute")
-    row = await OpeningHours.get_or_none(practice_id=pid, weekday=_weekday(weekday))
+    row = await diary_setup.opening_hours_on(pid, _weekday(weekday))
     row = row or OpeningHours(practice_id=pid, weekday=weekday, open_minute=0, close_minute=0)
     return await setup.save(
         principal,
@@ -153,7 +154,7 @@ async def remove_opening_hours(
 ) -> Saved:
     """The weekday closes while others keep hours; removing the last entry opens every day."""
     pid = staff_practice(principal, practice_id, Scope.PRACTICE_WRITE)
-    row = await OpeningHours.get_or_none(practice_id=pid, weekday=_weekday(weekday))
+    row = await diary_setup.opening_hours_on(pid, _weekday(weekday))
     if row is None:
         raise NotFound("Opening hours")
     return await setup.delete(

@@ -16,6 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
 from db.models.base import Entity
+from db.queries import diary_setup
 from db.tenancy import PracticeId
 from db.uow import unit_of_work
 from services import audit
@@ -143,6 +144,6 @@ async def delete(
     accept: bool = False,
 ) -> Saved:
     async def write(connection: BaseDBAsyncClient) -> None:
-        await type(row).filter(id=row.id).using_db(connection).delete()
+        await diary_setup.remove(practice_id, row, connection)
 
     return await commit(principal, practice_id, row, action, write, reach=reach, accept=accept)

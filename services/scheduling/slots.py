@@ -13,6 +13,7 @@ from uuid import UUID
 
 from db.models import Practitioner
 from db.queries import schedule as queries
+from db.tenancy import PracticeId
 from services.errors import NotFound
 from services.policy import Scope
 from services.principal import Principal
@@ -81,11 +82,8 @@ async def available(
 
 
 async def _practitioners(
-    practice_id: object, practitioner_id: UUID | None, roles: list[str]
+    pid: PracticeId, practitioner_id: UUID | None, roles: list[str]
 ) -> list[Practitioner]:
-    from db.tenancy import PracticeId
-
-    pid = PracticeId(practice_id)  # type: ignore[arg-type]
     if practitioner_id is not None:
         found = await queries.practitioner(pid, practitioner_id)
         if found is None or not found.active:

@@ -22,10 +22,9 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.queryset import QuerySet
 
-from db.models import Appointment, Practice
-from db.queries import schedule as queries
+from db.models import Appointment
+from db.queries import appointments, diary_settings
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork
 from services.errors import Conflict
@@ -88,9 +87,9 @@ def _instant(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def live(practice_id: PracticeId, reach: Reach, now: datetime) -> QuerySet[Appointment]:
-    """Live appointments within ``reach`` that have not finished."""
-    return queries.live_bookings(
+async def live(practice_id: PracticeId, reach: Reach, now: datetime) -> list[Appointment]:
+    """Live appointments within ``reach`` that have not finished, by start."""
+    return await appointments.live(
         practice_id,
         now,
         practitioner_id=reach.practitioner_id,
@@ -103,15 +102,18 @@ async def stranded(
     connection: BaseDBAsyncClient, practice_id: PracticeId, reach: Reach, now: datetime
 ) -> set[UUID]:
     """Live appointments within ``reach`` that no bookable window contains (as booking checks)."""
-    rows = (
-        await live(practice_id, reach, now)
-        .using_db(connection)
-        .values_list("id", "practitioner_id", "starts_at", "ends_at")
+    rows = await appointments.live_spans(
+        practice_id,
+        now,
+        practitioner_id=reach.practitioner_id,
+        starts_at=reach.starts_at,
+        ends_at=reach.ends_at,
+        connection=connection,
     )
     if not rows:
         return set()
     booked = [Booked(UUID(str(a)), UUID(str(p)), _instant(s), _instant(e)) for a, p, s, e in rows]
-    practice = await Practice.filter(id=practice_id).using_db(connection).first()
+    practice = await diary_settings.practice(practice_id, connection)
     zone = ZoneInfo(practice.timezone if practice else "UTC")
     return set(await reasons(practice_id, booked, zone, connection))
 

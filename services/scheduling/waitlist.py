@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from tortoise.expressions import Q
-
-from db.models import AppointmentType, Practitioner, WaitlistEntry
+from db.models import WaitlistEntry
 from db.outbox import PendingEvent
+from db.queries import diary_setup, owned, practitioners
+from db.queries import schedule as queries
+from db.queries import waitlist as waitlist_queries
 from db.uow import UnitOfWork, unit_of_work
 from realtime.envelopes import SCHEDULE
-from services import actors, audit, visibility
+from services import actors, audit, tenant_gate, visibility
 from services.errors import NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
@@ -54,14 +55,10 @@ async def offer(uow: UnitOfWork, diary: Diary, freed: dict[str, Any]) -> int:
     """Offers the freed span to the oldest matching entries (in the freeing transaction)."""
     if datetime.fromisoformat(freed["starts_at"]) <= rules.utcnow():
         return 0
-    candidates = (
-        await WaitlistEntry.filter(practice_id=diary.practice_id, active=True)
-        .filter(Q(practitioner_id__isnull=True) | Q(practitioner_id=freed["practitioner_id"]))
-        .order_by("created_at", "id")
-        .limit(100)
-        .using_db(uow.connection)
+    candidates = await waitlist_queries.candidates(
+        diary.practice_id, freed["practitioner_id"], uow.connection
     )
-    usable = await _usable_types(uow, candidates, freed)
+    usable = await _usable_types(uow, diary, candidates, freed)
     chosen = [
         e for e in candidates if e.appointment_type_id in usable and matches(e, freed, diary)
     ][:MAX_OFFERS]
@@ -86,22 +83,22 @@ async def offer(uow: UnitOfWork, diary: Diary, freed: dict[str, Any]) -> int:
         )
     if chosen:
         ids = [e.id for e in chosen]
-        await WaitlistEntry.filter(id__in=ids).using_db(uow.connection).update(last_offered_at=now)
+        await waitlist_queries.mark_offered(diary.practice_id, ids, now, uow.connection)
     return len(chosen)
 
 
 async def _usable_types(
-    uow: UnitOfWork, candidates: list[WaitlistEntry], freed: dict[str, Any]
+    uow: UnitOfWork, diary: Diary, candidates: list[WaitlistEntry], freed: dict[str, Any]
 ) -> set[Any]:
     """Types of the candidates that fit in the freed span and that its practitioner performs."""
     if not candidates:
         return set()
     length = datetime.fromisoformat(freed["ends_at"]) - datetime.fromisoformat(freed["starts_at"])
-    found = await Practitioner.filter(id=freed["practitioner_id"]).using_db(uow.connection).first()
+    pid = diary.practice_id
+    found = await practitioners.practitioner(pid, freed["practitioner_id"], uow.connection)
     role = found.role if found else None
-    kinds = await AppointmentType.filter(
-        id__in=list({e.appointment_type_id for e in candidates}), active=True
-    ).using_db(uow.connection)
+    wanted = {UUID(str(e.appointment_type_id)) for e in candidates}
+    kinds = await diary_setup.active_types(pid, wanted, uow.connection)
     return {
         k.id
         for k in kinds
@@ -113,8 +110,6 @@ async def _usable_types(
 async def add(principal: Principal, *, request: WaitlistRequest) -> WaitlistEntry:
     diary = await open_diary(principal, request.practice_id, Scope.SCHEDULE_WRITE)
     patient = await rules.patient_in(diary, request.patient_id)
-    from db.queries import schedule as queries
-
     if await queries.appointment_type(diary.practice_id, request.appointment_type_id) is None:
         raise NotFound("Appointment type")
     if request.practitioner_id and not await queries.practitioner(
@@ -145,12 +140,12 @@ async def add(principal: Principal, *, request: WaitlistRequest) -> WaitlistEntr
 async def remove(principal: Principal, *, entry_id: UUID) -> None:
     allowed = principal.practices_with(Scope.SCHEDULE_WRITE)
     entry = None
-    if not principal.is_patient and allowed:
-        entry = await WaitlistEntry.get_or_none(id=entry_id, practice_id__in=list(allowed))
+    if not principal.is_patient:
+        entry = await owned.row(WaitlistEntry, allowed, entry_id)
     if entry is None or not entry.active:
         raise NotFound("Waitlist entry")
     async with unit_of_work() as uow:
-        await WaitlistEntry.filter(id=entry.id).using_db(uow.connection).update(active=False)
+        await waitlist_queries.deactivate(tenant_gate.practice_of(entry), entry.id, uow.connection)
         uow.audit(_audit(principal, entry, "REMOVE_FROM_WAITLIST"))
 
 
@@ -158,13 +153,11 @@ async def entries(
     principal: Principal, *, practice_id: UUID, first: int, after: UUID | None
 ) -> tuple[list[WaitlistEntry], bool]:
     diary = await open_diary(principal, practice_id, Scope.SCHEDULE_READ, patients_too=True)
-    query = WaitlistEntry.filter(practice_id=diary.practice_id, active=True)
+    # Patients: their own; partners: consented, unrestricted patients (None: everyone).
     only = await visibility.visible_in(principal, diary.practice_id)
-    if only is not None:  # patients: their own; partners: consented, unrestricted patients
-        query = query.filter(patient_id__in=list(only))
-    if after is not None:
-        query = query.filter(id__gt=after)
-    rows = await query.order_by("id").limit(first + 1)
+    rows = await waitlist_queries.page(
+        diary.practice_id, patients=only, after=after, limit=first + 1
+    )
     return rows[:first], len(rows) > first
 
 

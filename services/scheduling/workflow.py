@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 from uuid import UUID
 
-from db.models import AppointmentType
+from db.queries import diary_setup
 from db.uow import unit_of_work
 from services.errors import Conflict, ValidationFailed
 from services.policy import Scope
@@ -74,11 +74,8 @@ async def set_status(principal: Principal, *, appointment_id: UUID, status: Stat
             setattr(appointment, STAMPS[status], now)
         await history.save_change(uow, principal, appointment, kind="STATUS", before=before)
         if status is S.COMPLETED:
-            kind = (
-                await AppointmentType.filter(id=appointment.appointment_type_id)
-                .using_db(uow.connection)
-                .get()
-            )
+            type_id: UUID = appointment.appointment_type_id  # type: ignore[assignment]
+            kind = await diary_setup.appointment_type(diary.practice_id, type_id, uow.connection)
             if kind.recall_kind:
                 await recalls.after_visit(uow, principal, diary, appointment, kind.recall_kind, now)
         uow.emit(

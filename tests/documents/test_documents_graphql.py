@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from db.models import User
+from db.models import AuditEvent, User
 from services.policy import Role
 from tests import factories
 from tests.documents.conftest import jpeg
@@ -77,6 +77,9 @@ async def test_documents_list_newest_first_in_pages_with_titles_for_clinicians_o
     page = first.data["patientDocuments"]
     assert [e["node"]["title"] for e in page["edges"]] == ["Photo 2", "Photo 1"]
     assert page["pageInfo"]["hasNextPage"] is True
+    listed = await AuditEvent.filter(entity_type="Document", action__startswith="READ")
+    assert sorted(str(r.entity_id) for r in listed) == sorted(setup["ids"][1:])
+    assert {tuple(r.fields_read) for r in listed} == {("filename", "title")}
     rest = await gql(
         client, LIST, {**variables, "after": page["pageInfo"]["endCursor"]}, token=setup["token"]
     )

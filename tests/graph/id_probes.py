@@ -38,6 +38,7 @@ from db.models import (
     AppointmentType,
     Closure,
     DataSubjectRequest,
+    Document,
     ExtraResource,
     PerioExam,
     Practitioner,
@@ -84,6 +85,7 @@ ID_KINDS: dict[str, str] = {
     "requestId": "erasure_request",
     "restrictionId": "restriction",
     "organizationId": "organization",
+    "documentId": "document",
     "perioExam.id": "perio_exam",
     "examId": "perio_exam",
     "examIds": "perio_exam",
@@ -387,8 +389,20 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         examined_at=START - timedelta(days=400),
         readings={"16": {"pd": [3] * 6, "gm": [0] * 6, "b": 0, "s": 0, "p": 0, "m": 0, "f": {}}},
     )
+    document = await Document.create(  # a row is enough: links and listings never open the blob
+        practice_id=practice.id,
+        patient_id=patient.id,
+        kind="XRAY",
+        title="v1.k.probe",
+        content_type="image/png",
+        size_bytes=1,
+        sha256="0" * 64,
+        blob_key="00/" + "0" * 62,
+        wrapped_key="v1.k.probe",
+    )
     objects = {
         "organization": org.id,
+        "document": document.id,
         "practice": practice.id,
         "patient": patient.id,
         "guardian": guardian.id,

@@ -23,6 +23,8 @@ TYPE_PATHS: dict[str, str] = {
     "{ edges { node { %s } } } }",
     "StrandedAppointment": "query($practiceId: ID!) { strandedAppointments(practiceId: "
     '$practiceId, from: "2030-01-15T00:00:00Z", to: "2030-01-16T00:00:00Z") { %s } }',
+    "PatientDocument": "query($patientId: ID!) { patientDocuments(patientId: $patientId) "
+    "{ edges { node { %s } } } }",
 }
 # Types only delivered over subscriptions or mutation payloads, with the test that proves their
 # protected fields are withheld there (a type may only be listed with such a test).
@@ -49,13 +51,27 @@ ARGUMENTS: dict[str, str] = {
 
 async def seed_objects(practice: object, patient: object) -> None:
     """One object of each type the paths above reach (an appointment on 2030-01-15, stranded
-    by an absence; a perio exam of the patient)."""
+    by an absence; an X-ray and a perio exam of the patient)."""
     from datetime import UTC, datetime
 
-    from db.models import PerioExam
+    from db.models import Document, PerioExam
+    from services.patients import sealing
     from tests.scheduling_fixtures import seed_matrix_appointment
 
     await seed_matrix_appointment(practice, patient)
+    document = Document(
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        patient_id=patient.id,  # type: ignore[attr-defined]
+        kind="XRAY",
+        content_type="image/png",
+        size_bytes=1,
+        sha256="0" * 64,
+        blob_key="00/" + "0" * 62,
+        wrapped_key="unused: the matrix reads the row, never the file",
+    )
+    document.title = sealing.seal(document, "title", "Matrix X-ray") or ""
+    document.filename = sealing.seal(document, "filename", "matrix.png")  # type: ignore[assignment]
+    await document.save()
     await PerioExam.create(
         id=PERIO_EXAM_ID,
         practice_id=practice.id,  # type: ignore[attr-defined]

@@ -48,6 +48,11 @@ async def test_role_against_every_protected_field(client: httpx.AsyncClient, rol
             if e.get("extensions", {}).get("code") == "FORBIDDEN"
             and e.get("path", [])[-1:] == [field.field_name]
         ]
+        if not forbidden and not _holds(result.data, field.field_name):
+            # Withheld above the field: the root it hangs from needs a scope the role lacks.
+            forbidden = [
+                e for e in result.errors if e.get("extensions", {}).get("code") == "FORBIDDEN"
+            ]
         allowed = set(field.scopes) <= held
         # A patient's scopes reach their own record only: practice-wide lists answer NOT_FOUND.
         row_scoped = role is Role.PATIENT and set(result.codes) == {"NOT_FOUND"}
@@ -85,3 +90,15 @@ def test_known_sensitive_fields_are_protected() -> None:
     assert {"Query.toothChart", "Query.procedureCatalogue"} <= _labels(FIELDS)
     assert {"Query.perioExams", "Query.perioExam", "Query.perioComparison"} <= _labels(FIELDS)
     assert {"Query.bpeRecords"} <= _labels(FIELDS)
+
+
+def _holds(data: object, name: str) -> bool:
+    """Whether ``name`` carries a value anywhere in ``data``."""
+    if isinstance(data, dict):
+        return any(
+            (key == name and value is not None) or _holds(value, name)
+            for key, value in data.items()
+        )
+    if isinstance(data, list):
+        return any(_holds(item, name) for item in data)
+    return False

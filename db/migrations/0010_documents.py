@@ -9,7 +9,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0008_event_streams")]
+    dependencies = [("models", "0009_clinical_chart")]
 
     initial = False
 
