@@ -9,6 +9,10 @@ same payload bytes. Both use per-message deflate with the ``websockets`` default
 started as production starts it (``aescrm serve``). The RSS of a floor whose sockets never
 exchanged a message is printed too (it is what an earlier version of this script compared to).
 Clients run in this process on the same machine, so always compare against the floor.
+
+``--bus URL`` serves over that bus (``AESCRM_BROADCAST_URL``: ``memory://``, ``redis://…``,
+``postgres://…``) and first prints the bus alone, in this process: publish → handler latency of
+one envelope at a time, and the Python heap each listened channel costs.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from db.config import apply_migrations, close_database, open_database  # noqa: E402
 from graph.settings import Settings, service_config  # noqa: E402
+from realtime.bus import Bus  # noqa: E402
 from services import runtime  # noqa: E402
 from services.policy import Role  # noqa: E402
 from tests import factories  # noqa: E402
@@ -151,20 +157,74 @@ class Traffic:
     payload: bytes = b""
 
 
-async def run_ours(n: int, events: int, url: str, var_dir: Path) -> tuple[Figures, Traffic]:
+async def bus_alone(url: str, messages: int = 2000, channels: int = 1000) -> None:
+    """The bus by itself: one envelope published at a time, timed until its handler ran."""
+    bus = Bus(url)
+    await bus.connect()
+    prefix = f"bench:{os.getpid()}:"  # the Redis or PostgreSQL server may be shared
+    try:
+        arrived = asyncio.Event()
+        stops = [await bus.listen(f"{prefix}rtt", lambda _: arrived.set())]
+        latencies: list[float] = []
+        message = b'{"p":"00000000-0000-0000-0000-000000000007","t":"schedule","s":1}'
+        for i in range(messages + 100):
+            arrived.clear()
+            started = time.perf_counter()
+            await bus.publish(f"{prefix}rtt", message)
+            await asyncio.wait_for(arrived.wait(), 10)
+            if i >= 100:  # warm-up
+                latencies.append(time.perf_counter() - started)
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for c in range(channels):
+            stops.append(await bus.listen(f"{prefix}{c}", lambda _: None))
+        await asyncio.sleep(0.2)
+        heap = (tracemalloc.get_traced_memory()[0] - before) / channels
+        tracemalloc.stop()
+        for stop in stops:
+            stop()
+        await asyncio.sleep(0.2)
+    finally:
+        await bus.disconnect()
+    median = statistics.median(latencies)
+    print(
+        f"bus {url.split('://')[0]}: publish -> handler p50 {median * 1e6:.0f} us"
+        f"  p99 {p99(latencies) * 1e6:.0f} us ({messages} envelopes, one at a time);"
+        f"  heap per listened channel {heap / 1024:.2f} KiB ({channels} channels)",
+        flush=True,
+    )
+
+
+async def run_ours(
+    n: int, events: int, url: str, var_dir: Path, bus: str
+) -> tuple[Figures, Traffic]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AESCRM_")}
     env |= {
+        "AESCRM_BROADCAST_URL": bus,
         "AESCRM_DATABASE_URL": url,
         "AESCRM_SECRET_KEY": SECRET,
         "AESCRM_VAR_DIR": str(var_dir),
         "AESCRM_RATE_LIMIT_PER_MINUTE": "1000000",
         "AESCRM_LOG_LEVEL": "WARNING",
         "AESCRM_WS_INIT_TIMEOUT_SECONDS": "120",
+        # Every bench socket is one receptionist from one address: lift the per-process caps.
+        "AESCRM_MAX_SOCKETS_PER_PRINCIPAL": str(n + 10),
+        "AESCRM_MAX_SOCKETS_PER_ADDRESS": str(n + 10),
     }
     # As production starts it: ``aescrm serve`` (graph.server_options.uvicorn_options).
     aescrm = str(Path(sys.executable).with_name("aescrm"))
     server = spawn([aescrm, "serve", "--port", str(port)], env)
+    try:
+        return await _measure_ours(server, port, n, events, url, var_dir)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+async def _measure_ours(
+    server: subprocess.Popen[bytes], port: int, n: int, events: int, url: str, var_dir: Path
+) -> tuple[Figures, Traffic]:
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(timeout=60) as http:
         await _wait_http(http, f"{base}/healthz")
@@ -242,8 +302,6 @@ async def run_ours(n: int, events: int, url: str, var_dir: Path) -> tuple[Figure
         for task in readers:
             task.cancel()
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-    server.terminate()
-    server.wait()
     traffic = Traffic(init, subscribe, sample[0])
     return Figures(latencies, cpu / (events * n), (rss_idle - rss_before) / n), traffic
 
@@ -253,7 +311,17 @@ async def run_floor(n: int, events: int, traffic: Traffic) -> Figures:
     script = Path(tempfile.mkdtemp()) / "floor_server.py"
     script.write_text(FLOOR_SERVER)
     server = spawn([sys.executable, str(script), str(port), f"'{ACK}'"], dict(os.environ))
-    await asyncio.sleep(1.0)
+    try:
+        return await _measure_floor(server, script, port, n, events, traffic)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+async def _measure_floor(
+    server: subprocess.Popen[bytes], script: Path, port: int, n: int, events: int, traffic: Traffic
+) -> Figures:
+    await _wait_port(port)
 
     async def join(path: str) -> Any:
         ws = await websockets.connect(
@@ -303,22 +371,30 @@ async def run_floor(n: int, events: int, traffic: Traffic) -> Figures:
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     server.terminate()
     server.wait()
+    figures = Figures(latencies, cpu / (events * n), (rss_idle - rss_before) / n)
     # A fresh floor whose sockets never exchange a message (what this script used to compare to).
-    server = spawn([sys.executable, str(script), str(port), f"'{ACK}'"], dict(os.environ))
-    await asyncio.sleep(1.0)
+    silent_server = spawn([sys.executable, str(script), str(port), f"'{ACK}'"], dict(os.environ))
+    try:
+        await _wait_port(port)
+        silent = await _silent_floor(silent_server.pid, join, n)
+    finally:
+        silent_server.terminate()
+        silent_server.wait()
+    print(f"  floor with silent sockets: RSS/idle subscriber {silent / 1024:6.1f} KiB")
+    return figures
+
+
+async def _silent_floor(pid: int, join: Any, n: int) -> float:
     await (await join("silent")).close()
     await asyncio.sleep(1.0)
-    silent_before = rss_bytes(server.pid)
+    silent_before = rss_bytes(pid)
     quiet: list[Any] = []
     for start in range(0, n, 200):
         quiet += await asyncio.gather(*(join("silent") for _ in range(start, min(n, start + 200))))
     await asyncio.sleep(3)
-    silent = (rss_bytes(server.pid) - silent_before) / n
+    silent = (rss_bytes(pid) - silent_before) / n
     await asyncio.gather(*(ws.close() for ws in quiet), return_exceptions=True)
-    server.terminate()
-    server.wait()
-    print(f"  floor with silent sockets: RSS/idle subscriber {silent / 1024:6.1f} KiB")
-    return Figures(latencies, cpu / (events * n), (rss_idle - rss_before) / n)
+    return silent
 
 
 def _free_port() -> int:
@@ -327,6 +403,19 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def _wait_port(port: int) -> None:
+    """A loaded machine may take seconds to start a server: wait until it accepts."""
+    for _ in range(600):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        return
+    raise RuntimeError("floor server did not start")
 
 
 async def _wait_http(http: httpx.AsyncClient, url: str) -> None:
@@ -362,17 +451,20 @@ async def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=[1000, 5000])
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--bus", default="memory://", help="AESCRM_BROADCAST_URL of the server")
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
     print(f"ws fan-out: {os.cpu_count()} CPUs (shared; clients run on the same machine)")
+    await bus_alone(args.bus)
     for n in args.sizes:
         for run in range(1, args.runs + 1):
             with tempfile.TemporaryDirectory() as tmp:
                 url = f"sqlite://{tmp}/bench.sqlite3"
                 await apply_migrations(url)
-                print(f"\n{n} subscribers, run {run}, {args.events} events", flush=True)
-                ours, traffic = await run_ours(n, args.events, url, Path(tmp) / "var")
+                title = f"{n} subscribers, run {run}, {args.events} events, bus {args.bus}"
+                print(f"\n{title}", flush=True)
+                ours, traffic = await run_ours(n, args.events, url, Path(tmp) / "var", args.bus)
                 floor = await run_floor(n, args.events, traffic)
             print(f"  payload {len(traffic.payload)} bytes")
             print(f"  aescrm  {summary(ours.latencies)}  {_per(ours)}")

@@ -28,6 +28,7 @@ STAFF_ROLES = (
     Role.HYGIENIST,
     Role.RECEPTIONIST,
 )
+BUS_SCHEMES = ("memory://", "redis://", "rediss://", "unix://", "postgres://", "postgresql://")
 # Patients and partner apps never see the schema's shape in production, whatever the setting.
 NEVER_INTROSPECT = frozenset({Role.PATIENT, Role.PARTNER})
 
@@ -42,6 +43,7 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     database_url: str = DEFAULT_DATABASE_URL
+    # The event bus: memory:// (one process), redis://… or postgres://… (LISTEN/NOTIFY).
     broadcast_url: str = "memory://"
     secret_key: str = DEV_SECRET_KEY
     host: str = "127.0.0.1"
@@ -131,6 +133,15 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    @field_validator("broadcast_url")
+    @classmethod
+    def _known_bus(cls, value: str) -> str:
+        if not value.startswith(BUS_SCHEMES):
+            raise ValueError(
+                "must start with memory://, redis://, rediss://, unix:// or postgres://"
+            )
+        return value
+
     @field_validator("introspection_roles", mode="before")
     @classmethod
     def _split_roles(cls, value: object) -> object:
@@ -187,7 +198,7 @@ class Settings(BaseSettings):
             problems.append("AESCRM_DATABASE_URL must point at PostgreSQL, not SQLite")
         if self.broadcast_url.startswith("memory") and self.workers > 1:
             problems.append(
-                "AESCRM_BROADCAST_URL must be redis:// when AESCRM_WORKERS > 1 "
+                "AESCRM_BROADCAST_URL must be redis:// or postgres:// when AESCRM_WORKERS > 1 "
                 "(an in-memory bus does not reach other processes)"
             )
         if not self.jwt_keys:

@@ -14,7 +14,7 @@ Delivery guarantee, as a client sees it:
   not the bus, is the source of truth. Sequences are gap-free per practice and a later sequence
   is only ever committed after the earlier ones, so a feed woken by sequence *n* loads
   everything up to *n* it has not delivered (lost, late or reordered envelopes change nothing),
-  and after a Redis reconnect every feed catches up from the table. While the bus is down each
+  and after a bus reconnect every feed catches up from the table. While the bus is down each
   feed reads the table on a short timer instead, so delivery continues with the same marks.
   Rows a crashed process committed but never published are published by any process's relay
   poll.

@@ -18,7 +18,7 @@ TOPICS = frozenset({SCHEDULE, CONSENT})
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """A committed event's address. No patient data: Redis is not an audited store."""
+    """A committed event's address. No patient data: the bus is not an audited store."""
 
     practice_id: UUID
     topic: str

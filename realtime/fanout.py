@@ -130,7 +130,7 @@ class Feed:
     def topics(self) -> set[str]:
         return {key[0] for key, group in self.groups.items() if group.subscribers}
 
-    def announce(self, raw: bytes) -> None:
+    def announce(self, raw: bytes | str) -> None:
         envelope = Envelope.decode(raw)
         if envelope is None or envelope.practice_id != self.practice_id:
             return

@@ -21,7 +21,7 @@ from services.policy import Role
 SECRET = "AESCRM_SECRET_KEY must be set to a random value of 32+ characters"
 SQLITE = "AESCRM_DATABASE_URL must point at PostgreSQL, not SQLite"
 BUS = (
-    "AESCRM_BROADCAST_URL must be redis:// when AESCRM_WORKERS > 1 "
+    "AESCRM_BROADCAST_URL must be redis:// or postgres:// when AESCRM_WORKERS > 1 "
     "(an in-memory bus does not reach other processes)"
 )
 JWT = "AESCRM_JWT_KEYS must be set (token signing keys)"
@@ -121,6 +121,22 @@ def test_memory_bus_is_fine_with_one_worker(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("AESCRM_BROADCAST_URL", "memory://")
     monkeypatch.setenv("AESCRM_WORKERS", "1")
     assert load_settings().broadcast_url == "memory://"
+
+
+def test_a_postgres_bus_serves_several_workers_without_redis(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    production_env(monkeypatch)
+    monkeypatch.setenv("AESCRM_BROADCAST_URL", "postgres://aescrm@db.internal:5432/aescrm")
+    settings = load_settings()
+    assert settings.workers == 4
+    assert settings.redis_url is None  # rate limits are then per process
+
+
+def test_an_unknown_bus_scheme_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AESCRM_BROADCAST_URL", "kafka://broker:9092")
+    with pytest.raises(ValueError, match="must start with memory:"):
+        load_settings()
 
 
 def test_allowed_origins_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -61,6 +61,7 @@ class Collected:
 async def test_rolled_back_change_emits_nothing_and_committed_one_is_published(db: str) -> None:
     practice = await factories.practice()
     bus = Bus("memory://")
+    await bus.connect()
     seen = Collected()
     await bus.listen(channel_for(practice.id, SCHEDULE), seen)
     relay = Relay(bus, poll_seconds=0.05, grace_seconds=0)
@@ -84,10 +85,12 @@ async def test_relay_sweep_publishes_rows_a_dead_process_left(db: str) -> None:
     practice = await factories.practice()
     await _emit(practice, 2)  # no relay running: committed, unpublished
     bus = Bus("memory://")
+    await bus.connect()
     seen = Collected()
     await bus.listen(channel_for(practice.id, SCHEDULE), seen)
     assert await Relay(bus, grace_seconds=0).sweep() == 2
-    await asyncio.sleep(0)
+    await asyncio.wait_for(seen.arrived.wait(), 2)
+    await asyncio.sleep(0.05)
     assert [m.sequence for m in seen.messages] == [1, 2]
 
 
@@ -231,6 +234,7 @@ async def _render(event: StoredEvent) -> object:
 async def test_feed_recovers_lost_and_reordered_envelopes_in_order(db: str) -> None:
     practice = await factories.practice()
     bus = Bus("memory://")
+    await bus.connect()
     fanout = Fanout(bus, authorise=_allow, queue_size=10)
     await fanout.start()
     watch = Watch(
@@ -261,6 +265,7 @@ async def test_while_the_bus_is_down_feeds_poll_the_table_then_bus_wakeups_resum
 ) -> None:
     practice = await factories.practice()
     bus = Bus("memory://")
+    await bus.connect()
     bus._backend.up = False  # type: ignore[misc]  # as a Redis bus whose listener lost Redis
     fanout = Fanout(bus, authorise=_allow, queue_size=10, bus_down_poll_seconds=0.1)
     await fanout.start()
