@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from db.models import AuditEvent, BpeRecord, DomainEvent, Patient, PerioExam, PerioFollowUp
 from services.clinical import catalogue
 from services.policy import Role
 from tests import factories
 from tests.factories import GraphQLResult, gql
+from tests.sql_counter import count_statements
 
 EXAM_FIELDS = """
 id status examinedAt copiedFromId missingTeeth derivedBpe bleedingPercent plaquePercent
@@ -404,3 +406,24 @@ async def test_demo_perio_records(client: httpx.AsyncClient) -> None:
     for edge in missing.data["perioExams"]["edges"]:
         charted = {t["toothFdi"] for t in edge["node"]["teeth"]}
         assert not charted & {int(t) for t in edge["node"]["missingTeeth"]}
+
+
+async def test_listing_exams_costs_the_same_statements_however_many(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient, token, practice = await _world()
+    busy = await factories.patient(practice)
+    await _exam(client, token, patient, full_mouth())
+    for tooth in ("18", "28", "38"):
+        await _missing(client, token, busy, tooth)
+    for depth in (3, 4, 5):
+        await _exam(client, token, busy, full_mouth(depth, skip=(18, 28, 38)))
+    await gql(client, EXAMS, {"patientId": str(patient.id)}, token=token)  # warm caches
+    counts = {}
+    for name, who in (("one", patient), ("three", busy)):
+        with count_statements(monkeypatch) as statements:
+            listed = await gql(client, EXAMS, {"patientId": str(who.id)}, token=token)
+            assert listed.errors == []
+        counts[name] = statements
+    assert len(listed.data["perioExams"]["edges"]) == 3
+    assert len(counts["one"]) == len(counts["three"]), (counts["one"], counts["three"])
