@@ -427,3 +427,36 @@ async def test_listing_exams_costs_the_same_statements_however_many(
         counts[name] = statements
     assert len(listed.data["perioExams"]["edges"]) == 3
     assert len(counts["one"]) == len(counts["three"]), (counts["one"], counts["three"])
+
+
+async def test_postgres_keeps_final_exams_and_bpes_as_recorded(
+    client: httpx.AsyncClient, backend: str
+) -> None:
+    if backend != "postgres":
+        pytest.skip("the trigger is PostgreSQL's; SQLite relies on the services")
+    from tortoise.transactions import in_transaction
+
+    patient, token, practice = await _world()
+    draft = await _exam(client, token, patient, full_mouth(), final=False)
+    await PerioExam.filter(id=draft["id"]).update(readings={})  # a draft may still change
+    final = await _exam(client, token, patient, full_mouth())
+    recorded = await gql(
+        client, BPE, {"input": {"patientId": str(patient.id), "codes": ["1"] * 6}}, token=token
+    )
+    bpe_id = recorded.data["recordBpe"]["bpe"]["id"]
+    for model, row_id, change in (
+        (PerioExam, final["id"], {"readings": {}}),
+        (PerioExam, final["id"], {"status": "DRAFT"}),
+        (PerioExam, final["id"], {"examined_at": datetime.now(UTC)}),
+        (BpeRecord, bpe_id, {"codes": ["0"] * 6}),
+    ):
+        with pytest.raises(Exception) as refused:  # noqa: PT011 - the driver's error class varies
+            async with in_transaction():
+                await model.filter(id=row_id).update(**change)
+        assert "is final" in str(refused.value)
+    kept = await PerioExam.get(id=final["id"])
+    assert len(kept.readings) == 30
+    # What the services may still do: move the rows to a merged record's survivor.
+    survivor = await factories.patient(practice)
+    await PerioExam.filter(id=final["id"]).update(patient_id=survivor.id)
+    await BpeRecord.filter(id=bpe_id).update(patient_id=survivor.id)
