@@ -36,12 +36,14 @@ from db.models import (
     Absence,
     Appointment,
     AppointmentType,
+    ChartEntry,
     Closure,
     DataSubjectRequest,
     Document,
     ExtraResource,
     PerioExam,
     Practitioner,
+    ProcedureItem,
     ProcessingRestriction,
     Room,
     SlotHold,
@@ -86,6 +88,9 @@ ID_KINDS: dict[str, str] = {
     "restrictionId": "restriction",
     "organizationId": "organization",
     "documentId": "document",
+    "updateProcedure.input.id": "procedure",
+    "replacesId": "chart_entry",
+    "entryId": "chart_entry",
     "perioExam.id": "perio_exam",
     "examId": "perio_exam",
     "examIds": "perio_exam",
@@ -400,8 +405,23 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         blob_key="00/" + "0" * 62,
         wrapped_key="v1.k.probe",
     )
+    procedure = await ProcedureItem.create(
+        practice_id=practice.id, code="PROBE", name="Probe exam", tooth_scope="NONE"
+    )
+    entry = await ChartEntry.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        kind="CONDITION",
+        code="CARIES",
+        tooth=16,
+        surfaces="O",
+        status="EXISTING",
+        recorded_at=START,
+    )
     objects = {
         "organization": org.id,
+        "procedure": procedure.id,
+        "chart_entry": entry.id,
         "document": document.id,
         "practice": practice.id,
         "patient": patient.id,
