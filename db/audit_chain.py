@@ -3,13 +3,18 @@
 Each row's hash covers its own canonical content and the previous row's hash. The chain head
 row is locked while a batch is appended (an ``INSERT … ON CONFLICT DO UPDATE`` takes the row
 lock on PostgreSQL; SQLite serialises writers), so concurrent writers produce one linear chain.
+
+A read that showed many patients (the board) is one row whose patients are link rows
+(``audit_read_patient``), written in the same batch; the row's canonical content includes the
+sorted patient ids, so adding, removing or changing a link breaks verification at that row.
+Rows without links hash exactly as before the links existed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +23,7 @@ from uuid import UUID, uuid4
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from db.models.audit import SYSTEM_CHAIN, AuditEvent, AuditHead
+from db.models.audit import SYSTEM_CHAIN, AuditEvent, AuditHead, AuditReadPatient
 
 GENESIS = "0" * 64
 
@@ -36,6 +41,8 @@ class AuditRecord:
     entity_id: str | None = None
     patient_id: UUID | None = None
     fields_read: list[str] = field(default_factory=list)
+    # Every patient a read showed (written as link rows; covered by the row's hash).
+    patient_ids: tuple[UUID, ...] = ()
     request_id: str | None = None
     ip: str | None = None
     user_agent: str | None = None
@@ -50,7 +57,9 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def canonical(row: AuditEvent | dict[str, Any]) -> bytes:
+def canonical(row: AuditEvent | dict[str, Any], patients: Sequence[str] = ()) -> bytes:
+    """The hashed form of a row; ``patients``: its linked patient ids, sorted, as text."""
+
     def get(name: str) -> Any:
         return row[name] if isinstance(row, dict) else getattr(row, name)
 
@@ -74,11 +83,13 @@ def canonical(row: AuditEvent | dict[str, Any]) -> bytes:
         "ip": get("ip"),
         "ua": get("user_agent"),
     }
+    if patients:  # absent when empty: rows without links hash as they always did
+        body["patients"] = list(patients)
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
 
-def link_hash(row: AuditEvent | dict[str, Any]) -> str:
-    return hashlib.sha256(canonical(row)).hexdigest()
+def link_hash(row: AuditEvent | dict[str, Any], patients: Sequence[str] = ()) -> str:
+    return hashlib.sha256(canonical(row, patients)).hexdigest()
 
 
 # Creates the chain's head if it is new and locks it (the upsert takes the row lock), returning
@@ -90,6 +101,12 @@ LOCK_HEAD = (
 MOVE_HEAD = "UPDATE audit_head SET seq = $1, hash = $2 WHERE chain = $3"
 SQLITE_LOCK_HEAD = LOCK_HEAD.replace("$1", "?").replace("$2", "?")
 SQLITE_MOVE_HEAD = MOVE_HEAD.replace("$1", "?").replace("$2", "?").replace("$3", "?")
+# Every link of the batch in one statement (two arrays: audit ids and patient ids).
+LINK_PATIENTS = (
+    "INSERT INTO audit_read_patient (audit_id, patient_id) "
+    "SELECT * FROM unnest($1::uuid[], $2::uuid[])"
+)
+SQLITE_LINK_PATIENTS = "INSERT INTO audit_read_patient (audit_id, patient_id) VALUES (?, ?)"
 
 
 def _sqlite(connection: BaseDBAsyncClient) -> bool:
@@ -118,7 +135,8 @@ async def append(records: Iterable[AuditRecord], connection: BaseDBAsyncClient) 
     per row cost more than the rest of a 100-row read batch together. A chain seen for the
     first time is also registered in the system chain (locked last: "system" sorts after every
     organization id), so deleting a whole chain, head included, still leaves a trace that
-    ``verify`` reports.
+    ``verify`` reports. The patients of each record go in as link rows, one statement for the
+    whole batch, after the rows they point to.
     """
     by_chain: dict[str, list[AuditRecord]] = {}
     for record in records:
@@ -127,6 +145,7 @@ async def append(records: Iterable[AuditRecord], connection: BaseDBAsyncClient) 
     columns = executor.regular_columns
     fields_map = AuditEvent._meta.fields_map
     values: list[list[Any]] = []
+    links: list[tuple[str, str]] = []  # (audit row id, patient id)
     tips: list[tuple[int, str, str]] = []
     opened: list[AuditRecord] = []
     chains = sorted(set(by_chain) | {SYSTEM_CHAIN})  # a fixed lock order: no deadlock
@@ -141,20 +160,36 @@ async def append(records: Iterable[AuditRecord], connection: BaseDBAsyncClient) 
             opened.append(_opening(chain))
         for record in batch:
             seq += 1
-            row = _row(record, chain, seq, prev)
+            patients = sorted({str(p) for p in record.patient_ids})
+            row = _row(record, chain, seq, prev, patients)
             prev = row["hash"]
             values.append([fields_map[c].to_db_value(row[c], AuditEvent) for c in columns])
+            if patients:
+                audit_id = str(row["id"])
+                links.extend((audit_id, patient) for patient in patients)
         tips.append((seq, prev, chain))
     if not values:
         return 0
     await connection.execute_many(executor.insert_query, values)
+    if links:
+        await _link(links, connection)
     move = SQLITE_MOVE_HEAD if _sqlite(connection) else MOVE_HEAD
     for tip in tips:
         await connection.execute_query(move, list(tip))
     return len(values)
 
 
-def _row(record: AuditRecord, chain: str, seq: int, prev: str) -> dict[str, Any]:
+async def _link(links: list[tuple[str, str]], connection: BaseDBAsyncClient) -> None:
+    if _sqlite(connection):
+        await connection.execute_many(SQLITE_LINK_PATIENTS, [list(link) for link in links])
+        return
+    audit_ids, patient_ids = zip(*links, strict=True)
+    await connection.execute_query(LINK_PATIENTS, [list(audit_ids), list(patient_ids)])
+
+
+def _row(
+    record: AuditRecord, chain: str, seq: int, prev: str, patients: Sequence[str]
+) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": uuid4(),
         "chain": chain,
@@ -175,7 +210,7 @@ def _row(record: AuditRecord, chain: str, seq: int, prev: str) -> dict[str, Any]
         "ip": record.ip,
         "user_agent": (record.user_agent or "")[:300] or None,
     }
-    row["hash"] = link_hash(row)
+    row["hash"] = link_hash(row, patients)
     return row
 
 
@@ -192,17 +227,19 @@ async def verify(chain: str) -> ChainReport:
     """Walk one chain in order and report the first broken link, then check its head.
 
     A chain with rows but no head row is broken (deleting the head would otherwise hide a
-    truncated tail), and so is a registered chain with neither.
+    truncated tail), and so is a registered chain with neither. A row's patient links are part
+    of its content.
     """
     expected_prev, expected_seq, count = GENESIS, 1, 0
     rows = AuditEvent.filter(chain=chain).order_by("seq").values()
+    patients = await _patients_of(chain)
     for row in await rows:
         count += 1
         if row["seq"] != expected_seq:
             return ChainReport(chain, count, False, "sequence gap or reorder", expected_seq)
         if row["prev_hash"] != expected_prev:
             return ChainReport(chain, count, False, "previous-hash mismatch", row["seq"])
-        if link_hash(row) != row["hash"]:
+        if link_hash(row, sorted(patients.get(str(row["id"]), ()))) != row["hash"]:
             return ChainReport(chain, count, False, "row content altered", row["seq"])
         expected_prev, expected_seq = row["hash"], expected_seq + 1
     head = await AuditHead.get_or_none(chain=chain)
@@ -212,6 +249,15 @@ async def verify(chain: str) -> ChainReport:
     if head.seq != expected_seq - 1 or head.hash != expected_prev:
         return ChainReport(chain, count, False, "chain truncated below its head", expected_seq)
     return ChainReport(chain, count, True)
+
+
+async def _patients_of(chain: str) -> dict[str, list[str]]:
+    """The linked patients of every row of the chain, by audit row id (one statement)."""
+    links = AuditReadPatient.filter(audit__chain=chain).values_list("audit_id", "patient_id")
+    found: dict[str, list[str]] = {}
+    for audit_id, patient_id in await links:
+        found.setdefault(str(audit_id), []).append(str(patient_id))
+    return found
 
 
 async def chains() -> list[str]:

@@ -477,6 +477,23 @@ def retention(
         typer.echo(line)
 
 
+@app.command("lock-stale-notes")
+def lock_stale_notes() -> None:
+    """Lock clinical note drafts older than their practice's auto-lock period (run daily).
+
+    Each lock stores the text's hash and is audited; safe to run repeatedly.
+    """
+    settings = _settings()
+    from graph.cli_progress import steps
+    from services.clinical import note_locking
+
+    with steps("lock stale notes") as progress:
+        report = _with_database(settings, lambda: note_locking.lock_stale(on_progress=progress))
+    for note_id in report.locked:
+        typer.echo(f"locked note {note_id}")
+    typer.echo(f"locked {len(report.locked)} stale drafts")
+
+
 def _register_privacy_commands() -> None:
     from graph.cli_privacy import export_patient, hold_app
 

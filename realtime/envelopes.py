@@ -13,7 +13,8 @@ from db.models.outbox import DomainEvent
 
 SCHEDULE = "schedule"
 CONSENT = "consent"
-TOPICS = frozenset({SCHEDULE, CONSENT})
+CLINICAL = "clinical"
+TOPICS = frozenset({SCHEDULE, CONSENT, CLINICAL})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,4 +59,4 @@ class StoredEvent:
     previous_sequence: int | None = None
 
 
-__all__ = ["CONSENT", "SCHEDULE", "TOPICS", "Envelope", "StoredEvent"]
+__all__ = ["CLINICAL", "CONSENT", "SCHEDULE", "TOPICS", "Envelope", "StoredEvent"]

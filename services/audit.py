@@ -4,14 +4,18 @@ Reads and denials of one request are collected here and written as one batch at 
 operation (one insert per request, not per field). Denials are merged too: one row per field
 and practice per request, naming the patient when only one was concerned and the number of
 attempts when more were (a receptionist's 300-row board asking for clinical notes is one row,
-linked by request id to the board read it belongs to). Changes are audited by the service that
-makes them, inside its own unit of work. PHI never enters an audit row: ids and field names only.
+linked by request id to the board read it belongs to). A read that shows many patients at once
+(the board) is one row naming all of them (``patient_ids``: link rows, covered by the row's
+hash), not a row per patient: each patient's access log, export and breach report still find
+it. Changes are audited by the service that makes them, inside its own unit of work. PHI never
+enters an audit row: ids and field names only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -44,6 +48,7 @@ def record_for(
     patient_id: UUID | None = None,
     fields: list[str] | None = None,
     organization_id: UUID | None = None,
+    patient_ids: Collection[UUID] = (),
 ) -> AuditRecord:
     if organization_id is None and practice_id is not None:
         organization_id = principal.organization_of(practice_id)
@@ -61,6 +66,7 @@ def record_for(
         entity_id=None if entity_id is None else str(entity_id),
         patient_id=patient_id,
         fields_read=fields or [],
+        patient_ids=tuple(patient_ids),
         request_id=principal.meta.request_id,
         ip=principal.meta.ip,
         user_agent=principal.meta.user_agent,
@@ -71,7 +77,10 @@ class ReadTrail:
     """Collects one request's reads and denials, merged per entity."""
 
     def __init__(self) -> None:
-        self._reads: dict[tuple[str, str], tuple[UUID | None, UUID | None, set[str]]] = {}
+        # (entity type, entity id) -> (patient, practice, fields, patients shown)
+        self._reads: dict[
+            tuple[str, str], tuple[UUID | None, UUID | None, set[str], dict[UUID, None]]
+        ] = {}
         # (field, scopes, practice) -> patients concerned (None for no patient), in order
         self._denials: dict[tuple[str, tuple[str, ...], UUID | None], list[UUID | None]] = {}
         # (entity type, entity id) -> (patient, practice, fields that failed their check)
@@ -85,10 +94,16 @@ class ReadTrail:
         patient_id: UUID | None,
         practice_id: UUID | None,
         fields: list[str],
+        patient_ids: Collection[UUID] = (),
     ) -> None:
+        """``patient_ids``: every patient the read showed (a board), named in one row."""
         key = (entity_type, str(entity_id))
-        _, _, known = self._reads.setdefault(key, (patient_id, practice_id, set()))
-        known.update(fields)
+        entry = self._reads.get(key)
+        if entry is None:
+            entry = self._reads[key] = (patient_id, practice_id, set(), {})
+        entry[2].update(fields)
+        if patient_ids:
+            entry[3].update(dict.fromkeys(patient_ids))
 
     def denied(
         self,
@@ -130,8 +145,11 @@ class ReadTrail:
                 entity_id=entity_id,
                 patient_id=patient_id,
                 fields=sorted(fields),
+                patient_ids=list(shown),
             )
-            for (entity_type, entity_id), (patient_id, practice_id, fields) in self._reads.items()
+            for (entity_type, entity_id), (patient_id, practice_id, fields, shown) in (
+                self._reads.items()
+            )
         ]
         records.extend(
             record_for(
@@ -296,8 +314,8 @@ async def patient_access_log(
     after: tuple[datetime, UUID] | None,
 ) -> AccessLogPage:
     """Who looked at or changed this record — for the practice, and for the patient themselves
-    (staff by role and name, partners by app; board views and live board events included, as
-    they are audited per patient shown)."""
+    (staff by role and name, partners by app; board views included, as each board read names
+    the patients it showed, and live board events, audited per patient shown)."""
     own_record = principal.is_patient and patient_id in principal.patient_ids
     allowed = principal.has_scope(Scope.AUDIT_READ, practice_id)
     if not (own_record or allowed):

@@ -24,7 +24,7 @@ from db.models import (
 from db.queries import demo as demo_rows
 from services import runtime
 from services.auth.passwords import hash_password
-from services.clinical import demo_chart, demo_perio
+from services.clinical import demo_chart, demo_notes, demo_perio
 from services.documents import demo_images
 from services.patients import fields as patient_fields
 from services.patients import medical_history as history
@@ -132,6 +132,7 @@ async def seed(
                 user=portal, practice=practice, role=Role.PATIENT.value, patient_id=patients[0].id
             )
             await demo_diary.seed_diary(practice, clinicians, patients, rng)
+            await demo_notes.seed_notes(practice, clinicians, patients, rng)
             # Its own generator: the charts leave the rest of the demo as it always was.
             chart_rng = random.Random(f"{seed_value}-{handle}-chart")  # noqa: S311 - demo data
             await demo_chart.seed_charts(practice, patients, clinicians[0][0], chart_rng)

@@ -206,17 +206,7 @@ def test_relative_imports_are_resolved(level: int, module: str | None, expected:
 TENANT_GATE = "services/tenant_gate.py"
 TENANT_TYPES = {"PracticeId", "OrganizationId"}
 MINT_SCANNED = (*PACKAGES, "bench")
-MINTS_NOT_YET_GATED: dict[str, tuple[int, str]] = {
-    "services/consent/breach.py": (4, "incident practice and organization checks (h/gate-c)"),
-    "services/consent/legal_holds.py": (3, "hold practice from input and from the row (h/gate-c)"),
-    "services/consent/privacy_access.py": (1, "practice of a loaded patient (h/gate-c)"),
-    "services/consent/requests.py": (1, "practice from input (h/gate-c)"),
-    "services/patients/guardians.py": (1, "practice of a loaded patient (h/gate-c)"),
-    "services/patients/patient_access.py": (2, "practice of a patient / from input (h/gate-c)"),
-    "services/patients/records.py": (2, "practice of a loaded patient (h/gate-c)"),
-    "services/patients/search.py": (1, "practice from input (h/gate-c)"),
-    "services/scheduling/live.py": (1, "board practice from input (h/board)"),
-}
+MINTS_NOT_YET_GATED: dict[str, tuple[int, str]] = {}
 # Class-level methods that read (or change through a queryset) rows; ``create``/``bulk_create``
 # inside a unit of work are writes and may stay in services.
 QUERY_METHODS = {
@@ -242,26 +232,7 @@ QUERY_METHODS = {
     "update",
     "update_or_create",
 }
-QUERIES_NOT_YET_MOVED: dict[str, tuple[int, str]] = {
-    "services/consent/anonymise.py": (5, "h/gate-c"),
-    "services/consent/erasure.py": (3, "h/gate-c"),
-    "services/consent/export.py": (2, "h/gate-c"),
-    "services/consent/ledger.py": (3, "h/gate-c"),
-    "services/consent/legal_holds.py": (4, "h/gate-c"),
-    "services/consent/policies.py": (2, "h/gate-c"),
-    "services/consent/portal.py": (4, "h/gate-c"),
-    "services/consent/preferences.py": (2, "h/gate-c"),
-    "services/consent/privacy_access.py": (1, "h/gate-c"),
-    "services/consent/requests.py": (1, "h/gate-c"),
-    "services/consent/restriction.py": (1, "h/gate-c"),
-    "services/consent/retention.py": (5, "h/gate-c"),
-    "services/patients/guardians.py": (4, "h/gate-c"),
-    "services/patients/insurance.py": (1, "h/gate-c"),
-    "services/patients/medical_history.py": (1, "h/gate-c"),
-    "services/patients/merge.py": (14, "h/gate-c"),
-    "services/patients/records.py": (3, "h/gate-c"),
-    "services/scheduling/live.py": (1, "h/board"),
-}
+QUERIES_NOT_YET_MOVED: dict[str, tuple[int, str]] = {}
 
 
 def _named(node: ast.expr, names: set[str]) -> bool:

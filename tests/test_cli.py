@@ -187,3 +187,51 @@ def test_production_with_development_defaults_refuses_to_run(tmp_path: Path) -> 
     assert "refusing to start in production" in result.stderr
     assert "AESCRM_SECRET_KEY" in result.stderr
     assert "AESCRM_DATABASE_URL must point at PostgreSQL" in result.stderr
+
+
+async def test_demo_patients_have_signed_clinical_notes(workspace: Workspace) -> None:
+    portal = next(u for u in workspace.users if u["role"] == "PATIENT")
+    dentist = next(
+        u
+        for u in workspace.users
+        if u["role"] == "DENTIST" and u["practice_id"] == portal["practice_id"]
+    )
+    tokens = {
+        u["role"]: run("dev-token", str(u["email"]), env=workspace.env).stdout.strip()
+        for u in (portal, dentist)
+    }
+    settings = Settings(
+        database_url=workspace.database_url,
+        var_dir=workspace.var_dir,
+        rate_limit_per_minute=100_000,
+    )
+    search = """query S($p: ID!, $s: String) { patients(practiceId: $p, search: $s) {
+      edges { node { id firstName lastName } } } }"""
+    notes = """query N($id: ID!) { clinicalNotes(patientId: $id) {
+      edges { node { status contentHash text fields { key value } amendments { reason } } } } }"""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            found = await http.post(
+                "/graphql",
+                json={
+                    "query": search,
+                    "variables": {"p": portal["practice_id"], "s": portal["name"]},
+                },
+                headers={"authorization": f"Bearer {tokens['DENTIST']}"},
+            )
+            nodes = [e["node"] for e in found.json()["data"]["patients"]["edges"]]
+            mine = next(n for n in nodes if f"{n['firstName']} {n['lastName']}" == portal["name"])
+            listed = await http.post(
+                "/graphql",
+                json={"query": notes, "variables": {"id": mine["id"]}},
+                headers={"authorization": f"Bearer {tokens['PATIENT']}"},
+            )
+    body = listed.json()
+    assert body.get("errors") is None
+    shown = [e["node"] for e in body["data"]["clinicalNotes"]["edges"]]
+    assert shown
+    assert all(n["status"] == "SIGNED" and n["contentHash"] for n in shown)
+    assert [f["key"] for f in shown[0]["fields"]] == ["complaint", "findings", "plan"]
+    assert shown[0]["amendments"] == [{"reason": "Telephone follow-up"}]

@@ -68,7 +68,7 @@ DROP_FINAL = [
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0010_documents')]
+    dependencies = [('models', '0012_audit_read_patients')]
 
     initial = False
 

@@ -7,8 +7,14 @@ from db.models.appointments import (
     ScheduleBlock,
     SlotHold,
 )
-from db.models.audit import AuditEvent, AuditHead
+from db.models.audit import AuditEvent, AuditHead, AuditReadPatient
 from db.models.clinical_chart import ChartEntry, ProcedureItem
+from db.models.clinical_notes import (
+    ClinicalNote,
+    ClinicalNoteAmendment,
+    ClinicalNoteSettings,
+    NoteTemplate,
+)
 from db.models.clinical_perio import BpeRecord, PerioExam, PerioFollowUp
 from db.models.consent import CaptureMethod, ConsentPurpose, ConsentRecord
 from db.models.credentials import (
@@ -51,10 +57,14 @@ __all__ = [
     "AppointmentType",
     "AuditEvent",
     "AuditHead",
+    "AuditReadPatient",
     "BpeRecord",
     "BreachIncident",
     "CaptureMethod",
     "ChartEntry",
+    "ClinicalNote",
+    "ClinicalNoteAmendment",
+    "ClinicalNoteSettings",
     "Closure",
     "ConsentPurpose",
     "ConsentRecord",
@@ -68,6 +78,7 @@ __all__ = [
     "LoginThrottle",
     "MedicalHistory",
     "Membership",
+    "NoteTemplate",
     "OpeningHours",
     "Organization",
     "PartnerClient",

@@ -6,6 +6,7 @@ locked while appending so concurrent writers stay linear.
 """
 
 from typing import ClassVar
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
@@ -74,3 +75,27 @@ class AuditHead(Model):
 
     class Meta:
         table = "audit_head"
+
+
+class AuditReadPatient(Model):
+    """A patient a read showed, linked to that read's one audit row.
+
+    A board read shows hundreds of patients; writing an audit row for each cost two thirds of
+    the board's CPU. The read is one row and its patients are rows here, so each patient's
+    access log, export and breach report still name it. The audit row's hash covers its sorted
+    patient ids (``db.audit_chain``): a link added, removed or changed breaks the chain like an
+    edited row. Append-only on PostgreSQL, like the audit log.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    audit: fields.ForeignKeyRelation[AuditEvent] = fields.ForeignKeyField(
+        "models.AuditEvent", related_name="read_patients", on_delete=fields.RESTRICT
+    )
+    audit_id: UUID
+    patient_id = fields.UUIDField()
+
+    class Meta:
+        table = "audit_read_patient"
+        # By audit row (verification, breach reports); by patient (access log, export).
+        unique_together = (("audit_id", "patient_id"),)
+        indexes = (("patient_id", "audit_id"),)

@@ -62,6 +62,9 @@ class Membership(Entity):
     role = fields.CharField(max_length=32)
     # For the PATIENT role: the one record this portal account may read.
     patient_id = fields.UUIDField(null=True)
+    # A student or trainee: their clinical notes count as signed only once a supervising
+    # clinician co-signs them.
+    trainee = fields.BooleanField(default=False)
 
     plaintext_columns: ClassVar[dict[str, str]] = {
         "role": "a fixed code from a closed list, not free text",

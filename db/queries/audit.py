@@ -1,4 +1,10 @@
-"""Tenant-scoped reads of the audit log (newest first, keyset-paginated)."""
+"""Tenant-scoped reads of the audit log (newest first, keyset-paginated).
+
+A row names a patient in one of two ways: its own ``patient_id`` (a read or change of that
+record; board reads before migration 0012, one row per patient shown), or a link row in
+``audit_read_patient`` (a read that showed many patients, such as the board). Every reader
+asking "which rows concern this patient" or "which patients did these rows concern" reads both.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from db.models import Membership, PartnerClient, User
-from db.models.audit import AuditEvent, AuditHead
+from db.models.audit import AuditEvent, AuditHead, AuditReadPatient
 from db.tenancy import OrganizationId, PracticeId
 
 
@@ -35,8 +41,6 @@ async def events(
 ) -> list[AuditEvent]:
     """Rows of whole organization chains, plus rows about the listed practices."""
     query = AuditEvent.filter(_reach(organizations, practices))
-    if patient_id is not None:
-        query = query.filter(patient_id=patient_id)
     if actor_user_id is not None:
         query = query.filter(actor_user_id=actor_user_id)
     if client_id is not None:
@@ -52,7 +56,30 @@ async def events(
     if after is not None:
         at, last_id = after
         query = query.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=last_id))
-    return await query.order_by("-occurred_at", "-id").limit(limit)
+    if patient_id is None:
+        return await query.order_by("-occurred_at", "-id").limit(limit)
+    # Two index lookups merged (an OR across the link table would scan the log): the rows
+    # naming the patient themselves, and the reads that showed them among others.
+    direct = query.filter(patient_id=patient_id)
+    linked = query.filter(id__in=Subquery(_links_of(patient_id)))
+    found = {
+        row.id: row
+        for query in (direct, linked)
+        for row in await query.order_by("-occurred_at", "-id").limit(limit)
+    }
+    rows = sorted(found.values(), key=lambda r: (r.occurred_at, UUID(str(r.id))), reverse=True)
+    return rows[:limit]
+
+
+def _links_of(patient_id: UUID) -> Any:
+    """The ids of the audit rows whose read showed the patient among others (a subquery)."""
+    return AuditReadPatient.filter(patient_id=patient_id).values("audit_id")
+
+
+async def reads_naming(patient_id: UUID) -> list[dict[str, Any]]:
+    """Audit rows (as values) of reads that showed the patient among others (the export's
+    access log; rows naming the patient themselves are found by their ``patient_id``)."""
+    return list(await AuditEvent.filter(id__in=Subquery(_links_of(patient_id))).values())
 
 
 def _actor(user_id: UUID | None, client_id: str | None) -> Q:
@@ -69,17 +96,20 @@ async def actions_of(
     until: datetime,
 ) -> list[tuple[Any, ...]]:
     """What one actor did within the reach in [since, until): (patient_id, practice_id, action,
-    occurred_at) per row naming a patient."""
+    occurred_at) per row naming a patient, and per patient a read showed among others."""
     audited = AuditEvent.filter(
         _reach(organizations, practices),
         _actor(user_id, client_id),
         occurred_at__gte=since,
         occurred_at__lt=until,
         outcome="OK",
-        patient_id__isnull=False,
     )
     columns = ("patient_id", "practice_id", "action", "occurred_at")
-    return list(await audited.values_list(*columns))
+    named = await audited.filter(patient_id__isnull=False).values_list(*columns)
+    shown = await AuditReadPatient.filter(audit_id__in=Subquery(audited.values("id"))).values_list(
+        "patient_id", "audit__practice_id", "audit__action", "audit__occurred_at"
+    )
+    return [*named, *shown]
 
 
 async def knows_actor(

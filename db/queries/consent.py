@@ -100,3 +100,9 @@ async def shared_with_partner(client_id: str, patient_ids: Collection[UUID]) -> 
 async def shared_in_practice(client_id: str, practice_id: UUID) -> frozenset[UUID]:
     """Every patient of the practice this partner client may see right now (for lists)."""
     return frozenset(await _without_restriction(await _granted(None, practice_id, client_id)))
+
+
+async def restrictions_in_force(patient_id: UUID) -> list[ProcessingRestriction]:
+    """The patient's restrictions and objections not yet lifted, in placing order."""
+    rows = ProcessingRestriction.filter(patient_id=patient_id, lifted_at__isnull=True)
+    return await rows.order_by("created_at", "id")

@@ -139,6 +139,33 @@ async def guardian_links_for(patient_ids: Collection[UUID]) -> dict[UUID, list[G
     return links
 
 
+async def locked(
+    practice_id: PracticeId, patient_id: UUID, connection: BaseDBAsyncClient
+) -> Patient:
+    """The patient row, locked until the caller's unit of work ends (FOR UPDATE on PostgreSQL;
+    SQLite's write transaction already holds the database)."""
+    return await (
+        Patient.select_for_update().using_db(connection).get(id=patient_id, practice_id=practice_id)
+    )
+
+
+async def histories_of(
+    practice_id: PracticeId, patient_ids: Collection[UUID]
+) -> list[MedicalHistory]:
+    """Every version of the given patients' histories (a merge re-numbers them together)."""
+    return await MedicalHistory.filter(patient_id__in=list(patient_ids), practice_id=practice_id)
+
+
+async def set_history_version(
+    practice_id: PracticeId, history_id: UUID, version: int, *, patient_id: UUID | None = None
+) -> None:
+    """Re-number one version (and move it to ``patient_id`` when given)."""
+    changes: dict[str, object] = {"version": version}
+    if patient_id is not None:
+        changes["patient_id"] = patient_id
+    await MedicalHistory.filter(id=history_id, practice_id=practice_id).update(**changes)
+
+
 async def practices_of(
     allowed: Collection[PracticeId], patient_ids: Collection[UUID]
 ) -> list[tuple[Any, Any]]:

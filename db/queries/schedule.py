@@ -1,7 +1,6 @@
 """Tenant-scoped reads of the diary. The allowed practice comes first.
 
-The board is one planned statement (appointments joined to patient, practitioner, room and
-type) returning plain rows: no ORM objects on the hottest read of the product.
+The board itself (appointments and holds as plain rows) is read in ``db.queries.board``.
 """
 
 from __future__ import annotations
@@ -25,30 +24,9 @@ from db.models import (
     Practitioner,
     Room,
     ScheduleBlock,
-    SlotHold,
     WorkingSession,
 )
 from db.tenancy import PracticeId
-
-BOARD_COLUMNS = (
-    "a.id, a.starts_at, a.ends_at, a.status, a.reception_notes, a.clinical_note, a.patient_id, "
-    "p.first_name, p.last_name, p.preferred_name, p.has_medical_alert, "
-    "a.practitioner_id, pr.display_name, pr.colour, a.room_id, r.name, "
-    "a.appointment_type_id, t.name, t.colour, a.late_cancellation, a.source"
-)
-BOARD_FROM = (
-    "FROM appointment a JOIN patient p ON p.id = a.patient_id "
-    "JOIN practitioner pr ON pr.id = a.practitioner_id JOIN room r ON r.id = a.room_id "
-    "JOIN appointment_type t ON t.id = a.appointment_type_id"
-)
-
-
-def _client() -> BaseDBAsyncClient:
-    return Appointment._meta.db
-
-
-def _is_sqlite(client: BaseDBAsyncClient) -> bool:
-    return client.capabilities.dialect == "sqlite"
 
 
 def _instant(value: Any) -> datetime:
@@ -56,58 +34,6 @@ def _instant(value: Any) -> datetime:
         return value
     parsed = datetime.fromisoformat(str(value))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-async def board_rows(
-    practice_id: PracticeId,
-    start: datetime,
-    end: datetime,
-    practitioner_ids: Collection[UUID] = (),
-    room_ids: Collection[UUID] = (),
-    patient_ids: Collection[UUID] | None = None,
-) -> list[tuple[Any, ...]]:
-    """Appointments overlapping [start, end), ordered by start; one statement."""
-    client = _client()
-    sqlite = _is_sqlite(client)
-    values: list[Any] = [str(practice_id) if sqlite else practice_id, end, start]
-    if sqlite:
-        values[1:] = [end.isoformat(sep=" "), start.isoformat(sep=" ")]
-    where: list[str] = ["a.practice_id = {}", "a.starts_at < {}", "a.ends_at > {}"]
-    filters = [("a.practitioner_id", practitioner_ids), ("a.room_id", room_ids)]
-    if patient_ids is not None:
-        filters.append(("a.patient_id", list(patient_ids) or [UUID(int=0)]))
-    for column, ids in filters:
-        if ids:
-            slots = ", ".join("{}" for _ in ids)
-            where.append(f"{column} IN ({slots})")
-            values.extend(str(i) if sqlite else i for i in ids)
-    marks = ["?" if sqlite else f"${n}" for n in range(1, len(values) + 1)]
-    clause = " AND ".join(where).format(*marks)
-    sql = f"SELECT {BOARD_COLUMNS} {BOARD_FROM} WHERE {clause} ORDER BY a.starts_at, a.id"
-    _, rows = await client.execute_query(sql, values)
-    if sqlite:
-        return [_sqlite_row(row) for row in rows]
-    return [tuple(row) for row in rows]
-
-
-def _sqlite_row(row: Any) -> tuple[Any, ...]:
-    values = list(row)
-    values[1], values[2] = _instant(values[1]), _instant(values[2])
-    values[6] = UUID(values[6])
-    values[10], values[19] = bool(values[10]), bool(values[19])
-    return tuple(values)
-
-
-async def active_holds(
-    practice_id: PracticeId, start: datetime, end: datetime, now: datetime
-) -> list[SlotHold]:
-    return await SlotHold.filter(
-        practice_id=practice_id,
-        status="ACTIVE",
-        expires_at__gt=now,
-        starts_at__lt=end,
-        ends_at__gt=start,
-    ).order_by("starts_at", "id")
 
 
 async def clashes(

@@ -40,7 +40,7 @@ async def email_taken(email: str) -> bool:
     return await User.exists(email=email)
 
 
-async def for_update(user_id: UUID, connection: BaseDBAsyncClient) -> User:
+async def for_update(user_id: UUID | str, connection: BaseDBAsyncClient) -> User:
     return await User.select_for_update().using_db(connection).get(id=user_id)
 
 

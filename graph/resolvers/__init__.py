@@ -6,6 +6,7 @@ from strawberry.tools import merge_types
 
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
+from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
 from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
@@ -30,6 +31,7 @@ Query = merge_types(
         IdentityQueries,
         AuditQueries,
         PatientQueries,
+        ClinicalNoteQueries,
         ClinicalChartQueries,
         PerioQueries,
         SchedulingQueries,
@@ -48,6 +50,7 @@ Mutation = merge_types(
         IdentityMutations,
         NoticeMutations,
         PatientMutations,
+        ClinicalNoteMutations,
         ClinicalChartMutations,
         PerioMutations,
         SchedulingMutations,

@@ -67,7 +67,7 @@ class DocumentMutations:
         principal = info.context.principal
         document_id = input.ids.document_id
         document = await library.readable_document(principal, document_id)
-        variant = library.Variant(input.variant.value)
+        variant = library.Variant(input.variant)
         token, expires = await links.mint(
             principal, document.id, variant.value, info.context.settings.document_link_seconds
         )

@@ -40,6 +40,7 @@ from graph.engine.subscription_frames import (
 )
 from graph.ids import id_argument
 from graph.permissions.fields import requires
+from graph.schema.clinical_events import ClinicalChartEvent, clinical_renderer, for_chart_of
 from graph.schema.event_visibility import as_seen_by
 from graph.schema.live_events import (
     AnnouncePracticeNoticeInput,
@@ -52,7 +53,7 @@ from graph.schema.live_events import (
     in_window,
     schedule_renderer,
 )
-from realtime.envelopes import CONSENT, SCHEDULE
+from realtime.envelopes import CLINICAL, CONSENT, SCHEDULE
 from realtime.fanout import Fanout, Renderer, Watch
 from realtime.subscriber import Stop, Stopped
 from services import notices, watch_access
@@ -153,6 +154,36 @@ async def _open(
     return _deliver(info, fanout.watch(watch, since=since), frames)
 
 
+async def _open_patient_feed(
+    info: Info,
+    *,
+    practice_id: strawberry.ID,
+    patient_id: strawberry.ID,
+    since: int | None,
+    topic: str,
+    needs: Scope,
+    render_key: str,
+    renderer: Callable[[frozenset[str]], Renderer],
+    accepts: Callable[[UUID], Callable[[object], bool]],
+) -> AsyncIterator[Any]:
+    """A feed about one patient (consents, chart): their own stream, resumable with ``since``."""
+    try:
+        patient = id_argument(patient_id=patient_id)
+    except DomainError as error:
+        raise _graphql_error(error) from None
+    return await _open(
+        info,
+        practice_id=practice_id,
+        topic=topic,
+        needs=needs,
+        render_key=render_key,
+        renderer=renderer,
+        accepts=accepts(patient),
+        since=since,
+        patient_id=patient,
+    )
+
+
 async def _deliver(
     info: Info, stream: AsyncIterator[tuple[int, Any]], frames: Frames | None
 ) -> AsyncIterator[Any]:
@@ -220,20 +251,40 @@ class EventSubscriptions:
         patient_id: strawberry.ID,
         since: int | None = None,
     ) -> AsyncGenerator[ConsentEvent, None]:
-        try:
-            patient = id_argument(patient_id=patient_id)
-        except DomainError as error:
-            raise _graphql_error(error) from None
-        return await _open(  # type: ignore[return-value]
+        return await _open_patient_feed(  # type: ignore[return-value]
             info,
             practice_id=practice_id,
+            patient_id=patient_id,
+            since=since,
             topic=CONSENT,
             needs=Scope.PATIENT_READ,
             render_key="ConsentEvent",
             renderer=consent_renderer,
-            accepts=for_patient(patient),
+            accepts=for_patient,
+        )
+
+    @strawberry.subscription(
+        description="Live changes to one patient's tooth chart, for everyone charting or "
+        "watching it at once; `since` (the last `sequence` seen) replays missed events first.",
+        extensions=requires(Scope.CLINICAL_READ),
+    )
+    async def clinical_chart_changed(
+        self,
+        info: Info,
+        practice_id: strawberry.ID,
+        patient_id: strawberry.ID,
+        since: int | None = None,
+    ) -> AsyncGenerator[ClinicalChartEvent, None]:
+        return await _open_patient_feed(  # type: ignore[return-value]
+            info,
+            practice_id=practice_id,
+            patient_id=patient_id,
             since=since,
-            patient_id=patient,
+            topic=CLINICAL,
+            needs=Scope.CLINICAL_READ,
+            render_key="ClinicalChartEvent",
+            renderer=clinical_renderer,
+            accepts=for_chart_of,
         )
 
 

@@ -1,14 +1,17 @@
-"""The board read's rows (``db.queries.board.board_rows``) as board types.
+"""Board rows (``db.queries.board.BoardRow``) as board types: the one mapper.
 
-Ids arrive as text and practitioners, rooms and types are built once per board, so a row
-costs two object constructions and no conversions.
+The ``schedule`` query and live board events (``graph.schema.live_events``) both build their
+appointments here, so the two can never disagree on shape. Ids arrive as text (the response's
+``ID`` values as they are: hence the ``arg-type`` ignores) and practitioners, rooms and types are
+built once per board, so a row costs two object constructions and no conversions.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 from uuid import UUID
 
+from db.queries.board import BoardRow
 from graph.schema.scheduling import (
     BoardAppointmentType,
     BoardPatient,
@@ -25,70 +28,52 @@ _SOURCES = {s.value: s for s in BookingSource}
 
 
 def schedule_appointments(
-    rows: list[tuple[Any, ...]], practice_id: UUID, hidden: frozenset[UUID] = frozenset()
-) -> list[Any]:
+    rows: Iterable[BoardRow], practice_id: UUID, hidden: frozenset[UUID] = frozenset()
+) -> list[ScheduleAppointment]:
     """One ``ScheduleAppointment`` per row, in order; ``hidden`` patients' rows as busy time."""
     people: dict[str, BoardPractitioner] = {}
     rooms: dict[str, BoardRoom] = {}
     kinds: dict[str, BoardAppointmentType] = {}
     result = []
-    for (
-        aid,
-        start,
-        end,
-        status,
-        notes,
-        sealed,
-        pid,
-        patient_key,
-        first,
-        last,
-        preferred,
-        alert,
-        prid,
-        prname,
-        prcolour,
-        rid,
-        rname,
-        tid,
-        tname,
-        tcolour,
-        late,
-        source,
-    ) in rows:
-        person = people.get(prid)
+    for row in rows:
+        person = people.get(row.practitioner_id)
         if person is None:
-            person = people[prid] = BoardPractitioner(id=prid, display_name=prname, colour=prcolour)
-        room = rooms.get(rid)
-        if room is None:
-            room = rooms[rid] = BoardRoom(id=rid, name=rname)
-        kind = kinds.get(tid)
-        if kind is None:
-            kind = kinds[tid] = BoardAppointmentType(id=tid, name=tname, colour=tcolour)
-        result.append(
-            ScheduleAppointment(
-                id=aid,
-                starts_at=start,
-                ends_at=end,
-                status=_STATUSES[status],
-                source=_SOURCES[source],
-                late_cancellation=late,
-                sealed_reception_notes=notes,
-                patient=BoardPatient(
-                    id=patient_key,
-                    first_name=first,
-                    last_name=last,
-                    preferred_name=preferred,
-                    has_medical_alert=alert,
-                ),
-                practitioner=person,
-                room=room,
-                appointment_type=kind,
-                practice_id=practice_id,
-                patient_id=pid,
-                sealed_note=sealed,
+            person = people[row.practitioner_id] = BoardPractitioner(
+                id=row.practitioner_id,  # type: ignore[arg-type]  # text is an ID here
+                display_name=row.practitioner_name,
+                colour=row.practitioner_colour,
             )
+        room = rooms.get(row.room_id)
+        if room is None:
+            room = rooms[row.room_id] = BoardRoom(id=row.room_id, name=row.room_name)  # type: ignore[arg-type]
+        kind = kinds.get(row.type_id)
+        if kind is None:
+            kind = kinds[row.type_id] = BoardAppointmentType(
+                id=row.type_id,  # type: ignore[arg-type]
+                name=row.type_name,
+                colour=row.type_colour,
+            )
+        shown = ScheduleAppointment(
+            id=row.id,  # type: ignore[arg-type]
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            status=_STATUSES[row.status],
+            source=_SOURCES[row.source],
+            late_cancellation=row.late_cancellation,
+            sealed_reception_notes=row.reception_notes,
+            patient=BoardPatient(
+                id=row.patient_key,  # type: ignore[arg-type]
+                first_name=row.first_name,
+                last_name=row.last_name,
+                preferred_name=row.preferred_name,
+                has_medical_alert=row.has_medical_alert,
+            ),
+            practitioner=person,
+            room=room,
+            appointment_type=kind,
+            practice_id=practice_id,
+            patient_id=row.patient_id,
+            sealed_note=row.clinical_note,
         )
-        if pid in hidden:
-            result[-1] = as_busy_time(result[-1])
+        result.append(as_busy_time(shown) if row.patient_id in hidden else shown)
     return result

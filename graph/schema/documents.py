@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from uuid import UUID
 
 import strawberry
@@ -20,22 +19,12 @@ def _id(value: object) -> strawberry.ID | None:
     return None if value is None else strawberry.ID(str(value))
 
 
-@strawberry.enum(description="What a document is.")
-class DocumentKind(Enum):
-    XRAY = "XRAY"
-    INTRAORAL_PHOTO = "INTRAORAL_PHOTO"
-    EXTRAORAL_PHOTO = "EXTRAORAL_PHOTO"
-    SCANNED_LETTER = "SCANNED_LETTER"
-    REFERRAL = "REFERRAL"
-    CONSENT_FORM = "CONSENT_FORM"
-    SIGNATURE = "SIGNATURE"
-    OTHER = "OTHER"
-
-
-@strawberry.enum(description="Which rendition of a document a link opens.")
-class DocumentVariant(Enum):
-    ORIGINAL = "ORIGINAL"
-    THUMBNAIL = "THUMBNAIL"
+DocumentKind = strawberry.enum(library.DocumentKind, description="What a document is.")
+DocumentVariant = strawberry.enum(
+    library.Variant,
+    name="DocumentVariant",
+    description="Which rendition of a document a link opens.",
+)
 
 
 @strawberry.type(
@@ -47,7 +36,7 @@ class PatientDocument:
     appointment_id: strawberry.ID | None = strawberry.field(
         description="The visit it was taken at, if any."
     )
-    kind: DocumentKind = strawberry.field(description="What the document is.")
+    kind: DocumentKind = strawberry.field(description="What the document is.")  # type: ignore[valid-type]
     title: str | None = strawberry.field(
         description="Title given at upload.", extensions=requires(Scope.CLINICAL_READ)
     )
@@ -79,7 +68,7 @@ class PatientDocument:
             id=strawberry.ID(str(row.id)),
             patient_id=UUID(str(row.patient_id)),
             appointment_id=_id(row.appointment_id),
-            kind=DocumentKind(row.kind),
+            kind=library.DocumentKind(row.kind),
             title=library.title_of(row),
             filename=library.filename_of(row),
             content_type=row.content_type,
@@ -96,8 +85,8 @@ class PatientDocument:
 @strawberry.input(description="A short-lived link that opens one document without a header.")
 class CreateDocumentLinkInput(IdFields):
     document_id: strawberry.ID = strawberry.field(description="The document.")
-    variant: DocumentVariant = strawberry.field(
-        default=DocumentVariant.ORIGINAL, description="The original or its thumbnail."
+    variant: DocumentVariant = strawberry.field(  # type: ignore[valid-type]
+        default=library.Variant.ORIGINAL, description="The original or its thumbnail."
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from uuid import UUID
 
+from graph.schema.clinical_events import ClinicalChartEvent
 from graph.schema.live_events import ConsentEvent, ScheduleEvent
 from graph.schema.scheduling import as_busy_time
 from services import visibility
@@ -42,7 +43,17 @@ async def as_seen_by(principal: Principal, item: object, trail: ReadTrail) -> ob
                 fields=LIVE_BOARD_FIELDS,
             )
         return item
-    if isinstance(item, ConsentEvent):
+    if isinstance(item, ConsentEvent | ClinicalChartEvent):
         about = {UUID(str(item.patient_id)): UUID(str(item.practice_id))}
-        return item if await visibility.visible(principal, about) else None
+        if not await visibility.visible(principal, about):
+            return None
+        if isinstance(item, ClinicalChartEvent):  # a chart seen live is a read of the chart
+            trail.read(
+                entity_type="ChartEntry",
+                entity_id=item.entry_id,
+                patient_id=UUID(str(item.patient_id)),
+                practice_id=UUID(str(item.practice_id)),
+                fields=["toothChart"],
+            )
+        return item
     return item

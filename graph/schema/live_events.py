@@ -17,6 +17,7 @@ from uuid import UUID
 import strawberry
 
 from graph.permissions.fields import requires
+from graph.schema.board_rows import schedule_appointments
 from graph.schema.event_changes import (
     CONSENT_PREVIOUS,
     SCHEDULE_PREVIOUS,
@@ -25,7 +26,7 @@ from graph.schema.event_changes import (
     actor,
     appointment_change,
 )
-from graph.schema.scheduling import ScheduleAppointment, board_appointments
+from graph.schema.scheduling import ScheduleAppointment
 from realtime.envelopes import StoredEvent
 from services.notices import NOTICE_TYPE, Severity
 from services.policy import Scope
@@ -229,8 +230,8 @@ async def _appointment(event: StoredEvent) -> ScheduleAppointment | None:
         return _LOADED[key]
     found = None
     if event.entity_id is not None:
-        row = await live.board_row(event.practice_id, event.entity_id)
-        found = board_appointments([row], event.practice_id)[0] if row else None
+        row = await live.board_row(event, event.entity_id)
+        found = schedule_appointments([row], event.practice_id)[0] if row else None
     _LOADED[key] = found
     while len(_LOADED) > _LOADED_SIZE:
         _LOADED.popitem(last=False)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -377,71 +376,3 @@ class WaitlistEntry:
             latest_minute=row.latest_minute,
             last_offered_at=row.last_offered_at,
         )
-
-
-def board_appointments(rows: list[tuple[Any, ...]], practice_id: UUID) -> list[ScheduleAppointment]:
-    """Rows of ``db.queries.schedule.board_rows`` as board types; shared parts built once."""
-    people: dict[Any, BoardPractitioner] = {}
-    rooms: dict[Any, BoardRoom] = {}
-    kinds: dict[Any, BoardAppointmentType] = {}
-    statuses = {s.value: s for s in Status}
-    sources = {s.value: s for s in BookingSource}
-    result = []
-    for (
-        aid,
-        start,
-        end,
-        status,
-        notes,
-        sealed,
-        pid,
-        first,
-        last,
-        preferred,
-        alert,
-        prid,
-        prname,
-        prcolour,
-        rid,
-        rname,
-        tid,
-        tname,
-        tcolour,
-        late,
-        source,
-    ) in rows:
-        person = people.get(prid) or people.setdefault(
-            prid,
-            BoardPractitioner(id=strawberry.ID(str(prid)), display_name=prname, colour=prcolour),
-        )
-        room = rooms.get(rid) or rooms.setdefault(
-            rid, BoardRoom(id=strawberry.ID(str(rid)), name=rname)
-        )
-        kind = kinds.get(tid) or kinds.setdefault(
-            tid, BoardAppointmentType(id=strawberry.ID(str(tid)), name=tname, colour=tcolour)
-        )
-        result.append(
-            ScheduleAppointment(
-                id=strawberry.ID(str(aid)),
-                starts_at=start,
-                ends_at=end,
-                status=statuses[status],
-                source=sources[source],
-                late_cancellation=late,
-                sealed_reception_notes=notes,
-                patient=BoardPatient(
-                    id=strawberry.ID(str(pid)),
-                    first_name=first,
-                    last_name=last,
-                    preferred_name=preferred,
-                    has_medical_alert=alert,
-                ),
-                practitioner=person,
-                room=room,
-                appointment_type=kind,
-                practice_id=practice_id,
-                patient_id=pid,
-                sealed_note=sealed,
-            )
-        )
-    return result

@@ -14,9 +14,11 @@ from uuid import UUID
 from tortoise import fields as tfields
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from db.models import ContactPreference, GuardianLink, Membership, Patient, User
+from db.models import ContactPreference, Patient
 from db.models.privacy import RecordClass
+from db.queries import contact_preferences, guardians, portal_accounts, users
 from db.queries import documents as document_queries
+from db.queries import patient_links as linked
 from services.consent.registry import Link, patient_links
 from services.names import search_key
 from services.policy import Role
@@ -40,6 +42,8 @@ TABLE_CATEGORY: dict[str, Category] = {
     "waitlist_entry": Category.ACCOUNT_CONTACT,
     "patient_insurance": Category.FINANCIAL,
     "medical_history": Category.CLINICAL,
+    "clinical_note": Category.CLINICAL,
+    "clinical_note_amendment": Category.CLINICAL,
     "chart_entry": Category.CLINICAL,  # kept as statistics; notes and void reasons nulled
     "document": Category.CLINICAL,  # X-rays, photos, letters: deleted, which shreds their keys
     "perio_exam": Category.CLINICAL,  # measurements only, no free text
@@ -56,6 +60,7 @@ TABLE_CATEGORY: dict[str, Category] = {
     "data_subject_request": Category.EVIDENCE,
     "legal_hold": Category.EVIDENCE,
     "audit_event": Category.AUDIT,
+    "audit_read_patient": Category.AUDIT,  # the patients an audited read showed
     "domain_event": Category.AUDIT,
 }
 CONTACT_COLUMNS = (
@@ -73,7 +78,10 @@ CONTACT_COLUMNS = (
     "reception_notes",
 )
 SUPPRESSED_CHANNELS = ("email", "sms", "phone", "post", "service_messages")
-_DELETED_WITH_CLINICAL = frozenset({"medical_history", "patient_guardian", "document"})
+# Free-text clinical records go whole (an amendment is deleted with its note, by cascade).
+_DELETED_WITH_CLINICAL = frozenset(
+    {"medical_history", "patient_guardian", "document", "clinical_note_amendment", "clinical_note"}
+)
 
 
 def category_of(table: str) -> Category | None:
@@ -96,7 +104,7 @@ async def erase_contact(patient: Patient, conn: BaseDBAsyncClient) -> list[str]:
     await _close_portal(patient.id, conn)
     for link in links_in(Category.ACCOUNT_CONTACT):
         if link.table not in ("membership", "contact_preference"):
-            await link.model.filter(**{link.column: patient.id}).using_db(conn).delete()
+            await linked.delete(link.model, link.column, patient.id, conn)
     return done
 
 
@@ -106,7 +114,7 @@ async def _suppress_contact(patient: Patient, conn: BaseDBAsyncClient) -> None:
     Without a row a patient accepts every channel (see ``preferences``); an erased patient must
     not become contactable again by default if someone later adds a phone number.
     """
-    await ContactPreference.filter(patient_id=patient.id).using_db(conn).delete()
+    await contact_preferences.drop(patient.id, conn)
     await ContactPreference.create(
         practice_id=patient.practice_id,
         patient_id=patient.id,
@@ -116,12 +124,12 @@ async def _suppress_contact(patient: Patient, conn: BaseDBAsyncClient) -> None:
 
 
 async def _close_portal(patient_id: UUID, conn: BaseDBAsyncClient) -> None:
-    rows = await Membership.filter(patient_id=patient_id, role=Role.PATIENT.value).using_db(conn)
+    rows = await portal_accounts.memberships(patient_id, Role.PATIENT.value, conn)
     for membership in rows:
         user_id = membership.user_id
         await membership.delete(using_db=conn)
-        if not await Membership.filter(user_id=user_id).using_db(conn).exists():
-            user = await User.select_for_update().using_db(conn).get(id=user_id)
+        if not await portal_accounts.has_memberships(user_id, conn):
+            user = await users.for_update(user_id, conn)
             user.email = f"erased-{user.id}@invalid"
             user.full_name = ANONYMISED
             user.password_hash = "!"  # noqa: S105 - matches no password: the account is closed
@@ -135,7 +143,7 @@ async def _close_portal(patient_id: UUID, conn: BaseDBAsyncClient) -> None:
 async def erase_financial(patient: Patient, conn: BaseDBAsyncClient) -> int:
     removed = 0
     for link in links_in(Category.FINANCIAL):
-        removed += await link.model.filter(**{link.column: patient.id}).using_db(conn).delete()
+        removed += await linked.delete(link.model, link.column, patient.id, conn)
     return removed
 
 
@@ -164,15 +172,14 @@ async def anonymise_clinical(patient: Patient, conn: BaseDBAsyncClient) -> list[
         setattr(patient, column, None)  # nullable columns typed as str by the ORM stubs
     patient.preferred_practitioner_id = None
     await patient.save(using_db=conn)
-    await GuardianLink.filter(guardian_id=patient.id).using_db(conn).delete()
+    await guardians.drop_as_guardian(practice_of(patient), patient.id, conn)
     for link in links_in(Category.CLINICAL):
         if link.table == "patient":
             continue
-        rows = link.model.filter(**{link.column: patient.id}).using_db(conn)
         if link.table in _DELETED_WITH_CLINICAL:
-            await rows.delete()
+            await linked.delete(link.model, link.column, patient.id, conn)
         elif text := _free_text(link.model):
-            await rows.update(**dict.fromkeys(text))
+            await linked.blank(link.model, link.column, patient.id, text, conn)
     return blobs
 
 

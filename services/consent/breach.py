@@ -16,7 +16,7 @@ from db.queries import audit as audit_queries
 from db.queries import incidents as incident_queries
 from db.tenancy import OrganizationId, PracticeId
 from db.uow import unit_of_work
-from services import audit
+from services import audit, tenant_gate
 from services.errors import NotFound, PolicyDenied, ValidationFailed
 from services.principal import Principal
 
@@ -77,9 +77,10 @@ async def record_incident(
     practice_id: UUID | None = None,
 ) -> BreachIncident:
     reach = _reach(principal)
-    if OrganizationId(organization_id) not in reach.organization_ids(principal):
-        raise NotFound("Organization")
-    scoped = _incident_practice(principal, reach, OrganizationId(organization_id), practice_id)
+    organization = tenant_gate.organization_among(
+        reach.organization_ids(principal), organization_id
+    )
+    scoped = _incident_practice(principal, reach, organization, practice_id)
     if not title.strip() or len(title) > 200:
         raise ValidationFailed("Give a title (1-200 characters).", field="title")
     if detected_at > datetime.now(UTC):
@@ -118,9 +119,7 @@ def _incident_practice(
     none (the whole organisation) for an organisation admin."""
     mine = sorted(p for p in reach.practices if principal.organization_of(p) == organization)
     if practice_id is not None:
-        if PracticeId(practice_id) not in mine:
-            raise NotFound("Practice")
-        return PracticeId(practice_id)
+        return tenant_gate.practice_among(mine, practice_id)
     if organization in reach.organizations:
         return None
     if len(mine) != 1:
@@ -179,7 +178,7 @@ async def impact(
     if until <= since:
         raise ValidationFailed("'to' must be after 'from'.", field="to")
     reach = _reach(principal)  # an actor outside it has no rows here: [] like a random id
-    # Board reads and live board events are audited per patient shown, so they are here too.
+    # Board reads name every patient shown (live board events: a row each), so they are here too.
     rows = await audit_queries.actions_of(
         reach.organizations,
         reach.practices,

@@ -13,16 +13,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-from tortoise.expressions import Q
-
 from db import wal
-from db.models import LegalHold, Patient, Practice
+from db.models import Patient
 from db.models.privacy import RecordClass, RequestKind, RequestStatus, RestrictionKind
+from db.queries import legal_holds as holds
+from db.queries import organizations
+from db.queries import patients as patient_queries
 from db.uow import unit_of_work
-from services.consent import anonymise, ledger, legal_holds, policies, requests, restriction
+from services import tenant_gate
+from services.consent import anonymise, ledger, policies, requests, restriction
 from services.consent.anonymise import Category
 from services.documents import library
-from services.errors import ValidationFailed
+from services.errors import NotFound, ValidationFailed
 from services.principal import Principal
 
 EVIDENCE_REASON = "Evidence of consent and of this request (UK GDPR Art. 5(2), 7(1), 17(3)(e))."
@@ -48,12 +50,11 @@ class Verdict:
 
 async def evaluate(patient: Patient, today: date) -> list[Verdict]:
     """The decision per category, without changing anything."""
-    practice = await Practice.get(id=patient.practice_id)
-    held = await LegalHold.filter(
-        Q(patient_id=patient.id) | Q(patient_id__isnull=True),
-        legal_holds.in_force(today),
-        practice_id=practice.id,
-    ).exists()
+    pid = tenant_gate.practice_of(patient)
+    practice = await organizations.practice([pid], pid)
+    if practice is None:
+        raise NotFound("Practice")
+    held = await holds.holds_patient(pid, patient.id, today)
     dates = await policies.dates_for(patient, practice.jurisdiction, await policies.table())
     verdicts: list[Verdict] = []
     for cls, done in (
@@ -87,7 +88,9 @@ async def erase(principal: Principal, *, request_id: UUID) -> list[Verdict]:
     shredded: list[str] = []
     async with unit_of_work() as uow:
         conn = uow.connection
-        patient = await Patient.select_for_update().using_db(conn).get(id=row.patient_id)
+        patient = await patient_queries.locked(
+            tenant_gate.practice_of(row), UUID(str(row.patient_id)), conn
+        )
         verdicts = await evaluate(patient, today)
         going = {v.category for v in verdicts if v.action != "KEPT"}
         kept = [v for v in verdicts if v.action == "KEPT" and v.category in _RETAINED]

@@ -16,7 +16,8 @@ from typing import Any
 from uuid import UUID
 
 from db.crypto import CiphertextError, FieldContext
-from db.models import PartnerClient, User
+from db.queries import accounts
+from db.queries import audit as audit_queries
 from services import audit, runtime
 from services.consent import privacy_access
 from services.consent.registry import patient_links
@@ -78,17 +79,20 @@ async def _rows(table: str, model: Any, column: str, patient_id: UUID) -> list[d
     ]
 
 
-async def _access_log(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def _access_log(patient_id: UUID, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Who read or changed the record: rows naming the patient (``rows``, the export's own
+    ``audit_event`` records) and reads that showed the patient among others (board reads)."""
+    known = {str(r["id"]) for r in rows}
+    shown = [
+        {k: _plain(v) for k, v in row.items() if not withheld(k)}
+        for row in await audit_queries.reads_naming(patient_id)
+        if str(row["id"]) not in known
+    ]
+    rows = [*rows, *shown]
     ids = {r["actor_user_id"] for r in rows if r.get("actor_user_id")}
-    names = dict(await User.filter(id__in=list(ids)).values_list("id", "full_name")) if ids else {}
+    names = await accounts.user_names(ids)
     clients = {r["client_id"] for r in rows if r.get("client_id")}
-    apps = (
-        dict(
-            await PartnerClient.filter(client_id__in=list(clients)).values_list("client_id", "name")
-        )
-        if clients
-        else {}
-    )
+    apps = await accounts.client_names(clients)
     return [
         {
             "at": r["occurred_at"],
@@ -123,7 +127,7 @@ async def document(
         "patient_id": str(patient_id),
         "tables": sorted(records),
         "records": records,
-        "access_log": await _access_log(records.get("audit_event", [])),
+        "access_log": await _access_log(patient_id, records.get("audit_event", [])),
     }
 
 

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from db.models import Appointment, ConsentRecord, PartnerClient, Patient
+from db.models import ConsentRecord, Patient
 from db.models.consent import CaptureMethod, ConsentPurpose
 from db.outbox import PendingEvent
+from db.queries import accounts, patient_appointments
 from db.queries import consent as queries
+from db.queries import patients as patient_queries
+from db.tenancy import OrganizationId
 from db.uow import UnitOfWork, unit_of_work
 from services import actors, audit
 from services.consent import privacy_access
@@ -46,21 +49,19 @@ class Decision:
     effective_at: datetime | None = None
 
 
-async def _subject(patient: Patient, decision: Decision, organization_id: UUID) -> str:
+async def _subject(patient: Patient, decision: Decision, organization_id: OrganizationId) -> str:
     """What the purpose is about: a partner client, a treatment, or nothing."""
     if decision.purpose is ConsentPurpose.DATA_SHARING:
         if not decision.partner_client_id:
             raise ValidationFailed("Data sharing needs a partner client.", field="partnerClientId")
-        found = await PartnerClient.exists(
-            client_id=decision.partner_client_id, organization_id=organization_id
-        )
-        if not found:
+        if not await accounts.partner_in(organization_id, decision.partner_client_id):
             raise NotFound("Partner client")
         return decision.partner_client_id
     if decision.purpose is ConsentPurpose.TREATMENT:
         if decision.treatment_id is None:
             raise ValidationFailed("Treatment consent needs a treatment.", field="treatmentId")
-        if not await Appointment.exists(id=decision.treatment_id, patient_id=patient.id):
+        pid = privacy_access.practice_of(patient)
+        if not await patient_appointments.is_patients(pid, patient.id, decision.treatment_id):
             raise NotFound("Treatment")
         return str(decision.treatment_id)
     if decision.partner_client_id or decision.treatment_id:
@@ -105,7 +106,7 @@ async def record(
     subject = await _subject(patient, decision, organization_id)
     async with unit_of_work() as uow:
         conn = uow.connection
-        await Patient.select_for_update().using_db(conn).get(id=patient.id)
+        await patient_queries.locked(pid, patient.id, conn)
         if withdrawal:
             latest = (await queries.current_for(patient.id)).get((decision.purpose.value, subject))
             if latest is None or not latest.granted:
@@ -117,7 +118,7 @@ async def _append(
     uow: UnitOfWork,
     principal: Principal,
     patient: Patient,
-    organization_id: UUID,
+    organization_id: OrganizationId,
     decision: Decision,
     subject: str,
 ) -> ConsentRecord:

@@ -1,4 +1,4 @@
-"""Legal holds: placing and lifting them, and which are in force on a given day.
+"""Legal holds: placing, lifting and listing them (in force when: ``db.queries.legal_holds``).
 
 A hold names who placed it, why, and optionally the last day it applies; while one is in force
 on a patient (or on their whole practice) retention skips the patient and erasure keeps
@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
-from tortoise.expressions import Q
-
 from db.audit_chain import AuditRecord
-from db.models import LegalHold, Patient, User
+from db.models import LegalHold, Patient
+from db.queries import accounts, owned
+from db.queries import legal_holds as queries
 from db.tenancy import PracticeId
 from db.uow import unit_of_work
-from services import audit
+from services import audit, tenant_gate
 from services.auth.principal_loader import principal_for_user
 from services.consent import privacy_access
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
@@ -27,11 +27,6 @@ from services.principal import Principal, RequestMeta
 
 PLACE_ACTION = "PLACE legal hold"
 LIFT_ACTION = "LIFT legal hold"
-
-
-def in_force(today: date) -> Q:
-    """Filter for holds in force on ``today``: not released, and not past their end date."""
-    return Q(released_at__isnull=True) & (Q(held_until__isnull=True) | Q(held_until__gte=today))
 
 
 def _today() -> date:
@@ -71,9 +66,7 @@ async def place(
             raise NotFound("Patient")
         pid = privacy_access.practice_of(patient)
     else:
-        pid = PracticeId(practice_id)
-        if pid not in principal.practice_ids:
-            raise NotFound("Practice")
+        pid = tenant_gate.practice_among(principal.practice_ids, practice_id)
     await _require(principal, pid, PLACE_ACTION)
     text = _reason(reason, "reason")
     if until is not None and until < _today():
@@ -93,14 +86,14 @@ async def place(
 
 
 async def lift(principal: Principal, *, hold_id: UUID, reason: str) -> LegalHold:
-    hold = await LegalHold.get_or_none(id=hold_id, practice_id__in=list(principal.practice_ids))
+    hold = await owned.row(LegalHold, principal.practice_ids, hold_id)
     if hold is None:
         raise NotFound("Legal hold")
-    pid = PracticeId(UUID(str(hold.practice_id)))
+    pid = tenant_gate.practice_of(hold)
     await _require(principal, pid, LIFT_ACTION)
     text = _reason(reason, "reason")
     async with unit_of_work() as uow:
-        locked = await LegalHold.select_for_update().using_db(uow.connection).get(id=hold.id)
+        locked = await queries.locked(pid, hold.id, uow.connection)
         if locked.released_at is not None:
             raise Conflict("This legal hold was already lifted.", field="holdId")
         locked.released_at = datetime.now(UTC)
@@ -114,14 +107,9 @@ async def lift(principal: Principal, *, hold_id: UUID, reason: str) -> LegalHold
 async def listed(
     principal: Principal, *, practice_id: UUID, in_force_only: bool = True
 ) -> list[LegalHold]:
-    pid = PracticeId(practice_id)
-    if pid not in principal.practice_ids:
-        raise NotFound("Practice")
+    pid = tenant_gate.practice_among(principal.practice_ids, practice_id)
     await _require(principal, pid, "READ legal holds")
-    query = LegalHold.filter(practice_id=pid)
-    if in_force_only:
-        query = query.filter(in_force(_today()))
-    return list(await query.order_by("created_at", "id"))
+    return await queries.listed(pid, in_force_on=_today() if in_force_only else None)
 
 
 def _record(principal: Principal, hold: LegalHold, action: str, fields: list[str]) -> AuditRecord:
@@ -139,7 +127,7 @@ def _record(principal: Principal, hold: LegalHold, action: str, fields: list[str
 async def acting_as(email: str) -> Principal:
     """The principal of a staff account, for commands an operator runs on someone's word
     (``aescrm legal-hold --by EMAIL``): the same scopes apply, and the audit names them."""
-    user = await User.get_or_none(email=email.strip().casefold(), deleted_at__isnull=True)
+    user = await accounts.live_user(email.strip().casefold())
     if user is None or not user.is_active:
         raise NotFound("User")
     meta = RequestMeta(request_id="cli", user_agent="aescrm-cli")

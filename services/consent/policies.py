@@ -12,8 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from db.models import Appointment, Patient, RetentionPolicy
+from db.models import Patient, RetentionPolicy
 from db.models.privacy import RecordClass
+from db.queries import patient_appointments
+from db.queries import retention as queries
+from services import tenant_gate
 
 _GUIDANCE = "UK dental record-keeping guidance"
 _DEFAULT_CLINICAL = {"ENGLAND": 15, "WALES": 15, "NORTHERN_IRELAND": 15, "SCOTLAND": 10}
@@ -47,12 +50,12 @@ async def ensure_defaults() -> None:
         )
         for place, cls, years, minor, minor17, basis in DEFAULTS
     ]
-    await RetentionPolicy.bulk_create(rows, ignore_conflicts=True)
+    await queries.add_missing_policies(rows)
 
 
 async def table() -> dict[tuple[str, str], RetentionPolicy]:
     await ensure_defaults()
-    return {(p.jurisdiction, p.record_class): p for p in await RetentionPolicy.all()}
+    return {(p.jurisdiction, p.record_class): p for p in await queries.policies()}
 
 
 def add_years(day: date, years: int) -> date:
@@ -88,14 +91,10 @@ class Dates:
 
 async def last_treatment(patient: Patient) -> date:
     """Latest past, uncancelled appointment, or last activity, whichever is later."""
-    latest = (
-        await Appointment.filter(
-            patient_id=patient.id, starts_at__lte=datetime.now(patient.last_activity_at.tzinfo)
-        )
-        .exclude(status="CANCELLED")
-        .order_by("-starts_at")
-        .first()
-        .values_list("starts_at", flat=True)
+    latest = await patient_appointments.last_started(
+        tenant_gate.practice_of(patient),
+        patient.id,
+        datetime.now(patient.last_activity_at.tzinfo),
     )
     activity = patient.last_activity_at.date()
     return max(activity, latest.date()) if isinstance(latest, datetime) else activity

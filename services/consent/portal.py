@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from db.models import GuardianLink, Membership, Patient, User
+from db.models import Membership, Patient, User
 from db.models.patients import ResponsibilityEvidence
+from db.queries import guardians, portal_accounts, users
 from db.uow import UnitOfWork, unit_of_work
 from services import audit
 from services.auth import portal_age
@@ -43,7 +44,7 @@ async def create_account(
         raise ValidationFailed("Enter a valid email address.", field="email")
     if problem := password_problem(password):
         raise ValidationFailed(problem, field="password")
-    if await User.exists(email=email):
+    if await users.email_taken(email):
         raise Conflict("An account with that email already exists.", field="email")
     async with unit_of_work() as uow:
         user = await User.create(
@@ -78,12 +79,12 @@ async def grant_guardian_access(
     patient = await privacy_access.staff_with(
         principal, Scope.PATIENT_WRITE, patient_id, action="GRANT guardian portal access"
     )
-    link = await GuardianLink.get_or_none(
-        patient_id=patient.id, guardian_id=guardian_id, parental_responsibility=True
+    link = await guardians.responsible_link(
+        privacy_access.practice_of(patient), patient.id, guardian_id
     )
     if link is None:
         raise NotFound("Guardian link")
-    own = await Membership.filter(patient_id=guardian_id, role=Role.PATIENT.value).first()
+    own = await portal_accounts.own_account(guardian_id, Role.PATIENT.value)
     if own is None:
         raise ValidationFailed("The guardian needs a portal account first.", field="guardianId")
     async with unit_of_work() as uow:
@@ -98,11 +99,8 @@ async def grant_guardian_access(
                 "evidence_checked_at",
             ],
         )
-        membership = await Membership.get_or_none(
-            user_id=own.user_id,
-            patient_id=patient.id,
-            role=Role.PATIENT.value,
-            using_db=uow.connection,
+        membership = await portal_accounts.membership(
+            own.user_id, patient.id, Role.PATIENT.value, uow.connection
         )
         if membership is None:
             membership = await Membership.create(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 from uuid import UUID, uuid4
 
 from db.models import ContactPreference
+from db.queries import contact_preferences as queries
 from db.uow import unit_of_work
 from services import audit
 from services.consent import privacy_access
@@ -34,7 +35,7 @@ class Preferences:
 
 
 async def load(patient_id: UUID) -> Preferences:
-    return Preferences.of(await ContactPreference.get_or_none(patient_id=patient_id))
+    return Preferences.of(await queries.preference(patient_id))
 
 
 async def get(principal: Principal, *, patient_id: UUID) -> Preferences:
@@ -56,7 +57,7 @@ async def update(
     if set(changes) - known:
         raise PolicyDenied("Unknown preference.")
     async with unit_of_work() as uow:
-        row = await ContactPreference.get_or_none(patient_id=patient.id)
+        row = await queries.preference(patient.id)
         if row is None:
             row = ContactPreference(
                 id=uuid4(), practice_id=patient.practice_id, patient_id=patient.id

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any, TypeVar
 from uuid import UUID
 
-from db.models import Patient, Practice
+from db.models import Patient
 from db.queries import owned
-from db.tenancy import PracticeId
-from services import audit
+from db.tenancy import OrganizationId, PracticeId
+from services import audit, tenant_gate
 from services.errors import NotFound, PolicyDenied
 from services.patients import patient_access as patient_access
 from services.policy import Scope
@@ -20,7 +20,7 @@ from services.principal import Principal
 
 
 def practice_of(patient: Patient) -> PracticeId:
-    return PracticeId(UUID(str(patient.practice_id)))
+    return tenant_gate.practice_of(patient)
 
 
 async def readable(principal: Principal, patient_id: UUID) -> Patient:
@@ -66,9 +66,5 @@ async def require_staff(
         raise PolicyDenied("You do not have permission to do this.")
 
 
-async def organization_of(principal: Principal, practice_id: PracticeId) -> UUID:
-    known = principal.organization_of(practice_id)
-    if known is not None:
-        return known
-    practice = await Practice.get(id=practice_id)
-    return UUID(str(practice.organization_id))
+async def organization_of(principal: Principal, practice_id: PracticeId) -> OrganizationId:
+    return await patient_access.organization_of(principal, practice_id)

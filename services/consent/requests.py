@@ -13,9 +13,9 @@ from uuid import UUID, uuid4
 
 from db.models import DataSubjectRequest
 from db.models.privacy import RequestKind, RequestStatus
-from db.tenancy import PracticeId
+from db.queries import privacy_requests as queries
 from db.uow import UnitOfWork, unit_of_work
-from services import audit
+from services import audit, tenant_gate
 from services.consent import privacy_access
 from services.errors import Conflict, NotFound
 from services.policy import Scope
@@ -105,10 +105,7 @@ async def close(
 async def listed(
     principal: Principal, *, practice_id: UUID, open_only: bool, first: int
 ) -> list[DataSubjectRequest]:
-    pid = PracticeId(practice_id)
+    pid = tenant_gate.practice_among(principal.practices_with(Scope.CONSENT_WRITE), practice_id)
     if not principal.has_scope(Scope.CONSENT_WRITE, pid) or principal.is_patient:
         raise NotFound("Practice")
-    query = DataSubjectRequest.filter(practice_id=pid)
-    if open_only:
-        query = query.filter(status__in=list(OPEN))
-    return await query.order_by("due_at", "id").limit(first)
+    return await queries.listed(pid, statuses=OPEN if open_only else None, limit=first)

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 from db.models import Patient, ProcessingRestriction
 from db.models.privacy import RestrictionKind
+from db.queries import consent as queries
 from db.uow import UnitOfWork, unit_of_work
 from services import audit
 from services.consent import privacy_access
@@ -108,5 +109,4 @@ async def in_force(
 ) -> tuple[Patient, list[ProcessingRestriction]]:
     """The patient (for the caller's read audit) and what is in force on their data."""
     patient = await privacy_access.readable(principal, patient_id)
-    rows = ProcessingRestriction.filter(patient_id=patient.id, lifted_at__isnull=True)
-    return patient, await rows.order_by("created_at", "id")
+    return patient, await queries.restrictions_in_force(patient.id)

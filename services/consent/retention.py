@@ -12,15 +12,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-from tortoise.expressions import Q
-
 from db import wal
-from db.models import DataSubjectRequest, LegalHold, Patient, PatientStatus, Practice
-from db.models.privacy import RecordClass, RequestKind, RequestStatus
+from db.models import Patient
+from db.models.privacy import RecordClass
+from db.queries import legal_holds, patient_links, privacy_requests
+from db.queries import patients as patient_queries
+from db.queries import retention as queries
 from db.uow import unit_of_work
-from services import audit
+from services import audit, tenant_gate
 from services.auth.users import OPERATOR
-from services.consent import anonymise, legal_holds, policies
+from services.consent import anonymise, policies
 from services.documents import library
 from services.principal import Principal
 
@@ -59,13 +60,13 @@ async def pending(patient: Patient, cls: RecordClass) -> bool:
     if cls is RecordClass.ACCOUNT_CONTACT:
         return not anonymise.contact_erased(patient)
     for link in anonymise.links_in(anonymise.Category.FINANCIAL):
-        if await link.model.filter(**{link.column: patient.id}).exists():
+        if await patient_links.any_rows(link.model, link.column, patient.id):
             return True
     return False
 
 
-async def _held(practice_ids: set[UUID], today: date) -> tuple[set[UUID], set[UUID]]:
-    rows = await LegalHold.filter(legal_holds.in_force(today), practice_id__in=list(practice_ids))
+async def _held(today: date) -> tuple[set[UUID], set[UUID]]:
+    rows = await legal_holds.in_force_everywhere(today)
     practices = {UUID(str(h.practice_id)) for h in rows if h.patient_id is None}
     patients = {UUID(str(h.patient_id)) for h in rows if h.patient_id is not None}
     return practices, patients
@@ -76,10 +77,10 @@ async def plan(
 ) -> Report:
     today = today or datetime.now(UTC).date()
     table = await policies.table()
-    practices = {p.id: p for p in await Practice.all()}
-    held_practices, held_patients = await _held(set(practices), today)
+    practices = {p.id: p for p in await queries.every_practice()}
+    held_practices, held_patients = await _held(today)
     report = Report()
-    patients = await Patient.filter(~Q(status=PatientStatus.MERGED.value)).order_by("id")
+    patients = await queries.patients_to_check()
     for checked, patient in enumerate(patients, start=1):
         if on_progress is not None:
             on_progress(checked, len(patients))
@@ -99,7 +100,8 @@ async def _apply_one(principal: Principal, patient_id: UUID, actions: list[Actio
     shredded: list[str] = []
     async with unit_of_work() as uow:
         conn = uow.connection
-        patient = await Patient.select_for_update().using_db(conn).get(id=patient_id)
+        pid = tenant_gate.practice_of(actions[0])
+        patient = await patient_queries.locked(pid, patient_id, conn)
         for action in actions:
             if action.record_class is RecordClass.FINANCIAL:
                 await anonymise.erase_financial(patient, conn)
@@ -120,14 +122,8 @@ async def _apply_one(principal: Principal, patient_id: UUID, actions: list[Actio
                 )
             )
         if any(a.record_class is RecordClass.CLINICAL for a in actions):
-            await (
-                DataSubjectRequest.filter(
-                    patient_id=patient.id,
-                    kind=RequestKind.ERASURE.value,
-                    status=RequestStatus.PARTIALLY_COMPLETED.value,
-                )
-                .using_db(conn)
-                .update(status=RequestStatus.COMPLETED.value, completed_at=datetime.now(UTC))
+            await privacy_requests.complete_partial_erasures(
+                pid, patient.id, datetime.now(UTC), conn
             )
     await library.discard(shredded)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
-from db.models import GuardianLink, Membership, Patient
-from db.tenancy import PracticeId
+from db.models import GuardianLink, Patient
+from db.queries import guardians as queries
+from db.queries import memberships, portal_accounts
 from db.uow import UnitOfWork, unit_of_work
-from services import audit
+from services import audit, tenant_gate
 from services.errors import NotFound, ValidationFailed
 from services.patients import patient_access
 from services.patients import validation as v
@@ -49,7 +50,7 @@ async def link_guardian(
         raise ValidationFailed("Guardians are linked to minors only.", field="patientId")
     label = v.text(relationship, "relationship", max_length=40, required=True) or ""
     async with unit_of_work() as uow:
-        link = await GuardianLink.get_or_none(patient_id=patient.id, guardian_id=guardian.id)
+        link = await queries.link(tenant_gate.practice_of(patient), patient.id, guardian.id)
         if link is None:
             link = GuardianLink(
                 id=uuid4(),
@@ -78,7 +79,8 @@ async def link_guardian(
 async def unlink_guardian(principal: Principal, *, patient_id: UUID, guardian_id: UUID) -> Patient:
     patient, guardian = await _pair(principal, patient_id, guardian_id)
     async with unit_of_work() as uow:
-        removed = await GuardianLink.filter(patient_id=patient.id, guardian_id=guardian.id).delete()
+        pid = tenant_gate.practice_of(patient)
+        removed = await queries.unlink(pid, patient.id, guardian.id)
         if not removed:
             raise NotFound("Guardian link")
         await _revoke_portal_access(uow, principal, patient, guardian.id)
@@ -100,25 +102,18 @@ async def _revoke_portal_access(
 
     Runs in the caller's unit of work, so the link change and the revocation commit together.
     """
-    user_ids = list(
-        await Membership.filter(patient_id=guardian_id, role=Role.PATIENT.value)
-        .using_db(uow.connection)
-        .values_list("user_id", flat=True)
-    )
+    role = Role.PATIENT.value
+    user_ids = await memberships.holders_of(guardian_id, role, uow.connection)
     if not user_ids:
         return
-    revoked = await (
-        Membership.filter(user_id__in=user_ids, patient_id=patient.id, role=Role.PATIENT.value)
-        .using_db(uow.connection)
-        .delete()
-    )
+    revoked = await portal_accounts.revoke(user_ids, patient.id, role, uow.connection)
     if revoked:
         for user_id in user_ids:
             uow.audit(
                 audit.record_for(
                     principal,
                     action="REVOKE guardian portal access",
-                    practice_id=PracticeId(patient.practice_id),  # type: ignore[arg-type]
+                    practice_id=tenant_gate.practice_of(patient),
                     entity_type="User",
                     entity_id=user_id,
                     patient_id=patient.id,

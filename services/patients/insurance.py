@@ -9,7 +9,9 @@ from enum import StrEnum
 from uuid import UUID, uuid4
 
 from db.models import PatientInsurance
+from db.queries import insurance as queries
 from db.uow import unit_of_work
+from services import tenant_gate
 from services.patients import patient_access, sealing
 from services.patients import validation as v
 from services.patients.records import record_change
@@ -55,7 +57,8 @@ async def set_insurance(
         v.payment_token(policy, "policyNumber")  # raises: card numbers are never stored
     token = v.payment_token(details.payment_token or "")
     async with unit_of_work() as uow:
-        row = await PatientInsurance.filter(patient_id=patient.id).using_db(uow.connection).first()
+        pid = tenant_gate.practice_of(patient)
+        row = await queries.arrangement(pid, patient.id, uow.connection)
         if row is None:
             row = PatientInsurance(id=uuid4(), practice_id=patient.practice_id, patient=patient)
             before: dict[str, object] = {}

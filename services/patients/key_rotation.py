@@ -28,6 +28,7 @@ from typing import Any
 
 from db.crypto import FieldContext, KeyRing, serialise_keys
 from db.models import User
+from db.queries import encrypted_rows
 from db.transient import is_transient
 from services import runtime
 from services.patients.sealing import ENCRYPTED_COLUMNS, context
@@ -91,10 +92,7 @@ async def _rotate_table(
     table = str(target.model._meta.db_table)
     last_id: Any = None
     while True:
-        query = target.model.all().order_by("id").limit(batch_size)
-        if last_id is not None:
-            query = query.filter(id__gt=last_id)
-        rows = await query
+        rows = await encrypted_rows.batch(target.model, after=last_id, limit=batch_size)
         if not rows:
             return
         last_id = rows[-1].id
@@ -130,7 +128,7 @@ async def _compare_and_set(
     still busy after the last try is left for the next pass, never an error)."""
     for delay in (*BUSY_BACKOFF_SECONDS, None):
         try:
-            return int(await target.model.filter(id=row_id, **old).update(**new))
+            return await encrypted_rows.compare_and_set(target.model, row_id, old, new)
         except Exception as error:
             if not is_transient(error):
                 raise
@@ -157,8 +155,7 @@ async def pending() -> int:
 async def _all(target: Target, batch_size: int = 1000) -> Any:
     last_id: Any = None
     while True:
-        query = target.model.all().order_by("id").limit(batch_size)
-        rows = await (query.filter(id__gt=last_id) if last_id is not None else query)
+        rows = await encrypted_rows.batch(target.model, after=last_id, limit=batch_size)
         if not rows:
             return
         last_id = rows[-1].id

@@ -18,6 +18,7 @@ from uuid import UUID, uuid4
 from db.models import MedicalHistory, Patient
 from db.queries import patients as queries
 from db.uow import unit_of_work
+from services import tenant_gate
 from services.errors import PolicyDenied, ValidationFailed
 from services.patients import patient_access, sealing
 from services.patients import validation as v
@@ -164,7 +165,8 @@ async def record(
         raise PolicyDenied("A patient's signature is timed by the server.")
     clean = validated(answers)
     async with unit_of_work() as uow:
-        patient = await Patient.select_for_update().using_db(uow.connection).get(id=patient.id)
+        pid = tenant_gate.practice_of(patient)
+        patient = await queries.locked(pid, patient.id, uow.connection)
         latest = await queries.histories(patient.id, limit=1)
         history = MedicalHistory(
             id=uuid4(),

@@ -9,9 +9,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from db.models import Patient
+from db.queries import organizations
 from db.queries import patients as queries
 from db.tenancy import OrganizationId, PracticeId
-from services import audit, visibility
+from services import audit, tenant_gate, visibility
 from services.errors import NotFound, PolicyDenied
 from services.policy import Scope
 from services.principal import Principal
@@ -31,7 +32,7 @@ async def readable_patient(principal: Principal, patient_id: UUID) -> Patient:
 
 async def require(principal: Principal, scope: Scope, patient: Patient, *, action: str) -> None:
     """FORBIDDEN (audited) when the caller sees the patient but may not do this to it."""
-    practice_id = PracticeId(patient.practice_id)  # type: ignore[arg-type]
+    practice_id = tenant_gate.practice_of(patient)
     if principal.has_scope(scope, practice_id) and not principal.is_patient:
         return
     await audit.record_denied(principal, action=action, practice_id=practice_id)
@@ -40,14 +41,21 @@ async def require(principal: Principal, scope: Scope, patient: Patient, *, actio
 
 async def writable_practice(principal: Principal, practice_id: UUID, *, action: str) -> PracticeId:
     """The practice a new patient goes into: NOT_FOUND unless the caller can see it."""
-    pid = PracticeId(practice_id)
-    if pid not in principal.practices_with(Scope.PRACTICE_READ) | readable_practices(principal):
-        raise NotFound("Practice")
+    visible = principal.practices_with(Scope.PRACTICE_READ) | readable_practices(principal)
+    pid = tenant_gate.practice_among(visible, practice_id)
     if principal.is_patient or not principal.has_scope(Scope.PATIENT_WRITE, pid):
         await audit.record_denied(principal, action=action, practice_id=pid)
         raise PolicyDenied("You do not have permission to add patients here.")
     return pid
 
 
-def organization_of(principal: Principal, practice_id: PracticeId) -> OrganizationId | None:
-    return principal.organization_of(practice_id)
+async def organization_of(principal: Principal, practice_id: PracticeId) -> OrganizationId:
+    """The organisation of a practice the caller reached (from the token when it says, else
+    read once: a system-wide role carries no practice-to-organisation map)."""
+    known = principal.organization_of(practice_id)
+    if known is not None:
+        return known
+    practice = await organizations.practice([practice_id], practice_id)
+    if practice is None:
+        raise NotFound("Practice")
+    return tenant_gate.organization_of(practice)

@@ -13,12 +13,13 @@ from uuid import UUID, uuid4
 
 from tortoise.exceptions import IntegrityError
 
-from db.models import Membership, Patient, Practice
+from db.models import Patient
 from db.outbox import PendingEvent
+from db.queries import accounts
 from db.queries import patients as queries
-from db.tenancy import PracticeId
+from db.tenancy import OrganizationId, PracticeId
 from db.uow import UnitOfWork, unit_of_work
-from services import actors, audit
+from services import actors, audit, tenant_gate
 from services.auth import portal_age
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.patients import fields, patient_access
@@ -91,12 +92,12 @@ async def update_patient(
     await patient_access.require(principal, scope, patient, action="UPDATE patient")
     cleaned = fields.clean(values)
     async with unit_of_work() as uow:
-        patient = await Patient.select_for_update().using_db(uow.connection).get(id=patient.id)
+        pid = tenant_gate.practice_of(patient)
+        patient = await queries.locked(pid, patient.id, uow.connection)
         changed = fields.apply(patient, cleaned, compare=True)
         if "nhsNumber" in changed:
             await _check_nhs_number(patient)
         if practitioner_given:
-            pid = PracticeId(patient.practice_id)  # type: ignore[arg-type]
             new = None if practitioner is None else await _practitioner(pid, practitioner)
             if str(new or "") != str(patient.preferred_practitioner_id or ""):
                 patient.preferred_practitioner_id = None if new is None else str(new)
@@ -122,7 +123,7 @@ async def _check_nhs_number(patient: Patient) -> None:
     if patient.nhs_number_index is None:
         return
     holder = await queries.nhs_number_holder(
-        patient.practice_id,  # type: ignore[arg-type]
+        tenant_gate.practice_of(patient),
         patient.nhs_number_index,
         exclude=patient.id,
     )
@@ -135,20 +136,13 @@ async def _check_nhs_number(patient: Patient) -> None:
 
 async def _practitioner(practice_id: PracticeId, user_id: UUID) -> UUID:
     """A staff member of the same practice, else NOT_FOUND (never reveals other practices)."""
-    found = await Membership.exists(
-        user_id=user_id, practice_id=practice_id, role__in=sorted(STAFF_ROLES)
-    )
-    if not found:
+    if not await accounts.holds_role_in(practice_id, user_id, STAFF_ROLES):
         raise NotFound("Practitioner")
     return user_id
 
 
-async def organization_id(principal: Principal, practice_id: PracticeId) -> UUID:
-    known = patient_access.organization_of(principal, practice_id)
-    if known is not None:
-        return known
-    practice = await Practice.get(id=practice_id)
-    return practice.organization_id  # type: ignore[return-value]
+async def organization_id(principal: Principal, practice_id: PracticeId) -> OrganizationId:
+    return await patient_access.organization_of(principal, practice_id)
 
 
 async def record_change(
@@ -163,7 +157,7 @@ async def record_change(
     entity_id: object = None,
 ) -> None:
     """Audit (field names only) and an ids-only event, in the caller's unit of work."""
-    pid = PracticeId(patient.practice_id)  # type: ignore[arg-type]
+    pid = tenant_gate.practice_of(patient)
     uow.audit(
         audit.record_for(
             principal,

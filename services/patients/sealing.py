@@ -16,6 +16,8 @@ from db.crypto import CiphertextError, FieldContext
 from db.models import (
     Appointment,
     ChartEntry,
+    ClinicalNote,
+    ClinicalNoteAmendment,
     Document,
     MedicalHistory,
     Patient,
@@ -43,6 +45,8 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     MedicalHistory: ("content",),
     Appointment: ("reception_notes", "clinical_note"),
     PatientInsurance: ("policy_number", "payment_token"),
+    ClinicalNote: ("content",),
+    ClinicalNoteAmendment: ("content",),
     ChartEntry: ("notes", "void_reason"),
     # The file key is re-wrapped by rotation; the file itself never needs re-encrypting.
     Document: ("title", "filename", "wrapped_key"),
@@ -52,6 +56,8 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
 JSON_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     Patient: ("address", "emergency_contact", "gp_details"),
     MedicalHistory: ("content",),
+    ClinicalNote: ("content",),
+    ClinicalNoteAmendment: ("content",),
 }
 
 

@@ -14,9 +14,8 @@ from uuid import UUID
 from db.models import Patient
 from db.queries import patients as queries
 from db.queries.patients import PatientFilter
-from db.tenancy import PracticeId
-from services import visibility
-from services.errors import NotFound, ValidationFailed
+from services import tenant_gate, visibility
+from services.errors import ValidationFailed
 from services.names import fold
 from services.patients import patient_access
 from services.patients.fields import blind_index
@@ -82,9 +81,7 @@ async def search_patients(
     after: UUID | None,
 ) -> Page:
     allowed = patient_access.readable_practices(principal)
-    pid = PracticeId(practice_id)
-    if pid not in allowed:
-        raise NotFound("Practice")
+    pid = tenant_gate.practice_among(allowed, practice_id)
     where = criteria(search)
     if where is None:
         return Page([], has_next=False)

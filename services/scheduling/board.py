@@ -2,19 +2,20 @@
 
 The board is the product's most watched screen, so it is two statements whatever its size:
 one planned join for appointments with patient, practitioner, room and type, and one for live
-holds. Rows (holds too) stay plain tuples until the graph layer shapes them.
+holds. Rows (holds too) stay plain named tuples (``db.queries.board``) until the graph layer
+shapes them, with the one mapper live board events use too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 from db.models import Appointment
 from db.queries import board as board_queries
 from db.queries import schedule as queries
+from db.queries.board import BoardRow, HoldRow
 from db.tenancy import PracticeId
 from realtime import store
 from services import visibility
@@ -24,16 +25,14 @@ from services.principal import Principal
 from services.scheduling import rules
 from services.scheduling.diary_access import staff_practice, window
 
-PATIENT = 6  # the patient id's position in a board row (``db.queries.board.BOARD_COLUMNS``)
-
 
 @dataclass(frozen=True, slots=True)
 class Board:
     practice_id: PracticeId
     starts_at: datetime
     ends_at: datetime
-    rows: list[tuple[Any, ...]]  # db.queries.board.board_rows rows
-    holds: list[tuple[Any, ...]]  # db.queries.board.live_holds rows
+    rows: list[BoardRow]
+    holds: list[HoldRow]
     # The practice's event sequence read before the rows: every event up to it is in the
     # board; subscribing with ``since=sequence`` delivers every later one (see ``schedule``).
     sequence: int = 0
@@ -44,7 +43,8 @@ class Board:
         """Patients whose details this board shows the caller (each read is audited)."""
         if not principal.has_scope(Scope.PATIENT_READ, self.practice_id):
             return []
-        return list(dict.fromkeys(r[PATIENT] for r in self.rows if r[PATIENT] not in self.hidden))
+        hidden = self.hidden
+        return list(dict.fromkeys(r.patient_id for r in self.rows if r.patient_id not in hidden))
 
 
 async def schedule(
@@ -69,13 +69,13 @@ async def schedule(
     own = principal.patient_ids if principal.is_patient else None
     sequence = await store.last_sequence(pid)
     rows = await board_queries.board_rows(pid, start, end, practitioner_ids, room_ids, own)
-    hidden = await visibility.hidden_of(principal, dict.fromkeys((r[PATIENT] for r in rows), pid))
+    hidden = await visibility.hidden_of(principal, dict.fromkeys((r.patient_id for r in rows), pid))
     if own is not None:  # a patient's own diary: no holds, no one else
         return Board(pid, start, end, rows, [], sequence, hidden)
     holds = await board_queries.live_holds(pid, start, end, rules.utcnow())
     if practitioner_ids or room_ids:
         wanted = {str(i) for i in (*practitioner_ids, *room_ids)}
-        holds = [h for h in holds if str(h[1]) in wanted or str(h[2]) in wanted]
+        holds = [h for h in holds if str(h.practitioner_id) in wanted or str(h.room_id) in wanted]
     return Board(pid, start, end, rows, holds, sequence, hidden)
 
 

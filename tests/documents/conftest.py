@@ -57,32 +57,28 @@ def s3_server() -> Iterator[S3Server]:
     server.stop()
 
 
-async def _create_bucket(endpoint: str) -> None:
+def _s3(endpoint: str) -> Any:
     from aiobotocore.session import get_session
 
-    async with get_session().create_client(
+    return get_session().create_client(
         "s3",
         endpoint_url=endpoint,
         region_name="eu-west-2",
         aws_access_key_id="test-access-key",
         aws_secret_access_key="test-secret-key",
-    ) as s3:
+    )
+
+
+async def _create_bucket(endpoint: str) -> None:
+    async with _s3(endpoint) as s3:
         await s3.create_bucket(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
         )
 
 
 async def s3_objects(endpoint: str) -> dict[str, bytes]:
-    from aiobotocore.session import get_session
-
     found: dict[str, bytes] = {}
-    async with get_session().create_client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="eu-west-2",
-        aws_access_key_id="test-access-key",
-        aws_secret_access_key="test-secret-key",
-    ) as s3:
+    async with _s3(endpoint) as s3:
         listed = await s3.list_objects_v2(Bucket=BUCKET)
         for item in listed.get("Contents", []):
             response = await s3.get_object(Bucket=BUCKET, Key=item["Key"])

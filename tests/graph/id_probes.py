@@ -37,10 +37,12 @@ from db.models import (
     Appointment,
     AppointmentType,
     ChartEntry,
+    ClinicalNote,
     Closure,
     DataSubjectRequest,
     Document,
     ExtraResource,
+    NoteTemplate,
     PerioExam,
     Practitioner,
     ProcedureItem,
@@ -51,6 +53,7 @@ from db.models import (
     WorkingSession,
 )
 from graph.schema import build_schema
+from services.patients import sealing
 from services.policy import Role
 from tests import factories
 
@@ -87,6 +90,13 @@ ID_KINDS: dict[str, str] = {
     "requestId": "erasure_request",
     "restrictionId": "restriction",
     "organizationId": "organization",
+    "clinicalNote.id": "clinical_note",
+    "updateClinicalNoteDraft.input.id": "clinical_note",
+    "signClinicalNote.input.id": "clinical_note",
+    "coSignClinicalNote.input.id": "clinical_note",
+    "amendClinicalNote.input.id": "clinical_note",
+    "updateNoteTemplate.input.id": "note_template",
+    "templateId": "note_template",
     "documentId": "document",
     "updateProcedure.input.id": "procedure",
     "replacesId": "chart_entry",
@@ -102,7 +112,8 @@ EXEMPT: dict[str, str] = {}
 ROOTS = ("Query", "Mutation")
 SUBSCRIPTIONS_COVERED_BY = (
     "Subscription ids are checked over a real WebSocket: tests/realtime/test_board_server.py "
-    "(another practice's board or patient is refused like an unknown one)"
+    "(another practice's board or patient is refused like an unknown one) and "
+    "tests/graph/test_clinical_chart_live.py (another practice's chart likewise)"
 )
 
 # Plausible values for required non-id arguments, by name, then by type.
@@ -394,6 +405,12 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         examined_at=START - timedelta(days=400),
         readings={"16": {"pd": [3] * 6, "gm": [0] * 6, "b": 0, "s": 0, "p": 0, "m": 0, "f": {}}},
     )
+    template = await NoteTemplate.create(
+        practice_id=practice.id, name="Probe", field_specs=[{"key": "plan", "label": "Plan"}]
+    )
+    note = ClinicalNote(practice_id=practice.id, patient_id=patient.id, author_user_id=user.id)
+    note.content = sealing.seal_json(note, "content", {"text": "Probe", "fields": []}) or ""
+    await note.save()
     document = await Document.create(  # a row is enough: links and listings never open the blob
         practice_id=practice.id,
         patient_id=patient.id,
@@ -420,6 +437,8 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
     )
     objects = {
         "organization": org.id,
+        "clinical_note": note.id,
+        "note_template": template.id,
         "procedure": procedure.id,
         "chart_entry": entry.id,
         "document": document.id,

@@ -10,6 +10,7 @@ from graphql import GraphQLNonNull, GraphQLObjectType, Undefined, get_named_type
 from graph.permissions.fields import declared_scopes
 from graph.schema import build_schema
 from services.policy import Scope
+from tests.graph.clinical_note_support import MATRIX_NOTE_ID, seed_matrix_note
 
 # How to reach one instance of each type that has protected fields. A type missing here makes
 # the matrix test fail, naming it: add its path (and a fixture object) when adding the type.
@@ -20,6 +21,8 @@ TYPE_PATHS: dict[str, str] = {
     "ScheduleAppointment": "query($practiceId: ID!) { schedule(practiceId: $practiceId, "
     'from: "2030-01-15T00:00:00Z", to: "2030-01-16T00:00:00Z") { appointments { %s } } }',
     "Appointment": "query($patientId: ID!) { patientAppointments(patientId: $patientId) "
+    "{ edges { node { %s } } } }",
+    "ClinicalNote": "query($patientId: ID!) { clinicalNotes(patientId: $patientId) "
     "{ edges { node { %s } } } }",
     "StrandedAppointment": "query($practiceId: ID!) { strandedAppointments(practiceId: "
     '$practiceId, from: "2030-01-15T00:00:00Z", to: "2030-01-16T00:00:00Z") { %s } }',
@@ -36,6 +39,7 @@ EXEMPT: dict[str, str] = {
 PERIO_EXAM_ID = "00000000-0000-4000-8000-00000000000a"  # seeded by ``seed_objects``
 ARGUMENTS: dict[str, str] = {
     "patient.id": "$patientId",  # field-specific values win over the plain argument name
+    "clinicalNote.id": f'"{MATRIX_NOTE_ID}"',
     "breachImpact.userId": '"00000000-0000-4000-8000-000000000009"',
     "id": "$practiceId",
     "practiceId": "$practiceId",
@@ -51,7 +55,7 @@ ARGUMENTS: dict[str, str] = {
 
 async def seed_objects(practice: object, patient: object) -> None:
     """One object of each type the paths above reach (an appointment on 2030-01-15, stranded
-    by an absence; an X-ray and a perio exam of the patient)."""
+    by an absence; a signed clinical note; a document; a perio exam)."""
     from datetime import UTC, datetime
 
     from db.models import Document, PerioExam
@@ -72,6 +76,7 @@ async def seed_objects(practice: object, patient: object) -> None:
     document.title = sealing.seal(document, "title", "Matrix X-ray") or ""
     document.filename = sealing.seal(document, "filename", "matrix.png")  # type: ignore[assignment]
     await document.save()
+    await seed_matrix_note(practice, patient)
     await PerioExam.create(
         id=PERIO_EXAM_ID,
         practice_id=practice.id,  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from db.models import AuditEvent
+from db.models import AuditEvent, AuditReadPatient
 from tests.graph.test_schedule_live import book
 from tests.realtime.harness import Client, Server, graphql
 from tests.scheduling_fixtures import Diary, diary, iso
@@ -88,9 +88,19 @@ async def test_a_live_event_answers_and_audits_like_the_same_selection_over_http
     )
     live_rows = await _settled("subscription", actor)
     http_rows = await _settled("query", actor)
-    # The board query also names the window it read (one row); the rest must be the same rows:
-    # the denial of clinicalNote and the read of the patient shown.
-    window = [r for r in http_rows if r[1] == "Schedule"]
-    assert len(window) == 1
-    assert live_rows == [r for r in http_rows if r[1] != "Schedule"]
-    assert {r[0] for r in live_rows} == {"OK", "DENIED"}
+    # The same denial of clinicalNote on both paths. The patient shown is read with the same
+    # fields: live, in a row naming the patient; the board, in the one row of its window,
+    # which names every patient it showed (audit_read_patient).
+    assert [r for r in live_rows if r[0] == "DENIED"] == [r for r in http_rows if r[0] == "DENIED"]
+    (seen_live,) = [r for r in live_rows if r[0] == "OK"]
+    (window,) = [r for r in http_rows if r[0] == "OK"]
+    assert (seen_live[1], window[1]) == ("Patient", "Schedule")
+    assert seen_live[2] == window[2]
+    (live_read,) = await AuditEvent.filter(
+        actor_user_id=actor, action__contains="subscription", outcome="OK"
+    )
+    (board_read,) = await AuditEvent.filter(actor_user_id=actor, entity_type="Schedule")
+    linked = await AuditReadPatient.filter(audit_id=board_read.id).values_list(
+        "patient_id", flat=True
+    )
+    assert [str(p) for p in linked] == [str(live_read.patient_id)]

@@ -8,7 +8,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from db.models import Appointment, ScheduleBlock
+from db.models import Appointment, AuditEvent, AuditReadPatient, ScheduleBlock
 from services.scheduling.diary_access import settings_for
 from services.scheduling.workflow import TRANSITIONS, Status, allowed
 from tests import factories
@@ -73,6 +73,46 @@ async def test_board_costs_the_same_statements_for_10_or_500(
     assert len(board) == 1
     assert len(statements) <= 12  # auth, board, holds, one audit batch
     assert len(statements.matching("appointment")) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+async def test_a_board_read_is_one_audit_row_naming_each_patient_shown(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However many patients a board shows: one audit row, their links, constant statements."""
+    d = await diary()
+    variables = {
+        "practiceId": str(d.practice.id),
+        "from": "2030-01-15T00:00:00Z",
+        "to": "2030-01-16T00:00:00Z",
+    }
+    assert (await gql(client, BOARD, variables, token=d.token)).errors == []  # opens the chain
+    shown: list[UUID] = []
+    counts = {}
+    for patients in (3, 40):
+        for _ in range(patients - len(shown)):
+            patient = await factories.patient(d.practice)
+            shown.append(UUID(str(patient.id)))
+            await Appointment.create(
+                practice_id=d.practice.id,
+                patient_id=patient.id,
+                practitioner_id=d.dentist.id,
+                room_id=d.room.id,
+                appointment_type_id=d.exam.id,
+                starts_at=datetime(2030, 1, 15, 8, tzinfo=UTC) + timedelta(minutes=5 * len(shown)),
+                ends_at=datetime(2030, 1, 15, 8, 4, tzinfo=UTC) + timedelta(minutes=5 * len(shown)),
+            )
+        with count_statements(monkeypatch) as statements:
+            assert (await gql(client, BOARD, variables, token=d.token)).errors == []
+        counts[patients] = statements
+        assert len(statements.matching('INSERT INTO "audit_event"')) == 1
+        assert len(statements.matching("INSERT INTO audit_read_patient")) == 1
+    assert len(counts[3]) == len(counts[40])
+    reads = await AuditEvent.filter(actor_user_id=d.receptionist.id, action="READ query Board")
+    assert [(r.entity_type, r.patient_id) for r in reads] == [("Schedule", None)] * 3
+    latest = max(reads, key=lambda r: r.seq)
+    linked = await AuditReadPatient.filter(audit_id=latest.id).values_list("patient_id", flat=True)
+    assert sorted(UUID(str(p)) for p in linked) == sorted(shown)
 
 
 def test_the_workflow_table() -> None:

@@ -173,9 +173,11 @@ def test_every_id_argument_has_a_probe_or_a_reasoned_exemption() -> None:
     assert all(reason.strip() for reason in id_probes.EXEMPT.values())
     assert len(PROBES) >= 100  # the walker found the schema's id arguments
     # Subscriptions take ids too; they are probed over a real socket elsewhere.
-    assert id_probes.subscription_id_fields() == ["scheduleChanged", "consentChanged"], (
-        id_probes.SUBSCRIPTIONS_COVERED_BY
-    )
+    assert id_probes.subscription_id_fields() == [
+        "scheduleChanged",
+        "consentChanged",
+        "clinicalChartChanged",
+    ], id_probes.SUBSCRIPTIONS_COVERED_BY
 
 
 CHUNK = 10  # probes per operation, well inside the alias, token and cost limits

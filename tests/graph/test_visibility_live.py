@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.graph.test_tooth_chart import RECORD as RECORD_CHART
 from tests.graph.test_visibility_matrix import LIVE, SCHEMA, document
 from tests.graph.visibility_world import World, build, patient_roots, restrict_target
 from tests.realtime.harness import Client, Server, graphql, orm, server_env
@@ -99,6 +100,21 @@ async def test_live_events_never_carry_a_patient_to_whom_it_is_hidden(server: Se
             }
             recorded = await run(CONSENT, {"input": consent}, admin)
             assert "errors" not in recorded, recorded
+            charted = await run(
+                RECORD_CHART,
+                {
+                    "input": {
+                        "patientId": str(patient.id),
+                        "kind": "CONDITION",
+                        "code": "CARIES",
+                        "tooth": "36",
+                        "surfaces": "O",
+                        "status": "EXISTING",
+                    }
+                },
+                world.tokens[world.clinician],
+            )
+            assert "errors" not in charted, charted
         control = received[world.admin]
         for _ in range(6):  # three board events and three consent events
             control.append(await sockets[world.admin].recv(wait=10))
@@ -117,6 +133,14 @@ async def test_live_events_never_carry_a_patient_to_whom_it_is_hidden(server: Se
     consents = [d["consentChanged"] for d in partner if "consentChanged" in d]
     assert [c["patientId"] for c in consents] == [str(world.targets["consented"].id)]
     assert world.shown(nexts["GUARDIAN"]) == {"unconsented"}  # the child's consent event
+    charts = [
+        m["payload"]["data"]["clinicalChartChanged"]["patientId"]
+        for m in nexts[world.clinician]
+        if "clinicalChartChanged" in (m["payload"].get("data") or {})
+    ]
+    assert sorted(charts) == sorted(str(p.id) for p in world.targets.values())  # the control
+    partner_charts = [d["clinicalChartChanged"] for d in partner if "clinicalChartChanged" in d]
+    assert [c["patientId"] for c in partner_charts] == [str(world.targets["consented"].id)]
     await _partner_in_access_log(server, world)
 
 

@@ -39,6 +39,10 @@ UNREACHABLE: dict[str, str] = {}
 NOT_EXERCISED: dict[str, str] = {
     "subjectRequests": "lists data-subject requests; the world records none (staff-only: "
     "consent:write, refused to patients and partners in services.consent.requests.listed)",
+    "clinicalNote": "takes a note id, not a patient id; the world writes no notes (a note of a "
+    "hidden patient or another practice answers like a random id: "
+    "tests/graph/test_clinical_notes.py::test_who_may_read_and_write_notes and "
+    "test_a_patient_never_reads_another_patients_note)",
     "perioExam": "takes an exam id, not a patient id; the world charts no perio exams (an "
     "exam of a hidden patient answers like a random id: tests/graph/test_perio.py, and "
     "another practice's exam: the id probes of test_tenant_isolation.py)",
@@ -46,7 +50,7 @@ NOT_EXERCISED: dict[str, str] = {
     "refused to patients and partners in services.consent.legal_holds; covered by "
     "tests/graph/test_legal_holds_api.py)",
 }
-LIVE = {"scheduleChanged", "consentChanged"}
+LIVE = {"scheduleChanged", "consentChanged", "clinicalChartChanged"}
 OPTIONAL_FILLED = ("userId",)  # optional arguments filled too (breachImpact needs one of two)
 
 

@@ -84,6 +84,8 @@ async def test_two_buses_on_one_postgres_hear_each_other(
         while len(heard_first.envelopes) < 4:
             await heard_first.next()
         assert [e.sequence for e in heard_first.envelopes] == [1, 2, 3, 4]  # commit order
+        while len(heard_second.envelopes) < 4:  # its own notifications reach it too, then stop
+            await heard_second.next()
         stop()
         await first.publish(channel, Envelope(practice, SCHEDULE, 5).encode())
         assert (await heard_first.next()).sequence == 5

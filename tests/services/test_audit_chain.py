@@ -11,7 +11,7 @@ from tortoise import connections
 from db import audit_chain
 from db.audit_chain import AuditRecord
 from db.config import connection_name
-from db.models.audit import AuditEvent, AuditHead
+from db.models.audit import AuditEvent, AuditHead, AuditReadPatient
 from services import audit, audit_integrity
 
 ORG = uuid4()
@@ -30,14 +30,17 @@ async def sql(database_url: str, statement: str) -> None:
     if not database_url.startswith("postgres"):
         await client.execute_script(statement)
         return
-    # A superuser rewriting history has to switch the guard off first (and back on after,
+    # A superuser rewriting history has to switch the guards off first (and back on after,
     # since the test database is shared by the run).
-    trigger = "TRIGGER audit_event_no_update_or_delete"
-    await client.execute_script(f"ALTER TABLE audit_event DISABLE {trigger}")
+    guards = [("audit_event", "audit_event_no_update_or_delete")]
+    guards.append(("audit_read_patient", "audit_read_patient_no_update_or_delete"))
+    for table, trigger in guards:
+        await client.execute_script(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
     try:
         await client.execute_script(statement)
     finally:
-        await client.execute_script(f"ALTER TABLE audit_event ENABLE {trigger}")
+        for table, trigger in guards:
+            await client.execute_script(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
 
 
 async def verify() -> audit_chain.ChainReport:
@@ -180,6 +183,79 @@ async def test_postgres_refuses_update_and_delete(db: str) -> None:
     for statement in (
         f"UPDATE audit_event SET action = 'x' WHERE chain = '{ORG}'",
         f"DELETE FROM audit_event WHERE chain = '{ORG}'",
+    ):
+        with pytest.raises(Exception, match="append-only"):
+            await client.execute_script(statement)
+    assert (await verify()).ok
+
+
+SHOWN = sorted(uuid4() for _ in range(3))
+
+
+async def write_board_reads() -> None:
+    """Rows 1-3: a plain read, a read that showed three patients, another plain read."""
+    board = AuditRecord(
+        action="READ query Board",
+        organization_id=ORG,
+        entity_type="Schedule",
+        patient_ids=(SHOWN[2], SHOWN[0], SHOWN[1], SHOWN[0]),  # any order, repeats merged
+    )
+    await audit.write([record(1), board, record(3)])
+
+
+async def test_a_read_naming_patients_is_one_row_with_its_links_and_verifies(db: str) -> None:
+    await write_board_reads()
+    report = await verify()
+    assert (report.ok, report.rows) == (True, 3)
+    board = await AuditEvent.get(chain=str(ORG), seq=2)
+    assert board.patient_id is None
+    links = await AuditReadPatient.filter(audit_id=board.id).values_list("patient_id", flat=True)
+    assert sorted(links) == SHOWN  # type: ignore[type-var]
+    assert await AuditReadPatient.all().count() == 3  # plain reads have none
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param("DELETE FROM audit_read_patient WHERE patient_id = '{p0}'", id="link-removed"),
+        pytest.param(
+            "UPDATE audit_read_patient SET patient_id = '{other}' WHERE patient_id = '{p1}'",
+            id="link-changed",
+        ),
+        pytest.param(
+            "INSERT INTO audit_read_patient (audit_id, patient_id) VALUES ('{board}', '{other}')",
+            id="link-added",
+        ),
+    ],
+)
+async def test_tampering_with_a_reads_patients_is_reported_at_its_row(db: str, tamper: str) -> None:
+    await write_board_reads()
+    board = await AuditEvent.get(chain=str(ORG), seq=2)
+    await sql(db, tamper.format(p0=SHOWN[0], p1=SHOWN[1], other=uuid4(), board=board.id))
+    report = await verify()
+    assert not report.ok
+    assert (report.first_bad_seq, report.problem) == (2, "row content altered")
+
+
+async def test_patients_linked_to_a_row_that_named_none_are_reported(db: str) -> None:
+    await write_board_reads()
+    plain = await AuditEvent.get(chain=str(ORG), seq=3)
+    await sql(
+        db,
+        f"INSERT INTO audit_read_patient (audit_id, patient_id) VALUES ('{plain.id}', '{uuid4()}')",
+    )
+    report = await verify()
+    assert not report.ok
+    assert (report.first_bad_seq, report.problem) == (3, "row content altered")
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_postgres_refuses_update_and_delete_of_links(db: str) -> None:
+    await write_board_reads()
+    client = connections.get(connection_name(db))
+    for statement in (
+        f"UPDATE audit_read_patient SET patient_id = '{uuid4()}'",
+        "DELETE FROM audit_read_patient",
     ):
         with pytest.raises(Exception, match="append-only"):
             await client.execute_script(statement)
