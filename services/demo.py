@@ -24,7 +24,7 @@ from db.models import (
 from db.queries import demo as demo_rows
 from services import runtime
 from services.auth.passwords import hash_password
-from services.clinical import demo_chart, demo_notes, demo_plans
+from services.clinical import demo_chart, demo_notes, demo_perio, demo_plans
 from services.documents import demo_images
 from services.patients import fields as patient_fields
 from services.patients import medical_history as history
@@ -137,6 +137,8 @@ async def seed(
             chart_rng = random.Random(f"{seed_value}-{handle}-chart")  # noqa: S311 - demo data
             await demo_chart.seed_charts(practice, patients, clinicians[0][0], chart_rng)
             await demo_plans.seed_plans(practice, patients, clinicians[0][0], chart_rng)
+            perio_rng = random.Random(f"{seed_value}-{handle}-perio")  # noqa: S311 - demo data
+            await demo_perio.seed_perio(practice, patients, clinicians[0][0], perio_rng)
             step()
             imaged.append((clinicians[0][0], patients[:3]))
     for dentist, some in imaged:  # through the real upload path, each in its own unit of work

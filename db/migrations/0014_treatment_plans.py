@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0012_audit_read_patients')]
+    dependencies = [('models', '0013_perio')]
 
     initial = False
 

@@ -15,6 +15,7 @@ from db.models.clinical_notes import (
     ClinicalNoteSettings,
     NoteTemplate,
 )
+from db.models.clinical_perio import BpeRecord, PerioExam, PerioFollowUp
 from db.models.consent import CaptureMethod, ConsentPurpose, ConsentRecord
 from db.models.credentials import (
     LoginThrottle,
@@ -58,6 +59,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "AuditReadPatient",
+    "BpeRecord",
     "BreachIncident",
     "CaptureMethod",
     "ChartEntry",
@@ -84,6 +86,8 @@ __all__ = [
     "Patient",
     "PatientInsurance",
     "PatientStatus",
+    "PerioExam",
+    "PerioFollowUp",
     "Practice",
     "PracticeSequence",
     "Practitioner",

@@ -13,6 +13,7 @@ from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
+from graph.resolvers.perio import PerioMutations, PerioQueries
 from graph.resolvers.portal_booking import PortalBookingMutations, PortalBookingQueries
 from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
@@ -34,6 +35,7 @@ Query = merge_types(
         ClinicalNoteQueries,
         ClinicalChartQueries,
         TreatmentPlanQueries,
+        PerioQueries,
         SchedulingQueries,
         SchedulingCatalogueQueries,
         RebookingQueries,
@@ -53,6 +55,7 @@ Mutation = merge_types(
         ClinicalNoteMutations,
         ClinicalChartMutations,
         TreatmentPlanMutations,
+        PerioMutations,
         SchedulingMutations,
         SchedulingAdminMutations,
         PortalBookingMutations,

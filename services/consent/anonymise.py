@@ -48,6 +48,9 @@ TABLE_CATEGORY: dict[str, Category] = {
     "treatment_plan": Category.CLINICAL,  # kept as statistics; signed name and snapshot nulled
     "treatment_plan_item": Category.CLINICAL,  # codes, teeth, fees: no free text
     "document": Category.CLINICAL,  # X-rays, photos, letters: deleted, which shreds their keys
+    "perio_exam": Category.CLINICAL,  # measurements only, no free text
+    "bpe_record": Category.CLINICAL,
+    "perio_follow_up": Category.CLINICAL,
     "appointment": Category.CLINICAL,
     "appointment_change": Category.CLINICAL,  # history: times, statuses and ids
     "appointment_resource": Category.CLINICAL,

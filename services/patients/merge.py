@@ -2,9 +2,9 @@
 
 The survivor keeps its own values and gains the duplicate's where it has none (re-encrypted for
 its own row, since ciphertext is bound to the row). Histories are re-numbered in time order,
-appointments, chart entries, clinical notes, guardian links and portal accounts move over, and
-the duplicate stays as a MERGED stub pointing at the survivor, so old references and the audit
-trail still resolve.
+appointments, chart entries, perio exams and BPEs, clinical notes, guardian links and
+portal accounts move over, and the duplicate stays as a MERGED stub pointing at the
+survivor, so old references and the audit trail still resolve.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from uuid import UUID
 from db.models import Patient, PatientStatus
 from db.queries import clinical_chart as chart_queries
 from db.queries import clinical_notes, guardians, insurance, patient_appointments, portal_accounts
+from db.queries import clinical_perio as perio_queries
 from db.queries import patients as queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
@@ -84,6 +85,7 @@ async def _move_records(pid: PracticeId, survivor: Patient, duplicate: Patient) 
     # Chart entries keep their times, so the survivor's chart as of any instant holds both.
     if await chart_queries.move_chart(pid, UUID(str(duplicate.id)), UUID(str(survivor.id))):
         moved.append("toothChart")
+    moved += await perio_queries.move_to(pid, UUID(str(duplicate.id)), UUID(str(survivor.id)))
     # The ciphertext is bound to the note's row and practice, not its patient: nothing re-seals.
     if await clinical_notes.move_to_patient(pid, UUID(str(duplicate.id)), UUID(str(survivor.id))):
         moved.append("clinicalNotes")

@@ -43,6 +43,7 @@ from db.models import (
     Document,
     ExtraResource,
     NoteTemplate,
+    PerioExam,
     Practitioner,
     ProcedureItem,
     ProcessingRestriction,
@@ -105,6 +106,9 @@ ID_KINDS: dict[str, str] = {
     "treatmentPlan.id": "treatment_plan",
     "planId": "treatment_plan",
     "itemId": "treatment_plan_item",
+    "perioExam.id": "perio_exam",
+    "examId": "perio_exam",
+    "examIds": "perio_exam",
 }
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
@@ -399,6 +403,13 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         received_at=datetime.now(UTC),
         due_at=datetime.now(UTC) + timedelta(days=30),
     )
+    exam = await PerioExam.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        status="DRAFT",
+        examined_at=START - timedelta(days=400),
+        readings={"16": {"pd": [3] * 6, "gm": [0] * 6, "b": 0, "s": 0, "p": 0, "m": 0, "f": {}}},
+    )
     template = await NoteTemplate.create(
         practice_id=practice.id, name="Probe", field_specs=[{"key": "plan", "label": "Plan"}]
     )
@@ -466,5 +477,6 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         "closure": closure.id,
         "restriction": restriction.id,
         "erasure_request": request.id,
+        "perio_exam": exam.id,
     }
     return {k: str(v) for k, v in objects.items()}

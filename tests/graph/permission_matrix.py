@@ -38,6 +38,7 @@ EXEMPT: dict[str, str] = {
     "null + FORBIDDEN, dentist gets the text)",
 }
 # Values for required arguments, by argument name.
+PERIO_EXAM_ID = "00000000-0000-4000-8000-00000000000a"  # seeded by ``seed_objects``
 ARGUMENTS: dict[str, str] = {
     "patient.id": "$patientId",  # field-specific values win over the plain argument name
     "clinicalNote.id": f'"{MATRIX_NOTE_ID}"',
@@ -49,6 +50,7 @@ ARGUMENTS: dict[str, str] = {
     "from": '"2030-01-15T00:00:00Z"',
     "to": '"2030-01-16T00:00:00Z"',
     "appointmentTypeId": '"00000000-0000-4000-8000-000000000007"',
+    "perioExam.id": f'"{PERIO_EXAM_ID}"',
     "channel": "EMAIL",
     "purpose": "SERVICE",
 }
@@ -56,8 +58,10 @@ ARGUMENTS: dict[str, str] = {
 
 async def seed_objects(practice: object, patient: object) -> None:
     """One object of each type the paths above reach (an appointment on 2030-01-15, stranded
-    by an absence; a signed clinical note; a document)."""
-    from db.models import Document, TreatmentPlan
+    by an absence; a signed clinical note; a document; a perio exam)."""
+    from datetime import UTC, datetime
+
+    from db.models import Document, PerioExam, TreatmentPlan
     from services.patients import sealing
     from tests.scheduling_fixtures import seed_matrix_appointment
 
@@ -82,6 +86,14 @@ async def seed_objects(practice: object, patient: object) -> None:
         practice_id=practice.id,  # type: ignore[attr-defined]
         patient_id=patient.id,  # type: ignore[attr-defined]
         status="PROPOSED",
+    )
+    await PerioExam.create(
+        id=PERIO_EXAM_ID,
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        patient_id=patient.id,  # type: ignore[attr-defined]
+        status="FINAL",
+        examined_at=datetime(2030, 1, 15, 9, tzinfo=UTC),
+        readings={"16": {"pd": [3] * 6, "gm": [0] * 6, "b": 0, "s": 0, "p": 0, "m": 0, "f": {}}},
     )
 
 

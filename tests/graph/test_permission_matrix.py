@@ -88,6 +88,8 @@ def _labels(fields: list[ProtectedField]) -> set[str]:
 def test_known_sensitive_fields_are_protected() -> None:
     assert {"Query.auditEvents", "Query.roles", "Query.practices"} <= _labels(FIELDS)
     assert {"Query.toothChart", "Query.procedureCatalogue"} <= _labels(FIELDS)
+    assert {"Query.perioExams", "Query.perioExam", "Query.perioComparison"} <= _labels(FIELDS)
+    assert {"Query.bpeRecords"} <= _labels(FIELDS)
 
 
 def _holds(data: object, name: str) -> bool:

@@ -47,6 +47,9 @@ NOT_EXERCISED: dict[str, str] = {
     "treatmentPlans(patientId) and completedNotInvoiced here; a plan of another practice "
     "answers like a random id: tests/graph/test_treatment_plans.py::"
     "test_bad_input_gets_a_code_and_changes_nothing, and tests/graph/test_tenant_isolation.py)",
+    "perioExam": "takes an exam id, not a patient id; the world charts no perio exams (an "
+    "exam of a hidden patient answers like a random id: tests/graph/test_perio.py, and "
+    "another practice's exam: the id probes of test_tenant_isolation.py)",
     "legalHolds": "lists legal holds; the world places none (staff-only: legal_hold:write, "
     "refused to patients and partners in services.consent.legal_holds; covered by "
     "tests/graph/test_legal_holds_api.py)",
