@@ -453,16 +453,16 @@ def _signature_bytes(acceptance: Acceptance) -> bytes:
 
 
 async def accept(principal: Principal, *, plan_id: UUID, acceptance: Acceptance) -> PlanView:
-    """Signature document first (its own unit of work: sealed file and row), then the plan's
-    acceptance, snapshot, consent row, audit and event in one unit of work. Everything that can
-    be refused is checked before the document is written."""
+    """Everything that can be refused is checked first; the signature's sealed blob is then
+    written, and its document row, the plan's acceptance, snapshot, consent row, audit rows and
+    events commit in one unit of work (the blob is removed if that does not commit)."""
     found, patient = await _found(principal, plan_id, Scope.CLINICAL_WRITE, "ACCEPT treatment_plan")
     check_move(found.status, PlanStatus.ACCEPTED)
     signed_name = v.text(acceptance.signed_name, "signedName", max_length=200, required=True)
     data = _signature_bytes(acceptance)
     if not await queries.items_of([UUID(str(found.id))]):
         raise Conflict("A plan with no items cannot be accepted.", field="planId")
-    document = await library.upload(
+    staged = await library.stage(
         principal,
         library.Upload(
             patient_id=UUID(str(patient.id)),
@@ -473,34 +473,51 @@ async def accept(principal: Principal, *, plan_id: UUID, acceptance: Acceptance)
         ),
         max_bytes=MAX_SIGNATURE_BYTES,
     )
-    async with unit_of_work() as uow:
-        locked = await queries.version_by_id(
-            tenant_gate.practice_of(found), UUID(str(found.id)), uow.connection
-        )
-        check_move(locked.status, PlanStatus.ACCEPTED)
-        items = await queries.items_of([UUID(str(locked.id))], uow.connection)
-        now = datetime.now(UTC)
-        frozen = _canonical(snapshot_of(locked, items))
-        consent = await ledger.treatment_accepted_in(
-            uow,
-            principal,
-            patient,
-            treatment_id=UUID(str(locked.plan_id)),
-            policy_version=f"{POLICY_VERSION}-v{locked.version}",
-            evidence_ref=f"document:{document.id}",
-            effective_at=now,
-        )
-        locked.status = PlanStatus.ACCEPTED.value
-        locked.accepted_at = now
-        locked.signed_name = sealing.seal(locked, "signed_name", signed_name)
-        locked.signature_document_id = document.id
-        locked.witness_user_id = principal.user_id
-        locked.consent_record_id = consent.id
-        locked.snapshot = sealing.seal(locked, "snapshot", frozen)
-        locked.snapshot_sha256 = hashlib.sha256(frozen.encode()).hexdigest()
-        await locked.save(using_db=uow.connection)
-        await _changed(uow, principal, locked, "ACCEPT treatment_plan", ["status", "signature"])
+    try:
+        async with unit_of_work() as uow:
+            locked = await _signed(uow, principal, found, patient, staged, signed_name or "")
+    except BaseException:
+        await library.unstage(staged)
+        raise
     return (await _view([locked]))[0]
+
+
+async def _signed(
+    uow: UnitOfWork,
+    principal: Principal,
+    found: TreatmentPlan,
+    patient: Patient,
+    staged: library.Staged,
+    signed_name: str,
+) -> TreatmentPlan:
+    locked = await queries.version_by_id(
+        tenant_gate.practice_of(found), UUID(str(found.id)), uow.connection
+    )
+    check_move(locked.status, PlanStatus.ACCEPTED)  # again, under the lock
+    await library.save_in(uow, principal, staged)
+    items = await queries.items_of([UUID(str(locked.id))], uow.connection)
+    now = datetime.now(UTC)
+    frozen = _canonical(snapshot_of(locked, items))
+    consent = await ledger.treatment_accepted_in(
+        uow,
+        principal,
+        patient,
+        treatment_id=UUID(str(locked.plan_id)),
+        policy_version=f"{POLICY_VERSION}-v{locked.version}",
+        evidence_ref=f"document:{staged.document.id}",
+        effective_at=now,
+    )
+    locked.status = PlanStatus.ACCEPTED.value
+    locked.accepted_at = now
+    locked.signed_name = sealing.seal(locked, "signed_name", signed_name)
+    locked.signature_document_id = staged.document.id
+    locked.witness_user_id = principal.user_id
+    locked.consent_record_id = consent.id
+    locked.snapshot = sealing.seal(locked, "snapshot", frozen)
+    locked.snapshot_sha256 = hashlib.sha256(frozen.encode()).hexdigest()
+    await locked.save(using_db=uow.connection)
+    await _changed(uow, principal, locked, "ACCEPT treatment_plan", ["status", "signature"])
+    return locked
 
 
 async def decline(principal: Principal, *, plan_id: UUID) -> PlanView:

@@ -18,9 +18,9 @@ from enum import StrEnum
 from uuid import UUID, uuid4
 
 from db.crypto import CiphertextError
-from db.models import Document
+from db.models import Document, Patient
 from db.queries import documents as queries
-from db.uow import unit_of_work
+from db.uow import UnitOfWork, unit_of_work
 from services import audit, runtime
 from services.documents import inspection, sealing, stores
 from services.documents.storage import MissingBlob, StorageError, new_key
@@ -97,7 +97,18 @@ def check_size(size: int, max_bytes: int) -> None:
         )
 
 
-async def upload(principal: Principal, upload: Upload, *, max_bytes: int) -> Document:
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A checked upload whose sealed blobs are in the store and whose row is not yet saved."""
+
+    document: Document
+    patient: Patient
+    blob_keys: tuple[str, ...]
+
+
+async def stage(principal: Principal, upload: Upload, *, max_bytes: int) -> Staged:
+    """Checks the upload and writes its sealed blobs; the row is saved by :func:`save_in` in
+    the caller's unit of work (a signed treatment plan saves its signature with the plan)."""
     patient = await patient_access.readable_patient(principal, upload.patient_id)
     await patient_access.require(principal, Scope.CLINICAL_WRITE, patient, action="UPLOAD_DOCUMENT")
     kind = _kind(upload.kind)
@@ -112,11 +123,17 @@ async def upload(principal: Principal, upload: Upload, *, max_bytes: int) -> Doc
     store = stores.current()
     blob_key = new_key()
     await store.put(blob_key, sealed)
+    written = [blob_key]
     thumbnail_key = None
-    if found.thumbnail is not None:
-        thumbnail_key = new_key()
-        thumbnail = sealing.seal(key, document_id, sealing.Part.THUMBNAIL, found.thumbnail)
-        await store.put(thumbnail_key, thumbnail)
+    try:
+        if found.thumbnail is not None:
+            thumbnail_key = new_key()
+            thumbnail = sealing.seal(key, document_id, sealing.Part.THUMBNAIL, found.thumbnail)
+            await store.put(thumbnail_key, thumbnail)
+            written.append(thumbnail_key)
+    except BaseException:
+        await discard(written)
+        raise
     document = Document(
         id=document_id,
         practice_id=practice_id,
@@ -136,25 +153,38 @@ async def upload(principal: Principal, upload: Upload, *, max_bytes: int) -> Doc
     )
     document.title = field_sealing.seal(document, "title", title) or ""
     document.filename = field_sealing.seal(document, "filename", filename)  # type: ignore[assignment]
+    return Staged(document, patient, tuple(written))
+
+
+async def save_in(uow: UnitOfWork, principal: Principal, staged: Staged) -> None:
+    """The staged row, its audit record and its event, in the caller's unit of work."""
+    await staged.document.save(using_db=uow.connection)
+    await record_change(
+        uow,
+        principal,
+        staged.patient,
+        action="UPLOAD_DOCUMENT",
+        event="patient.document_added",
+        changed=["documents"],
+        entity_type="Document",
+        entity_id=staged.document.id,
+    )
+
+
+async def unstage(staged: Staged) -> None:
+    """Removes a staged upload's blobs when its unit of work did not commit."""
+    await discard(list(staged.blob_keys))
+
+
+async def upload(principal: Principal, upload: Upload, *, max_bytes: int) -> Document:
+    staged = await stage(principal, upload, max_bytes=max_bytes)
     try:
         async with unit_of_work() as uow:
-            await document.save(using_db=uow.connection)
-            await record_change(
-                uow,
-                principal,
-                patient,
-                action="UPLOAD_DOCUMENT",
-                event="patient.document_added",
-                changed=["documents"],
-                entity_type="Document",
-                entity_id=document.id,
-            )
+            await save_in(uow, principal, staged)
     except BaseException:
-        for written in (blob_key, thumbnail_key):
-            if written is not None:
-                await store.delete(written)
+        await unstage(staged)
         raise
-    return document
+    return staged.document
 
 
 async def readable_document(principal: Principal, document_id: UUID) -> Document:

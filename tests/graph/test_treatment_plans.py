@@ -13,6 +13,7 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from PIL import Image
 
 from db.models import (
@@ -348,3 +349,30 @@ async def test_demo_plans_are_proposed_in_two_phases(client: httpx.AsyncClient) 
     assert shown["totalPence"] == 6500 + 1500 + 11000
     accepted = await _ok(client, ACCEPT, token, **_accept(plan))
     assert accepted["status"] == "ACCEPTED"
+
+
+async def test_an_acceptance_that_does_not_commit_leaves_no_signature_behind(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.clinical import plans
+    from services.documents import stores
+    from services.documents.storage import FileSystemStore
+    from services.errors import Conflict
+
+    _, patient, token, _ = await _world()
+    plan, _ = await _planned(client, token, patient)
+
+    async def refused(*_: object, **__: object) -> object:
+        raise Conflict("The ledger refused.", field="planId")  # after the document row is saved
+
+    monkeypatch.setattr(plans.ledger, "treatment_accepted_in", refused)
+    store = stores.current()
+    assert isinstance(store, FileSystemStore)
+    before = {p for p in store.root.rglob("*") if p.is_file()} if store.root.exists() else set()
+    failed = await _do(client, ACCEPT, token, **_accept(plan))
+    assert failed.codes == ["CONFLICT"]
+    assert await Document.filter(patient_id=patient.id).count() == 0
+    after = {p for p in store.root.rglob("*") if p.is_file()} if store.root.exists() else set()
+    assert after == before  # the sealed blob and thumbnail were removed
+    assert (await TreatmentPlan.get(id=plan["versionId"])).status == "PROPOSED"
+    assert await AuditEvent.filter(action="UPLOAD_DOCUMENT", patient_id=patient.id).count() == 0
