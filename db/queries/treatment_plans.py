@@ -124,3 +124,15 @@ async def add_plans(plans: list[TreatmentPlan], items: list[TreatmentPlanItem]) 
     """Demo seeding: whole plans at once (rows already carry their practice)."""
     await TreatmentPlan.bulk_create(plans)
     await TreatmentPlanItem.bulk_create(items)
+
+
+async def move_to_patient(practice_id: PracticeId, from_patient: UUID, to_patient: UUID) -> int:
+    """A merged duplicate's plans (every version and item) go to the survivor; how many plan
+    versions moved. A signed snapshot keeps the id it was signed under: it is what was agreed."""
+    moved = await TreatmentPlan.filter(practice_id=practice_id, patient_id=from_patient).update(
+        patient_id=to_patient
+    )
+    await TreatmentPlanItem.filter(practice_id=practice_id, patient_id=from_patient).update(
+        patient_id=to_patient
+    )
+    return moved

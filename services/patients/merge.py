@@ -16,6 +16,7 @@ from db.queries import clinical_chart as chart_queries
 from db.queries import clinical_notes, guardians, insurance, patient_appointments, portal_accounts
 from db.queries import clinical_perio as perio_queries
 from db.queries import patients as queries
+from db.queries import treatment_plans as plan_queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
 from services import tenant_gate
@@ -86,6 +87,8 @@ async def _move_records(pid: PracticeId, survivor: Patient, duplicate: Patient) 
     if await chart_queries.move_chart(pid, UUID(str(duplicate.id)), UUID(str(survivor.id))):
         moved.append("toothChart")
     moved += await perio_queries.move_to(pid, UUID(str(duplicate.id)), UUID(str(survivor.id)))
+    if await plan_queries.move_to_patient(pid, UUID(str(duplicate.id)), UUID(str(survivor.id))):
+        moved.append("treatmentPlans")
     # The ciphertext is bound to the note's row and practice, not its patient: nothing re-seals.
     if await clinical_notes.move_to_patient(pid, UUID(str(duplicate.id)), UUID(str(survivor.id))):
         moved.append("clinicalNotes")

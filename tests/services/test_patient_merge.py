@@ -4,6 +4,7 @@ that another practice's record cannot be merged in (nor named: it answers like a
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 import pytest
 
@@ -15,7 +16,11 @@ from db.models import (
     Patient,
     PatientInsurance,
     PatientStatus,
+    ProcedureItem,
+    TreatmentPlan,
+    TreatmentPlanItem,
 )
+from services.clinical import catalogue
 from services.errors import NotFound
 from services.patients import merge
 from services.policy import Role
@@ -78,13 +83,31 @@ async def test_merge_moves_the_duplicates_rows_to_the_survivor(
         ends_at=T0 + timedelta(minutes=30),
     )
 
+    await catalogue.seed_practice(practice.id)
+    exam = await ProcedureItem.get(practice_id=practice.id, code="EXAM")
+    plan = await TreatmentPlan.create(
+        practice_id=practice.id, patient_id=duplicate.id, plan_id=uuid4(), status="PROPOSED"
+    )
+    await TreatmentPlanItem.create(
+        practice_id=practice.id,
+        patient_id=duplicate.id,
+        plan_version_id=plan.id,
+        procedure_id=exam.id,
+        code="EXAM",
+        fee_pence=5500,
+    )
+
     with count_statements(monkeypatch) as statements:
         kept, moved = await merge.merge_patients(
             admin, survivor_id=survivor.id, duplicate_id=duplicate.id
         )
 
     assert kept.id == survivor.id
-    assert {"medicalHistory", "appointments", "insurance", "guardians"} <= set(moved)
+    assert {"medicalHistory", "appointments", "insurance", "guardians", "treatmentPlans"} <= set(
+        moved
+    )
+    assert str((await TreatmentPlan.get(id=plan.id)).patient_id) == str(survivor.id)
+    assert await TreatmentPlanItem.filter(patient_id=survivor.id).count() == 1
     histories = await MedicalHistory.filter(patient_id=survivor.id).order_by("version")
     assert [(h.version, h.attested_at) for h in histories] == [
         (1, T0),
