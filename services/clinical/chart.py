@@ -22,17 +22,16 @@ from enum import StrEnum
 from uuid import UUID, uuid4
 
 from db.models import ChartEntry, Patient, ProcedureItem
-from db.outbox import PendingEvent
 from db.queries import clinical_chart as queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
-from services import actors, audit, tenant_gate
+from services import audit, tenant_gate
 from services.clinical import catalogue, teeth
 from services.clinical.teeth import Notation, Tooth
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from services.patients import patient_access, sealing
 from services.patients import validation as v
-from services.patients.records import organization_id
+from services.patients.records import record_change
 from services.policy import Scope
 from services.principal import Principal
 
@@ -374,29 +373,17 @@ async def _changed(
     event: str,
 ) -> None:
     """Audit (field names only) and an ids-only event on the patient's clinical stream."""
-    pid = tenant_gate.practice_of(patient)
-    uow.audit(
-        audit.record_for(
-            principal,
-            action=action,
-            practice_id=pid,
-            entity_type="ChartEntry",
-            entity_id=entry.id,
-            patient_id=UUID(str(patient.id)),
-            fields=["toothChart"],
-        )
-    )
-    uow.emit(
-        PendingEvent(
-            organization_id=await organization_id(principal, pid),
-            practice_id=pid,
-            topic=TOPIC,
-            type=event,
-            entity_id=UUID(str(entry.id)),
-            patient_id=UUID(str(patient.id)),
-            payload=actors.stamped({}, principal),
-            patient_stream=True,
-        )
+    await record_change(
+        uow,
+        principal,
+        patient,
+        action=action,
+        event=event,
+        changed=["toothChart"],
+        entity_type="ChartEntry",
+        entity_id=entry.id,
+        topic=TOPIC,
+        patient_stream=True,
     )
 
 

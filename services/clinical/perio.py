@@ -25,17 +25,16 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from db.models import ChartEntry, Patient, PerioExam
-from db.outbox import PendingEvent
 from db.queries import clinical_chart as chart_queries
 from db.queries import clinical_perio as queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
-from services import actors, audit
+from services import audit
 from services.clinical import chart, teeth
 from services.clinical.teeth import Notation, Tooth, ToothType
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from services.patients import patient_access
-from services.patients.records import organization_id
+from services.patients.records import record_change
 from services.policy import Scope
 from services.principal import Principal
 from services.tenant_gate import practice_of
@@ -388,29 +387,17 @@ async def changed(
     fields: list[str],
 ) -> None:
     """Audit (field names only) and an ids-only event on the patient's clinical stream."""
-    pid = practice_of(patient)
-    uow.audit(
-        audit.record_for(
-            principal,
-            action=action,
-            practice_id=pid,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            patient_id=UUID(str(patient.id)),
-            fields=fields,
-        )
-    )
-    uow.emit(
-        PendingEvent(
-            organization_id=await organization_id(principal, pid),
-            practice_id=pid,
-            topic=chart.TOPIC,
-            type=event,
-            entity_id=UUID(str(entity_id)),
-            patient_id=UUID(str(patient.id)),
-            payload=actors.stamped({}, principal),
-            patient_stream=True,
-        )
+    await record_change(
+        uow,
+        principal,
+        patient,
+        action=action,
+        event=event,
+        changed=fields,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        topic=chart.TOPIC,
+        patient_stream=True,
     )
 
 

@@ -155,8 +155,14 @@ async def record_change(
     changed: list[str],
     entity_type: str = "Patient",
     entity_id: object = None,
+    topic: str = "patients",
+    patient_stream: bool = False,
 ) -> None:
-    """Audit (field names only) and an ids-only event, in the caller's unit of work."""
+    """Audit (field names only) and an ids-only event, in the caller's unit of work.
+
+    ``topic``/``patient_stream``: clinical changes go on the patient's own clinical stream
+    (``clinicalChartChanged`` resumes on it); the default is the practice's patient topic.
+    """
     pid = tenant_gate.practice_of(patient)
     uow.audit(
         audit.record_for(
@@ -165,7 +171,7 @@ async def record_change(
             practice_id=pid,
             entity_type=entity_type,
             entity_id=entity_id or patient.id,
-            patient_id=patient.id,
+            patient_id=UUID(str(patient.id)),
             fields=sorted(changed),
         )
     )
@@ -173,10 +179,11 @@ async def record_change(
         PendingEvent(
             organization_id=await organization_id(principal, pid),
             practice_id=pid,
-            topic="patients",
+            topic=topic,
             type=event,
-            entity_id=entity_id or patient.id,  # type: ignore[arg-type]
-            patient_id=patient.id,
+            entity_id=UUID(str(entity_id or patient.id)),
+            patient_id=UUID(str(patient.id)),
             payload=actors.stamped({}, principal),
+            patient_stream=patient_stream,
         )
     )
