@@ -13,13 +13,15 @@ from db.models import AuditEvent
 from services.clinical import catalogue
 from services.policy import Role
 from tests import factories
+from tests.graph.test_perio import RECORD as RECORD_PERIO
+from tests.graph.test_perio import full_mouth
 from tests.graph.test_tooth_chart import RECORD, VOID
 from tests.realtime.harness import Client, Server, graphql
 
 CHART = """
 subscription Chart($practiceId: ID!, $patientId: ID!, $since: Int) {
   clinicalChartChanged(practiceId: $practiceId, patientId: $patientId, since: $since) {
-    kind sequence previousSequence patientId entryId code toothFdi surfaces status
+    kind sequence previousSequence patientId entryId code toothFdi surfaces status perioExamId
   }
 }"""
 
@@ -139,3 +141,26 @@ async def test_the_desk_and_other_practices_get_no_live_chart(server: Server, da
     assert answers[0][0]["extensions"]["code"] == "FORBIDDEN"  # the desk holds no clinical scope
     assert answers[1] == answers[2]  # another practice's patient is refused like an unknown one
     assert answers[1][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_perio_exam_charted_by_the_nurse_reaches_the_dentist_at_once(
+    server: Server, data: None
+) -> None:
+    practice = await factories.practice()
+    await catalogue.seed_practice(practice.id)
+    patient = await factories.patient(practice)
+    dentist = factories.access_token(await factories.user(Role.DENTIST, practice))
+    nurse = factories.access_token(await factories.user(Role.HYGIENIST, practice))
+    async with Client.connect(server, dentist) as watching:
+        await watching.send(_subscribe(practice, patient))
+        saved = await graphql(
+            server,
+            RECORD_PERIO,
+            {"input": {"patientId": str(patient.id), "teeth": full_mouth()}},
+            nurse,
+        )
+        assert "errors" not in saved, saved
+        event = (await watching.recv(wait=8))["payload"]["data"]["clinicalChartChanged"]
+    assert event["kind"] == "PERIO_EXAM_SAVED"
+    assert event["perioExamId"] == saved["data"]["recordPerioExam"]["exam"]["id"]
+    assert event["entryId"] is None
