@@ -84,12 +84,8 @@ class ClinicalChartQueries:
         include_archived: Annotated[
             bool, strawberry.argument(description="Also list archived procedures.")
         ] = False,
-        first: Annotated[
-            int | None, strawberry.argument(description="Page size, 1-100 (default 25).")
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor of the previous page's end.")
-        ] = None,
+        first: int | None = None,
+        after: str | None = None,
     ) -> Connection[ProcedureItem] | None:
         size = page_size(first)
         items = await catalogue.catalogue(

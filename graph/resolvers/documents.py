@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -37,12 +36,8 @@ class DocumentQueries:
         self,
         info: Info,
         patient_id: strawberry.ID,
-        first: Annotated[
-            int | None, strawberry.argument(description="Page size, 1-100 (default 25).")
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="`endCursor` of the previous page.")
-        ] = None,
+        first: int | None = None,
+        after: str | None = None,
     ) -> Connection[PatientDocument] | None:
         size = page_size(first)
         rows, has_next = await library.for_patient(

@@ -46,12 +46,8 @@ class PerioQueries:
         self,
         info: Info,
         patient_id: strawberry.ID,
-        first: Annotated[
-            int | None, strawberry.argument(description="Page size, 1-100 (default 25).")
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor of the previous page's end.")
-        ] = None,
+        first: int | None = None,
+        after: str | None = None,
         notation: Annotated[ToothNotation | None, _NOTATION] = None,  # type: ignore[valid-type]
     ) -> Connection[PerioExam] | None:
         page = await perio.exams(
@@ -113,12 +109,8 @@ class PerioQueries:
         self,
         info: Info,
         patient_id: strawberry.ID,
-        first: Annotated[
-            int | None, strawberry.argument(description="Page size, 1-100 (default 25).")
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor of the previous page's end.")
-        ] = None,
+        first: int | None = None,
+        after: str | None = None,
     ) -> Connection[BpeRecord] | None:
         page = await bpe.records(
             info.context.principal,
