@@ -18,7 +18,7 @@ from uuid import UUID
 from db.crypto import CiphertextError, FieldContext
 from db.queries import accounts
 from db.queries import audit as audit_queries
-from services import audit, runtime
+from services import audit, runtime, tenant_gate
 from services.consent import privacy_access
 from services.consent.registry import patient_links
 from services.patients import sealing
@@ -165,7 +165,7 @@ async def export_patient_data(
             audit.record_for(
                 principal,
                 action="EXPORT patient data",
-                practice_id=privacy_access.practice_of(patient),
+                practice_id=tenant_gate.practice_of(patient),
                 entity_type="Patient",
                 entity_id=patient.id,
                 patient_id=patient.id,

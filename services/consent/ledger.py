@@ -19,7 +19,7 @@ from db.queries import consent as queries
 from db.queries import patients as patient_queries
 from db.tenancy import OrganizationId
 from db.uow import UnitOfWork, unit_of_work
-from services import actors, audit
+from services import actors, audit, tenant_gate
 from services.consent import privacy_access
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from services.policy import Scope
@@ -60,7 +60,7 @@ async def _subject(patient: Patient, decision: Decision, organization_id: Organi
     if decision.purpose is ConsentPurpose.TREATMENT:
         if decision.treatment_id is None:
             raise ValidationFailed("Treatment consent needs a treatment.", field="treatmentId")
-        pid = privacy_access.practice_of(patient)
+        pid = tenant_gate.practice_of(patient)
         if not await patient_appointments.is_patients(pid, patient.id, decision.treatment_id):
             raise NotFound("Treatment")
         return str(decision.treatment_id)
@@ -74,7 +74,7 @@ async def _permitted(principal: Principal, patient_id: UUID, decision: Decision)
         patient = await privacy_access.readable(principal, patient_id)
         if decision.purpose not in PATIENT_PURPOSES or decision.method is not CaptureMethod.PORTAL:
             await audit.record_denied(
-                principal, action="RECORD consent", practice_id=privacy_access.practice_of(patient)
+                principal, action="RECORD consent", practice_id=tenant_gate.practice_of(patient)
             )
             raise PolicyDenied("Patients manage their own marketing consents via the portal.")
         return patient
@@ -101,7 +101,7 @@ async def record(
     """Appends one decision. ``withdrawal`` insists there is a current grant to withdraw."""
     _clean(decision)
     patient = await _permitted(principal, patient_id, decision)
-    pid = privacy_access.practice_of(patient)
+    pid = tenant_gate.practice_of(patient)
     organization_id = await privacy_access.organization_of(principal, pid)
     subject = await _subject(patient, decision, organization_id)
     async with unit_of_work() as uow:
@@ -124,7 +124,7 @@ async def _append(
 ) -> ConsentRecord:
     """One ledger row, its audit record and its event, in the caller's unit of work."""
     conn = uow.connection
-    pid = privacy_access.practice_of(patient)
+    pid = tenant_gate.practice_of(patient)
     row = ConsentRecord(
         id=uuid4(),
         practice_id=pid,
@@ -194,7 +194,7 @@ async def treatment_accepted_in(
         effective_at=effective_at,
     )
     _clean(decision)
-    pid = privacy_access.practice_of(patient)
+    pid = tenant_gate.practice_of(patient)
     organization_id = await privacy_access.organization_of(principal, pid)
     await patient_queries.locked(pid, patient.id, uow.connection)
     return await _append(uow, principal, patient, organization_id, decision, str(treatment_id))
@@ -205,7 +205,7 @@ async def withdraw_all_in(
 ) -> int:
     """Withdraws every current grant (an erasure request ends all consent)."""
     organization_id = await privacy_access.organization_of(
-        principal, privacy_access.practice_of(patient)
+        principal, tenant_gate.practice_of(patient)
     )
     granted = [r for r in (await queries.current_for(patient.id)).values() if r.granted]
     for latest in granted:

@@ -64,7 +64,7 @@ async def place(
         patient = await privacy_access.readable(principal, patient_id)  # not theirs: NOT_FOUND
         if str(patient.practice_id) != str(practice_id):
             raise NotFound("Patient")
-        pid = privacy_access.practice_of(patient)
+        pid = tenant_gate.practice_of(patient)
     else:
         pid = tenant_gate.practice_among(principal.practice_ids, practice_id)
     await _require(principal, pid, PLACE_ACTION)

@@ -14,7 +14,7 @@ from db.models import Membership, Patient, User
 from db.models.patients import ResponsibilityEvidence
 from db.queries import guardians, portal_accounts, users
 from db.uow import UnitOfWork, unit_of_work
-from services import audit
+from services import audit, tenant_gate
 from services.auth import portal_age
 from services.auth.passwords import hash_password, password_problem
 from services.consent import privacy_access
@@ -80,7 +80,7 @@ async def grant_guardian_access(
         principal, Scope.PATIENT_WRITE, patient_id, action="GRANT guardian portal access"
     )
     link = await guardians.responsible_link(
-        privacy_access.practice_of(patient), patient.id, guardian_id
+        tenant_gate.practice_of(patient), patient.id, guardian_id
     )
     if link is None:
         raise NotFound("Guardian link")
@@ -134,7 +134,7 @@ def _audit(
         audit.record_for(
             principal,
             action=action,
-            practice_id=privacy_access.practice_of(patient),
+            practice_id=tenant_gate.practice_of(patient),
             entity_type="User",
             entity_id=user_id,
             patient_id=patient.id,

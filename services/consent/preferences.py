@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 from db.models import ContactPreference
 from db.queries import contact_preferences as queries
 from db.uow import unit_of_work
-from services import audit
+from services import audit, tenant_gate
 from services.consent import privacy_access
 from services.errors import PolicyDenied
 from services.policy import Scope
@@ -70,7 +70,7 @@ async def update(
             audit.record_for(
                 principal,
                 action="UPDATE contact preferences",
-                practice_id=privacy_access.practice_of(patient),
+                practice_id=tenant_gate.practice_of(patient),
                 entity_type="ContactPreference",
                 entity_id=row.id,
                 patient_id=patient.id,

@@ -19,10 +19,6 @@ from services.policy import Scope
 from services.principal import Principal
 
 
-def practice_of(patient: Patient) -> PracticeId:
-    return tenant_gate.practice_of(patient)
-
-
 async def readable(principal: Principal, patient_id: UUID) -> Patient:
     return await patient_access.readable_patient(principal, patient_id)
 
@@ -60,7 +56,7 @@ async def require_staff(
 ) -> None:
     """FORBIDDEN (audited) unless the caller is staff holding ``scope`` in the patient's
     practice."""
-    pid = practice_of(patient)
+    pid = tenant_gate.practice_of(patient)
     if principal.is_patient or principal.client_id or not principal.has_scope(scope, pid):
         await audit.record_denied(principal, action=action, practice_id=pid)
         raise PolicyDenied("You do not have permission to do this.")

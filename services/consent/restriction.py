@@ -13,7 +13,7 @@ from db.models import Patient, ProcessingRestriction
 from db.models.privacy import RestrictionKind
 from db.queries import consent as queries
 from db.uow import UnitOfWork, unit_of_work
-from services import audit
+from services import audit, tenant_gate
 from services.consent import privacy_access
 from services.errors import ValidationFailed
 from services.policy import Scope
@@ -44,7 +44,7 @@ async def place_in(
         audit.record_for(
             principal,
             action=f"PLACE {kind.value.lower()}",
-            practice_id=privacy_access.practice_of(patient),
+            practice_id=tenant_gate.practice_of(patient),
             entity_type="ProcessingRestriction",
             entity_id=row.id,
             patient_id=patient.id,
@@ -94,7 +94,7 @@ async def lift(principal: Principal, *, restriction_id: UUID) -> ProcessingRestr
             audit.record_for(
                 principal,
                 action="LIFT restriction",
-                practice_id=privacy_access.practice_of(patient),
+                practice_id=tenant_gate.practice_of(patient),
                 entity_type="ProcessingRestriction",
                 entity_id=row.id,
                 patient_id=patient.id,
