@@ -42,6 +42,9 @@ class Scope(StrEnum):
     # A patient record's access log: a practice's with audit:read, a patient their own.
     ACCESS_LOG_READ = "access_log:read"
     REPORTS_READ = "reports:read"
+    # Aesthetic products, batches and stock movements (no patient data; recalls need more).
+    STOCK_READ = "stock:read"
+    STOCK_WRITE = "stock:write"
 
     @property
     def enum_name(self) -> str:
@@ -74,6 +77,8 @@ _CLINICIAN = frozenset(
         S.SCHEDULE_WRITE,
         S.CONSENT_WRITE,
         S.BILLING_READ,
+        S.STOCK_READ,
+        S.STOCK_WRITE,
     }
 )
 
@@ -92,6 +97,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             S.ACCESS_LOG_READ,
             S.REPORTS_READ,
             S.LEGAL_HOLD_WRITE,
+            S.STOCK_READ,
         }
     ),
     # Front desk plus running the practice: staff, settings, audit and reports; no clinical.
@@ -103,6 +109,8 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         S.ACCESS_LOG_READ,
         S.REPORTS_READ,
         S.LEGAL_HOLD_WRITE,
+        S.STOCK_READ,
+        S.STOCK_WRITE,
     },
     Role.DENTIST: _CLINICIAN,
     Role.HYGIENIST: _CLINICIAN,

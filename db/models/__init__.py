@@ -1,5 +1,13 @@
 """All Tortoise models of the single ``models`` app."""
 
+from db.models.aesthetic_forms import ConsentFormInstance, ConsentFormTemplate
+from db.models.aesthetic_prescribing import (
+    AestheticConsultation,
+    Prescription,
+    ProfessionalRegistration,
+)
+from db.models.aesthetic_stock import Batch, Product, StockMovement
+from db.models.aesthetic_treatments import AdverseEvent, InjectableTreatment, InjectionPoint
 from db.models.appointments import (
     Appointment,
     AppointmentChange,
@@ -30,6 +38,7 @@ from db.models.medical_history import MedicalHistory
 from db.models.organizations import Organization, Practice
 from db.models.outbox import DomainEvent, PracticeSequence
 from db.models.patients import GuardianLink, Patient, PatientStatus
+from db.models.photo_series import PhotoSeries, PhotoSeriesItem
 from db.models.privacy import (
     BreachIncident,
     ContactPreference,
@@ -52,6 +61,8 @@ from db.models.users import Membership, User
 
 __all__ = [
     "Absence",
+    "AdverseEvent",
+    "AestheticConsultation",
     "Appointment",
     "AppointmentChange",
     "AppointmentResource",
@@ -59,6 +70,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "AuditReadPatient",
+    "Batch",
     "BpeRecord",
     "BreachIncident",
     "CaptureMethod",
@@ -67,6 +79,8 @@ __all__ = [
     "ClinicalNoteAmendment",
     "ClinicalNoteSettings",
     "Closure",
+    "ConsentFormInstance",
+    "ConsentFormTemplate",
     "ConsentPurpose",
     "ConsentRecord",
     "ContactPreference",
@@ -75,6 +89,8 @@ __all__ = [
     "DomainEvent",
     "ExtraResource",
     "GuardianLink",
+    "InjectableTreatment",
+    "InjectionPoint",
     "LegalHold",
     "LoginThrottle",
     "MedicalHistory",
@@ -88,11 +104,16 @@ __all__ = [
     "PatientStatus",
     "PerioExam",
     "PerioFollowUp",
+    "PhotoSeries",
+    "PhotoSeriesItem",
     "Practice",
     "PracticeSequence",
     "Practitioner",
+    "Prescription",
     "ProcedureItem",
     "ProcessingRestriction",
+    "Product",
+    "ProfessionalRegistration",
     "Recall",
     "RecoveryCode",
     "RefreshToken",
@@ -102,6 +123,7 @@ __all__ = [
     "ScheduleBlock",
     "ScheduleSettings",
     "SlotHold",
+    "StockMovement",
     "TreatmentPlan",
     "TreatmentPlanItem",
     "User",

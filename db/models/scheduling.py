@@ -98,9 +98,16 @@ class AppointmentType(Entity):
     active = fields.BooleanField(default=True)
     # Patients may book it themselves in the portal (off unless the practice offers it).
     online_bookable = fields.BooleanField(default=False)
+    # Aesthetic treatments: which kind it is (TOXIN, FILLER, ...; null for dental work), the
+    # minimum hours between the patient's signed consultation consent and the treatment, and
+    # whether the practitioner must hold an unexpired professional registration on the day.
+    aesthetic_kind = fields.CharField(max_length=16, null=True)
+    cooling_off_hours = fields.IntField(null=True)
+    requires_registration = fields.BooleanField(default=False)
 
     plaintext_columns: ClassVar[dict[str, str]] = {
         "name": "a service name",
+        "aesthetic_kind": "a fixed code from a closed list, not free text",
         "colour": "CSS colour",
         "allowed_roles": "role codes",
         "recall_kind": "a fixed code from a closed list, not free text",

@@ -51,6 +51,14 @@ TABLE_CATEGORY: dict[str, Category] = {
     "perio_exam": Category.CLINICAL,  # measurements only, no free text
     "bpe_record": Category.CLINICAL,
     "perio_follow_up": Category.CLINICAL,
+    "injectable_treatment": Category.CLINICAL,  # kept as statistics; notes nulled
+    "injection_point": Category.CLINICAL,  # products, batches, amounts, map sites: no free text
+    "aesthetic_adverse_event": Category.CLINICAL,  # kept for product safety; free text nulled
+    "aesthetic_consultation": Category.CLINICAL,
+    "aesthetic_prescription": Category.CLINICAL,
+    "photo_series": Category.CLINICAL,
+    "photo_series_item": Category.CLINICAL,  # deleted with the photos it groups
+    "consent_form_instance": Category.EVIDENCE,  # a signed form is proof of consent
     "appointment": Category.CLINICAL,
     "appointment_change": Category.CLINICAL,  # history: times, statuses and ids
     "appointment_resource": Category.CLINICAL,

@@ -14,14 +14,19 @@ from uuid import UUID
 
 from db.crypto import CiphertextError, FieldContext
 from db.models import (
+    AdverseEvent,
+    AestheticConsultation,
     Appointment,
     ChartEntry,
     ClinicalNote,
     ClinicalNoteAmendment,
+    ConsentFormInstance,
     Document,
+    InjectableTreatment,
     MedicalHistory,
     Patient,
     PatientInsurance,
+    Prescription,
     TreatmentPlan,
 )
 from services import runtime
@@ -52,6 +57,11 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     # The file key is re-wrapped by rotation; the file itself never needs re-encrypting.
     Document: ("title", "filename", "wrapped_key"),
     TreatmentPlan: ("signed_name", "snapshot"),
+    AdverseEvent: ("description", "action_taken"),
+    AestheticConsultation: ("notes",),
+    ConsentFormInstance: ("answers", "signed_name", "signed_ip", "signed_user_agent"),
+    InjectableTreatment: ("notes",),
+    Prescription: ("directions",),
 }
 
 # Encrypted columns whose plaintext is a JSON object (structured contact details, answers).
@@ -61,6 +71,7 @@ JSON_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     ClinicalNote: ("content",),
     ClinicalNoteAmendment: ("content",),
     TreatmentPlan: ("snapshot",),
+    ConsentFormInstance: ("answers",),
 }
 
 

@@ -23,6 +23,9 @@ class PractitionerRole(StrEnum):
     HYGIENIST = "HYGIENIST"
     THERAPIST = "THERAPIST"
     NURSE = "NURSE"
+    # Aesthetic clinics: medical practitioners and pharmacist prescribers.
+    DOCTOR = "DOCTOR"
+    PHARMACIST = "PHARMACIST"
 
 
 class AbsenceKind(StrEnum):

@@ -28,7 +28,8 @@ from services.scheduling.setup import Saved
 
 def _role(value: str) -> str:
     if value not in CLINICAL_ROLES:
-        raise ValidationFailed("Role is DENTIST, HYGIENIST, THERAPIST or NURSE.", field="role")
+        named = ", ".join(sorted(CLINICAL_ROLES))
+        raise ValidationFailed(f"Role is one of {named}.", field="role")
     return str(value)
 
 
