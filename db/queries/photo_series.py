@@ -140,9 +140,7 @@ async def marketing(
         query = query.filter(patient_id__in=list(patient_ids))
     if after is not None:
         at, last = after
-        query = query.filter(
-            Q(marketing_marked_at__lt=at) | Q(marketing_marked_at=at, id__lt=last)
-        )
+        query = query.filter(Q(marketing_marked_at__lt=at) | Q(marketing_marked_at=at, id__lt=last))
     return (
         await query.select_related("document", "series")
         .order_by("-marketing_marked_at", "-id")
@@ -160,9 +158,11 @@ async def delete_for_patient(
         .using_db(connection)
         .delete()
     )
-    await PhotoSeries.filter(practice_id=practice_id, patient_id=patient_id).using_db(
-        connection
-    ).delete()
+    await (
+        PhotoSeries.filter(practice_id=practice_id, patient_id=patient_id)
+        .using_db(connection)
+        .delete()
+    )
     return int(removed)
 
 

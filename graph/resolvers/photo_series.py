@@ -124,9 +124,7 @@ class PhotoSeriesMutations:
         self, info: Info, input: PhotoSeriesItemInput
     ) -> PhotoSeriesPayload | None:
         return _payload(
-            await photo_series.mark_for_marketing(
-                info.context.principal, item_id=input.ids.item_id
-            )
+            await photo_series.mark_for_marketing(info.context.principal, item_id=input.ids.item_id)
         )
 
     @strawberry.mutation(description="Withdraw a photo from marketing use (clinical:write).")

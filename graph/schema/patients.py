@@ -272,7 +272,8 @@ class Patient:
         extensions=[*CLINICAL, AuditReads()],
     )
     async def photo_series(self, info: Info) -> list[PhotoSeries] | None:
-        found = await photo_series_service.series_of(info.context.principal, patient_id=self.patient_id)
+        principal = info.context.principal
+        found = await photo_series_service.series_of(principal, patient_id=self.patient_id)
         return [PhotoSeries.from_view(v) for v in found]
 
     @strawberry.field(description="Insurance and payment arrangement.", extensions=BILLING)

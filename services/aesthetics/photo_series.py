@@ -130,7 +130,9 @@ async def _series(principal: Principal, series_id: UUID, action: str) -> PhotoSe
     return found
 
 
-async def _item(principal: Principal, item_id: UUID, action: str) -> tuple[PhotoSeriesItem, Patient]:
+async def _item(
+    principal: Principal, item_id: UUID, action: str
+) -> tuple[PhotoSeriesItem, Patient]:
     found = await queries.item(patient_access.readable_practices(principal), item_id)
     if found is None:
         raise NotFound("Photo")

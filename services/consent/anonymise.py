@@ -18,8 +18,8 @@ from db.models import ContactPreference, Patient
 from db.models.privacy import RecordClass
 from db.queries import contact_preferences, guardians, portal_accounts, users
 from db.queries import documents as document_queries
-from db.queries import photo_series as photo_series_queries
 from db.queries import patient_links as linked
+from db.queries import photo_series as photo_series_queries
 from services.consent.registry import Link, patient_links
 from services.names import search_key
 from services.policy import Role

@@ -145,7 +145,9 @@ class Clinic:
         )
 
     async def gallery(self, client: httpx.AsyncClient, token: str | None = None) -> list[str]:
-        result = await gql(client, MARKETING, {"p": str(self.practice.id)}, token=token or self.desk)
+        result = await gql(
+            client, MARKETING, {"p": str(self.practice.id)}, token=token or self.desk
+        )
         assert result.errors == [], result.errors
         return [e["node"]["itemId"] for e in result.data["marketingPhotos"]["edges"]]
 
@@ -155,7 +157,8 @@ async def test_series_group_photos_in_taken_order_and_read_is_audited(
 ) -> None:
     clinic = await Clinic().build(client)
     series = await clinic.series_with_photos(client)
-    assert series["area"] == "LIPS" and series["patientId"] == str(clinic.patient.id)
+    assert series["area"] == "LIPS"
+    assert series["patientId"] == str(clinic.patient.id)
     # The BEFORE photo was taken two days earlier: it lists first whatever the adding order.
     assert [i["stage"] for i in series["items"]] == ["BEFORE", "AFTER"]
     assert [i["document"]["id"] for i in series["items"]] == clinic.photos[::-1]
@@ -178,7 +181,9 @@ async def test_series_group_photos_in_taken_order_and_read_is_audited(
 
 async def test_bad_photos_are_refused_and_nothing_changes(client: httpx.AsyncClient) -> None:
     clinic = await Clinic().build(client)
-    series = await _ok(client, CREATE, clinic.dentist, patientId=str(clinic.patient.id), area="CHIN")
+    series = await _ok(
+        client, CREATE, clinic.dentist, patientId=str(clinic.patient.id), area="CHIN"
+    )
     xray = await upload(client, clinic.dentist, clinic.patient.id, kind="XRAY")
     others = await upload(client, clinic.dentist, clinic.other.id)
     base = {"seriesId": series["id"], "stage": "BEFORE", "angle": "FRONT", "takenAt": _at(1)}
@@ -214,7 +219,9 @@ async def test_bad_photos_are_refused_and_nothing_changes(client: httpx.AsyncCli
         treatmentId=str(uuid4()),
     )
     assert wrong_treatment.codes == ["NOT_FOUND"]
-    bad_area = await _do(client, CREATE, clinic.dentist, patientId=str(clinic.patient.id), area="EAR")
+    bad_area = await _do(
+        client, CREATE, clinic.dentist, patientId=str(clinic.patient.id), area="EAR"
+    )
     assert bad_area.codes == ["BAD_USER_INPUT"]  # not in the enum: rejected by the schema
     assert await PhotoSeries.filter(patient_id=clinic.patient.id).count() == 1
 
@@ -246,7 +253,8 @@ async def test_marketing_needs_consent_and_withdrawal_hides_the_photo_at_once(
     assert admin.codes == ["FORBIDDEN"]
     assert admin.errors[0]["path"][-1] == "title"
     node = admin.data["marketingPhotos"]["edges"][0]["node"]
-    assert node["document"]["title"] is None and node["area"] == "LIPS"
+    assert node["document"]["title"] is None
+    assert node["area"] == "LIPS"
     assert await AuditEvent.filter(entity_type="PhotoSeriesItem", entity_id=item).exists()
 
     withdrawn = await gql(client, WITHDRAW, photos_consent(clinic.patient.id), token=clinic.desk)
@@ -273,7 +281,10 @@ async def test_restricted_or_objecting_patients_photos_leave_the_gallery(
     await _ok(client, MARK, clinic.dentist, itemId=item)
     assert await clinic.gallery(client) == [item]
     placed = await gql(
-        client, PLACE, placing(clinic.patient.id, "OBJECTION"), token=clinic.tokens[Role.PRACTICE_ADMIN]
+        client,
+        PLACE,
+        placing(clinic.patient.id, "OBJECTION"),
+        token=clinic.tokens[Role.PRACTICE_ADMIN],
     )
     assert placed.errors == [], placed.errors
     assert await clinic.gallery(client) == []
@@ -290,9 +301,12 @@ async def test_the_gallery_is_one_statement_and_pages(
     pid = tenant_gate.operator_practice(clinic.practice.id)
     with count_statements(monkeypatch) as counted:
         rows = await queries.marketing(pid, None, first=10, after=None)
-    assert len(rows) == 2 and len(counted) == 1, counted
+    assert len(counted) == 1, counted
+    assert len(rows) == 2
     assert {r.document.kind for r in rows} == {"EXTRAORAL_PHOTO"}  # loaded with the row
-    first = await gql(client, MARKETING, {"p": str(clinic.practice.id), "first": 1}, token=clinic.desk)
+    first = await gql(
+        client, MARKETING, {"p": str(clinic.practice.id), "first": 1}, token=clinic.desk
+    )
     page = first.data["marketingPhotos"]
     assert page["pageInfo"]["hasNextPage"] is True
     second = await gql(
@@ -301,7 +315,10 @@ async def test_the_gallery_is_one_statement_and_pages(
         {"p": str(clinic.practice.id), "first": 1, "after": page["pageInfo"]["endCursor"]},
         token=clinic.desk,
     )
-    ids = [page["edges"][0]["node"]["itemId"], second.data["marketingPhotos"]["edges"][0]["node"]["itemId"]]
+    ids = [
+        page["edges"][0]["node"]["itemId"],
+        second.data["marketingPhotos"]["edges"][0]["node"]["itemId"],
+    ]
     assert sorted(ids) == sorted(i["id"] for i in series["items"])
 
 
@@ -310,7 +327,8 @@ async def test_who_may_read_and_change_series(client: httpx.AsyncClient) -> None
     series = await clinic.series_with_photos(client)
     # Reception reads the patient but not the clinical photo series, nor changes them.
     read = await gql(client, SERIES, {"id": str(clinic.patient.id)}, token=clinic.desk)
-    assert read.data["patient"]["photoSeries"] is None and read.codes == ["FORBIDDEN"]
+    assert read.data["patient"]["photoSeries"] is None
+    assert read.codes == ["FORBIDDEN"]
     create = await _do(client, CREATE, clinic.desk, patientId=str(clinic.patient.id), area="NECK")
     assert create.codes == ["FORBIDDEN"]
     mark = await _do(client, MARK, clinic.desk, itemId=series["items"][0]["id"])
@@ -338,7 +356,9 @@ async def test_who_may_read_and_change_series(client: httpx.AsyncClient) -> None
     assert foreign.codes == ["NOT_FOUND"]
     # The patient reads their own series.
     user = await factories.user(Role.PATIENT, clinic.practice, patient_id=clinic.patient.id)
-    own = await gql(client, SERIES, {"id": str(clinic.patient.id)}, token=factories.access_token(user))
+    own = await gql(
+        client, SERIES, {"id": str(clinic.patient.id)}, token=factories.access_token(user)
+    )
     assert own.errors == [], own.errors
     assert [s["id"] for s in own.data["patient"]["photoSeries"]] == [series["id"]]
     gallery = await gql(
@@ -370,7 +390,9 @@ async def test_erasure_deletes_series_before_their_photos(
     exported = await export.document(clinic.patient.id)
     assert {r["id"] for r in exported["records"]["photo_series"]} == {series["id"]}
     assert len(exported["records"]["photo_series_item"]) == 2
-    assert {r["document_id"] for r in exported["records"]["photo_series_item"]} == set(clinic.photos)
+    assert {r["document_id"] for r in exported["records"]["photo_series_item"]} == set(
+        clinic.photos
+    )
 
     admin = await staff(clinic.practice, Role.PRACTICE_ADMIN)
     request = await requests.receive(
