@@ -5,6 +5,7 @@ marketing gallery filtered at read time, who may read what, erasure and export."
 from __future__ import annotations
 
 import io
+import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -17,6 +18,7 @@ from db.models import AuditEvent, Document, DomainEvent, Patient, PhotoSeries, P
 from db.models.privacy import RequestKind
 from db.queries import photo_series as queries
 from services import tenant_gate
+from services.aesthetics import demo_photos
 from services.consent import erasure, export, requests
 from services.policy import Role
 from tests import factories
@@ -419,3 +421,19 @@ async def test_reads_show_in_the_patients_access_log(client: httpx.AsyncClient) 
     assert log.errors == [], log.errors
     entities = {e["node"]["entityId"] for e in log.data["patient"]["accessLog"]["edges"]}
     assert series["id"] in entities
+
+
+async def test_demo_photos_go_through_the_real_paths(client: httpx.AsyncClient) -> None:
+    practice = await factories.practice()
+    patients = [await factories.patient(practice) for _ in range(4)]
+    dentist = await factories.user(Role.DENTIST, practice)
+    stored = await demo_photos.seed_photos(practice, patients, dentist, random.Random(7))
+    assert stored == 12  # three series, before and after, two angles each
+    assert await PhotoSeries.filter(practice_id=practice.id).count() == 3
+    kinds = await Document.filter(practice_id=practice.id).values_list("kind", flat=True)
+    assert set(kinds) == {"EXTRAORAL_PHOTO"}
+    assert await Document.filter(practice_id=practice.id, thumbnail_key__isnull=True).count() == 0
+    desk = factories.access_token(await factories.user(Role.RECEPTIONIST, practice))
+    shown = await gql(client, MARKETING, {"p": str(practice.id)}, token=desk)
+    nodes = [e["node"] for e in shown.data["marketingPhotos"]["edges"]]
+    assert [(n["stage"], n["angle"], n["area"]) for n in nodes] == [("AFTER", "FRONT", "LIPS")]
