@@ -14,6 +14,7 @@ from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q, RawSQL
+from tortoise.queryset import QuerySet
 
 from db.models import Document, InjectableTreatment, PhotoSeries, PhotoSeriesItem
 from db.tenancy import PracticeId
@@ -117,17 +118,9 @@ async def items_of(series_ids: Collection[UUID]) -> list[PhotoSeriesItem]:
     )
 
 
-async def marketing(
-    practice_id: PracticeId,
-    patient_ids: Collection[UUID] | None,
-    *,
-    first: int,
-    after: tuple[datetime, UUID] | None,
-) -> list[PhotoSeriesItem]:
-    """Marked items of the practice whose patient's marketing-photo consent stands now, newest
-    mark first, with their document and series: one statement. ``patient_ids`` narrows to the
-    patients the caller may see (None: any of the practice's); ``first + 1`` rows are read."""
-    query = (
+def _gallery(practice_id: PracticeId) -> QuerySet[PhotoSeriesItem]:
+    """Marked items of the practice whose patient's marketing-photo consent stands now."""
+    return (
         PhotoSeriesItem.filter(
             practice_id=practice_id,
             marketing_marked_at__isnull=False,
@@ -136,16 +129,43 @@ async def marketing(
         .annotate(consent_stands=RawSQL(_CONSENT_STANDS), unrestricted=RawSQL(_NOT_RESTRICTED))
         .filter(consent_stands=True, unrestricted=True)
     )
+
+
+async def marketing(
+    practice_id: PracticeId,
+    patient_ids: Collection[UUID] | None,
+    *,
+    first: int,
+    after: tuple[datetime, UUID] | None,
+) -> list[PhotoSeriesItem]:
+    """The gallery, newest mark first, with each item's document and series: one statement.
+    ``patient_ids`` narrows to the patients the caller may see (None: any of the practice's);
+    ``first + 1`` rows are read."""
+    query = _gallery(practice_id)
     if patient_ids is not None:
         query = query.filter(patient_id__in=list(patient_ids))
     if after is not None:
         at, last = after
-        query = query.filter(Q(marketing_marked_at__lt=at) | Q(marketing_marked_at=at, id__lt=last))
+        query = query.filter(
+            Q(marketing_marked_at__lt=at) | Q(marketing_marked_at=at, id__lt=last)
+        )
     return (
         await query.select_related("document", "series")
         .order_by("-marketing_marked_at", "-id")
         .limit(first + 1)
     )
+
+
+async def in_gallery(
+    practice_id: PracticeId, *, document_id: UUID | None = None, item_id: UUID | None = None
+) -> PhotoSeriesItem | None:
+    """The gallery item showing this document (or with this id) right now, else None."""
+    query = _gallery(practice_id)
+    if document_id is not None:
+        query = query.filter(document_id=document_id)
+    if item_id is not None:
+        query = query.filter(id=item_id)
+    return await query.first()
 
 
 async def delete_for_patient(
@@ -178,6 +198,7 @@ __all__ = [
     "count_items",
     "delete_for_patient",
     "has_document",
+    "in_gallery",
     "item",
     "items_of",
     "marketing",

@@ -18,8 +18,10 @@ from graph.context import Info
 from graph.ids import id_argument
 from graph.permissions.fields import requires
 from graph.schema.pagination import Connection, after_key, page_size
+from graph.schema.documents import CreateDocumentLinkPayload
 from graph.schema.photo_series import (
     AddPhotoToSeriesInput,
+    CreateMarketingPhotoLinkInput,
     CreatePhotoSeriesInput,
     MarketingPhoto,
     PhotoSeries,
@@ -27,6 +29,7 @@ from graph.schema.photo_series import (
     PhotoSeriesPayload,
 )
 from services.aesthetics import photo_series
+from services.documents import library, links
 from services.policy import Scope
 
 
@@ -136,3 +139,23 @@ class PhotoSeriesMutations:
                 info.context.principal, item_id=input.ids.item_id
             )
         )
+
+    @strawberry.mutation(
+        description="A link that opens a photo of `marketingPhotos` for a few minutes; every "
+        "use checks again that it is still there (consent standing) and is audited "
+        "(practice:read and patient:read; no clinical scope needed).",
+        extensions=requires(Scope.PRACTICE_READ, Scope.PATIENT_READ),
+    )
+    async def create_marketing_photo_link(
+        self, info: Info, input: CreateMarketingPhotoLinkInput
+    ) -> CreateDocumentLinkPayload | None:
+        principal = info.context.principal
+        document_id = await photo_series.marketing_document(principal, item_id=input.ids.item_id)
+        variant = library.Variant(input.variant)
+        token, expires = await links.mint(
+            principal, document_id, variant.value, info.context.settings.document_link_seconds
+        )
+        base = info.context.settings.public_url or str(info.context.request.base_url)
+        suffix = "/thumbnail" if variant is library.Variant.THUMBNAIL else ""
+        url = f"{base.rstrip('/')}/documents/{document_id}{suffix}?link={token}"
+        return CreateDocumentLinkPayload(url=url, expires_at=expires)

@@ -18,8 +18,9 @@ import strawberry
 from db.models import PhotoSeriesItem as ItemModel
 from graph.audit_extension import ReadRecord
 from graph.ids import IdFields
-from graph.schema.documents import PatientDocument
+from graph.schema.documents import DocumentVariant, PatientDocument
 from services.aesthetics import photo_series as service
+from services.documents import library
 
 PhotoArea = strawberry.enum(
     service.Area, name="PhotoArea", description="The treatment area a series follows."
@@ -159,6 +160,17 @@ class AddPhotoToSeriesInput(IdFields):
 @strawberry.input(description="A photo of a series to act on.")
 class PhotoSeriesItemInput(IdFields):
     item_id: strawberry.ID = strawberry.field(description="The series item.")
+
+
+@strawberry.input(
+    description="A short-lived link that opens a photo of the marketing gallery, for staff "
+    "without a clinical scope; every use checks again that it is still in the gallery."
+)
+class CreateMarketingPhotoLinkInput(IdFields):
+    item_id: strawberry.ID = strawberry.field(description="The marketing photo's item id.")
+    variant: DocumentVariant = strawberry.field(  # type: ignore[valid-type]
+        default=library.Variant.THUMBNAIL, description="The thumbnail or the original."
+    )
 
 
 @strawberry.type(description="The series after the change.")

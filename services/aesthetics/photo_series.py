@@ -333,6 +333,37 @@ async def _marketing_practice(principal: Principal, practice_id: UUID) -> Practi
     return pid
 
 
+async def shows_in_marketing(
+    principal: Principal, practice_id: PracticeId, document_id: UUID
+) -> bool:
+    """May this caller, without clinical:read, open this document because it is in the
+    practice's marketing gallery right now (marked, consent standing, no restriction)? Asked
+    by ``library.readable_document`` on every opening, so a withdrawal also ends opening."""
+    if principal.client_id is not None or principal.is_patient:
+        return False
+    if not (
+        principal.has_scope(Scope.PRACTICE_READ, practice_id)
+        and principal.has_scope(Scope.PATIENT_READ, practice_id)
+    ):
+        return False
+    return await queries.in_gallery(practice_id, document_id=document_id) is not None
+
+
+async def marketing_document(principal: Principal, *, item_id: UUID) -> UUID:
+    """The document of a photo in the gallery now (for a link); else NOT_FOUND like a random
+    id (an unmarked photo, withdrawn consent, another practice's)."""
+    found = await queries.item(principal.practices_with(Scope.PRACTICE_READ), item_id)
+    if found is None:
+        raise NotFound("Photo")
+    pid = await _marketing_practice(principal, UUID(str(found.practice_id)))
+    if not await visibility.visible_ids(principal, [UUID(str(found.patient_id))]):
+        raise NotFound("Photo")
+    shown = await queries.in_gallery(pid, item_id=UUID(str(found.id)))
+    if shown is None:
+        raise NotFound("Photo")
+    return UUID(str(shown.document_id))
+
+
 async def marketing_photos(
     principal: Principal,
     *,
@@ -359,8 +390,10 @@ __all__ = [
     "add_photo",
     "create",
     "mark_for_marketing",
+    "marketing_document",
     "marketing_photos",
     "remove_photo",
     "series_of",
+    "shows_in_marketing",
     "unmark_for_marketing",
 ]

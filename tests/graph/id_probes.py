@@ -117,6 +117,7 @@ ID_KINDS: dict[str, str] = {
     "removePhotoFromSeries.input.itemId": "photo_series_item",
     "markPhotoForMarketing.input.itemId": "photo_series_item",
     "unmarkPhotoForMarketing.input.itemId": "photo_series_item",
+    "createMarketingPhotoLink.input.itemId": "photo_series_item",
 }
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.

@@ -56,6 +56,10 @@ query G($p: ID!, $first: Int, $after: String) {
     pageInfo { hasNextPage endCursor }
   }
 }"""
+LINK = """
+mutation L($input: CreateMarketingPhotoLinkInput!) {
+  createMarketingPhotoLink(input: $input) { url expiresAt }
+}"""
 ACCESS_LOG = """
 query Log($id: ID!) { patient(id: $id) { accessLog { edges { node { action entityId } } } } }
 """
@@ -259,9 +263,31 @@ async def test_marketing_needs_consent_and_withdrawal_hides_the_photo_at_once(
     assert node["area"] == "LIPS"
     assert await AuditEvent.filter(entity_type="PhotoSeriesItem", entity_id=item).exists()
 
+    # Reception (no clinical scope) opens the gallery's photo through a link, and only it.
+    link = await gql(client, LINK, {"input": {"itemId": item}}, token=clinic.desk)
+    assert link.errors == [], link.errors
+    url = link.data["createMarketingPhotoLink"]["url"]
+    assert "/thumbnail?link=" in url
+    opened = await client.get(url)
+    assert opened.status_code == 200
+    assert opened.headers["content-type"] == "image/jpeg"
+    desk_header = {"authorization": f"Bearer {clinic.desk}"}
+    photo = series["items"][1]["document"]["id"]
+    assert (await client.get(f"/documents/{photo}", headers=desk_header)).status_code == 200
+    other_photo = series["items"][0]["document"]["id"]  # in the series, not marked
+    assert (await client.get(f"/documents/{other_photo}", headers=desk_header)).status_code == 403
+    unmarked = await gql(
+        client, LINK, {"input": {"itemId": series["items"][0]["id"]}}, token=clinic.desk
+    )
+    assert unmarked.codes == ["NOT_FOUND"]
+
     withdrawn = await gql(client, WITHDRAW, photos_consent(clinic.patient.id), token=clinic.desk)
     assert withdrawn.errors == [], withdrawn.errors
     assert await clinic.gallery(client) == []
+    # The withdrawal ends opening too: the same link, and a new one, are refused.
+    assert (await client.get(url)).status_code == 403
+    again = await gql(client, LINK, {"input": {"itemId": item}}, token=clinic.desk)
+    assert again.codes == ["NOT_FOUND"]
     # The mark stays (history), but a re-grant does not bring the photo back by itself.
     assert (await PhotoSeriesItem.get(id=item)).marketing_marked_at is not None
     await gql(client, RECORD, photos_consent(clinic.patient.id), token=clinic.desk)
