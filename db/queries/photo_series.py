@@ -146,9 +146,7 @@ async def marketing(
         query = query.filter(patient_id__in=list(patient_ids))
     if after is not None:
         at, last = after
-        query = query.filter(
-            Q(marketing_marked_at__lt=at) | Q(marketing_marked_at=at, id__lt=last)
-        )
+        query = query.filter(Q(marketing_marked_at__lt=at) | Q(marketing_marked_at=at, id__lt=last))
     return (
         await query.select_related("document", "series")
         .order_by("-marketing_marked_at", "-id")

@@ -17,8 +17,8 @@ from graph.audit_extension import AuditReads
 from graph.context import Info
 from graph.ids import id_argument
 from graph.permissions.fields import requires
-from graph.schema.pagination import Connection, after_key, page_size
 from graph.schema.documents import CreateDocumentLinkPayload
+from graph.schema.pagination import Connection, after_key, page_size
 from graph.schema.photo_series import (
     AddPhotoToSeriesInput,
     CreateMarketingPhotoLinkInput,
