@@ -14,6 +14,7 @@ from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
 from graph.resolvers.perio import PerioMutations, PerioQueries
+from graph.resolvers.photo_series import PhotoSeriesMutations, PhotoSeriesQueries
 from graph.resolvers.portal_booking import PortalBookingMutations, PortalBookingQueries
 from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
@@ -44,6 +45,7 @@ Query = merge_types(
         PrivacyQueries,
         LegalHoldQueries,
         DocumentQueries,
+        PhotoSeriesQueries,
     ),
 )
 Mutation = merge_types(
@@ -63,6 +65,7 @@ Mutation = merge_types(
         PrivacyMutations,
         LegalHoldMutations,
         DocumentMutations,
+        PhotoSeriesMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

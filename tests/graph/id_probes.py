@@ -42,8 +42,11 @@ from db.models import (
     DataSubjectRequest,
     Document,
     ExtraResource,
+    InjectableTreatment,
     NoteTemplate,
     PerioExam,
+    PhotoSeries,
+    PhotoSeriesItem,
     Practitioner,
     ProcedureItem,
     ProcessingRestriction,
@@ -109,6 +112,12 @@ ID_KINDS: dict[str, str] = {
     "perioExam.id": "perio_exam",
     "examId": "perio_exam",
     "examIds": "perio_exam",
+    "createPhotoSeries.input.treatmentId": "injectable_treatment",
+    "seriesId": "photo_series",
+    "removePhotoFromSeries.input.itemId": "photo_series_item",
+    "markPhotoForMarketing.input.itemId": "photo_series_item",
+    "unmarkPhotoForMarketing.input.itemId": "photo_series_item",
+    "createMarketingPhotoLink.input.itemId": "photo_series_item",
 }
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
@@ -451,7 +460,39 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         code="PROBE",
         fee_pence=100,
     )
+    treatment = await InjectableTreatment.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        practitioner_id=practitioner.id,
+        treated_at=START - timedelta(days=30),
+    )
+    photo = await Document.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        kind="EXTRAORAL_PHOTO",
+        title="v1.k.probe",
+        content_type="image/jpeg",
+        size_bytes=1,
+        sha256="0" * 64,
+        blob_key="00/" + "1" * 62,
+        wrapped_key="v1.k.probe",
+    )
+    series = await PhotoSeries.create(
+        practice_id=practice.id, patient_id=patient.id, area="LIPS", treatment_id=treatment.id
+    )
+    photo_item = await PhotoSeriesItem.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        series_id=series.id,
+        document_id=photo.id,
+        stage="BEFORE",
+        angle="FRONT",
+        taken_at=START - timedelta(days=30),
+    )
     objects = {
+        "injectable_treatment": treatment.id,
+        "photo_series": series.id,
+        "photo_series_item": photo_item.id,
         "treatment_plan": plan.plan_id,
         "treatment_plan_item": plan_item.id,
         "organization": org.id,

@@ -80,6 +80,7 @@ async def seed_objects(practice: object, patient: object) -> None:
     document.filename = sealing.seal(document, "filename", "matrix.png")  # type: ignore[assignment]
     await document.save()
     await seed_matrix_note(practice, patient)
+    await _seed_marketing_photo(practice, patient)
     await TreatmentPlan.create(
         id=MATRIX_PLAN_ID,
         plan_id=MATRIX_PLAN_ID,
@@ -94,6 +95,53 @@ async def seed_objects(practice: object, patient: object) -> None:
         status="FINAL",
         examined_at=datetime(2030, 1, 15, 9, tzinfo=UTC),
         readings={"16": {"pd": [3] * 6, "gm": [0] * 6, "b": 0, "s": 0, "p": 0, "m": 0, "f": {}}},
+    )
+
+
+async def _seed_marketing_photo(practice: object, patient: object) -> None:
+    """A face photo in a series, marked for marketing under a PHOTOS_IN_MARKETING grant, so
+    ``Patient.photoSeries`` and ``marketingPhotos`` return a row to whoever may read them."""
+    from datetime import UTC, datetime, timedelta
+
+    from db.models import ConsentRecord, Document, PhotoSeries, PhotoSeriesItem
+    from services.patients import sealing
+
+    practice_id = practice.id  # type: ignore[attr-defined]
+    patient_id = patient.id  # type: ignore[attr-defined]
+    photo = Document(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        kind="EXTRAORAL_PHOTO",
+        content_type="image/jpeg",
+        size_bytes=1,
+        sha256="0" * 64,
+        blob_key="00/" + "2" * 62,
+        wrapped_key="unused: the matrix reads the row, never the file",
+    )
+    photo.title = sealing.seal(photo, "title", "Matrix face photo") or ""
+    await photo.save()
+    granted = datetime.now(UTC) - timedelta(days=1)
+    await ConsentRecord.create(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        seq=1,
+        purpose="PHOTOS_IN_MARKETING",
+        subject="",
+        granted=True,
+        policy_version="photos-v1",
+        method="RECEPTION",
+        effective_at=granted,
+    )
+    series = await PhotoSeries.create(practice_id=practice_id, patient_id=patient_id, area="LIPS")
+    await PhotoSeriesItem.create(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        series_id=series.id,
+        document_id=photo.id,
+        stage="AFTER",
+        angle="FRONT",
+        taken_at=granted,
+        marketing_marked_at=datetime.now(UTC),
     )
 
 
