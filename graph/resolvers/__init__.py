@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from graph.resolvers.aesthetic_stock import AestheticStockMutations, AestheticStockQueries
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
@@ -44,6 +45,7 @@ Query = merge_types(
         PrivacyQueries,
         LegalHoldQueries,
         DocumentQueries,
+        AestheticStockQueries,
     ),
 )
 Mutation = merge_types(
@@ -63,6 +65,7 @@ Mutation = merge_types(
         PrivacyMutations,
         LegalHoldMutations,
         DocumentMutations,
+        AestheticStockMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))
