@@ -108,9 +108,11 @@ async def product_is_stocked(
     organization_id: OrganizationId, product_id: UUID, connection: BaseDBAsyncClient
 ) -> bool:
     """Whether any practice holds a batch of the product (its unit then may not change)."""
-    found = await Product.filter(id=product_id, organization_id=organization_id).using_db(
-        connection
-    ).exists()
+    found = (
+        await Product.filter(id=product_id, organization_id=organization_id)
+        .using_db(connection)
+        .exists()
+    )
     return found and await Batch.filter(product_id=product_id).using_db(connection).exists()
 
 
@@ -242,3 +244,12 @@ async def low_stock(
     totals = {UUID(str(row[0])): int(row[1]) for row in rows}
     found = await products_by_id(organization_id, totals)
     return [(found[pid], totals[pid]) for pid in totals if pid in found]
+
+
+async def add_stock(
+    new_products: list[Product], new_batches: list[Batch], new_movements: list[StockMovement]
+) -> None:
+    """Demo seeding: whole batches with their movements at once (rows carry their tenant)."""
+    await Product.bulk_create(new_products)
+    await Batch.bulk_create(new_batches)
+    await StockMovement.bulk_create(new_movements)

@@ -110,7 +110,9 @@ class AestheticStockQueries:
         "below their reorder level.",
         extensions=requires(Scope.STOCK_READ),
     )
-    async def low_stock(self, info: Info, practice_id: strawberry.ID) -> list[LowStockProduct] | None:
+    async def low_stock(
+        self, info: Info, practice_id: strawberry.ID
+    ) -> list[LowStockProduct] | None:
         found = await batches.low_stock(
             info.context.principal, practice_id=id_argument(practice_id=practice_id)
         )

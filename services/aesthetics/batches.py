@@ -26,7 +26,7 @@ from db.tenancy import PracticeId
 from db.uow import unit_of_work
 from services import tenant_gate
 from services.aesthetics import products, stock_ledger
-from services.aesthetics.stock_ledger import MovementKind, Move
+from services.aesthetics.stock_ledger import Move, MovementKind
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.patients import validation as v
 from services.policy import Scope
@@ -278,7 +278,7 @@ async def record_movement(
 async def quarantine(principal: Principal, *, batch_id: UUID, reason: str) -> BatchView:
     """Withhold a batch (a safety notice, a suspected fault): USED is refused from now on."""
     found = await _writable_batch(principal, batch_id, "QUARANTINE aesthetic_batch")
-    said = v.text(reason, "reason", max_length=500, required=True)
+    said = v.text(reason, "reason", max_length=500, required=True) or ""
     pid = tenant_gate.practice_of(found)
     async with unit_of_work() as uow:
         locked = await queries.locked_batch(pid, UUID(str(found.id)), uow.connection)
@@ -314,7 +314,7 @@ async def release(principal: Principal, *, batch_id: UUID) -> BatchView:
             raise Conflict("This batch is not quarantined.", field="batchId")
         locked.quarantined_at = None
         locked.quarantined_by_user_id = None
-        locked.quarantine_reason = None
+        locked.quarantine_reason = None  # type: ignore[assignment]  # a nullable column
         await locked.save(
             using_db=uow.connection,
             update_fields=["quarantined_at", "quarantined_by_user_id", "quarantine_reason"],
