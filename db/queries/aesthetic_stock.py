@@ -108,12 +108,11 @@ async def product_is_stocked(
     organization_id: OrganizationId, product_id: UUID, connection: BaseDBAsyncClient
 ) -> bool:
     """Whether any practice holds a batch of the product (its unit then may not change)."""
-    found = (
-        await Product.filter(id=product_id, organization_id=organization_id)
+    return (
+        await Batch.filter(product_id=product_id, product__organization_id=organization_id)
         .using_db(connection)
         .exists()
     )
-    return found and await Batch.filter(product_id=product_id).using_db(connection).exists()
 
 
 # --- Batches and movements of one practice ----------------------------------------------------

@@ -53,6 +53,10 @@ def _id(value: object) -> strawberry.ID:
     return strawberry.ID(str(value))
 
 
+def _optional_id(value: object) -> strawberry.ID | None:
+    return None if value is None else _id(value)
+
+
 @strawberry.type(description="A product of the organisation's aesthetic catalogue.")
 class AestheticProduct:
     id: strawberry.ID
@@ -106,8 +110,8 @@ class StockMovement:
             kind=MovementKind(row.kind),
             quantity=products.from_milli(row.quantity_milli),
             reason=row.reason,
-            treatment_id=_id(row.treatment_id) if row.treatment_id else None,
-            recorded_by_user_id=_id(row.recorded_by_user_id) if row.recorded_by_user_id else None,
+            treatment_id=_optional_id(row.treatment_id),
+            recorded_by_user_id=_optional_id(row.recorded_by_user_id),
             occurred_at=row.occurred_at,
         )
 
@@ -125,10 +129,16 @@ class StockBatch:
     )
     supplier: str = strawberry.field(description="Who delivered it.")
     received_on: date = strawberry.field(description="When it was delivered.")
+    received_by_user_id: strawberry.ID | None = strawberry.field(
+        description="The staff member who received it."
+    )
     expired: bool = strawberry.field(description="Its expiry date has passed (today, UTC).")
     quarantined: bool = strawberry.field(description="Withheld: it may not be used.")
     quarantined_at: datetime | None = strawberry.field(description="When it was quarantined.")
     quarantine_reason: str | None = strawberry.field(description="Why it was quarantined.")
+    quarantined_by_user_id: strawberry.ID | None = strawberry.field(
+        description="The staff member who quarantined it."
+    )
     usable: bool = strawberry.field(
         description="Neither expired nor quarantined, and some is on hand."
     )
@@ -170,10 +180,12 @@ class StockBatch:
             on_hand=products.from_milli(row.on_hand_milli),
             supplier=row.supplier,
             received_on=row.received_on,
+            received_by_user_id=_optional_id(row.received_by_user_id),
             expired=expired,
             quarantined=quarantined,
             quarantined_at=row.quarantined_at,
             quarantine_reason=row.quarantine_reason,
+            quarantined_by_user_id=_optional_id(row.quarantined_by_user_id),
             usable=not expired and not quarantined and row.on_hand_milli > 0,
             practice_id=UUID(str(row.practice_id)),
             batch_uuid=UUID(str(row.id)),

@@ -161,7 +161,8 @@ async def expiring(principal: Principal, *, practice_id: UUID, within_days: int)
 
 
 def _received_values(receipt: Receipt) -> tuple[str, date, int, str, date]:
-    lot = v.text(receipt.lot_number, "lotNumber", max_length=64, required=True) or ""
+    # Lot numbers are printed in capitals; one spelling keeps a recall by lot number exact.
+    lot = (v.text(receipt.lot_number, "lotNumber", max_length=64, required=True) or "").upper()
     on = today()
     received_on = receipt.received_on or on
     if received_on > on:

@@ -58,8 +58,13 @@ class ProductSpec:
 
 def to_milli(value: Decimal, field: str) -> int:
     """An exact decimal amount as thousandths; more than three decimal places, or not a
-    number, is BAD_USER_INPUT naming ``field``."""
+    number, is BAD_USER_INPUT naming ``field``. A JSON number (a float on the way in: 0.1 is
+    0.1000000000000000055…) is read as the shortest decimal that float prints as."""
     try:
+        if value.is_finite() and value.as_tuple().exponent < -3:  # type: ignore[operator]
+            written = float(value)
+            if Decimal(written) == value:
+                value = Decimal(repr(written))
         scaled = value * 1000
         if not scaled.is_finite() or scaled != scaled.to_integral_value():
             raise ValidationFailed("Give an amount with at most three decimals.", field=field)

@@ -26,8 +26,9 @@ from tests import factories
 from tests.factories import GraphQLResult, gql
 
 PRODUCT_FIELDS = "id name brand kind unit prescriptionOnly reorderLevel archived"
-BATCH_FIELDS = f"""id lotNumber expiresOn unit quantityReceived onHand supplier receivedOn expired
-  quarantined quarantinedAt quarantineReason usable product {{ {PRODUCT_FIELDS} }}"""
+BATCH_FIELDS = f"""id lotNumber expiresOn unit quantityReceived onHand supplier receivedOn
+  receivedByUserId expired quarantined quarantinedAt quarantineReason quarantinedByUserId usable
+  product {{ {PRODUCT_FIELDS} }}"""
 CREATE = f"""mutation C($input: CreateProductInput!) {{ createProduct(input: $input) {{
   product {{ {PRODUCT_FIELDS} }} changedFields }} }}"""
 UPDATE = f"""mutation U($input: UpdateProductInput!) {{ updateProduct(input: $input) {{
@@ -38,7 +39,7 @@ MOVE = f"""mutation M($input: RecordStockMovementInput!) {{ recordStockMovement(
   movement {{ id kind quantity reason recordedByUserId occurredAt }} batch {{ {BATCH_FIELDS} }}
 }} }}"""
 QUARANTINE = """mutation Q($input: QuarantineBatchInput!) { quarantineBatch(input: $input) {
-  batch { id quarantined quarantineReason usable } } }"""
+  batch { id quarantined quarantineReason quarantinedByUserId usable } } }"""
 RELEASE = """mutation L($input: ReleaseBatchInput!) { releaseBatch(input: $input) {
   batch { id quarantined quarantineReason usable } } }"""
 PRODUCTS = """query P($p: ID!, $all: Boolean!, $first: Int, $after: String) {
@@ -124,8 +125,14 @@ async def _receive(
     return batch
 
 
-async def _counts() -> tuple[int, int]:
-    return await Batch.all().count(), await StockMovement.all().count()
+async def _counts() -> tuple[int, int, int, int]:
+    """Batches, movements, stock events and stock audit rows: a refusal changes none."""
+    return (
+        await Batch.all().count(),
+        await StockMovement.all().count(),
+        await DomainEvent.filter(topic="stock").count(),
+        await AuditEvent.filter(action__contains="aesthetic_").count(),
+    )
 
 
 async def _ledger_sum(practice: Practice, batch_id: str) -> int:
@@ -240,6 +247,7 @@ async def test_product_input_is_checked_and_other_organisations_are_not_found(
     )
     other_practice, other_token, _ = await _world()
     theirs = await _product(client, other_practice, other_token)
+    before = await _counts()
     foreign = await _do(
         client, UPDATE, token, practiceId=str(practice.id), productId=theirs["id"], name="Mine"
     )
@@ -259,7 +267,8 @@ async def test_product_input_is_checked_and_other_organisations_are_not_found(
         quantity="1",
     )
     assert received.codes == ["NOT_FOUND"]
-    assert await _counts() == (0, 0)
+    assert await _counts() == before
+    assert before[:2] == (0, 0)
 
 
 async def test_unit_cannot_change_once_stocked(client: httpx.AsyncClient) -> None:
@@ -294,6 +303,7 @@ async def test_receiving_writes_batch_movement_audit_and_event_together(
     assert batch["usable"] is True
     assert batch["expired"] is False
     assert batch["receivedOn"] == _today().isoformat()
+    assert batch["receivedByUserId"] == str(nurse.id)
     one = await gql(client, ONE, {"id": batch["id"]}, token=token)
     assert one.data["batch"]["movements"]["edges"] == [
         {"node": {"kind": "RECEIVED", "quantity": "100.000", "reason": None}}
@@ -324,6 +334,7 @@ async def test_receiving_refusals_change_nothing(client: httpx.AsyncClient) -> N
         ({"expiresOn": _in(-1)}, "BAD_USER_INPUT", "expiresOn"),
         ({"expiresOn": _in(365 * 20)}, "BAD_USER_INPUT", "expiresOn"),
         ({"lotNumber": "C1"}, "CONFLICT", "lotNumber"),
+        ({"lotNumber": " c1 "}, "CONFLICT", "lotNumber"),  # lots are kept in capitals
         ({"lotNumber": " "}, "BAD_USER_INPUT", "lotNumber"),
         ({"quantity": "0"}, "BAD_USER_INPUT", "quantity"),
         ({"quantity": "-5"}, "BAD_USER_INPUT", "quantity"),
@@ -393,6 +404,19 @@ async def test_waste_returns_and_adjustments_never_go_below_zero(
         "CONFLICT",
         "amount",
     )
+    # A JSON number is read as the decimal it was written as (0.1, not 0.1000000000000000055).
+    as_number = await gql(
+        client,
+        MOVE,
+        {"input": {"batchId": bid, "kind": "ADJUSTED", "amount": 0.1, "reason": "Count"}},
+        token=token,
+    )
+    assert as_number.errors == []
+    assert as_number.data["recordStockMovement"]["batch"]["onHand"] == "7.100"
+    back = await _ok(
+        client, MOVE, token, batchId=bid, kind="ADJUSTED", amount=-0.1, reason="Recount"
+    )
+    assert back["batch"]["onHand"] == "7.000"
     up = await _ok(
         client,
         MOVE,
@@ -415,16 +439,15 @@ async def test_waste_returns_and_adjustments_never_go_below_zero(
     )
     # On hand is the sum of the batch's movements.
     assert await _on_hand(bid) == await _ledger_sum(practice, bid) == 0
-    assert await StockMovement.filter(batch_id=bid).count() == 5
-    assert await DomainEvent.filter(topic="stock", type="STOCK_MOVED").count() == 4
+    assert await StockMovement.filter(batch_id=bid).count() == 7
+    assert await DomainEvent.filter(topic="stock", type="STOCK_MOVED").count() == 6
     kinds = await AuditEvent.filter(entity_type="Batch").values_list("action", flat=True)
     assert sorted(kinds) == sorted(
         [
             "RECEIVE aesthetic_batch",
             "WASTED aesthetic_batch",
             "RETURNED aesthetic_batch",
-            "ADJUSTED aesthetic_batch",
-            "ADJUSTED aesthetic_batch",
+            *["ADJUSTED aesthetic_batch"] * 4,
         ]
     )
     page = await gql(client, ONE, {"id": bid, "first": 2}, token=token)
@@ -435,6 +458,8 @@ async def test_waste_returns_and_adjustments_never_go_below_zero(
     )
     assert [e["node"]["quantity"] for e in rest.data["batch"]["movements"]["edges"]] == [
         "-1.000",
+        "0.100",
+        "-0.100",
         "0.500",
         "-7.500",
     ]
@@ -511,6 +536,7 @@ async def test_quarantine_blocks_use_from_the_next_request_on(client: httpx.Asyn
         reason="Manufacturer field safety notice FSN-2026-14",
     )
     assert held["batch"]["quarantined"] is True
+    assert held["batch"]["quarantinedByUserId"] is not None
     assert held["batch"]["usable"] is False
     with pytest.raises(Conflict) as refused:
         await _use(practice, batch["id"])
