@@ -207,6 +207,14 @@ async def receive(principal: Principal, *, practice_id: UUID, receipt: Receipt) 
     )
     try:
         async with unit_of_work() as uow:
+            # Locked: a unit change or archiving waits for the receipt (and then sees it).
+            locked = await queries.product(
+                organization, UUID(str(product.id)), uow.connection, for_update=True
+            )
+            if locked is None or not locked.active:
+                raise Conflict(
+                    "This product is archived; restore it to receive stock.", field="productId"
+                )
             if await queries.lot_taken(pid, UUID(str(product.id)), lot, uow.connection):
                 raise _duplicate_lot()
             await row.save(using_db=uow.connection)

@@ -16,6 +16,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from uuid import UUID, uuid4
 
+from tortoise.exceptions import IntegrityError
+
 from db.models import Product
 from db.outbox import PendingEvent
 from db.queries import aesthetic_stock as queries
@@ -195,21 +197,28 @@ async def create(principal: Principal, *, practice_id: UUID, spec: ProductSpec) 
     organization = organization_of(principal, pid)
     values = _cleaned(spec, creating=True)
     product = Product(id=uuid4(), organization_id=organization, **values)
-    async with unit_of_work() as uow:
-        if await queries.product_named(organization, str(product.name), uow.connection):
-            raise Conflict("Your organisation already has a product of this name.", field="name")
-        await product.save(using_db=uow.connection)
-        changed(
-            uow,
-            principal,
-            pid,
-            action="CREATE aesthetic_product",
-            entity_type="Product",
-            entity_id=UUID(str(product.id)),
-            event="PRODUCT_CHANGED",
-            fields=[_FIELD_NAMES[k] for k in values],
-        )
+    try:
+        async with unit_of_work() as uow:
+            if await queries.product_named(organization, str(product.name), uow.connection):
+                raise _same_name()
+            await product.save(using_db=uow.connection)
+            changed(
+                uow,
+                principal,
+                pid,
+                action="CREATE aesthetic_product",
+                entity_type="Product",
+                entity_id=UUID(str(product.id)),
+                event="PRODUCT_CHANGED",
+                fields=[_FIELD_NAMES[k] for k in values],
+            )
+    except IntegrityError:  # the same name created at the same moment elsewhere
+        raise _same_name() from None
     return product
+
+
+def _same_name() -> Conflict:
+    return Conflict("Your organisation already has a product of this name.", field="name")
 
 
 async def update(
@@ -222,6 +231,19 @@ async def update(
     if await queries.product(organization, product_id) is None:
         raise NotFound("Product")
     values = _cleaned(spec, creating=False)
+    try:
+        return await _updated(principal, pid, organization, product_id, values)
+    except IntegrityError:  # renamed to a name taken at the same moment
+        raise _same_name() from None
+
+
+async def _updated(
+    principal: Principal,
+    pid: PracticeId,
+    organization: OrganizationId,
+    product_id: UUID,
+    values: dict[str, object],
+) -> tuple[Product, list[str]]:
     async with unit_of_work() as uow:
         product = await queries.product(organization, product_id, uow.connection, for_update=True)
         if product is None:
@@ -230,7 +252,7 @@ async def update(
         if "name" in moved and await queries.product_named(
             organization, str(values["name"]), uow.connection
         ):
-            raise Conflict("Your organisation already has a product of this name.", field="name")
+            raise _same_name()
         if "unit" in moved and await queries.product_is_stocked(
             organization, product_id, uow.connection
         ):

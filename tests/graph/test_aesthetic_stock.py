@@ -705,3 +705,19 @@ async def test_demo_stock_is_consistent_and_shows_every_state(client: httpx.Asyn
     )
     assert len(listed.data["batches"]["edges"]) == 9
     assert await Batch.filter(practice_id=practice.id, quarantined_at__isnull=False).count() == 1
+
+
+async def test_the_same_lot_received_at_once_is_one_batch(client: httpx.AsyncClient) -> None:
+    practice, token, _ = await _world()
+    product = await _product(client, practice, token)
+    base = {
+        "practiceId": str(practice.id),
+        "productId": product["id"],
+        "lotNumber": "C7777C1",
+        "expiresOn": _in(300),
+        "quantity": "100",
+    }
+    results = await asyncio.gather(*(_do(client, RECEIVE, token, **base) for _ in range(6)))
+    assert sorted(r.codes for r in results) == [[]] + [["CONFLICT"]] * 5
+    assert {r.errors[0]["extensions"]["field"] for r in results if r.errors} == {"lotNumber"}
+    assert await _counts() == (1, 1, 2, 2)  # the product and the one batch
