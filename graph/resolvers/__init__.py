@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from graph.resolvers.aesthetic_stock import AestheticStockMutations, AestheticStockQueries
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
@@ -46,6 +47,7 @@ Query = merge_types(
         LegalHoldQueries,
         DocumentQueries,
         PhotoSeriesQueries,
+        AestheticStockQueries,
     ),
 )
 Mutation = merge_types(
@@ -66,6 +68,7 @@ Mutation = merge_types(
         LegalHoldMutations,
         DocumentMutations,
         PhotoSeriesMutations,
+        AestheticStockMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

@@ -36,6 +36,7 @@ from db.models import (
     Absence,
     Appointment,
     AppointmentType,
+    Batch,
     ChartEntry,
     ClinicalNote,
     Closure,
@@ -50,6 +51,7 @@ from db.models import (
     Practitioner,
     ProcedureItem,
     ProcessingRestriction,
+    Product,
     Room,
     SlotHold,
     TreatmentPlan,
@@ -118,7 +120,13 @@ ID_KINDS: dict[str, str] = {
     "markPhotoForMarketing.input.itemId": "photo_series_item",
     "unmarkPhotoForMarketing.input.itemId": "photo_series_item",
     "createMarketingPhotoLink.input.itemId": "photo_series_item",
+    "productId": "product",
+    "batchId": "batch",
+    "batch.id": "batch",
 }
+# Kinds that belong to an organisation, not a practice (one product catalogue per organisation):
+# for every caller the other tenant's object of these kinds comes from another organisation.
+ORGANIZATION_KINDS = ("organization", "product")
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
 EXEMPT: dict[str, str] = {}
@@ -286,6 +294,8 @@ def _scalar(named: Any, name: str) -> Any:
         return date(2030, 1, 15).isoformat()
     if scalar == "JSON":
         return {}
+    if scalar == "Decimal":
+        return "1"
     raise AssertionError(f"no probe value for scalar {scalar} ({name})")
 
 
@@ -489,10 +499,28 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         angle="FRONT",
         taken_at=START - timedelta(days=30),
     )
+    product = await Product.create(
+        organization_id=org.id,
+        name=f"Probe toxin {practice.id}",  # names are unique in the organisation
+        brand="Probe",
+        kind="TOXIN",
+        unit="UNITS",
+    )
+    batch = await Batch.create(
+        practice_id=practice.id,
+        product_id=product.id,
+        lot_number="PROBE1",
+        expires_on=date(2099, 1, 1),
+        quantity_received_milli=5000,
+        on_hand_milli=5000,
+        received_on=date(2026, 1, 1),
+    )
     objects = {
         "injectable_treatment": treatment.id,
         "photo_series": series.id,
         "photo_series_item": photo_item.id,
+        "product": product.id,
+        "batch": batch.id,
         "treatment_plan": plan.plan_id,
         "treatment_plan_item": plan_item.id,
         "organization": org.id,

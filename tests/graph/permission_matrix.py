@@ -13,6 +13,7 @@ from services.policy import Scope
 from tests.graph.clinical_note_support import MATRIX_NOTE_ID, seed_matrix_note
 
 MATRIX_PLAN_ID = "00000000-0000-4000-8000-00000000000f"
+MATRIX_BATCH_ID = "00000000-0000-4000-8000-000000000010"
 
 # How to reach one instance of each type that has protected fields. A type missing here makes
 # the matrix test fail, naming it: add its path (and a fixture object) when adding the type.
@@ -30,6 +31,7 @@ TYPE_PATHS: dict[str, str] = {
     '$practiceId, from: "2030-01-15T00:00:00Z", to: "2030-01-16T00:00:00Z") { %s } }',
     "PatientDocument": "query($patientId: ID!) { patientDocuments(patientId: $patientId) "
     "{ edges { node { %s } } } }",
+    "StockBatch": f'{{ batch(id: "{MATRIX_BATCH_ID}") {{ %s }} }}',
 }
 # Types only delivered over subscriptions or mutation payloads, with the test that proves their
 # protected fields are withheld there (a type may only be listed with such a test).
@@ -51,6 +53,7 @@ ARGUMENTS: dict[str, str] = {
     "to": '"2030-01-16T00:00:00Z"',
     "appointmentTypeId": '"00000000-0000-4000-8000-000000000007"',
     "perioExam.id": f'"{PERIO_EXAM_ID}"',
+    "batch.id": f'"{MATRIX_BATCH_ID}"',
     "channel": "EMAIL",
     "purpose": "SERVICE",
 }
@@ -58,10 +61,10 @@ ARGUMENTS: dict[str, str] = {
 
 async def seed_objects(practice: object, patient: object) -> None:
     """One object of each type the paths above reach (an appointment on 2030-01-15, stranded
-    by an absence; a signed clinical note; a document; a perio exam)."""
-    from datetime import UTC, datetime
+    by an absence; a signed clinical note; a document; a perio exam; a stock batch)."""
+    from datetime import UTC, date, datetime
 
-    from db.models import Document, PerioExam, TreatmentPlan
+    from db.models import Batch, Document, PerioExam, Product, TreatmentPlan
     from services.patients import sealing
     from tests.scheduling_fixtures import seed_matrix_appointment
 
@@ -95,6 +98,23 @@ async def seed_objects(practice: object, patient: object) -> None:
         status="FINAL",
         examined_at=datetime(2030, 1, 15, 9, tzinfo=UTC),
         readings={"16": {"pd": [3] * 6, "gm": [0] * 6, "b": 0, "s": 0, "p": 0, "m": 0, "f": {}}},
+    )
+    product = await Product.create(
+        organization_id=practice.organization_id,  # type: ignore[attr-defined]
+        name="Matrix toxin",
+        brand="Matrix",
+        kind="TOXIN",
+        unit="UNITS",
+    )
+    await Batch.create(
+        id=MATRIX_BATCH_ID,
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        product_id=product.id,
+        lot_number="MATRIX1",
+        expires_on=date(2099, 1, 1),
+        quantity_received_milli=1000,
+        on_hand_milli=1000,
+        received_on=date(2026, 1, 1),
     )
 
 
