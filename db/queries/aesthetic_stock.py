@@ -26,15 +26,23 @@ async def batch(
 
 
 async def take(
-    practice_id: PracticeId, batch_id: UUID, amount_milli: int, connection: BaseDBAsyncClient
+    practice_id: PracticeId,
+    batch_id: UUID,
+    amount_milli: int,
+    connection: BaseDBAsyncClient,
+    *,
+    usable_on: date | None = None,
 ) -> bool:
-    """Lower the batch's stock by ``amount_milli`` if that much is on hand: one conditional
-    UPDATE, so concurrent takers of the last units cannot both succeed (PostgreSQL re-checks
-    the condition on the locked row; SQLite runs writers one at a time)."""
-    changed = (
-        await Batch.filter(id=batch_id, practice_id=practice_id, on_hand_milli__gte=amount_milli)
-        .using_db(connection)
-        .update(on_hand_milli=F("on_hand_milli") - amount_milli)
+    """Lower the batch's stock by ``amount_milli`` if that much is on hand (and, with
+    ``usable_on``, the batch is neither quarantined nor expired that day): one conditional
+    UPDATE, so concurrent takers of the last units cannot both succeed, and a quarantine that
+    commits first stops a use in flight (PostgreSQL re-checks the condition on the locked row;
+    SQLite runs writers one at a time)."""
+    query = Batch.filter(id=batch_id, practice_id=practice_id, on_hand_milli__gte=amount_milli)
+    if usable_on is not None:
+        query = query.filter(quarantined_at__isnull=True, expires_on__gte=usable_on)
+    changed = await query.using_db(connection).update(
+        on_hand_milli=F("on_hand_milli") - amount_milli
     )
     return changed == 1
 
