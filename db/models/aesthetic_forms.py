@@ -75,7 +75,9 @@ class ConsentFormInstance(Entity):
     witness_user_id = fields.UUIDField(null=True)
     consent_record_id = fields.UUIDField(null=True)
     content_sha256 = fields.CharField(max_length=64, null=True)
+    pdf_document_id = fields.UUIDField(null=True)  # the signed form rendered (CONSENT_FORM)
     voided_at = fields.DatetimeField(null=True)
+    void_reason = fields.TextField(null=True)  # ciphertext
     created_by_user_id = fields.UUIDField(null=True)
 
     plaintext_columns: ClassVar[dict[str, str]] = {
