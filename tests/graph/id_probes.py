@@ -39,6 +39,8 @@ from db.models import (
     ChartEntry,
     ClinicalNote,
     Closure,
+    ConsentFormInstance,
+    ConsentFormTemplate,
     DataSubjectRequest,
     Document,
     ExtraResource,
@@ -109,6 +111,12 @@ ID_KINDS: dict[str, str] = {
     "perioExam.id": "perio_exam",
     "examId": "perio_exam",
     "examIds": "perio_exam",
+    "consentForm.id": "consent_form",
+    "signConsentForm.input.id": "consent_form",
+    "voidConsentForm.input.id": "consent_form",
+    "issueConsentForm.input.templateId": "consent_form_template",
+    "formKey": "consent_form_template",  # a form key or any version's id
+    "witnessUserId": "staff_user",
 }
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
@@ -451,7 +459,24 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         code="PROBE",
         fee_pence=100,
     )
+    form_template = await ConsentFormTemplate.create(
+        practice_id=practice.id,
+        form_key=uuid4(),
+        title="Probe consent",
+        treatment_kind="TOXIN",
+        purpose="CONSULTATION",
+        risks_text="Probe",
+    )
+    form = await ConsentFormInstance.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        template_id=form_template.id,
+        purpose="CONSULTATION",
+        treatment_kind="TOXIN",
+    )
     objects = {
+        "consent_form": form.id,
+        "consent_form_template": form_template.id,
         "treatment_plan": plan.plan_id,
         "treatment_plan_item": plan_item.id,
         "organization": org.id,

@@ -13,6 +13,7 @@ from services.policy import Scope
 from tests.graph.clinical_note_support import MATRIX_NOTE_ID, seed_matrix_note
 
 MATRIX_PLAN_ID = "00000000-0000-4000-8000-00000000000f"
+MATRIX_FORM_ID = "00000000-0000-4000-8000-000000000010"
 
 # How to reach one instance of each type that has protected fields. A type missing here makes
 # the matrix test fail, naming it: add its path (and a fixture object) when adding the type.
@@ -43,6 +44,7 @@ ARGUMENTS: dict[str, str] = {
     "patient.id": "$patientId",  # field-specific values win over the plain argument name
     "clinicalNote.id": f'"{MATRIX_NOTE_ID}"',
     "treatmentPlan.id": f'"{MATRIX_PLAN_ID}"',
+    "consentForm.id": f'"{MATRIX_FORM_ID}"',
     "breachImpact.userId": '"00000000-0000-4000-8000-000000000009"',
     "id": "$practiceId",
     "practiceId": "$practiceId",
@@ -58,10 +60,16 @@ ARGUMENTS: dict[str, str] = {
 
 async def seed_objects(practice: object, patient: object) -> None:
     """One object of each type the paths above reach (an appointment on 2030-01-15, stranded
-    by an absence; a signed clinical note; a document; a perio exam)."""
+    by an absence; a signed clinical note; a document; a perio exam; a pending consent form)."""
     from datetime import UTC, datetime
 
-    from db.models import Document, PerioExam, TreatmentPlan
+    from db.models import (
+        ConsentFormInstance,
+        ConsentFormTemplate,
+        Document,
+        PerioExam,
+        TreatmentPlan,
+    )
     from services.patients import sealing
     from tests.scheduling_fixtures import seed_matrix_appointment
 
@@ -86,6 +94,22 @@ async def seed_objects(practice: object, patient: object) -> None:
         practice_id=practice.id,  # type: ignore[attr-defined]
         patient_id=patient.id,  # type: ignore[attr-defined]
         status="PROPOSED",
+    )
+    template = await ConsentFormTemplate.create(
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        form_key=MATRIX_FORM_ID,
+        title="Matrix consent",
+        treatment_kind="TOXIN",
+        purpose="CONSULTATION",
+        risks_text="Bruising.",
+    )
+    await ConsentFormInstance.create(
+        id=MATRIX_FORM_ID,
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        patient_id=patient.id,  # type: ignore[attr-defined]
+        template_id=template.id,
+        purpose="CONSULTATION",
+        treatment_kind="TOXIN",
     )
     await PerioExam.create(
         id=PERIO_EXAM_ID,
