@@ -4,7 +4,6 @@ practices come first; a row of another practice answers like a missing one (None
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
 from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -102,26 +101,6 @@ async def instances_of_patient(
     return await ConsentFormInstance.filter(
         practice_id=practice_id, patient_id=patient_id
     ).order_by("-created_at", "-id")
-
-
-async def signed_consultations(
-    practice_id: PracticeId, patient_id: UUID, treatment_kind: str
-) -> list[datetime]:
-    """When the patient signed CONSULTATION forms for ``treatment_kind``, newest first (the
-    cooling-off rule starts from these)."""
-    rows = await ConsentFormInstance.filter(
-        practice_id=practice_id,
-        patient_id=patient_id,
-        purpose="CONSULTATION",
-        treatment_kind=treatment_kind,
-        status="SIGNED",
-    ).values_list("signed_at", flat=True)
-    return sorted((r for r in rows if r is not None), reverse=True)
-
-
-async def add_templates(rows: list[ConsentFormTemplate]) -> None:
-    """Demo seeding: template versions at once (rows already carry their practice)."""
-    await ConsentFormTemplate.bulk_create(rows)
 
 
 async def treatment_is_patients(

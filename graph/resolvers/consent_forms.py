@@ -173,7 +173,8 @@ class ConsentFormMutations:
         description="Record the patient's signature on a PENDING form: typed name, drawn "
         "signature (a SIGNATURE document), answers, time, IP and user agent, witness, a "
         "TREATMENT consent, the SHA-256 of what was signed and the form as a PDF "
-        "(a CONSENT_FORM document) (clinical:write)."
+        "(a CONSENT_FORM document). Staff with clinical:write in the clinic, or the patient "
+        "themselves in the portal (their own PENDING forms only, no witness)."
     )
     async def sign_consent_form(
         self, info: Info, input: SignConsentFormInput

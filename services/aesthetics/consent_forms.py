@@ -14,8 +14,10 @@ document, opened through ``/documents/{id}`` like any other). The two sealed blo
 first; every row, audit record and event then commits in one unit of work, and the blobs are
 removed if it does not.
 
-Reading forms needs clinical:read and the patient visible (``patient_access``: a patient reads
-their own); issuing, signing and voiding need clinical:write in the patient's practice.
+Reading forms needs clinical:read and the patient visible (``patient_access``, through the
+visibility policy: a patient reads their own); issuing and voiding need clinical:write in the
+patient's practice; signing needs clinical:write (in the clinic, a staff witness) or is the
+patient's own act in the portal (their own record only, no witness, ledger method PORTAL).
 Templates are read with clinical:read and written with clinical:write in their practice.
 
 The cooling-off rule reads SIGNED instances with purpose CONSULTATION, their ``signed_at`` and
@@ -504,6 +506,8 @@ def signed_content(
 
 
 async def _witness(pid: PracticeId, principal: Principal, given: UUID | None) -> UUID | None:
+    if principal.is_patient:
+        return None  # signed alone in the portal
     if given is None:
         return principal.user_id
     if not await queries.staff_in(pid, given, STAFF_ROLES):
@@ -513,10 +517,28 @@ async def _witness(pid: PracticeId, principal: Principal, given: UUID | None) ->
     return given
 
 
+async def _signable(
+    principal: Principal, form_id: UUID, signing: Signing
+) -> tuple[ConsentFormInstance, Patient]:
+    """Staff with clinical:write sign in the clinic; a patient signs their own forms in the
+    portal (their own record only, not a child's they can see as guardian; no witness)."""
+    if not principal.is_patient:
+        return await _found(principal, form_id, Scope.CLINICAL_WRITE, "SIGN consent_form")
+    found, patient = await _found(principal, form_id, Scope.CLINICAL_READ, "SIGN consent_form")
+    if UUID(str(patient.id)) not in principal.patient_ids:
+        await audit.record_denied(
+            principal, action="SIGN consent_form", practice_id=tenant_gate.practice_of(patient)
+        )
+        raise PolicyDenied("Only the patient signs their own consent form.")
+    if signing.witness_user_id is not None:
+        raise ValidationFailed("A form signed in the portal has no witness.", field="witnessUserId")
+    return found, patient
+
+
 async def sign(principal: Principal, *, form_id: UUID, signing: Signing) -> FormView:
     """Everything that can be refused is checked first; the signature and the rendered PDF are
     then sealed into the store, and the rows, ledger grant, audit and events commit together."""
-    found, patient = await _found(principal, form_id, Scope.CLINICAL_WRITE, "SIGN consent_form")
+    found, patient = await _signable(principal, form_id, signing)
     if found.status != FormStatus.PENDING.value:
         raise Conflict(f"A {found.status} form is not signed again.", field="id")
     pid = tenant_gate.practice_of(found)
@@ -533,7 +555,7 @@ async def sign(principal: Principal, *, form_id: UUID, signing: Signing) -> Form
     title = f"{template.title} (version {template.version})"
     staged_signature = await signatures.stage(
         principal,
-        UUID(str(patient.id)),
+        patient,
         signature,
         title=f"Consent form signature: {title}"[:200],
         field="signatureImage",
@@ -560,8 +582,9 @@ async def sign(principal: Principal, *, form_id: UUID, signing: Signing) -> Form
                 witness_name=names.get(witness) if witness else None,
             )
         )
-        staged_pdf = await library.stage(
+        staged_pdf = await library.stage_for(
             principal,
+            patient,
             library.Upload(
                 patient_id=UUID(str(patient.id)),
                 kind=library.DocumentKind.CONSENT_FORM.value,
@@ -648,9 +671,8 @@ async def _signed(
         locked, "answers", json.dumps(signed.answers, sort_keys=True, ensure_ascii=False)
     )
     locked.signed_ip = sealing.seal(locked, "signed_ip", meta.ip)
-    locked.signed_user_agent = sealing.seal(
-        locked, "signed_user_agent", (meta.user_agent or None) and (meta.user_agent or "")[:500]
-    )
+    agent = (meta.user_agent or "")[:500] or None
+    locked.signed_user_agent = sealing.seal(locked, "signed_user_agent", agent)
     locked.signature_document_id = signed.signature.document.id
     locked.pdf_document_id = signed.pdf.document.id
     locked.witness_user_id = signed.witness

@@ -446,7 +446,7 @@ async def accept(principal: Principal, *, plan_id: UUID, acceptance: Acceptance)
         raise Conflict("A plan with no items cannot be accepted.", field="planId")
     staged = await signatures.stage(
         principal,
-        UUID(str(patient.id)),
+        patient,
         signature,
         title=f"Treatment plan signature (version {found.version})",
         field="signatureBase64",

@@ -12,6 +12,7 @@ import binascii
 from dataclasses import dataclass
 from uuid import UUID
 
+from db.models import Patient
 from services.documents import library
 from services.errors import ValidationFailed
 from services.principal import Principal
@@ -60,16 +61,18 @@ def decode(
 
 
 async def stage(
-    principal: Principal, patient_id: UUID, signature: Signature, *, title: str, field: str
+    principal: Principal, patient: Patient, signature: Signature, *, title: str, field: str
 ) -> library.Staged:
     """The signature checked as an image and sealed into the store; the SIGNATURE document row
     is saved by ``library.save_in`` in the caller's unit of work (``library.unstage`` if that
-    does not commit). A file whose bytes are not the image it claims is refused on ``field``."""
+    does not commit). A file whose bytes are not the image it claims is refused on ``field``.
+    The caller has proved ``principal`` may sign for ``patient``."""
     try:
-        staged = await library.stage(
+        staged = await library.stage_for(
             principal,
+            patient,
             library.Upload(
-                patient_id=patient_id,
+                patient_id=UUID(str(patient.id)),
                 kind=library.DocumentKind.SIGNATURE.value,
                 title=title,
                 content_type=signature.content_type,

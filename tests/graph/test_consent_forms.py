@@ -464,6 +464,39 @@ async def test_who_may_read_and_sign(client: httpx.AsyncClient) -> None:
     assert str(mine["id"]) in {str(r.entity_id) for r in reads}
 
 
+async def test_a_patient_signs_their_own_form_in_the_portal(client: httpx.AsyncClient) -> None:
+    practice, patient, token, _ = await _world()
+    other = await factories.patient(practice)
+    template = await _template(client, token, practice)
+    version_id = template["current"]["id"]
+    mine = await _ok(client, ISSUE, token, patientId=str(patient.id), templateId=version_id)
+    theirs = await _ok(client, ISSUE, token, patientId=str(other.id), templateId=version_id)
+    own = factories.access_token(
+        await factories.user(Role.PATIENT, practice, patient_id=patient.id)
+    )
+    witnessed = await _do(client, SIGN, own, **_signing(mine, witnessUserId=str(uuid4())))
+    assert (witnessed.codes, _field(witnessed)) == (["BAD_USER_INPUT"], "witnessUserId")
+    hidden = await _do(client, SIGN, own, **_signing(theirs))
+    random = await _do(client, SIGN, own, **_signing({"id": str(uuid4())}))
+    assert hidden.errors[0]["message"] == random.errors[0]["message"] == "Consent form not found."
+    issued = await _do(client, ISSUE, own, patientId=str(patient.id), templateId=version_id)
+    assert issued.codes == ["FORBIDDEN"]
+    voided = await _do(client, VOID, own, id=mine["id"], reason="changed my mind")
+    assert voided.codes == ["FORBIDDEN"]
+
+    signed = await _ok(client, SIGN, own, **_signing(mine))
+    assert (signed["status"], signed["witnessUserId"]) == ("SIGNED", None)
+    consent = await ConsentRecord.get(id=signed["consentRecordId"])
+    assert (consent.method, consent.granted) == ("PORTAL", True)
+    opened = await client.get(
+        f"/documents/{signed['pdfDocumentId']}", headers={"authorization": f"Bearer {own}"}
+    )
+    assert opened.status_code == 200
+    assert opened.content.startswith(b"%PDF-")
+    assert (await _do(client, SIGN, own, **_signing(mine))).codes == ["CONFLICT"]
+    assert (await ConsentFormInstance.get(id=theirs["id"])).status == "PENDING"
+
+
 async def test_demo_forms(client: httpx.AsyncClient) -> None:
     import random
 
