@@ -11,6 +11,7 @@ import base64
 import io
 import math
 import random
+from datetime import date
 
 from PIL import Image, ImageDraw
 
@@ -20,6 +21,12 @@ from services.auth.principal_loader import principal_for_user
 from services.principal import RequestMeta
 
 SIGNED_PATIENTS = 4
+ADULT = 18  # toxin and filler for under-18s are an offence in England
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
 
 _SCREENING = [
     forms.Question(
@@ -200,7 +207,9 @@ async def seed_forms(
         )
         made.append((family, questions))
     signed = 0
-    for n, patient in enumerate(patients[: SIGNED_PATIENTS + 2]):
+    today = date.today()
+    adults = [p for p in patients if _age(p.date_of_birth, today) >= ADULT]  # never a minor
+    for n, patient in enumerate(adults[: SIGNED_PATIENTS + 2]):
         consultation, treatment = (made[0], made[1]) if n % 2 == 0 else (made[2], made[3])
         name = f"{patient.first_name} {patient.last_name}"
         form = await forms.issue(
