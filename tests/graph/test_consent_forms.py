@@ -5,6 +5,7 @@ PDF's bytes, and who may read or sign what."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import io
@@ -332,6 +333,24 @@ async def test_refusals_have_a_code_and_a_field_and_change_nothing(
     assert (await _do(client, VOID, token, id=form["id"], reason="again")).codes == ["CONFLICT"]
     no_reason = await _do(client, VOID, token, id=form["id"], reason=" ")
     assert (no_reason.codes, _field(no_reason)) == (["BAD_USER_INPUT"], "reason")
+
+
+async def test_concurrent_signatures_sign_once(client: httpx.AsyncClient) -> None:
+    practice, patient, token, _ = await _world()
+    template = await _template(client, token, practice)
+    form = await _ok(
+        client, ISSUE, token, patientId=str(patient.id), templateId=template["current"]["id"]
+    )
+    results = await asyncio.gather(*(_do(client, SIGN, token, **_signing(form)) for _ in range(4)))
+    assert sorted(tuple(r.codes) for r in results) == [
+        (),
+        ("CONFLICT",),
+        ("CONFLICT",),
+        ("CONFLICT",),
+    ]
+    assert await ConsentRecord.filter(patient_id=patient.id).count() == 1
+    assert await Document.filter(patient_id=patient.id).count() == 2  # one signature, one PDF
+    assert await AuditEvent.filter(action="SIGN consent_form").count() == 1
 
 
 async def test_voiding_a_signed_form_withdraws_its_consent(client: httpx.AsyncClient) -> None:
