@@ -9,6 +9,7 @@ from graph.resolvers.audit import AuditQueries
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
+from graph.resolvers.consent_forms import ConsentFormMutations, ConsentFormQueries
 from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
@@ -37,6 +38,7 @@ Query = merge_types(
         ClinicalNoteQueries,
         ClinicalChartQueries,
         TreatmentPlanQueries,
+        ConsentFormQueries,
         PerioQueries,
         SchedulingQueries,
         SchedulingCatalogueQueries,
@@ -59,6 +61,7 @@ Mutation = merge_types(
         ClinicalNoteMutations,
         ClinicalChartMutations,
         TreatmentPlanMutations,
+        ConsentFormMutations,
         PerioMutations,
         SchedulingMutations,
         SchedulingAdminMutations,

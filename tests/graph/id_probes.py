@@ -40,6 +40,8 @@ from db.models import (
     ChartEntry,
     ClinicalNote,
     Closure,
+    ConsentFormInstance,
+    ConsentFormTemplate,
     DataSubjectRequest,
     Document,
     ExtraResource,
@@ -123,6 +125,12 @@ ID_KINDS: dict[str, str] = {
     "productId": "product",
     "batchId": "batch",
     "batch.id": "batch",
+    "consentForm.id": "consent_form",
+    "signConsentForm.input.id": "consent_form",
+    "voidConsentForm.input.id": "consent_form",
+    "issueConsentForm.input.templateId": "consent_form_template",
+    "formKey": "consent_form_template",  # a form key or any version's id
+    "witnessUserId": "staff_user",
 }
 # Kinds that belong to an organisation, not a practice (one product catalogue per organisation):
 # for every caller the other tenant's object of these kinds comes from another organisation.
@@ -515,12 +523,29 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         on_hand_milli=5000,
         received_on=date(2026, 1, 1),
     )
+    form_template = await ConsentFormTemplate.create(
+        practice_id=practice.id,
+        form_key=uuid4(),
+        title="Probe consent",
+        treatment_kind="TOXIN",
+        purpose="CONSULTATION",
+        risks_text="Probe",
+    )
+    form = await ConsentFormInstance.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        template_id=form_template.id,
+        purpose="CONSULTATION",
+        treatment_kind="TOXIN",
+    )
     objects = {
         "injectable_treatment": treatment.id,
         "photo_series": series.id,
         "photo_series_item": photo_item.id,
         "product": product.id,
         "batch": batch.id,
+        "consent_form": form.id,
+        "consent_form_template": form_template.id,
         "treatment_plan": plan.plan_id,
         "treatment_plan_item": plan_item.id,
         "organization": org.id,

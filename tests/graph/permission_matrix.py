@@ -14,6 +14,7 @@ from tests.graph.clinical_note_support import MATRIX_NOTE_ID, seed_matrix_note
 
 MATRIX_PLAN_ID = "00000000-0000-4000-8000-00000000000f"
 MATRIX_BATCH_ID = "00000000-0000-4000-8000-000000000010"
+MATRIX_FORM_ID = "00000000-0000-4000-8000-000000000011"
 
 # How to reach one instance of each type that has protected fields. A type missing here makes
 # the matrix test fail, naming it: add its path (and a fixture object) when adding the type.
@@ -45,6 +46,7 @@ ARGUMENTS: dict[str, str] = {
     "patient.id": "$patientId",  # field-specific values win over the plain argument name
     "clinicalNote.id": f'"{MATRIX_NOTE_ID}"',
     "treatmentPlan.id": f'"{MATRIX_PLAN_ID}"',
+    "consentForm.id": f'"{MATRIX_FORM_ID}"',
     "breachImpact.userId": '"00000000-0000-4000-8000-000000000009"',
     "id": "$practiceId",
     "practiceId": "$practiceId",
@@ -61,10 +63,19 @@ ARGUMENTS: dict[str, str] = {
 
 async def seed_objects(practice: object, patient: object) -> None:
     """One object of each type the paths above reach (an appointment on 2030-01-15, stranded
-    by an absence; a signed clinical note; a document; a perio exam; a stock batch)."""
+    by an absence; a signed clinical note; a document; a perio exam; a stock batch; a pending
+    consent form)."""
     from datetime import UTC, date, datetime
 
-    from db.models import Batch, Document, PerioExam, Product, TreatmentPlan
+    from db.models import (
+        Batch,
+        ConsentFormInstance,
+        ConsentFormTemplate,
+        Document,
+        PerioExam,
+        Product,
+        TreatmentPlan,
+    )
     from services.patients import sealing
     from tests.scheduling_fixtures import seed_matrix_appointment
 
@@ -90,6 +101,22 @@ async def seed_objects(practice: object, patient: object) -> None:
         practice_id=practice.id,  # type: ignore[attr-defined]
         patient_id=patient.id,  # type: ignore[attr-defined]
         status="PROPOSED",
+    )
+    template = await ConsentFormTemplate.create(
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        form_key=MATRIX_FORM_ID,
+        title="Matrix consent",
+        treatment_kind="TOXIN",
+        purpose="CONSULTATION",
+        risks_text="Bruising.",
+    )
+    await ConsentFormInstance.create(
+        id=MATRIX_FORM_ID,
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        patient_id=patient.id,  # type: ignore[attr-defined]
+        template_id=template.id,
+        purpose="CONSULTATION",
+        treatment_kind="TOXIN",
     )
     await PerioExam.create(
         id=PERIO_EXAM_ID,

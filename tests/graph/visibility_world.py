@@ -277,6 +277,7 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
         assert uploaded.status_code == 201, uploaded.text
         await _completed_plan(gql, tokens[Role.DENTIST.value], patient.id)
         await _marketing_photo(http, gql, tokens, patient.id)
+        await _signed_form(gql, tokens[Role.DENTIST.value], practice.id, patient.id)
         await Recall.create(
             practice_id=practice.id,
             patient_id=patient.id,
@@ -396,6 +397,59 @@ async def _marketing_photo(
         assert not done.get("errors"), done
         series_id = done["data"][name]["series"]["id"]
         item_id = next((i["id"] for i in done["data"][name]["series"]["items"]), "")
+
+
+async def _signed_form(gql: Any, token: str, practice_id: object, patient_id: object) -> None:
+    """A signed consent form: the patient shows in consentForms (patient data: answers, typed
+    name, signature and PDF documents)."""
+    template_id = ""
+    existing = await gql(
+        "query T($p: ID!) { consentFormTemplates(practiceId: $p) { current { id } } }",
+        {"p": str(practice_id)},
+        token,
+    )
+    assert not existing.get("errors"), existing
+    if existing["data"]["consentFormTemplates"]:
+        template_id = existing["data"]["consentFormTemplates"][0]["current"]["id"]
+    else:
+        made = await gql(
+            "mutation C($input: CreateConsentFormTemplateInput!) { createConsentFormTemplate("
+            "input: $input) { template { current { id } } } }",
+            {
+                "input": {
+                    "practiceId": str(practice_id),
+                    "title": "Toxin consultation",
+                    "treatmentKind": "TOXIN",
+                    "purpose": "CONSULTATION",
+                    "risksText": "Bruising is common.",
+                    "questions": [{"key": "pregnant", "text": "Pregnant?", "kind": "YES_NO"}],
+                }
+            },
+            token,
+        )
+        assert not made.get("errors"), made
+        template_id = made["data"]["createConsentFormTemplate"]["template"]["current"]["id"]
+    issued = await gql(
+        "mutation I($input: IssueConsentFormInput!) { issueConsentForm(input: $input) "
+        "{ form { id } } }",
+        {"input": {"patientId": str(patient_id), "templateId": template_id}},
+        token,
+    )
+    assert not issued.get("errors"), issued
+    signed = await gql(
+        "mutation S($input: SignConsentFormInput!) { signConsentForm(input: $input) "
+        "{ form { id } } }",
+        {
+            "input": {
+                "id": issued["data"]["issueConsentForm"]["form"]["id"],
+                "signedName": "Vis",
+                "signatureImage": base64.b64encode(TINY_PNG).decode(),
+                "answers": [{"key": "pregnant", "answer": "NO"}],
+            }
+        },
+        token,
+    )
+    assert not signed.get("errors"), signed
 
 
 async def restrict_target(world: World, gql: Any) -> None:
