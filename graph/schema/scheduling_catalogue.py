@@ -10,7 +10,7 @@ from db.models import AppointmentType as AppointmentTypeModel
 from db.models import ExtraResource as ExtraResourceModel
 from db.models import Practitioner as PractitionerModel
 from db.models import Room as RoomModel
-from graph.schema.scheduling_kinds import PractitionerRole, RecallKind, ResourceKind
+from graph.schema.scheduling_kinds import AestheticKind, PractitionerRole, RecallKind, ResourceKind
 from services.scheduling import kinds
 
 
@@ -72,6 +72,16 @@ class AppointmentType:
     online_bookable: bool = strawberry.field(
         description="Patients may book it themselves in the portal."
     )
+    aesthetic_kind: AestheticKind | None = strawberry.field(  # type: ignore[valid-type]
+        description="Aesthetic treatment kind; null for dental work."
+    )
+    cooling_off_hours: int = strawberry.field(
+        description="Minimum hours between the signed consultation consent and the treatment; 0 "
+        "for none."
+    )
+    requires_registration: bool = strawberry.field(
+        description="The practitioner needs a current professional registration on the day."
+    )
     active: bool = strawberry.field(description="False once archived.")
 
     @classmethod
@@ -86,6 +96,9 @@ class AppointmentType:
             restricted_procedure=row.restricted_procedure,
             recall_kind=kinds.RecallKind(row.recall_kind) if row.recall_kind else None,
             online_bookable=row.online_bookable,
+            aesthetic_kind=kinds.AestheticKind(row.aesthetic_kind) if row.aesthetic_kind else None,
+            cooling_off_hours=row.cooling_off_hours or 0,
+            requires_registration=row.requires_registration,
             active=row.active,
         )
 
