@@ -233,12 +233,15 @@ async def situation(
     patient: Patient | None = None,
     patient_id: UUID | None = None,
     connection: BaseDBAsyncClient | None = None,
-    rules: tuple[Rule, ...] = RULES,
+    rules: tuple[Rule, ...] | None = None,
 ) -> Situation:
     """Loads what the rules applying to ``kind`` need: at most one statement per fact (the
     patient only when not passed in)."""
     known = patient_id is not None or patient is not None
-    applying = tuple(r for r in rules if r.applies(kind) and (known or Fact.PATIENT not in r.needs))
+    chosen = RULES if rules is None else rules
+    applying = tuple(
+        r for r in chosen if r.applies(kind) and (known or Fact.PATIENT not in r.needs)
+    )
     needed = frozenset().union(*(r.needs for r in applying))
     if Fact.PATIENT in needed and patient is None:
         found = await patient_queries.patient({diary.practice_id}, patient_id)  # type: ignore[arg-type]
