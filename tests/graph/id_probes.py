@@ -47,6 +47,7 @@ from db.models import (
     Practitioner,
     ProcedureItem,
     ProcessingRestriction,
+    ProfessionalRegistration,
     Room,
     SlotHold,
     TreatmentPlan,
@@ -109,6 +110,7 @@ ID_KINDS: dict[str, str] = {
     "perioExam.id": "perio_exam",
     "examId": "perio_exam",
     "examIds": "perio_exam",
+    "registrationId": "registration",
 }
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
@@ -451,7 +453,15 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         code="PROBE",
         fee_pence=100,
     )
+    registration = await ProfessionalRegistration.create(
+        practice_id=practice.id,
+        practitioner_id=practitioner.id,
+        body="GMC",
+        number="1234567",
+        expires_on=date(2099, 1, 1),
+    )
     objects = {
+        "registration": registration.id,
         "treatment_plan": plan.plan_id,
         "treatment_plan_item": plan_item.id,
         "organization": org.id,

@@ -127,7 +127,8 @@ async def test_a_cooling_off_refusal_names_the_earliest_start_in_local_time() ->
     diary = await diary_of(tenant_gate.practice_of(a.toxin))
     found = await booking_rules.situation(diary, a.toxin, [a.d.dentist.id], patient=a.d.patient)
     refused = found.refusal(a.d.dentist.id, start)
-    assert refused is not None and isinstance(refused.error, CoolingOffConflict)
+    assert refused is not None
+    assert isinstance(refused.error, CoolingOffConflict)
     earliest = start + timedelta(hours=1)
     assert f"{earliest:%Y-%m-%d} 11:00 (Europe/London)" in refused.error.message
     assert refused.error.details == {"earliestAllowedStart": earliest.isoformat()}
