@@ -219,3 +219,57 @@ async def test_the_engine_adds_at_most_two_statements_to_a_booking(
         assert result.errors == []
         counts[on] = len(statements)
     assert counts[True] - counts[False] <= 2, counts
+
+
+CREATE_TYPE = """
+mutation N($input: CreateAppointmentTypeInput!) { createAppointmentType(input: $input) { id } }"""
+UPDATE_TYPE = """
+mutation U($input: UpdateAppointmentTypeInput!) { updateAppointmentType(input: $input) { id } }"""
+TYPES = """
+query T($practiceId: ID!) {
+  appointmentTypes(practiceId: $practiceId) {
+    edges { node { id name aestheticKind coolingOffHours requiresRegistration } }
+  }
+}"""
+
+
+async def test_appointment_types_carry_the_aesthetic_values(client: httpx.AsyncClient) -> None:
+    a = await aesthetic()
+    admin = factories.access_token(await factories.user(Role.PRACTICE_ADMIN, a.d.practice))
+    values = {
+        "practiceId": str(a.practice_id),
+        "name": "Lip filler",
+        "durationMinutes": 45,
+        "aestheticKind": "FILLER",
+        "coolingOffHours": 336,
+        "requiresRegistration": True,
+    }
+    made = await gql(client, CREATE_TYPE, {"input": values}, token=admin)
+    assert made.errors == []
+    type_id = made.data["createAppointmentType"]["id"]
+    refused = [
+        ({**values, "name": "x", "coolingOffHours": 2161}, "coolingOffHours"),
+        ({**values, "name": "y", "coolingOffHours": -1}, "coolingOffHours"),
+        ({**values, "name": "z", "aestheticKind": None}, "coolingOffHours"),
+    ]
+    for bad, field in refused:
+        result = await gql(client, CREATE_TYPE, {"input": bad}, token=admin)
+        assert result.codes == ["BAD_USER_INPUT"]
+        assert result.errors[0]["extensions"]["field"] == field
+    wrong_kind = await gql(
+        client, CREATE_TYPE, {"input": {**values, "aestheticKind": "PEEL"}}, token=admin
+    )
+    assert wrong_kind.codes == ["BAD_USER_INPUT"]
+    changed = {**values, "appointmentTypeId": type_id, "coolingOffHours": 48}
+    assert (await gql(client, UPDATE_TYPE, {"input": changed}, token=admin)).errors == []
+    listed = await gql(client, TYPES, {"practiceId": str(a.practice_id)}, token=a.d.token)
+    nodes = {n["node"]["name"]: n["node"] for n in listed.data["appointmentTypes"]["edges"]}
+    assert nodes["Lip filler"] == {
+        "id": type_id,
+        "name": "Lip filler",
+        "aestheticKind": "FILLER",
+        "coolingOffHours": 48,
+        "requiresRegistration": True,
+    }
+    assert nodes["Examination"]["aestheticKind"] is None
+    assert nodes["Examination"]["coolingOffHours"] == 0
