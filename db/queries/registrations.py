@@ -7,7 +7,7 @@ from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from db.models import ProfessionalRegistration
+from db.models import Practitioner, ProfessionalRegistration
 from db.tenancy import PracticeId
 
 
@@ -39,3 +39,8 @@ async def for_body(
         practice_id=practice_id, practitioner_id=practitioner_id, body=body
     )
     return await query.first()
+
+
+async def practitioner_for_user(practice_id: PracticeId, user_id: UUID) -> Practitioner | None:
+    """The practice's practitioner profile of a staff member, if any."""
+    return await Practitioner.filter(practice_id=practice_id, user_id=user_id).first()

@@ -161,3 +161,29 @@ async def test_each_fact_is_one_statement_and_without_a_patient_only_registratio
         held = await booking_rules.situation(diary, a.toxin, [a.d.dentist.id])
     assert [type(r).__name__ for r in held.rules] == ["Registration"]
     assert len(statements) == 1
+
+
+async def test_the_demo_seeds_rule_bearing_types_and_a_current_registration() -> None:
+    import random
+
+    from db.models import ProfessionalRegistration
+    from services.aesthetics.demo_rules import seed_rules
+    from tests.scheduling_fixtures import diary as scheduling_diary
+
+    d = await scheduling_diary()
+    seeded = await seed_rules(d.practice, [d.patient], d.dentist_user, random.Random(1))
+    assert [(t.aesthetic_kind, t.cooling_off_hours) for t in seeded.types] == [
+        ("TOXIN", 48),
+        ("FILLER", 48),
+    ]
+    assert all(t.requires_registration and t.restricted_procedure for t in seeded.types)
+    stored = await ProfessionalRegistration.get(practitioner_id=d.dentist.id)
+    assert stored.body == "GDC"
+    assert stored.expires_on > date.today()
+    diary = await diary_of(tenant_gate.practice_of(d.exam))
+    start = d.at(7, 10)
+    toxin = seeded.types[0]
+    found = await booking_rules.situation(diary, toxin, [d.dentist.id], patient=d.patient)
+    refused = found.refusal(d.dentist.id, start)
+    assert refused is not None
+    assert refused.error.field == "patientId"  # no consultation consent signed yet
