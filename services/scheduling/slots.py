@@ -19,6 +19,7 @@ from uuid import UUID
 from db.models import Patient, Practitioner
 from db.queries import schedule as queries
 from db.tenancy import PracticeId
+from services import visibility
 from services.errors import NotFound
 from services.policy import Scope
 from services.principal import Principal
@@ -101,13 +102,12 @@ def _no_rules(practitioner_id: UUID, starts_at: datetime) -> booking_rules.Refus
 
 
 async def _patient(principal: Principal, diary: Diary, patient_id: UUID | None) -> Patient | None:
-    """The patient the starts are for: a patient asks only about themselves; another
-    practice's patient answers like a random id."""
+    """The patient the starts are for, if the caller may see them (``visibility``: a patient
+    asks only about themselves or a child, a partner needs the patient's data-sharing consent);
+    anyone else's answers like a random id."""
     if patient_id is None:
         return None
-    if principal.is_patient and patient_id not in principal.patient_ids:
-        raise NotFound("Patient")
-    return await rules.patient_in(diary, patient_id)
+    return await visibility.require(principal, await rules.patient_in(diary, patient_id))
 
 
 async def _practitioners(
