@@ -273,3 +273,34 @@ async def test_appointment_types_carry_the_aesthetic_values(client: httpx.AsyncC
     }
     assert nodes["Examination"]["aestheticKind"] is None
     assert nodes["Examination"]["coolingOffHours"] == 0
+
+
+BOOK_OWN = """
+mutation B($input: BookOwnAppointmentInput!) {
+  bookOwnAppointment(input: $input) { appointment { id startsAt } }
+}"""
+
+
+async def test_the_portal_booking_path_runs_the_same_rules(client: httpx.AsyncClient) -> None:
+    a = await aesthetic()
+    a.toxin.online_bookable = True
+    await a.toxin.save()
+    await registration(a)
+    signed = a.d.at(5, 9)
+    await signed_consultation(a, signed)
+    user = await factories.user(Role.PATIENT, a.d.practice, patient_id=a.d.patient.id)
+    token = factories.access_token(user)
+    inside = booking(a, a.d.at(6, 10))
+    inside["input"].pop("patientId")
+    own = {"input": {**inside["input"], "patientId": str(a.d.patient.id)}}
+    refused = await gql(client, BOOK_OWN, own, token=token)
+    assert refused.codes == ["CONFLICT"]
+    assert refused.errors[0]["extensions"]["field"] == "startsAt"
+    theirs = _slots(a, a.d.at(7, 8), a.d.at(7, 18), a.d.patient)
+    offered = _starts(await gql(client, SLOTS, theirs, token=token))
+    assert min(offered) == signed + timedelta(hours=48)
+    own["input"]["startsAt"] = iso(min(offered))
+    assert (await gql(client, BOOK_OWN, own, token=token)).errors == []
+    stranger = await factories.patient(a.d.practice)
+    peek = await gql(client, SLOTS, _slots(a, a.d.at(7, 8), a.d.at(7, 18), stranger), token=token)
+    assert peek.codes == ["NOT_FOUND"]
