@@ -15,14 +15,16 @@ import strawberry
 
 from db.models import Patient as PatientModel
 from db.models import PatientStatus
-from graph.audit_extension import ReadRecord
+from graph.audit_extension import AuditReads, ReadRecord
 from graph.context import Info
 from graph.patient_loaders import patient_loaders
 from graph.permissions.fields import requires
 from graph.schema.audit import AuditEvent, cursor_of
 from graph.schema.medical_history import Insurance, MedicalHistory
 from graph.schema.pagination import Connection, after_key, page_size
+from graph.schema.photo_series import PhotoSeries
 from services import audit, visibility
+from services.aesthetics import photo_series as photo_series_service
 from services.patients import contact, sealing
 from services.patients import medical_history as history_service
 from services.patients.fields import SexAtBirth
@@ -263,6 +265,16 @@ class Patient:
             info.context.principal, patient_id=self.patient_id, first=max(1, first)
         )
         return [MedicalHistory.from_model(h) for h in found]
+
+    @strawberry.field(
+        description="Before/after photo series, oldest first, each with its photos in taken "
+        "order (clinical:read). Each series read is audited.",
+        extensions=[*CLINICAL, AuditReads()],
+    )
+    async def photo_series(self, info: Info) -> list[PhotoSeries] | None:
+        principal = info.context.principal
+        found = await photo_series_service.series_of(principal, patient_id=self.patient_id)
+        return [PhotoSeries.from_view(v) for v in found]
 
     @strawberry.field(description="Insurance and payment arrangement.", extensions=BILLING)
     async def insurance(self, info: Info) -> Insurance | None:

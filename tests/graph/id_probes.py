@@ -36,17 +36,22 @@ from db.models import (
     Absence,
     Appointment,
     AppointmentType,
+    Batch,
     ChartEntry,
     ClinicalNote,
     Closure,
     DataSubjectRequest,
     Document,
     ExtraResource,
+    InjectableTreatment,
     NoteTemplate,
     PerioExam,
+    PhotoSeries,
+    PhotoSeriesItem,
     Practitioner,
     ProcedureItem,
     ProcessingRestriction,
+    Product,
     ProfessionalRegistration,
     Room,
     SlotHold,
@@ -111,7 +116,19 @@ ID_KINDS: dict[str, str] = {
     "examId": "perio_exam",
     "examIds": "perio_exam",
     "registrationId": "registration",
+    "createPhotoSeries.input.treatmentId": "injectable_treatment",
+    "seriesId": "photo_series",
+    "removePhotoFromSeries.input.itemId": "photo_series_item",
+    "markPhotoForMarketing.input.itemId": "photo_series_item",
+    "unmarkPhotoForMarketing.input.itemId": "photo_series_item",
+    "createMarketingPhotoLink.input.itemId": "photo_series_item",
+    "productId": "product",
+    "batchId": "batch",
+    "batch.id": "batch",
 }
+# Kinds that belong to an organisation, not a practice (one product catalogue per organisation):
+# for every caller the other tenant's object of these kinds comes from another organisation.
+ORGANIZATION_KINDS = ("organization", "product")
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
 EXEMPT: dict[str, str] = {}
@@ -279,6 +296,8 @@ def _scalar(named: Any, name: str) -> Any:
         return date(2030, 1, 15).isoformat()
     if scalar == "JSON":
         return {}
+    if scalar == "Decimal":
+        return "1"
     raise AssertionError(f"no probe value for scalar {scalar} ({name})")
 
 
@@ -460,8 +479,58 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         number="1234567",
         expires_on=date(2099, 1, 1),
     )
+    treatment = await InjectableTreatment.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        practitioner_id=practitioner.id,
+        treated_at=START - timedelta(days=30),
+    )
+    photo = await Document.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        kind="EXTRAORAL_PHOTO",
+        title="v1.k.probe",
+        content_type="image/jpeg",
+        size_bytes=1,
+        sha256="0" * 64,
+        blob_key="00/" + "1" * 62,
+        wrapped_key="v1.k.probe",
+    )
+    series = await PhotoSeries.create(
+        practice_id=practice.id, patient_id=patient.id, area="LIPS", treatment_id=treatment.id
+    )
+    photo_item = await PhotoSeriesItem.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        series_id=series.id,
+        document_id=photo.id,
+        stage="BEFORE",
+        angle="FRONT",
+        taken_at=START - timedelta(days=30),
+    )
+    product = await Product.create(
+        organization_id=org.id,
+        name=f"Probe toxin {practice.id}",  # names are unique in the organisation
+        brand="Probe",
+        kind="TOXIN",
+        unit="UNITS",
+    )
+    batch = await Batch.create(
+        practice_id=practice.id,
+        product_id=product.id,
+        lot_number="PROBE1",
+        expires_on=date(2099, 1, 1),
+        quantity_received_milli=5000,
+        on_hand_milli=5000,
+        received_on=date(2026, 1, 1),
+    )
     objects = {
         "registration": registration.id,
+        "injectable_treatment": treatment.id,
+        "photo_series": series.id,
+        "photo_series_item": photo_item.id,
+        "product": product.id,
+        "batch": batch.id,
         "treatment_plan": plan.plan_id,
         "treatment_plan_item": plan_item.id,
         "organization": org.id,

@@ -13,6 +13,7 @@ from services.policy import Scope
 from tests.graph.clinical_note_support import MATRIX_NOTE_ID, seed_matrix_note
 
 MATRIX_PLAN_ID = "00000000-0000-4000-8000-00000000000f"
+MATRIX_BATCH_ID = "00000000-0000-4000-8000-000000000010"
 
 # How to reach one instance of each type that has protected fields. A type missing here makes
 # the matrix test fail, naming it: add its path (and a fixture object) when adding the type.
@@ -32,6 +33,7 @@ TYPE_PATHS: dict[str, str] = {
     "{ edges { node { %s } } } }",
     "Practitioner": "query($practiceId: ID!) { practitioners(practiceId: $practiceId) "
     "{ edges { node { %s } } } }",
+    "StockBatch": f'{{ batch(id: "{MATRIX_BATCH_ID}") {{ %s }} }}',
 }
 # Types only delivered over subscriptions or mutation payloads, with the test that proves their
 # protected fields are withheld there (a type may only be listed with such a test).
@@ -53,6 +55,7 @@ ARGUMENTS: dict[str, str] = {
     "to": '"2030-01-16T00:00:00Z"',
     "appointmentTypeId": '"00000000-0000-4000-8000-000000000007"',
     "perioExam.id": f'"{PERIO_EXAM_ID}"',
+    "batch.id": f'"{MATRIX_BATCH_ID}"',
     "channel": "EMAIL",
     "purpose": "SERVICE",
 }
@@ -60,10 +63,10 @@ ARGUMENTS: dict[str, str] = {
 
 async def seed_objects(practice: object, patient: object) -> None:
     """One object of each type the paths above reach (an appointment on 2030-01-15, stranded
-    by an absence; a signed clinical note; a document; a perio exam)."""
-    from datetime import UTC, datetime
+    by an absence; a signed clinical note; a document; a perio exam; a stock batch)."""
+    from datetime import UTC, date, datetime
 
-    from db.models import Document, PerioExam, TreatmentPlan
+    from db.models import Batch, Document, PerioExam, Product, TreatmentPlan
     from services.patients import sealing
     from tests.scheduling_fixtures import seed_matrix_appointment, seed_matrix_registration
 
@@ -83,6 +86,7 @@ async def seed_objects(practice: object, patient: object) -> None:
     document.filename = sealing.seal(document, "filename", "matrix.png")  # type: ignore[assignment]
     await document.save()
     await seed_matrix_note(practice, patient)
+    await _seed_marketing_photo(practice, patient)
     await TreatmentPlan.create(
         id=MATRIX_PLAN_ID,
         plan_id=MATRIX_PLAN_ID,
@@ -97,6 +101,70 @@ async def seed_objects(practice: object, patient: object) -> None:
         status="FINAL",
         examined_at=datetime(2030, 1, 15, 9, tzinfo=UTC),
         readings={"16": {"pd": [3] * 6, "gm": [0] * 6, "b": 0, "s": 0, "p": 0, "m": 0, "f": {}}},
+    )
+    product = await Product.create(
+        organization_id=practice.organization_id,  # type: ignore[attr-defined]
+        name="Matrix toxin",
+        brand="Matrix",
+        kind="TOXIN",
+        unit="UNITS",
+    )
+    await Batch.create(
+        id=MATRIX_BATCH_ID,
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        product_id=product.id,
+        lot_number="MATRIX1",
+        expires_on=date(2099, 1, 1),
+        quantity_received_milli=1000,
+        on_hand_milli=1000,
+        received_on=date(2026, 1, 1),
+    )
+
+
+async def _seed_marketing_photo(practice: object, patient: object) -> None:
+    """A face photo in a series, marked for marketing under a PHOTOS_IN_MARKETING grant, so
+    ``Patient.photoSeries`` and ``marketingPhotos`` return a row to whoever may read them."""
+    from datetime import UTC, datetime, timedelta
+
+    from db.models import ConsentRecord, Document, PhotoSeries, PhotoSeriesItem
+    from services.patients import sealing
+
+    practice_id = practice.id  # type: ignore[attr-defined]
+    patient_id = patient.id  # type: ignore[attr-defined]
+    photo = Document(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        kind="EXTRAORAL_PHOTO",
+        content_type="image/jpeg",
+        size_bytes=1,
+        sha256="0" * 64,
+        blob_key="00/" + "2" * 62,
+        wrapped_key="unused: the matrix reads the row, never the file",
+    )
+    photo.title = sealing.seal(photo, "title", "Matrix face photo") or ""
+    await photo.save()
+    granted = datetime.now(UTC) - timedelta(days=1)
+    await ConsentRecord.create(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        seq=1,
+        purpose="PHOTOS_IN_MARKETING",
+        subject="",
+        granted=True,
+        policy_version="photos-v1",
+        method="RECEPTION",
+        effective_at=granted,
+    )
+    series = await PhotoSeries.create(practice_id=practice_id, patient_id=patient_id, area="LIPS")
+    await PhotoSeriesItem.create(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        series_id=series.id,
+        document_id=photo.id,
+        stage="AFTER",
+        angle="FRONT",
+        taken_at=granted,
+        marketing_marked_at=datetime.now(UTC),
     )
 
 
