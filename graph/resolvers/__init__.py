@@ -19,6 +19,7 @@ from graph.resolvers.perio import PerioMutations, PerioQueries
 from graph.resolvers.photo_series import PhotoSeriesMutations, PhotoSeriesQueries
 from graph.resolvers.portal_booking import PortalBookingMutations, PortalBookingQueries
 from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
+from graph.resolvers.registrations import RegistrationMutations
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
 from graph.resolvers.scheduling_admin import SchedulingAdminMutations
 from graph.resolvers.scheduling_catalogue import SchedulingCatalogueQueries
@@ -65,6 +66,7 @@ Mutation = merge_types(
         PerioMutations,
         SchedulingMutations,
         SchedulingAdminMutations,
+        RegistrationMutations,
         PortalBookingMutations,
         ConsentMutations,
         PrivacyMutations,

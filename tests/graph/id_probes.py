@@ -54,6 +54,7 @@ from db.models import (
     ProcedureItem,
     ProcessingRestriction,
     Product,
+    ProfessionalRegistration,
     Room,
     SlotHold,
     TreatmentPlan,
@@ -116,6 +117,7 @@ ID_KINDS: dict[str, str] = {
     "perioExam.id": "perio_exam",
     "examId": "perio_exam",
     "examIds": "perio_exam",
+    "registrationId": "registration",
     "createPhotoSeries.input.treatmentId": "injectable_treatment",
     "seriesId": "photo_series",
     "removePhotoFromSeries.input.itemId": "photo_series_item",
@@ -478,6 +480,13 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         code="PROBE",
         fee_pence=100,
     )
+    registration = await ProfessionalRegistration.create(
+        practice_id=practice.id,
+        practitioner_id=practitioner.id,
+        body="GMC",
+        number="1234567",
+        expires_on=date(2099, 1, 1),
+    )
     treatment = await InjectableTreatment.create(
         practice_id=practice.id,
         patient_id=patient.id,
@@ -539,6 +548,7 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         treatment_kind="TOXIN",
     )
     objects = {
+        "registration": registration.id,
         "injectable_treatment": treatment.id,
         "photo_series": series.id,
         "photo_series_item": photo_item.id,

@@ -32,6 +32,8 @@ TYPE_PATHS: dict[str, str] = {
     '$practiceId, from: "2030-01-15T00:00:00Z", to: "2030-01-16T00:00:00Z") { %s } }',
     "PatientDocument": "query($patientId: ID!) { patientDocuments(patientId: $patientId) "
     "{ edges { node { %s } } } }",
+    "Practitioner": "query($practiceId: ID!) { practitioners(practiceId: $practiceId) "
+    "{ edges { node { %s } } } }",
     "StockBatch": f'{{ batch(id: "{MATRIX_BATCH_ID}") {{ %s }} }}',
 }
 # Types only delivered over subscriptions or mutation payloads, with the test that proves their
@@ -77,9 +79,10 @@ async def seed_objects(practice: object, patient: object) -> None:
         TreatmentPlan,
     )
     from services.patients import sealing
-    from tests.scheduling_fixtures import seed_matrix_appointment
+    from tests.scheduling_fixtures import seed_matrix_appointment, seed_matrix_registration
 
     await seed_matrix_appointment(practice, patient)
+    await seed_matrix_registration(practice)
     document = Document(
         practice_id=practice.id,  # type: ignore[attr-defined]
         patient_id=patient.id,  # type: ignore[attr-defined]

@@ -122,6 +122,7 @@ class World:
     clinician: str = "DENTIST"  # the control for clinical fields (an admin holds no clinical scope)
     partner_client: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    appointment_type_id: str = ""  # a dental type (availableSlots for a patient)
 
     def markers(self, target: str) -> tuple[str, str]:
         """What would identify the target in a response: its unique last name and its id."""
@@ -147,6 +148,7 @@ class World:
             "practiceId": self.practice_id,
             "id": self.practice_id,
             "userId": self.actor_id,
+            "appointmentTypeId": self.appointment_type_id or str(uuid.uuid4()),
             **WINDOW,
         }
         if name in values:
@@ -232,6 +234,7 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
         )
         assert not shared.get("errors"), shared
     world = World(
+        appointment_type_id=str(d.exam.id),
         practice_id=str(practice.id),
         targets=targets,
         tokens=tokens,
