@@ -18,6 +18,7 @@ import strawberry
 from db.models import ConsentFormTemplate as TemplateModel
 from graph.audit_extension import ReadRecord
 from graph.ids import IdFields
+from graph.schema.scheduling_kinds import AestheticKind
 from services.aesthetics import consent_forms as forms
 
 ConsentFormPurpose = strawberry.enum(
@@ -26,11 +27,7 @@ ConsentFormPurpose = strawberry.enum(
     description="CONSULTATION (signed at the consultation; starts the cooling-off period) or "
     "TREATMENT (signed on the day of treatment).",
 )
-AestheticTreatmentKind = strawberry.enum(
-    forms.TreatmentKind,
-    name="ConsentFormTreatmentKind",
-    description="The kind of aesthetic treatment a form is for.",
-)
+AestheticTreatmentKind = AestheticKind
 ConsentQuestionKind = strawberry.enum(
     forms.QuestionKind,
     name="ConsentQuestionKind",

@@ -53,6 +53,7 @@ from services.patients import validation as v
 from services.patients.records import organization_id, record_change
 from services.policy import Role, Scope
 from services.principal import Principal
+from services.scheduling.kinds import AestheticKind
 
 TOPIC = "clinical"
 POLICY_PREFIX = "consent-form"
@@ -72,11 +73,7 @@ class FormPurpose(StrEnum):
     TREATMENT = "TREATMENT"  # signed on the day of treatment
 
 
-class TreatmentKind(StrEnum):
-    TOXIN = "TOXIN"
-    FILLER = "FILLER"
-    SKIN_BOOSTER = "SKIN_BOOSTER"
-    OTHER = "OTHER"
+TreatmentKind = AestheticKind  # the same vocabulary as products and appointment types
 
 
 class QuestionKind(StrEnum):
