@@ -16,6 +16,7 @@ from db.models.appointments import (
     SlotHold,
 )
 from db.models.audit import AuditEvent, AuditHead, AuditReadPatient
+from db.models.billing_payments import BillingSettings, CashReconciliation
 from db.models.billing import (
     Invoice,
     InvoiceLine,
@@ -69,6 +70,8 @@ from db.models.treatment_plans import TreatmentPlan, TreatmentPlanItem
 from db.models.users import Membership, User
 
 __all__ = [
+    "BillingSettings",
+    "CashReconciliation",
     "Absence",
     "AdverseEvent",
     "AestheticConsultation",

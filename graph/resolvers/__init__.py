@@ -15,6 +15,7 @@ from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
+from graph.resolvers.payments import PaymentMutations, PaymentQueries
 from graph.resolvers.perio import PerioMutations, PerioQueries
 from graph.resolvers.photo_series import PhotoSeriesMutations, PhotoSeriesQueries
 from graph.resolvers.portal_booking import PortalBookingMutations, PortalBookingQueries
@@ -39,6 +40,7 @@ Query = merge_types(
         ClinicalNoteQueries,
         ClinicalChartQueries,
         TreatmentPlanQueries,
+        PaymentQueries,
         ConsentFormQueries,
         PerioQueries,
         SchedulingQueries,
@@ -62,6 +64,7 @@ Mutation = merge_types(
         ClinicalNoteMutations,
         ClinicalChartMutations,
         TreatmentPlanMutations,
+        PaymentMutations,
         ConsentFormMutations,
         PerioMutations,
         SchedulingMutations,

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from db.crypto import CiphertextError, FieldContext
 from db.models import (
+    CashReconciliation,
     AdverseEvent,
     AestheticConsultation,
     Appointment,
@@ -74,6 +75,7 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     Invoice: ("notes",),
     InvoiceLine: ("description",),
     Payment: ("reason",),
+    CashReconciliation: ("note",),
 }
 
 # Encrypted columns whose plaintext is a JSON object (structured contact details, answers).

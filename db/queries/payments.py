@@ -1,0 +1,327 @@
+"""Tenant-scoped reads and locks for payments, refunds, deposits, balances and billing reports.
+
+The allowed practices (or the one practice) come first; a row of another practice answers like
+a missing one. Aggregates (a patient's balance, aged debt, a day's takings) are one statement
+each; a statement is two (the patient's invoices and payments up to its end).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.connection import connections
+
+from db.models import (
+    Appointment,
+    BillingSettings,
+    CashReconciliation,
+    Invoice,
+    Membership,
+    Payment,
+    PaymentAllocation,
+)
+from db.tenancy import PracticeId
+
+OPEN = ("ISSUED", "PARTIALLY_PAID")
+ISSUED_STATES = ("ISSUED", "PARTIALLY_PAID", "PAID", "VOID")
+
+
+def _conn(connection: BaseDBAsyncClient | None) -> BaseDBAsyncClient:
+    return connection if connection is not None else connections.get("default")
+
+
+def _marks(connection: BaseDBAsyncClient, count: int, start: int = 1) -> list[str]:
+    if connection.capabilities.dialect == "postgres":
+        return [f"${i}" for i in range(start, start + count)]
+    return ["?"] * count
+
+
+async def settings(
+    practice_id: PracticeId, connection: BaseDBAsyncClient | None = None
+) -> BillingSettings | None:
+    query = BillingSettings.filter(practice_id=practice_id)
+    if connection is not None:
+        query = query.using_db(connection)
+    return await query.first()
+
+
+async def invoice(
+    allowed: Collection[PracticeId],
+    invoice_id: UUID,
+    *,
+    connection: BaseDBAsyncClient | None = None,
+    for_update: bool = False,
+) -> Invoice | None:
+    if not allowed:
+        return None
+    query = Invoice.filter(id=invoice_id, practice_id__in=list(allowed))
+    if for_update:
+        query = query.select_for_update()
+    if connection is not None:
+        query = query.using_db(connection)
+    return await query.first()
+
+
+async def open_invoices(
+    practice_id: PracticeId, patient_id: UUID, connection: BaseDBAsyncClient
+) -> list[Invoice]:
+    """The patient's unpaid and part-paid invoices, oldest first (by due date, then issue)."""
+    rows = await (
+        Invoice.filter(
+            practice_id=practice_id, patient_id=patient_id, kind="INVOICE", status__in=OPEN
+        )
+        .select_for_update()
+        .using_db(connection)
+    )
+    return sorted(rows, key=lambda i: (i.due_on or date.max, i.issued_at or i.created_at, i.id))
+
+
+async def payment(
+    allowed: Collection[PracticeId],
+    payment_id: UUID,
+    *,
+    connection: BaseDBAsyncClient | None = None,
+    for_update: bool = False,
+) -> Payment | None:
+    if not allowed:
+        return None
+    query = Payment.filter(id=payment_id, practice_id__in=list(allowed))
+    if for_update:
+        query = query.select_for_update()
+    if connection is not None:
+        query = query.using_db(connection)
+    return await query.first()
+
+
+async def refunded_total(
+    practice_id: PracticeId, payment_id: UUID, connection: BaseDBAsyncClient
+) -> int:
+    rows = await Payment.filter(
+        practice_id=practice_id, refunds_payment_id=payment_id, kind="REFUND"
+    ).using_db(connection)
+    return sum(r.amount_minor for r in rows if r.status != "FAILED")
+
+
+@dataclass(frozen=True, slots=True)
+class NetAllocation:
+    invoice_id: UUID
+    amount_minor: int
+    last_at: datetime
+
+
+async def net_allocations(
+    practice_id: PracticeId, payment_id: UUID, connection: BaseDBAsyncClient
+) -> list[NetAllocation]:
+    """What a payment still settles, per invoice, the most recently allocated first."""
+    rows = await PaymentAllocation.filter(practice_id=practice_id, payment_id=payment_id).using_db(
+        connection
+    )
+    net: dict[UUID, list[Any]] = {}
+    for row in rows:
+        key = UUID(str(row.invoice_id))
+        entry = net.setdefault(key, [0, row.allocated_at])
+        entry[0] += row.amount_minor
+        entry[1] = max(entry[1], row.allocated_at)
+    found = [NetAllocation(k, v[0], v[1]) for k, v in net.items() if v[0] > 0]
+    return sorted(found, key=lambda a: (a.last_at, str(a.invoice_id)), reverse=True)
+
+
+async def allocations_of(
+    practice_id: PracticeId, payment_ids: Collection[UUID]
+) -> list[PaymentAllocation]:
+    if not payment_ids:
+        return []
+    return await PaymentAllocation.filter(
+        practice_id=practice_id, payment_id__in=list(payment_ids)
+    ).order_by("allocated_at", "id")
+
+
+async def appointment(
+    practice_id: PracticeId, appointment_id: UUID, connection: BaseDBAsyncClient | None = None
+) -> Appointment | None:
+    query = Appointment.filter(id=appointment_id, practice_id=practice_id)
+    if connection is not None:
+        query = query.using_db(connection)
+    return await query.first()
+
+
+async def appointment_practice(
+    allowed: Collection[PracticeId], appointment_id: UUID
+) -> Appointment | None:
+    if not allowed:
+        return None
+    return await Appointment.filter(id=appointment_id, practice_id__in=list(allowed)).first()
+
+
+async def held_deposits(
+    practice_id: PracticeId, appointment_id: UUID, connection: BaseDBAsyncClient
+) -> list[Payment]:
+    return (
+        await Payment.filter(
+            practice_id=practice_id,
+            appointment_id=appointment_id,
+            kind="DEPOSIT",
+            deposit_state="HELD",
+        )
+        .select_for_update()
+        .using_db(connection)
+        .order_by("received_at", "id")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTotals:
+    invoiced: int
+    credited: int
+    paid: int
+    refunded: int
+    forfeited: int
+    credit_on_account: int
+    deposits_held: int
+
+    @property
+    def balance(self) -> int:
+        """What the patient owes (negative: in credit)."""
+        return self.invoiced - self.credited - self.paid + self.refunded + self.forfeited
+
+
+async def account_totals(practice_id: PracticeId, patient_id: UUID) -> AccountTotals:
+    """One statement: the patient's issued invoices and credit notes, payments, deposits and
+    refunds, summed by what they do to the balance."""
+    connection = _conn(None)
+    m = _marks(connection, 4)
+    sql = f"""
+    SELECT 'INV' AS k, kind AS sub, '' AS st, COALESCE(SUM(total_minor), 0) AS a, 0 AS u
+      FROM invoice WHERE practice_id = {m[0]} AND patient_id = {m[1]} AND issued_at IS NOT NULL
+      GROUP BY kind
+    UNION ALL
+    SELECT 'PAY', kind, COALESCE(deposit_state, ''), COALESCE(SUM(amount_minor), 0),
+           COALESCE(SUM(unallocated_minor), 0)
+      FROM payment WHERE practice_id = {m[2]} AND patient_id = {m[3]} AND status = 'SUCCEEDED'
+      GROUP BY kind, deposit_state
+    """
+    values = [str(practice_id), str(patient_id)] * 2
+    _, rows = await connection.execute_query(sql, values)
+    invoiced = credited = paid = refunded = forfeited = credit = held = 0
+    for row in rows:
+        k, sub, state, amount, unallocated = (
+            row["k"],
+            row["sub"],
+            row["st"],
+            int(row["a"]),
+            int(row["u"]),
+        )
+        if k == "INV":
+            if sub == "CREDIT_NOTE":
+                credited += amount
+            else:
+                invoiced += amount
+        elif sub == "REFUND":
+            refunded += amount
+        else:
+            paid += amount
+            if sub == "PAYMENT" or state == "APPLIED":
+                credit += unallocated
+            elif state == "HELD":
+                held += unallocated
+            elif state == "FORFEITED":
+                forfeited += amount
+    return AccountTotals(invoiced, credited, paid, refunded, forfeited, credit, held)
+
+
+async def statement_rows(
+    practice_id: PracticeId, patient_id: UUID, until: datetime
+) -> tuple[list[Invoice], list[Payment]]:
+    """Everything on the patient's account up to ``until``: two statements."""
+    invoices = await Invoice.filter(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        issued_at__isnull=False,
+        issued_at__lt=until,
+    ).order_by("issued_at", "id")
+    payments = await Payment.filter(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        status="SUCCEEDED",
+        received_at__lt=until,
+    ).order_by("received_at", "id")
+    return list(invoices), list(payments)
+
+
+@dataclass(frozen=True, slots=True)
+class AgedBuckets:
+    currency: str
+    current: int
+    days_31_60: int
+    days_61_90: int
+    over_90: int
+    invoices: int
+
+
+async def aged_debt(practice_id: PracticeId, today: date) -> list[AgedBuckets]:
+    """Outstanding (total - paid) of open invoices by days past their due date (issue date when
+    none): one aggregate. Boundaries are dates computed by the caller's day, so the SQL is the
+    same on both backends."""
+    connection = _conn(None)
+    d30, d60, d90 = (today - timedelta(days=n) for n in (30, 60, 90))
+    m = _marks(connection, 7)
+    pg = connection.capabilities.dialect == "postgres"
+    due = "COALESCE(due_on, tax_point, CAST(issued_at AS DATE))" if pg else (
+        "COALESCE(due_on, tax_point, substr(issued_at, 1, 10))"
+    )
+    owed = "(total_minor - paid_minor)"
+    sql = f"""
+    SELECT currency,
+      COALESCE(SUM(CASE WHEN {due} >= {m[0]} THEN {owed} ELSE 0 END), 0) AS b0,
+      COALESCE(SUM(CASE WHEN {due} < {m[1]} AND {due} >= {m[2]} THEN {owed} ELSE 0 END), 0) AS b1,
+      COALESCE(SUM(CASE WHEN {due} < {m[3]} AND {due} >= {m[4]} THEN {owed} ELSE 0 END), 0) AS b2,
+      COALESCE(SUM(CASE WHEN {due} < {m[5]} THEN {owed} ELSE 0 END), 0) AS b3,
+      COUNT(*) AS n
+    FROM invoice
+    WHERE practice_id = {m[6]} AND kind = 'INVOICE' AND status IN ('ISSUED', 'PARTIALLY_PAID')
+    GROUP BY currency ORDER BY currency
+    """
+    values: list[Any] = [d30, d30, d60, d60, d90, d90, str(practice_id)]
+    if not pg:
+        values = [v.isoformat() if isinstance(v, date) else v for v in values]
+    _, rows = await connection.execute_query(sql, values)
+    return [
+        AgedBuckets(
+            r["currency"], int(r["b0"]), int(r["b1"]), int(r["b2"]), int(r["b3"]), int(r["n"])
+        )
+        for r in rows
+    ]
+
+
+async def day_payments(practice_id: PracticeId, start: datetime, end: datetime) -> list[Payment]:
+    return await Payment.filter(
+        practice_id=practice_id, status="SUCCEEDED", received_at__gte=start, received_at__lt=end
+    ).order_by("received_at", "id")
+
+
+async def day_invoices(practice_id: PracticeId, start: datetime, end: datetime) -> list[Invoice]:
+    return await Invoice.filter(
+        practice_id=practice_id, issued_at__gte=start, issued_at__lt=end
+    ).order_by("issued_at", "id")
+
+
+async def reconciliations(
+    practice_id: PracticeId, first: int, after: tuple[date, datetime, UUID] | None
+) -> list[CashReconciliation]:
+    query = CashReconciliation.filter(practice_id=practice_id)
+    rows = await query.order_by("-day", "-created_at", "-id")
+    if after is not None:
+        day, created, rid = after
+        rows = [r for r in rows if (r.day, r.created_at, str(r.id)) < (day, created, str(rid))]
+    return list(rows[: first + 1])
+
+
+async def roles_in_practice(practice_id: PracticeId, user_id: UUID) -> list[str]:
+    """The roles a user holds in a practice (an approver's standing)."""
+    rows = await Membership.filter(practice_id=practice_id, user_id=user_id)
+    return [r.role for r in rows]
