@@ -14,7 +14,6 @@ from typing import Any
 from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.connection import connections
 
 from db.models import (
     Appointment,
@@ -32,7 +31,7 @@ ISSUED_STATES = ("ISSUED", "PARTIALLY_PAID", "PAID", "VOID")
 
 
 def _conn(connection: BaseDBAsyncClient | None) -> BaseDBAsyncClient:
-    return connection if connection is not None else connections.get("default")
+    return connection if connection is not None else Payment._meta.db
 
 
 def _marks(connection: BaseDBAsyncClient, count: int, start: int = 1) -> list[str]:
@@ -117,18 +116,23 @@ class NetAllocation:
 async def net_allocations(
     practice_id: PracticeId, payment_id: UUID, connection: BaseDBAsyncClient
 ) -> list[NetAllocation]:
-    """What a payment still settles, per invoice, the most recently allocated first."""
-    rows = await PaymentAllocation.filter(practice_id=practice_id, payment_id=payment_id).using_db(
-        connection
+    """What a payment still settles, per invoice, the most recently allocated first (within one
+    allocation, the invoice settled last first)."""
+    rows = (
+        await PaymentAllocation.filter(practice_id=practice_id, payment_id=payment_id)
+        .using_db(connection)
+        .order_by("allocated_at", "created_at")
     )
     net: dict[UUID, list[Any]] = {}
-    for row in rows:
-        key = UUID(str(row.invoice_id))
-        entry = net.setdefault(key, [0, row.allocated_at])
+    for position, row in enumerate(rows):
+        entry = net.setdefault(UUID(str(row.invoice_id)), [0, row.allocated_at, 0])
         entry[0] += row.amount_minor
-        entry[1] = max(entry[1], row.allocated_at)
-    found = [NetAllocation(k, v[0], v[1]) for k, v in net.items() if v[0] > 0]
-    return sorted(found, key=lambda a: (a.last_at, str(a.invoice_id)), reverse=True)
+        if row.amount_minor > 0:
+            entry[1], entry[2] = row.allocated_at, position
+    found = sorted(
+        ((k, v) for k, v in net.items() if v[0] > 0), key=lambda kv: kv[1][2], reverse=True
+    )
+    return [NetAllocation(k, v[0], v[1]) for k, v in found]
 
 
 async def allocations_of(
@@ -138,7 +142,7 @@ async def allocations_of(
         return []
     return await PaymentAllocation.filter(
         practice_id=practice_id, payment_id__in=list(payment_ids)
-    ).order_by("allocated_at", "id")
+    ).order_by("allocated_at", "created_at")
 
 
 async def appointment(

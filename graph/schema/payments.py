@@ -370,7 +370,8 @@ class TakePaymentInput(IdFields):
     method: PaymentMethod = strawberry.field(description="How it was paid.")  # type: ignore[valid-type]
     allocations: list[AllocationInput] | None = strawberry.field(
         default=None,
-        description="Which invoices it settles; null: the oldest open invoices first. What is "
+        description="Which invoices it settles; null: the oldest open invoices first; []: none "
+        "(all credit). What is "
         "left is credit on account.",
     )
     card_token: str | None = strawberry.field(

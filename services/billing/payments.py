@@ -295,7 +295,7 @@ async def take(
         )
         payment.reason = sealing.seal(payment, "reason", text)
         await payment.save(using_db=uow.connection)
-        wanted = list(allocations_) if allocations_ else await oldest_first(uow, payment)
+        wanted = list(allocations_) if allocations_ is not None else await oldest_first(uow, payment)
         done = await record_allocations(uow, principal, payment, wanted, at=now)
         await payment.save(using_db=uow.connection, update_fields=["unallocated_minor"])
         await ledger.append(
