@@ -329,3 +329,11 @@ async def roles_in_practice(practice_id: PracticeId, user_id: UUID) -> list[str]
     """The roles a user holds in a practice (an approver's standing)."""
     rows = await Membership.filter(practice_id=practice_id, user_id=user_id)
     return [r.role for r in rows]
+
+
+async def reference_taken(processor: str, reference: str, connection: BaseDBAsyncClient) -> bool:
+    """Whether a processor reference is recorded already (unique across practices: a processor
+    id names one payment)."""
+    return await Payment.filter(processor=processor, processor_reference=reference).using_db(
+        connection
+    ).exists()

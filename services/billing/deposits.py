@@ -33,6 +33,7 @@ from services.billing.payments import (
     Method,
     card_token,
     changed,
+    check_reference,
     found_payment,
     ledger_content,
     patient_for_billing,
@@ -80,6 +81,7 @@ async def take(
                 f"A {appointment.status} appointment cannot take a deposit.",
                 field="appointmentId",
             )
+        await check_reference(uow, token)
         deposit = Payment(
             id=uuid4(),
             practice_id=pid,

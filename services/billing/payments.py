@@ -101,6 +101,13 @@ def processor_of(token: str | None) -> str | None:
     return "STRIPE" if token.startswith(("pi_", "ch_", "py_", "re_")) else "TERMINAL"
 
 
+async def check_reference(uow: UnitOfWork, token: str | None) -> None:
+    processor = processor_of(token)
+    if token is not None and processor is not None:
+        if await queries.reference_taken(processor, token, uow.connection):
+            raise Conflict("That processor reference is already recorded.", field="cardToken")
+
+
 def note_text(value: str | None, field: str = "note") -> str | None:
     refuse_card_numbers(value, field)
     return v.text(value, field, max_length=500) if value else None
@@ -277,6 +284,7 @@ async def take(
     async with unit_of_work() as uow:
         if practitioner_id is not None:
             await _practitioner(uow, pid, practitioner_id)
+        await check_reference(uow, token)
         payment = Payment(
             id=uuid4(),
             practice_id=pid,
