@@ -139,3 +139,34 @@ async def test_who_may_watch_an_account(server: Server, data: None) -> None:
         assert "errors" not in paid, paid
         mine = (await portal.recv(wait=8))["payload"]["data"]["accountChanged"]
         assert (mine["type"], mine["balance"]["amount"]) == ("PAYMENT_TAKEN", -700)
+
+
+async def test_another_practices_account_answers_like_an_unknown_one(
+    server: Server, data: None
+) -> None:
+    practice, elsewhere = await factories.practice(), await factories.practice()
+    foreign = await factories.patient(elsewhere)
+    desk = factories.access_token(await factories.user(Role.RECEPTIONIST, practice))
+    answers = []
+    for practice_id, patient_id in [
+        (practice.id, foreign.id),
+        (practice.id, uuid4()),
+    ]:
+        async with Client.connect(server, desk) as watcher:
+            await watcher.send(
+                {"id": "a", "type": "subscribe", "payload": {"query": ACCOUNT_LIVE, "variables": {
+                    "practiceId": str(practice_id), "patientId": str(patient_id)}}}
+            )
+            answers.append(await watcher.recv(wait=8))
+    assert answers[0]["type"] == "error"
+    assert answers[0] == answers[1]
+    billing = []
+    for practice_id in [elsewhere.id, uuid4()]:
+        async with Client.connect(server, desk) as watcher:
+            await watcher.send(
+                {"id": "b", "type": "subscribe", "payload": {"query": BILLING_LIVE, "variables": {
+                    "practiceId": str(practice_id)}}}
+            )
+            billing.append(await watcher.recv(wait=8))
+    assert billing[0]["type"] == "error"
+    assert billing[0] == billing[1]
