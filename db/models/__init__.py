@@ -16,7 +16,6 @@ from db.models.appointments import (
     SlotHold,
 )
 from db.models.audit import AuditEvent, AuditHead, AuditReadPatient
-from db.models.billing_payments import BillingSettings, CashReconciliation
 from db.models.billing import (
     Invoice,
     InvoiceLine,
@@ -26,6 +25,7 @@ from db.models.billing import (
     Payment,
     PaymentAllocation,
 )
+from db.models.billing_payments import BillingSettings, CashReconciliation
 from db.models.clinical_chart import ChartEntry, ProcedureItem
 from db.models.clinical_notes import (
     ClinicalNote,
@@ -70,8 +70,6 @@ from db.models.treatment_plans import TreatmentPlan, TreatmentPlanItem
 from db.models.users import Membership, User
 
 __all__ = [
-    "BillingSettings",
-    "CashReconciliation",
     "Absence",
     "AdverseEvent",
     "AestheticConsultation",
@@ -83,9 +81,11 @@ __all__ = [
     "AuditHead",
     "AuditReadPatient",
     "Batch",
+    "BillingSettings",
     "BpeRecord",
     "BreachIncident",
     "CaptureMethod",
+    "CashReconciliation",
     "ChartEntry",
     "ClinicalNote",
     "ClinicalNoteAmendment",

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 
 from db.models import (
     Appointment,
@@ -208,7 +209,7 @@ async def account_totals(practice_id: PracticeId, patient_id: UUID) -> AccountTo
            COALESCE(SUM(unallocated_minor), 0)
       FROM payment WHERE practice_id = {m[2]} AND patient_id = {m[3]} AND status = 'SUCCEEDED'
       GROUP BY kind, deposit_state
-    """
+    """  # noqa: S608 (only placeholders are interpolated)
     values = [str(practice_id), str(patient_id)] * 2
     _, rows = await connection.execute_query(sql, values)
     invoiced = credited = paid = refunded = forfeited = credit = held = 0
@@ -275,8 +276,10 @@ async def aged_debt(practice_id: PracticeId, today: date) -> list[AgedBuckets]:
     d30, d60, d90 = (today - timedelta(days=n) for n in (30, 60, 90))
     m = _marks(connection, 7)
     pg = connection.capabilities.dialect == "postgres"
-    due = "COALESCE(due_on, tax_point, CAST(issued_at AS DATE))" if pg else (
-        "COALESCE(due_on, tax_point, substr(issued_at, 1, 10))"
+    due = (
+        "COALESCE(due_on, tax_point, CAST(issued_at AS DATE))"
+        if pg
+        else ("COALESCE(due_on, tax_point, substr(issued_at, 1, 10))")
     )
     owed = "(total_minor - paid_minor)"
     sql = f"""
@@ -289,7 +292,7 @@ async def aged_debt(practice_id: PracticeId, today: date) -> list[AgedBuckets]:
     FROM invoice
     WHERE practice_id = {m[6]} AND kind = 'INVOICE' AND status IN ('ISSUED', 'PARTIALLY_PAID')
     GROUP BY currency ORDER BY currency
-    """
+    """  # noqa: S608 (fixed column expressions and placeholders only)
     values: list[Any] = [d30, d30, d60, d60, d90, d90, str(practice_id)]
     if not pg:
         values = [v.isoformat() if isinstance(v, date) else v for v in values]
@@ -315,14 +318,14 @@ async def day_invoices(practice_id: PracticeId, start: datetime, end: datetime) 
 
 
 async def reconciliations(
-    practice_id: PracticeId, first: int, after: tuple[date, datetime, UUID] | None
+    practice_id: PracticeId, first: int, after: tuple[datetime, UUID] | None
 ) -> list[CashReconciliation]:
+    """Newest count first; one more than ``first`` (to tell whether a next page exists)."""
     query = CashReconciliation.filter(practice_id=practice_id)
-    rows = await query.order_by("-day", "-created_at", "-id")
     if after is not None:
-        day, created, rid = after
-        rows = [r for r in rows if (r.day, r.created_at, str(r.id)) < (day, created, str(rid))]
-    return list(rows[: first + 1])
+        created, rid = after
+        query = query.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=rid))
+    return list(await query.order_by("-created_at", "-id").limit(first + 1))
 
 
 async def roles_in_practice(practice_id: PracticeId, user_id: UUID) -> list[str]:
@@ -334,6 +337,8 @@ async def roles_in_practice(practice_id: PracticeId, user_id: UUID) -> list[str]
 async def reference_taken(processor: str, reference: str, connection: BaseDBAsyncClient) -> bool:
     """Whether a processor reference is recorded already (unique across practices: a processor
     id names one payment)."""
-    return await Payment.filter(processor=processor, processor_reference=reference).using_db(
-        connection
-    ).exists()
+    return (
+        await Payment.filter(processor=processor, processor_reference=reference)
+        .using_db(connection)
+        .exists()
+    )

@@ -65,7 +65,7 @@ class PaymentQueries:
         return DaySheet.from_view(found)
 
     @strawberry.field(
-        description="End-of-day cash counts, newest day first (billing:read). Audited.",
+        description="End-of-day cash counts, the newest recorded first (billing:read). Audited.",
         extensions=[*requires(Scope.BILLING_READ), AuditReads()],
     )
     async def cash_reconciliations(
@@ -79,12 +79,12 @@ class PaymentQueries:
             info.context.principal,
             practice_id=id_argument(practice_id=practice_id),
             first=page_size(first),
-            after=after_key(after, date, datetime, UUID),
+            after=after_key(after, datetime, UUID),
         )
         return Connection[CashReconciliation].build(
             page.rows,
             CashReconciliation.from_model,
-            lambda r: [r.day.isoformat(), r.created_at.isoformat(), str(r.id)],
+            lambda r: [r.created_at.isoformat(), str(r.id)],
             has_next=page.has_next,
         )
 
@@ -102,8 +102,7 @@ class PaymentMutations:
             None
             if input.allocations is None
             else [
-                Allocation(a.ids.invoice_id, a.amount.to_money("amount"))
-                for a in input.allocations
+                Allocation(a.ids.invoice_id, a.amount.to_money("amount")) for a in input.allocations
             ]
         )
         row = await payments.take(

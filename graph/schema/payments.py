@@ -50,8 +50,9 @@ def _money(minor: int, currency: str) -> MoneyType:
     return MoneyType.from_money(Money(minor, currency))
 
 
-@strawberry.type(description="The part of a payment that settles (or, negative, was taken "
-                 "back from) an invoice.")
+@strawberry.type(
+    description="The part of a payment that settles (or, negative, was taken back from) an invoice."
+)
 class PaymentAllocation:
     invoice_id: strawberry.ID = strawberry.field(description="The invoice.")
     amount: MoneyType = strawberry.field(description="Negative when a refund took it back.")
@@ -66,8 +67,9 @@ class PaymentAllocation:
         )
 
 
-@strawberry.type(description="Money received from a patient (PAYMENT, DEPOSIT) or returned "
-                 "to them (REFUND).")
+@strawberry.type(
+    description="Money received from a patient (PAYMENT, DEPOSIT) or returned to them (REFUND)."
+)
 class Payment:
     id: strawberry.ID
     patient_id: strawberry.ID = strawberry.field(description="The patient.")
@@ -193,7 +195,9 @@ class PatientAccount:
     currency: strawberry.Private[str]
 
     def read_record(self) -> ReadRecord:
-        return ReadRecord("PatientAccount", self.patient_uuid, self.patient_uuid, self.practice_uuid)
+        return ReadRecord(
+            "PatientAccount", self.patient_uuid, self.patient_uuid, self.practice_uuid
+        )
 
     @strawberry.field(
         description="Invoices, credit notes, payments, deposits and refunds from `from` to `to` "
@@ -293,8 +297,10 @@ class Takings:
         )
 
 
-@strawberry.type(description="A practice's day: takings by method and practitioner, invoiced "
-                 "vs taken, on the practice's calendar day.")
+@strawberry.type(
+    description="A practice's day: takings by method and practitioner, invoiced "
+    "vs taken, on the practice's calendar day."
+)
 class DaySheet:
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     day: date = strawberry.field(description="The day (practice time zone).")

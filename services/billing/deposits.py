@@ -59,7 +59,8 @@ async def take(
         raise ValidationFailed("Give an amount greater than zero.", field="amount")
     token = card_token(method, card_token_)
     found = await queries.appointment_practice(
-        principal.practices_with(Scope.BILLING_WRITE) | principal.practices_with(Scope.BILLING_READ),
+        principal.practices_with(Scope.BILLING_WRITE)
+        | principal.practices_with(Scope.BILLING_READ),
         appointment_id,
     )
     if found is None or found.patient_id is None:
@@ -143,7 +144,9 @@ async def apply(principal: Principal, *, payment_id: UUID, invoice_id: UUID) -> 
         owed = invoice.total_minor - invoice.paid_minor
         part = Money(min(owed, deposit.unallocated_minor), deposit.currency)
         done = (
-            await record_allocations(uow, principal, deposit, [Allocation(invoice_id, part)], at=now)
+            await record_allocations(
+                uow, principal, deposit, [Allocation(invoice_id, part)], at=now
+            )
             if part.minor > 0
             else []
         )

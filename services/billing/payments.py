@@ -103,9 +103,12 @@ def processor_of(token: str | None) -> str | None:
 
 async def check_reference(uow: UnitOfWork, token: str | None) -> None:
     processor = processor_of(token)
-    if token is not None and processor is not None:
-        if await queries.reference_taken(processor, token, uow.connection):
-            raise Conflict("That processor reference is already recorded.", field="cardToken")
+    if (
+        token is not None
+        and processor is not None
+        and await queries.reference_taken(processor, token, uow.connection)
+    ):
+        raise Conflict("That processor reference is already recorded.", field="cardToken")
 
 
 def note_text(value: str | None, field: str = "note") -> str | None:
@@ -246,9 +249,7 @@ async def oldest_first(uow: UnitOfWork, payment: Payment) -> list[Allocation]:
     pid = tenant_gate.practice_of(payment)
     due = [
         i
-        for i in await queries.open_invoices(
-            pid, UUID(str(payment.patient_id)), uow.connection
-        )
+        for i in await queries.open_invoices(pid, UUID(str(payment.patient_id)), uow.connection)
         if i.currency == payment.currency
     ]
     owed = [Money(i.total_minor - i.paid_minor, i.currency) for i in due]
@@ -301,9 +302,11 @@ async def take(
             taken_by_user_id=principal.user_id,
             received_at=now,
         )
-        payment.reason = sealing.seal(payment, "reason", text)
+        payment.reason = sealing.seal(payment, "reason", text)  # type: ignore[assignment]
         await payment.save(using_db=uow.connection)
-        wanted = list(allocations_) if allocations_ is not None else await oldest_first(uow, payment)
+        wanted = (
+            list(allocations_) if allocations_ is not None else await oldest_first(uow, payment)
+        )
         done = await record_allocations(uow, principal, payment, wanted, at=now)
         await payment.save(using_db=uow.connection, update_fields=["unallocated_minor"])
         await ledger.append(

@@ -54,7 +54,7 @@ async def reconcile(
             difference_minor=counted.minor - expected,
             counted_by_user_id=principal.user_id,
         )
-        row.note = sealing.seal(row, "note", text)
+        row.note = sealing.seal(row, "note", text)  # type: ignore[assignment]
         await row.save(using_db=uow.connection)
         uow.audit(
             audit.record_for(
@@ -84,7 +84,7 @@ async def reconciliations(
     *,
     practice_id: UUID,
     first: int,
-    after: tuple[date, datetime, UUID] | None,
+    after: tuple[datetime, UUID] | None,
 ) -> Page:
     pid = tenant_gate.practice_for(principal, practice_id, Scope.BILLING_READ)
     rows = await queries.reconciliations(pid, first, after)

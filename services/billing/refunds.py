@@ -29,8 +29,8 @@ from services.billing import allocations, ledger
 from services.billing import settings as billing_settings
 from services.billing.money import Money
 from services.billing.payments import changed, found_payment, ledger_content, note_text
-from services.patients import sealing
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
+from services.patients import sealing
 from services.policy import ROLE_SCOPES, Role, Scope
 from services.principal import Principal
 
@@ -121,10 +121,14 @@ async def record(
         taken_by_user_id=principal.user_id,
         received_at=moment,
     )
-    refund.reason = sealing.seal(refund, "reason", reason)
+    refund.reason = sealing.seal(refund, "reason", reason)  # type: ignore[assignment]
     await refund.save(using_db=uow.connection)
     await ledger.append(
-        uow, pid, kind="REFUND", entity_id=refund.id, content=ledger_content(refund, taken),
+        uow,
+        pid,
+        kind="REFUND",
+        entity_id=refund.id,
+        content=ledger_content(refund, taken),
         at=moment,
     )
     await changed(

@@ -115,7 +115,13 @@ async def statement(
         settled = pay.deposit_settled_at
         if pay.deposit_state == "FORFEITED" and settled is not None and settled < until:
             raw.append(
-                (settled, LineKind.DEPOSIT_FORFEITED, UUID(str(pay.id)), pay.method, pay.amount_minor)
+                (
+                    settled,
+                    LineKind.DEPOSIT_FORFEITED,
+                    UUID(str(pay.id)),
+                    pay.method,
+                    pay.amount_minor,
+                )
             )
     raw.sort(key=lambda r: (r[0], str(r[2]), r[1].value))
     balance = opening = 0

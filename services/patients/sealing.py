@@ -14,10 +14,10 @@ from uuid import UUID
 
 from db.crypto import CiphertextError, FieldContext
 from db.models import (
-    CashReconciliation,
     AdverseEvent,
     AestheticConsultation,
     Appointment,
+    CashReconciliation,
     ChartEntry,
     ClinicalNote,
     ClinicalNoteAmendment,

@@ -78,9 +78,7 @@ async def issued_invoice(
     )
 
 
-async def run(
-    client: httpx.AsyncClient, doc: str, token: str, **values: Any
-) -> GraphQLResult:
+async def run(client: httpx.AsyncClient, doc: str, token: str, **values: Any) -> GraphQLResult:
     return await gql(client, doc, {"input": values}, token=token)
 
 

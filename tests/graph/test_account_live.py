@@ -57,22 +57,30 @@ async def test_a_payment_is_pushed_to_the_desk_with_the_new_balance(
         Client.connect(server, desk) as board,
     ):
         await watcher.send(
-            {"id": "a", "type": "subscribe",
-             "payload": {"query": ACCOUNT_LIVE, "variables": watched}}
+            {
+                "id": "a",
+                "type": "subscribe",
+                "payload": {"query": ACCOUNT_LIVE, "variables": watched},
+            }
         )
         await board.send(
-            {"id": "b", "type": "subscribe",
-             "payload": {"query": BILLING_LIVE, "variables": {"practiceId": str(practice.id)}}}
+            {
+                "id": "b",
+                "type": "subscribe",
+                "payload": {"query": BILLING_LIVE, "variables": {"practiceId": str(practice.id)}},
+            }
         )
         # Another patient's payment is not for the account subscription.
         elsewhere = await graphql(
-            server, TAKE,
+            server,
+            TAKE,
             {"input": {"patientId": str(other.id), "amount": gbp(100), "method": "CASH"}},
             colleague,
         )
         assert "errors" not in elsewhere, elsewhere
         paid = await graphql(
-            server, TAKE,
+            server,
+            TAKE,
             {"input": {"patientId": str(patient.id), "amount": gbp(6000), "method": "CASH"}},
             colleague,
         )
@@ -121,18 +129,25 @@ async def test_who_may_watch_an_account(server: Server, data: None) -> None:
     watched = {"practiceId": str(practice.id), "patientId": str(patient.id)}
     async with Client.connect(server, someone_else) as stranger:
         await stranger.send(
-            {"id": "x", "type": "subscribe",
-             "payload": {"query": ACCOUNT_LIVE, "variables": watched}}
+            {
+                "id": "x",
+                "type": "subscribe",
+                "payload": {"query": ACCOUNT_LIVE, "variables": watched},
+            }
         )
         refused = await stranger.recv(wait=8)
         assert refused["type"] == "error", refused
     async with Client.connect(server, own) as portal:
         await portal.send(
-            {"id": "p", "type": "subscribe",
-             "payload": {"query": ACCOUNT_LIVE, "variables": watched}}
+            {
+                "id": "p",
+                "type": "subscribe",
+                "payload": {"query": ACCOUNT_LIVE, "variables": watched},
+            }
         )
         paid = await graphql(
-            server, TAKE,
+            server,
+            TAKE,
             {"input": {"patientId": str(patient.id), "amount": gbp(700), "method": "CASH"}},
             colleague,
         )
@@ -154,8 +169,14 @@ async def test_another_practices_account_answers_like_an_unknown_one(
     ]:
         async with Client.connect(server, desk) as watcher:
             await watcher.send(
-                {"id": "a", "type": "subscribe", "payload": {"query": ACCOUNT_LIVE, "variables": {
-                    "practiceId": str(practice_id), "patientId": str(patient_id)}}}
+                {
+                    "id": "a",
+                    "type": "subscribe",
+                    "payload": {
+                        "query": ACCOUNT_LIVE,
+                        "variables": {"practiceId": str(practice_id), "patientId": str(patient_id)},
+                    },
+                }
             )
             answers.append(await watcher.recv(wait=8))
     assert answers[0]["type"] == "error"
@@ -164,8 +185,14 @@ async def test_another_practices_account_answers_like_an_unknown_one(
     for practice_id in [elsewhere.id, uuid4()]:
         async with Client.connect(server, desk) as watcher:
             await watcher.send(
-                {"id": "b", "type": "subscribe", "payload": {"query": BILLING_LIVE, "variables": {
-                    "practiceId": str(practice_id)}}}
+                {
+                    "id": "b",
+                    "type": "subscribe",
+                    "payload": {
+                        "query": BILLING_LIVE,
+                        "variables": {"practiceId": str(practice_id)},
+                    },
+                }
             )
             billing.append(await watcher.recv(wait=8))
     assert billing[0]["type"] == "error"

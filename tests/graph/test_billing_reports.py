@@ -42,19 +42,37 @@ async def test_aged_debt_buckets_by_days_past_due(client: httpx.AsyncClient) -> 
     patient = await factories.patient(practice)
     token = factories.access_token(await factories.user(Role.RECEPTIONIST, practice))
     today = _today()
-    for days, total in [(0, 100), (30, 200), (31, 400), (60, 800), (61, 1600), (90, 3200),
-                        (91, 6400), (400, 12800)]:
+    for days, total in [
+        (0, 100),
+        (30, 200),
+        (31, 400),
+        (60, 800),
+        (61, 1600),
+        (90, 3200),
+        (91, 6400),
+        (400, 12800),
+    ]:
         await issued_invoice(practice, patient, total, due=today - timedelta(days=days))
     await issued_invoice(practice, patient, 25600, due=today + timedelta(days=14))  # not due
     paid = await issued_invoice(practice, patient, 999, due=today - timedelta(days=200))
     await issued_invoice(practice, patient, 5000, due=today - timedelta(days=200), status="VOID")
     await ok(
-        client, TAKE, token, patientId=str(patient.id), amount=gbp(999), method="CASH",
+        client,
+        TAKE,
+        token,
+        patientId=str(patient.id),
+        amount=gbp(999),
+        method="CASH",
         allocations=[{"invoiceId": str(paid.id), "amount": gbp(999)}],
     )
     part = await issued_invoice(practice, patient, 1000, due=today - timedelta(days=45))
     await ok(
-        client, TAKE, token, patientId=str(patient.id), amount=gbp(250), method="CASH",
+        client,
+        TAKE,
+        token,
+        patientId=str(patient.id),
+        amount=gbp(250),
+        method="CASH",
         allocations=[{"invoiceId": str(part.id), "amount": gbp(250)}],
     )
     result = await gql(client, AGED, {"p": str(practice.id)}, token=token)
@@ -79,11 +97,14 @@ async def test_day_sheet_and_cash_reconciliation(client: httpx.AsyncClient) -> N
     desk_user = await factories.user(Role.RECEPTIONIST, practice)
     token = factories.access_token(desk_user)
     await issued_invoice(practice, patient, 20000)
-    cash = await ok(
-        client, TAKE, token, patientId=str(patient.id), amount=gbp(5000), method="CASH"
-    )
+    cash = await ok(client, TAKE, token, patientId=str(patient.id), amount=gbp(5000), method="CASH")
     await ok(
-        client, TAKE, token, patientId=str(patient.id), amount=gbp(7000), method="CARD",
+        client,
+        TAKE,
+        token,
+        patientId=str(patient.id),
+        amount=gbp(7000),
+        method="CARD",
         cardToken="pi_sheet1",
     )
     await ok(client, REFUND, token, paymentId=cash["id"], amount=gbp(1200), reason="Change")
@@ -109,8 +130,14 @@ async def test_day_sheet_and_cash_reconciliation(client: httpx.AsyncClient) -> N
     short = await gql(
         client,
         RECONCILE,
-        {"input": {"practiceId": str(practice.id), "day": day, "counted": gbp(3750),
-                   "note": "Float short by 50p"}},
+        {
+            "input": {
+                "practiceId": str(practice.id),
+                "day": day,
+                "counted": gbp(3750),
+                "note": "Float short by 50p",
+            }
+        },
         token=token,
     )
     assert short.errors == [], short.errors
@@ -147,7 +174,9 @@ async def test_day_sheet_and_cash_reconciliation(client: httpx.AsyncClient) -> N
     first = page.data["cashReconciliations"]
     assert first["pageInfo"]["hasNextPage"] is True
     nxt = await gql(
-        client, LIST, {"p": str(practice.id), "after": first["pageInfo"]["endCursor"]},
+        client,
+        LIST,
+        {"p": str(practice.id), "after": first["pageInfo"]["endCursor"]},
         token=token,
     )
     differences = [
@@ -172,13 +201,13 @@ async def test_who_may_see_the_reports(client: httpx.AsyncClient) -> None:
     for token in [own, factories.access_token(await factories.user(Role.RECEPTIONIST, other))]:
         result = await gql(client, SHEET, {"p": str(practice.id)}, token=token)
         assert result.data["daySheet"] is None
-        assert result.codes and result.codes[0] in {"NOT_FOUND", "FORBIDDEN"}
+        assert result.codes
+        assert result.codes[0] in {"NOT_FOUND", "FORBIDDEN"}
     dentist = factories.access_token(await factories.user(Role.DENTIST, practice))
     refused = await gql(
         client,
         RECONCILE,
-        {"input": {"practiceId": str(practice.id), "day": _today().isoformat(),
-                   "counted": gbp(1)}},
+        {"input": {"practiceId": str(practice.id), "day": _today().isoformat(), "counted": gbp(1)}},
         token=dentist,
     )
     assert refused.codes == ["FORBIDDEN"]

@@ -14,7 +14,16 @@ from db.models import Appointment, BillingSettings, DomainEvent, LedgerEntry, Pa
 from services.scheduling.diary_access import settings_for
 from tests import factories
 from tests.factories import gql
-from tests.graph.billing_support import ACCOUNT, APPLY, DEPOSIT, REFUND, gbp, issued_invoice, ok, run
+from tests.graph.billing_support import (
+    ACCOUNT,
+    APPLY,
+    DEPOSIT,
+    REFUND,
+    gbp,
+    issued_invoice,
+    ok,
+    run,
+)
 from tests.graph.test_schedule_booking import BOOK, booking
 from tests.scheduling_fixtures import Diary, diary, iso
 
@@ -153,7 +162,9 @@ async def test_applied_to_the_appointments_invoice(client: httpx.AsyncClient) ->
         d.practice, d.patient, 900, appointment_id=await _booked(client, d, 6, 11)
     )
     invoice = await issued_invoice(d.practice, d.patient, 5000, appointment_id=appointment_id)
-    wrong = await run(client, APPLY, d.token, paymentId=deposit["id"], invoiceId=str(other_booking.id))
+    wrong = await run(
+        client, APPLY, d.token, paymentId=deposit["id"], invoiceId=str(other_booking.id)
+    )
     assert wrong.codes == ["CONFLICT"]
     applied = await ok(client, APPLY, d.token, paymentId=deposit["id"], invoiceId=str(invoice.id))
     assert applied["depositState"] == "APPLIED"

@@ -169,8 +169,11 @@ async def test_explicit_allocation_and_refusals_change_nothing(client: httpx.Asy
             "NOT_FOUND",
             "",
         ),
-        (take(allocations=[{"invoiceId": str(second.id), "amount": gbp(4000)}]),
-         "BAD_USER_INPUT", "amount"),
+        (
+            take(allocations=[{"invoiceId": str(second.id), "amount": gbp(4000)}]),
+            "BAD_USER_INPUT",
+            "amount",
+        ),
         (take(method="CARD"), "BAD_USER_INPUT", "cardToken"),
         (take(method="CARD", cardToken=CARD), "BAD_USER_INPUT", "cardToken"),
         (take(method="CARD", cardToken="pi_4242424242424242"), "BAD_USER_INPUT", "cardToken"),
@@ -200,13 +203,16 @@ async def test_explicit_allocation_and_refusals_change_nothing(client: httpx.Asy
 
     # Credit allocation refusals: another practice's payment, a void invoice, more than owed.
     credit = await ok(
-        client, TAKE, token, patientId=str(patient.id), amount=gbp(500), method="CASH",
+        client,
+        TAKE,
+        token,
+        patientId=str(patient.id),
+        amount=gbp(500),
+        method="CASH",
         allocations=[],
     )
     assert credit["unallocated"]["amount"] == 500
-    foreign_desk = factories.access_token(
-        await factories.user(Role.RECEPTIONIST, other_practice)
-    )
+    foreign_desk = factories.access_token(await factories.user(Role.RECEPTIONIST, other_practice))
     before = await _state(patient)
     refused = [
         (foreign_desk, credit["id"], str(first.id), 100, "NOT_FOUND"),
@@ -233,7 +239,12 @@ async def test_refunds_to_the_original_method_with_limit_and_approver(
     first = await issued_invoice(practice, patient, 3000)
     second = await issued_invoice(practice, patient, 2000)
     paid = await ok(
-        client, TAKE, token, patientId=str(patient.id), amount=gbp(6000), method="CARD",
+        client,
+        TAKE,
+        token,
+        patientId=str(patient.id),
+        amount=gbp(6000),
+        method="CARD",
         cardToken="ch_1abc",
     )
     assert paid["unallocated"]["amount"] == 1000
@@ -262,15 +273,18 @@ async def test_refunds_to_the_original_method_with_limit_and_approver(
     assert not_admin.codes == ["BAD_USER_INPUT"]
     assert not_admin.errors[0]["extensions"]["field"] == "approverUserId"
     too_much = await run(
-        client, REFUND, token, paymentId=paid["id"], amount=gbp(4501), reason="x",
+        client,
+        REFUND,
+        token,
+        paymentId=paid["id"],
+        amount=gbp(4501),
+        reason="x",
         approverUserId=str(admin.id),
     )
     assert too_much.codes == ["CONFLICT"]
     no_reason = await run(client, REFUND, token, paymentId=paid["id"], amount=gbp(1), reason=" ")
     assert no_reason.codes == ["BAD_USER_INPUT"]
-    card_reason = await run(
-        client, REFUND, token, paymentId=paid["id"], amount=gbp(1), reason=CARD
-    )
+    card_reason = await run(client, REFUND, token, paymentId=paid["id"], amount=gbp(1), reason=CARD)
     assert card_reason.codes == ["BAD_USER_INPUT"]
     assert await _state(patient) == before
 
@@ -281,8 +295,15 @@ async def test_refunds_to_the_original_method_with_limit_and_approver(
     await second.refresh_from_db()
     assert (second.paid_minor, second.status) == (0, "ISSUED")
     assert (first.paid_minor, first.status) == (2000, "PARTIALLY_PAID")
-    rest = await run(client, REFUND, token, paymentId=paid["id"], amount=gbp(2001), reason="x",
-                     approverUserId=str(admin.id))
+    rest = await run(
+        client,
+        REFUND,
+        token,
+        paymentId=paid["id"],
+        amount=gbp(2001),
+        reason="x",
+        approverUserId=str(admin.id),
+    )
     assert rest.codes == ["CONFLICT"]
     account = await _account(client, patient, token)
     assert account["refunded"]["amount"] == 4000
@@ -314,9 +335,12 @@ async def test_statement_running_balance_and_period(client: httpx.AsyncClient) -
     assert [line["kind"] for line in period["statement"]["lines"]] == ["INVOICE", "PAYMENT"]
     assert period["statement"]["closingBalance"]["amount"] == 8500
     reads = await AuditEvent.filter(entity_type="PatientAccount", action__startswith="READ")
-    assert len(reads) >= 2 and all(str(r.patient_id) == str(patient.id) for r in reads)
+    assert len(reads) >= 2
+    assert all(str(r.patient_id) == str(patient.id) for r in reads)
     bad = await gql(
-        client, ACCOUNT, {"p": str(patient.id), "from": "2030-01-02", "to": "2030-01-01"},
+        client,
+        ACCOUNT,
+        {"p": str(patient.id), "from": "2030-01-02", "to": "2030-01-01"},
         token=token,
     )
     assert bad.codes == ["BAD_USER_INPUT"]
