@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -239,23 +239,80 @@ async def account_totals(practice_id: PracticeId, patient_id: UUID) -> AccountTo
     return AccountTotals(invoiced, credited, paid, refunded, forfeited, credit, held)
 
 
+@dataclass(frozen=True, slots=True)
+class InvoiceLineRow:
+    id: UUID
+    kind: str
+    number: str | None
+    total_minor: int
+    issued_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentLineRow:
+    id: UUID
+    kind: str
+    method: str
+    amount_minor: int
+    received_at: datetime
+    deposit_state: str | None
+    deposit_settled_at: datetime | None
+
+
+def _moment(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 async def statement_rows(
     practice_id: PracticeId, patient_id: UUID, until: datetime
-) -> tuple[list[Invoice], list[Payment]]:
-    """Everything on the patient's account up to ``until``: two statements."""
-    invoices = await Invoice.filter(
-        practice_id=practice_id,
-        patient_id=patient_id,
-        issued_at__isnull=False,
-        issued_at__lt=until,
-    ).order_by("issued_at", "id")
-    payments = await Payment.filter(
-        practice_id=practice_id,
-        patient_id=patient_id,
-        status="SUCCEEDED",
-        received_at__lt=until,
-    ).order_by("received_at", "id")
-    return list(invoices), list(payments)
+) -> tuple[list[InvoiceLineRow], list[PaymentLineRow]]:
+    """Everything on the patient's account up to ``until``: one statement (invoices and
+    payments together), plain rows (model objects would be most of a long statement's time)."""
+    connection = _conn(None)
+    m = _marks(connection, 6)
+    pg = connection.capabilities.dialect == "postgres"
+    sql = f"""
+    SELECT 'I' AS src, id, kind, number AS ref, total_minor AS amount, issued_at AS at,
+           NULL AS state, NULL AS settled
+      FROM invoice
+     WHERE practice_id = {m[0]} AND patient_id = {m[1]} AND issued_at IS NOT NULL
+       AND issued_at < {m[2]}
+    UNION ALL
+    SELECT 'P', id, kind, method, amount_minor, received_at, deposit_state, deposit_settled_at
+      FROM payment
+     WHERE practice_id = {m[3]} AND patient_id = {m[4]} AND status = 'SUCCEEDED'
+       AND received_at < {m[5]}
+    """  # noqa: S608 (only placeholders are interpolated)
+    moment: Any = until if pg else until.astimezone(UTC).isoformat(sep=" ")
+    values: list[Any] = [str(practice_id), str(patient_id), moment] * 2
+    if pg:
+        values = [practice_id, patient_id, until] * 2
+    _, rows = await connection.execute_query(sql, values)
+    invoices: list[InvoiceLineRow] = []
+    payments: list[PaymentLineRow] = []
+    for r in rows:
+        rid = r["id"] if isinstance(r["id"], UUID) else UUID(str(r["id"]))
+        if r["src"] == "I":
+            invoices.append(
+                InvoiceLineRow(rid, r["kind"], r["ref"], int(r["amount"]), _moment(r["at"]))
+            )
+        else:
+            settled = r["settled"]
+            payments.append(
+                PaymentLineRow(
+                    rid,
+                    r["kind"],
+                    r["ref"],
+                    int(r["amount"]),
+                    _moment(r["at"]),
+                    r["state"],
+                    _moment(settled) if settled is not None else None,
+                )
+            )
+    return invoices, payments
 
 
 @dataclass(frozen=True, slots=True)
