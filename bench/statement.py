@@ -29,17 +29,29 @@ async def main(postgres: bool, repeat: int) -> None:
             at = start + timedelta(days=n * 2)
             invoices.append(
                 Invoice(
-                    id=uuid4(), practice_id=practice.id, patient_id=patient.id,
-                    kind="CREDIT_NOTE" if n % 25 == 24 else "INVOICE", status="ISSUED",
-                    number=f"B-{n + 1}", sequence_number=n + 1, net_minor=5000 + n,
-                    total_minor=5000 + n, issued_at=at, tax_point=at.date(),
+                    id=uuid4(),
+                    practice_id=practice.id,
+                    patient_id=patient.id,
+                    kind="CREDIT_NOTE" if n % 25 == 24 else "INVOICE",
+                    status="ISSUED",
+                    number=f"B-{n + 1}",
+                    sequence_number=n + 1,
+                    net_minor=5000 + n,
+                    total_minor=5000 + n,
+                    issued_at=at,
+                    tax_point=at.date(),
                 )
             )
             kind = "REFUND" if n % 20 == 19 else ("DEPOSIT" if n % 10 == 3 else "PAYMENT")
             payments.append(
                 Payment(
-                    id=uuid4(), practice_id=practice.id, patient_id=patient.id, kind=kind,
-                    method="CASH", amount_minor=4000 + n, received_at=at + timedelta(hours=3),
+                    id=uuid4(),
+                    practice_id=practice.id,
+                    patient_id=patient.id,
+                    kind=kind,
+                    method="CASH",
+                    amount_minor=4000 + n,
+                    received_at=at + timedelta(hours=3),
                     deposit_state="APPLIED" if kind == "DEPOSIT" else None,
                 )
             )
@@ -51,7 +63,11 @@ async def main(postgres: bool, repeat: int) -> None:
             began = time.perf_counter()
             totals = await queries.account_totals(practice.id, patient.id)  # type: ignore[arg-type]
             view = await statements.statement(
-                practice.id, patient.id, None, None, "GBP"  # type: ignore[arg-type]
+                practice.id,
+                patient.id,
+                None,
+                None,
+                "GBP",  # type: ignore[arg-type]
             )
             times.append((time.perf_counter() - began) * 1000)
             lines = len(view.lines)
