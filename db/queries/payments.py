@@ -399,3 +399,33 @@ async def reference_taken(processor: str, reference: str, connection: BaseDBAsyn
         .using_db(connection)
         .exists()
     )
+
+
+async def open_invoice_patients(
+    practice_id: PracticeId, patient_ids: Collection[UUID]
+) -> set[UUID]:
+    """Which of these patients have an open invoice (the demo pays some of them)."""
+    if not patient_ids:
+        return set()
+    rows = await Invoice.filter(
+        practice_id=practice_id, patient_id__in=list(patient_ids), kind="INVOICE", status__in=OPEN
+    ).values_list("patient_id", flat=True)
+    return {UUID(str(r)) for r in rows}
+
+
+async def upcoming_appointments(
+    practice_id: PracticeId, patient_ids: Collection[UUID], after: datetime, limit: int
+) -> list[Appointment]:
+    """Booked appointments of these patients after ``after`` (the demo takes deposits on some)."""
+    if not patient_ids:
+        return []
+    return list(
+        await Appointment.filter(
+            practice_id=practice_id,
+            patient_id__in=list(patient_ids),
+            status__in=("BOOKED", "CONFIRMED"),
+            starts_at__gt=after,
+        )
+        .order_by("starts_at")
+        .limit(limit)
+    )

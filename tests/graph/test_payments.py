@@ -366,3 +366,22 @@ async def test_who_may_take_and_read(client: httpx.AsyncClient) -> None:
     assert (await _account(client, patient, own))["balance"]["amount"] == 900
     hidden = await gql(client, ACCOUNT, {"p": str(patient.id)}, token=other_patient)
     assert hidden.data["patient"] is None
+
+
+async def test_demo_payments_pay_some_leave_debts_and_credit(client: httpx.AsyncClient) -> None:
+    import random
+
+    from services.billing.demo_payments import seed_payments
+
+    practice = await factories.practice()
+    patients = [await factories.patient(practice) for _ in range(5)]
+    for patient in patients[:4]:
+        await issued_invoice(practice, patient, 10000)
+    desk = await factories.user(Role.RECEPTIONIST, practice)
+    made = await seed_payments(practice, patients, desk, random.Random(1))
+    assert made == 3  # full, part, (a debt: nothing), overpaid
+    invoices = await Invoice.filter(practice_id=practice.id)
+    assert sorted(i.status for i in invoices) == ["ISSUED", "PAID", "PAID", "PARTIALLY_PAID"]
+    payments = await Payment.filter(practice_id=practice.id)
+    assert sum(p.unallocated_minor for p in payments) == 1500
+    assert await LedgerEntry.filter(practice_id=practice.id).count() == 3
