@@ -10,6 +10,7 @@ from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQu
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
 from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
+from graph.resolvers.injectables import InjectableMutations, InjectableQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
@@ -35,6 +36,7 @@ Query = merge_types(
         ClinicalNoteQueries,
         ClinicalChartQueries,
         TreatmentPlanQueries,
+        InjectableQueries,
         PerioQueries,
         SchedulingQueries,
         SchedulingCatalogueQueries,
@@ -55,6 +57,7 @@ Mutation = merge_types(
         ClinicalNoteMutations,
         ClinicalChartMutations,
         TreatmentPlanMutations,
+        InjectableMutations,
         PerioMutations,
         SchedulingMutations,
         SchedulingAdminMutations,
