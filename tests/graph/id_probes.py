@@ -34,19 +34,28 @@ from graphql import (
 
 from db.models import (
     Absence,
+    AdverseEvent,
+    AestheticConsultation,
     Appointment,
     AppointmentType,
+    Batch,
     ChartEntry,
     ClinicalNote,
     Closure,
+    ConsentFormInstance,
+    ConsentFormTemplate,
     DataSubjectRequest,
     Document,
     ExtraResource,
+    InjectableTreatment,
+    InjectionPoint,
     NoteTemplate,
     PerioExam,
     Practitioner,
+    Prescription,
     ProcedureItem,
     ProcessingRestriction,
+    Product,
     Room,
     SlotHold,
     TreatmentPlan,
@@ -109,10 +118,27 @@ ID_KINDS: dict[str, str] = {
     "perioExam.id": "perio_exam",
     "examId": "perio_exam",
     "examIds": "perio_exam",
+    "batchId": "aesthetic_batch",
+    "productId": "aesthetic_product",
+    "injectableTreatment.id": "injectable_treatment",
+    "recordAdverseEvent.input.treatmentId": "injectable_treatment",
+    "consultationId": "aesthetic_consultation",
+    "prescriptionId": "prescription",
+    "prescriberId": "practitioner",
+    "adverseEventId": "adverse_event",
+    "consentFormId": "consent_form",
 }
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
-EXEMPT: dict[str, str] = {}
+_CATALOGUE = (
+    "products are one catalogue per organisation, shared by its practices by design, so a "
+    "neighbouring practice's product is this practice's too; another organisation's product "
+    "answers like a random id (tests/graph/test_injectables.py uses a foreign clinic's batch)"
+)
+EXEMPT: dict[str, str] = {
+    "Mutation.recordInjectableTreatment(input.points.productId)": _CATALOGUE,
+    "Mutation.issuePrescription(input.productId)": _CATALOGUE,
+}
 
 ROOTS = ("Query", "Mutation")
 SUBSCRIPTIONS_COVERED_BY = (
@@ -141,6 +167,13 @@ NAMED_VALUES: dict[str, Any] = {
     "kind": None,  # filled from the enum when it is one; strings below
     "dateOfBirth": "1980-05-17",
     "detectedAt": "2026-01-01T09:00:00+00:00",  # must not be in the future
+    "treatedAt": "2026-01-01T09:00:00+00:00",
+    "heldAt": "2026-01-01T09:00:00+00:00",
+    "onsetAt": "2026-01-01T10:00:00+00:00",
+    "validUntil": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+    "mapVersion": 1,
+    "x": 0.5,
+    "y": 0.5,
     "from": "2030-01-15T00:00:00+00:00",
     "to": "2030-01-16T00:00:00+00:00",
 }
@@ -148,6 +181,9 @@ STRING_VALUES: dict[str, str] = {
     "kind": "EQUIPMENT",
     "relationship": "MOTHER",
     "timeZone": "Europe/London",
+    "mapKey": "FACE_FRONT",
+    "zone": "GLABELLA",
+    "lotNumber": "PROBE-LOT",
 }
 START = datetime(2030, 1, 15, 10, tzinfo=UTC)
 
@@ -277,6 +313,8 @@ def _scalar(named: Any, name: str) -> Any:
         return date(2030, 1, 15).isoformat()
     if scalar == "JSON":
         return {}
+    if scalar == "Decimal":
+        return "1"
     raise AssertionError(f"no probe value for scalar {scalar} ({name})")
 
 
@@ -451,7 +489,9 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         code="PROBE",
         fee_pence=100,
     )
+    aesthetic = await _aesthetic_objects(practice, org, patient, practitioner)
     objects = {
+        **aesthetic,
         "treatment_plan": plan.plan_id,
         "treatment_plan_item": plan_item.id,
         "organization": org.id,
@@ -480,3 +520,100 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         "perio_exam": exam.id,
     }
     return {k: str(v) for k, v in objects.items()}
+
+
+async def _aesthetic_objects(
+    practice: Any, org: Any, patient: Any, practitioner: Any
+) -> dict[str, object]:
+    """A product, batch, treatment with a point, consultation, prescription, adverse event and
+    consent form of ``practice``'s patient."""
+    product = await Product.create(
+        organization_id=org.id,
+        name=f"Probe toxin {uuid4().hex[:6]}",
+        brand="Probe",
+        kind="TOXIN",
+        unit="UNITS",
+        prescription_only=True,
+    )
+    batch = await Batch.create(
+        practice_id=practice.id,
+        product_id=product.id,
+        lot_number="PROBE-LOT",
+        expires_on=date(2031, 1, 1),
+        quantity_received_milli=100_000,
+        on_hand_milli=100_000,
+        received_on=date(2025, 1, 1),
+    )
+    treated = datetime(2026, 1, 1, 9, tzinfo=UTC)
+    treatment = await InjectableTreatment.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        practitioner_id=practitioner.id,
+        treated_at=treated,
+    )
+    await InjectionPoint.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        treatment_id=treatment.id,
+        product_id=product.id,
+        batch_id=batch.id,
+        amount_milli=1000,
+        depth="INTRAMUSCULAR",
+        technique="BOLUS",
+        map_key="FACE_FRONT",
+        map_version=1,
+        zone="GLABELLA",
+        x=0.5,
+        y=0.5,
+        treated_at=treated,
+    )
+    consultation = await AestheticConsultation.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        prescriber_id=practitioner.id,
+        held_at=treated,
+        face_to_face=True,
+    )
+    prescription = await Prescription.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        prescriber_id=practitioner.id,
+        consultation_id=consultation.id,
+        product_id=product.id,
+        dose_min_milli=1000,
+        dose_max_milli=50_000,
+        issued_at=treated,
+        valid_until=datetime.now(UTC) + timedelta(days=30),
+    )
+    event = await AdverseEvent.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        treatment_id=treatment.id,
+        kind="BRUISING",
+        severity="MILD",
+        onset_at=treated,
+    )
+    template = await ConsentFormTemplate.create(
+        practice_id=practice.id,
+        form_key=uuid4(),
+        title="Probe form",
+        treatment_kind="TOXIN",
+        purpose="TREATMENT",
+        risks_text="Probe risks",
+    )
+    form = await ConsentFormInstance.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        template_id=template.id,
+        purpose="TREATMENT",
+        treatment_kind="TOXIN",
+    )
+    return {
+        "aesthetic_product": product.id,
+        "aesthetic_batch": batch.id,
+        "injectable_treatment": treatment.id,
+        "aesthetic_consultation": consultation.id,
+        "prescription": prescription.id,
+        "adverse_event": event.id,
+        "consent_form": form.id,
+    }

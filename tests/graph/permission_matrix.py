@@ -39,6 +39,9 @@ EXEMPT: dict[str, str] = {
 }
 # Values for required arguments, by argument name.
 PERIO_EXAM_ID = "00000000-0000-4000-8000-00000000000a"  # seeded by ``seed_objects``
+MATRIX_BATCH_ID = "00000000-0000-4000-8000-0000000000b1"  # seeded by ``seed_injectables``
+MATRIX_TREATMENT_ID = "00000000-0000-4000-8000-0000000000b2"
+MATRIX_LOT = "MATRIX-LOT-1"
 ARGUMENTS: dict[str, str] = {
     "patient.id": "$patientId",  # field-specific values win over the plain argument name
     "clinicalNote.id": f'"{MATRIX_NOTE_ID}"',
@@ -51,6 +54,10 @@ ARGUMENTS: dict[str, str] = {
     "to": '"2030-01-16T00:00:00Z"',
     "appointmentTypeId": '"00000000-0000-4000-8000-000000000007"',
     "perioExam.id": f'"{PERIO_EXAM_ID}"',
+    "injectableTreatment.id": f'"{MATRIX_TREATMENT_ID}"',
+    "batchId": f'"{MATRIX_BATCH_ID}"',
+    "organizationId": "$organizationId",
+    "lotNumber": f'"{MATRIX_LOT}"',
     "channel": "EMAIL",
     "purpose": "SERVICE",
 }
@@ -94,6 +101,62 @@ async def seed_objects(practice: object, patient: object) -> None:
         status="FINAL",
         examined_at=datetime(2030, 1, 15, 9, tzinfo=UTC),
         readings={"16": {"pd": [3] * 6, "gm": [0] * 6, "b": 0, "s": 0, "p": 0, "m": 0, "f": {}}},
+    )
+    await seed_injectables(practice, patient)
+
+
+async def seed_injectables(practice: object, patient: object) -> None:
+    """A toxin batch of lot ``MATRIX_LOT`` and one treatment of the patient that used it."""
+    from datetime import UTC, date, datetime
+
+    from db.models import Batch, InjectableTreatment, InjectionPoint, Practitioner, Product, User
+
+    org_id = practice.organization_id  # type: ignore[attr-defined]
+    product = await Product.create(
+        organization_id=org_id, name="Matrix toxin", brand="Matrix", kind="TOXIN", unit="UNITS"
+    )
+    await Batch.create(
+        id=MATRIX_BATCH_ID,
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        product_id=product.id,
+        lot_number=MATRIX_LOT,
+        expires_on=date(2031, 1, 1),
+        quantity_received_milli=100_000,
+        on_hand_milli=90_000,
+        received_on=date(2029, 1, 1),
+    )
+    user = await User.create(
+        email=f"matrix-{org_id}@example.test", full_name="Matrix Doctor", password_hash="x"
+    )
+    doctor = await Practitioner.create(
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        user_id=user.id,
+        display_name="Dr Matrix",
+        role="DOCTOR",
+    )
+    when = datetime(2030, 1, 15, 10, tzinfo=UTC)
+    await InjectableTreatment.create(
+        id=MATRIX_TREATMENT_ID,
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        patient_id=patient.id,  # type: ignore[attr-defined]
+        practitioner_id=doctor.id,
+        treated_at=when,
+    )
+    await InjectionPoint.create(
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        patient_id=patient.id,  # type: ignore[attr-defined]
+        treatment_id=MATRIX_TREATMENT_ID,
+        product_id=product.id,
+        batch_id=MATRIX_BATCH_ID,
+        amount_milli=10_000,
+        depth="INTRAMUSCULAR",
+        technique="BOLUS",
+        map_key="FACE_FRONT",
+        map_version=1,
+        zone="GLABELLA",
+        x=0.5,
+        y=0.3,
+        treated_at=when,
     )
 
 
@@ -144,5 +207,7 @@ def protected_fields() -> list[ProtectedField]:
                 document = document.replace("{", "query($practiceId: ID!) {", 1)
             if document and "$patientId" in document and "query(" not in document:
                 document = document.replace("{", "query($patientId: ID!) {", 1)
+            if document and "$organizationId" in document and "query(" not in document:
+                document = document.replace("{", "query($organizationId: ID!) {", 1)
             found.append(ProtectedField(type_name, field_name, scopes, document))
     return found
