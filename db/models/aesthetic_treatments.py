@@ -88,7 +88,12 @@ class InjectionPoint(Entity):
 
     class Meta:
         table = "injection_point"
-        indexes = (("batch_id", "treated_at"), ("treatment_id", "position"))
+        # The recall reads a batch's visits from this index alone (an index-only scan on
+        # PostgreSQL): bench/batch_recall.py, 200,000 points.
+        indexes = (
+            ("batch_id", "practice_id", "patient_id", "treatment_id", "treated_at", "amount_milli"),
+            ("treatment_id", "position"),
+        )
         ordering = ["treatment_id", "position"]
 
 

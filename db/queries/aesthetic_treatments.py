@@ -180,31 +180,35 @@ class RecallRow(NamedTuple):
     pref_service: bool | None
 
 
+# The batches recalled, filtered once for the visits' sub-select and once for the outer rows
+# (a lateral join would say it once; SQLite has none). Visits are grouped before the patient
+# join, so each patient row is looked up once per visit, not once per point.
 _RECALL_SELECT = (
     "SELECT b.id, b.practice_id, pr.name, prod.name, prod.unit, b.lot_number, "
-    "p.id, p.first_name, p.last_name, p.patient_number, p.status, ip.treatment_id, "
-    "MIN(ip.treated_at), SUM(ip.amount_milli), "
-    "MAX(CASE WHEN p.email IS NOT NULL AND p.email <> '' THEN 1 ELSE 0 END), "
-    "MAX(CASE WHEN p.mobile_phone IS NOT NULL AND p.mobile_phone <> '' THEN 1 ELSE 0 END), "
-    "MAX(CASE WHEN (p.mobile_phone IS NOT NULL AND p.mobile_phone <> '') OR "
-    "(p.landline_phone IS NOT NULL AND p.landline_phone <> '') THEN 1 ELSE 0 END), "
-    "MAX(CASE WHEN p.address IS NOT NULL AND p.address <> '' THEN 1 ELSE 0 END), "
-    "MAX(CASE WHEN cp.email THEN 1 ELSE 0 END), MAX(CASE WHEN cp.sms THEN 1 ELSE 0 END), "
-    "MAX(CASE WHEN cp.phone THEN 1 ELSE 0 END), MAX(CASE WHEN cp.post THEN 1 ELSE 0 END), "
-    "MAX(CASE WHEN cp.service_messages THEN 1 ELSE 0 END), COUNT(cp.id) "
+    "p.id, p.first_name, p.last_name, p.patient_number, p.status, v.treatment_id, "
+    "v.treated_at, v.amount_milli, "
+    "CASE WHEN p.email IS NOT NULL AND p.email <> '' THEN 1 ELSE 0 END, "
+    "CASE WHEN p.mobile_phone IS NOT NULL AND p.mobile_phone <> '' THEN 1 ELSE 0 END, "
+    "CASE WHEN (p.mobile_phone IS NOT NULL AND p.mobile_phone <> '') OR "
+    "(p.landline_phone IS NOT NULL AND p.landline_phone <> '') THEN 1 ELSE 0 END, "
+    "CASE WHEN p.address IS NOT NULL AND p.address <> '' THEN 1 ELSE 0 END, "
+    "cp.email, cp.sms, cp.phone, cp.post, cp.service_messages, cp.id "
     "FROM aesthetic_batch b "
     "JOIN aesthetic_product prod ON prod.id = b.product_id "
     "JOIN practice pr ON pr.id = b.practice_id "
-    "LEFT JOIN injection_point ip ON ip.batch_id = b.id AND ip.practice_id = b.practice_id "
-    "LEFT JOIN patient p ON p.id = ip.patient_id AND p.practice_id = ip.practice_id "
+    "LEFT JOIN (SELECT ip.batch_id, ip.practice_id, ip.patient_id, ip.treatment_id, "
+    "MIN(ip.treated_at) AS treated_at, SUM(ip.amount_milli) AS amount_milli "
+    "FROM injection_point ip WHERE ip.batch_id IN (SELECT b.id FROM aesthetic_batch b "
+    "JOIN aesthetic_product prod ON prod.id = b.product_id WHERE "
+)
+_RECALL_VISITS = (
+    ") GROUP BY ip.batch_id, ip.practice_id, ip.patient_id, ip.treatment_id) v "
+    "ON v.batch_id = b.id AND v.practice_id = b.practice_id "
+    "LEFT JOIN patient p ON p.id = v.patient_id AND p.practice_id = v.practice_id "
     "LEFT JOIN contact_preference cp ON cp.patient_id = p.id "
     "WHERE "
 )
-_RECALL_GROUP = (
-    " GROUP BY b.id, b.practice_id, pr.name, prod.name, prod.unit, b.lot_number, p.id, "
-    "p.first_name, p.last_name, p.patient_number, p.status, ip.treatment_id "
-    "ORDER BY MIN(ip.treated_at), p.id, b.id"
-)
+_RECALL_ORDER = " ORDER BY v.treated_at, p.id, b.id"
 
 
 def _uuid(value: object) -> UUID | None:
@@ -219,36 +223,36 @@ def _when(value: object) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
+def _flag(value: object, counted: bool) -> bool | None:
+    return bool(value) if counted else None
+
+
 def _row(raw: Any) -> RecallRow:
-    counted = int(raw[23] or 0) > 0  # a preference row exists; none means "accepts all"
-
-    def pref(value: object) -> bool | None:
-        return bool(value) if counted else None
-
+    counted = raw[23] is not None  # a preference row exists; none means "accepts all"
     return RecallRow(
-        batch_id=UUID(str(raw[0])),
-        practice_id=UUID(str(raw[1])),
-        practice_name=str(raw[2]),
-        product_name=str(raw[3]),
-        unit=str(raw[4]),
-        lot_number=str(raw[5]),
-        patient_id=_uuid(raw[6]),
-        first_name=raw[7],
-        last_name=raw[8],
-        patient_number=None if raw[9] is None else int(raw[9]),
-        status=raw[10],
-        treatment_id=_uuid(raw[11]),
-        treated_at=_when(raw[12]),
-        amount_milli=None if raw[13] is None else int(raw[13]),
-        has_email=bool(raw[14]),
-        has_mobile=bool(raw[15]),
-        has_phone=bool(raw[16]),
-        has_address=bool(raw[17]),
-        pref_email=pref(raw[18]),
-        pref_sms=pref(raw[19]),
-        pref_phone=pref(raw[20]),
-        pref_post=pref(raw[21]),
-        pref_service=pref(raw[22]),
+        _uuid(raw[0]),  # type: ignore[arg-type]
+        _uuid(raw[1]),  # type: ignore[arg-type]
+        raw[2],
+        raw[3],
+        raw[4],
+        raw[5],
+        _uuid(raw[6]),
+        raw[7],
+        raw[8],
+        raw[9],
+        raw[10],
+        _uuid(raw[11]),
+        _when(raw[12]),
+        None if raw[13] is None else int(raw[13]),
+        bool(raw[14]),
+        bool(raw[15]),
+        bool(raw[16]),
+        bool(raw[17]),
+        _flag(raw[18], counted),
+        _flag(raw[19], counted),
+        _flag(raw[20], counted),
+        _flag(raw[21], counted),
+        _flag(raw[22], counted),
     )
 
 
@@ -271,15 +275,20 @@ async def recall_rows(
         values.append(str(value) if sqlite and isinstance(value, UUID) else value)
         return "?" if sqlite else f"${len(values)}"
 
-    where = [f"b.practice_id IN ({', '.join(mark(p) for p in sorted(allowed))})"]
-    if batch_id is not None:
-        where.append(f"b.id = {mark(batch_id)}")
-    if organization_id is not None and lot_number is not None:
-        where.append(f"b.lot_number = {mark(lot_number)}")
-        where.append(f"prod.organization_id = {mark(organization_id)}")
-    if len(where) == 1:
+    if batch_id is None and (organization_id is None or lot_number is None):
         raise ValueError("recall_rows needs a batch or an organisation and a lot")
-    sql = _RECALL_SELECT + " AND ".join(where) + _RECALL_GROUP
+
+    def where() -> str:
+        found = [f"b.practice_id IN ({', '.join(mark(p) for p in sorted(allowed))})"]
+        if batch_id is not None:
+            found.append(f"b.id = {mark(batch_id)}")
+        if organization_id is not None and lot_number is not None:
+            found.append(f"b.lot_number = {mark(lot_number)}")
+            found.append(f"prod.organization_id = {mark(organization_id)}")
+        return " AND ".join(found)
+
+    inner = where()  # the marks are numbered in the order the text uses them
+    sql = _RECALL_SELECT + inner + _RECALL_VISITS + where() + _RECALL_ORDER
     _, rows = await client.execute_query(sql, values)
     return [_row(r) for r in rows]
 

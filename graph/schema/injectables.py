@@ -334,12 +334,16 @@ class BatchRecall:
     rows: list[RecalledPatient] = strawberry.field(
         description="One row per visit and batch, oldest first."
     )
-    csv: str = strawberry.field(description="The same rows as CSV (RFC 4180, header first).")
     practice_uuid: strawberry.Private[UUID | None]
     patient_uuids: strawberry.Private[tuple[UUID, ...]]
+    found: strawberry.Private[recall.Recall]
 
     def read_record(self) -> ReadRecord:
         return ReadRecord("BatchRecall", self.subject, None, self.practice_uuid, self.patient_uuids)
+
+    @strawberry.field(description="The same rows as CSV (RFC 4180, header first).")
+    def csv(self) -> str:
+        return self.found.csv()
 
     @classmethod
     def from_recall(cls, found: recall.Recall) -> BatchRecall:
@@ -347,9 +351,9 @@ class BatchRecall:
             subject=found.subject,
             lot_number=found.lot_number,
             rows=[RecalledPatient.from_item(i) for i in found.rows],
-            csv=found.csv(),
             practice_uuid=found.practice_id,
             patient_uuids=tuple(found.patient_ids()),
+            found=found,
         )
 
 

@@ -4,6 +4,7 @@ and back. Never floats."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from services.aesthetics.stock_ledger import MAX_MOVEMENT_MILLI
 from services.errors import ValidationFailed
@@ -31,6 +32,7 @@ def to_milli(value: Decimal | str | int, field: str) -> int:
     return milli
 
 
+@lru_cache(maxsize=4096)
 def from_milli(milli: int) -> Decimal:
     """Thousandths as an exact decimal without trailing zeros (2500 -> 2.5, 3000 -> 3)."""
     value = (Decimal(milli) / MILLI).normalize()

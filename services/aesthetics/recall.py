@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from functools import cache
 from uuid import UUID
 
 from db.queries import aesthetic_treatments as queries
@@ -107,24 +108,26 @@ def _cell(text: str) -> str:
 
 def may_contact(row: RecallRow) -> bool:
     """May this patient be sent a safety notice (a SERVICE message) on any channel?"""
-    if row.pref_service is None:  # no preference row: every channel, service messages on
-        prefs = preferences.Preferences()
+    return _decided(
+        row.status or "",
+        (row.has_email, row.has_mobile, row.has_phone, row.has_address),
+        (row.pref_email, row.pref_sms, row.pref_phone, row.pref_post, row.pref_service),
+    )
+
+
+@cache
+def _decided(status: str, reachable: tuple[bool, ...], prefs: tuple[bool | None, ...]) -> bool:
+    """The decision from the facts alone (a recall of thousands of visits has a handful of
+    distinct fact patterns, so each is decided once)."""
+    if prefs[-1] is None:  # no preference row: every channel, service messages on
+        chosen = preferences.Preferences()
     else:
-        prefs = preferences.Preferences(
-            email=bool(row.pref_email),
-            sms=bool(row.pref_sms),
-            phone=bool(row.pref_phone),
-            post=bool(row.pref_post),
-            service_messages=bool(row.pref_service),
-        )
-    reachable = {
-        Channel.EMAIL: row.has_email,
-        Channel.SMS: row.has_mobile,
-        Channel.PHONE: row.has_phone,
-        Channel.POST: row.has_address,
-    }
-    status = row.status or ""
-    return any(service_decision(status, reachable[c], prefs, c).allowed for c in Channel)
+        chosen = preferences.Preferences(*(bool(p) for p in prefs))
+    channels = (Channel.EMAIL, Channel.SMS, Channel.PHONE, Channel.POST)
+    return any(
+        service_decision(status, reach, chosen, channel).allowed
+        for channel, reach in zip(channels, reachable, strict=True)
+    )
 
 
 async def _shown(principal: Principal, rows: list[RecallRow]) -> list[RecalledPatient]:
