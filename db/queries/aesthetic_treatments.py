@@ -299,3 +299,22 @@ async def consent_form_of_patient(
     return await ConsentFormInstance.filter(
         id=form_id, practice_id=practice_id, patient_id=patient_id
     ).first()
+
+
+async def usable_batches(practice_id: PracticeId, on: date) -> list[Batch]:
+    """The practice's batches not quarantined or expired on ``on``, fullest first."""
+    return (
+        await Batch.filter(practice_id=practice_id, quarantined_at=None, expires_on__gte=on)
+        .order_by("-on_hand_milli", "id")
+        .limit(200)
+    )
+
+
+async def practitioner_of_user(practice_id: PracticeId, user_id: UUID) -> Practitioner | None:
+    return await Practitioner.filter(practice_id=practice_id, user_id=user_id).first()
+
+
+async def has_prescriber_registration(practice_id: PracticeId, practitioner_id: UUID) -> bool:
+    return await ProfessionalRegistration.exists(
+        practice_id=practice_id, practitioner_id=practitioner_id, prescriber=True
+    )

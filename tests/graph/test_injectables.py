@@ -548,3 +548,31 @@ async def test_lot_recall_spans_the_organisation_and_no_other(client: httpx.Asyn
     assert {r["patientId"] for r in own.data["patientsTreatedWithLot"]["rows"]} == {
         str(first.patient.id)
     }
+
+
+async def test_demo_seeds_treatments_alone_and_recall_finds_them(
+    client: httpx.AsyncClient,
+) -> None:
+    import random
+
+    from services.aesthetics.demo_injectables import seed_injectables
+
+    practice = await factories.practice()
+    patients = [await factories.patient(practice) for _ in range(8)]
+    dentist = await factories.user(Role.DENTIST, practice)
+    made = await seed_injectables(practice, patients, dentist, random.Random(4))
+    assert made >= 6
+    treatments = await InjectableTreatment.filter(practice_id=practice.id)
+    assert len(treatments) == made
+    batch = await Batch.get(practice_id=practice.id, lot_number__startswith="DEMO-TX")
+    used = await StockMovement.filter(batch_id=batch.id, kind="USED")
+    assert batch.on_hand_milli == batch.quantity_received_milli + sum(
+        m.quantity_milli for m in used
+    )
+    token = factories.access_token(dentist)
+    found = await gql(client, BY_BATCH, {"b": str(batch.id)}, token=token)
+    assert found.errors == []
+    assert len(found.data["patientsTreatedWithBatch"]["rows"]) == 6
+    listed = await gql(client, PATIENT, {"id": str(treatments[0].patient_id)}, token=token)
+    assert listed.errors == []
+    assert listed.data["patient"]["injectableTreatments"]
