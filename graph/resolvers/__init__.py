@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from graph.resolvers.aesthetic_stock import AestheticStockMutations, AestheticStockQueries
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
@@ -15,6 +16,7 @@ from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
 from graph.resolvers.perio import PerioMutations, PerioQueries
+from graph.resolvers.photo_series import PhotoSeriesMutations, PhotoSeriesQueries
 from graph.resolvers.portal_booking import PortalBookingMutations, PortalBookingQueries
 from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
@@ -46,6 +48,8 @@ Query = merge_types(
         PrivacyQueries,
         LegalHoldQueries,
         DocumentQueries,
+        PhotoSeriesQueries,
+        AestheticStockQueries,
     ),
 )
 Mutation = merge_types(
@@ -66,6 +70,8 @@ Mutation = merge_types(
         PrivacyMutations,
         LegalHoldMutations,
         DocumentMutations,
+        PhotoSeriesMutations,
+        AestheticStockMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

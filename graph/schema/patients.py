@@ -23,7 +23,9 @@ from graph.schema.audit import AuditEvent, cursor_of
 from graph.schema.injectables import InjectableTreatment
 from graph.schema.medical_history import Insurance, MedicalHistory
 from graph.schema.pagination import Connection, after_key, page_size
+from graph.schema.photo_series import PhotoSeries
 from services import audit, visibility
+from services.aesthetics import photo_series as photo_series_service
 from services.aesthetics import treatments as injectables
 from services.patients import contact, sealing
 from services.patients import medical_history as history_service
@@ -274,6 +276,16 @@ class Patient:
     async def injectable_treatments(self, info: Info) -> list[InjectableTreatment] | None:
         found = await injectables.treatments_of(info.context.principal, patient_id=self.patient_id)
         return [InjectableTreatment.from_view(v) for v in found]
+
+    @strawberry.field(
+        description="Before/after photo series, oldest first, each with its photos in taken "
+        "order (clinical:read). Each series read is audited.",
+        extensions=[*CLINICAL, AuditReads()],
+    )
+    async def photo_series(self, info: Info) -> list[PhotoSeries] | None:
+        principal = info.context.principal
+        found = await photo_series_service.series_of(principal, patient_id=self.patient_id)
+        return [PhotoSeries.from_view(v) for v in found]
 
     @strawberry.field(description="Insurance and payment arrangement.", extensions=BILLING)
     async def insurance(self, info: Info) -> Insurance | None:

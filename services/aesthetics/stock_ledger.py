@@ -80,9 +80,15 @@ async def record(
     signed = move.kind is MovementKind.ADJUSTED
     amount = checked_amount(move.amount_milli, "amount", signed=signed)
     delta = -amount if move.kind in OUTGOING else amount
-    if move.kind is MovementKind.USED:
-        usable(batch, on or move.occurred_at.date(), field)
-    if delta < 0 and not await queries.take(practice_id, batch.id, -delta, uow.connection):
+    day = (on or move.occurred_at.date()) if move.kind is MovementKind.USED else None
+    if day is not None:
+        usable(batch, day, field)
+    if delta < 0 and not await queries.take(
+        practice_id, batch.id, -delta, uow.connection, usable_on=day
+    ):
+        if day is not None:  # quarantined by a transaction that committed while we waited
+            again = await queries.batch(practice_id, batch.id, uow.connection)
+            usable(again or batch, day, field)
         raise Conflict("Not enough of this batch is on hand for that amount.", field="amount")
     if delta > 0:
         await queries.put(practice_id, batch.id, delta, uow.connection)

@@ -19,6 +19,7 @@ from db.models.privacy import RecordClass
 from db.queries import contact_preferences, guardians, portal_accounts, users
 from db.queries import documents as document_queries
 from db.queries import patient_links as linked
+from db.queries import photo_series as photo_series_queries
 from services.consent.registry import Link, patient_links
 from services.names import search_key
 from services.policy import Role
@@ -56,8 +57,8 @@ TABLE_CATEGORY: dict[str, Category] = {
     "aesthetic_adverse_event": Category.CLINICAL,  # kept for product safety; free text nulled
     "aesthetic_consultation": Category.CLINICAL,
     "aesthetic_prescription": Category.CLINICAL,
-    "photo_series": Category.CLINICAL,
-    "photo_series_item": Category.CLINICAL,  # deleted with the photos it groups
+    "photo_series": Category.CLINICAL,  # deleted with its items
+    "photo_series_item": Category.CLINICAL,  # deleted before the photos it groups
     "consent_form_instance": Category.EVIDENCE,  # a signed form is proof of consent
     "appointment": Category.CLINICAL,
     "appointment_change": Category.CLINICAL,  # history: times, statuses and ids
@@ -90,7 +91,15 @@ CONTACT_COLUMNS = (
 SUPPRESSED_CHANNELS = ("email", "sms", "phone", "post", "service_messages")
 # Free-text clinical records go whole (an amendment is deleted with its note, by cascade).
 _DELETED_WITH_CLINICAL = frozenset(
-    {"medical_history", "patient_guardian", "document", "clinical_note_amendment", "clinical_note"}
+    {
+        "medical_history",
+        "patient_guardian",
+        "document",
+        "clinical_note_amendment",
+        "clinical_note",
+        "photo_series_item",
+        "photo_series",
+    }
 )
 
 
@@ -169,6 +178,7 @@ def _free_text(model: type) -> list[str]:
 async def anonymise_clinical(patient: Patient, conn: BaseDBAsyncClient) -> list[str]:
     """The record becomes an anonymous statistic: no name, no identifiers, no free text.
 
+    Photo series (and their items, which name documents) are deleted before the documents.
     Documents are deleted with their rows, and with them the only copy of each file's key, so
     the sealed blobs are unreadable from the commit on; returns the blob names, which the caller
     removes from the store once the transaction has committed (``library.discard``).
@@ -183,6 +193,8 @@ async def anonymise_clinical(patient: Patient, conn: BaseDBAsyncClient) -> list[
     patient.preferred_practitioner_id = None
     await patient.save(using_db=conn)
     await guardians.drop_as_guardian(practice_of(patient), patient.id, conn)
+    # Photo series items name their documents (RESTRICT): they go first, then their series.
+    await photo_series_queries.delete_for_patient(practice_of(patient), patient.id, conn)
     for link in links_in(Category.CLINICAL):
         if link.table == "patient":
             continue

@@ -22,6 +22,7 @@ from db.models import Document, Patient
 from db.queries import documents as queries
 from db.uow import UnitOfWork, unit_of_work
 from services import audit, runtime
+from services.aesthetics import photo_series
 from services.documents import inspection, sealing, stores
 from services.documents.storage import MissingBlob, StorageError, new_key
 from services.errors import NotFound, PolicyDenied, ValidationFailed
@@ -188,8 +189,9 @@ async def upload(principal: Principal, upload: Upload, *, max_bytes: int) -> Doc
 
 
 async def readable_document(principal: Principal, document_id: UUID) -> Document:
-    """The document if the caller may read its patient's clinical record; else NOT_FOUND or
-    FORBIDDEN (audited), exactly like the GraphQL fields."""
+    """The document if the caller may read its patient's clinical record, or it is a photo in
+    the practice's marketing gallery right now; else NOT_FOUND or FORBIDDEN (audited), exactly
+    like the GraphQL fields."""
     found = await queries.document(patient_access.readable_practices(principal), document_id)
     if found is None:
         raise NotFound("Document")
@@ -199,6 +201,10 @@ async def readable_document(principal: Principal, document_id: UUID) -> Document
         raise NotFound("Document") from None
     practice_id = practice_of(patient)
     if not principal.has_scope(Scope.CLINICAL_READ, practice_id):
+        # A photo in the practice's marketing gallery (marked, consent standing) opens for
+        # its staff without a clinical scope, re-checked on every opening.
+        if await photo_series.shows_in_marketing(principal, practice_id, found.id):
+            return found
         await audit.record_denied(principal, action="OPEN_DOCUMENT", practice_id=practice_id)
         raise PolicyDenied("You do not have permission to open clinical documents.")
     return found

@@ -51,6 +51,8 @@ from db.models import (
     InjectionPoint,
     NoteTemplate,
     PerioExam,
+    PhotoSeries,
+    PhotoSeriesItem,
     Practitioner,
     Prescription,
     ProcedureItem,
@@ -118,8 +120,15 @@ ID_KINDS: dict[str, str] = {
     "perioExam.id": "perio_exam",
     "examId": "perio_exam",
     "examIds": "perio_exam",
-    "batchId": "aesthetic_batch",
-    "productId": "aesthetic_product",
+    "createPhotoSeries.input.treatmentId": "injectable_treatment",
+    "seriesId": "photo_series",
+    "removePhotoFromSeries.input.itemId": "photo_series_item",
+    "markPhotoForMarketing.input.itemId": "photo_series_item",
+    "unmarkPhotoForMarketing.input.itemId": "photo_series_item",
+    "createMarketingPhotoLink.input.itemId": "photo_series_item",
+    "productId": "product",
+    "batchId": "batch",
+    "batch.id": "batch",
     "injectableTreatment.id": "injectable_treatment",
     "recordAdverseEvent.input.treatmentId": "injectable_treatment",
     "consultationId": "aesthetic_consultation",
@@ -128,17 +137,12 @@ ID_KINDS: dict[str, str] = {
     "adverseEventId": "adverse_event",
     "consentFormId": "consent_form",
 }
+# Kinds that belong to an organisation, not a practice (one product catalogue per organisation):
+# for every caller the other tenant's object of these kinds comes from another organisation.
+ORGANIZATION_KINDS = ("organization", "product")
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
-_CATALOGUE = (
-    "products are one catalogue per organisation, shared by its practices by design, so a "
-    "neighbouring practice's product is this practice's too; another organisation's product "
-    "answers like a random id (tests/graph/test_injectables.py uses a foreign clinic's batch)"
-)
-EXEMPT: dict[str, str] = {
-    "Mutation.recordInjectableTreatment(input.points.productId)": _CATALOGUE,
-    "Mutation.issuePrescription(input.productId)": _CATALOGUE,
-}
+EXEMPT: dict[str, str] = {}
 
 ROOTS = ("Query", "Mutation")
 SUBSCRIPTIONS_COVERED_BY = (
@@ -489,9 +493,59 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         code="PROBE",
         fee_pence=100,
     )
-    aesthetic = await _aesthetic_objects(practice, org, patient, practitioner)
+    treatment = await InjectableTreatment.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        practitioner_id=practitioner.id,
+        treated_at=START - timedelta(days=30),
+    )
+    photo = await Document.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        kind="EXTRAORAL_PHOTO",
+        title="v1.k.probe",
+        content_type="image/jpeg",
+        size_bytes=1,
+        sha256="0" * 64,
+        blob_key="00/" + "1" * 62,
+        wrapped_key="v1.k.probe",
+    )
+    series = await PhotoSeries.create(
+        practice_id=practice.id, patient_id=patient.id, area="LIPS", treatment_id=treatment.id
+    )
+    photo_item = await PhotoSeriesItem.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        series_id=series.id,
+        document_id=photo.id,
+        stage="BEFORE",
+        angle="FRONT",
+        taken_at=START - timedelta(days=30),
+    )
+    product = await Product.create(
+        organization_id=org.id,
+        name=f"Probe toxin {practice.id}",  # names are unique in the organisation
+        brand="Probe",
+        kind="TOXIN",
+        unit="UNITS",
+    )
+    batch = await Batch.create(
+        practice_id=practice.id,
+        product_id=product.id,
+        lot_number="PROBE1",
+        expires_on=date(2099, 1, 1),
+        quantity_received_milli=5000,
+        on_hand_milli=5000,
+        received_on=date(2026, 1, 1),
+    )
+    aesthetic = await _aesthetic_objects(practice, patient, practitioner, treatment, batch)
     objects = {
         **aesthetic,
+        "injectable_treatment": treatment.id,
+        "photo_series": series.id,
+        "photo_series_item": photo_item.id,
+        "product": product.id,
+        "batch": batch.id,
         "treatment_plan": plan.plan_id,
         "treatment_plan_item": plan_item.id,
         "organization": org.id,
@@ -523,39 +577,16 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
 
 
 async def _aesthetic_objects(
-    practice: Any, org: Any, patient: Any, practitioner: Any
+    practice: Any, patient: Any, practitioner: Any, treatment: Any, batch: Any
 ) -> dict[str, object]:
-    """A product, batch, treatment with a point, consultation, prescription, adverse event and
-    consent form of ``practice``'s patient."""
-    product = await Product.create(
-        organization_id=org.id,
-        name=f"Probe toxin {uuid4().hex[:6]}",
-        brand="Probe",
-        kind="TOXIN",
-        unit="UNITS",
-        prescription_only=True,
-    )
-    batch = await Batch.create(
-        practice_id=practice.id,
-        product_id=product.id,
-        lot_number="PROBE-LOT",
-        expires_on=date(2031, 1, 1),
-        quantity_received_milli=100_000,
-        on_hand_milli=100_000,
-        received_on=date(2025, 1, 1),
-    )
-    treated = datetime(2026, 1, 1, 9, tzinfo=UTC)
-    treatment = await InjectableTreatment.create(
-        practice_id=practice.id,
-        patient_id=patient.id,
-        practitioner_id=practitioner.id,
-        treated_at=treated,
-    )
+    """For ``practice``'s patient: a point of the treatment from the batch, a face-to-face
+    consultation, a prescription, an adverse event and a consent form."""
+    treated = treatment.treated_at
     await InjectionPoint.create(
         practice_id=practice.id,
         patient_id=patient.id,
         treatment_id=treatment.id,
-        product_id=product.id,
+        product_id=batch.product_id,
         batch_id=batch.id,
         amount_milli=1000,
         depth="INTRAMUSCULAR",
@@ -579,7 +610,7 @@ async def _aesthetic_objects(
         patient_id=patient.id,
         prescriber_id=practitioner.id,
         consultation_id=consultation.id,
-        product_id=product.id,
+        product_id=batch.product_id,
         dose_min_milli=1000,
         dose_max_milli=50_000,
         issued_at=treated,
@@ -609,9 +640,6 @@ async def _aesthetic_objects(
         treatment_kind="TOXIN",
     )
     return {
-        "aesthetic_product": product.id,
-        "aesthetic_batch": batch.id,
-        "injectable_treatment": treatment.id,
         "aesthetic_consultation": consultation.id,
         "prescription": prescription.id,
         "adverse_event": event.id,

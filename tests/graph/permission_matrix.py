@@ -13,6 +13,9 @@ from services.policy import Scope
 from tests.graph.clinical_note_support import MATRIX_NOTE_ID, seed_matrix_note
 
 MATRIX_PLAN_ID = "00000000-0000-4000-8000-00000000000f"
+MATRIX_BATCH_ID = "00000000-0000-4000-8000-000000000010"
+MATRIX_TREATMENT_ID = "00000000-0000-4000-8000-0000000000b2"  # used MATRIX_BATCH_ID
+MATRIX_LOT = "MATRIX1"
 
 # How to reach one instance of each type that has protected fields. A type missing here makes
 # the matrix test fail, naming it: add its path (and a fixture object) when adding the type.
@@ -30,6 +33,7 @@ TYPE_PATHS: dict[str, str] = {
     '$practiceId, from: "2030-01-15T00:00:00Z", to: "2030-01-16T00:00:00Z") { %s } }',
     "PatientDocument": "query($patientId: ID!) { patientDocuments(patientId: $patientId) "
     "{ edges { node { %s } } } }",
+    "StockBatch": f'{{ batch(id: "{MATRIX_BATCH_ID}") {{ %s }} }}',
 }
 # Types only delivered over subscriptions or mutation payloads, with the test that proves their
 # protected fields are withheld there (a type may only be listed with such a test).
@@ -39,9 +43,6 @@ EXEMPT: dict[str, str] = {
 }
 # Values for required arguments, by argument name.
 PERIO_EXAM_ID = "00000000-0000-4000-8000-00000000000a"  # seeded by ``seed_objects``
-MATRIX_BATCH_ID = "00000000-0000-4000-8000-0000000000b1"  # seeded by ``seed_injectables``
-MATRIX_TREATMENT_ID = "00000000-0000-4000-8000-0000000000b2"
-MATRIX_LOT = "MATRIX-LOT-1"
 ARGUMENTS: dict[str, str] = {
     "patient.id": "$patientId",  # field-specific values win over the plain argument name
     "clinicalNote.id": f'"{MATRIX_NOTE_ID}"',
@@ -54,6 +55,7 @@ ARGUMENTS: dict[str, str] = {
     "to": '"2030-01-16T00:00:00Z"',
     "appointmentTypeId": '"00000000-0000-4000-8000-000000000007"',
     "perioExam.id": f'"{PERIO_EXAM_ID}"',
+    "batch.id": f'"{MATRIX_BATCH_ID}"',
     "injectableTreatment.id": f'"{MATRIX_TREATMENT_ID}"',
     "batchId": f'"{MATRIX_BATCH_ID}"',
     "organizationId": "$organizationId",
@@ -65,10 +67,10 @@ ARGUMENTS: dict[str, str] = {
 
 async def seed_objects(practice: object, patient: object) -> None:
     """One object of each type the paths above reach (an appointment on 2030-01-15, stranded
-    by an absence; a signed clinical note; a document; a perio exam)."""
-    from datetime import UTC, datetime
+    by an absence; a signed clinical note; a document; a perio exam; a stock batch)."""
+    from datetime import UTC, date, datetime
 
-    from db.models import Document, PerioExam, TreatmentPlan
+    from db.models import Batch, Document, PerioExam, Product, TreatmentPlan
     from services.patients import sealing
     from tests.scheduling_fixtures import seed_matrix_appointment
 
@@ -87,6 +89,7 @@ async def seed_objects(practice: object, patient: object) -> None:
     document.filename = sealing.seal(document, "filename", "matrix.png")  # type: ignore[assignment]
     await document.save()
     await seed_matrix_note(practice, patient)
+    await _seed_marketing_photo(practice, patient)
     await TreatmentPlan.create(
         id=MATRIX_PLAN_ID,
         plan_id=MATRIX_PLAN_ID,
@@ -102,31 +105,37 @@ async def seed_objects(practice: object, patient: object) -> None:
         examined_at=datetime(2030, 1, 15, 9, tzinfo=UTC),
         readings={"16": {"pd": [3] * 6, "gm": [0] * 6, "b": 0, "s": 0, "p": 0, "m": 0, "f": {}}},
     )
-    await seed_injectables(practice, patient)
-
-
-async def seed_injectables(practice: object, patient: object) -> None:
-    """A toxin batch of lot ``MATRIX_LOT`` and one treatment of the patient that used it."""
-    from datetime import UTC, date, datetime
-
-    from db.models import Batch, InjectableTreatment, InjectionPoint, Practitioner, Product, User
-
-    org_id = practice.organization_id  # type: ignore[attr-defined]
     product = await Product.create(
-        organization_id=org_id, name="Matrix toxin", brand="Matrix", kind="TOXIN", unit="UNITS"
+        organization_id=practice.organization_id,  # type: ignore[attr-defined]
+        name="Matrix toxin",
+        brand="Matrix",
+        kind="TOXIN",
+        unit="UNITS",
     )
     await Batch.create(
         id=MATRIX_BATCH_ID,
         practice_id=practice.id,  # type: ignore[attr-defined]
         product_id=product.id,
         lot_number=MATRIX_LOT,
-        expires_on=date(2031, 1, 1),
-        quantity_received_milli=100_000,
-        on_hand_milli=90_000,
-        received_on=date(2029, 1, 1),
+        expires_on=date(2099, 1, 1),
+        quantity_received_milli=1000,
+        on_hand_milli=1000,
+        received_on=date(2026, 1, 1),
     )
+    await _seed_injection(practice, patient, product.id)
+
+
+async def _seed_injection(practice: object, patient: object, product_id: object) -> None:
+    """One treatment of the patient that used the matrix batch (for the recalls and
+    ``Patient.injectableTreatments``)."""
+    from datetime import UTC, datetime
+
+    from db.models import InjectableTreatment, InjectionPoint, Practitioner, User
+
     user = await User.create(
-        email=f"matrix-{org_id}@example.test", full_name="Matrix Doctor", password_hash="x"
+        email=f"matrix-{MATRIX_TREATMENT_ID}-{practice.id}@example.test",  # type: ignore[attr-defined]
+        full_name="Matrix Doctor",
+        password_hash="unusable",
     )
     doctor = await Practitioner.create(
         practice_id=practice.id,  # type: ignore[attr-defined]
@@ -146,9 +155,9 @@ async def seed_injectables(practice: object, patient: object) -> None:
         practice_id=practice.id,  # type: ignore[attr-defined]
         patient_id=patient.id,  # type: ignore[attr-defined]
         treatment_id=MATRIX_TREATMENT_ID,
-        product_id=product.id,
+        product_id=product_id,
         batch_id=MATRIX_BATCH_ID,
-        amount_milli=10_000,
+        amount_milli=500,
         depth="INTRAMUSCULAR",
         technique="BOLUS",
         map_key="FACE_FRONT",
@@ -157,6 +166,53 @@ async def seed_injectables(practice: object, patient: object) -> None:
         x=0.5,
         y=0.3,
         treated_at=when,
+    )
+
+
+async def _seed_marketing_photo(practice: object, patient: object) -> None:
+    """A face photo in a series, marked for marketing under a PHOTOS_IN_MARKETING grant, so
+    ``Patient.photoSeries`` and ``marketingPhotos`` return a row to whoever may read them."""
+    from datetime import UTC, datetime, timedelta
+
+    from db.models import ConsentRecord, Document, PhotoSeries, PhotoSeriesItem
+    from services.patients import sealing
+
+    practice_id = practice.id  # type: ignore[attr-defined]
+    patient_id = patient.id  # type: ignore[attr-defined]
+    photo = Document(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        kind="EXTRAORAL_PHOTO",
+        content_type="image/jpeg",
+        size_bytes=1,
+        sha256="0" * 64,
+        blob_key="00/" + "2" * 62,
+        wrapped_key="unused: the matrix reads the row, never the file",
+    )
+    photo.title = sealing.seal(photo, "title", "Matrix face photo") or ""
+    await photo.save()
+    granted = datetime.now(UTC) - timedelta(days=1)
+    await ConsentRecord.create(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        seq=1,
+        purpose="PHOTOS_IN_MARKETING",
+        subject="",
+        granted=True,
+        policy_version="photos-v1",
+        method="RECEPTION",
+        effective_at=granted,
+    )
+    series = await PhotoSeries.create(practice_id=practice_id, patient_id=patient_id, area="LIPS")
+    await PhotoSeriesItem.create(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        series_id=series.id,
+        document_id=photo.id,
+        stage="AFTER",
+        angle="FRONT",
+        taken_at=granted,
+        marketing_marked_at=datetime.now(UTC),
     )
 
 

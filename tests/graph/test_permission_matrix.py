@@ -94,6 +94,8 @@ def test_known_sensitive_fields_are_protected() -> None:
     assert {"Query.toothChart", "Query.procedureCatalogue"} <= _labels(FIELDS)
     assert {"Query.perioExams", "Query.perioExam", "Query.perioComparison"} <= _labels(FIELDS)
     assert {"Query.bpeRecords"} <= _labels(FIELDS)
+    stock = {"Query.products", "Query.batches", "Query.batch", "Query.lowStock"}
+    assert stock | {"Query.expiringBatches", "StockBatch.movements"} <= _labels(FIELDS)
 
 
 def _holds(data: object, name: str) -> bool:

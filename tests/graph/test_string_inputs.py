@@ -52,6 +52,7 @@ SAMPLES: dict[str, Any] = {
     "Date": "2000-01-01",
     "DateTime": "2030-01-01T09:00:00+00:00",
     "JSON": {},
+    "Decimal": "1",
 }
 
 

@@ -221,7 +221,8 @@ async def test_every_id_argument_answers_a_foreign_id_exactly_like_a_random_id(
     client: httpx.AsyncClient, role: Role
 ) -> None:
     """For a practice-level role the other tenant is another practice of its own organisation
-    (practices are separate tenants); for an organisation admin, another organisation."""
+    (practices are separate tenants); for an organisation admin, another organisation. Kinds
+    an organisation owns (``id_probes.ORGANIZATION_KINDS``) always come from another one."""
     org, other_org = await factories.organization(), await factories.organization()
     mine, neighbour = await factories.practice(org), await factories.practice(org)
     elsewhere = await factories.practice(other_org)
@@ -229,7 +230,7 @@ async def test_every_id_argument_answers_a_foreign_id_exactly_like_a_random_id(
     foreign_practice = await id_probes.tenant_objects(neighbour, org)
     foreign_org = await id_probes.tenant_objects(elsewhere, other_org)
     theirs = foreign_org if role is Role.ORG_ADMIN else foreign_practice
-    theirs = {**theirs, "organization": foreign_org["organization"]}
+    theirs = {**theirs, **{k: foreign_org[k] for k in id_probes.ORGANIZATION_KINDS}}
     patient_id = UUID(own["patient"]) if role is Role.PATIENT else None
     caller = await factories.user(role, mine, org=org, patient_id=patient_id)
     token = factories.access_token(caller)

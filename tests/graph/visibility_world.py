@@ -280,6 +280,7 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
         assert uploaded.status_code == 201, uploaded.text
         await _completed_plan(gql, tokens[Role.DENTIST.value], patient.id)
         await _injected(world, practice, patient, d.dentist)
+        await _marketing_photo(http, gql, tokens, patient.id)
         await Recall.create(
             practice_id=practice.id,
             patient_id=patient.id,
@@ -344,6 +345,61 @@ async def _completed_plan(gql: Any, token: str, patient_id: object) -> None:
         plan = done["data"][name]["plan"]
         plan_id = plan["id"]
         item_id = next((i["id"] for p in plan["phases"] for i in p["items"]), "")
+
+
+async def _marketing_photo(
+    http: httpx.AsyncClient, gql: Any, tokens: dict[str, str], patient_id: object
+) -> None:
+    """A face photo in a series, marked for marketing under a PHOTOS_IN_MARKETING grant: the
+    patient shows in ``Patient.photoSeries`` and in the practice's ``marketingPhotos``."""
+    dentist = tokens[Role.DENTIST.value]
+    uploaded = await http.post(
+        "/documents",
+        params={"patientId": str(patient_id), "kind": "EXTRAORAL_PHOTO", "title": "Face"},
+        content=TINY_PNG,
+        headers={"authorization": f"Bearer {dentist}", "content-type": "image/png"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    granted = await gql(
+        "mutation R($input: RecordConsentInput!) { recordConsent(input: $input) "
+        "{ consent { id } } }",
+        {
+            "input": {
+                "patientId": str(patient_id),
+                "purpose": "PHOTOS_IN_MARKETING",
+                "policyVersion": "photos-v1",
+                "method": "RECEPTION",
+            }
+        },
+        tokens[Role.PRACTICE_ADMIN.value],
+    )
+    assert not granted.get("errors"), granted
+    series_id = item_id = ""
+    for name, input_type in (
+        ("createPhotoSeries", "CreatePhotoSeriesInput"),
+        ("addPhotoToSeries", "AddPhotoToSeriesInput"),
+        ("markPhotoForMarketing", "PhotoSeriesItemInput"),
+    ):
+        values: dict[str, object] = {
+            "createPhotoSeries": {"patientId": str(patient_id), "area": "LIPS"},
+            "addPhotoToSeries": {
+                "seriesId": series_id,
+                "documentId": uploaded.json()["id"],
+                "stage": "AFTER",
+                "angle": "FRONT",
+                "takenAt": "2026-01-10T10:00:00+00:00",
+            },
+            "markPhotoForMarketing": {"itemId": item_id},
+        }[name]
+        done = await gql(
+            f"mutation M($input: {input_type}!) {{ {name}(input: $input) "
+            "{ series { id items { id } } } }",
+            {"input": values},
+            dentist,
+        )
+        assert not done.get("errors"), done
+        series_id = done["data"][name]["series"]["id"]
+        item_id = next((i["id"] for i in done["data"][name]["series"]["items"]), "")
 
 
 async def restrict_target(world: World, gql: Any) -> None:

@@ -6,7 +6,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0015_aesthetics')]
+    dependencies = [('models', '0016_aesthetic_checks')]
 
     initial = False
 
