@@ -318,3 +318,21 @@ async def has_prescriber_registration(practice_id: PracticeId, practitioner_id: 
     return await ProfessionalRegistration.exists(
         practice_id=practice_id, practitioner_id=practitioner_id, prescriber=True
     )
+
+
+async def prescriptions_of_patient(practice_id: PracticeId, patient_id: UUID) -> list[Prescription]:
+    return (
+        await Prescription.filter(practice_id=practice_id, patient_id=patient_id)
+        .order_by("-issued_at", "id")
+        .limit(200)
+    )
+
+
+async def consultations_of_patient(
+    practice_id: PracticeId, patient_id: UUID
+) -> list[AestheticConsultation]:
+    return (
+        await AestheticConsultation.filter(practice_id=practice_id, patient_id=patient_id)
+        .order_by("-held_at", "id")
+        .limit(200)
+    )

@@ -53,6 +53,32 @@ class InjectableQueries:
         return InjectableTreatment.from_view(found)
 
     @strawberry.field(
+        description="A patient's prescriptions for prescription-only products, newest first, "
+        "cancelled and lapsed ones too (clinical:read in the patient's practice). Audited.",
+        extensions=[*requires(Scope.CLINICAL_READ), AuditReads()],
+    )
+    async def aesthetic_prescriptions(
+        self, info: Info, patient_id: strawberry.ID
+    ) -> list[Prescription] | None:
+        found = await prescribing.prescriptions_of(
+            info.context.principal, patient_id=id_argument(patient_id=patient_id)
+        )
+        return [Prescription.from_view(v) for v in found]
+
+    @strawberry.field(
+        description="A patient's consultations with prescribers, newest first (clinical:read "
+        "in the patient's practice). Audited.",
+        extensions=[*requires(Scope.CLINICAL_READ), AuditReads()],
+    )
+    async def aesthetic_consultations(
+        self, info: Info, patient_id: strawberry.ID
+    ) -> list[AestheticConsultation] | None:
+        found = await prescribing.consultations_of(
+            info.context.principal, patient_id=id_argument(patient_id=patient_id)
+        )
+        return [AestheticConsultation.from_view(v) for v in found]
+
+    @strawberry.field(
         description="Every visit in which the batch was given: patient, practice, date, "
         "amount and whether a safety notice (a service message) may be sent, also as CSV. "
         "Needs clinical:read in the batch's practice; each patient row passes the visibility "

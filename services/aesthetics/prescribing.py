@@ -28,7 +28,7 @@ from db.models import AestheticConsultation, Patient, Practitioner, Prescription
 from db.queries import aesthetic_treatments as queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
-from services import tenant_gate
+from services import audit, tenant_gate
 from services.aesthetics.doses import to_milli
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from services.patients import patient_access, sealing
@@ -287,3 +287,40 @@ async def check_administration(
             "The total given is outside the prescribed dose range.", field="prescriptionId"
         )
     return found
+
+
+async def _readable(principal: Principal, patient_id: UUID, action: str) -> Patient:
+    patient = await patient_access.readable_patient(principal, patient_id)
+    pid = tenant_gate.practice_of(patient)
+    if not principal.has_scope(Scope.CLINICAL_READ, pid):
+        await audit.record_denied(principal, action=action, practice_id=pid)
+        raise PolicyDenied("You do not have permission to read this patient's clinical record.")
+    return patient
+
+
+async def prescriptions_of(principal: Principal, *, patient_id: UUID) -> list[PrescriptionView]:
+    """The patient's prescriptions, newest first (cancelled and lapsed ones too)."""
+    patient = await _readable(principal, patient_id, "READ prescription")
+    pid = tenant_gate.practice_of(patient)
+    rows = await queries.prescriptions_of_patient(pid, UUID(str(patient.id)))
+    products = await queries.products_by_id({UUID(str(r.product_id)) for r in rows})
+    prescribers = await queries.practitioners_by_id(
+        {pid}, {UUID(str(r.prescriber_id)) for r in rows}
+    )
+    return [
+        PrescriptionView(
+            r, products[UUID(str(r.product_id))], prescribers[UUID(str(r.prescriber_id))]
+        )
+        for r in rows
+    ]
+
+
+async def consultations_of(principal: Principal, *, patient_id: UUID) -> list[ConsultationView]:
+    """The patient's aesthetic consultations, newest first."""
+    patient = await _readable(principal, patient_id, "READ aesthetic_consultation")
+    pid = tenant_gate.practice_of(patient)
+    rows = await queries.consultations_of_patient(pid, UUID(str(patient.id)))
+    prescribers = await queries.practitioners_by_id(
+        {pid}, {UUID(str(r.prescriber_id)) for r in rows}
+    )
+    return [ConsultationView(r, prescribers[UUID(str(r.prescriber_id))]) for r in rows]

@@ -57,6 +57,9 @@ mutation A($input: RecordAdverseEventInput!) { recordAdverseEvent(input: $input)
 RESOLVE = """
 mutation S($input: ResolveAdverseEventInput!) { resolveAdverseEvent(input: $input) {
   adverseEvent { id resolvedAt } } }"""
+LISTS = """
+query Q($p: ID!) { aestheticPrescriptions(patientId: $p) { id doseMin cancelledAt }
+  aestheticConsultations(patientId: $p) { id faceToFace notes } }"""
 MAPS = "{ faceMapTemplates { key version label zones { code label } } }"
 ONE = f"query T($id: ID!) {{ injectableTreatment(id: $id) {{ {TREATMENT_FIELDS} }} }}"
 PATIENT = """
@@ -332,6 +335,13 @@ async def test_prescriber_rules_registration_face_to_face_and_own_consultation(
     assert await Prescription.all().count() == 0
     ok = _payload(await _do(client, ISSUE, c.token, **issue), "prescription")
     assert (ok["doseMin"], ok["doseMax"], ok["unit"]) == ("10", "20", "UNITS")
+    listed = await gql(client, LISTS, {"p": str(c.patient.id)}, token=c.token)
+    assert listed.errors == []
+    assert [p["id"] for p in listed.data["aestheticPrescriptions"]] == [ok["id"]]
+    assert {x["faceToFace"] for x in listed.data["aestheticConsultations"]} == {True, False}
+    receptionist = factories.access_token(await factories.user(Role.RECEPTIONIST, c.practice))
+    denied = await gql(client, LISTS, {"p": str(c.patient.id)}, token=receptionist)
+    assert set(denied.codes) == {"FORBIDDEN"}
 
 
 async def test_a_failing_third_point_leaves_nothing_written(client: httpx.AsyncClient) -> None:
