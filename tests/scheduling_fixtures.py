@@ -140,3 +140,19 @@ async def seed_matrix_appointment(practice: Any, patient: Any) -> None:
         starts_at=row.starts_at,
         ends_at=row.ends_at,
     )
+
+
+async def seed_matrix_registration(practice: Any) -> None:
+    """For the permission matrix: a registration of the practice's first practitioner."""
+    from db.models import ProfessionalRegistration
+
+    found = await Practitioner.filter(practice_id=practice.id).first()
+    assert found is not None
+    await ProfessionalRegistration.create(
+        practice_id=practice.id,
+        practitioner_id=found.id,
+        body="NMC",
+        number="12A3456E",
+        expires_on=date(2099, 1, 1),
+        prescriber=True,
+    )

@@ -66,16 +66,18 @@ class ConsentFormInstance(Entity):
     status = fields.CharField(max_length=16, default="PENDING")
     appointment_id = fields.UUIDField(null=True)
     treatment_id = fields.UUIDField(null=True)
-    answers = fields.TextField(null=True)  # ciphertext (JSON of the answers)
-    signed_name = fields.TextField(null=True)  # ciphertext
+    answers: str | None = fields.TextField(null=True)  # ciphertext (JSON of the answers)
+    signed_name: str | None = fields.TextField(null=True)  # ciphertext
     signature_document_id = fields.UUIDField(null=True)
     signed_at = fields.DatetimeField(null=True)
-    signed_ip = fields.TextField(null=True)  # ciphertext
-    signed_user_agent = fields.TextField(null=True)  # ciphertext
+    signed_ip: str | None = fields.TextField(null=True)  # ciphertext
+    signed_user_agent: str | None = fields.TextField(null=True)  # ciphertext
     witness_user_id = fields.UUIDField(null=True)
     consent_record_id = fields.UUIDField(null=True)
     content_sha256 = fields.CharField(max_length=64, null=True)
+    pdf_document_id = fields.UUIDField(null=True)  # the signed form rendered (CONSENT_FORM)
     voided_at = fields.DatetimeField(null=True)
+    void_reason: str | None = fields.TextField(null=True)  # ciphertext
     created_by_user_id = fields.UUIDField(null=True)
 
     plaintext_columns: ClassVar[dict[str, str]] = {

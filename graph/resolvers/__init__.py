@@ -9,6 +9,7 @@ from graph.resolvers.audit import AuditQueries
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
+from graph.resolvers.consent_forms import ConsentFormMutations, ConsentFormQueries
 from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.injectables import InjectableMutations, InjectableQueries
@@ -19,6 +20,7 @@ from graph.resolvers.perio import PerioMutations, PerioQueries
 from graph.resolvers.photo_series import PhotoSeriesMutations, PhotoSeriesQueries
 from graph.resolvers.portal_booking import PortalBookingMutations, PortalBookingQueries
 from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
+from graph.resolvers.registrations import RegistrationMutations
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
 from graph.resolvers.scheduling_admin import SchedulingAdminMutations
 from graph.resolvers.scheduling_catalogue import SchedulingCatalogueQueries
@@ -39,6 +41,7 @@ Query = merge_types(
         ClinicalChartQueries,
         TreatmentPlanQueries,
         InjectableQueries,
+        ConsentFormQueries,
         PerioQueries,
         SchedulingQueries,
         SchedulingCatalogueQueries,
@@ -62,9 +65,11 @@ Mutation = merge_types(
         ClinicalChartMutations,
         TreatmentPlanMutations,
         InjectableMutations,
+        ConsentFormMutations,
         PerioMutations,
         SchedulingMutations,
         SchedulingAdminMutations,
+        RegistrationMutations,
         PortalBookingMutations,
         ConsentMutations,
         PrivacyMutations,

@@ -92,7 +92,7 @@ class SchedulingQueries:
 
     @strawberry.field(
         description="Free starts for an appointment type within [from, to) (at most 500).",
-        extensions=requires(Scope.SCHEDULE_READ),
+        extensions=[*requires(Scope.SCHEDULE_READ), AuditReads(["availableSlots"])],
     )
     async def available_slots(
         self,
@@ -102,16 +102,27 @@ class SchedulingQueries:
         from_: From,
         to: datetime,
         practitioner_id: strawberry.ID | None = None,
+        patient_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Only starts this patient may book: the booking rules for them "
+                "(cooling-off after their signed consultation consent, the practitioner's "
+                "registration on the day, the age rule) skip the rest. Reading it is audited."
+            ),
+        ] = None,
     ) -> list[AvailableSlot] | None:
+        patient = optional_id_argument(patient_id=patient_id)
+        practice = id_argument(practice_id=practice_id)
         found = await slots.available(
             info.context.principal,
-            practice_id=id_argument(practice_id=practice_id),
+            practice_id=practice,
             appointment_type_id=id_argument(appointment_type_id=appointment_type_id),
             practitioner_id=optional_id_argument(practitioner_id=practitioner_id),
             start=from_,
             end=to,
+            patient_id=patient,
         )
-        return [AvailableSlot.from_slot(s) for s in found]
+        return AvailableSlot.listed(found, practice, patient)
 
     @strawberry.field(
         description="A patient's appointments, newest first.",

@@ -48,6 +48,9 @@ def _type_values(
         restricted_procedure=input.restricted_procedure,
         recall_kind=input.recall_kind,
         online_bookable=input.online_bookable,
+        aesthetic_kind=input.aesthetic_kind,
+        cooling_off_hours=input.cooling_off_hours,
+        requires_registration=input.requires_registration,
     )
 
 

@@ -21,15 +21,12 @@ from graph.context import Info
 from graph.ids import IdFields
 from graph.permissions.fields import requires
 from graph.schema.pagination import Connection, after_key, page_size
+from graph.schema.scheduling_kinds import AestheticKind
 from services.aesthetics import batches, products
 from services.aesthetics.stock_ledger import MovementKind
 from services.policy import Scope
 
-ProductKind = strawberry.enum(
-    products.ProductKind,
-    name="ProductKind",
-    description="TOXIN (botulinum toxin), FILLER (dermal filler), SKIN_BOOSTER, or OTHER.",
-)
+ProductKind = AestheticKind
 StockUnit = strawberry.enum(
     products.StockUnit,
     name="StockUnit",

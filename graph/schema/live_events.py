@@ -56,6 +56,7 @@ class SetupEntity(Enum):
     ABSENCE = "ABSENCE"
     CLOSURE = "CLOSURE"
     OPENING_HOURS = "OPENING_HOURS"
+    REGISTRATION = "REGISTRATION"
 
 
 @strawberry.enum(description="What happened to the set-up item (SETUP_CHANGED events).")

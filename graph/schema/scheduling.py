@@ -16,7 +16,7 @@ from db.models import Appointment as AppointmentModel
 from db.models import Recall as RecallModel
 from db.models import SlotHold as SlotHoldModel
 from db.models import WaitlistEntry as WaitlistModel
-from graph.audit_extension import ReadRecord
+from graph.audit_extension import AuditedList, ReadRecord
 from graph.permissions.fields import requires
 from graph.schema.scheduling_kinds import RecallKind
 from services.patients import sealing
@@ -309,6 +309,17 @@ class AvailableSlot:
             practitioner_id=strawberry.ID(str(slot.practitioner_id)),
             room_id=strawberry.ID(str(slot.room_id)),
         )
+
+    @classmethod
+    def listed(
+        cls, found: list[Slot], practice_id: UUID, patient_id: UUID | None
+    ) -> list[AvailableSlot]:
+        """Starts for a named patient are a read about that patient (audited, even when none)."""
+        slots = (cls.from_slot(s) for s in found)
+        if patient_id is None:
+            return list(slots)
+        about = ReadRecord("Patient", patient_id, patient_id, practice_id)
+        return AuditedList(slots, about)
 
 
 @strawberry.type(description="When a patient is next due an exam or hygiene visit.")

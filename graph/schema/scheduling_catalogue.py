@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import strawberry
 
@@ -10,7 +11,11 @@ from db.models import AppointmentType as AppointmentTypeModel
 from db.models import ExtraResource as ExtraResourceModel
 from db.models import Practitioner as PractitionerModel
 from db.models import Room as RoomModel
-from graph.schema.scheduling_kinds import PractitionerRole, RecallKind, ResourceKind
+from graph.context import Info
+from graph.permissions.fields import requires
+from graph.schema.registrations import ProfessionalRegistration
+from graph.schema.scheduling_kinds import AestheticKind, PractitionerRole, RecallKind, ResourceKind
+from services.policy import Scope
 from services.scheduling import kinds
 
 
@@ -28,6 +33,17 @@ class Practitioner:
         description="Room used when a working session names none; null for none."
     )
     active: bool = strawberry.field(description="False once deactivated (archived).")
+
+    @strawberry.field(
+        description="Professional registrations (GMC, NMC, GDC, GPHC), revoked ones included, "
+        "by body.",
+        extensions=requires(Scope.SCHEDULE_READ),
+    )
+    async def registrations(self, info: Info) -> list[ProfessionalRegistration] | None:
+        allowed = frozenset(info.context.principal.practices_with(Scope.SCHEDULE_READ))
+        key = (allowed, UUID(str(self.id)))
+        rows = await info.context.loaders.registrations_by_practitioner.load(key)
+        return [ProfessionalRegistration.from_model(r) for r in rows]
 
     @classmethod
     def from_model(cls, row: PractitionerModel) -> Practitioner:
@@ -72,6 +88,16 @@ class AppointmentType:
     online_bookable: bool = strawberry.field(
         description="Patients may book it themselves in the portal."
     )
+    aesthetic_kind: AestheticKind | None = strawberry.field(  # type: ignore[valid-type]
+        description="Aesthetic treatment kind; null for dental work."
+    )
+    cooling_off_hours: int = strawberry.field(
+        description="Minimum hours between the signed consultation consent and the treatment; 0 "
+        "for none."
+    )
+    requires_registration: bool = strawberry.field(
+        description="The practitioner needs a current professional registration on the day."
+    )
     active: bool = strawberry.field(description="False once archived.")
 
     @classmethod
@@ -86,6 +112,9 @@ class AppointmentType:
             restricted_procedure=row.restricted_procedure,
             recall_kind=kinds.RecallKind(row.recall_kind) if row.recall_kind else None,
             online_bookable=row.online_bookable,
+            aesthetic_kind=kinds.AestheticKind(row.aesthetic_kind) if row.aesthetic_kind else None,
+            cooling_off_hours=row.cooling_off_hours or 0,
+            requires_registration=row.requires_registration,
             active=row.active,
         )
 

@@ -21,4 +21,22 @@ RecallKind = strawberry.enum(
     kinds.RecallKind, name="RecallKind", description="Which routine visit a recall is about."
 )
 
-__all__ = ["AbsenceKind", "PractitionerRole", "RecallKind", "ResourceKind"]
+AestheticKind = strawberry.enum(
+    kinds.AestheticKind,
+    name="AestheticKind",
+    description="Which aesthetic treatment: toxin, filler, skin booster or other.",
+)
+RegistrationBody = strawberry.enum(
+    kinds.RegistrationBody,
+    name="RegistrationBody",
+    description="A professional regulator: GMC, NMC, GDC or GPHC (General Pharmaceutical Council).",
+)
+
+__all__ = [
+    "AbsenceKind",
+    "AestheticKind",
+    "PractitionerRole",
+    "RecallKind",
+    "RegistrationBody",
+    "ResourceKind",
+]

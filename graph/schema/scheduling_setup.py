@@ -8,7 +8,13 @@ from datetime import date, datetime
 import strawberry
 
 from graph.ids import IdFields
-from graph.schema.scheduling_kinds import AbsenceKind, PractitionerRole, RecallKind, ResourceKind
+from graph.schema.scheduling_kinds import (
+    AbsenceKind,
+    AestheticKind,
+    PractitionerRole,
+    RecallKind,
+    ResourceKind,
+)
 from services.scheduling.setup import Saved
 
 ACCEPT_DESCRIPTION = (
@@ -75,6 +81,29 @@ class CreateAppointmentTypeInput(IdFields):
     )
     online_bookable: bool = strawberry.field(
         default=False, description="Patients may book it themselves in the portal; default false."
+    )
+    aesthetic_kind: AestheticKind | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description=(
+            "Aesthetic treatment kind (TOXIN, FILLER, SKIN_BOOSTER, OTHER); null for dental work. "
+            "The patient's signed CONSULTATION consent form of this kind starts the cooling-off "
+            "period."
+        ),
+    )
+    cooling_off_hours: int = strawberry.field(
+        default=0,
+        description=(
+            "Minimum hours (0-2160) between the patient's signed consultation consent and the "
+            "treatment; booking inside it is refused with CONFLICT naming the earliest allowed "
+            "start. Needs aestheticKind when above 0; default 0 (none)."
+        ),
+    )
+    requires_registration: bool = strawberry.field(
+        default=False,
+        description=(
+            "The practitioner must hold an unexpired, unrevoked professional registration on the "
+            "appointment day; default false."
+        ),
     )
 
 
@@ -207,6 +236,29 @@ class UpdateAppointmentTypeInput(IdFields):
     )
     online_bookable: bool = strawberry.field(
         default=False, description="Patients may book it themselves in the portal."
+    )
+    aesthetic_kind: AestheticKind | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description=(
+            "Aesthetic treatment kind (TOXIN, FILLER, SKIN_BOOSTER, OTHER); null for dental work. "
+            "The patient's signed CONSULTATION consent form of this kind starts the cooling-off "
+            "period."
+        ),
+    )
+    cooling_off_hours: int = strawberry.field(
+        default=0,
+        description=(
+            "Minimum hours (0-2160) between the patient's signed consultation consent and the "
+            "treatment; booking inside it is refused with CONFLICT naming the earliest allowed "
+            "start. Needs aestheticKind when above 0; default 0 (none)."
+        ),
+    )
+    requires_registration: bool = strawberry.field(
+        default=False,
+        description=(
+            "The practitioner must hold an unexpired, unrevoked professional registration on the "
+            "appointment day; default false."
+        ),
     )
 
 

@@ -28,16 +28,13 @@ from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from services.patients import validation as v
 from services.policy import Scope
 from services.principal import Principal
+from services.scheduling.kinds import AestheticKind
 
 TOPIC = "stock"  # practice-level events of stock keeping (no patient data)
 MAX_LEVEL_MILLI = 100_000 * 1000  # a reorder level above 100,000 units or ml is a typo
 
 
-class ProductKind(StrEnum):
-    TOXIN = "TOXIN"
-    FILLER = "FILLER"
-    SKIN_BOOSTER = "SKIN_BOOSTER"
-    OTHER = "OTHER"
+ProductKind = AestheticKind  # one vocabulary for products, forms and appointment types
 
 
 class StockUnit(StrEnum):

@@ -16,8 +16,6 @@ found through ``patient_access`` so another practice's plan answers like a rando
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 from collections.abc import Sequence
@@ -37,7 +35,7 @@ from services.clinical import catalogue, chart, teeth
 from services.clinical.catalogue import MAX_FEE_PENCE, RecallEffect
 from services.clinical.teeth import Notation
 from services.consent import ledger
-from services.documents import library
+from services.documents import library, signatures
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from services.patients import patient_access, sealing
 from services.patients import validation as v
@@ -48,8 +46,6 @@ from services.scheduling import recalls
 from services.scheduling.diary_access import diary_of
 
 TOPIC = "clinical"
-MAX_SIGNATURE_BYTES = 64 * 1024  # a signature pad image is a few KiB; under the body limit
-SIGNATURE_TYPES = frozenset({"image/png", "image/jpeg"})
 MAX_PHASE = 20
 MAX_ITEMS = 200
 POLICY_VERSION = "treatment-plan"
@@ -438,20 +434,6 @@ def _canonical(value: dict[str, object]) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def _signature_bytes(acceptance: Acceptance) -> bytes:
-    content_type = acceptance.signature_content_type.split(";")[0].strip().lower()
-    if content_type not in SIGNATURE_TYPES:
-        raise ValidationFailed("A signature is a PNG or JPEG image.", field="signatureContentType")
-    if len(acceptance.signature_base64) > MAX_SIGNATURE_BYTES * 4 // 3 + 4:
-        raise ValidationFailed("The signature image is too large.", field="signatureBase64")
-    try:
-        data = base64.b64decode(acceptance.signature_base64, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValidationFailed("The signature is not base64.", field="signatureBase64") from None
-    library.check_size(len(data), MAX_SIGNATURE_BYTES)
-    return data
-
-
 async def accept(principal: Principal, *, plan_id: UUID, acceptance: Acceptance) -> PlanView:
     """Everything that can be refused is checked first; the signature's sealed blob is then
     written, and its document row, the plan's acceptance, snapshot, consent row, audit rows and
@@ -459,19 +441,15 @@ async def accept(principal: Principal, *, plan_id: UUID, acceptance: Acceptance)
     found, patient = await _found(principal, plan_id, Scope.CLINICAL_WRITE, "ACCEPT treatment_plan")
     check_move(found.status, PlanStatus.ACCEPTED)
     signed_name = v.text(acceptance.signed_name, "signedName", max_length=200, required=True)
-    data = _signature_bytes(acceptance)
+    signature = signatures.decode(acceptance.signature_base64, acceptance.signature_content_type)
     if not await queries.items_of([UUID(str(found.id))]):
         raise Conflict("A plan with no items cannot be accepted.", field="planId")
-    staged = await library.stage(
+    staged = await signatures.stage(
         principal,
-        library.Upload(
-            patient_id=UUID(str(patient.id)),
-            kind=library.DocumentKind.SIGNATURE.value,
-            title=f"Treatment plan signature (version {found.version})",
-            content_type=acceptance.signature_content_type,
-            data=data,
-        ),
-        max_bytes=MAX_SIGNATURE_BYTES,
+        patient,
+        signature,
+        title=f"Treatment plan signature (version {found.version})",
+        field="signatureBase64",
     )
     try:
         async with unit_of_work() as uow:

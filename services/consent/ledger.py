@@ -178,17 +178,20 @@ async def treatment_accepted_in(
     policy_version: str,
     evidence_ref: str,
     effective_at: datetime,
+    method: CaptureMethod = CaptureMethod.RECEPTION,
 ) -> ConsentRecord:
-    """A TREATMENT grant for a signed treatment plan, in the caller's unit of work.
+    """A TREATMENT grant for something the patient signed, in the caller's unit of work.
 
-    The caller (plan acceptance, under clinical:write) has proved the plan is this patient's;
-    the ledger row's subject is the plan id, so consent to a plan is one ledger entry like any
-    other and is withdrawn the same way."""
+    Callers: treatment-plan acceptance (``treatment_id`` the plan) and consent-form signing
+    (the form instance; ``method`` PORTAL when the patient signed in the portal). The caller
+    has proved the signed thing is this patient's; the ledger row's subject is its id, so
+    consent to a plan or a form is one ledger entry like any other and is withdrawn the same
+    way."""
     decision = Decision(
         purpose=ConsentPurpose.TREATMENT,
         granted=True,
         policy_version=policy_version,
-        method=CaptureMethod.RECEPTION,
+        method=method,
         treatment_id=treatment_id,
         evidence_ref=evidence_ref,
         effective_at=effective_at,
@@ -197,6 +200,36 @@ async def treatment_accepted_in(
     pid = tenant_gate.practice_of(patient)
     organization_id = await privacy_access.organization_of(principal, pid)
     await patient_queries.locked(pid, patient.id, uow.connection)
+    return await _append(uow, principal, patient, organization_id, decision, str(treatment_id))
+
+
+async def treatment_withdrawn_in(
+    uow: UnitOfWork,
+    principal: Principal,
+    patient: Patient,
+    *,
+    treatment_id: UUID,
+    evidence_ref: str,
+) -> ConsentRecord | None:
+    """Withdraws the current TREATMENT grant whose subject is ``treatment_id`` (a voided
+    consent form), in the caller's unit of work; None when there is no current grant."""
+    pid = tenant_gate.practice_of(patient)
+    await patient_queries.locked(pid, patient.id, uow.connection)
+    latest = (await queries.current_for(patient.id)).get(
+        (ConsentPurpose.TREATMENT.value, str(treatment_id))
+    )
+    if latest is None or not latest.granted:
+        return None
+    decision = Decision(
+        purpose=ConsentPurpose.TREATMENT,
+        granted=False,
+        policy_version=latest.policy_version,
+        method=CaptureMethod(latest.method),
+        treatment_id=treatment_id,
+        evidence_ref=evidence_ref,
+    )
+    _clean(decision)
+    organization_id = await privacy_access.organization_of(principal, pid)
     return await _append(uow, principal, patient, organization_id, decision, str(treatment_id))
 
 

@@ -8,6 +8,7 @@ Pillow (with its decompression-bomb limit) to read their dimensions and make a t
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass
 
 import puremagic
@@ -71,7 +72,15 @@ def _image(data: bytes, content_type: str) -> Inspected:
             thumb = image.convert("RGB") if image.mode not in ("RGB", "L") else image
             out = io.BytesIO()
             thumb.save(out, "JPEG", quality=80)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        Image.DecompressionBombError,
+        ValueError,
+        SyntaxError,  # Pillow's PNG reader raises these (and AttributeError) on broken chunks
+        AttributeError,
+        struct.error,
+    ):
         raise ValidationFailed(
             f"The file's contents are not a readable {content_type} image.", field="contentType"
         ) from None

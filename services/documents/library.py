@@ -112,6 +112,15 @@ async def stage(principal: Principal, upload: Upload, *, max_bytes: int) -> Stag
     the caller's unit of work (a signed treatment plan saves its signature with the plan)."""
     patient = await patient_access.readable_patient(principal, upload.patient_id)
     await patient_access.require(principal, Scope.CLINICAL_WRITE, patient, action="UPLOAD_DOCUMENT")
+    return await stage_for(principal, patient, upload, max_bytes=max_bytes)
+
+
+async def stage_for(
+    principal: Principal, patient: Patient, upload: Upload, *, max_bytes: int
+) -> Staged:
+    """:func:`stage` for a caller that has already proved ``principal`` may add this document
+    to ``patient`` (a patient signing their own consent form in the portal; a signed plan or
+    form under clinical:write). Every check of the file itself still runs."""
     kind = _kind(upload.kind)
     title = _text(upload.title, "title", required=True, limit=200) or ""
     filename = _text(upload.filename, "filename", required=False, limit=255)
@@ -295,6 +304,8 @@ __all__ = [
     "for_patient",
     "open_document",
     "readable_document",
+    "stage",
+    "stage_for",
     "title_of",
     "upload",
 ]

@@ -59,7 +59,13 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     TreatmentPlan: ("signed_name", "snapshot"),
     AdverseEvent: ("description", "action_taken"),
     AestheticConsultation: ("notes",),
-    ConsentFormInstance: ("answers", "signed_name", "signed_ip", "signed_user_agent"),
+    ConsentFormInstance: (
+        "answers",
+        "signed_name",
+        "signed_ip",
+        "signed_user_agent",
+        "void_reason",
+    ),
     InjectableTreatment: ("notes",),
     Prescription: ("directions",),
 }

@@ -20,11 +20,19 @@ from db.queries import holds as hold_queries
 from db.queries import occupancy as occupancy_queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
-from services import audit, runtime
+from services import runtime
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
-from services.scheduling import change_records, diary_lock, history, occupancy, rules, waitlist
+from services.scheduling import (
+    booking_rules,
+    change_records,
+    diary_lock,
+    history,
+    occupancy,
+    rules,
+    waitlist,
+)
 from services.scheduling.diary_access import Diary
 from services.scheduling.diary_access import diary as open_diary
 
@@ -87,11 +95,14 @@ async def book(
     )
     reception = _notes(request.reception_notes, "receptionNotes")
     clinical = _notes(request.clinical_note, "clinicalNote")
-    try:
-        age = rules.age_check(diary, patient, parts.type, parts.starts_at)
-    except ValidationFailed:
-        await audit.write([change_records.audit_age_refused(principal, diary, patient.id)])
-        raise
+    passed = await booking_rules.enforce(
+        principal,
+        diary,
+        parts.type,
+        practitioner_id=parts.practitioner.id,
+        starts_at=parts.starts_at,
+        patient=patient,
+    )
     claim = occupancy.Claim.of(
         start=parts.starts_at,
         end=parts.ends_at,
@@ -112,7 +123,7 @@ async def book(
         ends_at=parts.ends_at,
         source=_source(principal),
         booked_by_id=principal.user_id,
-        age_checked_years=age,
+        age_checked_years=passed.age_checked_years,
     )
     appointment.reception_notes = runtime.keyring().encrypt_optional(  # type: ignore[assignment]
         reception, notes_context(appointment, "reception_notes")
@@ -154,7 +165,7 @@ async def book(
             uow.audit(
                 change_records.audit_change(principal, diary, appointment, "BOOK_APPOINTMENT")
             )
-            if age is not None:
+            if passed.age_checked_years is not None:
                 uow.audit(change_records.audit_change(principal, diary, appointment, "AGE_CHECK"))
     except IntegrityError as error:
         raise occupancy.from_integrity(error) or error from None
@@ -225,6 +236,14 @@ async def reschedule(
         ends_at=ends_at or (starts_at + length if starts_at.tzinfo else None),
         resource_ids=await appointment_queries.resource_ids(diary.practice_id, current.id),
         now=now,
+    )
+    await booking_rules.enforce(
+        principal,
+        diary,
+        parts.type,
+        practitioner_id=parts.practitioner.id,
+        starts_at=parts.starts_at,
+        patient_id=current.patient_id,  # type: ignore[arg-type]
     )
     claim = occupancy.Claim.of(
         start=parts.starts_at,

@@ -93,17 +93,3 @@ def audit_change(
         entity_id=appointment.id,
         patient_id=appointment.patient_id,  # type: ignore[arg-type]
     )
-
-
-def audit_age_refused(principal: Principal, diary: Diary, patient_id: UUID) -> AuditRecord:
-    """The refused age check is kept even though the booking was not made."""
-    return audit.record_for(
-        principal,
-        action="AGE_CHECK",
-        outcome="DENIED",
-        practice_id=diary.practice_id,
-        organization_id=diary.organization_id,
-        entity_type="Patient",
-        entity_id=patient_id,
-        patient_id=patient_id,
-    )

@@ -23,7 +23,7 @@ from services import audit, tenant_gate
 from services.errors import NotFound
 from services.policy import Scope
 from services.principal import Principal
-from services.scheduling import diary_lock, occupancy, rules
+from services.scheduling import booking_rules, diary_lock, occupancy, rules
 from services.scheduling.diary_access import diary as open_diary
 
 
@@ -48,6 +48,13 @@ async def hold(
         ends_at=None,
         resource_ids=[],
         now=now,
+    )
+    await booking_rules.enforce(  # no patient yet: their rules run when the hold is used
+        principal,
+        diary,
+        parts.type,
+        practitioner_id=parts.practitioner.id,
+        starts_at=parts.starts_at,
     )
     length = max(1, min(minutes or diary.settings.hold_minutes, 30))
     row = SlotHold(

@@ -44,4 +44,29 @@ class RecallKind(StrEnum):
     HYGIENE = "HYGIENE"
 
 
-__all__ = ["AbsenceKind", "PractitionerRole", "RecallKind", "ResourceKind"]
+class AestheticKind(StrEnum):
+    """Which aesthetic treatment an appointment type (or a consent form) is about."""
+
+    TOXIN = "TOXIN"
+    FILLER = "FILLER"
+    SKIN_BOOSTER = "SKIN_BOOSTER"
+    OTHER = "OTHER"
+
+
+class RegistrationBody(StrEnum):
+    """The regulator a practitioner is registered with."""
+
+    GMC = "GMC"  # General Medical Council: 7 digits
+    NMC = "NMC"  # Nursing and Midwifery Council: e.g. 12A3456E
+    GDC = "GDC"  # General Dental Council: digits
+    GPHC = "GPHC"  # General Pharmaceutical Council: 7 digits
+
+
+__all__ = [
+    "AbsenceKind",
+    "AestheticKind",
+    "PractitionerRole",
+    "RecallKind",
+    "RegistrationBody",
+    "ResourceKind",
+]

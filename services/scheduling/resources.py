@@ -24,11 +24,12 @@ from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import diary_access, diary_lock, rules, setup
 from services.scheduling.diary_access import staff_practice
-from services.scheduling.kinds import PractitionerRole, RecallKind, ResourceKind
+from services.scheduling.kinds import AestheticKind, PractitionerRole, RecallKind, ResourceKind
 from services.scheduling.setup import Saved
 
 CLINICAL_ROLES = frozenset(r.value for r in PractitionerRole)
 RESOURCE_KINDS = frozenset(k.value for k in ResourceKind)
+MAX_COOLING_OFF_HOURS = 2160
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 M = TypeVar("M", bound=Entity)
 
@@ -132,6 +133,9 @@ def type_values(
     restricted_procedure: bool,
     recall_kind: str | None,
     online_bookable: bool = False,
+    aesthetic_kind: str | None = None,
+    cooling_off_hours: int = 0,
+    requires_registration: bool = False,
 ) -> dict[str, Any]:
     """An appointment type's editable values, checked (``colour`` may be None: keep/default)."""
     if not 5 <= duration_minutes <= 480:
@@ -142,6 +146,17 @@ def type_values(
         raise ValidationFailed("Unknown practitioner role.", field="allowedRoles")
     if recall_kind is not None and recall_kind not in RecallKind.__members__:
         raise ValidationFailed("Recall kind is EXAM or HYGIENE.", field="recallKind")
+    if aesthetic_kind is not None and aesthetic_kind not in AestheticKind.__members__:
+        raise ValidationFailed("Unknown aesthetic kind.", field="aestheticKind")
+    if not 0 <= cooling_off_hours <= MAX_COOLING_OFF_HOURS:
+        raise ValidationFailed(
+            f"Between 0 and {MAX_COOLING_OFF_HOURS} hours (90 days).", field="coolingOffHours"
+        )
+    if cooling_off_hours and aesthetic_kind is None:
+        raise ValidationFailed(
+            "A cooling-off period needs the aesthetic kind whose consultation consent starts it.",
+            field="coolingOffHours",
+        )
     return {
         "name": clean_name(name),
         "duration_minutes": duration_minutes,
@@ -151,6 +166,9 @@ def type_values(
         "restricted_procedure": restricted_procedure,
         "recall_kind": None if recall_kind is None else str(recall_kind),
         "online_bookable": online_bookable,
+        "aesthetic_kind": None if aesthetic_kind is None else str(aesthetic_kind),
+        "cooling_off_hours": cooling_off_hours or None,
+        "requires_registration": requires_registration,
     }
 
 

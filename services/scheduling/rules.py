@@ -1,11 +1,12 @@
 """Checks a proposed appointment must pass before it touches the diary: the people and things
-exist in this practice, the type suits the practitioner, the age rule for restricted
-procedures, the time is not in the past, and it sits inside a working session."""
+exist in this practice, the type suits the practitioner, the time is not in the past, and it
+sits inside a working session. Rules about who it is for and what it is (the age rule, the
+cooling-off period, the practitioner's registration) are ``booking_rules``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -17,9 +18,6 @@ from db.queries import schedule as queries
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.scheduling import availability
 from services.scheduling.diary_access import Diary, aware
-
-ADULT_AGE = 18
-RESTRICTED_JURISDICTIONS = frozenset({"ENGLAND"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,24 +137,6 @@ async def recheck(diary: Diary, parts: Parts, connection: BaseDBAsyncClient) -> 
         live = await diary_setup.active_count(ExtraResource, diary.practice_id, ids, connection)
         if live != len(ids):
             raise NotFound("Resource")
-
-
-def age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-def age_check(diary: Diary, patient: Patient, kind: AppointmentType, start: datetime) -> int | None:
-    """The patient's age on the day, for restricted procedures; refuses under-18s in England."""
-    if not kind.restricted_procedure:
-        return None
-    age = age_on(patient.date_of_birth, start.astimezone(diary.zone).date())
-    if age < ADULT_AGE and diary.jurisdiction in RESTRICTED_JURISDICTIONS:
-        raise ValidationFailed(
-            "This procedure may not be booked for anyone under 18 in England "
-            "(Botulinum Toxin and Cosmetic Fillers (Children) Act 2021).",
-            field="patientId",
-        )
-    return age
 
 
 def utcnow() -> datetime:

@@ -33,6 +33,7 @@ ENTITIES = {
     "Absence": "ABSENCE",
     "Closure": "CLOSURE",
     "OpeningHours": "OPENING_HOURS",
+    "ProfessionalRegistration": "REGISTRATION",
 }
 # The first word of the audit action says what happened to the item.
 VERBS = {
@@ -45,6 +46,7 @@ VERBS = {
     "DEACTIVATE": "ARCHIVED",
     "REACTIVATE": "REACTIVATED",
     "REMOVE": "REMOVED",
+    "REVOKE": "ARCHIVED",
 }
 Write = Callable[[BaseDBAsyncClient], Awaitable[object]]
 

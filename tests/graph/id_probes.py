@@ -58,6 +58,7 @@ from db.models import (
     ProcedureItem,
     ProcessingRestriction,
     Product,
+    ProfessionalRegistration,
     Room,
     SlotHold,
     TreatmentPlan,
@@ -120,6 +121,7 @@ ID_KINDS: dict[str, str] = {
     "perioExam.id": "perio_exam",
     "examId": "perio_exam",
     "examIds": "perio_exam",
+    "registrationId": "registration",
     "createPhotoSeries.input.treatmentId": "injectable_treatment",
     "seriesId": "photo_series",
     "removePhotoFromSeries.input.itemId": "photo_series_item",
@@ -136,6 +138,12 @@ ID_KINDS: dict[str, str] = {
     "prescriberId": "practitioner",
     "adverseEventId": "adverse_event",
     "consentFormId": "consent_form",
+    "consentForm.id": "consent_form",
+    "signConsentForm.input.id": "consent_form",
+    "voidConsentForm.input.id": "consent_form",
+    "issueConsentForm.input.templateId": "consent_form_template",
+    "formKey": "consent_form_template",  # a form key or any version's id
+    "witnessUserId": "staff_user",
 }
 # Kinds that belong to an organisation, not a practice (one product catalogue per organisation):
 # for every caller the other tenant's object of these kinds comes from another organisation.
@@ -493,6 +501,13 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         code="PROBE",
         fee_pence=100,
     )
+    registration = await ProfessionalRegistration.create(
+        practice_id=practice.id,
+        practitioner_id=practitioner.id,
+        body="GMC",
+        number="1234567",
+        expires_on=date(2099, 1, 1),
+    )
     treatment = await InjectableTreatment.create(
         practice_id=practice.id,
         patient_id=patient.id,
@@ -538,14 +553,32 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         on_hand_milli=5000,
         received_on=date(2026, 1, 1),
     )
+    form_template = await ConsentFormTemplate.create(
+        practice_id=practice.id,
+        form_key=uuid4(),
+        title="Probe consent",
+        treatment_kind="TOXIN",
+        purpose="CONSULTATION",
+        risks_text="Probe",
+    )
+    form = await ConsentFormInstance.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        template_id=form_template.id,
+        purpose="CONSULTATION",
+        treatment_kind="TOXIN",
+    )
     aesthetic = await _aesthetic_objects(practice, patient, practitioner, treatment, batch)
     objects = {
         **aesthetic,
+        "registration": registration.id,
         "injectable_treatment": treatment.id,
         "photo_series": series.id,
         "photo_series_item": photo_item.id,
         "product": product.id,
         "batch": batch.id,
+        "consent_form": form.id,
+        "consent_form_template": form_template.id,
         "treatment_plan": plan.plan_id,
         "treatment_plan_item": plan_item.id,
         "organization": org.id,
@@ -580,7 +613,7 @@ async def _aesthetic_objects(
     practice: Any, patient: Any, practitioner: Any, treatment: Any, batch: Any
 ) -> dict[str, object]:
     """For ``practice``'s patient: a point of the treatment from the batch, a face-to-face
-    consultation, a prescription, an adverse event and a consent form."""
+    consultation, a prescription and an adverse event."""
     treated = treatment.treated_at
     await InjectionPoint.create(
         practice_id=practice.id,
@@ -624,24 +657,8 @@ async def _aesthetic_objects(
         severity="MILD",
         onset_at=treated,
     )
-    template = await ConsentFormTemplate.create(
-        practice_id=practice.id,
-        form_key=uuid4(),
-        title="Probe form",
-        treatment_kind="TOXIN",
-        purpose="TREATMENT",
-        risks_text="Probe risks",
-    )
-    form = await ConsentFormInstance.create(
-        practice_id=practice.id,
-        patient_id=patient.id,
-        template_id=template.id,
-        purpose="TREATMENT",
-        treatment_kind="TOXIN",
-    )
     return {
         "aesthetic_consultation": consultation.id,
         "prescription": prescription.id,
         "adverse_event": event.id,
-        "consent_form": form.id,
     }

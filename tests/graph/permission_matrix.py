@@ -16,6 +16,7 @@ MATRIX_PLAN_ID = "00000000-0000-4000-8000-00000000000f"
 MATRIX_BATCH_ID = "00000000-0000-4000-8000-000000000010"
 MATRIX_TREATMENT_ID = "00000000-0000-4000-8000-0000000000b2"  # used MATRIX_BATCH_ID
 MATRIX_LOT = "MATRIX1"
+MATRIX_FORM_ID = "00000000-0000-4000-8000-000000000011"
 
 # How to reach one instance of each type that has protected fields. A type missing here makes
 # the matrix test fail, naming it: add its path (and a fixture object) when adding the type.
@@ -33,6 +34,8 @@ TYPE_PATHS: dict[str, str] = {
     '$practiceId, from: "2030-01-15T00:00:00Z", to: "2030-01-16T00:00:00Z") { %s } }',
     "PatientDocument": "query($patientId: ID!) { patientDocuments(patientId: $patientId) "
     "{ edges { node { %s } } } }",
+    "Practitioner": "query($practiceId: ID!) { practitioners(practiceId: $practiceId) "
+    "{ edges { node { %s } } } }",
     "StockBatch": f'{{ batch(id: "{MATRIX_BATCH_ID}") {{ %s }} }}',
 }
 # Types only delivered over subscriptions or mutation payloads, with the test that proves their
@@ -47,6 +50,7 @@ ARGUMENTS: dict[str, str] = {
     "patient.id": "$patientId",  # field-specific values win over the plain argument name
     "clinicalNote.id": f'"{MATRIX_NOTE_ID}"',
     "treatmentPlan.id": f'"{MATRIX_PLAN_ID}"',
+    "consentForm.id": f'"{MATRIX_FORM_ID}"',
     "breachImpact.userId": '"00000000-0000-4000-8000-000000000009"',
     "id": "$practiceId",
     "practiceId": "$practiceId",
@@ -67,14 +71,24 @@ ARGUMENTS: dict[str, str] = {
 
 async def seed_objects(practice: object, patient: object) -> None:
     """One object of each type the paths above reach (an appointment on 2030-01-15, stranded
-    by an absence; a signed clinical note; a document; a perio exam; a stock batch)."""
+    by an absence; a signed clinical note; a document; a perio exam; a stock batch; a pending
+    consent form)."""
     from datetime import UTC, date, datetime
 
-    from db.models import Batch, Document, PerioExam, Product, TreatmentPlan
+    from db.models import (
+        Batch,
+        ConsentFormInstance,
+        ConsentFormTemplate,
+        Document,
+        PerioExam,
+        Product,
+        TreatmentPlan,
+    )
     from services.patients import sealing
-    from tests.scheduling_fixtures import seed_matrix_appointment
+    from tests.scheduling_fixtures import seed_matrix_appointment, seed_matrix_registration
 
     await seed_matrix_appointment(practice, patient)
+    await seed_matrix_registration(practice)
     document = Document(
         practice_id=practice.id,  # type: ignore[attr-defined]
         patient_id=patient.id,  # type: ignore[attr-defined]
@@ -96,6 +110,22 @@ async def seed_objects(practice: object, patient: object) -> None:
         practice_id=practice.id,  # type: ignore[attr-defined]
         patient_id=patient.id,  # type: ignore[attr-defined]
         status="PROPOSED",
+    )
+    template = await ConsentFormTemplate.create(
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        form_key=MATRIX_FORM_ID,
+        title="Matrix consent",
+        treatment_kind="TOXIN",
+        purpose="CONSULTATION",
+        risks_text="Bruising.",
+    )
+    await ConsentFormInstance.create(
+        id=MATRIX_FORM_ID,
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        patient_id=patient.id,  # type: ignore[attr-defined]
+        template_id=template.id,
+        purpose="CONSULTATION",
+        treatment_kind="TOXIN",
     )
     await PerioExam.create(
         id=PERIO_EXAM_ID,

@@ -54,6 +54,10 @@ NOT_EXERCISED: dict[str, str] = {
     "reached through Patient.injectableTreatments and both recalls here; another practice's "
     "or a hidden patient's treatment answers like a random id: tests/graph/test_injectables.py"
     "::test_who_may_record_and_read and the id probes of test_tenant_isolation.py)",
+    "consentForm": "takes a form id, not a patient id (the world's signed forms are reached "
+    "through consentForms(patientId) here; a form of a hidden patient or another practice "
+    "answers like a random id: tests/graph/test_consent_forms.py::test_who_may_read_and_sign, "
+    "and the id probes of test_tenant_isolation.py)",
     "legalHolds": "lists legal holds; the world places none (staff-only: legal_hold:write, "
     "refused to patients and partners in services.consent.legal_holds; covered by "
     "tests/graph/test_legal_holds_api.py)",

@@ -123,6 +123,7 @@ class World:
     clinician: str = "DENTIST"  # the control for clinical fields (an admin holds no clinical scope)
     partner_client: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    appointment_type_id: str = ""  # a dental type (availableSlots for a patient)
 
     def markers(self, target: str) -> tuple[str, str]:
         """What would identify the target in a response: its unique last name and its id."""
@@ -148,6 +149,7 @@ class World:
             "practiceId": self.practice_id,
             "id": self.practice_id,
             "userId": self.actor_id,
+            "appointmentTypeId": self.appointment_type_id or str(uuid.uuid4()),
             **WINDOW,
             # the recalls: the world's batch and lot (``_injected``), placeholders before it
             **{k: self.extra.get(k, str(uuid.uuid4())) for k in RECALL_ARGUMENTS},
@@ -235,6 +237,7 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
         )
         assert not shared.get("errors"), shared
     world = World(
+        appointment_type_id=str(d.exam.id),
         practice_id=str(practice.id),
         targets=targets,
         tokens=tokens,
@@ -281,6 +284,7 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
         await _completed_plan(gql, tokens[Role.DENTIST.value], patient.id)
         await _injected(world, practice, patient, d.dentist)
         await _marketing_photo(http, gql, tokens, patient.id)
+        await _signed_form(gql, tokens[Role.DENTIST.value], practice.id, patient.id)
         await Recall.create(
             practice_id=practice.id,
             patient_id=patient.id,
@@ -400,6 +404,59 @@ async def _marketing_photo(
         assert not done.get("errors"), done
         series_id = done["data"][name]["series"]["id"]
         item_id = next((i["id"] for i in done["data"][name]["series"]["items"]), "")
+
+
+async def _signed_form(gql: Any, token: str, practice_id: object, patient_id: object) -> None:
+    """A signed consent form: the patient shows in consentForms (patient data: answers, typed
+    name, signature and PDF documents)."""
+    template_id = ""
+    existing = await gql(
+        "query T($p: ID!) { consentFormTemplates(practiceId: $p) { current { id } } }",
+        {"p": str(practice_id)},
+        token,
+    )
+    assert not existing.get("errors"), existing
+    if existing["data"]["consentFormTemplates"]:
+        template_id = existing["data"]["consentFormTemplates"][0]["current"]["id"]
+    else:
+        made = await gql(
+            "mutation C($input: CreateConsentFormTemplateInput!) { createConsentFormTemplate("
+            "input: $input) { template { current { id } } } }",
+            {
+                "input": {
+                    "practiceId": str(practice_id),
+                    "title": "Toxin consultation",
+                    "treatmentKind": "TOXIN",
+                    "purpose": "CONSULTATION",
+                    "risksText": "Bruising is common.",
+                    "questions": [{"key": "pregnant", "text": "Pregnant?", "kind": "YES_NO"}],
+                }
+            },
+            token,
+        )
+        assert not made.get("errors"), made
+        template_id = made["data"]["createConsentFormTemplate"]["template"]["current"]["id"]
+    issued = await gql(
+        "mutation I($input: IssueConsentFormInput!) { issueConsentForm(input: $input) "
+        "{ form { id } } }",
+        {"input": {"patientId": str(patient_id), "templateId": template_id}},
+        token,
+    )
+    assert not issued.get("errors"), issued
+    signed = await gql(
+        "mutation S($input: SignConsentFormInput!) { signConsentForm(input: $input) "
+        "{ form { id } } }",
+        {
+            "input": {
+                "id": issued["data"]["issueConsentForm"]["form"]["id"],
+                "signedName": "Vis",
+                "signatureImage": base64.b64encode(TINY_PNG).decode(),
+                "answers": [{"key": "pregnant", "answer": "NO"}],
+            }
+        },
+        token,
+    )
+    assert not signed.get("errors"), signed
 
 
 async def restrict_target(world: World, gql: Any) -> None:

@@ -1,0 +1,1 @@
+"""Billing: money, fee schedules, invoices, payments and the practice's financial ledger."""
