@@ -4,6 +4,8 @@ the request's read trail by ``AuditReads``."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from graph.audit_extension import AuditReads
@@ -87,7 +89,11 @@ class InjectableQueries:
         extensions=[*requires(Scope.CLINICAL_READ), AuditReads()],
     )
     async def patients_treated_with_batch(
-        self, info: Info, batch_id: strawberry.ID
+        self,
+        info: Info,
+        batch_id: Annotated[
+            strawberry.ID, strawberry.argument(description="A batch of one of your practices.")
+        ],
     ) -> BatchRecall | None:
         found = await recall.by_batch(
             info.context.principal, batch_id=id_argument(batch_id=batch_id)
@@ -106,7 +112,17 @@ class InjectableQueries:
         extensions=[*requires(Scope.PATIENT_READ, Scope.STOCK_READ), AuditReads()],
     )
     async def patients_treated_with_lot(
-        self, info: Info, organization_id: strawberry.ID, lot_number: str
+        self,
+        info: Info,
+        organization_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Your organisation.")
+        ],
+        lot_number: Annotated[
+            str,
+            strawberry.argument(
+                description="The manufacturer's lot number, exactly as printed (1-64 characters)."
+            ),
+        ],
     ) -> BatchRecall | None:
         found = await recall.by_lot(
             info.context.principal,
