@@ -16,6 +16,15 @@ from db.models.appointments import (
     SlotHold,
 )
 from db.models.audit import AuditEvent, AuditHead, AuditReadPatient
+from db.models.billing import (
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    LedgerEntry,
+    LedgerHead,
+    Payment,
+    PaymentAllocation,
+)
 from db.models.clinical_chart import ChartEntry, ProcedureItem
 from db.models.clinical_notes import (
     ClinicalNote,
@@ -91,6 +100,11 @@ __all__ = [
     "GuardianLink",
     "InjectableTreatment",
     "InjectionPoint",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceSequence",
+    "LedgerEntry",
+    "LedgerHead",
     "LegalHold",
     "LoginThrottle",
     "MedicalHistory",
@@ -102,6 +116,8 @@ __all__ = [
     "Patient",
     "PatientInsurance",
     "PatientStatus",
+    "Payment",
+    "PaymentAllocation",
     "PerioExam",
     "PerioFollowUp",
     "PhotoSeries",

@@ -42,6 +42,10 @@ TABLE_CATEGORY: dict[str, Category] = {
     "membership": Category.ACCOUNT_CONTACT,
     "waitlist_entry": Category.ACCOUNT_CONTACT,
     "patient_insurance": Category.FINANCIAL,
+    "invoice": Category.FINANCIAL,  # kept 6 years; issued ones are in the ledger chain
+    "invoice_line": Category.FINANCIAL,
+    "payment": Category.FINANCIAL,
+    "payment_allocation": Category.FINANCIAL,
     "medical_history": Category.CLINICAL,
     "clinical_note": Category.CLINICAL,
     "clinical_note_amendment": Category.CLINICAL,

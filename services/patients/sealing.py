@@ -23,9 +23,12 @@ from db.models import (
     ConsentFormInstance,
     Document,
     InjectableTreatment,
+    Invoice,
+    InvoiceLine,
     MedicalHistory,
     Patient,
     PatientInsurance,
+    Payment,
     Prescription,
     TreatmentPlan,
 )
@@ -68,6 +71,9 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     ),
     InjectableTreatment: ("notes",),
     Prescription: ("directions",),
+    Invoice: ("notes",),
+    InvoiceLine: ("description",),
+    Payment: ("reason",),
 }
 
 # Encrypted columns whose plaintext is a JSON object (structured contact details, answers).

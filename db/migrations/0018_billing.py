@@ -1,0 +1,156 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from orjson import loads
+from tortoise.fields.base import OnDelete
+from tortoise.fields.data import JSON_DUMPS
+from uuid import uuid4
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0017_consent_form_pdf')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='Invoice',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('practice', fields.ForeignKeyField('models.Practice', source_field='practice_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('patient', fields.ForeignKeyField('models.Patient', source_field='patient_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharField(default='INVOICE', max_length=16)),
+                ('status', fields.CharField(default='DRAFT', max_length=16)),
+                ('number', fields.CharField(null=True, max_length=32)),
+                ('sequence_number', fields.BigIntField(null=True)),
+                ('credits_invoice_id', fields.UUIDField(null=True)),
+                ('appointment_id', fields.UUIDField(null=True)),
+                ('practitioner_id', fields.UUIDField(null=True)),
+                ('currency', fields.CharField(default='GBP', max_length=3)),
+                ('net_minor', fields.BigIntField(default=0)),
+                ('vat_minor', fields.BigIntField(default=0)),
+                ('total_minor', fields.BigIntField(default=0)),
+                ('paid_minor', fields.BigIntField(default=0)),
+                ('tax_point', fields.DateField(null=True)),
+                ('due_on', fields.DateField(null=True)),
+                ('issued_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('issued_by_user_id', fields.UUIDField(null=True)),
+                ('voided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('notes', fields.TextField(null=True, unique=False)),
+                ('created_by_user_id', fields.UUIDField(null=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'invoice', 'app': 'models', 'unique_together': (('practice_id', 'sequence_number'),), 'indexes': [Index(fields=['patient_id', 'created_at']), Index(fields=['practice_id', 'status', 'issued_at'])], 'pk_attr': 'id', 'table_description': 'An invoice (kind INVOICE) or a credit note (kind CREDIT_NOTE, crediting ``credits``).'},
+            bases=['Entity'],
+        ),
+        ops.CreateModel(
+            name='InvoiceLine',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('practice', fields.ForeignKeyField('models.Practice', source_field='practice_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('invoice', fields.ForeignKeyField('models.Invoice', source_field='invoice_id', db_constraint=True, to_field='id', related_name='lines', on_delete=OnDelete.RESTRICT)),
+                ('position', fields.IntField(default=0)),
+                ('source', fields.CharField(max_length=24)),
+                ('source_id', fields.UUIDField(null=True)),
+                ('code', fields.CharField(null=True, max_length=32)),
+                ('tooth', fields.SmallIntField(null=True)),
+                ('description', fields.TextField(unique=False)),
+                ('quantity', fields.IntField(default=1)),
+                ('unit_minor', fields.BigIntField()),
+                ('net_minor', fields.BigIntField()),
+                ('vat_category', fields.CharField(max_length=12)),
+                ('vat_rate_basis_points', fields.IntField(default=0)),
+                ('vat_minor', fields.BigIntField(default=0)),
+                ('total_minor', fields.BigIntField()),
+            ],
+            options={'table': 'invoice_line', 'app': 'models', 'indexes': [Index(fields=['invoice_id', 'position']), Index(fields=['source_id'])], 'pk_attr': 'id', 'table_description': 'One billed item: what (procedure code, tooth, treatment), how many, net, VAT, total.'},
+            bases=['Entity'],
+        ),
+        ops.CreateModel(
+            name='InvoiceSequence',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('practice', fields.OneToOneField('models.Practice', source_field='practice_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('prefix', fields.CharField(max_length=12)),
+                ('last_number', fields.BigIntField(default=0)),
+            ],
+            options={'table': 'invoice_sequence', 'app': 'models', 'pk_attr': 'id', 'table_description': "The practice's last issued invoice number, locked by the issuing transaction."},
+            bases=['Entity'],
+        ),
+        ops.CreateModel(
+            name='LedgerEntry',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('practice', fields.ForeignKeyField('models.Practice', source_field='practice_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('seq', fields.BigIntField()),
+                ('kind', fields.CharField(max_length=24)),
+                ('entity_id', fields.UUIDField()),
+                ('content', fields.JSONField(encoder=JSON_DUMPS, decoder=loads)),
+                ('prev_hash', fields.CharField(max_length=64)),
+                ('hash', fields.CharField(max_length=64)),
+                ('occurred_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'ledger_entry', 'app': 'models', 'unique_together': (('practice_id', 'seq'),), 'indexes': [Index(fields=['entity_id'])], 'pk_attr': 'id', 'table_description': "One link of the practice's financial chain: what was issued or paid, frozen and hashed."},
+            bases=['Entity'],
+        ),
+        ops.CreateModel(
+            name='LedgerHead',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('practice', fields.OneToOneField('models.Practice', source_field='practice_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('seq', fields.BigIntField(default=0)),
+                ('hash', fields.CharField(max_length=64)),
+            ],
+            options={'table': 'ledger_head', 'app': 'models', 'pk_attr': 'id', 'table_description': "The newest entry of a practice's financial ledger chain (locked while appending)."},
+            bases=['Entity'],
+        ),
+        ops.CreateModel(
+            name='Payment',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('practice', fields.ForeignKeyField('models.Practice', source_field='practice_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('patient', fields.ForeignKeyField('models.Patient', source_field='patient_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharField(default='PAYMENT', max_length=16)),
+                ('method', fields.CharField(max_length=16)),
+                ('status', fields.CharField(default='SUCCEEDED', max_length=16)),
+                ('currency', fields.CharField(default='GBP', max_length=3)),
+                ('amount_minor', fields.BigIntField()),
+                ('unallocated_minor', fields.BigIntField(default=0)),
+                ('refunds_payment_id', fields.UUIDField(null=True)),
+                ('appointment_id', fields.UUIDField(null=True)),
+                ('deposit_state', fields.CharField(null=True, max_length=16)),
+                ('processor', fields.CharField(null=True, max_length=16)),
+                ('processor_reference', fields.CharField(null=True, max_length=64)),
+                ('card_brand', fields.CharField(null=True, max_length=16)),
+                ('card_last4', fields.CharField(null=True, max_length=4)),
+                ('reason', fields.TextField(null=True, unique=False)),
+                ('approved_by_user_id', fields.UUIDField(null=True)),
+                ('practitioner_id', fields.UUIDField(null=True)),
+                ('taken_by_user_id', fields.UUIDField(null=True)),
+                ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'payment', 'app': 'models', 'unique_together': (('processor', 'processor_reference'),), 'indexes': [Index(fields=['patient_id', 'received_at']), Index(fields=['practice_id', 'received_at'])], 'pk_attr': 'id', 'table_description': 'Money received from (or, for kind REFUND, returned to) a patient.'},
+            bases=['Entity'],
+        ),
+        ops.CreateModel(
+            name='PaymentAllocation',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('practice', fields.ForeignKeyField('models.Practice', source_field='practice_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('payment', fields.ForeignKeyField('models.Payment', source_field='payment_id', db_constraint=True, to_field='id', related_name='allocations', on_delete=OnDelete.RESTRICT)),
+                ('invoice', fields.ForeignKeyField('models.Invoice', source_field='invoice_id', db_constraint=True, to_field='id', related_name='allocations', on_delete=OnDelete.RESTRICT)),
+                ('amount_minor', fields.BigIntField()),
+                ('allocated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('allocated_by_user_id', fields.UUIDField(null=True)),
+            ],
+            options={'table': 'payment_allocation', 'app': 'models', 'indexes': [Index(fields=['invoice_id']), Index(fields=['payment_id'])], 'pk_attr': 'id', 'table_description': 'The part of a payment (or credit note) that settles part of an invoice.'},
+            bases=['Entity'],
+        ),
+    ]
