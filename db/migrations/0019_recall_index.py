@@ -6,7 +6,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0017_consent_form_pdf')]
+    dependencies = [('models', '0018_billing')]
 
     initial = False
 
