@@ -7,7 +7,13 @@ from __future__ import annotations
 import random
 
 from db.models import Patient, Practice, User
-from services.aesthetics import demo_forms, demo_photos, demo_rules, demo_stock
+from services.aesthetics import (
+    demo_forms,
+    demo_injectables,
+    demo_photos,
+    demo_rules,
+    demo_stock,
+)
 
 
 async def seed_rows(
@@ -22,6 +28,8 @@ async def seed_rows(
 async def seed_through_services(
     practice: Practice, patients: list[Patient], clinician: User, rng: random.Random
 ) -> None:
-    """After the commit: signed consent forms (with PDFs) and before/after photo series."""
+    """After the commit: signed consent forms (with PDFs), injectable treatments on face maps
+    (with their consultations and prescriptions, using stock), and before/after photo series."""
     await demo_forms.seed_forms(practice, patients, clinician, rng)
+    await demo_injectables.seed_injectables(practice, patients, clinician, rng)
     await demo_photos.seed_photos(practice, patients, clinician, rng)
