@@ -30,16 +30,15 @@ from uuid import UUID, uuid4
 
 from db.models import Patient, PhotoSeries, PhotoSeriesItem
 from db.models.consent import ConsentPurpose
-from db.outbox import PendingEvent
 from db.queries import consent as consent_queries
 from db.queries import patients as patient_queries
 from db.queries import photo_series as queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
-from services import actors, audit, tenant_gate, visibility
+from services import audit, tenant_gate, visibility
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from services.patients import patient_access
-from services.patients.records import organization_id
+from services.patients.records import record_change
 from services.policy import Scope
 from services.principal import Principal
 
@@ -153,29 +152,16 @@ async def _changed(
     uow: UnitOfWork, principal: Principal, series: PhotoSeries, action: str, fields: list[str]
 ) -> None:
     """Audit (field names only) and an ids-only event, in the caller's unit of work."""
-    pid = tenant_gate.practice_of(series)
-    patient_id = UUID(str(series.patient_id))
-    uow.audit(
-        audit.record_for(
-            principal,
-            action=action,
-            practice_id=pid,
-            entity_type="PhotoSeries",
-            entity_id=series.id,
-            patient_id=patient_id,
-            fields=fields,
-        )
-    )
-    uow.emit(
-        PendingEvent(
-            organization_id=await organization_id(principal, pid),
-            practice_id=pid,
-            topic=TOPIC,
-            type=EVENT,
-            entity_id=UUID(str(series.id)),
-            patient_id=patient_id,
-            payload=actors.stamped({"area": series.area, "change": action}, principal),
-        )
+    await record_change(
+        uow,
+        principal,
+        series,
+        action=action,
+        event=EVENT,
+        changed=fields,
+        entity_type="PhotoSeries",
+        topic=TOPIC,
+        payload={"area": series.area, "change": action},
     )
 
 
