@@ -106,24 +106,14 @@ class MarketingPage:
     has_next: bool
 
 
-async def _patient(principal: Principal, patient_id: UUID, scope: Scope, action: str) -> Patient:
-    patient = await patient_access.readable_patient(principal, patient_id)
-    if scope is Scope.CLINICAL_WRITE:
-        await patient_access.require(principal, scope, patient, action=action)
-        return patient
-    pid = tenant_gate.practice_of(patient)
-    if not principal.has_scope(scope, pid):
-        await audit.record_denied(principal, action=action, practice_id=pid)
-        raise PolicyDenied("You do not have permission to read this patient's clinical record.")
-    return patient
-
-
 async def _series(principal: Principal, series_id: UUID, action: str) -> PhotoSeries:
     found = await queries.series(patient_access.readable_practices(principal), series_id)
     if found is None:
         raise NotFound("Photo series")
     try:
-        await _patient(principal, UUID(str(found.patient_id)), Scope.CLINICAL_WRITE, action)
+        await patient_access.clinical_patient(
+            principal, UUID(str(found.patient_id)), Scope.CLINICAL_WRITE, action=action
+        )
     except NotFound:  # a patient this principal may not see: exactly like a random id
         raise NotFound("Photo series") from None
     return found
@@ -136,8 +126,8 @@ async def _item(
     if found is None:
         raise NotFound("Photo")
     try:
-        patient = await _patient(
-            principal, UUID(str(found.patient_id)), Scope.CLINICAL_WRITE, action
+        patient = await patient_access.clinical_patient(
+            principal, UUID(str(found.patient_id)), Scope.CLINICAL_WRITE, action=action
         )
     except NotFound:
         raise NotFound("Photo") from None
@@ -184,7 +174,9 @@ def _taken_at(value: datetime) -> datetime:
 
 async def series_of(principal: Principal, *, patient_id: UUID) -> list[SeriesView]:
     """A patient's series, oldest first, each with its photos in taken order."""
-    patient = await _patient(principal, patient_id, Scope.CLINICAL_READ, "READ photo_series")
+    patient = await patient_access.clinical_patient(
+        principal, patient_id, Scope.CLINICAL_READ, action="READ photo_series"
+    )
     rows = await queries.of_patient(tenant_gate.practice_of(patient), UUID(str(patient.id)))
     items = await queries.items_of([UUID(str(s.id)) for s in rows])
     by_series: dict[str, list[PhotoSeriesItem]] = {}
@@ -196,7 +188,9 @@ async def series_of(principal: Principal, *, patient_id: UUID) -> list[SeriesVie
 async def create(
     principal: Principal, *, patient_id: UUID, area: str, treatment_id: UUID | None = None
 ) -> SeriesView:
-    patient = await _patient(principal, patient_id, Scope.CLINICAL_WRITE, "CREATE photo_series")
+    patient = await patient_access.clinical_patient(
+        principal, patient_id, Scope.CLINICAL_WRITE, action="CREATE photo_series"
+    )
     pid = tenant_gate.practice_of(patient)
     code = _code(Area, area, "area")
     if treatment_id is not None and not await queries.treatment_exists(
