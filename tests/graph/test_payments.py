@@ -200,6 +200,11 @@ async def test_explicit_allocation_and_refusals_change_nothing(client: httpx.Asy
     )
     await second.refresh_from_db()
     assert second.status == "PAID"
+    replayed = await run(
+        client, TAKE, token, **take(method="CARD", cardToken="pi_3Nabc123", allocations=[])
+    )
+    assert replayed.codes == ["CONFLICT"]  # one processor reference, one payment
+    assert replayed.errors[0]["extensions"]["field"] == "cardToken"
 
     # Credit allocation refusals: another practice's payment, a void invoice, more than owed.
     credit = await ok(
