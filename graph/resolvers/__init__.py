@@ -12,6 +12,7 @@ from graph.resolvers.consent import ConsentMutations, ConsentQueries
 from graph.resolvers.consent_forms import ConsentFormMutations, ConsentFormQueries
 from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
+from graph.resolvers.invoices import InvoiceMutations, InvoiceQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
@@ -39,6 +40,7 @@ Query = merge_types(
         ClinicalNoteQueries,
         ClinicalChartQueries,
         TreatmentPlanQueries,
+        InvoiceQueries,
         ConsentFormQueries,
         PerioQueries,
         SchedulingQueries,
@@ -62,6 +64,7 @@ Mutation = merge_types(
         ClinicalNoteMutations,
         ClinicalChartMutations,
         TreatmentPlanMutations,
+        InvoiceMutations,
         ConsentFormMutations,
         PerioMutations,
         SchedulingMutations,
