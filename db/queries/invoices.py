@@ -270,7 +270,12 @@ async def credit_lines(
 
 async def ledger_practices() -> list[UUID]:
     """Practices with a ledger head or entries (the caller, the operator's CLI, names them)."""
-    rows = await LedgerEntry.all().distinct().values_list("practice_id", flat=True)
+    rows = (
+        await LedgerEntry.all()
+        .order_by("practice_id")
+        .distinct()
+        .values_list("practice_id", flat=True)
+    )
     heads = await LedgerHead.all().values_list("practice_id", flat=True)
     return sorted({UUID(str(r)) for r in [*rows, *heads]}, key=str)
 
