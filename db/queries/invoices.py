@@ -235,21 +235,6 @@ async def products(organization_id: UUID, product_ids: Collection[UUID]) -> dict
     return {UUID(str(p.id)): p for p in rows}
 
 
-async def credited_minor(
-    practice_id: PracticeId, invoice_id: UUID, connection: BaseDBAsyncClient
-) -> int:
-    """The total already credited against an invoice by issued credit notes."""
-    rows = (
-        await Invoice.filter(
-            practice_id=practice_id, credits_invoice_id=invoice_id, kind="CREDIT_NOTE"
-        )
-        .exclude(status="DRAFT")
-        .using_db(connection)
-        .values_list("total_minor", flat=True)
-    )
-    return sum(int(v) for v in rows)
-
-
 async def credit_lines(
     practice_id: PracticeId, invoice_id: UUID, connection: BaseDBAsyncClient
 ) -> list[InvoiceLine]:

@@ -340,7 +340,7 @@ def _line_row(row: Invoice, new: NewLine, position: int, tax_point: date) -> Inv
         total_minor=0,
     )
     _price(line, tax_point)
-    line.description = sealing.seal(line, "description", new.description)
+    line.description = sealing.seal(line, "description", new.description) or ""
     return line
 
 
@@ -526,7 +526,7 @@ async def invoice_uninvoiced(
         for point in points:
             key = UUID(str(point.product_id))
             used[key] = used.get(key, 0) + int(point.amount_milli)
-        lines_of_visit = []
+        lines_of_visit: list[NewLine] = []
         for product_id, milli in used.items():
             product = products.get(product_id)
             name = product.name if product else "product"
@@ -707,7 +707,7 @@ async def issue_credit_note(
             tax_point=locked.tax_point,
             created_by_user_id=principal.user_id,
         )
-        credit.notes = sealing.seal(credit, "notes", why)
+        credit.notes = sealing.seal(credit, "notes", why) or ""
         await credit.save(using_db=uow.connection)
         rows: list[InvoiceLine] = []
         for n, want in enumerate(wanted):
@@ -746,7 +746,7 @@ async def issue_credit_note(
                     Money(int(row.net_minor)), int(original.vat_rate_basis_points)
                 ).minor
             row.total_minor = int(row.net_minor) + int(row.vat_minor)
-            row.description = sealing.seal(row, "description", description_of(original))
+            row.description = sealing.seal(row, "description", description_of(original)) or ""
             await row.save(using_db=uow.connection)
             rows.append(row)
         if not rows:
