@@ -39,7 +39,7 @@ from db.queries import organizations as practice_queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
 from services import actors, audit, tenant_gate, visibility
-from services.billing import ledger, numbering
+from services.billing import invoice_pdf, ledger, numbering
 from services.billing.money import MAX_MINOR, Money, checked, round_half_up, vat_on
 from services.billing.vat import VatCategory, line_vat, rate_on
 from services.clinical import teeth
@@ -875,3 +875,66 @@ async def of_patient(
 
 async def practice_name(row: Invoice) -> str:
     return str((await _practice(tenant_gate.practice_of(row))).name)
+
+
+async def pdf(principal: Principal, *, invoice_id: UUID) -> tuple[Invoice, bytes]:
+    """An issued invoice or credit note as a PDF (a draft has no number: NOT_FOUND). Who may
+    read the invoice may open it; the opening is audited before a byte leaves."""
+    row = await _found(principal, invoice_id, write=False)
+    if row.status == Status.DRAFT.value or row.number is None:
+        raise NotFound("Invoice")
+    view = (await _view([row]))[0]
+    pid = tenant_gate.practice_of(row)
+    patient = await patient_access.readable_patient(principal, UUID(str(row.patient_id)))
+    credits_number = None
+    if row.credits_invoice_id is not None:
+        credited = await queries.invoice({pid}, UUID(str(row.credits_invoice_id)))
+        credits_number = None if credited is None else credited.number
+    cur = view.currency
+    groups: dict[int, tuple[int, int]] = {}
+    for x in view.lines:
+        net, vat = groups.get(int(x.vat_rate_basis_points), (0, 0))
+        groups[int(x.vat_rate_basis_points)] = (net + int(x.net_minor), vat + int(x.vat_minor))
+    document = invoice_pdf.PdfInvoice(
+        practice_name=await practice_name(row),
+        title="Credit note" if row.kind == Kind.CREDIT_NOTE.value else "Invoice",
+        number=row.number,
+        tax_point=row.tax_point,
+        issued_at=row.issued_at,
+        patient_name=f"{patient.first_name} {patient.last_name}",
+        credits_number=credits_number,
+        lines=[
+            invoice_pdf.PdfLine(
+                description=description_of(x),
+                code=x.code,
+                tooth=x.tooth,
+                quantity=int(x.quantity),
+                unit=Money(int(x.unit_minor), cur),
+                net=Money(int(x.net_minor), cur),
+                vat_rate_basis_points=int(x.vat_rate_basis_points),
+                vat=Money(int(x.vat_minor), cur),
+                total=Money(int(x.total_minor), cur),
+            )
+            for x in view.lines
+        ],
+        vat_breakdown=[(r, Money(n, cur), Money(v, cur)) for r, (n, v) in sorted(groups.items())],
+        net=Money(int(row.net_minor), cur),
+        vat=Money(int(row.vat_minor), cur),
+        total=Money(int(row.total_minor), cur),
+        paid=Money(int(row.paid_minor), cur),
+        owed=Money(view.owed_minor, cur),
+        status=str(row.status),
+    )
+    async with unit_of_work() as uow:  # recorded before a byte leaves
+        uow.audit(
+            audit.record_for(
+                principal,
+                action="OPEN invoice_pdf",
+                practice_id=pid,
+                entity_type="Invoice",
+                entity_id=row.id,
+                patient_id=UUID(str(row.patient_id)),
+                fields=["pdf"],
+            )
+        )
+    return row, invoice_pdf.render(document)

@@ -517,3 +517,32 @@ async def test_number_taken_only_by_a_successful_issue(db: str) -> None:
     assert row.number is not None
     assert row.number.endswith("000001")
     assert (await Invoice.get(id=empty.invoice.id)).status == "DRAFT"
+
+
+async def test_pdf_of_an_issued_invoice_same_rules_as_reading(client: httpx.AsyncClient) -> None:
+    practice, patient, token, desk = await _world()
+    principal = await _principal(desk)
+    issued = await _issued(principal, patient, 12345)
+    draft = await invoices.create(
+        principal,
+        patient_id=patient.id,
+        lines=[invoices.NewLine("Later", Money(500), VatCategory.EXEMPT)],
+    )
+
+    async def get(invoice_id: object, bearer: str | None) -> httpx.Response:
+        headers = {} if bearer is None else {"authorization": f"Bearer {bearer}"}
+        return await client.get(f"/invoices/{invoice_id}.pdf", headers=headers)
+
+    opened = await get(issued.id, token)
+    assert opened.status_code == 200
+    assert opened.headers["content-type"] == "application/pdf"
+    assert opened.content.startswith(b"%PDF-")
+    assert b"LWD-000001" in opened.content
+    assert await AuditEvent.filter(action="OPEN invoice_pdf", entity_id=str(issued.id)).count()
+    assert (await get(draft.invoice.id, token)).status_code == 404
+    assert (await get(issued.id, None)).status_code == 401
+    assert (await get("not-an-id", token)).status_code == 400
+    _, _, other_token, _ = await _world("Other Practice")
+    assert (await get(issued.id, other_token)).status_code == 404
+    assert (await get(uuid4(), other_token)).status_code == 404
+    assert practice.id == issued.practice_id
