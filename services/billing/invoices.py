@@ -602,8 +602,9 @@ async def _number_and_chain(
     lines: Sequence[InvoiceLine],
     practice: Practice,
     kind: str,
+    at: datetime | None = None,
 ) -> None:
-    now = datetime.now(UTC)
+    now = at or datetime.now(UTC)
     number = await numbering.take(uow, tenant_gate.practice_of(row), str(practice.name))
     row.number, row.sequence_number = number.text, number.sequence
     row.status = Status.ISSUED.value
@@ -620,7 +621,11 @@ async def _number_and_chain(
     )
 
 
-async def issue(principal: Principal, *, invoice_id: UUID) -> InvoiceView:
+async def issue(
+    principal: Principal, *, invoice_id: UUID, at: datetime | None = None
+) -> InvoiceView:
+    """Number, price on the tax point, freeze and chain a DRAFT. ``at`` (demo data and imports
+    only, never from a request): the moment of issue, default now."""
     found = await _found(principal, invoice_id, write=True)
     pid = tenant_gate.practice_of(found)
     practice = await _practice(pid)
@@ -634,7 +639,11 @@ async def issue(principal: Principal, *, invoice_id: UUID) -> InvoiceView:
             pid, sources, excluding_invoice=UUID(str(locked.id)), connection=uow.connection
         ):
             raise Conflict("Some of this work is already on another invoice.", field="lines")
-        tax_point = _today(practice)
+        tax_point = (
+            _today(practice)
+            if at is None
+            else at.astimezone(ZoneInfo(str(practice.timezone))).date()
+        )
         locked.tax_point = tax_point
         for line in view.lines:
             _price(line, tax_point)
@@ -643,7 +652,7 @@ async def issue(principal: Principal, *, invoice_id: UUID) -> InvoiceView:
                 update_fields=["net_minor", "vat_rate_basis_points", "vat_minor", "total_minor"],
             )
         _sum_into(locked, view.lines)
-        await _number_and_chain(uow, principal, locked, view.lines, practice, "INVOICE_ISSUED")
+        await _number_and_chain(uow, principal, locked, view.lines, practice, "INVOICE_ISSUED", at)
         items = [
             UUID(str(x.source_id))
             for x in view.lines

@@ -546,3 +546,18 @@ async def test_pdf_of_an_issued_invoice_same_rules_as_reading(client: httpx.Asyn
     assert (await get(issued.id, other_token)).status_code == 404
     assert (await get(uuid4(), other_token)).status_code == 404
     assert practice.id == issued.practice_id
+
+
+async def test_demo_month_of_invoices(db: str) -> None:
+    import random
+
+    from services.billing.demo_invoices import seed_invoices
+
+    practice, patient, _, desk = await _world()
+    patients = [patient, *[await factories.patient(practice) for _ in range(5)]]
+    made = await seed_invoices(practice, patients, desk, random.Random(7))
+    assert made == 6
+    rows = await Invoice.filter(kind="INVOICE").order_by("sequence_number")
+    assert [r.issued_at for r in rows] == sorted(r.issued_at for r in rows)  # type: ignore[type-var]
+    assert await Invoice.filter(kind="CREDIT_NOTE").count() == 1
+    assert (await ledger_integrity.verify()).ok
