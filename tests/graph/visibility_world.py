@@ -349,10 +349,16 @@ async def _completed_plan(gql: Any, token: str, patient_id: object) -> None:
 
 
 async def _issued_invoice(gql: Any, token: str, patient_id: object) -> None:
-    """The completed plan item invoiced and issued: the patient shows in patientInvoices."""
+    """An issued invoice of a manual line (the completed plan item stays on the billing work
+    list, completedNotInvoiced): the patient shows in patientInvoices."""
     invoice_id = ""
+    line = {
+        "description": "Mouthguard",
+        "unitPrice": {"amount": 12000, "currency": "GBP"},
+        "vatCategory": "EXEMPT",
+    }
     for name, input_type, values in (
-        ("invoiceUninvoicedItems", "InvoiceUninvoicedInput", {"patientId": str(patient_id)}),
+        ("createInvoice", "CreateInvoiceInput", {"patientId": str(patient_id), "lines": [line]}),
         ("issueInvoice", "InvoiceIdInput", {}),
     ):
         done = await gql(
