@@ -12,11 +12,8 @@ from graph.resolvers.consent import ConsentMutations, ConsentQueries
 from graph.resolvers.consent_forms import ConsentFormMutations, ConsentFormQueries
 from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
-<<<<<<< HEAD
-from graph.resolvers.invoices import InvoiceMutations, InvoiceQueries
-=======
 from graph.resolvers.injectables import InjectableMutations, InjectableQueries
->>>>>>> main
+from graph.resolvers.invoices import InvoiceMutations, InvoiceQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
@@ -44,11 +41,8 @@ Query = merge_types(
         ClinicalNoteQueries,
         ClinicalChartQueries,
         TreatmentPlanQueries,
-<<<<<<< HEAD
         InvoiceQueries,
-=======
         InjectableQueries,
->>>>>>> main
         ConsentFormQueries,
         PerioQueries,
         SchedulingQueries,
@@ -72,11 +66,8 @@ Mutation = merge_types(
         ClinicalNoteMutations,
         ClinicalChartMutations,
         TreatmentPlanMutations,
-<<<<<<< HEAD
         InvoiceMutations,
-=======
         InjectableMutations,
->>>>>>> main
         ConsentFormMutations,
         PerioMutations,
         SchedulingMutations,

@@ -48,12 +48,9 @@ from db.models import (
     Document,
     ExtraResource,
     InjectableTreatment,
-<<<<<<< HEAD
+    InjectionPoint,
     Invoice,
     InvoiceLine,
-=======
-    InjectionPoint,
->>>>>>> main
     NoteTemplate,
     PerioExam,
     PhotoSeries,

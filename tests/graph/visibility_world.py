@@ -282,11 +282,8 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
         )
         assert uploaded.status_code == 201, uploaded.text
         await _completed_plan(gql, tokens[Role.DENTIST.value], patient.id)
-<<<<<<< HEAD
         await _issued_invoice(gql, tokens[Role.RECEPTIONIST.value], patient.id)
-=======
         await _injected(world, practice, patient, d.dentist)
->>>>>>> main
         await _marketing_photo(http, gql, tokens, patient.id)
         await _signed_form(gql, tokens[Role.DENTIST.value], practice.id, patient.id)
         await Recall.create(

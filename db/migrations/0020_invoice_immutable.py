@@ -109,7 +109,7 @@ DROP = [
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0018_billing")]
+    dependencies = [("models", "0019_recall_index")]
 
     operations = [
         ops.AddField(
