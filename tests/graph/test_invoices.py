@@ -561,3 +561,21 @@ async def test_demo_month_of_invoices(db: str) -> None:
     assert [r.issued_at for r in rows] == sorted(r.issued_at for r in rows)  # type: ignore[type-var]
     assert await Invoice.filter(kind="CREDIT_NOTE").count() == 1
     assert (await ledger_integrity.verify()).ok
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_verify_ledger_command_exits_1_on_a_break(db: str, tmp_path: Any) -> None:
+    from tests.test_cli import clean_env, run
+
+    practice, patient, _, desk = await _world()
+    principal = await _principal(desk)
+    rows = [await _issued(principal, patient, 1000 * (n + 1)) for n in range(2)]
+    env = clean_env(AESCRM_DATABASE_URL=db, AESCRM_VAR_DIR=str(tmp_path / "var"))
+    good = await asyncio.to_thread(run, "verify-ledger", env=env)
+    assert f"practice {practice.id}: ok (2 entries)" in good.stdout
+    await sql(db, f"UPDATE invoice SET total_minor = 1 WHERE id = '{rows[0].id}'")
+    broken = await asyncio.to_thread(
+        run, "verify-ledger", "--practice", str(practice.id), env=env, check=False
+    )
+    assert broken.returncode == 1
+    assert f"practice {practice.id}: BROKEN at seq 1: invoice LWD-000001 differs" in broken.stdout
