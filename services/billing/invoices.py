@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from db.models import Invoice, InvoiceLine, Patient, Practice
 from db.outbox import PendingEvent
+from db.queries import clinical_chart as chart_queries
 from db.queries import invoices as queries
 from db.queries import organizations as practice_queries
 from db.tenancy import PracticeId
@@ -495,14 +496,18 @@ async def invoice_uninvoiced(
     news: list[NewLine] = []
     items = await queries.uninvoiced_plan_items(pid, UUID(str(patient.id)))
     claimed = await queries.claimed_sources(pid, [UUID(str(i.id)) for i in items])
+    procedures = await chart_queries.procedures_by_id(
+        {pid}, {UUID(str(i.procedure_id)) for i in items}
+    )
     for item in items:
         if UUID(str(item.id)) in claimed:
             continue
+        found = procedures.get(UUID(str(item.procedure_id)))
+        where = f", tooth {item.tooth}" if item.tooth else ""
+        where += f" {item.surfaces}" if item.surfaces else ""
         news.append(
             NewLine(
-                description=f"{item.code}"
-                + (f" tooth {item.tooth}" if item.tooth else "")
-                + (f" {item.surfaces}" if item.surfaces else ""),
+                description=(found.name if found else item.code) + where,
                 unit=Money(int(item.fee_pence)),
                 vat_category=VatCategory.EXEMPT,
                 code=item.code,
