@@ -54,12 +54,10 @@ async def refund_by_reference(
 async def refunded_minor(
     practice_id: PracticeId, payment_id: UUID, connection: BaseDBAsyncClient
 ) -> int:
-    rows = await (
-        Payment.filter(practice_id=practice_id, refunds_payment_id=payment_id, kind="REFUND")
-        .using_db(connection)
-        .values_list("amount_minor", flat=True)
-    )
-    return sum(int(r) for r in rows)
+    rows = await Payment.filter(
+        practice_id=practice_id, refunds_payment_id=payment_id, kind="REFUND"
+    ).using_db(connection)
+    return sum(int(r.amount_minor) for r in rows)
 
 
 async def allocations(

@@ -51,7 +51,7 @@ _processor: PaymentProcessor | None = None
 
 
 def configure(processor: PaymentProcessor | None) -> None:
-    global _processor  # noqa: PLW0603 - one process-wide processor, set at start-up
+    global _processor
     _processor = processor
 
 

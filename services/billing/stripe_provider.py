@@ -72,7 +72,7 @@ class StripeProvider:
         except stripe.StripeError as error:
             raise ProcessorUnavailable(_said(error)) from None
         finally:
-            await http.close_async()
+            await http.close_async()  # type: ignore[no-untyped-call]
         if intent.amount != amount.minor or str(intent.currency).upper() != amount.currency:
             raise ProcessorUnavailable("The processor answered with a different amount.")
         return Intent(id=intent.id, client_secret=intent.client_secret or "", status=intent.status)
@@ -91,7 +91,7 @@ class StripeProvider:
         except stripe.StripeError as error:
             raise ProcessorUnavailable(_said(error)) from None
         finally:
-            await http.close_async()
+            await http.close_async()  # type: ignore[no-untyped-call]
         return Refund(id=refund.id, status=refund.status or "pending")
 
 
