@@ -240,12 +240,15 @@ async def test_intent_through_local_stripe_then_success_allocates(
     practice, patient, token = await _world()
     invoice = await _invoice(practice, patient, 12_000)
     started = await _started(client, token, invoice)
-    assert started["status"] == "PENDING" and started["kind"] == "PAYMENT"
+    assert started["status"] == "PENDING"
+    assert started["kind"] == "PAYMENT"
     assert started["amount"] == {"amount": 12_000, "currency": "GBP"}
     assert started["processor"] == "STRIPE"
     assert started["clientSecret"].startswith(started["processorReference"] + "_secret")
     (endpoint, form, headers) = fake_stripe.requests[0]
-    assert endpoint == "payment_intents" and form["amount"] == "12000" and form["currency"] == "gbp"
+    assert endpoint == "payment_intents"
+    assert form["amount"] == "12000"
+    assert form["currency"] == "gbp"
     assert form["metadata[invoice_id]"] == str(invoice.id)
     assert headers["Authorization"] == f"Bearer {KEY}"
     assert headers["Idempotency-Key"] == f"aescrm-payment-{started['paymentId']}"
@@ -257,22 +260,27 @@ async def test_intent_through_local_stripe_then_success_allocates(
 
     pi = started["processorReference"]
     response = await _post(client, _event("payment_intent.succeeded", _intent(pi, 12_000)))
-    assert response.status_code == 200 and response.json()["outcome"] == "PROCESSED"
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "PROCESSED"
     await payment.refresh_from_db()
     await invoice.refresh_from_db()
-    assert payment.status == "SUCCEEDED" and payment.unallocated_minor == 0
+    assert payment.status == "SUCCEEDED"
+    assert payment.unallocated_minor == 0
     assert (invoice.status, invoice.paid_minor) == ("PAID", 12_000)
     allocation = await PaymentAllocation.get(payment_id=payment.id)
     assert allocation.amount_minor == 12_000
     entry = await LedgerEntry.get(entity_id=payment.id)
-    assert entry.kind == "PAYMENT" and entry.content["amount_minor"] == 12_000
+    assert entry.kind == "PAYMENT"
+    assert entry.content["amount_minor"] == 12_000
     events = await DomainEvent.filter(topic="billing", entity_id=payment.id).order_by("sequence")
     assert [e.type for e in events] == ["PAYMENT_STARTED", "PAYMENT_SUCCEEDED"]
     assert all(str(e.patient_id) == str(patient.id) for e in events)
     audits = await AuditEvent.filter(entity_id=str(payment.id)).values_list("action", flat=True)
-    assert "CREATE payment_intent" in audits and "UPDATE payment" in audits
+    assert "CREATE payment_intent" in audits
+    assert "UPDATE payment" in audits
     delivery = await WebhookDelivery.get(outcome="PROCESSED")
-    assert delivery.payment_id == payment.id and delivery.type == "payment_intent.succeeded"
+    assert delivery.payment_id == payment.id
+    assert delivery.type == "payment_intent.succeeded"
 
 
 async def test_part_payment_and_card_details(client: httpx.AsyncClient) -> None:
@@ -316,7 +324,8 @@ async def test_forged_signature_refused_recorded_and_reserves_nothing(
     assert (await _post(client, tampered, _signed(body))).status_code == 400
     assert await _state() == before
     refused = await WebhookDelivery.filter(outcome="REFUSED_SIGNATURE")
-    assert len(refused) == 5 and all(d.event_id is None for d in refused)
+    assert len(refused) == 5
+    assert all(d.event_id is None for d in refused)
     assert {d.claimed_event_id for d in refused} == {"evt_1"}
     real = await _post(client, body)  # the forgeries did not reserve the real event's id
     assert real.json()["outcome"] == "PROCESSED"
@@ -340,7 +349,8 @@ async def test_unknown_type_and_malformed_refused(client: httpx.AsyncClient) -> 
     response = await _post(client, unknown)
     assert (response.status_code, response.json()["outcome"]) == (400, "REFUSED_TYPE")
     row = await WebhookDelivery.get(outcome="REFUSED_TYPE")
-    assert row.type == "customer.created" and row.event_id is None
+    assert row.type == "customer.created"
+    assert row.event_id is None
     not_event = orjson.dumps({"id": "x", "object": "charge"})
     bad = await _post(client, not_event)
     assert (bad.status_code, bad.json()["outcome"]) == (400, "REFUSED_MALFORMED")
@@ -374,7 +384,8 @@ async def test_replay_and_duplicate_change_nothing(client: httpx.AsyncClient) ->
     resigned = await _post(client, body)  # same event delivered again, fresh signature
     assert [replay.status_code, resigned.status_code] == [200, 200]
     assert replay.json()["outcome"] == resigned.json()["outcome"] == "DUPLICATE"
-    assert await _state() == after and await DomainEvent.all().count() == events
+    assert await _state() == after
+    assert await DomainEvent.all().count() == events
     rows = await WebhookDelivery.all().order_by("received_at")
     assert [(r.outcome, r.event_id is not None) for r in rows] == [
         ("PROCESSED", True),
@@ -511,7 +522,7 @@ async def test_event_for_someone_elses_intent_is_ignored(client: httpx.AsyncClie
 
 
 async def test_who_may_start_a_payment(client: httpx.AsyncClient, fake_stripe: FakeStripe) -> None:
-    practice, patient, token = await _world()
+    practice, patient, _token = await _world()
     invoice = await _invoice(practice, patient, 1_000)
     variables = {"input": {"invoiceId": str(invoice.id)}}
     dentist = factories.access_token(await factories.user(Role.DENTIST, practice))
@@ -524,12 +535,14 @@ async def test_who_may_start_a_payment(client: httpx.AsyncClient, fake_stripe: F
         await factories.user(Role.PATIENT, practice, patient_id=other.id)
     )
     assert (await gql(client, CREATE, variables, token=portal_other)).codes == ["NOT_FOUND"]
-    assert fake_stripe.requests == [] and await Payment.all().count() == 0
+    assert fake_stripe.requests == []
+    assert await Payment.all().count() == 0
     portal = factories.access_token(
         await factories.user(Role.PATIENT, practice, patient_id=patient.id)
     )
     own = await gql(client, CREATE, variables, token=portal)
-    assert own.errors == [] and own.data["createPaymentIntent"]["status"] == "PENDING"
+    assert own.errors == []
+    assert own.data["createPaymentIntent"]["status"] == "PENDING"
 
 
 async def test_bad_input_changes_nothing(
@@ -556,7 +569,8 @@ async def test_bad_input_changes_nothing(
         assert result.codes == [code], (values, result.errors)
         if field:
             assert result.errors[0]["extensions"].get("field") == field, values
-    assert fake_stripe.requests == [] and await Payment.all().count() == 0
+    assert fake_stripe.requests == []
+    assert await Payment.all().count() == 0
 
 
 async def test_processor_down_records_nothing(
@@ -580,9 +594,11 @@ async def test_refund_goes_to_the_local_server(
     refund = await processor.current().refund(
         "pi_local_9", Money(1_500), idempotency_key="aescrm-refund-1"
     )
-    assert refund.id.startswith("re_local_") and refund.status == "succeeded"
+    assert refund.id.startswith("re_local_")
+    assert refund.status == "succeeded"
     endpoint, form, headers = fake_stripe.requests[-1]
-    assert endpoint == "refunds" and form == {"payment_intent": "pi_local_9", "amount": "1500"}
+    assert endpoint == "refunds"
+    assert form == {"payment_intent": "pi_local_9", "amount": "1500"}
     assert headers["Idempotency-Key"] == "aescrm-refund-1"
 
 
