@@ -46,6 +46,7 @@ from db.models import (
     Document,
     ExtraResource,
     InjectableTreatment,
+    Invoice,
     NoteTemplate,
     PerioExam,
     PhotoSeries,
@@ -133,6 +134,7 @@ ID_KINDS: dict[str, str] = {
     "issueConsentForm.input.templateId": "consent_form_template",
     "formKey": "consent_form_template",  # a form key or any version's id
     "witnessUserId": "staff_user",
+    "invoiceId": "invoice",
 }
 # Kinds that belong to an organisation, not a practice (one product catalogue per organisation):
 # for every caller the other tenant's object of these kinds comes from another organisation.
@@ -547,7 +549,18 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         purpose="CONSULTATION",
         treatment_kind="TOXIN",
     )
+    invoice = await Invoice.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        status="ISSUED",
+        number=f"PROBE-{uuid4().hex[:8]}",
+        sequence_number=1,
+        net_minor=1000,
+        total_minor=1000,
+        issued_at=START,
+    )
     objects = {
+        "invoice": invoice.id,
         "registration": registration.id,
         "injectable_treatment": treatment.id,
         "photo_series": series.id,

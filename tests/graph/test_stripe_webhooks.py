@@ -10,13 +10,14 @@ changes nothing. Out-of-order rules: services/billing/stripe_webhooks.py.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import httpx
 import orjson
@@ -628,5 +629,15 @@ def test_production_refuses_test_keys_and_a_local_api_base(tmp_path: Path) -> No
     assert not [p for p in live if "STRIPE" in p]
 
 
-def _unused(_: UUID) -> None:  # keep the UUID import for type hints above
-    pass
+async def test_demo_seed_goes_through_the_webhook(db: str) -> None:
+    from services.billing.demo_stripe import seed_stripe
+
+    practice = await factories.practice()
+    patients = [await factories.patient(practice) for _ in range(4)]
+    staff = await factories.user(Role.RECEPTIONIST, practice)
+    made = await seed_stripe(practice, patients, staff, random.Random(7))
+    assert [p.status for p in made] == ["SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "FAILED"]
+    assert all(p.deposit_state == "HELD" and p.card_last4 for p in made[:3])
+    outcomes = sorted(await WebhookDelivery.all().values_list("outcome", flat=True))
+    assert outcomes == ["PROCESSED"] * 4 + ["REFUSED_SIGNATURE"]
+    assert await LedgerEntry.filter(kind="PAYMENT").count() == 3
