@@ -1,10 +1,10 @@
 """Stripe, through its official library: payment intents and refunds out, signed events in.
 
 The ``stripe`` library is used here only. Outbound calls use the library's async methods
-(``*_async`` on ``StripeClient``) over its aiohttp client, one client per call (these calls are
-rare and each closes its connections; nothing is bound to an event loop between requests). The
-API base is a setting so tests point the client at a local server; with a secret key from the
-live environment nothing else changes.
+(``*_async`` on ``StripeClient``) over its aiohttp client (its default, httpx, makes a call
+httpx deprecates), one client per call: these calls are rare, each closes its connections, and
+nothing is bound to an event loop between requests. The API base is a setting so tests point the
+client at a local server; with a live secret key nothing else changes.
 
 Inbound events are verified with ``stripe.WebhookSignature.verify_header`` (HMAC-SHA256 over
 ``<timestamp>.<raw body>`` with the endpoint's ``whsec_`` secret, constant-time compared) and a
@@ -14,6 +14,7 @@ library checks only the past).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ import stripe
 from services.billing.money import Money
 from services.billing.processor import Intent, ProcessorUnavailable, Refund
 
+log = logging.getLogger("aescrm.billing.stripe")
 NAME = "STRIPE"
 DEFAULT_TOLERANCE_SECONDS = 300
 
@@ -98,6 +100,10 @@ class StripeProvider:
 def _said(error: stripe.StripeError) -> str:
     """What the payer may be told: the processor's user-facing message for a card problem,
     a fixed sentence for anything else (never the key, never the raw response)."""
+    log.warning(
+        "stripe request failed",
+        extra={"error": type(error).__name__, "status": error.http_status, "code": error.code},
+    )
     if isinstance(error, stripe.CardError) and error.user_message:
         return str(error.user_message)[:200]
     return "The payment processor could not be reached or refused the request."
