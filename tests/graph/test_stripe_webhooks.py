@@ -10,6 +10,7 @@ changes nothing. Out-of-order rules: services/billing/stripe_webhooks.py.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import AsyncIterator
@@ -641,3 +642,19 @@ async def test_demo_seed_goes_through_the_webhook(db: str) -> None:
     outcomes = sorted(await WebhookDelivery.all().values_list("outcome", flat=True))
     assert outcomes == ["PROCESSED"] * 4 + ["REFUSED_SIGNATURE"]
     assert await LedgerEntry.filter(kind="PAYMENT").count() == 3
+
+
+async def test_concurrent_duplicates_apply_once(client: httpx.AsyncClient) -> None:
+    practice, patient, token = await _world()
+    invoice = await _invoice(practice, patient, 7_000)
+    started = await _started(client, token, invoice)
+    body = _event("payment_intent.succeeded", _intent(started["processorReference"], 7_000))
+    headers = _signed(body)
+    answers = await asyncio.gather(*(_post(client, body, headers) for _ in range(6)))
+    assert [a.status_code for a in answers] == [200] * 6
+    outcomes = sorted(a.json()["outcome"] for a in answers)
+    assert outcomes == ["DUPLICATE"] * 5 + ["PROCESSED"]
+    await invoice.refresh_from_db()
+    assert (invoice.status, invoice.paid_minor) == ("PAID", 7_000)
+    assert await LedgerEntry.filter(kind="PAYMENT").count() == 1
+    assert await PaymentAllocation.all().count() == 1
