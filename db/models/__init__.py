@@ -25,6 +25,7 @@ from db.models.billing import (
     Payment,
     PaymentAllocation,
 )
+from db.models.billing_webhooks import WebhookDelivery
 from db.models.clinical_chart import ChartEntry, ProcedureItem
 from db.models.clinical_notes import (
     ClinicalNote,
@@ -144,5 +145,6 @@ __all__ = [
     "TreatmentPlanItem",
     "User",
     "WaitlistEntry",
+    "WebhookDelivery",
     "WorkingSession",
 ]

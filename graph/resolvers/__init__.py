@@ -6,6 +6,7 @@ from strawberry.tools import merge_types
 
 from graph.resolvers.aesthetic_stock import AestheticStockMutations, AestheticStockQueries
 from graph.resolvers.audit import AuditQueries
+from graph.resolvers.card_payments import CardPaymentMutations
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
@@ -80,6 +81,7 @@ Mutation = merge_types(
         DocumentMutations,
         PhotoSeriesMutations,
         AestheticStockMutations,
+        CardPaymentMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))
