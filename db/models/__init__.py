@@ -26,6 +26,7 @@ from db.models.billing import (
     PaymentAllocation,
 )
 from db.models.billing_payments import BillingSettings, CashReconciliation
+from db.models.billing_webhooks import WebhookDelivery
 from db.models.clinical_chart import ChartEntry, ProcedureItem
 from db.models.clinical_notes import (
     ClinicalNote,
@@ -147,5 +148,6 @@ __all__ = [
     "TreatmentPlanItem",
     "User",
     "WaitlistEntry",
+    "WebhookDelivery",
     "WorkingSession",
 ]

@@ -56,7 +56,8 @@ class Invoice(Entity):
     net_minor = fields.BigIntField(default=0)
     vat_minor = fields.BigIntField(default=0)
     total_minor = fields.BigIntField(default=0)
-    paid_minor = fields.BigIntField(default=0)  # allocated payments less refunds and credits
+    paid_minor = fields.BigIntField(default=0)  # allocated payments less refunds
+    credited_minor = fields.BigIntField(default=0)  # issued credit notes against it
     tax_point = fields.DateField(null=True)
     due_on = fields.DateField(null=True)
     issued_at = fields.DatetimeField(null=True)
@@ -138,6 +139,9 @@ class Payment(Entity):
     unallocated_minor = fields.BigIntField(default=0)  # credit on account
     refunds_payment_id = fields.UUIDField(null=True)  # a refund's original payment
     appointment_id = fields.UUIDField(null=True)  # a deposit's booking
+    # The invoice a processor payment was started for: allocated to it when the processor says
+    # the payment succeeded (cash and bank payments are allocated at once instead).
+    invoice_id = fields.UUIDField(null=True)
     deposit_state = fields.CharField(max_length=16, null=True)  # HELD, APPLIED, FORFEITED, REFUNDED
     deposit_settled_at = fields.DatetimeField(null=True)  # when it left HELD
     processor = fields.CharField(max_length=16, null=True)  # STRIPE

@@ -338,7 +338,7 @@ async def aged_debt(practice_id: PracticeId, today: date) -> list[AgedBuckets]:
         if pg
         else ("COALESCE(due_on, tax_point, substr(issued_at, 1, 10))")
     )
-    owed = "(total_minor - paid_minor)"
+    owed = "(total_minor - paid_minor - credited_minor)"
     sql = f"""
     SELECT currency,
       COALESCE(SUM(CASE WHEN {due} >= {m[0]} THEN {owed} ELSE 0 END), 0) AS b0,

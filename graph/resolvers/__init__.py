@@ -6,6 +6,7 @@ from strawberry.tools import merge_types
 
 from graph.resolvers.aesthetic_stock import AestheticStockMutations, AestheticStockQueries
 from graph.resolvers.audit import AuditQueries
+from graph.resolvers.card_payments import CardPaymentMutations
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
@@ -13,6 +14,7 @@ from graph.resolvers.consent_forms import ConsentFormMutations, ConsentFormQueri
 from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.injectables import InjectableMutations, InjectableQueries
+from graph.resolvers.invoices import InvoiceMutations, InvoiceQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
@@ -41,6 +43,7 @@ Query = merge_types(
         ClinicalNoteQueries,
         ClinicalChartQueries,
         TreatmentPlanQueries,
+        InvoiceQueries,
         InjectableQueries,
         PaymentQueries,
         ConsentFormQueries,
@@ -66,6 +69,7 @@ Mutation = merge_types(
         ClinicalNoteMutations,
         ClinicalChartMutations,
         TreatmentPlanMutations,
+        InvoiceMutations,
         InjectableMutations,
         PaymentMutations,
         ConsentFormMutations,
@@ -80,6 +84,7 @@ Mutation = merge_types(
         DocumentMutations,
         PhotoSeriesMutations,
         AestheticStockMutations,
+        CardPaymentMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

@@ -25,7 +25,7 @@ from db.models import Appointment, Payment
 from db.queries import payments as queries
 from db.uow import UnitOfWork, unit_of_work
 from services import tenant_gate
-from services.billing import ledger, refunds
+from services.billing import allocations, ledger, refunds
 from services.billing import settings as billing_settings
 from services.billing.money import Money
 from services.billing.payments import (
@@ -141,7 +141,7 @@ async def apply(principal: Principal, *, payment_id: UUID, invoice_id: UUID) -> 
             deposit.appointment_id
         ):
             raise Conflict("The invoice is for another appointment.", field="invoiceId")
-        owed = invoice.total_minor - invoice.paid_minor
+        owed = allocations.owed(invoice)
         part = Money(min(owed, deposit.unallocated_minor), deposit.currency)
         done = (
             await record_allocations(

@@ -252,7 +252,7 @@ async def oldest_first(uow: UnitOfWork, payment: Payment) -> list[Allocation]:
         for i in await queries.open_invoices(pid, UUID(str(payment.patient_id)), uow.connection)
         if i.currency == payment.currency
     ]
-    owed = [Money(i.total_minor - i.paid_minor, i.currency) for i in due]
+    owed = [Money(allocations.owed(i), i.currency) for i in due]
     parts = allocate(Money(payment.unallocated_minor, payment.currency), owed)
     return [
         Allocation(UUID(str(i.id)), part) for i, part in zip(due, parts, strict=True) if part.minor

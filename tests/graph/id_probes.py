@@ -50,6 +50,7 @@ from db.models import (
     InjectableTreatment,
     InjectionPoint,
     Invoice,
+    InvoiceLine,
     NoteTemplate,
     Payment,
     PerioExam,
@@ -120,6 +121,10 @@ ID_KINDS: dict[str, str] = {
     "treatmentPlan.id": "treatment_plan",
     "planId": "treatment_plan",
     "itemId": "treatment_plan_item",
+    "invoice.id": "invoice",
+    "invoiceId": "invoice",
+    "lineId": "invoice_line",
+    "medicalTreatmentIds": "injectable_treatment",
     "perioExam.id": "perio_exam",
     "examId": "perio_exam",
     "examIds": "perio_exam",
@@ -146,7 +151,6 @@ ID_KINDS: dict[str, str] = {
     "issueConsentForm.input.templateId": "consent_form_template",
     "formKey": "consent_form_template",  # a form key or any version's id
     "witnessUserId": "staff_user",
-    "invoiceId": "invoice",
     "paymentId": "payment",
     "approverUserId": "staff_user",  # a practice admin's user id
 }
@@ -507,6 +511,17 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         code="PROBE",
         fee_pence=100,
     )
+    invoice = await Invoice.create(practice_id=practice.id, patient_id=patient.id, status="DRAFT")
+    invoice_line = await InvoiceLine.create(
+        practice_id=practice.id,
+        invoice_id=invoice.id,
+        source="MANUAL",
+        description="unused: probes never read it",
+        unit_minor=100,
+        net_minor=100,
+        vat_category="EXEMPT",
+        total_minor=100,
+    )
     registration = await ProfessionalRegistration.create(
         practice_id=practice.id,
         practitioner_id=practitioner.id,
@@ -574,16 +589,6 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         purpose="CONSULTATION",
         treatment_kind="TOXIN",
     )
-    invoice = await Invoice.create(
-        practice_id=practice.id,
-        patient_id=patient.id,
-        status="ISSUED",
-        number="PROBE-1",
-        sequence_number=1,
-        net_minor=1000,
-        total_minor=1000,
-        issued_at=START,
-    )
     payment = await Payment.create(
         practice_id=practice.id,
         patient_id=patient.id,
@@ -595,7 +600,6 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
     aesthetic = await _aesthetic_objects(practice, patient, practitioner, treatment, batch)
     objects = {
         **aesthetic,
-        "invoice": invoice.id,
         "payment": payment.id,
         "registration": registration.id,
         "injectable_treatment": treatment.id,
@@ -607,6 +611,8 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         "consent_form_template": form_template.id,
         "treatment_plan": plan.plan_id,
         "treatment_plan_item": plan_item.id,
+        "invoice": invoice.id,
+        "invoice_line": invoice_line.id,
         "organization": org.id,
         "clinical_note": note.id,
         "note_template": template.id,

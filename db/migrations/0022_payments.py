@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0019_recall_index')]
+    dependencies = [('models', '0021_stripe')]
 
     initial = False
 
