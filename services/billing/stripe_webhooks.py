@@ -52,7 +52,7 @@ from db.queries import organizations
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
 from services import actors, tenant_gate
-from services.billing import ledger
+from services.billing import invoices, ledger
 from services.billing.stripe_provider import (
     NAME,
     EventRefused,
@@ -243,10 +243,9 @@ async def allocate_processor_payment(
 ) -> int:
     """Allocate a succeeded processor payment to its invoice; returns the amount allocated.
 
-    Stand-in for the shared allocation (the payments work owns it; the lead folds this in):
-    locks the invoice row, adds up to what is still owed to ``paid_minor`` and sets PAID or
-    PARTIALLY_PAID. A VOID, DRAFT or already-paid invoice takes nothing: the money was taken
-    all the same, so whatever is not allocated stays on the account as credit
+    Up to what is still owed (total less paid and credited) goes on the invoice through
+    ``invoices.settle``; a VOID, DRAFT or settled invoice takes nothing. The money was taken all
+    the same, so whatever is not allocated stays on the account as credit
     (``unallocated_minor``)."""
     amount = int(payment.amount_minor)
     allocated = 0
@@ -261,14 +260,10 @@ async def allocate_processor_payment(
             and invoice.currency == payment.currency
         )
         if invoice is not None and payable:
-            owed = int(invoice.total_minor) - int(invoice.paid_minor)
+            owed = int(invoice.total_minor) - int(invoice.paid_minor) - int(invoice.credited_minor)
             allocated = max(0, min(amount, owed))
             if allocated:
-                invoice.paid_minor = int(invoice.paid_minor) + allocated
-                invoice.status = (
-                    "PAID" if invoice.paid_minor >= int(invoice.total_minor) else "PARTIALLY_PAID"
-                )
-                await invoice.save(using_db=uow.connection, update_fields=["paid_minor", "status"])
+                await invoices.settle(uow, practice_id, UUID(str(invoice.id)), allocated)
                 await PaymentAllocation(
                     id=uuid4(),
                     practice_id=practice_id,
@@ -384,11 +379,8 @@ async def _take_back(uow: UnitOfWork, payment: Payment, amount: int, refunded_be
     if invoice is None or invoice.status not in {"PAID", "PARTIALLY_PAID"}:
         return
     off = min(rest, still_on_invoice, int(invoice.paid_minor))
-    if off <= 0:
-        return
-    invoice.paid_minor = int(invoice.paid_minor) - off
-    invoice.status = "PARTIALLY_PAID" if invoice.paid_minor > 0 else "ISSUED"
-    await invoice.save(using_db=uow.connection, update_fields=["paid_minor", "status"])
+    if off > 0:
+        await invoices.settle(uow, pid, UUID(str(invoice.id)), -off)
 
 
 async def on_charge_refunded(uow: UnitOfWork, charge: dict[str, Any]) -> Result:
