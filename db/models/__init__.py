@@ -25,6 +25,7 @@ from db.models.billing import (
     Payment,
     PaymentAllocation,
 )
+from db.models.billing_payments import BillingSettings, CashReconciliation
 from db.models.billing_webhooks import WebhookDelivery
 from db.models.clinical_chart import ChartEntry, ProcedureItem
 from db.models.clinical_notes import (
@@ -81,9 +82,11 @@ __all__ = [
     "AuditHead",
     "AuditReadPatient",
     "Batch",
+    "BillingSettings",
     "BpeRecord",
     "BreachIncident",
     "CaptureMethod",
+    "CashReconciliation",
     "ChartEntry",
     "ClinicalNote",
     "ClinicalNoteAmendment",

@@ -143,6 +143,7 @@ class Payment(Entity):
     # the payment succeeded (cash and bank payments are allocated at once instead).
     invoice_id = fields.UUIDField(null=True)
     deposit_state = fields.CharField(max_length=16, null=True)  # HELD, APPLIED, FORFEITED, REFUNDED
+    deposit_settled_at = fields.DatetimeField(null=True)  # when it left HELD
     processor = fields.CharField(max_length=16, null=True)  # STRIPE
     processor_reference = fields.CharField(max_length=64, null=True)  # pi_..., re_...
     card_brand = fields.CharField(max_length=16, null=True)

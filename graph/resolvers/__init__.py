@@ -18,6 +18,7 @@ from graph.resolvers.invoices import InvoiceMutations, InvoiceQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
+from graph.resolvers.payments import PaymentMutations, PaymentQueries
 from graph.resolvers.perio import PerioMutations, PerioQueries
 from graph.resolvers.photo_series import PhotoSeriesMutations, PhotoSeriesQueries
 from graph.resolvers.portal_booking import PortalBookingMutations, PortalBookingQueries
@@ -44,6 +45,7 @@ Query = merge_types(
         TreatmentPlanQueries,
         InvoiceQueries,
         InjectableQueries,
+        PaymentQueries,
         ConsentFormQueries,
         PerioQueries,
         SchedulingQueries,
@@ -69,6 +71,7 @@ Mutation = merge_types(
         TreatmentPlanMutations,
         InvoiceMutations,
         InjectableMutations,
+        PaymentMutations,
         ConsentFormMutations,
         PerioMutations,
         SchedulingMutations,

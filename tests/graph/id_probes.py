@@ -52,6 +52,7 @@ from db.models import (
     Invoice,
     InvoiceLine,
     NoteTemplate,
+    Payment,
     PerioExam,
     PhotoSeries,
     PhotoSeriesItem,
@@ -150,6 +151,8 @@ ID_KINDS: dict[str, str] = {
     "issueConsentForm.input.templateId": "consent_form_template",
     "formKey": "consent_form_template",  # a form key or any version's id
     "witnessUserId": "staff_user",
+    "paymentId": "payment",
+    "approverUserId": "staff_user",  # a practice admin's user id
 }
 # Kinds that belong to an organisation, not a practice (one product catalogue per organisation):
 # for every caller the other tenant's object of these kinds comes from another organisation.
@@ -162,7 +165,8 @@ ROOTS = ("Query", "Mutation")
 SUBSCRIPTIONS_COVERED_BY = (
     "Subscription ids are checked over a real WebSocket: tests/realtime/test_board_server.py "
     "(another practice's board or patient is refused like an unknown one) and "
-    "tests/graph/test_clinical_chart_live.py (another practice's chart likewise)"
+    "tests/graph/test_clinical_chart_live.py (another practice's chart likewise) and "
+    "tests/graph/test_account_live.py (another practice's account and billing likewise)"
 )
 
 # Plausible values for required non-id arguments, by name, then by type.
@@ -585,9 +589,18 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         purpose="CONSULTATION",
         treatment_kind="TOXIN",
     )
+    payment = await Payment.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        method="CASH",
+        amount_minor=500,
+        unallocated_minor=500,
+        received_at=START,
+    )
     aesthetic = await _aesthetic_objects(practice, patient, practitioner, treatment, batch)
     objects = {
         **aesthetic,
+        "payment": payment.id,
         "registration": registration.id,
         "injectable_treatment": treatment.id,
         "photo_series": series.id,
