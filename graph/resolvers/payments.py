@@ -154,6 +154,7 @@ class PaymentMutations:
             amount=input.amount.to_money("amount"),
             reason=input.reason,
             approver_user_id=input.optional_ids.approver_user_id,
+            approver_code=input.approver_code,
         )
         return await _payload(row)
 
