@@ -25,6 +25,7 @@ from db.queries import demo as demo_rows
 from services import runtime
 from services.aesthetics import demo_aesthetics
 from services.auth.passwords import hash_password
+from services.billing import demo_billing
 from services.clinical import demo_chart, demo_notes, demo_perio, demo_plans
 from services.documents import demo_images
 from services.patients import fields as patient_fields
@@ -63,6 +64,12 @@ class DemoUser:
     organization_id: str | None
 
 
+def progress_steps() -> int:
+    """The steps ``seed`` reports: staff, patients, records and documents of each practice,
+    then the aesthetic practices' forms and photos, then each practice's billing."""
+    return len(PRACTICES) * 5 + len(AESTHETIC_PRACTICES)
+
+
 async def is_seeded() -> bool:
     return await demo_rows.seeded(DEMO_SLUG)
 
@@ -84,7 +91,7 @@ async def seed(
     """
     if await is_seeded():
         return
-    total = len(PRACTICES) * 4 + len(AESTHETIC_PRACTICES)
+    total = progress_steps()
     done = 0
 
     def step() -> None:
@@ -99,6 +106,7 @@ async def seed(
     password = hash_password(DEMO_PASSWORD)
     imaged: list[tuple[User, list[Patient]]] = []  # documents go in after the commit
     aesthetic: list[tuple[Practice, User, list[Patient]]] = []  # forms and photos, likewise
+    billed: list[tuple[Practice, User, list[Patient]]] = []  # invoices and payments, likewise
     async with in_transaction():
         org = await Organization.create(name="Smile Group", slug=DEMO_SLUG)
         owner = await User.create(
@@ -121,6 +129,8 @@ async def seed(
                     password_hash=password,
                 )
                 await Membership.create(user=user, practice=practice, role=role.value)
+                if role is Role.PRACTICE_ADMIN:
+                    admin = user
                 if role in (Role.DENTIST, Role.HYGIENIST):
                     clinicians.append((user, role.value))
             step()
@@ -148,12 +158,17 @@ async def seed(
                 aesthetic.append((practice, clinicians[0][0], patients))
             step()
             imaged.append((clinicians[0][0], patients[:3]))
+            billed.append((practice, admin, patients))
     for dentist, some in imaged:  # through the real upload path, each in its own unit of work
         await demo_images.seed(dentist, some, rng)
         step()
     for practice, clinician, patients in aesthetic:
         aesthetic_rng = random.Random(f"{seed_value}-aesthetic-services")  # noqa: S311
         await demo_aesthetics.seed_through_services(practice, patients, clinician, aesthetic_rng)
+        step()
+    for practice, admin, patients in billed:
+        billing_rng = random.Random(f"{seed_value}-{practice.name}-billing")  # noqa: S311
+        await demo_billing.seed_through_services(practice, patients, admin, billing_rng)
         step()
 
 

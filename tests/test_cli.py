@@ -65,7 +65,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     first = run("seed-demo", env=env, timeout=300)
     assert first.stdout.strip() == "demo data loaded"  # progress goes to stderr, not stdout
     assert "loading demo data" in first.stderr
-    steps = len(demo.PRACTICES) * 4 + len(demo.AESTHETIC_PRACTICES)
+    steps = demo.progress_steps()
     assert f"{steps}/{steps}" in first.stderr
     users = json.loads(run("demo-users", "--json", env=env).stdout)
     return Workspace(url, root / "var", env, users)

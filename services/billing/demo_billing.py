@@ -1,0 +1,20 @@
+"""The billing half of the demo, for every practice, through the real services after the demo's
+transaction has committed: a month of invoices (one credit note), payments in full and in part,
+some debts, deposits on upcoming bookings, and online card deposits through the Stripe webhook
+path (signed locally; no network)."""
+
+from __future__ import annotations
+
+import random
+
+from db.models import Patient, Practice, User
+from services.billing import demo_invoices, demo_payments, demo_stripe
+
+
+async def seed_through_services(
+    practice: Practice, patients: list[Patient], staff: User, rng: random.Random
+) -> None:
+    """``staff``: a practice admin or receptionist of ``practice`` (billing:write)."""
+    await demo_invoices.seed_invoices(practice, patients, staff, rng)
+    await demo_payments.seed_payments(practice, patients, staff, rng)
+    await demo_stripe.seed_stripe(practice, patients, staff, rng)
