@@ -25,6 +25,14 @@ from db.models.billing import (
     Payment,
     PaymentAllocation,
 )
+from db.models.billing_fees import (
+    FeeSchedule,
+    MembershipPlan,
+    NhsCourse,
+    NhsCourseItem,
+    PatientMembership,
+    ScheduleFee,
+)
 from db.models.clinical_chart import ChartEntry, ProcedureItem
 from db.models.clinical_notes import (
     ClinicalNote,
@@ -97,6 +105,7 @@ __all__ = [
     "Document",
     "DomainEvent",
     "ExtraResource",
+    "FeeSchedule",
     "GuardianLink",
     "InjectableTreatment",
     "InjectionPoint",
@@ -109,12 +118,16 @@ __all__ = [
     "LoginThrottle",
     "MedicalHistory",
     "Membership",
+    "MembershipPlan",
+    "NhsCourse",
+    "NhsCourseItem",
     "NoteTemplate",
     "OpeningHours",
     "Organization",
     "PartnerClient",
     "Patient",
     "PatientInsurance",
+    "PatientMembership",
     "PatientStatus",
     "Payment",
     "PaymentAllocation",
@@ -137,6 +150,7 @@ __all__ = [
     "RevokedToken",
     "Room",
     "ScheduleBlock",
+    "ScheduleFee",
     "ScheduleSettings",
     "SlotHold",
     "StockMovement",
