@@ -154,10 +154,10 @@ def _permanent_molar(tooth: int | None) -> bool:
 
 def band_of(lines: Iterable[CourseLine]) -> Band:
     """The band of a course: its most complex item; URGENT only when every item is urgent."""
-    bands = [line.nhs_band for line in lines if line.nhs_band is not None]
+    listed = list(lines)
+    bands = [line.nhs_band for line in listed if line.nhs_band is not None]
     if not bands:
         raise ValidationFailed("A course needs at least one NHS item.", field="items")
-    listed = list(lines)
     if NhsBand.BAND_3 in bands:
         return Band.BAND_3
     if NhsBand.BAND_2 in bands:
