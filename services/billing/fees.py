@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
 from db.models import FeeSchedule, ScheduleFee
@@ -244,7 +244,11 @@ async def close_schedule(
 
 
 async def set_fees(
-    principal: Principal, *, schedule_id: UUID, changes: Sequence[FeeChange], today: date
+    principal: Principal,
+    *,
+    schedule_id: UUID,
+    changes: Sequence[FeeChange],
+    today: date | None = None,
 ) -> ScheduleView:
     """Set (add or replace) fees in bulk: all or nothing. A schedule that ended before
     ``today`` is history and is not edited (CONFLICT)."""
@@ -277,7 +281,7 @@ async def set_fees(
     async with unit_of_work() as uow:
         locked = await queries.schedule({pid}, schedule_id, uow.connection, for_update=True)
         assert locked is not None
-        if locked.valid_to is not None and locked.valid_to < today:
+        if locked.valid_to is not None and locked.valid_to < (today or datetime.now(UTC).date()):
             raise Conflict("A schedule that has ended is not edited.", field="scheduleId")
         existing = {
             (f.procedure_code, None if f.product_id is None else str(f.product_id)): f
