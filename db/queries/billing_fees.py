@@ -4,7 +4,7 @@ come first; a row of another practice answers like a missing one (None)."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -12,6 +12,7 @@ from tortoise.expressions import Q
 
 from db.models import (
     FeeSchedule,
+    InvoiceLine,
     MembershipPlan,
     NhsCourse,
     NhsCourseItem,
@@ -205,4 +206,24 @@ async def member_on(
         )
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=day))
         .first()
+    )
+
+
+async def covered_uses(
+    practice_id: PracticeId, patient_id: UUID, code: str, start: datetime, end: datetime
+) -> int:
+    """Lines billing ``code`` at nothing to the patient (a membership's covered item) on
+    invoices that are not void, created in ``[start, end)``."""
+    return (
+        await InvoiceLine.filter(
+            practice_id=practice_id,
+            invoice__patient_id=patient_id,
+            invoice__kind="INVOICE",
+            code=code,
+            net_minor=0,
+            created_at__gte=start,
+            created_at__lt=end,
+        )
+        .exclude(invoice__status="VOID")
+        .count()
     )

@@ -91,7 +91,7 @@ def _readable(principal: Principal, practice_id: UUID) -> PracticeId:
     return tenant_gate.practice_for(principal, practice_id, Scope.BILLING_READ)
 
 
-async def _writable(principal: Principal, practice_id: UUID, action: str) -> PracticeId:
+async def writable_practice(principal: Principal, practice_id: UUID, action: str) -> PracticeId:
     pid = _readable(principal, practice_id)
     if not principal.has_scope(Scope.BILLING_WRITE, pid):
         await audit.record_denied(principal, action=action, practice_id=pid)
@@ -178,7 +178,7 @@ async def create_schedule(
     valid_to: date | None = None,
     currency: str = "GBP",
 ) -> ScheduleView:
-    pid = await _writable(principal, practice_id, "CREATE fee_schedule")
+    pid = await writable_practice(principal, practice_id, "CREATE fee_schedule")
     clean = v.text(name, "name", max_length=120, required=True) or ""
     if currency not in MINOR_UNITS:
         raise ValidationFailed(f"Unsupported currency {currency!r}.", field="currency")
@@ -219,7 +219,7 @@ async def close_schedule(
 ) -> ScheduleView:
     """End a schedule on ``last_day`` (a schedule is shortened, never lengthened)."""
     found = await _found(principal, schedule_id, Scope.BILLING_READ)
-    pid = await _writable(principal, tenant_gate.practice_of(found), "UPDATE fee_schedule")
+    pid = await writable_practice(principal, tenant_gate.practice_of(found), "UPDATE fee_schedule")
     async with unit_of_work() as uow:
         locked = await queries.schedule({pid}, schedule_id, uow.connection, for_update=True)
         assert locked is not None
@@ -253,7 +253,7 @@ async def set_fees(
     """Set (add or replace) fees in bulk: all or nothing. A schedule that ended before
     ``today`` is history and is not edited (CONFLICT)."""
     found = await _found(principal, schedule_id, Scope.BILLING_READ)
-    pid = await _writable(principal, tenant_gate.practice_of(found), "UPDATE fee_schedule")
+    pid = await writable_practice(principal, tenant_gate.practice_of(found), "UPDATE fee_schedule")
     if not changes:
         raise ValidationFailed("Give at least one fee.", field="fees")
     if len(changes) > MAX_FEES:

@@ -70,7 +70,9 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-async def _patient(principal: Principal, patient_id: UUID, scope: Scope, action: str) -> Patient:
+async def account_patient(
+    principal: Principal, patient_id: UUID, scope: Scope, action: str
+) -> Patient:
     patient = await patient_access.readable_patient(principal, patient_id)
     pid = tenant_gate.practice_of(patient)
     if principal.is_patient or not principal.has_scope(scope, pid):
@@ -84,7 +86,7 @@ async def _found(principal: Principal, course_id: UUID, scope: Scope, action: st
     if found is None:
         raise NotFound("NHS course")
     try:
-        await _patient(principal, UUID(str(found.patient_id)), scope, action)
+        await account_patient(principal, UUID(str(found.patient_id)), scope, action)
     except NotFound:  # a patient this principal may not see: exactly like a random id
         raise NotFound("NHS course") from None
     return found
@@ -99,7 +101,7 @@ async def _views(rows: Sequence[NhsCourse]) -> list[CourseView]:
 
 
 async def courses_of(principal: Principal, *, patient_id: UUID) -> list[CourseView]:
-    patient = await _patient(principal, patient_id, Scope.BILLING_READ, "READ nhs_course")
+    patient = await account_patient(principal, patient_id, Scope.BILLING_READ, "READ nhs_course")
     pid = tenant_gate.practice_of(patient)
     return await _views(await queries.courses_of(pid, UUID(str(patient.id))))
 
@@ -129,7 +131,7 @@ async def _changed(
 async def open_course(
     principal: Principal, *, patient_id: UUID, opened_on: date | None = None
 ) -> CourseView:
-    patient = await _patient(principal, patient_id, Scope.BILLING_WRITE, "CREATE nhs_course")
+    patient = await account_patient(principal, patient_id, Scope.BILLING_WRITE, "CREATE nhs_course")
     pid = tenant_gate.practice_of(patient)
     practice = await org_queries.practice({pid}, pid)
     if practice is None or practice.jurisdiction != "ENGLAND":
