@@ -6,6 +6,7 @@ from strawberry.tools import merge_types
 
 from graph.resolvers.aesthetic_stock import AestheticStockMutations, AestheticStockQueries
 from graph.resolvers.audit import AuditQueries
+from graph.resolvers.billing_fees import FeeMutations, FeeQueries
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
@@ -51,6 +52,7 @@ Query = merge_types(
         DocumentQueries,
         PhotoSeriesQueries,
         AestheticStockQueries,
+        FeeQueries,
     ),
 )
 Mutation = merge_types(
@@ -74,6 +76,7 @@ Mutation = merge_types(
         DocumentMutations,
         PhotoSeriesMutations,
         AestheticStockMutations,
+        FeeMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))
