@@ -22,7 +22,8 @@ from services.policy import Role
 from tests import factories
 from tests.factories import GraphQLResult, gql
 
-SCHEDULE = "id name currency validFrom validTo fees { procedureCode productId vatCategory unitPrice { amount currency formatted } }"
+SCHEDULE = """id name currency validFrom validTo
+  fees { procedureCode productId vatCategory unitPrice { amount currency formatted } }"""
 CREATE = f"""mutation C($input: CreateFeeScheduleInput!) {{
   createFeeSchedule(input: $input) {{ schedule {{ {SCHEDULE} }} }} }}"""
 SET = f"""mutation S($input: SetFeesInput!) {{
