@@ -45,8 +45,12 @@ from db.models import (
     DataSubjectRequest,
     Document,
     ExtraResource,
+    FeeSchedule,
     InjectableTreatment,
+    MembershipPlan,
+    NhsCourse,
     NoteTemplate,
+    PatientMembership,
     PerioExam,
     PhotoSeries,
     PhotoSeriesItem,
@@ -133,6 +137,14 @@ ID_KINDS: dict[str, str] = {
     "issueConsentForm.input.templateId": "consent_form_template",
     "formKey": "consent_form_template",  # a form key or any version's id
     "witnessUserId": "staff_user",
+    "feeSchedule.id": "fee_schedule",
+    "scheduleId": "fee_schedule",
+    "courseId": "nhs_course",
+    "addToNhsCourse.input.items.planItemId": "treatment_plan_item",
+    "addToNhsCourse.input.items.chartEntryId": "chart_entry",
+    "membershipId": "patient_membership",
+    "enrolMembership.input.planId": "membership_plan",
+    "updateMembershipPlan.input.planId": "membership_plan",
 }
 # Kinds that belong to an organisation, not a practice (one product catalogue per organisation):
 # for every caller the other tenant's object of these kinds comes from another organisation.
@@ -547,7 +559,26 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         purpose="CONSULTATION",
         treatment_kind="TOXIN",
     )
+    fee_schedule = await FeeSchedule.create(
+        practice_id=practice.id, name="Probe fees", valid_from=date(2026, 1, 1)
+    )
+    course = await NhsCourse.create(
+        practice_id=practice.id, patient_id=patient.id, opened_on=date(2026, 1, 1)
+    )
+    membership_plan = await MembershipPlan.create(
+        practice_id=practice.id, name="Probe plan", monthly_fee_minor=1000
+    )
+    membership = await PatientMembership.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        plan_id=membership_plan.id,
+        started_on=date(2026, 1, 1),
+    )
     objects = {
+        "fee_schedule": fee_schedule.id,
+        "nhs_course": course.id,
+        "membership_plan": membership_plan.id,
+        "patient_membership": membership.id,
         "registration": registration.id,
         "injectable_treatment": treatment.id,
         "photo_series": series.id,

@@ -15,6 +15,7 @@ from tests.graph.clinical_note_support import MATRIX_NOTE_ID, seed_matrix_note
 MATRIX_PLAN_ID = "00000000-0000-4000-8000-00000000000f"
 MATRIX_BATCH_ID = "00000000-0000-4000-8000-000000000010"
 MATRIX_FORM_ID = "00000000-0000-4000-8000-000000000011"
+MATRIX_FEE_SCHEDULE_ID = "00000000-0000-4000-8000-000000000012"
 
 # How to reach one instance of each type that has protected fields. A type missing here makes
 # the matrix test fail, naming it: add its path (and a fixture object) when adding the type.
@@ -49,6 +50,7 @@ ARGUMENTS: dict[str, str] = {
     "clinicalNote.id": f'"{MATRIX_NOTE_ID}"',
     "treatmentPlan.id": f'"{MATRIX_PLAN_ID}"',
     "consentForm.id": f'"{MATRIX_FORM_ID}"',
+    "feeSchedule.id": f'"{MATRIX_FEE_SCHEDULE_ID}"',
     "breachImpact.userId": '"00000000-0000-4000-8000-000000000009"',
     "id": "$practiceId",
     "practiceId": "$practiceId",
@@ -74,6 +76,7 @@ async def seed_objects(practice: object, patient: object) -> None:
         ConsentFormInstance,
         ConsentFormTemplate,
         Document,
+        FeeSchedule,
         PerioExam,
         Product,
         TreatmentPlan,
@@ -98,6 +101,12 @@ async def seed_objects(practice: object, patient: object) -> None:
     await document.save()
     await seed_matrix_note(practice, patient)
     await _seed_marketing_photo(practice, patient)
+    await FeeSchedule.create(
+        id=MATRIX_FEE_SCHEDULE_ID,
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        name="Matrix fees",
+        valid_from=date(2030, 1, 1),
+    )
     await TreatmentPlan.create(
         id=MATRIX_PLAN_ID,
         plan_id=MATRIX_PLAN_ID,
