@@ -36,6 +36,8 @@ class ReadRecord(NamedTuple):
     entity_id: object
     patient_id: UUID | None
     practice_id: UUID | None
+    # A list about many patients (a batch recall) is one read naming every patient shown.
+    patient_ids: tuple[UUID, ...] = ()
 
 
 @runtime_checkable
@@ -124,6 +126,7 @@ class AuditReads(FieldExtension):
                 patient_id=record.patient_id,
                 practice_id=record.practice_id,
                 fields=fields,
+                patient_ids=record.patient_ids,
             )
 
 

@@ -23,6 +23,7 @@ from db.models import (
 )
 from db.queries import demo as demo_rows
 from services import runtime
+from services.aesthetics import demo_aesthetics
 from services.auth.passwords import hash_password
 from services.clinical import demo_chart, demo_notes, demo_perio, demo_plans
 from services.documents import demo_images
@@ -43,6 +44,7 @@ PRACTICES = (
     ("Harley Street Dental", "Europe/London", "ENGLAND", "harley"),
     ("Leith Walk Dental & Aesthetics", "Europe/London", "SCOTLAND", "leith"),
 )
+AESTHETIC_PRACTICES = frozenset({"leith"})  # handles of the practices that offer aesthetics
 PRACTICE_STAFF = (
     (Role.PRACTICE_ADMIN, "admin"),
     (Role.DENTIST, "dentist"),
@@ -82,7 +84,7 @@ async def seed(
     """
     if await is_seeded():
         return
-    total = len(PRACTICES) * 4
+    total = len(PRACTICES) * 4 + len(AESTHETIC_PRACTICES)
     done = 0
 
     def step() -> None:
@@ -96,6 +98,7 @@ async def seed(
     rng = random.Random(seed_value)  # noqa: S311 - demo data, not security
     password = hash_password(DEMO_PASSWORD)
     imaged: list[tuple[User, list[Patient]]] = []  # documents go in after the commit
+    aesthetic: list[tuple[Practice, User, list[Patient]]] = []  # forms and photos, likewise
     async with in_transaction():
         org = await Organization.create(name="Smile Group", slug=DEMO_SLUG)
         owner = await User.create(
@@ -139,10 +142,18 @@ async def seed(
             await demo_plans.seed_plans(practice, patients, clinicians[0][0], chart_rng)
             perio_rng = random.Random(f"{seed_value}-{handle}-perio")  # noqa: S311 - demo data
             await demo_perio.seed_perio(practice, patients, clinicians[0][0], perio_rng)
+            if handle in AESTHETIC_PRACTICES:
+                aesthetic_rng = random.Random(f"{seed_value}-{handle}-aesthetic")  # noqa: S311
+                await demo_aesthetics.seed_rows(practice, patients, clinicians[0][0], aesthetic_rng)
+                aesthetic.append((practice, clinicians[0][0], patients))
             step()
             imaged.append((clinicians[0][0], patients[:3]))
     for dentist, some in imaged:  # through the real upload path, each in its own unit of work
         await demo_images.seed(dentist, some, rng)
+        step()
+    for practice, clinician, patients in aesthetic:
+        aesthetic_rng = random.Random(f"{seed_value}-aesthetic-services")  # noqa: S311
+        await demo_aesthetics.seed_through_services(practice, patients, clinician, aesthetic_rng)
         step()
 
 

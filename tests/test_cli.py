@@ -16,6 +16,7 @@ import pytest
 from db.crypto import generate_key_material
 from graph.app import create_app
 from graph.settings import Settings
+from services import demo
 from services.policy import Role
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +65,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     first = run("seed-demo", env=env, timeout=300)
     assert first.stdout.strip() == "demo data loaded"  # progress goes to stderr, not stdout
     assert "loading demo data" in first.stderr
-    assert "8/8" in first.stderr
+    steps = len(demo.PRACTICES) * 4 + len(demo.AESTHETIC_PRACTICES)
+    assert f"{steps}/{steps}" in first.stderr
     users = json.loads(run("demo-users", "--json", env=env).stdout)
     return Workspace(url, root / "var", env, users)
 

@@ -62,7 +62,7 @@ class AestheticConsultation(Entity):
     appointment_id = fields.UUIDField(null=True)
     held_at = fields.DatetimeField()
     face_to_face = fields.BooleanField(default=True)
-    notes = fields.TextField(null=True)  # ciphertext
+    notes: str | None = fields.TextField(null=True)  # ciphertext
     recorded_by_user_id = fields.UUIDField(null=True)
 
     class Meta:
@@ -96,7 +96,7 @@ class Prescription(Entity):
     product_id: str
     dose_min_milli = fields.BigIntField()
     dose_max_milli = fields.BigIntField()
-    directions = fields.TextField(null=True)  # ciphertext
+    directions: str | None = fields.TextField(null=True)  # ciphertext
     issued_at = fields.DatetimeField()
     valid_until = fields.DatetimeField()
     cancelled_at = fields.DatetimeField(null=True)

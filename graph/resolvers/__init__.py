@@ -13,6 +13,7 @@ from graph.resolvers.consent import ConsentMutations, ConsentQueries
 from graph.resolvers.consent_forms import ConsentFormMutations, ConsentFormQueries
 from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
+from graph.resolvers.injectables import InjectableMutations, InjectableQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
@@ -40,6 +41,7 @@ Query = merge_types(
         ClinicalNoteQueries,
         ClinicalChartQueries,
         TreatmentPlanQueries,
+        InjectableQueries,
         ConsentFormQueries,
         PerioQueries,
         SchedulingQueries,
@@ -64,6 +66,7 @@ Mutation = merge_types(
         ClinicalNoteMutations,
         ClinicalChartMutations,
         TreatmentPlanMutations,
+        InjectableMutations,
         ConsentFormMutations,
         PerioMutations,
         SchedulingMutations,

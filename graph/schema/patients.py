@@ -21,11 +21,13 @@ from graph.patient_loaders import patient_loaders
 from graph.permissions.fields import requires
 from graph.schema.audit import AuditEvent, cursor_of
 from graph.schema.billing_fees import PatientMembership
+from graph.schema.injectables import InjectableTreatment
 from graph.schema.medical_history import Insurance, MedicalHistory
 from graph.schema.pagination import Connection, after_key, page_size
 from graph.schema.photo_series import PhotoSeries
 from services import audit, visibility
 from services.aesthetics import photo_series as photo_series_service
+from services.aesthetics import treatments as injectables
 from services.billing import memberships as membership_service
 from services.patients import contact, sealing
 from services.patients import medical_history as history_service
@@ -267,6 +269,15 @@ class Patient:
             info.context.principal, patient_id=self.patient_id, first=max(1, first)
         )
         return [MedicalHistory.from_model(h) for h in found]
+
+    @strawberry.field(
+        description="Injectable treatments (points, totals per product, adverse events), "
+        "newest first. Each treatment read is audited.",
+        extensions=[*CLINICAL, AuditReads()],
+    )
+    async def injectable_treatments(self, info: Info) -> list[InjectableTreatment] | None:
+        found = await injectables.treatments_of(info.context.principal, patient_id=self.patient_id)
+        return [InjectableTreatment.from_view(v) for v in found]
 
     @strawberry.field(
         description="Before/after photo series, oldest first, each with its photos in taken "

@@ -55,6 +55,22 @@ def _reachable(patient: Patient, channel: Channel) -> bool:
     return bool(getattr(patient, _ADDRESS_COLUMN[channel]))
 
 
+def service_decision(
+    status: str, reachable: bool, prefs: preferences.Preferences, channel: Channel
+) -> ContactDecision:
+    """A service message on ``channel``, from facts already read (a recall list decides for
+    hundreds of patients from one statement): what :func:`can_contact` decides for SERVICE."""
+    if status in (PatientStatus.DECEASED.value, PatientStatus.MERGED.value):
+        return ContactDecision(False, f"Record is {status.lower()}.")
+    if not reachable:
+        return ContactDecision(False, "No contact details for this channel.")
+    if not getattr(prefs, channel.value.lower()):
+        return ContactDecision(False, "The patient does not accept this channel.")
+    if not prefs.service_messages:
+        return ContactDecision(False, "The patient declined service messages.")
+    return ContactDecision(True, "Service message on an accepted channel.")
+
+
 async def can_contact(
     patient: Patient, channel: Channel, purpose: ContactPurpose
 ) -> ContactDecision:
@@ -63,12 +79,10 @@ async def can_contact(
     if not _reachable(patient, channel):
         return ContactDecision(False, "No contact details for this channel.")
     prefs = await preferences.load(patient.id)
+    if purpose is ContactPurpose.SERVICE:
+        return service_decision(patient.status, True, prefs, channel)
     if not getattr(prefs, channel.value.lower()):
         return ContactDecision(False, "The patient does not accept this channel.")
-    if purpose is ContactPurpose.SERVICE:
-        if not prefs.service_messages:
-            return ContactDecision(False, "The patient declined service messages.")
-        return ContactDecision(True, "Service message on an accepted channel.")
     restricted = (await queries.active_restrictions([patient.id])).get(patient.id, set())
     if RestrictionKind.OBJECTION.value in restricted:
         return ContactDecision(False, "The patient objected to direct marketing.")

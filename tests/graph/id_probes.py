@@ -34,6 +34,8 @@ from graphql import (
 
 from db.models import (
     Absence,
+    AdverseEvent,
+    AestheticConsultation,
     Appointment,
     AppointmentType,
     Batch,
@@ -47,6 +49,7 @@ from db.models import (
     ExtraResource,
     FeeSchedule,
     InjectableTreatment,
+    InjectionPoint,
     MembershipPlan,
     NhsCourse,
     NoteTemplate,
@@ -55,6 +58,7 @@ from db.models import (
     PhotoSeries,
     PhotoSeriesItem,
     Practitioner,
+    Prescription,
     ProcedureItem,
     ProcessingRestriction,
     Product,
@@ -131,6 +135,13 @@ ID_KINDS: dict[str, str] = {
     "productId": "product",
     "batchId": "batch",
     "batch.id": "batch",
+    "injectableTreatment.id": "injectable_treatment",
+    "recordAdverseEvent.input.treatmentId": "injectable_treatment",
+    "consultationId": "aesthetic_consultation",
+    "prescriptionId": "prescription",
+    "prescriberId": "practitioner",
+    "adverseEventId": "adverse_event",
+    "consentFormId": "consent_form",
     "consentForm.id": "consent_form",
     "signConsentForm.input.id": "consent_form",
     "voidConsentForm.input.id": "consent_form",
@@ -180,6 +191,13 @@ NAMED_VALUES: dict[str, Any] = {
     "kind": None,  # filled from the enum when it is one; strings below
     "dateOfBirth": "1980-05-17",
     "detectedAt": "2026-01-01T09:00:00+00:00",  # must not be in the future
+    "treatedAt": "2026-01-01T09:00:00+00:00",
+    "heldAt": "2026-01-01T09:00:00+00:00",
+    "onsetAt": "2026-01-01T10:00:00+00:00",
+    "validUntil": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+    "mapVersion": 1,
+    "x": 0.5,
+    "y": 0.5,
     "from": "2030-01-15T00:00:00+00:00",
     "to": "2030-01-16T00:00:00+00:00",
 }
@@ -187,6 +205,9 @@ STRING_VALUES: dict[str, str] = {
     "kind": "EQUIPMENT",
     "relationship": "MOTHER",
     "timeZone": "Europe/London",
+    "mapKey": "FACE_FRONT",
+    "zone": "GLABELLA",
+    "lotNumber": "PROBE-LOT",
 }
 START = datetime(2030, 1, 15, 10, tzinfo=UTC)
 
@@ -574,7 +595,9 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         plan_id=membership_plan.id,
         started_on=date(2026, 1, 1),
     )
+    aesthetic = await _aesthetic_objects(practice, patient, practitioner, treatment, batch)
     objects = {
+        **aesthetic,
         "fee_schedule": fee_schedule.id,
         "nhs_course": course.id,
         "membership_plan": membership_plan.id,
@@ -615,3 +638,58 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         "perio_exam": exam.id,
     }
     return {k: str(v) for k, v in objects.items()}
+
+
+async def _aesthetic_objects(
+    practice: Any, patient: Any, practitioner: Any, treatment: Any, batch: Any
+) -> dict[str, object]:
+    """For ``practice``'s patient: a point of the treatment from the batch, a face-to-face
+    consultation, a prescription and an adverse event."""
+    treated = treatment.treated_at
+    await InjectionPoint.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        treatment_id=treatment.id,
+        product_id=batch.product_id,
+        batch_id=batch.id,
+        amount_milli=1000,
+        depth="INTRAMUSCULAR",
+        technique="BOLUS",
+        map_key="FACE_FRONT",
+        map_version=1,
+        zone="GLABELLA",
+        x=0.5,
+        y=0.5,
+        treated_at=treated,
+    )
+    consultation = await AestheticConsultation.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        prescriber_id=practitioner.id,
+        held_at=treated,
+        face_to_face=True,
+    )
+    prescription = await Prescription.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        prescriber_id=practitioner.id,
+        consultation_id=consultation.id,
+        product_id=batch.product_id,
+        dose_min_milli=1000,
+        dose_max_milli=50_000,
+        issued_at=treated,
+        valid_until=datetime.now(UTC) + timedelta(days=30),
+    )
+    event = await AdverseEvent.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        treatment_id=treatment.id,
+        kind="BRUISING",
+        severity="MILD",
+        onset_at=treated,
+    )
+    return {
+        "aesthetic_consultation": consultation.id,
+        "prescription": prescription.id,
+        "adverse_event": event.id,
+    }

@@ -14,6 +14,8 @@ from tests.graph.clinical_note_support import MATRIX_NOTE_ID, seed_matrix_note
 
 MATRIX_PLAN_ID = "00000000-0000-4000-8000-00000000000f"
 MATRIX_BATCH_ID = "00000000-0000-4000-8000-000000000010"
+MATRIX_TREATMENT_ID = "00000000-0000-4000-8000-0000000000b2"  # used MATRIX_BATCH_ID
+MATRIX_LOT = "MATRIX1"
 MATRIX_FORM_ID = "00000000-0000-4000-8000-000000000011"
 MATRIX_FEE_SCHEDULE_ID = "00000000-0000-4000-8000-000000000012"
 
@@ -60,6 +62,10 @@ ARGUMENTS: dict[str, str] = {
     "appointmentTypeId": '"00000000-0000-4000-8000-000000000007"',
     "perioExam.id": f'"{PERIO_EXAM_ID}"',
     "batch.id": f'"{MATRIX_BATCH_ID}"',
+    "injectableTreatment.id": f'"{MATRIX_TREATMENT_ID}"',
+    "batchId": f'"{MATRIX_BATCH_ID}"',
+    "organizationId": "$organizationId",
+    "lotNumber": f'"{MATRIX_LOT}"',
     "channel": "EMAIL",
     "purpose": "SERVICE",
 }
@@ -149,11 +155,56 @@ async def seed_objects(practice: object, patient: object) -> None:
         id=MATRIX_BATCH_ID,
         practice_id=practice.id,  # type: ignore[attr-defined]
         product_id=product.id,
-        lot_number="MATRIX1",
+        lot_number=MATRIX_LOT,
         expires_on=date(2099, 1, 1),
         quantity_received_milli=1000,
         on_hand_milli=1000,
         received_on=date(2026, 1, 1),
+    )
+    await _seed_injection(practice, patient, product.id)
+
+
+async def _seed_injection(practice: object, patient: object, product_id: object) -> None:
+    """One treatment of the patient that used the matrix batch (for the recalls and
+    ``Patient.injectableTreatments``)."""
+    from datetime import UTC, datetime
+
+    from db.models import InjectableTreatment, InjectionPoint, Practitioner, User
+
+    user = await User.create(
+        email=f"matrix-{MATRIX_TREATMENT_ID}-{practice.id}@example.test",  # type: ignore[attr-defined]
+        full_name="Matrix Doctor",
+        password_hash="unusable",
+    )
+    doctor = await Practitioner.create(
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        user_id=user.id,
+        display_name="Dr Matrix",
+        role="DOCTOR",
+    )
+    when = datetime(2030, 1, 15, 10, tzinfo=UTC)
+    await InjectableTreatment.create(
+        id=MATRIX_TREATMENT_ID,
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        patient_id=patient.id,  # type: ignore[attr-defined]
+        practitioner_id=doctor.id,
+        treated_at=when,
+    )
+    await InjectionPoint.create(
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        patient_id=patient.id,  # type: ignore[attr-defined]
+        treatment_id=MATRIX_TREATMENT_ID,
+        product_id=product_id,
+        batch_id=MATRIX_BATCH_ID,
+        amount_milli=500,
+        depth="INTRAMUSCULAR",
+        technique="BOLUS",
+        map_key="FACE_FRONT",
+        map_version=1,
+        zone="GLABELLA",
+        x=0.5,
+        y=0.3,
+        treated_at=when,
     )
 
 
@@ -251,5 +302,7 @@ def protected_fields() -> list[ProtectedField]:
                 document = document.replace("{", "query($practiceId: ID!) {", 1)
             if document and "$patientId" in document and "query(" not in document:
                 document = document.replace("{", "query($patientId: ID!) {", 1)
+            if document and "$organizationId" in document and "query(" not in document:
+                document = document.replace("{", "query($organizationId: ID!) {", 1)
             found.append(ProtectedField(type_name, field_name, scopes, document))
     return found

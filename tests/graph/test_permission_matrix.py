@@ -35,7 +35,11 @@ async def test_role_against_every_protected_field(client: httpx.AsyncClient, rol
         role, practice, org=org, patient_id=patient.id if role is Role.PATIENT else None
     )
     token = factories.access_token(user)
-    variables = {"practiceId": str(practice.id), "patientId": str(patient.id)}
+    variables = {
+        "practiceId": str(practice.id),
+        "patientId": str(patient.id),
+        "organizationId": str(org.id),
+    }
     held = ROLE_SCOPES[role]
     mismatches: list[str] = []
     for field in FIELDS:

@@ -50,6 +50,10 @@ NOT_EXERCISED: dict[str, str] = {
     "perioExam": "takes an exam id, not a patient id; the world charts no perio exams (an "
     "exam of a hidden patient answers like a random id: tests/graph/test_perio.py, and "
     "another practice's exam: the id probes of test_tenant_isolation.py)",
+    "injectableTreatment": "takes a treatment id, not a patient id (the world's treatments are "
+    "reached through Patient.injectableTreatments and both recalls here; another practice's "
+    "or a hidden patient's treatment answers like a random id: tests/graph/test_injectables.py"
+    "::test_who_may_record_and_read and the id probes of test_tenant_isolation.py)",
     "consentForm": "takes a form id, not a patient id (the world's signed forms are reached "
     "through consentForms(patientId) here; a form of a hidden patient or another practice "
     "answers like a random id: tests/graph/test_consent_forms.py::test_who_may_read_and_sign, "

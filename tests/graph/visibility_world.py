@@ -49,6 +49,7 @@ PATIENT_FIELDS = {"patient", "patientId"}
 ROOTS = ("Query", "Subscription")
 WINDOW = {"from": "2030-01-15T00:00:00Z", "to": "2030-01-16T00:00:00Z"}
 NESTING = 3  # object levels selected below a root field
+RECALL_ARGUMENTS = ("batchId", "organizationId", "lotNumber")  # filled by ``_injected``
 
 
 def patient_types(schema: GraphQLSchema) -> set[str]:
@@ -150,6 +151,8 @@ class World:
             "userId": self.actor_id,
             "appointmentTypeId": self.appointment_type_id or str(uuid.uuid4()),
             **WINDOW,
+            # the recalls: the world's batch and lot (``_injected``), placeholders before it
+            **{k: self.extra.get(k, str(uuid.uuid4())) for k in RECALL_ARGUMENTS},
         }
         if name in values:
             return values[name]
@@ -280,6 +283,7 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
         assert uploaded.status_code == 201, uploaded.text
         await _completed_plan(gql, tokens[Role.DENTIST.value], patient.id)
         await _billing_account(gql, tokens[Role.RECEPTIONIST.value], practice.id, patient.id)
+        await _injected(world, practice, patient, d.dentist)
         await _marketing_photo(http, gql, tokens, patient.id)
         await _signed_form(gql, tokens[Role.DENTIST.value], practice.id, patient.id)
         await Recall.create(
@@ -312,9 +316,7 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
     return world
 
 
-async def _billing_account(
-    gql: Any, token: str, practice_id: object, patient_id: object
-) -> None:
+async def _billing_account(gql: Any, token: str, practice_id: object, patient_id: object) -> None:
     """An NHS course with an item and a membership: the patient shows in ``nhsCourses`` and
     ``Patient.memberships``."""
     opened = await gql(
@@ -523,3 +525,56 @@ async def restrict_target(world: World, gql: Any) -> None:
     )
     assert not placed.get("errors"), placed
     world.sees["PARTNER"].discard("restricted")
+
+
+async def _injected(world: World, practice: Any, patient: Patient, practitioner: Any) -> None:
+    """A toxin treatment of the patient from the world's one batch (created on first use), so
+    the batch and lot recalls name every target."""
+    from db.models import Batch, InjectableTreatment, InjectionPoint, Product
+
+    if "batchId" not in world.extra:
+        product = await Product.create(
+            organization_id=practice.organization_id,
+            name="Vis toxin",
+            brand="Vis",
+            kind="TOXIN",
+            unit="UNITS",
+        )
+        batch = await Batch.create(
+            practice_id=practice.id,
+            product_id=product.id,
+            lot_number="VIS-LOT-1",
+            expires_on=date(2031, 1, 1),
+            quantity_received_milli=100_000,
+            on_hand_milli=100_000,
+            received_on=date(2029, 1, 1),
+        )
+        world.extra.update(
+            batchId=str(batch.id),
+            productId=str(product.id),
+            organizationId=str(practice.organization_id),
+            lotNumber="VIS-LOT-1",
+        )
+    when = datetime(2029, 6, 1, 10, tzinfo=UTC)
+    treatment = await InjectableTreatment.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        practitioner_id=practitioner.id,
+        treated_at=when,
+    )
+    await InjectionPoint.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        treatment_id=treatment.id,
+        product_id=world.extra["productId"],
+        batch_id=world.extra["batchId"],
+        amount_milli=4000,
+        depth="INTRAMUSCULAR",
+        technique="BOLUS",
+        map_key="FACE_FRONT",
+        map_version=1,
+        zone="GLABELLA",
+        x=0.5,
+        y=0.3,
+        treated_at=when,
+    )
