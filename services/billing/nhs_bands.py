@@ -202,7 +202,9 @@ def charge_of(
     pays = full
     if exemption is Exemption.HC3_PARTIAL:
         if max_contribution is None:
-            raise ValidationFailed("An HC3 certificate names a maximum.", field="maximumContribution")
+            raise ValidationFailed(
+                "An HC3 certificate names a maximum.", field="maximumContribution"
+            )
         pays = min(full, Money(max(0, max_contribution.minor), table.currency))
     elif exemption is not None:
         pays = Money(0, table.currency)

@@ -263,10 +263,14 @@ async def record_exemption(
     pid = tenant_gate.practice_of(found)
     if exemption is Exemption.HC3_PARTIAL:
         if max_contribution is None:
-            raise ValidationFailed("An HC3 certificate states a maximum.", field="maximumContribution")
+            raise ValidationFailed(
+                "An HC3 certificate states a maximum.", field="maximumContribution"
+            )
         checked(max_contribution.minor, "maximumContribution", allow_zero=True)
     elif max_contribution is not None:
-        raise ValidationFailed("Only an HC3 certificate has a maximum.", field="maximumContribution")
+        raise ValidationFailed(
+            "Only an HC3 certificate has a maximum.", field="maximumContribution"
+        )
     async with unit_of_work() as uow:
         locked = await _locked_open(uow.connection, pid, course_id)
         locked.exemption = None if exemption is None else exemption.value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import pytest
@@ -102,7 +103,7 @@ def test_no_table_before_april_2024() -> None:
 
 def test_tables_do_not_overlap_and_leave_no_gap() -> None:
     tables = nhs_bands.TABLES
-    for earlier, later in zip(tables, tables[1:], strict=False):
+    for earlier, later in itertools.pairwise(tables):
         assert earlier.valid_to is not None
         assert (later.valid_from - earlier.valid_to).days == 1
 
