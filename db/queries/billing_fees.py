@@ -17,6 +17,7 @@ from db.models import (
     NhsCourse,
     NhsCourseItem,
     PatientMembership,
+    Practice,
     ScheduleFee,
 )
 from db.tenancy import PracticeId
@@ -46,7 +47,9 @@ async def schedule(
 async def lock_schedules(
     practice_id: PracticeId, connection: BaseDBAsyncClient
 ) -> list[FeeSchedule]:
-    """All the practice's schedules, locked (an overlap check sees every one)."""
+    """All the practice's schedules, after locking the practice row (so two writers creating a
+    practice's first schedules wait for each other: an overlap check sees every one)."""
+    await Practice.select_for_update().using_db(connection).get(id=practice_id)
     return (
         await FeeSchedule.filter(practice_id=practice_id)
         .select_for_update()

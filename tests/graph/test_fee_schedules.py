@@ -4,6 +4,7 @@ nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 from uuid import uuid4
@@ -251,3 +252,22 @@ async def test_bad_schedule_input_and_permissions(client: httpx.AsyncClient) -> 
     missing = await gql(client, ONE, {"id": str(uuid4())}, token=token)
     assert missing.codes == ["NOT_FOUND"]
     assert await FeeSchedule.all().count() == 0
+
+
+async def test_concurrent_overlapping_schedules_one_wins(client: httpx.AsyncClient) -> None:
+    practice, token, _, _ = await _world()
+    results = await asyncio.gather(
+        *(
+            _do(
+                client,
+                CREATE,
+                token,
+                practiceId=str(practice.id),
+                name=f"Race {n}",
+                validFrom=f"2026-0{n + 1}-01",
+            )
+            for n in range(5)
+        )
+    )
+    assert sorted(tuple(r.codes) for r in results) == [()] + [("CONFLICT",)] * 4
+    assert await FeeSchedule.filter(practice_id=practice.id).count() == 1
