@@ -214,3 +214,45 @@ async def test_refusals_change_nothing(client: httpx.AsyncClient) -> None:
     await practice.save()
     scottish = await _do(client, OPEN, token, patientId=str(patient.id))
     assert (scottish.codes, _field(scottish)) == (["BAD_USER_INPUT"], "patientId")
+
+
+RECORD = """mutation R($input: RecordChartEntryInput!) { recordChartEntry(input: $input) {
+  entry { id } } }"""
+
+
+async def test_chart_entries_count_and_another_patients_do_not(
+    client: httpx.AsyncClient,
+) -> None:
+    practice, patient, token, dentist, _ = await _world()
+    other = await factories.patient(practice)
+    ids: dict[str, str] = {}
+    for name, who, code, tooth, surfaces in (
+        ("rct", patient, "RCT-A", "11", ""),
+        ("caries", patient, None, "16", "O"),
+        ("theirs", other, "EXT", "48", ""),
+    ):
+        values: dict[str, Any] = {"patientId": str(who.id), "tooth": tooth, "surfaces": surfaces}
+        if code is None:
+            values |= {"kind": "CONDITION", "code": "CARIES", "status": "EXISTING"}
+        else:
+            values |= {"kind": "PROCEDURE", "code": code, "status": "COMPLETED"}
+        recorded = await gql(client, RECORD, {"input": values}, token=dentist)
+        assert recorded.errors == [], recorded.errors
+        ids[name] = recorded.data["recordChartEntry"]["entry"]["id"]
+    course = await _ok(client, OPEN, token, patientId=str(patient.id), openedOn="2025-07-01")
+    theirs = await _do(
+        client, ADD, token, courseId=course["id"], items=[{"chartEntryId": ids["theirs"]}]
+    )
+    assert theirs.codes == ["NOT_FOUND"]
+    condition = await _do(
+        client, ADD, token, courseId=course["id"], items=[{"chartEntryId": ids["caries"]}]
+    )
+    assert (condition.codes, _field(condition)) == (["BAD_USER_INPUT"], "chartEntryId")
+    added = await _ok(
+        client, ADD, token, courseId=course["id"], items=[{"chartEntryId": ids["rct"]}]
+    )
+    assert [(i["procedureCode"], i["toothFdi"], i["chartEntryId"]) for i in added["items"]] == [
+        ("RCT-A", 11, ids["rct"])
+    ]
+    done = await _ok(client, COMPLETE, token, courseId=course["id"], completedOn="2025-07-01")
+    assert (done["band"], done["udasHundredths"]) == ("BAND_2A", 300)
