@@ -189,8 +189,8 @@ def _children_first(links: list[Link]) -> list[Link]:
             if not any(
                 other.model is not link.model
                 and any(
-                    getattr(f, "related_model", None) is link.model
-                    for f in other.model._meta.fields_map.values()
+                    getattr(other.model._meta.fields_map[name], "related_model", None) is link.model
+                    for name in (*other.model._meta.fk_fields, *other.model._meta.o2o_fields)
                 )
                 for other in left
                 if other.model in models
