@@ -348,18 +348,6 @@ async def archive_template(principal: Principal, *, key_or_id: UUID) -> Template
 # Instances -----------------------------------------------------------------------------------
 
 
-async def _patient(principal: Principal, patient_id: UUID, scope: Scope, action: str) -> Patient:
-    patient = await patient_access.readable_patient(principal, patient_id)
-    if scope is Scope.CLINICAL_WRITE:
-        await patient_access.require(principal, scope, patient, action=action)
-        return patient
-    pid = tenant_gate.practice_of(patient)
-    if not principal.has_scope(scope, pid):
-        await audit.record_denied(principal, action=action, practice_id=pid)
-        raise PolicyDenied("You do not have permission to read this patient's consent forms.")
-    return patient
-
-
 async def _found(
     principal: Principal, form_id: UUID, scope: Scope, action: str
 ) -> tuple[ConsentFormInstance, Patient]:
@@ -367,7 +355,9 @@ async def _found(
     if found is None:
         raise NotFound("Consent form")
     try:
-        patient = await _patient(principal, UUID(str(found.patient_id)), scope, action)
+        patient = await patient_access.clinical_patient(
+            principal, UUID(str(found.patient_id)), scope, action=action
+        )
     except NotFound:  # a patient this principal may not see: exactly like a random form id
         raise NotFound("Consent form") from None
     return found, patient
@@ -381,7 +371,9 @@ async def _views(rows: Sequence[ConsentFormInstance]) -> list[FormView]:
 
 async def forms_of(principal: Principal, *, patient_id: UUID) -> list[FormView]:
     """A patient's consent forms, newest first (clinical:read; a patient their own)."""
-    patient = await _patient(principal, patient_id, Scope.CLINICAL_READ, "READ consent_form")
+    patient = await patient_access.clinical_patient(
+        principal, patient_id, Scope.CLINICAL_READ, action="READ consent_form"
+    )
     pid = tenant_gate.practice_of(patient)
     return await _views(await queries.instances_of_patient(pid, UUID(str(patient.id))))
 
@@ -417,7 +409,9 @@ async def issue(
     treatment_id: UUID | None = None,
 ) -> FormView:
     """A PENDING copy of the template version for the patient to sign."""
-    patient = await _patient(principal, patient_id, Scope.CLINICAL_WRITE, "ISSUE consent_form")
+    patient = await patient_access.clinical_patient(
+        principal, patient_id, Scope.CLINICAL_WRITE, action="ISSUE consent_form"
+    )
     pid = tenant_gate.practice_of(patient)
     template = await queries.template({pid}, template_id)
     if template is None:

@@ -30,16 +30,15 @@ from uuid import UUID, uuid4
 
 from db.models import Patient, PhotoSeries, PhotoSeriesItem
 from db.models.consent import ConsentPurpose
-from db.outbox import PendingEvent
 from db.queries import consent as consent_queries
 from db.queries import patients as patient_queries
 from db.queries import photo_series as queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
-from services import actors, audit, tenant_gate, visibility
+from services import audit, tenant_gate, visibility
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from services.patients import patient_access
-from services.patients.records import organization_id
+from services.patients.records import record_change
 from services.policy import Scope
 from services.principal import Principal
 
@@ -107,24 +106,14 @@ class MarketingPage:
     has_next: bool
 
 
-async def _patient(principal: Principal, patient_id: UUID, scope: Scope, action: str) -> Patient:
-    patient = await patient_access.readable_patient(principal, patient_id)
-    if scope is Scope.CLINICAL_WRITE:
-        await patient_access.require(principal, scope, patient, action=action)
-        return patient
-    pid = tenant_gate.practice_of(patient)
-    if not principal.has_scope(scope, pid):
-        await audit.record_denied(principal, action=action, practice_id=pid)
-        raise PolicyDenied("You do not have permission to read this patient's clinical record.")
-    return patient
-
-
 async def _series(principal: Principal, series_id: UUID, action: str) -> PhotoSeries:
     found = await queries.series(patient_access.readable_practices(principal), series_id)
     if found is None:
         raise NotFound("Photo series")
     try:
-        await _patient(principal, UUID(str(found.patient_id)), Scope.CLINICAL_WRITE, action)
+        await patient_access.clinical_patient(
+            principal, UUID(str(found.patient_id)), Scope.CLINICAL_WRITE, action=action
+        )
     except NotFound:  # a patient this principal may not see: exactly like a random id
         raise NotFound("Photo series") from None
     return found
@@ -137,8 +126,8 @@ async def _item(
     if found is None:
         raise NotFound("Photo")
     try:
-        patient = await _patient(
-            principal, UUID(str(found.patient_id)), Scope.CLINICAL_WRITE, action
+        patient = await patient_access.clinical_patient(
+            principal, UUID(str(found.patient_id)), Scope.CLINICAL_WRITE, action=action
         )
     except NotFound:
         raise NotFound("Photo") from None
@@ -153,29 +142,16 @@ async def _changed(
     uow: UnitOfWork, principal: Principal, series: PhotoSeries, action: str, fields: list[str]
 ) -> None:
     """Audit (field names only) and an ids-only event, in the caller's unit of work."""
-    pid = tenant_gate.practice_of(series)
-    patient_id = UUID(str(series.patient_id))
-    uow.audit(
-        audit.record_for(
-            principal,
-            action=action,
-            practice_id=pid,
-            entity_type="PhotoSeries",
-            entity_id=series.id,
-            patient_id=patient_id,
-            fields=fields,
-        )
-    )
-    uow.emit(
-        PendingEvent(
-            organization_id=await organization_id(principal, pid),
-            practice_id=pid,
-            topic=TOPIC,
-            type=EVENT,
-            entity_id=UUID(str(series.id)),
-            patient_id=patient_id,
-            payload=actors.stamped({"area": series.area, "change": action}, principal),
-        )
+    await record_change(
+        uow,
+        principal,
+        series,
+        action=action,
+        event=EVENT,
+        changed=fields,
+        entity_type="PhotoSeries",
+        topic=TOPIC,
+        payload={"area": series.area, "change": action},
     )
 
 
@@ -198,7 +174,9 @@ def _taken_at(value: datetime) -> datetime:
 
 async def series_of(principal: Principal, *, patient_id: UUID) -> list[SeriesView]:
     """A patient's series, oldest first, each with its photos in taken order."""
-    patient = await _patient(principal, patient_id, Scope.CLINICAL_READ, "READ photo_series")
+    patient = await patient_access.clinical_patient(
+        principal, patient_id, Scope.CLINICAL_READ, action="READ photo_series"
+    )
     rows = await queries.of_patient(tenant_gate.practice_of(patient), UUID(str(patient.id)))
     items = await queries.items_of([UUID(str(s.id)) for s in rows])
     by_series: dict[str, list[PhotoSeriesItem]] = {}
@@ -210,7 +188,9 @@ async def series_of(principal: Principal, *, patient_id: UUID) -> list[SeriesVie
 async def create(
     principal: Principal, *, patient_id: UUID, area: str, treatment_id: UUID | None = None
 ) -> SeriesView:
-    patient = await _patient(principal, patient_id, Scope.CLINICAL_WRITE, "CREATE photo_series")
+    patient = await patient_access.clinical_patient(
+        principal, patient_id, Scope.CLINICAL_WRITE, action="CREATE photo_series"
+    )
     pid = tenant_gate.practice_of(patient)
     code = _code(Area, area, "area")
     if treatment_id is not None and not await queries.treatment_exists(

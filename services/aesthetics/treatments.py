@@ -36,11 +36,11 @@ from db.queries import aesthetic_treatments as queries
 from db.queries import schedule as schedule_queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
-from services import audit, tenant_gate
+from services import tenant_gate
 from services.aesthetics import face_maps, prescribing, stock_ledger
 from services.aesthetics.doses import to_milli
 from services.aesthetics.stock_ledger import Move, MovementKind
-from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
+from services.errors import Conflict, NotFound, ValidationFailed
 from services.patients import patient_access, sealing
 from services.patients import validation as v
 from services.patients.records import organization_id, record_change
@@ -167,18 +167,6 @@ def _checked_point(point: NewPoint) -> _Checked:
     return _Checked(point, amount, key, version, zone)
 
 
-async def _clinical(principal: Principal, patient_id: UUID, scope: Scope, action: str) -> Patient:
-    patient = await patient_access.readable_patient(principal, patient_id)
-    if scope is Scope.CLINICAL_WRITE:
-        await patient_access.require(principal, scope, patient, action=action)
-        return patient
-    pid = tenant_gate.practice_of(patient)
-    if not principal.has_scope(scope, pid):
-        await audit.record_denied(principal, action=action, practice_id=pid)
-        raise PolicyDenied("You do not have permission to read this patient's clinical record.")
-    return patient
-
-
 async def _links(pid: PracticeId, patient: Patient, new: NewTreatment) -> None:
     """The appointment and consent form named belong to this patient (NOT_FOUND otherwise)."""
     if new.appointment_id is not None:
@@ -194,8 +182,8 @@ async def _links(pid: PracticeId, patient: Patient, new: NewTreatment) -> None:
 
 
 async def record(principal: Principal, new: NewTreatment) -> TreatmentView:
-    patient = await _clinical(
-        principal, new.patient_id, Scope.CLINICAL_WRITE, "RECORD injectable_treatment"
+    patient = await patient_access.clinical_patient(
+        principal, new.patient_id, Scope.CLINICAL_WRITE, action="RECORD injectable_treatment"
     )
     pid = tenant_gate.practice_of(patient)
     treated_at = prescribing.not_future(new.treated_at, "treatedAt")
@@ -346,8 +334,8 @@ async def _views(pid: PracticeId, rows: Sequence[InjectableTreatment]) -> list[T
 
 async def treatments_of(principal: Principal, *, patient_id: UUID) -> list[TreatmentView]:
     """The patient's injectable treatments, newest first (at most 500)."""
-    patient = await _clinical(
-        principal, patient_id, Scope.CLINICAL_READ, "READ injectable_treatment"
+    patient = await patient_access.clinical_patient(
+        principal, patient_id, Scope.CLINICAL_READ, action="READ injectable_treatment"
     )
     pid = tenant_gate.practice_of(patient)
     return await _views(pid, await queries.treatments_of_patient(pid, UUID(str(patient.id))))
@@ -360,7 +348,9 @@ async def _found(
     if found is None:
         raise NotFound("Injectable treatment")
     try:
-        patient = await _clinical(principal, UUID(str(found.patient_id)), scope, action)
+        patient = await patient_access.clinical_patient(
+            principal, UUID(str(found.patient_id)), scope, action=action
+        )
     except NotFound:
         raise NotFound("Injectable treatment") from None
     return found, patient
@@ -425,8 +415,11 @@ async def resolve_adverse_event(principal: Principal, *, event_id: UUID) -> Adve
     if found is None:
         raise NotFound("Adverse event")
     try:
-        patient = await _clinical(
-            principal, UUID(str(found.patient_id)), Scope.CLINICAL_WRITE, "RESOLVE adverse_event"
+        patient = await patient_access.clinical_patient(
+            principal,
+            UUID(str(found.patient_id)),
+            Scope.CLINICAL_WRITE,
+            action="RESOLVE adverse_event",
         )
     except NotFound:
         raise NotFound("Adverse event") from None

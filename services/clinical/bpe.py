@@ -27,6 +27,7 @@ from db.uow import unit_of_work
 from services.clinical import perio
 from services.clinical.perio import ToothReading
 from services.errors import ValidationFailed
+from services.patients import patient_access
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling.recalls import add_months
@@ -155,7 +156,7 @@ async def record(
     codes: Sequence[str],
     examined_at: datetime | None = None,
 ) -> BpeView:
-    patient = await perio.clinical_patient(
+    patient = await patient_access.clinical_patient(
         principal, patient_id, Scope.CLINICAL_WRITE, action="RECORD bpe"
     )
     pid = practice_of(patient)
@@ -206,7 +207,7 @@ class BpePage:
 async def records(
     principal: Principal, patient_id: UUID, *, first: int, after: tuple[datetime, UUID] | None
 ) -> BpePage:
-    patient = await perio.clinical_patient(
+    patient = await patient_access.clinical_patient(
         principal, patient_id, Scope.CLINICAL_READ, action="READ bpe"
     )
     pid = practice_of(patient)

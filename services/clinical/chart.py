@@ -191,18 +191,6 @@ async def set_notation(principal: Principal, notation: Notation) -> Notation:
     return notation
 
 
-async def _clinical_patient(principal: Principal, patient_id: UUID, scope: Scope) -> Patient:
-    patient = await patient_access.readable_patient(principal, patient_id)
-    if scope is Scope.CLINICAL_WRITE:
-        await patient_access.require(principal, scope, patient, action="RECORD chart_entry")
-        return patient
-    practice_id = tenant_gate.practice_of(patient)
-    if not principal.has_scope(scope, practice_id):
-        await audit.record_denied(principal, action="READ tooth_chart", practice_id=practice_id)
-        raise PolicyDenied("You do not have permission to read this patient's clinical record.")
-    return patient
-
-
 async def chart(
     principal: Principal,
     *,
@@ -211,7 +199,9 @@ async def chart(
     notation: Notation | None = None,
     include_voided: bool = False,
 ) -> Chart:
-    patient = await _clinical_patient(principal, patient_id, Scope.CLINICAL_READ)
+    patient = await patient_access.clinical_patient(
+        principal, patient_id, Scope.CLINICAL_READ, action="READ tooth_chart"
+    )
     now = datetime.now(UTC)
     if as_of is not None and as_of.tzinfo is None:
         raise ValidationFailed("'asOf' needs a time zone.", field="asOf")
@@ -260,7 +250,9 @@ class Prepared:
 
 async def prepare(principal: Principal, new: NewEntry) -> Prepared:
     """Validate everything before the transaction; BAD_USER_INPUT names the field at fault."""
-    patient = await _clinical_patient(principal, new.patient_id, Scope.CLINICAL_WRITE)
+    patient = await patient_access.clinical_patient(
+        principal, new.patient_id, Scope.CLINICAL_WRITE, action="RECORD chart_entry"
+    )
     pid = tenant_gate.practice_of(patient)
     if new.status not in RECORDABLE:
         raise ValidationFailed("Void an entry to mark it entered in error.", field="status")
@@ -341,7 +333,9 @@ async def void(
     found = await queries.entry(principal.practices_with(Scope.PATIENT_READ), entry_id)
     if found is None:
         raise NotFound("Chart entry")
-    patient = await _clinical_patient(principal, UUID(str(found.patient_id)), Scope.CLINICAL_WRITE)
+    patient = await patient_access.clinical_patient(
+        principal, UUID(str(found.patient_id)), Scope.CLINICAL_WRITE, action="RECORD chart_entry"
+    )
     why = v.text(reason, "reason", max_length=1000, required=True)
     async with unit_of_work() as uow:
         entry = await queries.entry(

@@ -29,10 +29,9 @@ from db.queries import clinical_chart as chart_queries
 from db.queries import clinical_perio as queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
-from services import audit
 from services.clinical import chart, teeth
 from services.clinical.teeth import Notation, Tooth, ToothType
-from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
+from services.errors import Conflict, NotFound, ValidationFailed
 from services.patients import patient_access
 from services.patients.records import record_change
 from services.policy import Scope
@@ -216,21 +215,6 @@ class ExamView:
     notation: Notation
 
 
-async def clinical_patient(
-    principal: Principal, patient_id: UUID, scope: Scope, *, action: str
-) -> Patient:
-    """The patient, NOT_FOUND when hidden; FORBIDDEN (audited) without the clinical scope."""
-    patient = await patient_access.readable_patient(principal, patient_id)
-    if scope is Scope.CLINICAL_WRITE:
-        await patient_access.require(principal, scope, patient, action=action)
-        return patient
-    practice_id = practice_of(patient)
-    if not principal.has_scope(scope, practice_id):
-        await audit.record_denied(principal, action=action, practice_id=practice_id)
-        raise PolicyDenied("You do not have permission to read this patient's clinical record.")
-    return patient
-
-
 def absent_in(rows: Sequence[ChartEntry], instant: datetime) -> list[int]:
     """Teeth not there to probe on the tooth chart (``rows``) as it stood at ``instant``."""
     gone = set()
@@ -275,7 +259,7 @@ def when(value: datetime | None, default: datetime, name: str) -> datetime:
 
 async def record(principal: Principal, new: NewExam) -> ExamView:
     """Save a whole exam (new, or over a DRAFT): validated in full before the transaction."""
-    patient = await clinical_patient(
+    patient = await patient_access.clinical_patient(
         principal, new.patient_id, Scope.CLINICAL_WRITE, action="RECORD perio_exam"
     )
     pid = practice_of(patient)
@@ -327,7 +311,7 @@ async def copy_previous(
     principal: Principal, patient_id: UUID, notation: Notation | None = None
 ) -> ExamView:
     """A new DRAFT holding the last final exam's values, less teeth missing since."""
-    patient = await clinical_patient(
+    patient = await patient_access.clinical_patient(
         principal, patient_id, Scope.CLINICAL_WRITE, action="RECORD perio_exam"
     )
     pid = practice_of(patient)
@@ -407,7 +391,7 @@ async def exam(principal: Principal, exam_id: UUID, notation: Notation | None = 
     if found is None:
         raise NotFound("Perio exam")
     try:
-        patient = await clinical_patient(
+        patient = await patient_access.clinical_patient(
             principal, UUID(str(found.patient_id)), Scope.CLINICAL_READ, action="READ perio_exam"
         )
     except NotFound:
@@ -435,7 +419,7 @@ async def exams(
     notation: Notation | None = None,
 ) -> ExamPage:
     """A page of exams; the tooth chart is read once for the missing teeth of all of them."""
-    patient = await clinical_patient(
+    patient = await patient_access.clinical_patient(
         principal, patient_id, Scope.CLINICAL_READ, action="READ perio_exam"
     )
     pid, key = practice_of(patient), UUID(str(patient.id))
@@ -508,7 +492,7 @@ async def comparison(
     notation: Notation | None = None,
 ) -> Comparison:
     """The given exams (default: the two latest final ones) compared site by site."""
-    patient = await clinical_patient(
+    patient = await patient_access.clinical_patient(
         principal, patient_id, Scope.CLINICAL_READ, action="READ perio_exam"
     )
     pid = practice_of(patient)

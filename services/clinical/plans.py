@@ -115,18 +115,6 @@ class Acceptance:
     signature_content_type: str
 
 
-async def _patient(principal: Principal, patient_id: UUID, scope: Scope, action: str) -> Patient:
-    patient = await patient_access.readable_patient(principal, patient_id)
-    if scope is Scope.CLINICAL_WRITE:
-        await patient_access.require(principal, scope, patient, action=action)
-        return patient
-    pid = tenant_gate.practice_of(patient)
-    if not principal.has_scope(scope, pid):
-        await audit.record_denied(principal, action=action, practice_id=pid)
-        raise PolicyDenied("You do not have permission to read this patient's clinical record.")
-    return patient
-
-
 async def _found(
     principal: Principal, plan_id: UUID, scope: Scope, action: str, number: int | None = None
 ) -> tuple[TreatmentPlan, Patient]:
@@ -134,7 +122,9 @@ async def _found(
     if found is None:
         raise NotFound("Treatment plan")
     try:
-        patient = await _patient(principal, UUID(str(found.patient_id)), scope, action)
+        patient = await patient_access.clinical_patient(
+            principal, UUID(str(found.patient_id)), scope, action=action
+        )
     except NotFound:  # a patient this principal may not see: exactly like a random plan id
         raise NotFound("Treatment plan") from None
     return found, patient
@@ -155,7 +145,9 @@ async def _view(plans: Sequence[TreatmentPlan]) -> list[PlanView]:
 
 async def plans_of(principal: Principal, *, patient_id: UUID) -> list[PlanView]:
     """The newest version of each of the patient's plans."""
-    patient = await _patient(principal, patient_id, Scope.CLINICAL_READ, "READ treatment_plan")
+    patient = await patient_access.clinical_patient(
+        principal, patient_id, Scope.CLINICAL_READ, action="READ treatment_plan"
+    )
     pid = tenant_gate.practice_of(patient)
     return await _view(await queries.latest_of_patient({pid}, UUID(str(patient.id))))
 
@@ -200,7 +192,9 @@ async def _changed(
 
 
 async def create(principal: Principal, *, patient_id: UUID) -> PlanView:
-    patient = await _patient(principal, patient_id, Scope.CLINICAL_WRITE, "CREATE treatment_plan")
+    patient = await patient_access.clinical_patient(
+        principal, patient_id, Scope.CLINICAL_WRITE, action="CREATE treatment_plan"
+    )
     new_id = uuid4()
     row = TreatmentPlan(
         id=new_id,
@@ -302,7 +296,9 @@ async def _item_plan(
     if found is None:
         raise NotFound("Treatment plan item")
     try:
-        await _patient(principal, UUID(str(found.patient_id)), Scope.CLINICAL_WRITE, action)
+        await patient_access.clinical_patient(
+            principal, UUID(str(found.patient_id)), Scope.CLINICAL_WRITE, action=action
+        )
     except NotFound:  # a patient this principal may not see: exactly like a random item id
         raise NotFound("Treatment plan item") from None
     pid = tenant_gate.practice_of(found)

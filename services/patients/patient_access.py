@@ -39,6 +39,22 @@ async def require(principal: Principal, scope: Scope, patient: Patient, *, actio
     raise PolicyDenied("You do not have permission to change this patient.")
 
 
+async def clinical_patient(
+    principal: Principal, patient_id: UUID, scope: Scope, *, action: str
+) -> Patient:
+    """The patient for a clinical read or change: NOT_FOUND when hidden; FORBIDDEN (audited)
+    without ``scope`` in the patient's practice (a change also refuses patient principals)."""
+    patient = await readable_patient(principal, patient_id)
+    if scope is Scope.CLINICAL_WRITE:
+        await require(principal, scope, patient, action=action)
+        return patient
+    practice_id = tenant_gate.practice_of(patient)
+    if not principal.has_scope(scope, practice_id):
+        await audit.record_denied(principal, action=action, practice_id=practice_id)
+        raise PolicyDenied("You do not have permission to read this patient's clinical record.")
+    return patient
+
+
 async def writable_practice(principal: Principal, practice_id: UUID, *, action: str) -> PracticeId:
     """The practice a new patient goes into: NOT_FOUND unless the caller can see it."""
     visible = principal.practices_with(Scope.PRACTICE_READ) | readable_practices(principal)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from tortoise.exceptions import IntegrityError
@@ -145,10 +145,18 @@ async def organization_id(principal: Principal, practice_id: PracticeId) -> Orga
     return await patient_access.organization_of(principal, practice_id)
 
 
+class PatientRecordRow(Protocol):
+    """A row of a patient's record: its own id, its practice and its patient."""
+
+    id: Any
+    practice_id: Any
+    patient_id: Any
+
+
 async def record_change(
     uow: UnitOfWork,
     principal: Principal,
-    patient: Patient,
+    patient: Patient | PatientRecordRow,
     *,
     action: str,
     event: str,
@@ -157,13 +165,17 @@ async def record_change(
     entity_id: object = None,
     topic: str = "patients",
     patient_stream: bool = False,
+    payload: Mapping[str, Any] | None = None,
 ) -> None:
     """Audit (field names only) and an ids-only event, in the caller's unit of work.
 
-    ``topic``/``patient_stream``: clinical changes go on the patient's own clinical stream
-    (``clinicalChartChanged`` resumes on it); the default is the practice's patient topic.
+    ``patient``: the patient, or a row of their record (a plan, a photo series) whose
+    ``patient_id`` names them. ``topic``/``patient_stream``: clinical changes go on the
+    patient's own clinical stream (``clinicalChartChanged`` resumes on it); the default is the
+    practice's patient topic. ``payload``: codes and numbers only, never free text.
     """
     pid = tenant_gate.practice_of(patient)
+    patient_id = UUID(str(patient.id if isinstance(patient, Patient) else patient.patient_id))
     uow.audit(
         audit.record_for(
             principal,
@@ -171,7 +183,7 @@ async def record_change(
             practice_id=pid,
             entity_type=entity_type,
             entity_id=entity_id or patient.id,
-            patient_id=UUID(str(patient.id)),
+            patient_id=patient_id,
             fields=sorted(changed),
         )
     )
@@ -182,8 +194,8 @@ async def record_change(
             topic=topic,
             type=event,
             entity_id=UUID(str(entity_id or patient.id)),
-            patient_id=UUID(str(patient.id)),
-            payload=actors.stamped({}, principal),
+            patient_id=patient_id,
+            payload=actors.stamped(dict(payload or {}), principal),
             patient_stream=patient_stream,
         )
     )
