@@ -326,6 +326,29 @@ def verify_audit(
         raise typer.Exit(1)
 
 
+@app.command("verify-ledger")
+def verify_ledger(
+    practice: Annotated[
+        str | None, typer.Option(help="Only this practice's ledger (its id)")
+    ] = None,
+) -> None:
+    """Verify every practice's financial ledger; report the first broken link."""
+    settings = _settings()
+    from uuid import UUID
+
+    from services.billing import ledger_integrity
+
+    try:
+        practice_id = UUID(practice) if practice else None
+    except ValueError:
+        raise typer.BadParameter("not a practice id", param_hint="--practice") from None
+    report = _with_database(settings, lambda: ledger_integrity.verify(practice_id))
+    for line in report.lines:
+        typer.echo(line)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @app.command("audit-checkpoint")
 def audit_checkpoint(
     output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted")] = None,

@@ -155,4 +155,9 @@ routes = [
     Route("/documents/{document_id}/thumbnail", download, methods=["GET"]),
 ]
 
-__all__ = ["UPLOAD_PATH", "routes"]
+# Shared with the other bearer-token file routes (``graph/invoice_routes.py``).
+bearer_principal = _principal
+path_uuid = _uuid
+error_response = _error
+
+__all__ = ["PRIVATE", "UPLOAD_PATH", "bearer_principal", "error_response", "path_uuid", "routes"]

@@ -56,7 +56,8 @@ class Invoice(Entity):
     net_minor = fields.BigIntField(default=0)
     vat_minor = fields.BigIntField(default=0)
     total_minor = fields.BigIntField(default=0)
-    paid_minor = fields.BigIntField(default=0)  # allocated payments less refunds and credits
+    paid_minor = fields.BigIntField(default=0)  # allocated payments less refunds
+    credited_minor = fields.BigIntField(default=0)  # issued credit notes against it
     tax_point = fields.DateField(null=True)
     due_on = fields.DateField(null=True)
     issued_at = fields.DatetimeField(null=True)

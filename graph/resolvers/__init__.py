@@ -14,6 +14,7 @@ from graph.resolvers.consent_forms import ConsentFormMutations, ConsentFormQueri
 from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.injectables import InjectableMutations, InjectableQueries
+from graph.resolvers.invoices import InvoiceMutations, InvoiceQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
@@ -41,6 +42,7 @@ Query = merge_types(
         ClinicalNoteQueries,
         ClinicalChartQueries,
         TreatmentPlanQueries,
+        InvoiceQueries,
         InjectableQueries,
         ConsentFormQueries,
         PerioQueries,
@@ -66,6 +68,7 @@ Mutation = merge_types(
         ClinicalNoteMutations,
         ClinicalChartMutations,
         TreatmentPlanMutations,
+        InvoiceMutations,
         InjectableMutations,
         ConsentFormMutations,
         PerioMutations,

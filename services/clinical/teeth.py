@@ -172,13 +172,19 @@ def _from_universal_index(index: int, per_quadrant: int, primary: bool) -> int:
     return (q + 4 if primary else q) * 10 + p
 
 
+def _ascii_digits(raw: str) -> bool:
+    """0-9 only: ``str.isdigit`` also accepts "²" and other scripts' digits, which ``int``
+    then refuses or reads as a different tooth."""
+    return raw.isascii() and raw.isdigit()
+
+
 def parse(text: str, notation: Notation, *, field: str = "tooth") -> Tooth:
     """A tooth written in ``notation``: ``"36"`` (FDI), ``"LL6"`` / ``"URE"`` (Palmer),
     ``"19"`` / ``"K"`` (Universal). Anything else is BAD_USER_INPUT on ``field``."""
     raw = text.strip().upper()
     bad = ValidationFailed(f"Not a tooth in {notation.value} notation.", field=field)
     if notation is Notation.FDI:
-        if not (raw.isdigit() and len(raw) == 2):
+        if not (_ascii_digits(raw) and len(raw) == 2):
             raise bad
         if int(raw) not in ALL_TEETH:
             raise bad
@@ -192,7 +198,7 @@ def parse(text: str, notation: Notation, *, field: str = "tooth") -> Tooth:
         if raw[2] in _PRIMARY_LETTERS:
             return Tooth((q + 4) * 10 + _PRIMARY_LETTERS.index(raw[2]) + 1)
         raise bad
-    if raw.isdigit() and 1 <= int(raw) <= 32 and raw == str(int(raw)):
+    if _ascii_digits(raw) and 1 <= int(raw) <= 32 and raw == str(int(raw)):
         return Tooth(_from_universal_index(int(raw) - 1, 8, primary=False))
     if len(raw) == 1 and raw in _UNIVERSAL_PRIMARY:
         return Tooth(_from_universal_index(_UNIVERSAL_PRIMARY.index(raw), 5, primary=True))

@@ -50,6 +50,8 @@ from db.models import (
     FeeSchedule,
     InjectableTreatment,
     InjectionPoint,
+    Invoice,
+    InvoiceLine,
     MembershipPlan,
     NhsCourse,
     NoteTemplate,
@@ -122,6 +124,10 @@ ID_KINDS: dict[str, str] = {
     "treatmentPlan.id": "treatment_plan",
     "planId": "treatment_plan",
     "itemId": "treatment_plan_item",
+    "invoice.id": "invoice",
+    "invoiceId": "invoice",
+    "lineId": "invoice_line",
+    "medicalTreatmentIds": "injectable_treatment",
     "perioExam.id": "perio_exam",
     "examId": "perio_exam",
     "examIds": "perio_exam",
@@ -513,6 +519,17 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         code="PROBE",
         fee_pence=100,
     )
+    invoice = await Invoice.create(practice_id=practice.id, patient_id=patient.id, status="DRAFT")
+    invoice_line = await InvoiceLine.create(
+        practice_id=practice.id,
+        invoice_id=invoice.id,
+        source="MANUAL",
+        description="unused: probes never read it",
+        unit_minor=100,
+        net_minor=100,
+        vat_category="EXEMPT",
+        total_minor=100,
+    )
     registration = await ProfessionalRegistration.create(
         practice_id=practice.id,
         practitioner_id=practitioner.id,
@@ -612,6 +629,8 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         "consent_form_template": form_template.id,
         "treatment_plan": plan.plan_id,
         "treatment_plan_item": plan_item.id,
+        "invoice": invoice.id,
+        "invoice_line": invoice_line.id,
         "organization": org.id,
         "clinical_note": note.id,
         "note_template": template.id,

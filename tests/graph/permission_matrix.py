@@ -17,7 +17,8 @@ MATRIX_BATCH_ID = "00000000-0000-4000-8000-000000000010"
 MATRIX_TREATMENT_ID = "00000000-0000-4000-8000-0000000000b2"  # used MATRIX_BATCH_ID
 MATRIX_LOT = "MATRIX1"
 MATRIX_FORM_ID = "00000000-0000-4000-8000-000000000011"
-MATRIX_FEE_SCHEDULE_ID = "00000000-0000-4000-8000-000000000012"
+MATRIX_FEE_SCHEDULE_ID = "00000000-0000-4000-8000-000000000013"
+MATRIX_INVOICE_ID = "00000000-0000-4000-8000-000000000012"
 
 # How to reach one instance of each type that has protected fields. A type missing here makes
 # the matrix test fail, naming it: add its path (and a fixture object) when adding the type.
@@ -53,6 +54,7 @@ ARGUMENTS: dict[str, str] = {
     "treatmentPlan.id": f'"{MATRIX_PLAN_ID}"',
     "consentForm.id": f'"{MATRIX_FORM_ID}"',
     "feeSchedule.id": f'"{MATRIX_FEE_SCHEDULE_ID}"',
+    "invoice.id": f'"{MATRIX_INVOICE_ID}"',
     "breachImpact.userId": '"00000000-0000-4000-8000-000000000009"',
     "id": "$practiceId",
     "practiceId": "$practiceId",
@@ -83,6 +85,7 @@ async def seed_objects(practice: object, patient: object) -> None:
         ConsentFormTemplate,
         Document,
         FeeSchedule,
+        Invoice,
         PerioExam,
         Product,
         TreatmentPlan,
@@ -112,6 +115,14 @@ async def seed_objects(practice: object, patient: object) -> None:
         practice_id=practice.id,  # type: ignore[attr-defined]
         name="Matrix fees",
         valid_from=date(2030, 1, 1),
+    )
+    await Invoice.create(  # issued, so the patient (portal) may read it too
+        id=MATRIX_INVOICE_ID,
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        patient_id=patient.id,  # type: ignore[attr-defined]
+        status="ISSUED",
+        number="MAT-000001",
+        sequence_number=1,
     )
     await TreatmentPlan.create(
         id=MATRIX_PLAN_ID,

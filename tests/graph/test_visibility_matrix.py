@@ -47,6 +47,10 @@ NOT_EXERCISED: dict[str, str] = {
     "treatmentPlans(patientId) and completedNotInvoiced here; a plan of another practice "
     "answers like a random id: tests/graph/test_treatment_plans.py::"
     "test_bad_input_gets_a_code_and_changes_nothing, and tests/graph/test_tenant_isolation.py)",
+    "invoice": "takes an invoice id, not a patient id (the world's issued invoices are reached "
+    "through patientInvoices(patientId) here; an invoice of a hidden patient, a draft asked by "
+    "the patient, or another practice's answers like a random id: tests/graph/test_invoices.py::"
+    "test_reads_staff_patient_and_other_tenants, and the id probes of test_tenant_isolation.py)",
     "perioExam": "takes an exam id, not a patient id; the world charts no perio exams (an "
     "exam of a hidden patient answers like a random id: tests/graph/test_perio.py, and "
     "another practice's exam: the id probes of test_tenant_isolation.py)",

@@ -283,6 +283,7 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
         assert uploaded.status_code == 201, uploaded.text
         await _completed_plan(gql, tokens[Role.DENTIST.value], patient.id)
         await _billing_account(gql, tokens[Role.RECEPTIONIST.value], practice.id, patient.id)
+        await _issued_invoice(gql, tokens[Role.RECEPTIONIST.value], patient.id)
         await _injected(world, practice, patient, d.dentist)
         await _marketing_photo(http, gql, tokens, patient.id)
         await _signed_form(gql, tokens[Role.DENTIST.value], practice.id, patient.id)
@@ -400,6 +401,28 @@ async def _completed_plan(gql: Any, token: str, patient_id: object) -> None:
         plan = done["data"][name]["plan"]
         plan_id = plan["id"]
         item_id = next((i["id"] for p in plan["phases"] for i in p["items"]), "")
+
+
+async def _issued_invoice(gql: Any, token: str, patient_id: object) -> None:
+    """An issued invoice of a manual line (the completed plan item stays on the billing work
+    list, completedNotInvoiced): the patient shows in patientInvoices."""
+    invoice_id = ""
+    line = {
+        "description": "Mouthguard",
+        "unitPrice": {"amount": 12000, "currency": "GBP"},
+        "vatCategory": "EXEMPT",
+    }
+    for name, input_type, values in (
+        ("createInvoice", "CreateInvoiceInput", {"patientId": str(patient_id), "lines": [line]}),
+        ("issueInvoice", "InvoiceIdInput", {}),
+    ):
+        done = await gql(
+            f"mutation M($input: {input_type}!) {{ {name}(input: $input) {{ invoice {{ id }} }} }}",
+            {"input": values or {"invoiceId": invoice_id}},
+            token,
+        )
+        assert not done.get("errors"), done
+        invoice_id = done["data"][name]["invoice"]["id"]
 
 
 async def _marketing_photo(

@@ -118,3 +118,11 @@ def test_surface_examples() -> None:
     for bad, tooth_ in (("O", incisor), ("I", molar), ("BF", molar), ("X", molar)):
         with pytest.raises(ValidationFailed):
             teeth.surfaces(tooth_, bad)
+
+
+@pytest.mark.parametrize("text", ["1²", "²", "٣٣", "３６", "1١"])
+def test_digits_of_other_scripts_are_not_teeth(text: str) -> None:
+    for notation in Notation:
+        with pytest.raises(ValidationFailed) as refused:
+            teeth.parse(text, notation)
+        assert refused.value.field == "tooth"

@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0019_recall_index')]
+    dependencies = [('models', '0020_invoice_immutable')]
 
     initial = False
 
