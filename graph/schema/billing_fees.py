@@ -21,17 +21,13 @@ from db.models import ScheduleFee as FeeModel
 from graph.audit_extension import ReadRecord
 from graph.ids import IdFields
 from graph.schema.clinical_chart import NhsBand
+from graph.schema.invoices import VatCategory
 from graph.schema.money import MoneyInput, MoneyType
 from services.billing import fees as fee_service
 from services.billing import memberships, nhs_bands, nhs_courses, vat
 from services.billing.money import Money
 from services.clinical import catalogue
 
-VatCategory = strawberry.enum(
-    vat.VatCategory,
-    name="VatCategory",
-    description="EXEMPT (dental treatment), STANDARD (cosmetic treatment, retail), REDUCED, ZERO.",
-)
 NhsCourseBand = strawberry.enum(
     nhs_bands.Band,
     name="NhsCourseBand",
