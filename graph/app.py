@@ -20,7 +20,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from db.config import close_database, open_database
-from graph import document_routes, invoice_routes, oauth_routes
+from graph import document_routes, invoice_routes, oauth_routes, webhook_routes
 from graph.graphiql import assets_mount
 from graph.middleware import BodyLimit, RateLimit, RequestId
 from graph.rate_limits import build_limiter
@@ -33,6 +33,8 @@ from realtime.pipeline import Pipeline
 from services import key_watch, runtime, watch_access
 from services.auth.sessions import authenticate_token
 from services.auth.tokens import verified_subject
+from services.billing import processor
+from services.billing.stripe_provider import StripeConfig, StripeProvider
 from services.documents import stores as document_stores
 
 log = logging.getLogger("aescrm.app")
@@ -41,10 +43,23 @@ log = logging.getLogger("aescrm.app")
 GC_YOUNG_THRESHOLD = 10_000
 
 
+def payment_processor(settings: Settings) -> StripeProvider | None:
+    """Stripe when a secret key is configured; otherwise no online card payments."""
+    if settings.stripe_secret_key is None:
+        return None
+    return StripeProvider(
+        StripeConfig(
+            secret_key=settings.stripe_secret_key.get_secret_value(),
+            api_base=settings.stripe_api_base,
+        )
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     runtime.configure(service_config(settings))
     document_stores.configure(document_store(settings))
+    processor.configure(payment_processor(settings))
     bus = Bus(settings.broadcast_url)
     limiter = build_limiter(
         settings.rate_limit_per_minute, settings.redis_url, settings.rate_limit_key_prefix
@@ -123,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *oauth_routes.routes,
         *document_routes.routes,
         *invoice_routes.routes,
+        *webhook_routes.routes,
     ]
     if settings.graphiql_enabled:
         routes.append(assets_mount())
@@ -150,7 +166,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             BodyLimit,
             max_bytes=settings.max_body_bytes,
             # Uploads have their own cap; the route counts the bytes as they arrive.
-            larger={document_routes.UPLOAD_PATH: settings.max_upload_bytes},
+            larger={
+                document_routes.UPLOAD_PATH: settings.max_upload_bytes,
+                webhook_routes.STRIPE_PATH: webhook_routes.OUTER_CAP_BYTES,
+            },
         ),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

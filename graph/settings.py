@@ -117,6 +117,14 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     document_link_seconds: int = Field(default=300, ge=10, le=3600)
 
+    # Card payments through Stripe (services/billing/stripe_provider.py); unset: no online card
+    # payments (createPaymentIntent answers PROCESSOR_UNAVAILABLE, the webhook 503).
+    stripe_secret_key: SecretStr | None = None  # sk_live_… (sk_test_… refused in production)
+    stripe_webhook_secret: SecretStr | None = None  # whsec_… of the /webhooks/stripe endpoint
+    stripe_api_base: str | None = None  # tests point the client at a local server; never in prod
+    stripe_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    stripe_webhook_max_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
+
     access_log: bool = False
     log_level: str = "INFO"
 
@@ -209,11 +217,28 @@ class Settings(BaseSettings):
             problems.append("AESCRM_BLIND_INDEX_KEY must be set (searchable identifier key)")
         if self.graphiql:
             problems.append("AESCRM_GRAPHIQL must not be enabled in production")
+        problems += self._stripe_problems()
         if self.introspection:
             problems.append(
                 "AESCRM_INTROSPECTION must not be enabled in production "
                 "(staff roles in AESCRM_INTROSPECTION_ROLES may introspect)"
             )
+        return problems
+
+    def _stripe_problems(self) -> list[str]:
+        problems: list[str] = []
+        key = self.stripe_secret_key.get_secret_value() if self.stripe_secret_key else ""
+        if key.startswith(("sk_test_", "rk_test_")):
+            problems.append(
+                "AESCRM_STRIPE_SECRET_KEY must be a live key in production, not a test key"
+            )
+        if key and not self.stripe_webhook_secret:
+            problems.append(
+                "AESCRM_STRIPE_WEBHOOK_SECRET must be set when AESCRM_STRIPE_SECRET_KEY is "
+                "(payments would never be confirmed)"
+            )
+        if self.stripe_api_base:
+            problems.append("AESCRM_STRIPE_API_BASE is for tests only; unset it in production")
         return problems
 
 

@@ -14,7 +14,8 @@ from db.models.outbox import DomainEvent
 SCHEDULE = "schedule"
 CONSENT = "consent"
 CLINICAL = "clinical"
-TOPICS = frozenset({SCHEDULE, CONSENT, CLINICAL})
+BILLING = "billing"
+TOPICS = frozenset({SCHEDULE, CONSENT, CLINICAL, BILLING})
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,4 +60,4 @@ class StoredEvent:
     previous_sequence: int | None = None
 
 
-__all__ = ["CLINICAL", "CONSENT", "SCHEDULE", "TOPICS", "Envelope", "StoredEvent"]
+__all__ = ["BILLING", "CLINICAL", "CONSENT", "SCHEDULE", "TOPICS", "Envelope", "StoredEvent"]

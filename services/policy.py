@@ -124,6 +124,8 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             S.SCHEDULE_BOOK_OWN,
             S.CONSENT_WRITE,
             S.ACCESS_LOG_READ,
+            # Their own account (balance, statement) in the portal.
+            S.BILLING_READ,
         }
     ),
     # Partners get only what their client registration grants (never more than this ceiling).

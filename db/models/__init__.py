@@ -33,6 +33,8 @@ from db.models.billing_fees import (
     PatientMembership,
     ScheduleFee,
 )
+from db.models.billing_payments import BillingSettings, CashReconciliation
+from db.models.billing_webhooks import WebhookDelivery
 from db.models.clinical_chart import ChartEntry, ProcedureItem
 from db.models.clinical_notes import (
     ClinicalNote,
@@ -88,9 +90,11 @@ __all__ = [
     "AuditHead",
     "AuditReadPatient",
     "Batch",
+    "BillingSettings",
     "BpeRecord",
     "BreachIncident",
     "CaptureMethod",
+    "CashReconciliation",
     "ChartEntry",
     "ClinicalNote",
     "ClinicalNoteAmendment",
@@ -158,5 +162,6 @@ __all__ = [
     "TreatmentPlanItem",
     "User",
     "WaitlistEntry",
+    "WebhookDelivery",
     "WorkingSession",
 ]

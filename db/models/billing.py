@@ -139,7 +139,11 @@ class Payment(Entity):
     unallocated_minor = fields.BigIntField(default=0)  # credit on account
     refunds_payment_id = fields.UUIDField(null=True)  # a refund's original payment
     appointment_id = fields.UUIDField(null=True)  # a deposit's booking
+    # The invoice a processor payment was started for: allocated to it when the processor says
+    # the payment succeeded (cash and bank payments are allocated at once instead).
+    invoice_id = fields.UUIDField(null=True)
     deposit_state = fields.CharField(max_length=16, null=True)  # HELD, APPLIED, FORFEITED, REFUNDED
+    deposit_settled_at = fields.DatetimeField(null=True)  # when it left HELD
     processor = fields.CharField(max_length=16, null=True)  # STRIPE
     processor_reference = fields.CharField(max_length=64, null=True)  # pi_..., re_...
     card_brand = fields.CharField(max_length=16, null=True)

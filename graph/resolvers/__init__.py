@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 from graph.resolvers.aesthetic_stock import AestheticStockMutations, AestheticStockQueries
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.billing_fees import FeeMutations, FeeQueries
+from graph.resolvers.card_payments import CardPaymentMutations
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
@@ -18,6 +19,7 @@ from graph.resolvers.invoices import InvoiceMutations, InvoiceQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.organizations import OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
+from graph.resolvers.payments import PaymentMutations, PaymentQueries
 from graph.resolvers.perio import PerioMutations, PerioQueries
 from graph.resolvers.photo_series import PhotoSeriesMutations, PhotoSeriesQueries
 from graph.resolvers.portal_booking import PortalBookingMutations, PortalBookingQueries
@@ -44,6 +46,7 @@ Query = merge_types(
         TreatmentPlanQueries,
         InvoiceQueries,
         InjectableQueries,
+        PaymentQueries,
         ConsentFormQueries,
         PerioQueries,
         SchedulingQueries,
@@ -70,6 +73,7 @@ Mutation = merge_types(
         TreatmentPlanMutations,
         InvoiceMutations,
         InjectableMutations,
+        PaymentMutations,
         ConsentFormMutations,
         PerioMutations,
         SchedulingMutations,
@@ -83,6 +87,7 @@ Mutation = merge_types(
         PhotoSeriesMutations,
         AestheticStockMutations,
         FeeMutations,
+        CardPaymentMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

@@ -40,6 +40,14 @@ from graph.engine.subscription_frames import (
 )
 from graph.ids import id_argument
 from graph.permissions.fields import requires
+from graph.schema.billing_events import (
+    AccountEvent,
+    BillingEvent,
+    account_renderer,
+    any_billing,
+    billing_renderer,
+    for_account_of,
+)
 from graph.schema.clinical_events import ClinicalChartEvent, clinical_renderer, for_chart_of
 from graph.schema.event_visibility import as_seen_by
 from graph.schema.live_events import (
@@ -53,7 +61,7 @@ from graph.schema.live_events import (
     in_window,
     schedule_renderer,
 )
-from realtime.envelopes import CLINICAL, CONSENT, SCHEDULE
+from realtime.envelopes import BILLING, CLINICAL, CONSENT, SCHEDULE
 from realtime.fanout import Fanout, Renderer, Watch
 from realtime.subscriber import Stop, Stopped
 from services import notices, watch_access
@@ -285,6 +293,53 @@ class EventSubscriptions:
             render_key="ClinicalChartEvent",
             renderer=clinical_renderer,
             accepts=for_chart_of,
+        )
+
+    @strawberry.subscription(
+        description="Live changes to one patient's account (payments, refunds, deposits, "
+        "invoices), each with the balance after it, for everyone allowed to read it (the "
+        "patient too); `since` replays missed events first.",
+        extensions=requires(Scope.BILLING_READ),
+    )
+    async def account_changed(
+        self,
+        info: Info,
+        practice_id: strawberry.ID,
+        patient_id: strawberry.ID,
+        since: int | None = None,
+    ) -> AsyncGenerator[AccountEvent, None]:
+        return await _open_patient_feed(  # type: ignore[return-value]
+            info,
+            practice_id=practice_id,
+            patient_id=patient_id,
+            since=since,
+            topic=BILLING,
+            needs=Scope.BILLING_READ,
+            render_key="AccountEvent",
+            renderer=account_renderer,
+            accepts=for_account_of,
+        )
+
+    @strawberry.subscription(
+        description="Live changes to a practice's billing: every payment, refund, deposit, "
+        "invoice and cash count (staff with billing:read); `since` replays missed events.",
+        extensions=requires(Scope.BILLING_READ),
+    )
+    async def billing_changed(
+        self,
+        info: Info,
+        practice_id: strawberry.ID,
+        since: int | None = None,
+    ) -> AsyncGenerator[BillingEvent, None]:
+        return await _open(  # type: ignore[return-value]
+            info,
+            practice_id=practice_id,
+            topic=BILLING,
+            needs=Scope.BILLING_READ,
+            render_key="BillingEvent",
+            renderer=billing_renderer,
+            accepts=any_billing,
+            since=since,
         )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from uuid import UUID
 
+from graph.schema.billing_events import AccountEvent, BillingEvent
 from graph.schema.clinical_events import ClinicalChartEvent
 from graph.schema.live_events import ConsentEvent, ScheduleEvent
 from graph.schema.scheduling import as_busy_time
@@ -43,7 +44,21 @@ async def as_seen_by(principal: Principal, item: object, trail: ReadTrail) -> ob
                 fields=LIVE_BOARD_FIELDS,
             )
         return item
-    if isinstance(item, ConsentEvent | ClinicalChartEvent):
+    if isinstance(item, BillingEvent) and item.patient_id is None:
+        return None if principal.is_patient else item  # practice-level: staff only
+    if isinstance(item, AccountEvent):  # an account seen live is a read of the account
+        about = {UUID(str(item.patient_id)): UUID(str(item.practice_id))}
+        if not await visibility.visible(principal, about):
+            return None
+        trail.read(
+            entity_type="PatientAccount",
+            entity_id=UUID(str(item.patient_id)),
+            patient_id=UUID(str(item.patient_id)),
+            practice_id=UUID(str(item.practice_id)),
+            fields=["account.balance"],
+        )
+        return item
+    if isinstance(item, ConsentEvent | ClinicalChartEvent | BillingEvent):
         about = {UUID(str(item.patient_id)): UUID(str(item.practice_id))}
         if not await visibility.visible(principal, about):
             return None

@@ -24,11 +24,13 @@ from graph.schema.billing_fees import PatientMembership
 from graph.schema.injectables import InjectableTreatment
 from graph.schema.medical_history import Insurance, MedicalHistory
 from graph.schema.pagination import Connection, after_key, page_size
+from graph.schema.payments import PatientAccount
 from graph.schema.photo_series import PhotoSeries
 from services import audit, visibility
 from services.aesthetics import photo_series as photo_series_service
 from services.aesthetics import treatments as injectables
 from services.billing import memberships as membership_service
+from services.billing import statements
 from services.patients import contact, sealing
 from services.patients import medical_history as history_service
 from services.patients.fields import SexAtBirth
@@ -298,6 +300,15 @@ class Patient:
         principal = info.context.principal
         found = await membership_service.memberships_of(principal, patient_id=self.patient_id)
         return [PatientMembership.from_view(v) for v in found]
+
+    @strawberry.field(
+        description="The patient's account: balance, credit on account, deposits held and a "
+        "statement (billing:read; the patient their own). Each read is audited.",
+        extensions=[*BILLING, AuditReads()],
+    )
+    async def account(self, info: Info) -> PatientAccount | None:
+        view = await statements.account(info.context.principal, patient_id=self.patient_id)
+        return PatientAccount.from_view(view)
 
     @strawberry.field(description="Insurance and payment arrangement.", extensions=BILLING)
     async def insurance(self, info: Info) -> Insurance | None:

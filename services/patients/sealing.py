@@ -17,6 +17,7 @@ from db.models import (
     AdverseEvent,
     AestheticConsultation,
     Appointment,
+    CashReconciliation,
     ChartEntry,
     ClinicalNote,
     ClinicalNoteAmendment,
@@ -74,6 +75,7 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     Invoice: ("notes",),
     InvoiceLine: ("description",),
     Payment: ("reason",),
+    CashReconciliation: ("note",),
 }
 
 # Encrypted columns whose plaintext is a JSON object (structured contact details, answers).

@@ -21,6 +21,7 @@ from db.queries import occupancy as occupancy_queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
 from services import runtime
+from services.billing import deposits
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
@@ -315,6 +316,7 @@ async def cancel(
         appointment.late_cancellation = late
         await history.save_change(uow, principal, appointment, kind="STATUS", before=before)
         await occupancy.vacate(uow, diary.practice_id, appointment_id=appointment.id)
+        await deposits.after_cancellation(uow, principal, appointment)
         uow.emit(
             change_records.appointment_event(
                 diary, appointment, "appointment.cancelled", before, by=principal

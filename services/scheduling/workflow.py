@@ -8,6 +8,7 @@ from uuid import UUID
 
 from db.queries import diary_setup
 from db.uow import unit_of_work
+from services.billing import deposits
 from services.errors import Conflict, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
@@ -73,6 +74,8 @@ async def set_status(principal: Principal, *, appointment_id: UUID, status: Stat
         if status in STAMPS:
             setattr(appointment, STAMPS[status], now)
         await history.save_change(uow, principal, appointment, kind="STATUS", before=before)
+        if status is S.DID_NOT_ATTEND:
+            await deposits.after_missed(uow, principal, appointment)
         if status is S.COMPLETED:
             type_id: UUID = appointment.appointment_type_id  # type: ignore[assignment]
             kind = await diary_setup.appointment_type(diary.practice_id, type_id, uow.connection)

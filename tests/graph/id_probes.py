@@ -56,6 +56,7 @@ from db.models import (
     NhsCourse,
     NoteTemplate,
     PatientMembership,
+    Payment,
     PerioExam,
     PhotoSeries,
     PhotoSeriesItem,
@@ -162,6 +163,8 @@ ID_KINDS: dict[str, str] = {
     "membershipId": "patient_membership",
     "enrolMembership.input.planId": "membership_plan",
     "updateMembershipPlan.input.planId": "membership_plan",
+    "paymentId": "payment",
+    "approverUserId": "staff_user",  # a practice admin's user id
 }
 # Kinds that belong to an organisation, not a practice (one product catalogue per organisation):
 # for every caller the other tenant's object of these kinds comes from another organisation.
@@ -174,7 +177,8 @@ ROOTS = ("Query", "Mutation")
 SUBSCRIPTIONS_COVERED_BY = (
     "Subscription ids are checked over a real WebSocket: tests/realtime/test_board_server.py "
     "(another practice's board or patient is refused like an unknown one) and "
-    "tests/graph/test_clinical_chart_live.py (another practice's chart likewise)"
+    "tests/graph/test_clinical_chart_live.py (another practice's chart likewise) and "
+    "tests/graph/test_account_live.py (another practice's account and billing likewise)"
 )
 
 # Plausible values for required non-id arguments, by name, then by type.
@@ -612,6 +616,14 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         plan_id=membership_plan.id,
         started_on=date(2026, 1, 1),
     )
+    payment = await Payment.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        method="CASH",
+        amount_minor=500,
+        unallocated_minor=500,
+        received_at=START,
+    )
     aesthetic = await _aesthetic_objects(practice, patient, practitioner, treatment, batch)
     objects = {
         **aesthetic,
@@ -619,6 +631,7 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         "nhs_course": course.id,
         "membership_plan": membership_plan.id,
         "patient_membership": membership.id,
+        "payment": payment.id,
         "registration": registration.id,
         "injectable_treatment": treatment.id,
         "photo_series": series.id,

@@ -142,7 +142,9 @@ async def test_patient_principal_reads_only_their_own_record(client: httpx.Async
 
     assert mine.errors == []
     assert mine.data["patient"]["email"] == "own@example.test"
-    assert billing.codes == ["FORBIDDEN"]  # insurance needs billing:read
+    # Since billing (issue 16) a patient holds billing:read, narrowed to their own record like
+    # every patient scope: they read their own insurance and account, nobody else's.
+    assert billing.errors == []
     assert theirs.codes == ["NOT_FOUND"]
     assert listed == ["Own"]
 

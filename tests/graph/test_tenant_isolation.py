@@ -177,6 +177,8 @@ def test_every_id_argument_has_a_probe_or_a_reasoned_exemption() -> None:
         "scheduleChanged",
         "consentChanged",
         "clinicalChartChanged",
+        "accountChanged",
+        "billingChanged",
     ], id_probes.SUBSCRIPTIONS_COVERED_BY
 
 

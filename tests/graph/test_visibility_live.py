@@ -32,6 +32,8 @@ mutation S($input: SetAppointmentStatusInput!) {
 }"""
 CONSENT = """
 mutation R($input: RecordConsentInput!) { recordConsent(input: $input) { consent { id } } }"""
+TAKE_PAYMENT = """
+mutation P($input: TakePaymentInput!) { takePayment(input: $input) { payment { id } } }"""
 ACCESS_LOG = """
 query L($id: ID!) {
   patient(id: $id) {
@@ -115,6 +117,18 @@ async def test_live_events_never_carry_a_patient_to_whom_it_is_hidden(server: Se
                 world.tokens[world.clinician],
             )
             assert "errors" not in charted, charted
+            paid = await run(
+                TAKE_PAYMENT,
+                {
+                    "input": {
+                        "patientId": str(patient.id),
+                        "amount": {"amount": 1000, "currency": "GBP"},
+                        "method": "CASH",
+                    }
+                },
+                admin,
+            )
+            assert "errors" not in paid, paid
         control = received[world.admin]
         for _ in range(6):  # three board events and three consent events
             control.append(await sockets[world.admin].recv(wait=10))
@@ -141,6 +155,17 @@ async def test_live_events_never_carry_a_patient_to_whom_it_is_hidden(server: Se
     assert sorted(charts) == sorted(str(p.id) for p in world.targets.values())  # the control
     partner_charts = [d["clinicalChartChanged"] for d in partner if "clinicalChartChanged" in d]
     assert [c["patientId"] for c in partner_charts] == [str(world.targets["consented"].id)]
+    accounts = [
+        m["payload"]["data"]["accountChanged"]["patientId"]
+        for m in nexts[world.admin]
+        if "accountChanged" in (m["payload"].get("data") or {})
+    ]
+    assert sorted(accounts) == sorted(str(p.id) for p in world.targets.values())  # the control
+    own = [m["payload"]["data"] for m in nexts["PATIENT_OWN"] if m["payload"].get("data")]
+    assert [d["accountChanged"]["patientId"] for d in own if "accountChanged" in d] == [
+        str(world.targets["consented"].id)
+    ]
+    assert not [d for d in partner if "accountChanged" in d or "billingChanged" in d]
     await _partner_in_access_log(server, world)
 
 

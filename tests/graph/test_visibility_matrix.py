@@ -66,7 +66,13 @@ NOT_EXERCISED: dict[str, str] = {
     "refused to patients and partners in services.consent.legal_holds; covered by "
     "tests/graph/test_legal_holds_api.py)",
 }
-LIVE = {"scheduleChanged", "consentChanged", "clinicalChartChanged"}
+LIVE = {
+    "scheduleChanged",
+    "consentChanged",
+    "clinicalChartChanged",
+    "accountChanged",
+    "billingChanged",
+}
 OPTIONAL_FILLED = ("userId",)  # optional arguments filled too (breachImpact needs one of two)
 
 

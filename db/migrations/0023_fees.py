@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0020_invoice_immutable')]
+    dependencies = [('models', '0022_payments')]
 
     initial = False
 
