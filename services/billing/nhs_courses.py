@@ -75,7 +75,10 @@ async def account_patient(
 ) -> Patient:
     patient = await patient_access.readable_patient(principal, patient_id)
     pid = tenant_gate.practice_of(patient)
-    if principal.is_patient or not principal.has_scope(scope, pid):
+    # A patient reads their own account (visibility narrowed them to it); never changes it.
+    if (principal.is_patient and scope is Scope.BILLING_WRITE) or not principal.has_scope(
+        scope, pid
+    ):
         await audit.record_denied(principal, action=action, practice_id=pid)
         raise PolicyDenied("You do not have permission to see or change this patient's account.")
     return patient
