@@ -4,6 +4,7 @@ service, map back. Reports returned are put in the request's read trail by ``Aud
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -57,7 +58,15 @@ class PaymentQueries:
         extensions=[*requires(Scope.BILLING_READ), AuditReads()],
     )
     async def day_sheet(
-        self, info: Info, practice_id: strawberry.ID, day: date | None = None
+        self,
+        info: Info,
+        practice_id: strawberry.ID,
+        day: Annotated[
+            date | None,
+            strawberry.argument(
+                description="The practice's local day (ISO 8601); default today there."
+            ),
+        ] = None,
     ) -> DaySheet | None:
         found = await day_sheet.day_sheet(
             info.context.principal, practice_id=id_argument(practice_id=practice_id), day=day
@@ -145,6 +154,7 @@ class PaymentMutations:
             amount=input.amount.to_money("amount"),
             reason=input.reason,
             approver_user_id=input.optional_ids.approver_user_id,
+            approver_code=input.approver_code,
         )
         return await _payload(row)
 

@@ -407,6 +407,12 @@ class RefundPaymentInput(IdFields):
         default=None,
         description="Above the practice's limit: the practice admin (not you) who approved it.",
     )
+    approver_code: str | None = strawberry.field(
+        default=None,
+        description="With `approverUserId`: the approver's current six-digit authenticator "
+        "code, typed by them on this screen (each code works once; wrong codes lock like "
+        "sign-in and are audited).",
+    )
 
 
 @strawberry.input(description="A deposit taken at booking, held for the appointment.")

@@ -3,7 +3,9 @@
 A refund is a Payment row of kind REFUND naming the payment it returns (``refunds_payment_id``),
 with the original method, the reason (encrypted) and, above the practice's limit
 (``BillingSettings.refund_approval_limit_minor``), the approver: a practice admin (billing:write
-and practice:write in the practice) other than the person refunding.
+and practice:write in the practice) other than the person refunding, who proves the approval on
+the refunding screen with their current authenticator code (replays refused; failures count
+towards the same lock-out as sign-in and are audited).
 
 What a refund may return is the payment's amount less its earlier refunds (CONFLICT beyond).
 The money comes first out of the payment's credit on account; what is still needed is taken back
@@ -22,9 +24,11 @@ from uuid import UUID, uuid4
 
 from db.models import Payment, PaymentAllocation
 from db.queries import payments as queries
+from db.queries import users
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
-from services import tenant_gate
+from services import audit, tenant_gate
+from services.auth import mfa, throttle
 from services.billing import allocations, ledger
 from services.billing import settings as billing_settings
 from services.billing.money import Money
@@ -36,7 +40,11 @@ from services.principal import Principal
 
 
 async def _check_approver(
-    principal: Principal, pid: PracticeId, approver_user_id: UUID | None, amount: int
+    principal: Principal,
+    pid: PracticeId,
+    approver_user_id: UUID | None,
+    approver_code: str | None,
+    amount: int,
 ) -> None:
     limit = (await billing_settings.of(pid)).refund_approval_limit_minor
     if amount <= limit:
@@ -58,6 +66,21 @@ async def _check_approver(
         raise ValidationFailed(
             "The approver must be a practice admin of this practice.", field="approverUserId"
         )
+    await _approver_present(principal, pid, approver_user_id, approver_code or "")
+
+
+async def _approver_present(
+    principal: Principal, pid: PracticeId, approver_user_id: UUID, code: str
+) -> None:
+    """The approver's own second factor, typed on this screen: a named approver is not enough."""
+    key = f"approver:{approver_user_id}"
+    await throttle.ensure_not_locked(key)
+    approver = await users.by_id(approver_user_id)
+    if approver is None or not approver.mfa_enabled or not await mfa.verify_totp(approver, code):
+        await throttle.record_failure(key)
+        await audit.record_denied(principal, action="APPROVE refund", practice_id=pid)
+        raise PolicyDenied("The approver's authenticator code is not valid.")
+    await throttle.clear(key)
 
 
 async def record(
@@ -153,6 +176,7 @@ async def refund(
     amount: Money,
     reason: str,
     approver_user_id: UUID | None = None,
+    approver_code: str | None = None,
 ) -> Payment:
     if amount.minor <= 0:
         raise ValidationFailed("Give an amount greater than zero.", field="amount")
@@ -170,7 +194,7 @@ async def refund(
             field="paymentId",
         )
     pid = tenant_gate.practice_of(found)
-    await _check_approver(principal, pid, approver_user_id, amount.minor)
+    await _check_approver(principal, pid, approver_user_id, approver_code, amount.minor)
     async with unit_of_work() as uow:
         locked = await queries.payment(
             {pid}, UUID(str(found.id)), connection=uow.connection, for_update=True

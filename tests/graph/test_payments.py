@@ -8,6 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+import pyotp
 
 from db.models import (
     AuditEvent,
@@ -18,7 +19,9 @@ from db.models import (
     Patient,
     Payment,
     Practice,
+    User,
 )
+from services.auth import mfa
 from services.policy import Role
 from tests import factories
 from tests.factories import gql
@@ -234,12 +237,27 @@ async def test_explicit_allocation_and_refusals_change_nothing(client: httpx.Asy
         assert await _state(patient) == before
 
 
+async def _with_authenticator(admin: User) -> pyotp.TOTP:
+    """The admin enrols an authenticator (as in the app) and gets its generator."""
+    uri = await mfa.begin_enrolment(admin)
+    await User.filter(id=admin.id).update(mfa_enabled=True)
+    return pyotp.parse_uri(uri)  # type: ignore[return-value]
+
+
+async def _code(admin: User, totp: pyotp.TOTP) -> str:
+    """The approver's code now; each code works once, so earlier approvals in this test are
+    forgotten first (in life the next one comes 30 seconds later)."""
+    await User.filter(id=admin.id).update(mfa_last_step=0)
+    return str(totp.now())
+
+
 async def test_refunds_to_the_original_method_with_limit_and_approver(
     client: httpx.AsyncClient,
 ) -> None:
     practice, patient, token = await _world()
     await BillingSettings.create(practice_id=practice.id, refund_approval_limit_minor=2000)
     admin = await factories.user(Role.PRACTICE_ADMIN, practice)
+    totp = await _with_authenticator(admin)
     colleague = await factories.user(Role.RECEPTIONIST, practice)
     first = await issued_invoice(practice, patient, 3000)
     second = await issued_invoice(practice, patient, 2000)
@@ -277,6 +295,14 @@ async def test_refunds_to_the_original_method_with_limit_and_approver(
     not_admin = await run(client, REFUND, token, approverUserId=str(colleague.id), **big)
     assert not_admin.codes == ["BAD_USER_INPUT"]
     assert not_admin.errors[0]["extensions"]["field"] == "approverUserId"
+    # Naming the admin is not enough: their own code, typed on this screen, is the approval.
+    unproven = await run(client, REFUND, token, approverUserId=str(admin.id), **big)
+    assert unproven.codes == ["FORBIDDEN"]
+    wrong = "000000" if totp.now() != "000000" else "111111"
+    guessed = await run(
+        client, REFUND, token, approverUserId=str(admin.id), approverCode=wrong, **big
+    )
+    assert guessed.codes == ["FORBIDDEN"]
     too_much = await run(
         client,
         REFUND,
@@ -285,6 +311,7 @@ async def test_refunds_to_the_original_method_with_limit_and_approver(
         amount=gbp(4501),
         reason="x",
         approverUserId=str(admin.id),
+        approverCode=await _code(admin, totp),
     )
     assert too_much.codes == ["CONFLICT"]
     no_reason = await run(client, REFUND, token, paymentId=paid["id"], amount=gbp(1), reason=" ")
@@ -293,7 +320,14 @@ async def test_refunds_to_the_original_method_with_limit_and_approver(
     assert card_reason.codes == ["BAD_USER_INPUT"]
     assert await _state(patient) == before
 
-    approved = await ok(client, REFUND, token, approverUserId=str(admin.id), **big)
+    code = await _code(admin, totp)
+    approved = await ok(
+        client, REFUND, token, approverUserId=str(admin.id), approverCode=code, **big
+    )
+    replayed = await run(
+        client, REFUND, token, approverUserId=str(admin.id), approverCode=code, **big
+    )
+    assert replayed.codes == ["FORBIDDEN"]  # the same code does not approve twice
     assert approved["approvedByUserId"] == str(admin.id)
     assert approved["reason"] == "Treatment not done"
     await first.refresh_from_db()
@@ -308,6 +342,7 @@ async def test_refunds_to_the_original_method_with_limit_and_approver(
         amount=gbp(2001),
         reason="x",
         approverUserId=str(admin.id),
+        approverCode=await _code(admin, totp),
     )
     assert rest.codes == ["CONFLICT"]
     account = await _account(client, patient, token)
