@@ -25,6 +25,14 @@ from db.models.billing import (
     Payment,
     PaymentAllocation,
 )
+from db.models.billing_fees import (
+    FeeSchedule,
+    MembershipPlan,
+    NhsCourse,
+    NhsCourseItem,
+    PatientMembership,
+    ScheduleFee,
+)
 from db.models.billing_payments import BillingSettings, CashReconciliation
 from db.models.billing_webhooks import WebhookDelivery
 from db.models.clinical_chart import ChartEntry, ProcedureItem
@@ -101,6 +109,7 @@ __all__ = [
     "Document",
     "DomainEvent",
     "ExtraResource",
+    "FeeSchedule",
     "GuardianLink",
     "InjectableTreatment",
     "InjectionPoint",
@@ -113,12 +122,16 @@ __all__ = [
     "LoginThrottle",
     "MedicalHistory",
     "Membership",
+    "MembershipPlan",
+    "NhsCourse",
+    "NhsCourseItem",
     "NoteTemplate",
     "OpeningHours",
     "Organization",
     "PartnerClient",
     "Patient",
     "PatientInsurance",
+    "PatientMembership",
     "PatientStatus",
     "Payment",
     "PaymentAllocation",
@@ -141,6 +154,7 @@ __all__ = [
     "RevokedToken",
     "Room",
     "ScheduleBlock",
+    "ScheduleFee",
     "ScheduleSettings",
     "SlotHold",
     "StockMovement",

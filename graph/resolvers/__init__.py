@@ -6,6 +6,7 @@ from strawberry.tools import merge_types
 
 from graph.resolvers.aesthetic_stock import AestheticStockMutations, AestheticStockQueries
 from graph.resolvers.audit import AuditQueries
+from graph.resolvers.billing_fees import FeeMutations, FeeQueries
 from graph.resolvers.card_payments import CardPaymentMutations
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
@@ -58,6 +59,7 @@ Query = merge_types(
         DocumentQueries,
         PhotoSeriesQueries,
         AestheticStockQueries,
+        FeeQueries,
     ),
 )
 Mutation = merge_types(
@@ -84,6 +86,7 @@ Mutation = merge_types(
         DocumentMutations,
         PhotoSeriesMutations,
         AestheticStockMutations,
+        FeeMutations,
         CardPaymentMutations,
     ),
 )

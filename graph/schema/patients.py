@@ -20,6 +20,7 @@ from graph.context import Info
 from graph.patient_loaders import patient_loaders
 from graph.permissions.fields import requires
 from graph.schema.audit import AuditEvent, cursor_of
+from graph.schema.billing_fees import PatientMembership
 from graph.schema.injectables import InjectableTreatment
 from graph.schema.medical_history import Insurance, MedicalHistory
 from graph.schema.pagination import Connection, after_key, page_size
@@ -28,6 +29,7 @@ from graph.schema.photo_series import PhotoSeries
 from services import audit, visibility
 from services.aesthetics import photo_series as photo_series_service
 from services.aesthetics import treatments as injectables
+from services.billing import memberships as membership_service
 from services.billing import statements
 from services.patients import contact, sealing
 from services.patients import medical_history as history_service
@@ -288,6 +290,16 @@ class Patient:
         principal = info.context.principal
         found = await photo_series_service.series_of(principal, patient_id=self.patient_id)
         return [PhotoSeries.from_view(v) for v in found]
+
+    @strawberry.field(
+        description="Membership (capitation) plan enrolments, newest first (billing:read). "
+        "Each membership read is audited.",
+        extensions=[*BILLING, AuditReads()],
+    )
+    async def memberships(self, info: Info) -> list[PatientMembership] | None:
+        principal = info.context.principal
+        found = await membership_service.memberships_of(principal, patient_id=self.patient_id)
+        return [PatientMembership.from_view(v) for v in found]
 
     @strawberry.field(
         description="The patient's account: balance, credit on account, deposits held and a "

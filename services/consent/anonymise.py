@@ -46,6 +46,12 @@ TABLE_CATEGORY: dict[str, Category] = {
     "invoice_line": Category.FINANCIAL,
     "payment": Category.FINANCIAL,
     "payment_allocation": Category.FINANCIAL,
+    # An NHS course is the basis of a patient charge and of the exemption claimed against it
+    # (NHSBSA checks exemption evidence): an accounting record, kept and erased as one; its
+    # items hold codes, teeth and ids only.
+    "nhs_course": Category.FINANCIAL,
+    "nhs_course_item": Category.FINANCIAL,
+    "patient_membership": Category.FINANCIAL,  # what a patient was billed monthly
     "medical_history": Category.CLINICAL,
     "clinical_note": Category.CLINICAL,
     "clinical_note_amendment": Category.CLINICAL,
@@ -165,9 +171,36 @@ async def _close_portal(patient_id: UUID, conn: BaseDBAsyncClient) -> None:
 
 async def erase_financial(patient: Patient, conn: BaseDBAsyncClient) -> int:
     removed = 0
-    for link in links_in(Category.FINANCIAL):
+    for link in _children_first(links_in(Category.FINANCIAL)):
         removed += await linked.delete(link.model, link.column, patient.id, conn)
     return removed
+
+
+def _children_first(links: list[Link]) -> list[Link]:
+    """Rows that point at other rows in ``links`` go before what they point at (RESTRICT keys:
+    an invoice line before its invoice, a course item before its course)."""
+    left = list(links)
+    ordered: list[Link] = []
+    while left:
+        models = {link.model for link in left}
+        free = [
+            link
+            for link in left
+            if not any(
+                other.model is not link.model
+                and any(
+                    getattr(other.model._meta.fields_map[name], "related_model", None) is link.model
+                    for name in (*other.model._meta.fk_fields, *other.model._meta.o2o_fields)
+                )
+                for other in left
+                if other.model in models
+            )
+        ]
+        if not free:  # a cycle: keep the registry's order
+            return ordered + left
+        ordered += free
+        left = [link for link in left if link not in free]
+    return ordered
 
 
 def _free_text(model: type) -> list[str]:

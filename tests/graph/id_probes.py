@@ -47,11 +47,15 @@ from db.models import (
     DataSubjectRequest,
     Document,
     ExtraResource,
+    FeeSchedule,
     InjectableTreatment,
     InjectionPoint,
     Invoice,
     InvoiceLine,
+    MembershipPlan,
+    NhsCourse,
     NoteTemplate,
+    PatientMembership,
     Payment,
     PerioExam,
     PhotoSeries,
@@ -151,6 +155,14 @@ ID_KINDS: dict[str, str] = {
     "issueConsentForm.input.templateId": "consent_form_template",
     "formKey": "consent_form_template",  # a form key or any version's id
     "witnessUserId": "staff_user",
+    "feeSchedule.id": "fee_schedule",
+    "scheduleId": "fee_schedule",
+    "courseId": "nhs_course",
+    "addToNhsCourse.input.items.planItemId": "treatment_plan_item",
+    "addToNhsCourse.input.items.chartEntryId": "chart_entry",
+    "membershipId": "patient_membership",
+    "enrolMembership.input.planId": "membership_plan",
+    "updateMembershipPlan.input.planId": "membership_plan",
     "paymentId": "payment",
     "approverUserId": "staff_user",  # a practice admin's user id
 }
@@ -589,6 +601,21 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         purpose="CONSULTATION",
         treatment_kind="TOXIN",
     )
+    fee_schedule = await FeeSchedule.create(
+        practice_id=practice.id, name="Probe fees", valid_from=date(2026, 1, 1)
+    )
+    course = await NhsCourse.create(
+        practice_id=practice.id, patient_id=patient.id, opened_on=date(2026, 1, 1)
+    )
+    membership_plan = await MembershipPlan.create(
+        practice_id=practice.id, name="Probe plan", monthly_fee_minor=1000
+    )
+    membership = await PatientMembership.create(
+        practice_id=practice.id,
+        patient_id=patient.id,
+        plan_id=membership_plan.id,
+        started_on=date(2026, 1, 1),
+    )
     payment = await Payment.create(
         practice_id=practice.id,
         patient_id=patient.id,
@@ -600,6 +627,10 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
     aesthetic = await _aesthetic_objects(practice, patient, practitioner, treatment, batch)
     objects = {
         **aesthetic,
+        "fee_schedule": fee_schedule.id,
+        "nhs_course": course.id,
+        "membership_plan": membership_plan.id,
+        "patient_membership": membership.id,
         "payment": payment.id,
         "registration": registration.id,
         "injectable_treatment": treatment.id,

@@ -17,6 +17,7 @@ MATRIX_BATCH_ID = "00000000-0000-4000-8000-000000000010"
 MATRIX_TREATMENT_ID = "00000000-0000-4000-8000-0000000000b2"  # used MATRIX_BATCH_ID
 MATRIX_LOT = "MATRIX1"
 MATRIX_FORM_ID = "00000000-0000-4000-8000-000000000011"
+MATRIX_FEE_SCHEDULE_ID = "00000000-0000-4000-8000-000000000013"
 MATRIX_INVOICE_ID = "00000000-0000-4000-8000-000000000012"
 
 # How to reach one instance of each type that has protected fields. A type missing here makes
@@ -52,6 +53,7 @@ ARGUMENTS: dict[str, str] = {
     "clinicalNote.id": f'"{MATRIX_NOTE_ID}"',
     "treatmentPlan.id": f'"{MATRIX_PLAN_ID}"',
     "consentForm.id": f'"{MATRIX_FORM_ID}"',
+    "feeSchedule.id": f'"{MATRIX_FEE_SCHEDULE_ID}"',
     "invoice.id": f'"{MATRIX_INVOICE_ID}"',
     "breachImpact.userId": '"00000000-0000-4000-8000-000000000009"',
     "id": "$practiceId",
@@ -82,6 +84,7 @@ async def seed_objects(practice: object, patient: object) -> None:
         ConsentFormInstance,
         ConsentFormTemplate,
         Document,
+        FeeSchedule,
         Invoice,
         PerioExam,
         Product,
@@ -107,6 +110,12 @@ async def seed_objects(practice: object, patient: object) -> None:
     await document.save()
     await seed_matrix_note(practice, patient)
     await _seed_marketing_photo(practice, patient)
+    await FeeSchedule.create(
+        id=MATRIX_FEE_SCHEDULE_ID,
+        practice_id=practice.id,  # type: ignore[attr-defined]
+        name="Matrix fees",
+        valid_from=date(2030, 1, 1),
+    )
     await Invoice.create(  # issued, so the patient (portal) may read it too
         id=MATRIX_INVOICE_ID,
         practice_id=practice.id,  # type: ignore[attr-defined]

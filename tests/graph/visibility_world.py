@@ -282,6 +282,7 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
         )
         assert uploaded.status_code == 201, uploaded.text
         await _completed_plan(gql, tokens[Role.DENTIST.value], patient.id)
+        await _billing_account(gql, tokens[Role.RECEPTIONIST.value], practice.id, patient.id)
         await _issued_invoice(gql, tokens[Role.RECEPTIONIST.value], patient.id)
         await _injected(world, practice, patient, d.dentist)
         await _marketing_photo(http, gql, tokens, patient.id)
@@ -314,6 +315,56 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
             ]
         )
     return world
+
+
+async def _billing_account(gql: Any, token: str, practice_id: object, patient_id: object) -> None:
+    """An NHS course with an item and a membership: the patient shows in ``nhsCourses`` and
+    ``Patient.memberships``."""
+    opened = await gql(
+        "mutation O($input: OpenNhsCourseInput!) { openNhsCourse(input: $input) "
+        "{ course { id } } }",
+        {"input": {"patientId": str(patient_id), "openedOn": "2026-01-05"}},
+        token,
+    )
+    assert not opened.get("errors"), opened
+    added = await gql(
+        "mutation A($input: AddToNhsCourseInput!) { addToNhsCourse(input: $input) "
+        "{ course { id } } }",
+        {
+            "input": {
+                "courseId": opened["data"]["openNhsCourse"]["course"]["id"],
+                "items": [{"procedureCode": "EXAM"}],
+            }
+        },
+        token,
+    )
+    assert not added.get("errors"), added
+    plan = await gql(
+        "mutation P($input: CreateMembershipPlanInput!) { createMembershipPlan(input: $input) "
+        "{ plan { id } } }",
+        {
+            "input": {
+                "practiceId": str(practice_id),
+                "name": f"Vis plan {patient_id}",
+                "monthlyFee": {"amount": 1500},
+            }
+        },
+        token,
+    )
+    assert not plan.get("errors"), plan
+    enrolled = await gql(
+        "mutation E($input: EnrolMembershipInput!) { enrolMembership(input: $input) "
+        "{ membership { id } } }",
+        {
+            "input": {
+                "patientId": str(patient_id),
+                "planId": plan["data"]["createMembershipPlan"]["plan"]["id"],
+                "startedOn": "2026-01-05",
+            }
+        },
+        token,
+    )
+    assert not enrolled.get("errors"), enrolled
 
 
 PLAN_STEPS = (
