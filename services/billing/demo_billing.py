@@ -1,5 +1,6 @@
 """The billing half of the demo, for every practice, through the real services after the demo's
-transaction has committed: a month of invoices (one credit note), payments in full and in part,
+transaction has committed: fee schedules, a membership plan and NHS courses (English
+practices), a month of invoices (one credit note), payments in full and in part,
 some debts, deposits on upcoming bookings, and online card deposits through the Stripe webhook
 path (signed locally; no network)."""
 
@@ -8,13 +9,14 @@ from __future__ import annotations
 import random
 
 from db.models import Patient, Practice, User
-from services.billing import demo_invoices, demo_payments, demo_stripe
+from services.billing import demo_fees, demo_invoices, demo_payments, demo_stripe
 
 
 async def seed_through_services(
     practice: Practice, patients: list[Patient], staff: User, rng: random.Random
 ) -> None:
     """``staff``: a practice admin or receptionist of ``practice`` (billing:write)."""
+    await demo_fees.seed_fees(practice, patients, staff, rng)
     await demo_invoices.seed_invoices(practice, patients, staff, rng)
     await demo_payments.seed_payments(practice, patients, staff, rng)
     await demo_stripe.seed_stripe(practice, patients, staff, rng)
