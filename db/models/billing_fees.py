@@ -166,7 +166,7 @@ class MembershipPlan(Entity):
     name = fields.CharField(max_length=120)
     currency = fields.CharField(max_length=3, default="GBP")
     monthly_fee_minor = fields.BigIntField()
-    # [{"code": "EXAM", "perYear": 2}, ...]
+    # a list of {code, perYear} objects: a catalogue code and how many a year are included
     covers: list[dict[str, Any]] = fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)
     discount_basis_points = fields.IntField(default=0)  # 1000 = 10 % off other private fees
     active = fields.BooleanField(default=True)
