@@ -1,6 +1,8 @@
 """Issued invoices are immutable: ``credited_minor`` on the invoice (what credit notes took off
 it), and on PostgreSQL triggers refusing any change to an issued invoice's frozen columns and
-any DELETE of an issued invoice, its lines or a ledger entry.
+any DELETE of an issued invoice, its lines or a ledger entry. The one exception: the retention
+purge deletes a patient's financial rows once their period is over, in a transaction that first
+chained a RECORDS_PURGED ledger entry naming them (``services/billing/retention.py``).
 
 Still allowed on an issued invoice: status, paid_minor, credited_minor, voided_at, updated_at
 (payments and credit notes move these) and the ciphertext ``notes`` / line ``description``
@@ -23,12 +25,17 @@ FROZEN_LINE = (
     "net_minor, vat_category, vat_rate_basis_points, vat_minor, total_minor, id"
 )
 
+# Only the retention purge (``services/billing/retention.py``) deletes issued rows, after their
+# legal retention period, and only in a transaction that set this and chained a RECORDS_PURGED
+# entry naming them; anything else is refused.
+NOT_PURGING = "coalesce(current_setting('aescrm.retention_purge', true), '') <> 'on'"
+
 CREATE = [
     f"""
     CREATE OR REPLACE FUNCTION invoice_frozen() RETURNS trigger AS $$
     BEGIN
         IF TG_OP = 'DELETE' THEN
-            IF OLD.status <> 'DRAFT' THEN
+            IF OLD.status <> 'DRAFT' AND {NOT_PURGING} THEN
                 RAISE EXCEPTION 'issued invoice % cannot be deleted', OLD.id
                     USING ERRCODE = 'insufficient_privilege';
             END IF;
@@ -61,15 +68,17 @@ CREATE = [
     BEGIN
         SELECT status INTO state FROM invoice WHERE id = OLD.invoice_id;
         IF state IS NOT NULL AND state <> 'DRAFT' THEN
-            IF TG_OP = 'DELETE' THEN
+            IF TG_OP = 'DELETE' AND {NOT_PURGING} THEN
                 RAISE EXCEPTION 'a line of issued invoice % cannot be deleted', OLD.invoice_id
                     USING ERRCODE = 'insufficient_privilege';
             END IF;
-            IF ROW({", ".join("OLD." + c.strip() for c in FROZEN_LINE.split(","))})
-               IS DISTINCT FROM
-               ROW({", ".join("NEW." + c.strip() for c in FROZEN_LINE.split(","))}) THEN
-                RAISE EXCEPTION 'a line of issued invoice % is immutable', OLD.invoice_id
-                    USING ERRCODE = 'insufficient_privilege';
+            IF TG_OP = 'UPDATE' THEN
+                IF ROW({", ".join("OLD." + c.strip() for c in FROZEN_LINE.split(","))})
+                   IS DISTINCT FROM
+                   ROW({", ".join("NEW." + c.strip() for c in FROZEN_LINE.split(","))}) THEN
+                    RAISE EXCEPTION 'a line of issued invoice % is immutable', OLD.invoice_id
+                        USING ERRCODE = 'insufficient_privilege';
+                END IF;
             END IF;
         END IF;
         IF TG_OP = 'DELETE' THEN

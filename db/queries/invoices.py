@@ -291,3 +291,33 @@ async def payments_by_id(practice_id: PracticeId, ids: Collection[UUID]) -> dict
         return {}
     rows = await Payment.filter(practice_id=practice_id, id__in=list(ids)).all()
     return {UUID(str(r.id)): r for r in rows}
+
+
+async def financial_ids_of_patient(
+    practice_id: PracticeId, patient_id: UUID, connection: BaseDBAsyncClient
+) -> tuple[list[str], list[str]]:
+    """The ids of a patient's issued invoices and credit notes, and of their payments."""
+    invoice_ids = await (
+        Invoice.filter(practice_id=practice_id, patient_id=patient_id)
+        .exclude(status="DRAFT")
+        .using_db(connection)
+        .values_list("id", flat=True)
+    )
+    payment_ids = await (
+        Payment.filter(practice_id=practice_id, patient_id=patient_id)
+        .using_db(connection)
+        .values_list("id", flat=True)
+    )
+    return sorted(str(i) for i in invoice_ids), sorted(str(p) for p in payment_ids)
+
+
+async def purged_ids(practice_id: PracticeId) -> set[UUID]:
+    """Every invoice and payment a RECORDS_PURGED ledger entry of the practice names."""
+    rows = await LedgerEntry.filter(practice_id=practice_id, kind="RECORDS_PURGED").values_list(
+        "content", flat=True
+    )
+    found: set[UUID] = set()
+    for content in rows:
+        body = dict(content)
+        found.update(UUID(i) for i in [*body.get("invoices", []), *body.get("payments", [])])
+    return found

@@ -21,7 +21,7 @@ from db.queries import billing_ledger
 from db.queries import invoices as queries
 from db.tenancy import PracticeId
 from services import tenant_gate
-from services.billing import invoices
+from services.billing import invoices, retention
 from services.billing.ledger import canonical, link_hash
 
 BATCH = 1000
@@ -53,10 +53,17 @@ def _differences(frozen: dict[str, Any], now: dict[str, Any], prefix: str = "") 
     return out
 
 
-async def _rows_differ(pid: PracticeId, entries: list[LedgerEntry]) -> dict[int, str]:
-    """seq → what differs between the entry and the current row it names."""
+async def _rows_differ(
+    pid: PracticeId, entries: list[LedgerEntry], purged: set[UUID]
+) -> dict[int, str]:
+    """seq → what differs between the entry and the current row it names (a row that a
+    RECORDS_PURGED entry names may be gone: retention removed it)."""
     invoice_ids = {UUID(str(e.entity_id)) for e in entries if e.kind in INVOICE_KINDS}
-    other_ids = {UUID(str(e.entity_id)) for e in entries if e.kind not in INVOICE_KINDS}
+    other_ids = {
+        UUID(str(e.entity_id))
+        for e in entries
+        if e.kind not in INVOICE_KINDS and e.kind != retention.KIND
+    }
     rows = await queries.invoices_by_id(pid, invoice_ids)
     lines = await queries.lines_of(list(rows))
     by_invoice: dict[str, list[Any]] = {}
@@ -66,6 +73,10 @@ async def _rows_differ(pid: PracticeId, entries: list[LedgerEntry]) -> dict[int,
     found: dict[int, str] = {}
     for entry in entries:
         entity = UUID(str(entry.entity_id))
+        if entry.kind == retention.KIND or (
+            entity in purged and entity not in rows and entity not in payments
+        ):
+            continue
         if entry.kind in INVOICE_KINDS:
             row = rows.get(entity)
             if row is None:
@@ -99,11 +110,12 @@ async def _rows_differ(pid: PracticeId, entries: list[LedgerEntry]) -> dict[int,
 async def verify_practice(pid: PracticeId) -> tuple[bool, str]:
     """(ok, one line): the practice's chain and its rows, or the first broken link."""
     expected_seq, running = 1, billing_ledger.GENESIS
+    purged = await queries.purged_ids(pid)
     while True:
         batch = await queries.ledger_entries(pid, expected_seq - 1, BATCH)
         if not batch:
             break
-        differs = await _rows_differ(pid, batch)
+        differs = await _rows_differ(pid, batch, purged)
         for entry in batch:
             where = f"practice {pid}: BROKEN at seq {expected_seq}"
             if entry.seq != expected_seq:

@@ -20,6 +20,7 @@ from db.queries import contact_preferences, guardians, portal_accounts, users
 from db.queries import documents as document_queries
 from db.queries import patient_links as linked
 from db.queries import photo_series as photo_series_queries
+from services.billing import retention as billing_retention
 from services.consent.registry import Link, patient_links
 from services.names import search_key
 from services.policy import Role
@@ -170,6 +171,8 @@ async def _close_portal(patient_id: UUID, conn: BaseDBAsyncClient) -> None:
 
 
 async def erase_financial(patient: Patient, conn: BaseDBAsyncClient) -> int:
+    """Financial rows past retention; the ledger keeps a RECORDS_PURGED entry naming them."""
+    await billing_retention.before_purge(patient, conn)
     removed = 0
     for link in _children_first(links_in(Category.FINANCIAL)):
         removed += await linked.delete(link.model, link.column, patient.id, conn)
