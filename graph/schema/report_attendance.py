@@ -9,8 +9,9 @@ import strawberry
 from graph.audit_extension import ReadRecord
 from graph.schema.reports import ReportPractice, ReportScope, read_record_of, scope_of
 from services.reports import attendance, series
-from services.reports.attendance import Attendance, rate
+from services.reports.attendance import Attendance
 from services.reports.periods import Bucket
+from services.reports.series import rate
 
 
 @strawberry.type(description="How appointments starting in a bucket (or the period) turned out.")

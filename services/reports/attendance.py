@@ -46,11 +46,6 @@ class Attendance:
         return self.appointments - self.cancelled
 
 
-def rate(part: int, whole: int) -> float | None:
-    """A share from 0 to 1 rounded to 4 places; none of nothing."""
-    return None if whole == 0 else round(part / whole, 4)
-
-
 async def report(
     principal: Principal,
     *,

@@ -45,6 +45,11 @@ class Report(Generic[F]):
     details: tuple[str, ...]  # what was asked, for the audit row
 
 
+def rate(part: int, whole: int) -> float | None:
+    """A share from 0 to 1 rounded to 4 places; none of nothing. Always from summed counts."""
+    return None if whole == 0 else round(part / whole, 4)
+
+
 def bounds(reach: Reach, found: Period) -> list[tuple[PracticeId, int, datetime, datetime]]:
     """Every practice's buckets as (practice, index, UTC start, UTC end), for the SQL."""
     return [
