@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     relay_grace_seconds: float = Field(default=2.0, ge=0)  # unpublished this long: crashed
     # While the bus is down, feeds read the event table on this timer instead of bus wake-ups.
     bus_down_poll_seconds: float = Field(default=3.0, gt=0, le=60)
+    # dashboardChanged: at most one event per subscription this often (the last one trailing).
+    dashboard_coalesce_seconds: float = Field(default=3.0, gt=0, le=60)
 
     # Identity
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)

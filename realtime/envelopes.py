@@ -15,7 +15,8 @@ SCHEDULE = "schedule"
 CONSENT = "consent"
 CLINICAL = "clinical"
 BILLING = "billing"
-TOPICS = frozenset({SCHEDULE, CONSENT, CLINICAL, BILLING})
+RECALL = "recall"  # a patient's recall set, moved on or removed (ids only)
+TOPICS = frozenset({SCHEDULE, CONSENT, CLINICAL, BILLING, RECALL})
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,4 +61,13 @@ class StoredEvent:
     previous_sequence: int | None = None
 
 
-__all__ = ["BILLING", "CLINICAL", "CONSENT", "SCHEDULE", "TOPICS", "Envelope", "StoredEvent"]
+__all__ = [
+    "BILLING",
+    "CLINICAL",
+    "CONSENT",
+    "RECALL",
+    "SCHEDULE",
+    "TOPICS",
+    "Envelope",
+    "StoredEvent",
+]

@@ -82,6 +82,13 @@ class Watch:
     # (the caller ends it on unsubscribe or disconnect).
     send: Callable[[object], Awaitable[None]] | None = None
     detach: Callable[[Callable[[], None]], None] | None = None
+    # More topics for the same subscriber (a dashboard watches the diary, billing, plans and
+    # recalls): one queue, every topic's events in the practice's sequence order.
+    also: tuple[str, ...] = ()
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return (self.topic, *self.also)
 
 
 _MISSING = object()
@@ -233,13 +240,18 @@ class Feed:
             write=watch.write,
             send=watch.send,
         )
-        key: GroupKey = (watch.topic, watch.scopes, watch.render_key)
-        group = self.groups.get(key)
-        if group is None:
-            group = self.groups[key] = Group(render=watch.render)
-        group.subscribers.add(subscriber)
+        for topic in watch.topics:  # one group per topic: a row is offered once, by its topic
+            key: GroupKey = (topic, watch.scopes, watch.render_key)
+            group = self.groups.get(key)
+            if group is None:
+                group = self.groups[key] = Group(render=watch.render)
+            group.subscribers.add(subscriber)
         self.watchers.setdefault(subscriber.identity, set()).add(subscriber)
         return subscriber
+
+    def watchers_of(self) -> set[Subscriber]:
+        """Every subscriber once (one watching several topics sits in several groups)."""
+        return {s for group in self.groups.values() for s in group.subscribers}
 
     def remove(self, subscriber: Subscriber) -> bool:
         """Forgets the subscriber; True when the feed has nobody left."""
@@ -320,7 +332,7 @@ class Fanout:
 
     @property
     def subscriber_count(self) -> int:
-        return sum(len(g.subscribers) for f in self.feeds.values() for g in f.groups.values())
+        return sum(len(f.watchers_of()) for f in self.feeds.values())
 
     async def watch(self, watch: Watch, *, since: int | None) -> AsyncIterator[tuple[int, Any]]:
         """Replays ``(since, now]`` from the table, then live events: no gap, no duplicate.
@@ -335,14 +347,15 @@ class Fanout:
             feed = self.feeds[watch.practice_id] = Feed(self, watch.practice_id)
         subscriber: Subscriber | None = None
         try:
-            await feed.open(watch.topic)
+            for topic in watch.topics:
+                await feed.open(topic)
             async with feed.lock:
                 subscriber = feed.add(watch)
                 mark = feed.delivered
             last = mark if since is None else since
             while since is not None and last < mark:
                 rows = await store.after(
-                    watch.practice_id, last, upto=mark, topics=(watch.topic,), limit=self.batch
+                    watch.practice_id, last, upto=mark, topics=watch.topics, limit=self.batch
                 )
                 if not rows:
                     break

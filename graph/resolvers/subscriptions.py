@@ -1,4 +1,5 @@
-"""Subscriptions (``scheduleChanged``, ``consentChanged``) and the practice-notice mutation.
+"""Subscriptions (``scheduleChanged``, ``consentChanged``, ``dashboardChanged``...) and the
+practice-notice mutation.
 
 The practice comes from the principal: the argument must name a practice the caller may watch,
 and ``from``/``to``/``patientId`` only narrow what it sees. Events are rendered once per
@@ -48,6 +49,12 @@ from graph.schema.billing_events import (
     billing_renderer,
     for_account_of,
 )
+from graph.schema.dashboard_events import (
+    DashboardEvent,
+    any_dashboard,
+    dashboard_renderer,
+    merge,
+)
 from graph.schema.clinical_events import ClinicalChartEvent, clinical_renderer, for_chart_of
 from graph.schema.event_visibility import as_seen_by
 from graph.schema.live_events import (
@@ -61,12 +68,14 @@ from graph.schema.live_events import (
     in_window,
     schedule_renderer,
 )
+from realtime.coalesce import coalesced
 from realtime.envelopes import BILLING, CLINICAL, CONSENT, SCHEDULE
 from realtime.fanout import Fanout, Renderer, Watch
 from realtime.subscriber import Stop, Stopped
 from services import notices, watch_access
 from services.errors import DomainError
 from services.policy import Scope
+from services.reports import live
 
 log = logging.getLogger("aescrm.subscriptions")
 
@@ -117,7 +126,11 @@ async def _open(
     accepts: Callable[[object], bool],
     since: int | None,
     patient_id: UUID | None = None,
+    also: tuple[str, ...] = (),
+    shortcut: bool = True,
 ) -> AsyncIterator[Any]:
+    """``also``: more topics on the same stream; ``shortcut=False``: yield the rendered events
+    (for a caller that transforms the stream) instead of writing frames from the feed."""
     context = info.context
     fanout: Fanout | None = getattr(context.request.app.state, "fanout", None)
     if fanout is None or not isinstance(context.request, WebSocket):
@@ -136,7 +149,7 @@ async def _open(
         )
     except DomainError as error:
         raise _graphql_error(error) from None
-    sink = OPERATION_SINK.get()
+    sink = OPERATION_SINK.get() if shortcut else None
     encode, encode_key = encoder(info, sink) if sink is not None else (None, None)
     frames = Frames(info, sink) if sink is not None else None
     watch = Watch(
@@ -151,6 +164,7 @@ async def _open(
         on_stop=_closer(context.request, frames),
         encode=encode,
         encode_key=encode_key,
+        also=also,
     )
     if frames is not None and frames.write_text is not None:
         watch = dataclasses.replace(
@@ -341,6 +355,37 @@ class EventSubscriptions:
             accepts=any_billing,
             since=since,
         )
+
+    @strawberry.subscription(
+        description="Live signal that figures of a practice's dashboards may have moved (an "
+        "appointment booked, moved or changing status; a payment, refund or invoice; a recall "
+        "or treatment plan change), naming the areas to refetch. Coalesced per subscription: "
+        "at most one event per AESCRM_DASHBOARD_COALESCE_SECONDS, the last change of a burst "
+        "always announced. Needs reports:read in the practice; no patient data.",
+        extensions=requires(Scope.REPORTS_READ),
+    )
+    async def dashboard_changed(
+        self,
+        info: Info,
+        practice_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The practice whose dashboard it is.")
+        ],
+    ) -> AsyncGenerator[DashboardEvent, None]:
+        first, *more = live.TOPICS
+        stream = await _open(
+            info,
+            practice_id=practice_id,
+            topic=first,
+            also=tuple(more),
+            needs=Scope.REPORTS_READ,
+            render_key="DashboardEvent",
+            renderer=dashboard_renderer,
+            accepts=any_dashboard,
+            since=None,
+            shortcut=False,  # coalesced below: not written frame by frame from the feed
+        )
+        window = info.context.settings.dashboard_coalesce_seconds
+        return coalesced(stream, window, merge)  # type: ignore[return-value]
 
 
 @strawberry.type

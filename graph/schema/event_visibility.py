@@ -8,7 +8,8 @@ a key still share one payload and per-group rendering stays. A board event whose
 subscriber may not see carries the appointment as busy time (no name, alert or notes; the
 ``patient`` field answers FORBIDDEN); a consent event about such a patient is not delivered.
 Each patient a board event shows is recorded as a read, so the patient's access log names who
-saw them live (audited once per subscription and patient).
+saw them live (audited once per subscription and patient). A dashboard event names no patient
+(areas and a time only): staff with reports:read get it as it is, a patient never.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from uuid import UUID
 
 from graph.schema.billing_events import AccountEvent, BillingEvent
 from graph.schema.clinical_events import ClinicalChartEvent
+from graph.schema.dashboard_events import DashboardEvent
 from graph.schema.live_events import ConsentEvent, ScheduleEvent
 from graph.schema.scheduling import as_busy_time
 from services import visibility
@@ -44,6 +46,8 @@ async def as_seen_by(principal: Principal, item: object, trail: ReadTrail) -> ob
                 fields=LIVE_BOARD_FIELDS,
             )
         return item
+    if isinstance(item, DashboardEvent):
+        return None if principal.is_patient else item
     if isinstance(item, BillingEvent) and item.patient_id is None:
         return None if principal.is_patient else item  # practice-level: staff only
     if isinstance(item, AccountEvent):  # an account seen live is a read of the account

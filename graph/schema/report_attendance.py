@@ -11,7 +11,6 @@ from graph.schema.reports import ReportPractice, ReportScope, read_record_of, sc
 from services.reports import attendance, series
 from services.reports.attendance import Attendance
 from services.reports.periods import Bucket
-from services.reports.series import rate
 
 
 @strawberry.type(description="How appointments starting in a bucket (or the period) turned out.")
@@ -50,9 +49,9 @@ class AttendanceFigures:
             late_cancelled=f.late_cancelled,
             did_not_attend=f.did_not_attend,
             online=f.online,
-            dna_rate=rate(f.did_not_attend, f.due),
-            late_cancellation_rate=rate(f.late_cancelled, f.appointments),
-            online_share=rate(f.online, f.appointments),
+            dna_rate=f.dna_rate,
+            late_cancellation_rate=f.late_cancellation_rate,
+            online_share=f.online_share,
         )
 
 

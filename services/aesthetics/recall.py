@@ -42,6 +42,7 @@ from services.consent.contact import Channel, service_decision
 from services.errors import NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
+from services.spreadsheet_cells import cell
 
 CSV_HEADER = (
     "patient_id",
@@ -87,23 +88,18 @@ class Recall:
                 [
                     str(r.patient_id),
                     r.patient_number,
-                    _cell(r.last_name or ""),
-                    _cell(r.first_name or ""),
-                    _cell(r.practice_name),
+                    cell(r.last_name or ""),
+                    cell(r.first_name or ""),
+                    cell(r.practice_name),
                     r.treated_at.isoformat() if r.treated_at else "",
-                    _cell(r.product_name),
-                    _cell(r.lot_number),
+                    cell(r.product_name),
+                    cell(r.lot_number),
                     str(from_milli(r.amount_milli or 0)),
                     r.unit,
                     "yes" if item.may_contact else "no",
                 ]
             )
         return out.getvalue()
-
-
-def _cell(text: str) -> str:
-    """Spreadsheets run a cell that starts like a formula: quote it (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def may_contact(row: RecallRow) -> bool:

@@ -45,6 +45,26 @@ class Attendance:
     def due(self) -> int:
         return self.appointments - self.cancelled
 
+    @property
+    def dna_rate(self) -> float | None:
+        return series.rate(self.did_not_attend, self.due)
+
+    @property
+    def late_cancellation_rate(self) -> float | None:
+        return series.rate(self.late_cancelled, self.appointments)
+
+    @property
+    def online_share(self) -> float | None:
+        return series.rate(self.online, self.appointments)
+
+    def derived_columns(self) -> dict[str, float | None]:
+        """The rates, as columns of the CSV export (``services.reports.export``)."""
+        return {
+            "dna_rate": self.dna_rate,
+            "late_cancellation_rate": self.late_cancellation_rate,
+            "online_share": self.online_share,
+        }
+
 
 async def report(
     principal: Principal,

@@ -1,7 +1,9 @@
 """Recalls: when each patient is next due an exam or a hygiene visit.
 
 Completing an exam or hygiene appointment moves the patient's recall on by its interval
-(the practice default the first time); reception works the due and overdue list.
+(the practice default the first time); reception works the due and overdue list. Every change
+emits a ``recall`` topic event (ids, kind and due day only) so live dashboards know the recall
+figures moved.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from datetime import date, datetime
 from uuid import UUID
 
 from db.models import Appointment, Recall
+from db.outbox import PendingEvent
 from db.queries import owned
 from db.queries import recalls as recall_queries
 from db.uow import UnitOfWork, unit_of_work
-from services import audit, tenant_gate, visibility
+from realtime.envelopes import RECALL
+from services import actors, audit, tenant_gate, visibility
 from services.errors import NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
@@ -25,6 +29,25 @@ from services.scheduling.diary_access import diary as open_diary
 from services.scheduling.kinds import RecallKind
 
 KINDS = frozenset(k.value for k in RecallKind)
+CHANGED = "recall.changed"
+REMOVED = "recall.removed"
+
+
+def _event(
+    organization_id: UUID, recall: Recall, kind: str, by: Principal | None
+) -> PendingEvent:
+    due = recall.due_on
+    return PendingEvent(
+        organization_id=organization_id,
+        practice_id=recall.practice_id,  # type: ignore[arg-type]
+        topic=RECALL,
+        type=kind,
+        entity_id=recall.id,
+        patient_id=recall.patient_id,  # type: ignore[arg-type]
+        payload=actors.stamped(
+            {"kind": recall.kind, "due_on": due.isoformat() if due else None}, by
+        ),
+    )
 
 
 def add_months(day: date, months: int) -> date:
@@ -79,6 +102,7 @@ async def after_treatment(
             patient_id=patient_id,
         )
     )
+    uow.emit(_event(diary.organization_id, found, CHANGED, principal))
     return found
 
 
@@ -123,6 +147,7 @@ async def set_recall(
                 patient_id=patient.id,
             )
         )
+        uow.emit(_event(diary.organization_id, found, CHANGED, principal))
     return RecallSet(found, today)
 
 
@@ -130,6 +155,9 @@ async def remove_recall(principal: Principal, *, recall_id: UUID) -> None:
     allowed = principal.practices_with(Scope.SCHEDULE_WRITE)
     found = None if principal.is_patient else await owned.row(Recall, allowed, recall_id)
     if found is None:
+        raise NotFound("Recall")
+    organization_id = principal.organization_of(found.practice_id)  # type: ignore[arg-type]
+    if organization_id is None:
         raise NotFound("Recall")
     async with unit_of_work() as uow:
         await recall_queries.remove(tenant_gate.practice_of(found), found.id, uow.connection)
@@ -143,6 +171,7 @@ async def remove_recall(principal: Principal, *, recall_id: UUID) -> None:
                 patient_id=found.patient_id,  # type: ignore[arg-type]
             )
         )
+        uow.emit(_event(organization_id, found, REMOVED, principal))
 
 
 @dataclass(frozen=True, slots=True)
