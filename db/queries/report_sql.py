@@ -2,8 +2,12 @@
 
 Reports group rows into the caller's buckets (local days, weeks or months with exact UTC
 bounds): the buckets travel as a ``VALUES`` list joined by range, so the grouping by local
-calendar is DST-correct on both engines without time-zone functions in SQL, and PostgreSQL
-answers each bucket with an index range scan on ``(practice_id, <time column>)``.
+calendar is DST-correct on both engines without time-zone functions in SQL. Each bucket should
+be answered by an index range scan on ``(practice_id, <time column>)``: SQLite's planner loops
+over the buckets that way by itself; PostgreSQL costs a join against a ``VALUES`` list blind
+and hash-joins every row of the practices against every bucket instead (2.5 s for an
+organisation's year by week over 500,000 appointments), so ``Statement.per_bucket`` writes the
+aggregate as a ``LATERAL`` subquery per bucket there, which can only be planned as range scans.
 
 Values are bound as parameters, never spliced: ``Statement.param`` returns the placeholder
 (``$n`` on PostgreSQL, ``?`` on SQLite) and converts the value to what the engine stores (on
@@ -64,6 +68,23 @@ class Statement:
             for p, i, s, e in rows
         ]
         return f"b(p, i, s, e) AS (VALUES {', '.join(values)})"
+
+    def per_bucket(self, figures: str, rows: str, match: str) -> str:
+        """``SELECT b.p AS practice_id, b.i AS i, <figures>`` for the buckets of ``b``:
+        ``figures`` are aggregates (with aliases) over ``rows`` (a table and alias, e.g.
+        ``appointment a``) matching ``match`` (the bucket's practice and range, over ``b.p``,
+        ``b.s``, ``b.e``, and any filters). PostgreSQL: a ``LATERAL`` aggregate per bucket (an
+        index range scan each, whatever the estimates), answering empty buckets too (COUNT 0,
+        SUM null); SQLite: the join grouped by bucket (no row for an empty bucket)."""
+        if self.postgres:
+            return (
+                "SELECT b.p AS practice_id, b.i AS i, x.* FROM b CROSS JOIN LATERAL "
+                f"(SELECT {figures} FROM {rows} WHERE {match}) x"
+            )
+        return (
+            f"SELECT b.p AS practice_id, b.i AS i, {figures} "
+            f"FROM b JOIN {rows} ON {match} GROUP BY b.p, b.i"
+        )
 
     def day_buckets(self, rows: Sequence[tuple[UUID, int, date, date]]) -> str:
         """A CTE ``d(p, i, s, e)`` for date columns (a due day): bucket ``i`` is [s, e]."""

@@ -2,49 +2,81 @@
 (``bench/reports.py``) find each one without knowing it.
 
 A report is a function of the shape of ``attendance.report``: the caller, a practice or an
-organisation, an inclusive range of local days, a grouping and the diary filters, answering a
-``series.Report`` (access is decided inside it, by ``reach``). Registering one is one line in
-``REPORTS``: ``<module>.NAME: <module>.report,``.
+organisation, an inclusive range of local days and a grouping, answering a ``series.Report``
+(access is decided inside it, by ``reach``); diary reports also take the diary filters
+(``filters=``), the others take none. Registering one is one line in ``REPORTS``:
+``<module>.NAME: <module>.report,``.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from db.queries.report_diary import DiaryFilter
-from services.errors import NotFound
+from services.errors import NotFound, ValidationFailed
 from services.principal import Principal
 from services.reports import attendance, series
 
-
-class ReportFunction(Protocol):
-    async def __call__(
-        self,
-        principal: Principal,
-        *,
-        practice_id: UUID | None,
-        organization_id: UUID | None,
-        first_day: date,
-        last_day: date,
-        grouping: str,
-        filters: DiaryFilter | None = ...,
-    ) -> series.Report[Any]: ...
-
+ReportFunction = Callable[..., Awaitable[series.Report[Any]]]
 
 REPORTS: dict[str, ReportFunction] = {
     attendance.NAME: attendance.report,
 }
 
 
-def names() -> list[str]:
-    return sorted(REPORTS)
+@dataclass(frozen=True, slots=True)
+class Entry:
+    name: str
+    report: ReportFunction
+    filtered: bool  # takes the diary filters (practitioners, rooms, appointment types)
 
 
-def find(name: str) -> ReportFunction:
+def entries() -> list[Entry]:
+    return [find(name) for name in sorted(REPORTS)]
+
+
+def find(name: str) -> Entry:
     """The report called ``name``; an unknown one is ``NOT_FOUND`` (like an unknown id)."""
     found = REPORTS.get(name)
     if found is None:
         raise NotFound("Report")
-    return found
+    return Entry(name, found, "filters" in inspect.signature(found).parameters)
+
+
+async def run(
+    entry: Entry,
+    principal: Principal,
+    *,
+    practice_id: UUID | None,
+    organization_id: UUID | None,
+    first_day: date,
+    last_day: date,
+    grouping: str,
+    filters: DiaryFilter | None = None,
+) -> series.Report[Any]:
+    """The report with these arguments; filters given to a report without any are refused
+    (BAD_USER_INPUT), never silently dropped."""
+    narrowed: dict[str, DiaryFilter] = {}
+    if entry.filtered:
+        narrowed["filters"] = filters or DiaryFilter()
+    elif filters is not None and any(
+        (filters.practitioner_ids, filters.room_ids, filters.appointment_type_ids)
+    ):
+        raise ValidationFailed(
+            f"The {entry.name} report takes no practitioner, room or type filter.",
+            field="practitionerIds",
+        )
+    return await entry.report(
+        principal,
+        practice_id=practice_id,
+        organization_id=organization_id,
+        first_day=first_day,
+        last_day=last_day,
+        grouping=grouping,
+        **narrowed,
+    )
