@@ -19,13 +19,13 @@ admin's principal: the reach query and the report SQL), after 3 warm-up calls. G
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import random
 import statistics
 import time
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time as clock, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -33,8 +33,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from billing_support import database, run
 
-from db.models import Appointment, AppointmentType, Organization, Patient, Practice, Practitioner
-from db.models import Room, WorkingSession
+from db.models import (
+    Appointment,
+    AppointmentType,
+    Organization,
+    Patient,
+    Practice,
+    Practitioner,
+    Room,
+    WorkingSession,
+)
 from services.auth.principal_loader import principal_for_user
 from services.policy import Role
 from services.principal import Principal, RequestMeta
@@ -72,7 +80,8 @@ async def _copy(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]])
 
 async def _places(world: World, patients: int) -> None:
     for o in range(ORGANISATIONS):
-        org = await Organization.create(name=f"Bench reports {o}", slug=f"bench-r{o}-{uuid4().hex[:6]}")
+        slug = f"bench-r{o}-{uuid4().hex[:6]}"
+        org = await Organization.create(name=f"Bench reports {o}", slug=slug)
         world.organisations.append(org)
         for p in range(PRACTICES // ORGANISATIONS):
             practice = await Practice.create(organization=org, name=f"Practice {o}-{p:02d}")
@@ -148,7 +157,10 @@ def _appointments(world: World, count: int, rng: random.Random) -> list[tuple[An
     for practice in world.practices:
         pid = practice.id
         staff, rooms, types, people = (
-            world.staff[pid], world.rooms[pid], world.types[pid], world.patients[pid]
+            world.staff[pid],
+            world.rooms[pid],
+            world.types[pid],
+            world.patients[pid],
         )
         for _ in range(per_practice):
             day = first + timedelta(days=rng.randrange(730))
@@ -269,9 +281,13 @@ def _p99(times: list[float]) -> float:
 
 
 async def _time(
-    entry: catalogue.Entry, principal: Principal, where: dict[str, UUID | None], days: tuple[date, date],
-    grouping: str, runs: int,
-) -> tuple[float, float, int]:  # fmt: skip
+    entry: catalogue.Entry,
+    principal: Principal,
+    where: dict[str, UUID | None],
+    days: tuple[date, date],
+    grouping: str,
+    runs: int,
+) -> tuple[float, float, int]:
     async def once() -> None:
         await catalogue.run(
             entry, principal, first_day=days[0], last_day=days[1], grouping=grouping, **where
@@ -295,7 +311,8 @@ async def main(quick: bool, runs: int) -> None:
         world = World(date.today())
         await _seed(world, appointments, invoices)
         admin = await factories.user(Role.ORG_ADMIN, org=world.organisations[0])
-        principal = await principal_for_user(admin, mfa_passed=True, claims={}, meta=RequestMeta())
+        meta = RequestMeta()
+        principal = await principal_for_user(admin, mfa_passed=True, claims={}, meta=meta)
         year = (world.today - timedelta(days=364), world.today)
         scopes = {
             "practice": {"practice_id": world.practices[0].id, "organization_id": None},

@@ -49,13 +49,13 @@ from graph.schema.billing_events import (
     billing_renderer,
     for_account_of,
 )
+from graph.schema.clinical_events import ClinicalChartEvent, clinical_renderer, for_chart_of
 from graph.schema.dashboard_events import (
     DashboardEvent,
     any_dashboard,
     dashboard_renderer,
     merge,
 )
-from graph.schema.clinical_events import ClinicalChartEvent, clinical_renderer, for_chart_of
 from graph.schema.event_visibility import as_seen_by
 from graph.schema.live_events import (
     AnnouncePracticeNoticeInput,

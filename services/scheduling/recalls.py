@@ -33,9 +33,7 @@ CHANGED = "recall.changed"
 REMOVED = "recall.removed"
 
 
-def _event(
-    organization_id: UUID, recall: Recall, kind: str, by: Principal | None
-) -> PendingEvent:
+def _event(organization_id: UUID, recall: Recall, kind: str, by: Principal | None) -> PendingEvent:
     due = recall.due_on
     return PendingEvent(
         organization_id=organization_id,

@@ -1,7 +1,7 @@
 """``dashboardChanged`` over a real WebSocket against a real server: a burst of twenty bookings
 is announced at most twice (once at once, once at the window's end) and the last booking is in
-the last event; money and recall changes name their areas (a fee schedule none); a receptionist is refused and
-another organisation's practice answers exactly like a random id."""
+the last event; money and recall changes name their areas (a fee schedule none); a
+receptionist is refused and another organisation's practice answers like a random id."""
 
 from __future__ import annotations
 
