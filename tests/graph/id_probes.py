@@ -179,7 +179,8 @@ SUBSCRIPTIONS_COVERED_BY = (
     "Subscription ids are checked over a real WebSocket: tests/realtime/test_board_server.py "
     "(another practice's board or patient is refused like an unknown one) and "
     "tests/graph/test_clinical_chart_live.py (another practice's chart likewise) and "
-    "tests/graph/test_account_live.py (another practice's account and billing likewise)"
+    "tests/graph/test_account_live.py (another practice's account and billing likewise) and "
+    "tests/graph/test_dashboard_live.py (another organisation's dashboard likewise)"
 )
 
 # Plausible values for required non-id arguments, by name, then by type.

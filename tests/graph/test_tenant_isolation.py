@@ -179,6 +179,7 @@ def test_every_id_argument_has_a_probe_or_a_reasoned_exemption() -> None:
         "clinicalChartChanged",
         "accountChanged",
         "billingChanged",
+        "dashboardChanged",
     ], id_probes.SUBSCRIPTIONS_COVERED_BY
 
 
