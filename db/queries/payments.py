@@ -325,13 +325,19 @@ class AgedBuckets:
     invoices: int
 
 
-async def aged_debt(practice_id: PracticeId, today: date) -> list[AgedBuckets]:
+async def aged_debt(
+    practice_id: PracticeId, today: date, patient_ids: Collection[UUID] | None = None
+) -> list[AgedBuckets]:
     """Outstanding (total - paid) of open invoices by days past their due date (issue date when
-    none): one aggregate. Boundaries are dates computed by the caller's day, so the SQL is the
-    same on both backends."""
+    none): one aggregate, over ``patient_ids`` only unless None (all the practice's). Boundaries
+    are dates computed by the caller's day, so the SQL is the same on both backends."""
+    if patient_ids is not None and not patient_ids:
+        return []
     connection = _conn(None)
     d30, d60, d90 = (today - timedelta(days=n) for n in (30, 60, 90))
-    m = _marks(connection, 7)
+    only = sorted(str(p) for p in patient_ids or ())
+    m = _marks(connection, 7 + len(only))
+    among = f" AND patient_id IN ({', '.join(m[7:])})" if only else ""
     pg = connection.capabilities.dialect == "postgres"
     due = (
         "COALESCE(due_on, tax_point, CAST(issued_at AS DATE))"
@@ -348,9 +354,10 @@ async def aged_debt(practice_id: PracticeId, today: date) -> list[AgedBuckets]:
       COUNT(*) AS n
     FROM invoice
     WHERE practice_id = {m[6]} AND kind = 'INVOICE' AND status IN ('ISSUED', 'PARTIALLY_PAID')
+      {among}
     GROUP BY currency ORDER BY currency
     """  # noqa: S608 (fixed column expressions and placeholders only)
-    values: list[Any] = [d30, d30, d60, d60, d90, d90, str(practice_id)]
+    values: list[Any] = [d30, d30, d60, d60, d90, d90, str(practice_id), *only]
     if not pg:
         values = [v.isoformat() if isinstance(v, date) else v for v in values]
     _, rows = await connection.execute_query(sql, values)

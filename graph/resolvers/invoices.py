@@ -40,7 +40,8 @@ def _payload(view: invoices.InvoiceView) -> InvoicePayload:
 class InvoiceQueries:
     @strawberry.field(
         description="One invoice or credit note (billing:read in the patient's practice, or "
-        "the patient for their own issued invoices). Audited.",
+        "the patient for their own issued invoices, or a partner app with billing:read for the "
+        "issued invoices of a patient sharing data with it). Audited.",
         extensions=[*requires(Scope.PATIENT_READ), AuditReads()],
     )
     async def invoice(self, info: Info, id: strawberry.ID) -> Invoice | None:
@@ -49,7 +50,8 @@ class InvoiceQueries:
 
     @strawberry.field(
         description="A patient's invoices and credit notes, newest first (billing:read, or the "
-        "patient for their issued ones). Each invoice shown is audited.",
+        "patient for their issued ones; a partner app with billing:read sees the issued ones "
+        "of a patient sharing data with it). Each invoice shown is audited.",
         extensions=[*requires(Scope.PATIENT_READ), AuditReads()],
     )
     async def patient_invoices(

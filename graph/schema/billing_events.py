@@ -5,7 +5,9 @@ allocations, cash counts, and the invoice events (INVOICE_*) the invoices work e
 Rendered once per permission group from the stored event; an account event carries the
 patient's balance after the change (one aggregate, ``db.queries.payments.account_totals``), so a
 reception board can show "owes £40" without asking again. ``graph.schema.event_visibility``
-then drops an event about a patient the subscriber may not see, exactly like the account read.
+then drops an event about a patient the subscriber may not see, exactly like the account read
+(a partner app with billing:read hears only of patients sharing data with it, decided per
+event), and keeps practice-level events (cash counts) for staff.
 """
 
 from __future__ import annotations

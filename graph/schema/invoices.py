@@ -3,8 +3,9 @@ procedure they bill, VAT per line and in total, what is paid, credited and still
 amount a ``Money`` (integer minor units and a currency).
 
 ``Invoice`` is reached through ``invoice`` / ``patientInvoices`` (staff with billing:read in the
-patient's practice, or the patient in the portal for their issued invoices) or an invoice
-mutation (billing:write). Each invoice returned is one audited read (entity ``Invoice``).
+patient's practice, the patient in the portal for their issued invoices, or a partner app with
+billing:read for the issued invoices of a patient sharing data with it) or an invoice mutation
+(billing:write). Each invoice returned is one audited read (entity ``Invoice``).
 """
 
 from __future__ import annotations

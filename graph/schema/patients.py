@@ -303,7 +303,8 @@ class Patient:
 
     @strawberry.field(
         description="The patient's account: balance, credit on account, deposits held and a "
-        "statement (billing:read; the patient their own). Each read is audited.",
+        "statement (billing:read; the patient their own; a partner app while the patient "
+        "shares data with it). Each read is audited.",
         extensions=[*BILLING, AuditReads()],
     )
     async def account(self, info: Info) -> PatientAccount | None:

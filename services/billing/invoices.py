@@ -18,7 +18,10 @@ PARTIALLY_PAID, or VOID by a full credit note. Never edited once issued, never d
 - ``settle`` is how payments move ``paid_minor`` (payments service, same unit of work).
 
 Reading needs billing:read in the patient's practice (staff), or being that patient (portal;
-issued invoices only). Changing needs billing:write. Each change: an audit row and an ids-and-
+issued invoices only), or a partner app with billing:read while the patient shares data with it
+(``services.visibility``; issued invoices only, like the patient: a draft is the practice's
+working copy, not yet part of the account). A patient the caller may not see answers NOT_FOUND
+exactly like a random id. Changing needs billing:write. Each change: an audit row and an ids-and-
 amounts event on topic ``billing`` (INVOICE_DRAFTED, INVOICE_ISSUED, INVOICE_CREDITED).
 """
 
@@ -181,16 +184,22 @@ async def _writable_patient(principal: Principal, patient_id: UUID, action: str)
     return patient
 
 
+def _issued_only(principal: Principal) -> bool:
+    """Patients and partner apps see issued invoices and credit notes, never drafts."""
+    return principal.is_patient or principal.client_id is not None
+
+
 async def _may_read(principal: Principal, row: Invoice, action: str) -> None:
-    """Staff with billing:read in the practice; a portal patient for their own issued ones.
+    """Staff with billing:read in the practice; a portal patient for their own issued ones; a
+    partner app with billing:read for the issued ones of a patient sharing data with it.
     Anything else answers NOT_FOUND (a patient this caller cannot see) or FORBIDDEN."""
     pid = tenant_gate.practice_of(row)
     patient_id = UUID(str(row.patient_id))
     if patient_id not in await visibility.visible(principal, {patient_id: pid}):
         raise NotFound("Invoice")
+    if _issued_only(principal) and row.status == Status.DRAFT.value:
+        raise NotFound("Invoice")
     if principal.is_patient:
-        if row.status == Status.DRAFT.value:
-            raise NotFound("Invoice")
         return
     if not principal.has_scope(Scope.BILLING_READ, pid):
         await audit.record_denied(principal, action=action, practice_id=pid)
@@ -875,10 +884,8 @@ async def of_patient(
 ) -> Page:
     patient = await patient_access.readable_patient(principal, patient_id)
     pid = tenant_gate.practice_of(patient)
-    statuses: list[str] | None = None
-    if principal.is_patient:
-        statuses = [s.value for s in ISSUED_STATES]
-    elif not principal.has_scope(Scope.BILLING_READ, pid):
+    statuses = [s.value for s in ISSUED_STATES] if _issued_only(principal) else None
+    if not principal.is_patient and not principal.has_scope(Scope.BILLING_READ, pid):
         await audit.record_denied(principal, action="READ invoice", practice_id=pid)
         raise PolicyDenied("You do not have permission to read this patient's account.")
     rows = await queries.of_patient(

@@ -7,7 +7,8 @@ invoices helper asks: a covered procedure is billed as a zero line (and so count
 the year's uses: the membership year runs from each anniversary of ``started_on``), and other
 private lines take ``discount_for`` basis points off.
 
-Reading needs billing:read (a patient's memberships: a patient the caller may see), changing
+Reading needs billing:read (a patient's memberships: a patient the caller may see, so a
+partner app only while the patient shares data with it; plans hold no patient data), changing
 billing:write; every change writes its audit row and a ``billing`` event in one unit of work.
 """
 
