@@ -5,7 +5,8 @@ time, so it is stranded too), a recall, a waitlist entry and audit rows, and eve
 principal: each staff role of the practice, the system owner, staff of another organization, a
 patient (own record), a guardian (own record plus a child), the restricted patient themself, a
 partner the first target shares data with (the second gave no consent, the third is
-restricted), and a partner nobody shares with.
+restricted), and a partner nobody shares with. Both partners hold every scope a partner app may
+be granted (``PARTNER_SCOPES``, billing:read included), so every field is walked for them.
 
 The walker finds what to test from the schema alone: a type carries patient data when it is
 ``Patient``/``BoardPatient``, has a ``patient``/``patientId`` field, or has a field of such a
