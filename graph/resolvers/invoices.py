@@ -42,7 +42,7 @@ class InvoiceQueries:
         description="One invoice or credit note (billing:read in the patient's practice, or "
         "the patient for their own issued invoices, or a partner app with billing:read for the "
         "issued invoices of a patient sharing data with it). Audited.",
-        extensions=[*requires(Scope.PATIENT_READ), AuditReads()],
+        extensions=[*requires(Scope.PATIENT_READ, Scope.BILLING_READ), AuditReads()],
     )
     async def invoice(self, info: Info, id: strawberry.ID) -> Invoice | None:
         found = await invoices.invoice(info.context.principal, invoice_id=id_argument(id=id))
@@ -52,7 +52,7 @@ class InvoiceQueries:
         description="A patient's invoices and credit notes, newest first (billing:read, or the "
         "patient for their issued ones; a partner app with billing:read sees the issued ones "
         "of a patient sharing data with it). Each invoice shown is audited.",
-        extensions=[*requires(Scope.PATIENT_READ), AuditReads()],
+        extensions=[*requires(Scope.PATIENT_READ, Scope.BILLING_READ), AuditReads()],
     )
     async def patient_invoices(
         self,

@@ -73,6 +73,37 @@ ARGUMENTS: dict[str, str] = {
 }
 
 
+# Fields whose scopes a partner app may be granted but whose service keeps them for the
+# practice's own staff (FORBIDDEN, audited): field -> why.
+PARTNER_REFUSED: dict[str, str] = {
+    "Query.daySheet": "the day's takings are every payer's: staff only "
+    "(services.billing.report_access; tests/graph/test_partner_billing.py)",
+    "Query.cashReconciliations": "the till holds every payer's cash: staff only "
+    "(services.billing.report_access; tests/graph/test_partner_billing.py)",
+    "Query.marketingPhotos": "the gallery is for the practice's own staff "
+    "(services.aesthetics.photo_series)",
+}
+
+
+async def share_with_partner(patient: object, client_id: str) -> None:
+    """The patient's DATA_SHARING grant to the partner app (after the seed's one consent)."""
+    from datetime import UTC, datetime, timedelta
+
+    from db.models import ConsentRecord
+
+    await ConsentRecord.create(
+        practice_id=patient.practice_id,  # type: ignore[attr-defined]
+        patient_id=patient.id,  # type: ignore[attr-defined]
+        seq=2,
+        purpose="DATA_SHARING",
+        subject=client_id,
+        granted=True,
+        policy_version="share-v1",
+        method="RECEPTION",
+        effective_at=datetime.now(UTC) - timedelta(days=1),
+    )
+
+
 async def seed_objects(practice: object, patient: object) -> None:
     """One object of each type the paths above reach (an appointment on 2030-01-15, stranded
     by an absence; a signed clinical note; a document; a perio exam; a stock batch; a pending
