@@ -311,7 +311,11 @@ class Patient:
         view = await statements.account(info.context.principal, patient_id=self.patient_id)
         return PatientAccount.from_view(view)
 
-    @strawberry.field(description="Insurance and payment arrangement.", extensions=BILLING)
+    @strawberry.field(
+        description="Insurance and payment arrangement (billing:read; the patient their own; a "
+        "partner app while the patient shares data with it).",
+        extensions=BILLING,
+    )
     async def insurance(self, info: Info) -> Insurance | None:
         row = await patient_loaders(info).insurance_by_patient_id.load(self.patient_id)
         return None if row is None else Insurance.from_model(row)
