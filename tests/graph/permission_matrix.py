@@ -86,15 +86,16 @@ PARTNER_REFUSED: dict[str, str] = {
 
 
 async def share_with_partner(patient: object, client_id: str) -> None:
-    """The patient's DATA_SHARING grant to the partner app (after the seed's one consent)."""
+    """The patient's DATA_SHARING grant to the partner app, next in their consent ledger."""
     from datetime import UTC, datetime, timedelta
 
     from db.models import ConsentRecord
 
+    patient_id = patient.id  # type: ignore[attr-defined]
     await ConsentRecord.create(
         practice_id=patient.practice_id,  # type: ignore[attr-defined]
-        patient_id=patient.id,  # type: ignore[attr-defined]
-        seq=2,
+        patient_id=patient_id,
+        seq=await ConsentRecord.filter(patient_id=patient_id).count() + 1,
         purpose="DATA_SHARING",
         subject=client_id,
         granted=True,
