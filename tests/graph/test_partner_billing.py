@@ -191,10 +191,11 @@ async def test_a_partner_without_billing_read_is_forbidden_the_billing_fields(
         refused = await gql(client, query, values, token=bearer)
         assert refused.codes == ["FORBIDDEN"], (query, refused.body)
     assert (await _pdf(client, clinic.issued["sharing"], bearer)).status_code == 403
-    # A patient who shares nothing with this app stays NOT_FOUND, like a random id.
+    # Refused by the declaration, before any patient is looked up: a patient who shares
+    # nothing with this app answers exactly like a random id.
     silent = await gql(client, INVOICES, {"p": str(clinic.patients["silent"].id)}, token=bearer)
     random = await gql(client, INVOICES, {"p": str(uuid4())}, token=bearer)
-    assert silent.codes == ["NOT_FOUND"]
+    assert silent.codes == ["FORBIDDEN"]
     assert _shape(silent) == _shape(random)
     # The registration is the ceiling: a token never carries billing:read it was not granted,
     # and billing:write is never grantable to a partner app.
