@@ -723,7 +723,12 @@ async def issue_credit_note(
             locked.status = Status.VOID.value
             locked.voided_at = datetime.now(UTC)
             items = _sources(originals, Source.PLAN_ITEM)
-            items += await _course_items(uow, locked, originals)
+            counted = await _course_items(uow, locked, originals)
+            # (a course's item another live invoice bills privately stays invoiced there)
+            elsewhere = await queries.claimed_sources(
+                pid, counted, excluding_invoice=UUID(str(locked.id)), connection=uow.connection
+            )
+            items += [i for i in counted if i not in elsewhere]
             await queries.release_plan_items(pid, items, uow.connection)
         else:
             locked.status = _status(locked).value

@@ -77,6 +77,7 @@ class Membership:
     def __init__(self, work: Work) -> None:
         self._work = work
         self._left: dict[tuple[UUID, date, str], int] = {}
+        self._discounts: dict[date, int] = {}
 
     async def _covering_plan(self, code: str, day: date) -> str | None:
         work = self._work
@@ -100,7 +101,12 @@ class Membership:
                     unit=Money(0, line.unit.currency),
                     description=f"{line.description} (covered by {plan})",
                 )
-        off = await memberships.discount_for(self._work.practice_id, self._work.patient_id, day)
+        if day not in self._discounts:
+            work = self._work
+            self._discounts[day] = await memberships.discount_for(
+                work.practice_id, work.patient_id, day
+            )
+        off = self._discounts[day]
         if off == 0 or line.unit.minor == 0:
             return line
         discount = round_half_up(line.unit.minor * off, 10_000)
