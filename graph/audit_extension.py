@@ -38,6 +38,9 @@ class ReadRecord(NamedTuple):
     practice_id: UUID | None
     # A list about many patients (a batch recall) is one read naming every patient shown.
     patient_ids: tuple[UUID, ...] = ()
+    # What was asked, beside the fields selected (a report's period and filters: no values of
+    # patient data, only "name=value" of the arguments).
+    details: tuple[str, ...] = ()
 
 
 @runtime_checkable
@@ -125,7 +128,7 @@ class AuditReads(FieldExtension):
                 entity_id=record.entity_id,
                 patient_id=record.patient_id,
                 practice_id=record.practice_id,
-                fields=fields,
+                fields=[*fields, *record.details],
                 patient_ids=record.patient_ids,
             )
 

@@ -26,6 +26,7 @@ from graph.resolvers.photo_series import PhotoSeriesMutations, PhotoSeriesQuerie
 from graph.resolvers.portal_booking import PortalBookingMutations, PortalBookingQueries
 from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
 from graph.resolvers.registrations import RegistrationMutations
+from graph.resolvers.reports import ReportQueries
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
 from graph.resolvers.scheduling_admin import SchedulingAdminMutations
 from graph.resolvers.scheduling_catalogue import SchedulingCatalogueQueries
@@ -48,6 +49,7 @@ Query = merge_types(
         InvoiceQueries,
         InjectableQueries,
         PaymentQueries,
+        ReportQueries,
         ConsentFormQueries,
         PerioQueries,
         SchedulingQueries,

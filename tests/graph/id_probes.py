@@ -97,6 +97,7 @@ ID_KINDS: dict[str, str] = {
     "roomIds": "room",
     "defaultRoomId": "room",
     "appointmentTypeId": "appointment_type",
+    "appointmentTypeIds": "appointment_type",
     "resourceId": "resource",
     "resourceIds": "resource",
     "holdId": "hold",

@@ -70,6 +70,9 @@ ARGUMENTS: dict[str, str] = {
     "lotNumber": f'"{MATRIX_LOT}"',
     "channel": "EMAIL",
     "purpose": "SERVICE",
+    # Reports: a day of the matrix practice (their practiceId is optional, so named per field).
+    "period": '{from: "2030-01-15", to: "2030-01-15", grouping: DAY}',
+    "attendanceReport.practiceId": "$practiceId",
 }
 
 

@@ -1,0 +1,85 @@
+"""Building a report's one aggregate statement the same way on SQLite and PostgreSQL.
+
+Reports group rows into the caller's buckets (local days, weeks or months with exact UTC
+bounds): the buckets travel as a ``VALUES`` list joined by range, so the grouping by local
+calendar is DST-correct on both engines without time-zone functions in SQL, and PostgreSQL
+answers each bucket with an index range scan on ``(practice_id, <time column>)``.
+
+Values are bound as parameters, never spliced: ``Statement.param`` returns the placeholder
+(``$n`` on PostgreSQL, ``?`` on SQLite) and converts the value to what the engine stores (on
+SQLite, UTC datetimes as ``YYYY-MM-DD HH:MM:SS+00:00`` text, dates as ISO text, UUIDs as text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from db.models import Appointment
+
+
+def client() -> BaseDBAsyncClient:
+    """The models' connection (or the open transaction's, inside a unit of work)."""
+    return Appointment._meta.db
+
+
+class Statement:
+    """Placeholders and their values for one statement on one engine."""
+
+    def __init__(self, connection: BaseDBAsyncClient | None = None) -> None:
+        self.connection = connection if connection is not None else client()
+        self.postgres = self.connection.capabilities.dialect == "postgres"
+        self.values: list[Any] = []
+
+    def param(self, value: Any, *, cast: str | None = None) -> str:
+        self.values.append(self._stored(value))
+        mark = f"${len(self.values)}" if self.postgres else "?"
+        return f"CAST({mark} AS {cast})" if cast and self.postgres else mark
+
+    def _stored(self, value: Any) -> Any:
+        if self.postgres:
+            return str(value) if isinstance(value, UUID) else value
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).isoformat(sep=" ")
+        if isinstance(value, date | UUID):
+            return value.isoformat() if isinstance(value, date) else str(value)
+        return value
+
+    def within(self, column: str, values: Collection[Any]) -> str:
+        """``column IN (…)``; an empty collection matches nothing."""
+        if not values:
+            return "1 = 0"
+        return f"{column} IN ({', '.join(self.param(v) for v in values)})"
+
+    def buckets(self, rows: Sequence[tuple[UUID, int, datetime, datetime]]) -> str:
+        """A CTE ``b(p, i, s, e)``: bucket ``i`` of practice ``p`` is the instants [s, e)."""
+        ts = "timestamptz"
+        values = [
+            f"({self.param(p, cast='uuid')}, {self.param(i, cast='int')}, "
+            f"{self.param(s, cast=ts)}, {self.param(e, cast=ts)})"
+            for p, i, s, e in rows
+        ]
+        return f"b(p, i, s, e) AS (VALUES {', '.join(values)})"
+
+    def day_buckets(self, rows: Sequence[tuple[UUID, int, date, date]]) -> str:
+        """A CTE ``d(p, i, s, e)`` for date columns (a due day): bucket ``i`` is [s, e]."""
+        values = [
+            f"({self.param(p, cast='uuid')}, {self.param(i, cast='int')}, "
+            f"{self.param(s, cast='date')}, {self.param(e, cast='date')})"
+            for p, i, s, e in rows
+        ]
+        return f"d(p, i, s, e) AS (VALUES {', '.join(values)})"
+
+    async def rows(self, sql: str) -> list[dict[str, Any]]:
+        _, found = await self.connection.execute_query(sql, self.values)
+        return [dict(r) for r in found]
+
+
+def instant(value: Any) -> datetime:
+    """A datetime read back from either engine, aware and in UTC."""
+    found = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
