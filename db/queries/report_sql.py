@@ -74,6 +74,32 @@ class Statement:
         ]
         return f"d(p, i, s, e) AS (VALUES {', '.join(values)})"
 
+    def seconds(self, later: str, earlier: str) -> str:
+        """Whole seconds from ``earlier`` to ``later`` (timestamp expressions), rounded per row:
+        ``EXTRACT(EPOCH …)`` on PostgreSQL, ``julianday`` on SQLite (which reads the stored
+        ``… HH:MM:SS[.ffffff]+00:00`` text, offset included, to about 0.1 ms)."""
+        if self.postgres:
+            return f"ROUND(EXTRACT(EPOCH FROM ({later}) - ({earlier})))"
+        return f"ROUND((julianday({later}) - julianday({earlier})) * 86400)"
+
+    def latest(self, first: str, second: str) -> str:
+        """The later of two non-null timestamps (``GREATEST``; SQLite's two-argument ``MAX``
+        compares the stored UTC text, which sorts as time)."""
+        return f"{'GREATEST' if self.postgres else 'MAX'}({first}, {second})"
+
+    def earliest(self, first: str, second: str) -> str:
+        """The earlier of two non-null timestamps (``LEAST`` / ``MIN``)."""
+        return f"{'LEAST' if self.postgres else 'MIN'}({first}, {second})"
+
+    def day_before(self, instant: str) -> str:
+        """A timestamp expression one day earlier: the lower bound that lets a range join on
+        the start column use its index for rows overlapping from before (appointments last at
+        most 12 hours). On SQLite the result is ``YYYY-MM-DD HH:MM:SS`` (UTC) text, which sorts
+        before or equal to the stored text of the same instant."""
+        if self.postgres:
+            return f"({instant}) - INTERVAL '1 day'"
+        return f"datetime({instant}, '-1 day')"
+
     async def rows(self, sql: str) -> list[dict[str, Any]]:
         _, found = await self.connection.execute_query(sql, self.values)
         return [dict(r) for r in found]
