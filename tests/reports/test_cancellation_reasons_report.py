@@ -44,10 +44,11 @@ REASONS = [
 ]
 
 
-async def cancelled(g: Group, at: datetime, code: str | None, late: bool, where: Any = None) -> None:
-    await appointment(
-        where or g.a, at, "CANCELLED", cancel_code=code, late_cancellation=late, cancel_reason="x"
-    )
+async def cancelled(
+    g: Group, at: datetime, code: str | None, late: bool, where: Any = None
+) -> None:
+    values = {"cancel_code": code, "late_cancellation": late, "cancel_reason": "x"}
+    await appointment(where or g.a, at, "CANCELLED", **values)
 
 
 async def _diary() -> Group:

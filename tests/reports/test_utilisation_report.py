@@ -175,7 +175,8 @@ async def test_the_roll_up_is_the_sum_of_its_practices(client: httpx.AsyncClient
     assert (b["chairAvailableMinutes"], b["chairUtilisation"]) == (0, None)
     combined = report["combined"]
     assert combined["practice"] is None
-    assert [(x["bookedMinutes"], x["practitionerAvailableMinutes"]) for x in combined["buckets"]] == [
+    days = combined["buckets"]
+    assert [(x["bookedMinutes"], x["practitionerAvailableMinutes"]) for x in days] == [
         (150, 1080),
         (120, 1020),
         (135, 1260),
