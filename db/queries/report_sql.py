@@ -74,6 +74,18 @@ class Statement:
         ]
         return f"d(p, i, s, e) AS (VALUES {', '.join(values)})"
 
+    def in_buckets(self, table: str, alias: str, condition: str) -> str:
+        """A FROM clause: ``b`` joined to the rows of ``table`` (as ``alias``) meeting
+        ``condition``, which names ``b``'s columns. On PostgreSQL a LATERAL subquery fenced
+        with ``OFFSET 0``: a nested loop of one index range scan per bucket. A plain join of the
+        VALUES list to a big table is planned as a hash join over a sequential scan (a range
+        condition against another relation is guessed at a third of the rows), 10 to 80 times
+        slower over 500,000 appointments. SQLite always runs nested loops: a plain join."""
+        if self.postgres:
+            inner = f"SELECT * FROM {table} {alias} WHERE {condition} OFFSET 0"  # noqa: S608
+            return f"b CROSS JOIN LATERAL ({inner}) {alias}"
+        return f"b JOIN {table} {alias} ON {condition}"
+
     def seconds(self, later: str, earlier: str) -> str:
         """Whole seconds from ``earlier`` to ``later`` (timestamp expressions), rounded per row:
         ``EXTRACT(EPOCH …)`` on PostgreSQL, ``julianday`` on SQLite (which reads the stored

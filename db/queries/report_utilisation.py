@@ -3,7 +3,8 @@
 - ``booked``: one aggregate over ``appointment``: the seconds of every appointment not
   cancelled inside each bucket (an appointment crossing a bucket's edge counts its part on each
   side), per practice, bucket, practitioner and room. Each bucket is a range scan of
-  ``(practice_id, starts_at)`` from a day before it (appointments last at most 12 hours).
+  ``(practice_id, starts_at)`` from a day before it (appointments last at most 12 hours;
+  ``Statement.in_buckets``).
 - ``set_up``: the small tables bookable time is made of (weekly sessions, opening hours,
   absences, closures, and the names of practitioners and rooms) in one ``UNION ALL``, grouped
   per practice for ``services.scheduling.availability``.
@@ -45,13 +46,17 @@ async def booked(
     cte = sql.buckets(buckets)
     narrowed = "".join(f" AND {c}" for c in filters.where(sql))
     inside = sql.seconds(sql.earliest("a.ends_at", "b.e"), sql.latest("a.starts_at", "b.s"))
+    rows = sql.in_buckets(
+        "appointment",
+        "a",
+        f"a.practice_id = b.p AND a.starts_at < b.e AND a.starts_at >= {sql.day_before('b.s')}"
+        f" AND a.ends_at > b.s AND a.status <> 'CANCELLED'{narrowed}",
+    )
     statement = f"""
     WITH {cte}
     SELECT b.p AS practice_id, b.i AS i, a.practitioner_id AS practitioner_id,
       a.room_id AS room_id, SUM({inside}) AS seconds
-    FROM b JOIN appointment a
-      ON a.practice_id = b.p AND a.starts_at < b.e AND a.starts_at >= {sql.day_before("b.s")}
-      AND a.ends_at > b.s AND a.status <> 'CANCELLED'{narrowed}
+    FROM {rows}
     GROUP BY b.p, b.i, a.practitioner_id, a.room_id
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [

@@ -14,6 +14,8 @@ from db.queries.report_sql import Statement
 from db.tenancy import PracticeId
 
 Buckets = Sequence[tuple[PracticeId, int, datetime, datetime]]
+# An appointment starting in the bucket (each bucket one range scan of (practice_id, starts_at)).
+STARTING = "a.practice_id = b.p AND a.starts_at >= b.s AND a.starts_at < b.e"
 # The patient came: arrived, went into surgery, or was seen to the end.
 ATTENDED = ("ARRIVED", "IN_SURGERY", "COMPLETED")
 
@@ -49,9 +51,7 @@ async def waits(buckets: Buckets, filters: DiaryFilter) -> list[WaitRow]:
       SUM(CASE WHEN a.arrived_at IS NOT NULL THEN {wait} ELSE 0 END) AS wait_seconds,
       SUM(CASE WHEN a.completed_at IS NOT NULL THEN 1 ELSE 0 END) AS seated,
       SUM(CASE WHEN a.completed_at IS NOT NULL THEN {chair} ELSE 0 END) AS chair_seconds
-    FROM b JOIN appointment a
-      ON a.practice_id = b.p AND a.starts_at >= b.s AND a.starts_at < b.e
-      AND a.seated_at IS NOT NULL{narrowed}
+    FROM {sql.in_buckets("appointment", "a", f"{STARTING} AND a.seated_at IS NOT NULL{narrowed}")}
     GROUP BY b.p, b.i
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
@@ -103,9 +103,7 @@ async def patient_mix(buckets: Buckets, filters: DiaryFilter) -> list[MixRow]:
     WITH {cte},
     seen AS (
       SELECT DISTINCT b.p AS p, b.i AS i, b.s AS s, a.patient_id AS patient
-      FROM b JOIN appointment a
-        ON a.practice_id = b.p AND a.starts_at >= b.s AND a.starts_at < b.e
-        AND {came}{narrowed}
+      FROM {sql.in_buckets("appointment", "a", f"{STARTING} AND {came}{narrowed}")}
     )
     SELECT seen.p AS practice_id, seen.i AS i, COUNT(*) AS seen,
       SUM(CASE WHEN {per_bucket} THEN 0 ELSE 1 END) AS first_time
@@ -142,9 +140,7 @@ async def cancellations(buckets: Buckets, filters: DiaryFilter) -> list[Cancella
     WITH {cte}
     SELECT b.p AS practice_id, b.i AS i, a.cancel_code AS code, COUNT(*) AS cancelled,
       SUM(CASE WHEN a.late_cancellation THEN 1 ELSE 0 END) AS late
-    FROM b JOIN appointment a
-      ON a.practice_id = b.p AND a.starts_at >= b.s AND a.starts_at < b.e
-      AND a.status = 'CANCELLED'{narrowed}
+    FROM {sql.in_buckets("appointment", "a", f"{STARTING} AND a.status = 'CANCELLED'{narrowed}")}
     GROUP BY b.p, b.i, a.cancel_code
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
