@@ -74,6 +74,44 @@ class Statement:
         ]
         return f"d(p, i, s, e) AS (VALUES {', '.join(values)})"
 
+    def in_buckets(self, table: str, alias: str, condition: str) -> str:
+        """A FROM clause: ``b`` joined to the rows of ``table`` (as ``alias``) meeting
+        ``condition``, which names ``b``'s columns. On PostgreSQL a LATERAL subquery fenced
+        with ``OFFSET 0``: a nested loop of one index range scan per bucket. A plain join of the
+        VALUES list to a big table is planned as a hash join over a sequential scan (a range
+        condition against another relation is guessed at a third of the rows), 10 to 80 times
+        slower over 500,000 appointments. SQLite always runs nested loops: a plain join."""
+        if self.postgres:
+            inner = f"SELECT * FROM {table} {alias} WHERE {condition} OFFSET 0"  # noqa: S608
+            return f"b CROSS JOIN LATERAL ({inner}) {alias}"
+        return f"b JOIN {table} {alias} ON {condition}"
+
+    def seconds(self, later: str, earlier: str) -> str:
+        """Whole seconds from ``earlier`` to ``later`` (timestamp expressions), rounded per row:
+        ``EXTRACT(EPOCH …)`` on PostgreSQL, ``julianday`` on SQLite (which reads the stored
+        ``… HH:MM:SS[.ffffff]+00:00`` text, offset included, to about 0.1 ms)."""
+        if self.postgres:
+            return f"ROUND(EXTRACT(EPOCH FROM ({later}) - ({earlier})))"
+        return f"ROUND((julianday({later}) - julianday({earlier})) * 86400)"
+
+    def latest(self, first: str, second: str) -> str:
+        """The later of two non-null timestamps (``GREATEST``; SQLite's two-argument ``MAX``
+        compares the stored UTC text, which sorts as time)."""
+        return f"{'GREATEST' if self.postgres else 'MAX'}({first}, {second})"
+
+    def earliest(self, first: str, second: str) -> str:
+        """The earlier of two non-null timestamps (``LEAST`` / ``MIN``)."""
+        return f"{'LEAST' if self.postgres else 'MIN'}({first}, {second})"
+
+    def day_before(self, instant: str) -> str:
+        """A timestamp expression one day earlier: the lower bound that lets a range join on
+        the start column use its index for rows overlapping from before (appointments last at
+        most 12 hours). On SQLite the result is ``YYYY-MM-DD HH:MM:SS`` (UTC) text, which sorts
+        before or equal to the stored text of the same instant."""
+        if self.postgres:
+            return f"({instant}) - INTERVAL '1 day'"
+        return f"datetime({instant}, '-1 day')"
+
     async def rows(self, sql: str) -> list[dict[str, Any]]:
         _, found = await self.connection.execute_query(sql, self.values)
         return [dict(r) for r in found]

@@ -28,6 +28,7 @@ from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
 from graph.resolvers.product_sales import ProductSaleMutations
 from graph.resolvers.registrations import RegistrationMutations
 from graph.resolvers.reports import ReportQueries
+from graph.resolvers.reports_diary import DiaryReportQueries
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
 from graph.resolvers.scheduling_admin import SchedulingAdminMutations
 from graph.resolvers.scheduling_catalogue import SchedulingCatalogueQueries
@@ -51,6 +52,7 @@ Query = merge_types(
         InjectableQueries,
         PaymentQueries,
         ReportQueries,
+        DiaryReportQueries,
         ConsentFormQueries,
         PerioQueries,
         SchedulingQueries,

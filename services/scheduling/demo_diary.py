@@ -148,6 +148,19 @@ async def _week(
     await ScheduleBlock.bulk_create(blocks)
 
 
+# Weighted as a practice's are; None: cancelled before codes existed (UNCODED in reports).
+DEMO_CANCEL_CODES = (
+    "PATIENT_ILL",
+    "PATIENT_REQUEST",
+    "PATIENT_REQUEST",
+    "RESCHEDULED",
+    None,
+    "COST",
+    "PRACTICE_CANCELLED",
+    "OTHER",
+)
+
+
 def _turned_out(row: Appointment, rng: random.Random) -> None:
     """How a past visit went: 84% completed, 8% cancelled (a third of them late), 4% DNA."""
     roll = rng.random()
@@ -155,6 +168,8 @@ def _turned_out(row: Appointment, rng: random.Random) -> None:
         row.status = "CANCELLED"
         row.late_cancellation = roll < 0.027
         row.cancelled_at = row.starts_at - timedelta(hours=4 if row.late_cancellation else 72)
+        # The reason from the same roll (no draw of its own: the rest of the diary is unchanged).
+        row.cancel_code = DEMO_CANCEL_CODES[int(roll / 0.08 * len(DEMO_CANCEL_CODES))]
         return
     if roll < 0.12:
         row.status = "DID_NOT_ATTEND"

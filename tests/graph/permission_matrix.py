@@ -73,6 +73,10 @@ ARGUMENTS: dict[str, str] = {
     # Reports: a day of the matrix practice (their practiceId is optional, so named per field).
     "period": '{from: "2030-01-15", to: "2030-01-15", grouping: DAY}',
     "attendanceReport.practiceId": "$practiceId",
+    "utilisationReport.practiceId": "$practiceId",
+    "waitingTimesReport.practiceId": "$practiceId",
+    "patientMixReport.practiceId": "$practiceId",
+    "cancellationReasonsReport.practiceId": "$practiceId",
 }
 
 
