@@ -26,6 +26,7 @@ from graph.resolvers.portal_booking import PortalBookingMutations, PortalBooking
 from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
 from graph.resolvers.registrations import RegistrationMutations
 from graph.resolvers.reports import ReportQueries
+from graph.resolvers.reports_money import MoneyReportQueries
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
 from graph.resolvers.scheduling_admin import SchedulingAdminMutations
 from graph.resolvers.scheduling_catalogue import SchedulingCatalogueQueries
@@ -49,6 +50,7 @@ Query = merge_types(
         InjectableQueries,
         PaymentQueries,
         ReportQueries,
+        MoneyReportQueries,
         ConsentFormQueries,
         PerioQueries,
         SchedulingQueries,
