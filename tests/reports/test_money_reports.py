@@ -14,7 +14,9 @@ import httpx
 import pytest
 
 from db.models import AuditEvent
+from services import tenant_gate
 from services.auth.principal_loader import principal_for_user
+from services.billing import day_sheet
 from services.policy import Role
 from services.principal import RequestMeta
 from services.reports import debt, deposits, invoiced, memberships, plan_acceptance, takings
@@ -254,6 +256,20 @@ async def test_takings_and_invoiced_by_the_practices_own_weeks_and_days(
         [],
         [10000],
     ]
+
+    # One day is the day sheet's day, by the same rules: Wednesday 1 April (D2 taken, R1 paid).
+    april = {"from": "2026-04-01", "to": "2026-04-01", "grouping": "DAY"}
+    cut = await _read(client, "takingsReport", token, april, p=str(a.practice.id))
+    sheet = await day_sheet.sheet_of(tenant_gate.operator_practice(a.practice.id), date(2026, 4, 1))
+    (day,) = cut["combined"]["total"]["totals"]
+    assert day["net"] == sheet.taken_minor == 1001
+    assert {
+        (x["practitionerId"] or "", x["received"], x["refunded"])
+        for x in cut["combined"]["total"]["byPractitioner"]
+    } == {(t.key, t.taken_minor, t.refunded_minor) for t in sheet.by_practitioner}
+    assert {(x["method"], x["net"]) for x in cut["combined"]["total"]["byMethod"]} == {
+        (t.key, t.net_minor) for t in sheet.by_method
+    }
 
 
 async def test_aged_debt_and_deposits(client: httpx.AsyncClient) -> None:
@@ -588,3 +604,4 @@ async def test_each_report_is_at_most_three_statements(
             )
         assert len(found.practices) == 2
         assert len(statements) <= 3, (service.__name__, statements)
+        assert len(statements.matching("WITH ")) == 1, service.__name__  # one aggregate
