@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 from graph.resolvers.aesthetic_stock import AestheticStockMutations, AestheticStockQueries
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.billing_fees import FeeMutations, FeeQueries
+from graph.resolvers.billing_settings import BillingSettingsMutations, BillingSettingsQueries
 from graph.resolvers.card_payments import CardPaymentMutations
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
@@ -64,6 +65,7 @@ Query = merge_types(
         PhotoSeriesQueries,
         AestheticStockQueries,
         FeeQueries,
+        BillingSettingsQueries,
     ),
 )
 Mutation = merge_types(
@@ -92,6 +94,7 @@ Mutation = merge_types(
         AestheticStockMutations,
         FeeMutations,
         CardPaymentMutations,
+        BillingSettingsMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))
