@@ -27,7 +27,8 @@ class TakingsAmounts:
     currency: str = strawberry.field(description="ISO 4217 code.")
     received: MoneyType = strawberry.field(
         description="Payments and deposits (SUCCEEDED) received in the bucket, by their "
-        "receivedAt, at their full amount (a deposit counts when taken, not when applied)."
+        "receivedAt, at their full amount (a deposit counts when taken, not when applied; a "
+        "payment under an open card dispute is not counted)."
     )
     refunded: MoneyType = strawberry.field(
         description="Refunds (SUCCEEDED) paid out in the bucket, by their own receivedAt."

@@ -5,7 +5,8 @@ Definitions (printed in the schema too), the day sheet's rules (``services.billi
 over any bucket of the practice's days:
 - received: payments and deposits (kinds PAYMENT, DEPOSIT) with status SUCCEEDED whose
   ``received_at`` falls in the bucket, at their full amount (a deposit counts when taken, not
-  again when applied to an invoice);
+  again when applied to an invoice; a payment under an open card dispute is DISPUTED and not
+  counted until the dispute is won, or lost and returned by a REFUND row);
 - refunded: refunds (kind REFUND, SUCCEEDED) paid out in the bucket, by their own
   ``received_at``; net = received − refunded;
 - by practitioner: the practitioner recorded on the payment row (chosen when a payment is taken;
