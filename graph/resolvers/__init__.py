@@ -25,6 +25,7 @@ from graph.resolvers.perio import PerioMutations, PerioQueries
 from graph.resolvers.photo_series import PhotoSeriesMutations, PhotoSeriesQueries
 from graph.resolvers.portal_booking import PortalBookingMutations, PortalBookingQueries
 from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
+from graph.resolvers.product_sales import ProductSaleMutations
 from graph.resolvers.registrations import RegistrationMutations
 from graph.resolvers.reports import ReportQueries
 from graph.resolvers.reports_money import MoneyReportQueries
@@ -78,6 +79,7 @@ Mutation = merge_types(
         ClinicalChartMutations,
         TreatmentPlanMutations,
         InvoiceMutations,
+        ProductSaleMutations,
         InjectableMutations,
         PaymentMutations,
         ConsentFormMutations,
