@@ -6,7 +6,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0023_fees')]
+    dependencies = [('models', '0024_product_sales')]
 
     initial = False
 

@@ -77,7 +77,11 @@ class Invoice(Entity):
     class Meta:
         table = "invoice"
         unique_together = (("practice_id", "sequence_number"),)
-        indexes = (("patient_id", "created_at"), ("practice_id", "status", "issued_at"))
+        indexes = (
+            ("patient_id", "created_at"),
+            ("practice_id", "status", "issued_at"),
+            ("practice_id", "issued_at"),  # reports: issued in a range, whatever the status
+        )
         ordering = ["practice_id", "created_at"]
 
 
@@ -172,7 +176,12 @@ class Payment(Entity):
     class Meta:
         table = "payment"
         unique_together = (("processor", "processor_reference"),)
-        indexes = (("patient_id", "received_at"), ("practice_id", "received_at"))
+        indexes = (
+            ("patient_id", "received_at"),
+            ("practice_id", "received_at"),
+            ("practice_id", "kind", "received_at"),  # reports: deposits held at a day's end
+            ("practice_id", "deposit_settled_at"),  # reports: deposits leaving the hold
+        )
         ordering = ["practice_id", "received_at"]
 
 

@@ -212,5 +212,10 @@ class PatientMembership(Entity):
 
     class Meta:
         table = "patient_membership"
-        indexes = (("patient_id", "started_on"), ("plan_id",))
+        indexes = (
+            ("patient_id", "started_on"),
+            ("plan_id",),
+            ("practice_id", "started_on"),  # reports: joiners and members at a day's end
+            ("practice_id", "ended_on"),  # reports: leavers
+        )
         ordering = ["patient_id", "started_on"]

@@ -29,6 +29,7 @@ from graph.resolvers.product_sales import ProductSaleMutations
 from graph.resolvers.registrations import RegistrationMutations
 from graph.resolvers.reports import ReportQueries
 from graph.resolvers.reports_diary import DiaryReportQueries
+from graph.resolvers.reports_money import MoneyReportQueries
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
 from graph.resolvers.scheduling_admin import SchedulingAdminMutations
 from graph.resolvers.scheduling_catalogue import SchedulingCatalogueQueries
@@ -53,6 +54,7 @@ Query = merge_types(
         PaymentQueries,
         ReportQueries,
         DiaryReportQueries,
+        MoneyReportQueries,
         ConsentFormQueries,
         PerioQueries,
         SchedulingQueries,

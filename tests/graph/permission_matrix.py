@@ -77,6 +77,12 @@ ARGUMENTS: dict[str, str] = {
     "waitingTimesReport.practiceId": "$practiceId",
     "patientMixReport.practiceId": "$practiceId",
     "cancellationReasonsReport.practiceId": "$practiceId",
+    "takingsReport.practiceId": "$practiceId",
+    "invoicedVsTakenReport.practiceId": "$practiceId",
+    "agedDebtReport.practiceId": "$practiceId",
+    "depositsReport.practiceId": "$practiceId",
+    "treatmentPlanAcceptanceReport.practiceId": "$practiceId",
+    "membershipReport.practiceId": "$practiceId",
 }
 
 
