@@ -26,6 +26,7 @@ from graph.resolvers.portal_booking import PortalBookingMutations, PortalBooking
 from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
 from graph.resolvers.registrations import RegistrationMutations
 from graph.resolvers.reports import ReportQueries
+from graph.resolvers.reports_nhs_recalls import FollowUpReportQueries, NhsContractMutations
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
 from graph.resolvers.scheduling_admin import SchedulingAdminMutations
 from graph.resolvers.scheduling_catalogue import SchedulingCatalogueQueries
@@ -49,6 +50,7 @@ Query = merge_types(
         InjectableQueries,
         PaymentQueries,
         ReportQueries,
+        FollowUpReportQueries,
         ConsentFormQueries,
         PerioQueries,
         SchedulingQueries,
@@ -90,6 +92,7 @@ Mutation = merge_types(
         AestheticStockMutations,
         FeeMutations,
         CardPaymentMutations,
+        NhsContractMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

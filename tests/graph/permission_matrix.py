@@ -73,6 +73,8 @@ ARGUMENTS: dict[str, str] = {
     # Reports: a day of the matrix practice (their practiceId is optional, so named per field).
     "period": '{from: "2030-01-15", to: "2030-01-15", grouping: DAY}',
     "attendanceReport.practiceId": "$practiceId",
+    "recallReport.practiceId": "$practiceId",
+    "nhsActivityReport.practiceId": "$practiceId",
 }
 
 
