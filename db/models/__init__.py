@@ -34,6 +34,7 @@ from db.models.billing_fees import (
     ScheduleFee,
 )
 from db.models.billing_payments import BillingSettings, CashReconciliation
+from db.models.billing_sales import ProductSale
 from db.models.billing_webhooks import WebhookDelivery
 from db.models.clinical_chart import ChartEntry, ProcedureItem
 from db.models.clinical_notes import (
@@ -148,6 +149,7 @@ __all__ = [
     "ProcedureItem",
     "ProcessingRestriction",
     "Product",
+    "ProductSale",
     "ProfessionalRegistration",
     "Recall",
     "RecallMet",

@@ -107,6 +107,9 @@ class InvoiceLine(Entity):
     vat_rate_basis_points = fields.IntField(default=0)
     vat_minor = fields.BigIntField(default=0)
     total_minor = fields.BigIntField()
+    # The day the work was done or the product sold (lines raised from uninvoiced work): a
+    # membership's yearly allowance counts covered lines by it, not by when they were billed.
+    service_on = fields.DateField(null=True)
 
     plaintext_columns: ClassVar[dict[str, str]] = {
         "source": "a fixed code from a closed list, not free text",

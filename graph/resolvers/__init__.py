@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 from graph.resolvers.aesthetic_stock import AestheticStockMutations, AestheticStockQueries
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.billing_fees import FeeMutations, FeeQueries
+from graph.resolvers.billing_settings import BillingSettingsMutations, BillingSettingsQueries
 from graph.resolvers.card_payments import CardPaymentMutations
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
@@ -24,6 +25,7 @@ from graph.resolvers.perio import PerioMutations, PerioQueries
 from graph.resolvers.photo_series import PhotoSeriesMutations, PhotoSeriesQueries
 from graph.resolvers.portal_booking import PortalBookingMutations, PortalBookingQueries
 from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
+from graph.resolvers.product_sales import ProductSaleMutations
 from graph.resolvers.registrations import RegistrationMutations
 from graph.resolvers.reports import ReportQueries
 from graph.resolvers.reports_nhs_recalls import FollowUpReportQueries, NhsContractMutations
@@ -64,6 +66,7 @@ Query = merge_types(
         PhotoSeriesQueries,
         AestheticStockQueries,
         FeeQueries,
+        BillingSettingsQueries,
     ),
 )
 Mutation = merge_types(
@@ -76,6 +79,7 @@ Mutation = merge_types(
         ClinicalChartMutations,
         TreatmentPlanMutations,
         InvoiceMutations,
+        ProductSaleMutations,
         InjectableMutations,
         PaymentMutations,
         ConsentFormMutations,
@@ -92,6 +96,7 @@ Mutation = merge_types(
         AestheticStockMutations,
         FeeMutations,
         CardPaymentMutations,
+        BillingSettingsMutations,
         NhsContractMutations,
     ),
 )

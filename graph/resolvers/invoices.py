@@ -113,8 +113,11 @@ class InvoiceMutations:
         )
 
     @strawberry.mutation(
-        description="A DRAFT of the patient's completed, not-yet-invoiced work: plan items "
-        "(VAT exempt) and injectable treatments priced per product (billing:write)."
+        description="A DRAFT of the patient's completed, not-yet-invoiced work (billing:write): "
+        "plan items at the plan's fee, completed NHS courses at their patient charge, "
+        "injectable treatments and product sales at the fee schedule's price on their day "
+        "(`productPrices` overrides it); membership cover as £0 lines and the member discount "
+        "applied. What has no price is listed in `skipped`."
     )
     async def invoice_uninvoiced_items(
         self, info: Info, input: InvoiceUninvoicedInput

@@ -25,8 +25,9 @@ from services.billing.money import Money
 
 @strawberry.type(
     description="One change to a patient's account: `type` is what happened (PAYMENT_TAKEN, "
-    "PAYMENT_REFUNDED, CREDIT_ALLOCATED, DEPOSIT_TAKEN/APPLIED/FORFEITED/REFUNDED, INVOICE_*), "
-    "with the balance after it."
+    "PAYMENT_REFUNDED, CREDIT_ALLOCATED, DEPOSIT_TAKEN/APPLIED/FORFEITED/REFUNDED, card "
+    "payments' PAYMENT_STARTED/SUCCEEDED/FAILED/CANCELLED, PAYMENT_DISPUTED, "
+    "PAYMENT_DISPUTE_WON/LOST, PAYMENT_CHARGED_BACK, INVOICE_*), with the balance after it."
 )
 class AccountEvent:
     type: str = strawberry.field(description="What happened.")
@@ -45,7 +46,7 @@ class AccountEvent:
 
 @strawberry.type(
     description="One change to a practice's billing: any account event (with its patient) or a "
-    "practice-level one (CASH_RECONCILED)."
+    "practice-level one (e.g. CASH_RECONCILED, BILLING_SETTINGS_CHANGED)."
 )
 class BillingEvent:
     type: str = strawberry.field(description="What happened.")

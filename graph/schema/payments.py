@@ -75,7 +75,10 @@ class Payment:
     patient_id: strawberry.ID = strawberry.field(description="The patient.")
     kind: str = strawberry.field(description="PAYMENT, DEPOSIT or REFUND.")
     method: PaymentMethod = strawberry.field(description="How it was paid.")  # type: ignore[valid-type]
-    status: str = strawberry.field(description="SUCCEEDED, PENDING or FAILED.")
+    status: str = strawberry.field(
+        description="SUCCEEDED, PENDING or FAILED; a card payment may also be DISPUTED (until "
+        "the dispute is decided) or CANCELLED (an intent cancelled before it was paid)."
+    )
     amount: MoneyType = strawberry.field(description="The amount (always positive).")
     unallocated: MoneyType = strawberry.field(
         description="Credit on account: the part not settling any invoice."

@@ -53,6 +53,7 @@ TABLE_CATEGORY: dict[str, Category] = {
     "nhs_course": Category.FINANCIAL,
     "nhs_course_item": Category.FINANCIAL,
     "patient_membership": Category.FINANCIAL,  # what a patient was billed monthly
+    "product_sale": Category.FINANCIAL,  # what was sold to whom, billed as a PRODUCT line
     "medical_history": Category.CLINICAL,
     "clinical_note": Category.CLINICAL,
     "clinical_note_amendment": Category.CLINICAL,
