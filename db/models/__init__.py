@@ -55,6 +55,7 @@ from db.models.credentials import (
 from db.models.documents import Document
 from db.models.insurance import PatientInsurance
 from db.models.medical_history import MedicalHistory
+from db.models.nhs_contracts import NhsContractYear
 from db.models.organizations import Organization, Practice
 from db.models.outbox import DomainEvent, PracticeSequence
 from db.models.patients import GuardianLink, Patient, PatientStatus
@@ -74,7 +75,7 @@ from db.models.scheduling import (
     Room,
     ScheduleSettings,
 )
-from db.models.scheduling_followups import Recall, WaitlistEntry
+from db.models.scheduling_followups import Recall, RecallMet, WaitlistEntry
 from db.models.scheduling_sessions import Absence, Closure, OpeningHours, WorkingSession
 from db.models.treatment_plans import TreatmentPlan, TreatmentPlanItem
 from db.models.users import Membership, User
@@ -124,6 +125,7 @@ __all__ = [
     "MedicalHistory",
     "Membership",
     "MembershipPlan",
+    "NhsContractYear",
     "NhsCourse",
     "NhsCourseItem",
     "NoteTemplate",
@@ -150,6 +152,7 @@ __all__ = [
     "ProductSale",
     "ProfessionalRegistration",
     "Recall",
+    "RecallMet",
     "RecoveryCode",
     "RefreshToken",
     "RetentionPolicy",

@@ -118,7 +118,12 @@ class NhsCourse(Entity):
 
     class Meta:
         table = "nhs_course"
-        indexes = (("patient_id", "opened_on"), ("practice_id", "status"))
+        # (practice_id, completed_on): the NHS activity report counts courses by completion day.
+        indexes = (
+            ("patient_id", "opened_on"),
+            ("practice_id", "status"),
+            ("practice_id", "completed_on"),
+        )
         ordering = ["patient_id", "opened_on"]
 
 

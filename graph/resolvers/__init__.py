@@ -30,6 +30,7 @@ from graph.resolvers.registrations import RegistrationMutations
 from graph.resolvers.reports import ReportQueries
 from graph.resolvers.reports_diary import DiaryReportQueries
 from graph.resolvers.reports_money import MoneyReportQueries
+from graph.resolvers.reports_nhs_recalls import FollowUpReportQueries, NhsContractMutations
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
 from graph.resolvers.scheduling_admin import SchedulingAdminMutations
 from graph.resolvers.scheduling_catalogue import SchedulingCatalogueQueries
@@ -55,6 +56,7 @@ Query = merge_types(
         ReportQueries,
         DiaryReportQueries,
         MoneyReportQueries,
+        FollowUpReportQueries,
         ConsentFormQueries,
         PerioQueries,
         SchedulingQueries,
@@ -99,6 +101,7 @@ Mutation = merge_types(
         FeeMutations,
         CardPaymentMutations,
         BillingSettingsMutations,
+        NhsContractMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

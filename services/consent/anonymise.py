@@ -77,6 +77,7 @@ TABLE_CATEGORY: dict[str, Category] = {
     "appointment_resource": Category.CLINICAL,
     "schedule_block": Category.CLINICAL,  # occupancy rows: ids and times
     "recall": Category.CLINICAL,
+    "recall_met": Category.CLINICAL,  # due dates met: kind, dates and a visit id only
     "patient_guardian": Category.CLINICAL,
     "consent_record": Category.EVIDENCE,
     "processing_restriction": Category.EVIDENCE,

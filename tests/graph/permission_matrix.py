@@ -83,6 +83,8 @@ ARGUMENTS: dict[str, str] = {
     "depositsReport.practiceId": "$practiceId",
     "treatmentPlanAcceptanceReport.practiceId": "$practiceId",
     "membershipReport.practiceId": "$practiceId",
+    "recallReport.practiceId": "$practiceId",
+    "nhsActivityReport.practiceId": "$practiceId",
 }
 
 
