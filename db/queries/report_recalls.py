@@ -66,13 +66,12 @@ class RecallRow:
 def _buckets(sql: Statement, rows: Sequence[RecallBucket]) -> str:
     """A CTE ``d(p, i, s, e, cut, t)``: bucket ``i`` of practice ``p`` holds the due days
     [s, e]; at its end (the instant ``t``) a cycle due before day ``cut`` is late."""
-    values = [
-        f"({sql.param(b.practice_id, cast='uuid')}, {sql.param(b.index, cast='int')}, "
-        f"{sql.param(b.first_day, cast='date')}, {sql.param(b.last_day, cast='date')}, "
-        f"{sql.param(b.cut, cast='date')}, {sql.param(b.judged_at, cast='timestamptz')})"
-        for b in rows
-    ]
-    return f"d(p, i, s, e, cut, t) AS (VALUES {', '.join(values)})"
+    columns = [("p", "uuid"), ("i", "int"), ("s", "date"), ("e", "date"), ("cut", "date")]
+    return sql.table(
+        "d",
+        [*columns, ("t", "timestamptz")],
+        [(b.practice_id, b.index, b.first_day, b.last_day, b.cut, b.judged_at) for b in rows],
+    )
 
 
 def _cycles(

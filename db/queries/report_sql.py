@@ -1,7 +1,9 @@
 """Building a report's one aggregate statement the same way on SQLite and PostgreSQL.
 
 Reports group rows into the caller's buckets (local days, weeks or months with exact UTC
-bounds): the buckets travel as a ``VALUES`` list joined by range, so the grouping by local
+bounds): the buckets travel as a small table (``Statement.table``: typed arrays ``unnest``-ed on
+PostgreSQL, a JSON array on SQLite, one bound parameter per column) joined by range, so the
+grouping by local
 calendar is DST-correct on both engines without time-zone functions in SQL, and PostgreSQL
 answers each bucket with an index range scan on ``(practice_id, <time column>)``.
 
@@ -12,6 +14,7 @@ SQLite, UTC datetimes as ``YYYY-MM-DD HH:MM:SS+00:00`` text, dates as ISO text, 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -55,24 +58,33 @@ class Statement:
             return "1 = 0"
         return f"{column} IN ({', '.join(self.param(v) for v in values)})"
 
+    def table(
+        self, name: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
+    ) -> str:
+        """A CTE ``name(columns…)`` holding ``rows``, bound as ONE parameter per column on
+        PostgreSQL (``unnest`` of typed arrays) and one in all on SQLite (``json_each`` of a JSON
+        array), so a two-year daily roll-up of many practices never meets the engines' limit on
+        bound parameters. ``columns`` are (name, PostgreSQL type)."""
+        names = ", ".join(c for c, _ in columns)
+        if self.postgres:
+            arrays = ", ".join(
+                self.param([self._stored(r[n]) for r in rows], cast=f"{kind}[]")
+                for n, (_, kind) in enumerate(columns)
+            )
+            return f"{name}({names}) AS (SELECT * FROM unnest({arrays}))"  # noqa: S608 (names are code constants, values bound)
+        packed = json.dumps([[self._stored(v) for v in r] for r in rows])
+        picks = ", ".join(f"json_extract(value, '$[{n}]')" for n in range(len(columns)))
+        source = f"json_each({self.param(packed)})"
+        return f"{name}({names}) AS (SELECT {picks} FROM {source})"  # noqa: S608 (values bound)
+
     def buckets(self, rows: Sequence[tuple[UUID, int, datetime, datetime]]) -> str:
         """A CTE ``b(p, i, s, e)``: bucket ``i`` of practice ``p`` is the instants [s, e)."""
         ts = "timestamptz"
-        values = [
-            f"({self.param(p, cast='uuid')}, {self.param(i, cast='int')}, "
-            f"{self.param(s, cast=ts)}, {self.param(e, cast=ts)})"
-            for p, i, s, e in rows
-        ]
-        return f"b(p, i, s, e) AS (VALUES {', '.join(values)})"
+        return self.table("b", [("p", "uuid"), ("i", "int"), ("s", ts), ("e", ts)], rows)
 
     def day_buckets(self, rows: Sequence[tuple[UUID, int, date, date]]) -> str:
         """A CTE ``d(p, i, s, e)`` for date columns (a due day): bucket ``i`` is [s, e]."""
-        values = [
-            f"({self.param(p, cast='uuid')}, {self.param(i, cast='int')}, "
-            f"{self.param(s, cast='date')}, {self.param(e, cast='date')})"
-            for p, i, s, e in rows
-        ]
-        return f"d(p, i, s, e) AS (VALUES {', '.join(values)})"
+        return self.table("d", [("p", "uuid"), ("i", "int"), ("s", "date"), ("e", "date")], rows)
 
     def in_buckets(self, table: str, alias: str, condition: str) -> str:
         """A FROM clause: ``b`` joined to the rows of ``table`` (as ``alias``) meeting
