@@ -54,6 +54,7 @@ async def attendance(
     sql = Statement()
     cte = sql.buckets(buckets)
     narrowed = "".join(f" AND {c}" for c in filters.where(sql))
+    starting = "a.practice_id = b.p AND a.starts_at >= b.s AND a.starts_at < b.e"
     statement = f"""
     WITH {cte}
     SELECT b.p AS practice_id, b.i AS i,
@@ -63,8 +64,7 @@ async def attendance(
       SUM(CASE WHEN a.status = 'CANCELLED' AND a.late_cancellation THEN 1 ELSE 0 END) AS late,
       SUM(CASE WHEN a.status = 'DID_NOT_ATTEND' THEN 1 ELSE 0 END) AS dna,
       SUM(CASE WHEN a.source = 'PORTAL' THEN 1 ELSE 0 END) AS online
-    FROM b JOIN appointment a
-      ON a.practice_id = b.p AND a.starts_at >= b.s AND a.starts_at < b.e{narrowed}
+    FROM {sql.in_buckets("appointment", "a", f"{starting}{narrowed}")}
     GROUP BY b.p, b.i
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [

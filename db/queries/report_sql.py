@@ -90,7 +90,7 @@ class Statement:
         """A FROM clause: ``b`` joined to the rows of ``table`` (as ``alias``) meeting
         ``condition``, which names ``b``'s columns. On PostgreSQL a LATERAL subquery fenced
         with ``OFFSET 0``: a nested loop of one index range scan per bucket. A plain join of the
-        VALUES list to a big table is planned as a hash join over a sequential scan (a range
+        bucket table to a big table is planned as a hash join over a sequential scan (a range
         condition against another relation is guessed at a third of the rows), 10 to 80 times
         slower over 500,000 appointments. SQLite always runs nested loops: a plain join."""
         if self.postgres:
