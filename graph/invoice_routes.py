@@ -2,7 +2,8 @@
 
 The same rules as reading the invoice through GraphQL (``services.billing.invoices.pdf``):
 billing:read in the patient's practice, or the patient for their own issued invoices, through
-the visibility policy; another practice's id answers like a random one; each opening is
+the visibility policy (a partner app with billing:read only while the patient shares data with
+it); another practice's id, or a hidden patient's, answers like a random one; each opening is
 audited (``OPEN invoice_pdf``) before a byte leaves. Rendered on request from the frozen rows
 rather than stored: an issued invoice never changes, so the PDF cannot drift from it.
 Errors use the GraphQL error shape and codes, like ``/documents``.

@@ -129,8 +129,17 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         }
     ),
     # Partners get only what their client registration grants (never more than this ceiling).
+    # billing:read reaches a patient's account, invoices and account events only while the
+    # patient shares data with that client (``services.visibility``); never billing:write.
     Role.PARTNER: frozenset(
-        {S.PRACTICE_READ, S.PATIENT_READ, S.SCHEDULE_READ, S.SCHEDULE_WRITE, S.CLINICAL_READ}
+        {
+            S.PRACTICE_READ,
+            S.PATIENT_READ,
+            S.SCHEDULE_READ,
+            S.SCHEDULE_WRITE,
+            S.CLINICAL_READ,
+            S.BILLING_READ,
+        }
     ),
 }
 

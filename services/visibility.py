@@ -17,9 +17,11 @@ board and live events can ask it for every row. Callers that already loaded the 
 patient's practice; callers holding only ids use :func:`visible_ids` (one more statement).
 
 Paths that call it: ``services.patients.patient_access`` (``patient(id)``, every read or change
-of one patient, exports, consent views), patient search, the board and ``patientAppointments``
-(``services.scheduling.board``), recalls and waitlist lists, nested guardian names, the
-subscription start and every live event delivered (``graph.schema.event_visibility``).
+of one patient, exports, consent views, a patient's account, statement, memberships and NHS
+courses), invoices and their PDFs (``services.billing.invoices``), patient search, the board
+and ``patientAppointments`` (``services.scheduling.board``), recalls and waitlist lists, the
+billing work list and aged debt (``services.billing.report_access``), nested guardian names,
+the subscription start and every live event delivered (``graph.schema.event_visibility``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The README is part of the product: its configuration table names every setting there is."""
+"""The README is part of the product: its configuration table names every setting there is, and
+its partner section every scope a partner app may be granted."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from pathlib import Path
 
 from graph.settings import Settings
+from services.policy import ROLE_SCOPES, Role
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -55,3 +57,11 @@ def test_every_error_code_is_in_the_readme_table() -> None:
     text = README.read_text()
     table = set(re.findall(r"^\| `([A-Z_]+)` \|", text, re.MULTILINE))
     assert sorted(_codes_in_source() - table) == []
+
+
+def test_the_scopes_a_partner_may_be_granted_are_listed() -> None:
+    text = " ".join(README.read_text().split())
+    start = text.index("A partner app may be granted these scopes and no others")
+    listed = text[start : text.index(". ", start)]
+    named = set(re.findall(r"`([a-z_]+:[a-z_]+)`", listed))
+    assert named == {scope.value for scope in ROLE_SCOPES[Role.PARTNER]}

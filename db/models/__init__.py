@@ -34,6 +34,7 @@ from db.models.billing_fees import (
     ScheduleFee,
 )
 from db.models.billing_payments import BillingSettings, CashReconciliation
+from db.models.billing_sales import ProductSale
 from db.models.billing_webhooks import WebhookDelivery
 from db.models.clinical_chart import ChartEntry, ProcedureItem
 from db.models.clinical_notes import (
@@ -54,6 +55,7 @@ from db.models.credentials import (
 from db.models.documents import Document
 from db.models.insurance import PatientInsurance
 from db.models.medical_history import MedicalHistory
+from db.models.nhs_contracts import NhsContractYear
 from db.models.organizations import Organization, Practice
 from db.models.outbox import DomainEvent, PracticeSequence
 from db.models.patients import GuardianLink, Patient, PatientStatus
@@ -73,7 +75,7 @@ from db.models.scheduling import (
     Room,
     ScheduleSettings,
 )
-from db.models.scheduling_followups import Recall, WaitlistEntry
+from db.models.scheduling_followups import Recall, RecallMet, WaitlistEntry
 from db.models.scheduling_sessions import Absence, Closure, OpeningHours, WorkingSession
 from db.models.treatment_plans import TreatmentPlan, TreatmentPlanItem
 from db.models.users import Membership, User
@@ -123,6 +125,7 @@ __all__ = [
     "MedicalHistory",
     "Membership",
     "MembershipPlan",
+    "NhsContractYear",
     "NhsCourse",
     "NhsCourseItem",
     "NoteTemplate",
@@ -146,8 +149,10 @@ __all__ = [
     "ProcedureItem",
     "ProcessingRestriction",
     "Product",
+    "ProductSale",
     "ProfessionalRegistration",
     "Recall",
+    "RecallMet",
     "RecoveryCode",
     "RefreshToken",
     "RetentionPolicy",

@@ -80,7 +80,7 @@ class Batch(Entity):
 
 
 class StockMovement(Entity):
-    """One signed change to a batch's stock: RECEIVED, USED, WASTED, RETURNED or ADJUSTED."""
+    """One signed change to a batch's stock: RECEIVED, USED, SOLD, WASTED, RETURNED or ADJUSTED."""
 
     practice: fields.ForeignKeyRelation[Practice] = fields.ForeignKeyField(
         "models.Practice", related_name=False, on_delete=fields.RESTRICT

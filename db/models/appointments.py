@@ -50,6 +50,8 @@ class Appointment(Entity):
     cancelled_at = fields.DatetimeField(null=True)
     cancelled_by_id = fields.UUIDField(null=True)
     cancel_reason = fields.CharField(max_length=300, null=True)
+    # services.scheduling.kinds.CancelCode; null: cancelled before codes existed, or not cancelled.
+    cancel_code = fields.CharField(max_length=32, null=True)
     late_cancellation = fields.BooleanField(default=False)
     # Restricted procedures: the patient's age at the appointment, as checked when booking.
     age_checked_years = fields.IntField(null=True)
@@ -59,6 +61,7 @@ class Appointment(Entity):
     plaintext_columns: ClassVar[dict[str, str]] = {
         "status": "a fixed code from a closed list, not free text",
         "source": "a fixed code from a closed list, not free text",
+        "cancel_code": "a fixed code from a closed list, not free text",
         "cancel_reason": (
             "short reason (300 characters) shown to reception and used in cancellation "
             "statistics; the form asks for a category of reason, not clinical detail"

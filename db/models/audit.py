@@ -44,7 +44,10 @@ class AuditEvent(Model):
         "action": "action name written by the code, never values",
         "entity_type": "model name written by the code",
         "entity_id": "the id of the row acted on",
-        "fields_read": "field names only, never values",
+        "fields_read": (
+            "field names only, never patient data (a practice's billing settings change adds "
+            "each setting's old and new code or amount: practice configuration)"
+        ),
         "outcome": "a fixed code from a closed list, not free text",
         "request_id": "random request id",
         "ip": (

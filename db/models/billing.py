@@ -77,7 +77,11 @@ class Invoice(Entity):
     class Meta:
         table = "invoice"
         unique_together = (("practice_id", "sequence_number"),)
-        indexes = (("patient_id", "created_at"), ("practice_id", "status", "issued_at"))
+        indexes = (
+            ("patient_id", "created_at"),
+            ("practice_id", "status", "issued_at"),
+            ("practice_id", "issued_at"),  # reports: issued in a range, whatever the status
+        )
         ordering = ["practice_id", "created_at"]
 
 
@@ -107,6 +111,9 @@ class InvoiceLine(Entity):
     vat_rate_basis_points = fields.IntField(default=0)
     vat_minor = fields.BigIntField(default=0)
     total_minor = fields.BigIntField()
+    # The day the work was done or the product sold (lines raised from uninvoiced work): a
+    # membership's yearly allowance counts covered lines by it, not by when they were billed.
+    service_on = fields.DateField(null=True)
 
     plaintext_columns: ClassVar[dict[str, str]] = {
         "source": "a fixed code from a closed list, not free text",
@@ -169,7 +176,12 @@ class Payment(Entity):
     class Meta:
         table = "payment"
         unique_together = (("processor", "processor_reference"),)
-        indexes = (("patient_id", "received_at"), ("practice_id", "received_at"))
+        indexes = (
+            ("patient_id", "received_at"),
+            ("practice_id", "received_at"),
+            ("practice_id", "kind", "received_at"),  # reports: deposits held at a day's end
+            ("practice_id", "deposit_settled_at"),  # reports: deposits leaving the hold
+        )
         ordering = ["practice_id", "received_at"]
 
 

@@ -118,7 +118,12 @@ class NhsCourse(Entity):
 
     class Meta:
         table = "nhs_course"
-        indexes = (("patient_id", "opened_on"), ("practice_id", "status"))
+        # (practice_id, completed_on): the NHS activity report counts courses by completion day.
+        indexes = (
+            ("patient_id", "opened_on"),
+            ("practice_id", "status"),
+            ("practice_id", "completed_on"),
+        )
         ordering = ["patient_id", "opened_on"]
 
 
@@ -212,5 +217,10 @@ class PatientMembership(Entity):
 
     class Meta:
         table = "patient_membership"
-        indexes = (("patient_id", "started_on"), ("plan_id",))
+        indexes = (
+            ("patient_id", "started_on"),
+            ("plan_id",),
+            ("practice_id", "started_on"),  # reports: joiners and members at a day's end
+            ("practice_id", "ended_on"),  # reports: leavers
+        )
         ordering = ["patient_id", "started_on"]

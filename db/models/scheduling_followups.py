@@ -34,6 +34,37 @@ class Recall(Entity):
         indexes = (("practice_id", "due_on"),)
 
 
+class RecallMet(Entity):
+    """A due date a recall had when a visit (or a treatment with that recall effect) met it.
+
+    ``Recall`` holds only the next due date, which moves on when the patient comes; this keeps
+    the ones met, so the recalls report can say how many were due in a past month, how many
+    were met and how many were overdue at its end (written in the unit of work that moves the
+    recall on, ``services.scheduling.recalls.after_treatment``)."""
+
+    practice: fields.ForeignKeyRelation[Practice] = fields.ForeignKeyField(
+        "models.Practice", related_name=False, on_delete=fields.RESTRICT
+    )
+    practice_id: str
+    patient: fields.ForeignKeyRelation[Patient] = fields.ForeignKeyField(
+        "models.Patient", related_name=False, on_delete=fields.CASCADE
+    )
+    patient_id: str
+    kind = fields.CharField(max_length=16)  # EXAM, HYGIENE
+    due_on = fields.DateField()
+    met_at = fields.DatetimeField()
+    # The completed visit that met it; null when a treatment plan item did.
+    appointment_id = fields.UUIDField(null=True)
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "kind": "a fixed code from a closed list, not free text",
+    }
+
+    class Meta:
+        table = "recall_met"
+        indexes = (("practice_id", "due_on"),)
+
+
 class WaitlistEntry(Entity):
     practice: fields.ForeignKeyRelation[Practice] = fields.ForeignKeyField(
         "models.Practice", related_name=False, on_delete=fields.RESTRICT

@@ -51,7 +51,7 @@ class TreatmentPlan(Entity):
     class Meta:
         table = "treatment_plan"
         unique_together = (("plan_id", "version"),)
-        indexes = (("patient_id", "created_at"),)
+        indexes = (("patient_id", "created_at"), ("practice_id", "created_at"))  # reports: proposed
         ordering = ["patient_id", "created_at"]
 
 

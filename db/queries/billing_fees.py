@@ -4,7 +4,7 @@ come first; a row of another practice answers like a missing one (None)."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -213,10 +213,12 @@ async def member_on(
 
 
 async def covered_uses(
-    practice_id: PracticeId, patient_id: UUID, code: str, start: datetime, end: datetime
+    practice_id: PracticeId, patient_id: UUID, code: str, start: date, end: date
 ) -> int:
     """Lines billing ``code`` at nothing to the patient (a membership's covered item) on
-    invoices that are not void, created in ``[start, end)``."""
+    invoices that are not void (drafts included), whose service day is in ``[start, end)``; a
+    line without one (typed by hand) counts by the UTC day it was created."""
+    after, before = datetime.combine(start, time(), UTC), datetime.combine(end, time(), UTC)
     return (
         await InvoiceLine.filter(
             practice_id=practice_id,
@@ -224,8 +226,10 @@ async def covered_uses(
             invoice__kind="INVOICE",
             code=code,
             net_minor=0,
-            created_at__gte=start,
-            created_at__lt=end,
+        )
+        .filter(
+            Q(service_on__gte=start, service_on__lt=end)
+            | Q(service_on__isnull=True, created_at__gte=after, created_at__lt=before)
         )
         .exclude(invoice__status="VOID")
         .count()

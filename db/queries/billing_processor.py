@@ -7,6 +7,7 @@ payment by the processor's own id (unique per processor), and the practice comes
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -33,6 +34,25 @@ async def locked_invoice(
     """The invoice row-locked for this transaction (PostgreSQL; SQLite holds the writer lock)."""
     query = Invoice.filter(id=invoice_id, practice_id=practice_id)
     return await query.using_db(connection).select_for_update().first()
+
+
+async def pending_intents_minor(
+    practice_id: PracticeId,
+    invoice_id: UUID,
+    since: datetime,
+    connection: BaseDBAsyncClient | None = None,
+) -> int:
+    """What the invoice's processor payments still PENDING, started at or after ``since``, are
+    for (succeeded ones are in the invoice's paid amount; failed and cancelled ones pay nothing)."""
+    rows = await Payment.filter(
+        practice_id=practice_id,
+        invoice_id=invoice_id,
+        kind="PAYMENT",
+        status="PENDING",
+        processor__isnull=False,
+        received_at__gte=since,
+    ).using_db(connection)
+    return sum(int(r.amount_minor) for r in rows)
 
 
 async def locked_payment_by_reference(
@@ -68,6 +88,21 @@ async def allocations(
         .using_db(connection)
         .order_by("allocated_at")
     )
+
+
+async def dispute_closed(
+    provider: str, payment_id: UUID, closed_type: str, connection: BaseDBAsyncClient
+) -> bool:
+    """Whether a verified event closing a dispute of this payment was applied or recorded
+    already (a dispute's ``created`` may arrive after its ``closed``)."""
+    query = WebhookDelivery.filter(
+        provider=provider,
+        payment_id=payment_id,
+        type=closed_type,
+        event_id__isnull=False,
+        outcome__in=("PROCESSED", "IGNORED"),
+    )
+    return await query.using_db(connection).exists()
 
 
 async def delivery(provider: str, event_id: str) -> WebhookDelivery | None:

@@ -18,8 +18,11 @@ from db.models import (
     InvoiceSequence,
     LedgerEntry,
     LedgerHead,
+    NhsCourse,
+    NhsCourseItem,
     Payment,
     Product,
+    ProductSale,
     TreatmentPlanItem,
 )
 from db.tenancy import PracticeId
@@ -194,7 +197,8 @@ async def mark_plan_items_invoiced(
 async def release_plan_items(
     practice_id: PracticeId, item_ids: Collection[UUID], connection: BaseDBAsyncClient
 ) -> int:
-    """A full credit note gives its plan items back to the billing work list."""
+    """A full credit note gives its plan items (billed privately, or in an NHS course it
+    billed) back to the billing work list."""
     if not item_ids:
         return 0
     return (
@@ -226,6 +230,59 @@ async def injectable_visits(
     for point in points:
         by_treatment.setdefault(str(point.treatment_id), []).append(point)
     return [(t, by_treatment.get(str(t.id), [])) for t in treatments]
+
+
+async def completed_nhs_courses(practice_id: PracticeId, patient_id: UUID) -> list[NhsCourse]:
+    """The patient's COMPLETED NHS courses (charge frozen), oldest completion first."""
+    return (
+        await NhsCourse.filter(practice_id=practice_id, patient_id=patient_id, status="COMPLETED")
+        .order_by("completed_on", "id")
+        .all()
+    )
+
+
+async def nhs_course_plan_items(
+    practice_id: PracticeId,
+    patient_id: UUID,
+    *,
+    course_ids: Collection[UUID] | None = None,
+    connection: BaseDBAsyncClient | None = None,
+) -> dict[UUID, str]:
+    """The patient's plan items counted in an OPEN or COMPLETED NHS course (named by a course
+    item, or through the chart entry the item's completion recorded), each with its course's
+    status; only those of ``course_ids`` when given."""
+    items = NhsCourseItem.filter(
+        practice_id=practice_id,
+        patient_id=patient_id,
+        course__status__in=["OPEN", "COMPLETED"],
+    )
+    if course_ids is not None:
+        if not course_ids:
+            return {}
+        items = items.filter(course_id__in=list(course_ids))
+    if connection is not None:
+        items = items.using_db(connection)
+    rows = await items.values_list("plan_item_id", "chart_entry_id", "course__status")
+    found = {UUID(str(plan)): str(status) for plan, _, status in rows if plan is not None}
+    by_entry = {UUID(str(entry)): str(status) for _, entry, status in rows if entry is not None}
+    if by_entry:
+        query = TreatmentPlanItem.filter(
+            practice_id=practice_id, patient_id=patient_id, chart_entry_id__in=list(by_entry)
+        )
+        if connection is not None:
+            query = query.using_db(connection)
+        for item_id, entry in await query.values_list("id", "chart_entry_id"):
+            found.setdefault(UUID(str(item_id)), by_entry[UUID(str(entry))])
+    return found
+
+
+async def product_sales(practice_id: PracticeId, patient_id: UUID) -> list[ProductSale]:
+    """The patient's retail sales, oldest first."""
+    return (
+        await ProductSale.filter(practice_id=practice_id, patient_id=patient_id)
+        .order_by("sold_on", "created_at", "id")
+        .all()
+    )
 
 
 async def products(organization_id: UUID, product_ids: Collection[UUID]) -> dict[UUID, Product]:

@@ -7,7 +7,7 @@ each; a statement is two (the patient's invoices and payments up to its end).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from db.models import (
     Payment,
     PaymentAllocation,
 )
+from db.queries.report_sql import Statement
 from db.tenancy import PracticeId
 
 OPEN = ("ISSUED", "PARTIALLY_PAID")
@@ -325,41 +326,65 @@ class AgedBuckets:
     invoices: int
 
 
-async def aged_debt(practice_id: PracticeId, today: date) -> list[AgedBuckets]:
-    """Outstanding (total - paid) of open invoices by days past their due date (issue date when
-    none): one aggregate. Boundaries are dates computed by the caller's day, so the SQL is the
-    same on both backends."""
-    connection = _conn(None)
-    d30, d60, d90 = (today - timedelta(days=n) for n in (30, 60, 90))
-    m = _marks(connection, 7)
-    pg = connection.capabilities.dialect == "postgres"
-    due = (
-        "COALESCE(due_on, tax_point, CAST(issued_at AS DATE))"
-        if pg
-        else ("COALESCE(due_on, tax_point, substr(issued_at, 1, 10))")
+async def aged_debt(
+    practice_id: PracticeId, today: date, patient_ids: Collection[UUID] | None = None
+) -> list[AgedBuckets]:
+    """Outstanding (total - paid - credited) of the practice's open invoices by days past their
+    due date (issue date when none), on the practice's day ``today``: one aggregate, over
+    ``patient_ids`` only unless None (all the practice's)."""
+    found = await aged_debts([(practice_id, today, None)], patient_ids)
+    return found.get(practice_id, [])
+
+
+async def aged_debts(
+    as_of: Sequence[tuple[PracticeId, date, datetime | None]],
+    patient_ids: Collection[UUID] | None = None,
+) -> dict[UUID, list[AgedBuckets]]:
+    """``aged_debt`` of several practices in one aggregate, each aged at its own day (its own
+    calendar: practices may keep different clocks) and, when an instant is given, counting only
+    invoices issued before it; over ``patient_ids`` only unless None. Boundaries are dates
+    computed from each day, so the SQL is the same on both backends."""
+    if not as_of or (patient_ids is not None and not patient_ids):
+        return {}
+    sql = Statement(_conn(None))
+    ages = ", ".join(
+        f"({sql.param(p, cast='uuid')}, "
+        + ", ".join(sql.param(day - timedelta(days=n), cast="date") for n in (30, 60, 90))
+        + f", {sql.param(before, cast='timestamptz')})"
+        for p, day, before in as_of
     )
-    owed = "(total_minor - paid_minor - credited_minor)"
-    sql = f"""
-    SELECT currency,
-      COALESCE(SUM(CASE WHEN {due} >= {m[0]} THEN {owed} ELSE 0 END), 0) AS b0,
-      COALESCE(SUM(CASE WHEN {due} < {m[1]} AND {due} >= {m[2]} THEN {owed} ELSE 0 END), 0) AS b1,
-      COALESCE(SUM(CASE WHEN {due} < {m[3]} AND {due} >= {m[4]} THEN {owed} ELSE 0 END), 0) AS b2,
-      COALESCE(SUM(CASE WHEN {due} < {m[5]} THEN {owed} ELSE 0 END), 0) AS b3,
+    due = (
+        "COALESCE(i.due_on, i.tax_point, CAST(i.issued_at AS DATE))"
+        if sql.postgres
+        else "COALESCE(i.due_on, i.tax_point, substr(i.issued_at, 1, 10))"
+    )
+    owed = "(i.total_minor - i.paid_minor - i.credited_minor)"
+    among = (
+        ""
+        if patient_ids is None
+        else f" AND {sql.within('i.patient_id', sorted(patient_ids, key=str))}"
+    )
+    statement = f"""
+    WITH v(p, d30, d60, d90, e) AS (VALUES {ages})
+    SELECT v.p AS practice_id, i.currency AS currency,
+      COALESCE(SUM(CASE WHEN {due} >= v.d30 THEN {owed} ELSE 0 END), 0) AS b0,
+      COALESCE(SUM(CASE WHEN {due} < v.d30 AND {due} >= v.d60 THEN {owed} ELSE 0 END), 0) AS b1,
+      COALESCE(SUM(CASE WHEN {due} < v.d60 AND {due} >= v.d90 THEN {owed} ELSE 0 END), 0) AS b2,
+      COALESCE(SUM(CASE WHEN {due} < v.d90 THEN {owed} ELSE 0 END), 0) AS b3,
       COUNT(*) AS n
-    FROM invoice
-    WHERE practice_id = {m[6]} AND kind = 'INVOICE' AND status IN ('ISSUED', 'PARTIALLY_PAID')
-    GROUP BY currency ORDER BY currency
+    FROM v JOIN invoice i ON i.practice_id = v.p
+    WHERE i.kind = 'INVOICE' AND i.status IN ('ISSUED', 'PARTIALLY_PAID')
+      AND (v.e IS NULL OR i.issued_at < v.e){among}
+    GROUP BY v.p, i.currency ORDER BY v.p, i.currency
     """  # noqa: S608 (fixed column expressions and placeholders only)
-    values: list[Any] = [d30, d30, d60, d60, d90, d90, str(practice_id)]
-    if not pg:
-        values = [v.isoformat() if isinstance(v, date) else v for v in values]
-    _, rows = await connection.execute_query(sql, values)
-    return [
-        AgedBuckets(
-            r["currency"], int(r["b0"]), int(r["b1"]), int(r["b2"]), int(r["b3"]), int(r["n"])
+    found: dict[UUID, list[AgedBuckets]] = {}
+    for r in await sql.rows(statement):
+        found.setdefault(UUID(str(r["practice_id"])), []).append(
+            AgedBuckets(
+                r["currency"], int(r["b0"]), int(r["b1"]), int(r["b2"]), int(r["b3"]), int(r["n"])
+            )
         )
-        for r in rows
-    ]
+    return found
 
 
 async def day_payments(practice_id: PracticeId, start: datetime, end: datetime) -> list[Payment]:

@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 from graph.resolvers.aesthetic_stock import AestheticStockMutations, AestheticStockQueries
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.billing_fees import FeeMutations, FeeQueries
+from graph.resolvers.billing_settings import BillingSettingsMutations, BillingSettingsQueries
 from graph.resolvers.card_payments import CardPaymentMutations
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
@@ -24,8 +25,12 @@ from graph.resolvers.perio import PerioMutations, PerioQueries
 from graph.resolvers.photo_series import PhotoSeriesMutations, PhotoSeriesQueries
 from graph.resolvers.portal_booking import PortalBookingMutations, PortalBookingQueries
 from graph.resolvers.privacy import PrivacyMutations, PrivacyQueries
+from graph.resolvers.product_sales import ProductSaleMutations
 from graph.resolvers.registrations import RegistrationMutations
 from graph.resolvers.reports import ReportQueries
+from graph.resolvers.reports_diary import DiaryReportQueries
+from graph.resolvers.reports_money import MoneyReportQueries
+from graph.resolvers.reports_nhs_recalls import FollowUpReportQueries, NhsContractMutations
 from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
 from graph.resolvers.scheduling_admin import SchedulingAdminMutations
 from graph.resolvers.scheduling_catalogue import SchedulingCatalogueQueries
@@ -49,6 +54,9 @@ Query = merge_types(
         InjectableQueries,
         PaymentQueries,
         ReportQueries,
+        DiaryReportQueries,
+        MoneyReportQueries,
+        FollowUpReportQueries,
         ConsentFormQueries,
         PerioQueries,
         SchedulingQueries,
@@ -62,6 +70,7 @@ Query = merge_types(
         PhotoSeriesQueries,
         AestheticStockQueries,
         FeeQueries,
+        BillingSettingsQueries,
     ),
 )
 Mutation = merge_types(
@@ -74,6 +83,7 @@ Mutation = merge_types(
         ClinicalChartMutations,
         TreatmentPlanMutations,
         InvoiceMutations,
+        ProductSaleMutations,
         InjectableMutations,
         PaymentMutations,
         ConsentFormMutations,
@@ -90,6 +100,8 @@ Mutation = merge_types(
         AestheticStockMutations,
         FeeMutations,
         CardPaymentMutations,
+        BillingSettingsMutations,
+        NhsContractMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

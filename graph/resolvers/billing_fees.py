@@ -72,7 +72,8 @@ class FeeQueries:
 
     @strawberry.field(
         description="A patient's NHS England courses of treatment, newest first (billing:read "
-        "in the patient's practice). Each course read is audited.",
+        "in the patient's practice; the patient their own; a partner app while the patient "
+        "shares data with it). Each course read is audited.",
         extensions=[*requires(Scope.BILLING_READ), AuditReads()],
     )
     async def nhs_courses(self, info: Info, patient_id: strawberry.ID) -> list[NhsCourse] | None:

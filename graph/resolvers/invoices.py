@@ -40,8 +40,9 @@ def _payload(view: invoices.InvoiceView) -> InvoicePayload:
 class InvoiceQueries:
     @strawberry.field(
         description="One invoice or credit note (billing:read in the patient's practice, or "
-        "the patient for their own issued invoices). Audited.",
-        extensions=[*requires(Scope.PATIENT_READ), AuditReads()],
+        "the patient for their own issued invoices, or a partner app with billing:read for the "
+        "issued invoices of a patient sharing data with it). Audited.",
+        extensions=[*requires(Scope.PATIENT_READ, Scope.BILLING_READ), AuditReads()],
     )
     async def invoice(self, info: Info, id: strawberry.ID) -> Invoice | None:
         found = await invoices.invoice(info.context.principal, invoice_id=id_argument(id=id))
@@ -49,8 +50,9 @@ class InvoiceQueries:
 
     @strawberry.field(
         description="A patient's invoices and credit notes, newest first (billing:read, or the "
-        "patient for their issued ones). Each invoice shown is audited.",
-        extensions=[*requires(Scope.PATIENT_READ), AuditReads()],
+        "patient for their issued ones; a partner app with billing:read sees the issued ones "
+        "of a patient sharing data with it). Each invoice shown is audited.",
+        extensions=[*requires(Scope.PATIENT_READ, Scope.BILLING_READ), AuditReads()],
     )
     async def patient_invoices(
         self,
@@ -113,8 +115,11 @@ class InvoiceMutations:
         )
 
     @strawberry.mutation(
-        description="A DRAFT of the patient's completed, not-yet-invoiced work: plan items "
-        "(VAT exempt) and injectable treatments priced per product (billing:write)."
+        description="A DRAFT of the patient's completed, not-yet-invoiced work (billing:write): "
+        "plan items at the plan's fee, completed NHS courses at their patient charge, "
+        "injectable treatments and product sales at the fee schedule's price on their day "
+        "(`productPrices` overrides it); membership cover as £0 lines and the member discount "
+        "applied. What has no price is listed in `skipped`."
     )
     async def invoice_uninvoiced_items(
         self, info: Info, input: InvoiceUninvoicedInput

@@ -43,7 +43,8 @@ async def _payload(row: PaymentRow) -> PaymentPayload:
 class PaymentQueries:
     @strawberry.field(
         description="Open invoices' outstanding amounts by days past due (0-30, 31-60, 61-90, "
-        "90+) on the practice's day (billing:read). Audited.",
+        "90+) on the practice's day (billing:read; a partner app's figures count only the "
+        "patients sharing data with it). Audited.",
         extensions=[*requires(Scope.BILLING_READ), AuditReads()],
     )
     async def aged_debt(self, info: Info, practice_id: strawberry.ID) -> AgedDebt | None:
@@ -54,7 +55,8 @@ class PaymentQueries:
 
     @strawberry.field(
         description="A day's takings by method and by practitioner, invoiced vs taken, on the "
-        "practice's calendar day (default today) (billing:read). Audited.",
+        "practice's calendar day (default today) (billing:read; staff only, a partner app is "
+        "FORBIDDEN). Audited.",
         extensions=[*requires(Scope.BILLING_READ), AuditReads()],
     )
     async def day_sheet(
@@ -74,7 +76,8 @@ class PaymentQueries:
         return DaySheet.from_view(found)
 
     @strawberry.field(
-        description="End-of-day cash counts, the newest recorded first (billing:read). Audited.",
+        description="End-of-day cash counts, the newest recorded first (billing:read; staff "
+        "only, a partner app is FORBIDDEN). Audited.",
         extensions=[*requires(Scope.BILLING_READ), AuditReads()],
     )
     async def cash_reconciliations(

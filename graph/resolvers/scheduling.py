@@ -237,7 +237,8 @@ class SchedulingMutations:
         return inputs.RescheduleAppointmentPayload(appointment=Appointment.from_model(moved))
 
     @strawberry.mutation(
-        description="Cancels with a reason.", extensions=requires(Scope.SCHEDULE_WRITE)
+        description="Cancels with a reason (and optionally its code, for reports).",
+        extensions=requires(Scope.SCHEDULE_WRITE),
     )
     async def cancel_appointment(
         self, info: Info, input: inputs.CancelAppointmentInput
@@ -246,6 +247,7 @@ class SchedulingMutations:
             info.context.principal,
             appointment_id=input.ids.appointment_id,
             reason=input.reason,
+            code=input.reason_code,
         )
         return inputs.CancelAppointmentPayload(appointment=Appointment.from_model(done))
 

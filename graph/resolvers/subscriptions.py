@@ -312,7 +312,8 @@ class EventSubscriptions:
     @strawberry.subscription(
         description="Live changes to one patient's account (payments, refunds, deposits, "
         "invoices), each with the balance after it, for everyone allowed to read it (the "
-        "patient too); `since` replays missed events first.",
+        "patient too, and a partner app with billing:read while the patient shares data with "
+        "it, checked again for every event); `since` replays missed events first.",
         extensions=requires(Scope.BILLING_READ),
     )
     async def account_changed(
@@ -336,7 +337,9 @@ class EventSubscriptions:
 
     @strawberry.subscription(
         description="Live changes to a practice's billing: every payment, refund, deposit, "
-        "invoice and cash count (staff with billing:read); `since` replays missed events.",
+        "invoice and cash count (staff with billing:read; a partner app with billing:read "
+        "hears only of patients sharing data with it, and no cash counts); `since` replays "
+        "missed events.",
         extensions=requires(Scope.BILLING_READ),
     )
     async def billing_changed(

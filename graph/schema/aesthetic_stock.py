@@ -35,8 +35,9 @@ StockUnit = strawberry.enum(
 StockMovementKind = strawberry.enum(
     MovementKind,
     name="StockMovementKind",
-    description="RECEIVED (a delivery), USED (in a treatment), WASTED, RETURNED (to the "
-    "supplier) or ADJUSTED (a stock count, up or down).",
+    description="RECEIVED (a delivery), USED (in a treatment), SOLD (to a patient, "
+    "`sellProducts`), WASTED, RETURNED (to the supplier) or ADJUSTED (a stock count, up or "
+    "down).",
 )
 ManualStockMovement = strawberry.enum(
     batches.ManualMovement,

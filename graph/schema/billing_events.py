@@ -5,7 +5,9 @@ allocations, cash counts, and the invoice events (INVOICE_*) the invoices work e
 Rendered once per permission group from the stored event; an account event carries the
 patient's balance after the change (one aggregate, ``db.queries.payments.account_totals``), so a
 reception board can show "owes £40" without asking again. ``graph.schema.event_visibility``
-then drops an event about a patient the subscriber may not see, exactly like the account read.
+then drops an event about a patient the subscriber may not see, exactly like the account read
+(a partner app with billing:read hears only of patients sharing data with it, decided per
+event), and keeps practice-level events (cash counts) for staff.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from services.billing.money import Money
 
 @strawberry.type(
     description="One change to a patient's account: `type` is what happened (PAYMENT_TAKEN, "
-    "PAYMENT_REFUNDED, CREDIT_ALLOCATED, DEPOSIT_TAKEN/APPLIED/FORFEITED/REFUNDED, INVOICE_*), "
-    "with the balance after it."
+    "PAYMENT_REFUNDED, CREDIT_ALLOCATED, DEPOSIT_TAKEN/APPLIED/FORFEITED/REFUNDED, card "
+    "payments' PAYMENT_STARTED/SUCCEEDED/FAILED/CANCELLED, PAYMENT_DISPUTED, "
+    "PAYMENT_DISPUTE_WON/LOST, PAYMENT_CHARGED_BACK, INVOICE_*), with the balance after it."
 )
 class AccountEvent:
     type: str = strawberry.field(description="What happened.")
@@ -45,7 +48,7 @@ class AccountEvent:
 
 @strawberry.type(
     description="One change to a practice's billing: any account event (with its patient) or a "
-    "practice-level one (CASH_RECONCILED)."
+    "practice-level one (e.g. CASH_RECONCILED, BILLING_SETTINGS_CHANGED)."
 )
 class BillingEvent:
     type: str = strawberry.field(description="What happened.")

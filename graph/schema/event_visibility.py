@@ -6,10 +6,14 @@ encoded. The encode key (``graph.resolvers.subscriptions``) holds everything vis
 (practices, the patient records of a patient's account, the partner client), so sockets sharing
 a key still share one payload and per-group rendering stays. A board event whose patient the
 subscriber may not see carries the appointment as busy time (no name, alert or notes; the
-``patient`` field answers FORBIDDEN); a consent event about such a patient is not delivered.
-Each patient a board event shows is recorded as a read, so the patient's access log names who
-saw them live (audited once per subscription and patient). A dashboard event names no patient
-(areas and a time only): staff with reports:read get it as it is, a patient never.
+``patient`` field answers FORBIDDEN); a consent, chart, account or billing event about such a
+patient is not delivered. So a partner app watching ``accountChanged`` or ``billingChanged``
+hears only of patients who share data with it, decided again for every event: a withdrawal
+stops the very next one. Practice-level billing events (a cash count) reach staff only, never
+patients or partner apps. Each patient a board, account or billing event shows is recorded as
+a read, so the patient's access log names who saw them live (audited once per subscription and
+patient). A dashboard event names no patient (areas and a time only): staff with reports:read
+get it as it is, never a patient or a partner app.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from services.policy import Scope
 from services.principal import Principal
 
 LIVE_BOARD_FIELDS = ["patient.firstName", "patient.lastName", "patient.hasMedicalAlert"]
+ACCOUNT_FIELD = {AccountEvent: "account.balance", BillingEvent: "billingChanged"}
 
 
 async def as_seen_by(principal: Principal, item: object, trail: ReadTrail) -> object | None:
@@ -47,10 +52,11 @@ async def as_seen_by(principal: Principal, item: object, trail: ReadTrail) -> ob
             )
         return item
     if isinstance(item, DashboardEvent):
-        return None if principal.is_patient else item
+        return None if principal.is_patient or principal.client_id is not None else item
     if isinstance(item, BillingEvent) and item.patient_id is None:
-        return None if principal.is_patient else item  # practice-level: staff only
-    if isinstance(item, AccountEvent):  # an account seen live is a read of the account
+        # Practice-level (a cash count): staff only, like the cash counts themselves.
+        return None if principal.is_patient or principal.client_id is not None else item
+    if isinstance(item, AccountEvent | BillingEvent):  # seen live: a read of the account
         about = {UUID(str(item.patient_id)): UUID(str(item.practice_id))}
         if not await visibility.visible(principal, about):
             return None
@@ -59,10 +65,10 @@ async def as_seen_by(principal: Principal, item: object, trail: ReadTrail) -> ob
             entity_id=UUID(str(item.patient_id)),
             patient_id=UUID(str(item.patient_id)),
             practice_id=UUID(str(item.practice_id)),
-            fields=["account.balance"],
+            fields=[ACCOUNT_FIELD[type(item)]],
         )
         return item
-    if isinstance(item, ConsentEvent | ClinicalChartEvent | BillingEvent):
+    if isinstance(item, ConsentEvent | ClinicalChartEvent):
         about = {UUID(str(item.patient_id)): UUID(str(item.practice_id))}
         if not await visibility.visible(principal, about):
             return None

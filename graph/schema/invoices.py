@@ -3,8 +3,9 @@ procedure they bill, VAT per line and in total, what is paid, credited and still
 amount a ``Money`` (integer minor units and a currency).
 
 ``Invoice`` is reached through ``invoice`` / ``patientInvoices`` (staff with billing:read in the
-patient's practice, or the patient in the portal for their issued invoices) or an invoice
-mutation (billing:write). Each invoice returned is one audited read (entity ``Invoice``).
+patient's practice, the patient in the portal for their issued invoices, or a partner app with
+billing:read for the issued invoices of a patient sharing data with it) or an invoice mutation
+(billing:write). Each invoice returned is one audited read (entity ``Invoice``).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class InvoiceLine:
     position: int = strawberry.field(description="Order on the invoice (0 first).")
     source: InvoiceLineSource = strawberry.field(description="What it bills.")  # type: ignore[valid-type]
     source_id: strawberry.ID | None = strawberry.field(
-        description="The plan item or treatment billed; on a credit note, the line credited."
+        description="The plan item, treatment, NHS course or product sale billed; on a credit "
+        "note, the line credited."
     )
     code: str | None = strawberry.field(description="The catalogue procedure code.")
     tooth_fdi: int | None = strawberry.field(description="FDI tooth; null for none.")
@@ -71,6 +73,10 @@ class InvoiceLine:
     vat_rate_basis_points: int = strawberry.field(description="The VAT rate (2000 = 20 %).")
     vat: MoneyType = strawberry.field(description="VAT on the net, rounded half up.")
     total: MoneyType = strawberry.field(description="net + VAT.")
+    service_on: date | None = strawberry.field(
+        description="The day of the work billed, or of the sale (lines raised from uninvoiced "
+        "work); null for lines typed by hand."
+    )
 
     @classmethod
     def from_model(cls, row: LineModel, currency: str) -> InvoiceLine:
@@ -89,6 +95,7 @@ class InvoiceLine:
             vat_rate_basis_points=row.vat_rate_basis_points,
             vat=_money(row.vat_minor, currency),
             total=_money(row.total_minor, currency),
+            service_on=row.service_on,
         )
 
 
@@ -125,7 +132,8 @@ class Invoice:
     created_at: datetime = strawberry.field(description="When the draft was started.")
     reason: str | None = strawberry.field(description="A credit note's reason.")
     skipped: list[str] = strawberry.field(
-        description="Raised from uninvoiced work: what was left out and why (e.g. no price)."
+        description="Raised from uninvoiced work: what was left out and why (e.g. no fee in "
+        "the schedule in force that day)."
     )
     patient_uuid: strawberry.Private[UUID]
     practice_uuid: strawberry.Private[UUID]
@@ -228,7 +236,9 @@ class InvoiceIdInput(IdFields):
     invoice_id: strawberry.ID = strawberry.field(description="The invoice.")
 
 
-@strawberry.input(description="The price of one unit (or ml) of an injectable product.")
+@strawberry.input(
+    description="A price of one unit (or ml) of a product, instead of the fee schedule's."
+)
 class ProductPriceInput(IdFields):
     product_id: strawberry.ID = strawberry.field(description="The product.")
     unit_price: MoneyInput = strawberry.field(description="Price per unit (or per ml).")
@@ -239,7 +249,8 @@ class InvoiceUninvoicedInput(IdFields):
     patient_id: strawberry.ID = strawberry.field(description="The patient.")
     product_prices: list[ProductPriceInput] = strawberry.field(
         default_factory=list,
-        description="Prices of injectable products used; a product without one is skipped.",
+        description="Optional prices per unit (or ml) of products used or sold, instead of the "
+        "fee schedule's in force on the day; a product priced by neither is skipped.",
     )
     medical_treatment_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,

@@ -32,6 +32,6 @@ class MoneyInput:
     amount: int = strawberry.field(description="Minor units (pence); must be positive.")
     currency: str = strawberry.field(default="GBP", description="ISO 4217 code (GBP).")
 
-    def to_money(self, field: str = "amount") -> money.Money:
-        money.checked(self.amount, field)
+    def to_money(self, field: str = "amount", *, allow_zero: bool = False) -> money.Money:
+        money.checked(self.amount, field, allow_zero=allow_zero)
         return money.Money(self.amount, self.currency)

@@ -303,14 +303,19 @@ class Patient:
 
     @strawberry.field(
         description="The patient's account: balance, credit on account, deposits held and a "
-        "statement (billing:read; the patient their own). Each read is audited.",
+        "statement (billing:read; the patient their own; a partner app while the patient "
+        "shares data with it). Each read is audited.",
         extensions=[*BILLING, AuditReads()],
     )
     async def account(self, info: Info) -> PatientAccount | None:
         view = await statements.account(info.context.principal, patient_id=self.patient_id)
         return PatientAccount.from_view(view)
 
-    @strawberry.field(description="Insurance and payment arrangement.", extensions=BILLING)
+    @strawberry.field(
+        description="Insurance and payment arrangement (billing:read; the patient their own; a "
+        "partner app while the patient shares data with it).",
+        extensions=BILLING,
+    )
     async def insurance(self, info: Info) -> Insurance | None:
         row = await patient_loaders(info).insurance_by_patient_id.load(self.patient_id)
         return None if row is None else Insurance.from_model(row)

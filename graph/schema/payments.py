@@ -2,10 +2,12 @@
 the graph shows them. Money is always the ``Money`` type (integer minor units + currency).
 
 ``PatientAccount`` is reached only through ``Patient.account`` (``@requires billing:read``, the
-patient seen through the visibility policy) and each read is audited (entity
-``PatientAccount``). ``Payment`` comes back only from a billing mutation whose service demanded
-billing:write. Reports (``agedDebt``, ``daySheet``, ``cashReconciliations``) need billing:read
-in the practice and are audited as reads of the practice's billing.
+patient seen through the visibility policy, so a partner app only while the patient shares data
+with it) and each read is audited (entity ``PatientAccount``). ``Payment`` comes back only from
+a billing mutation whose service demanded billing:write. Reports (``agedDebt``, ``daySheet``,
+``cashReconciliations``) need billing:read in the practice and are audited as reads of the
+practice's billing; a partner app is refused the day sheet and cash counts and gets aged debt
+over the patients sharing data with it only (``services.billing.report_access``).
 """
 
 from __future__ import annotations
@@ -75,7 +77,10 @@ class Payment:
     patient_id: strawberry.ID = strawberry.field(description="The patient.")
     kind: str = strawberry.field(description="PAYMENT, DEPOSIT or REFUND.")
     method: PaymentMethod = strawberry.field(description="How it was paid.")  # type: ignore[valid-type]
-    status: str = strawberry.field(description="SUCCEEDED, PENDING or FAILED.")
+    status: str = strawberry.field(
+        description="SUCCEEDED, PENDING or FAILED; a card payment may also be DISPUTED (until "
+        "the dispute is decided) or CANCELLED (an intent cancelled before it was paid)."
+    )
     amount: MoneyType = strawberry.field(description="The amount (always positive).")
     unallocated: MoneyType = strawberry.field(
         description="Credit on account: the part not settling any invoice."

@@ -18,9 +18,10 @@ from db.models import SlotHold as SlotHoldModel
 from db.models import WaitlistEntry as WaitlistModel
 from graph.audit_extension import AuditedList, ReadRecord
 from graph.permissions.fields import requires
-from graph.schema.scheduling_kinds import RecallKind
+from graph.schema.scheduling_kinds import CancellationReason, RecallKind
 from services.patients import sealing
 from services.policy import Scope
+from services.scheduling.kinds import CancelCode
 from services.scheduling.slots import Slot
 from services.scheduling.workflow import Status
 
@@ -234,6 +235,10 @@ class Appointment:
     cancel_reason: str | None = strawberry.field(
         description="Why it was cancelled; null unless cancelled."
     )
+    cancel_reason_code: CancellationReason | None = strawberry.field(  # type: ignore[valid-type]
+        description="The coded reason reports count; null unless cancelled with a code (the "
+        "portal's own cancellations are PATIENT_REQUEST)."
+    )
     late_cancellation: bool = strawberry.field(
         description="Cancelled within the practice's late-cancellation notice period."
     )
@@ -284,6 +289,7 @@ class Appointment:
             completed_at=m.completed_at,
             cancelled_at=m.cancelled_at,
             cancel_reason=m.cancel_reason,
+            cancel_reason_code=None if m.cancel_code is None else CancelCode(m.cancel_code),
             late_cancellation=m.late_cancellation,
             age_checked_years=m.age_checked_years,
             practice_id=m.practice_id,  # type: ignore[arg-type]

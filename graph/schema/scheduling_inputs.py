@@ -8,7 +8,7 @@ import strawberry
 
 from graph.ids import IdFields
 from graph.schema.scheduling import Appointment, AppointmentStatus, Recall, SlotHold, WaitlistEntry
-from graph.schema.scheduling_kinds import RecallKind
+from graph.schema.scheduling_kinds import CancellationReason, RecallKind
 
 
 @strawberry.input(description="A new appointment. The end defaults to the type's duration.")
@@ -80,6 +80,10 @@ class CancelAppointmentInput(IdFields):
     )
     reason: str = strawberry.field(
         description="Why it was cancelled; required, up to 300 characters.",
+    )
+    reason_code: CancellationReason | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="The reason as reports count it (cancellationReasonsReport); null: uncoded.",
     )
 
 

@@ -17,6 +17,12 @@ PractitionerRole = strawberry.enum(
 AbsenceKind = strawberry.enum(
     kinds.AbsenceKind, name="AbsenceKind", description="Why a practitioner is away."
 )
+CancellationReason = strawberry.enum(
+    kinds.CancelCode,
+    name="CancellationReason",
+    description="Why an appointment was cancelled (the coded reason reports count; whether "
+    "the notice was short is lateCancellation).",
+)
 RecallKind = strawberry.enum(
     kinds.RecallKind, name="RecallKind", description="Which routine visit a recall is about."
 )
@@ -35,6 +41,7 @@ RegistrationBody = strawberry.enum(
 __all__ = [
     "AbsenceKind",
     "AestheticKind",
+    "CancellationReason",
     "PractitionerRole",
     "RecallKind",
     "RegistrationBody",

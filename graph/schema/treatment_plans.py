@@ -218,7 +218,9 @@ class AddPlanItemInput(IdFields):
     surfaces: str = strawberry.field(default="", description="Surface letters in any order.")
     phase: int = strawberry.field(default=1, description="The phase (1-20).")
     fee_pence: int | None = strawberry.field(
-        default=None, description="The fee in pence; default the catalogue's fee."
+        default=None,
+        description="The fee in pence; default the practice's fee schedule price in force "
+        "today, else the catalogue's fee.",
     )
     notation: ToothNotation | None = strawberry.field(  # type: ignore[valid-type]
         default=None, description="How `tooth` is written; default your toothNotation."

@@ -1,6 +1,7 @@
 """Demo stock for an aesthetic practice: a real-looking catalogue (toxins, fillers, a skin
-booster) and batches with their movements, so ``batches``, ``lowStock``, ``expiringBatches``
-and the injectable treatments have something true to show.
+booster, and an aftercare product sold at the desk) and batches with their movements, so
+``batches``, ``lowStock``, ``expiringBatches``, the injectable treatments and retail sales have
+something true to show.
 
 The practice ends up with one product below its reorder level (Azzalure), one batch expiring
 within the month (a Restylane lot), one batch quarantined under a field safety notice
@@ -105,6 +106,17 @@ CATALOGUE = (
         "P",
         "Wigmore Medical",
     ),
+    _Item(
+        "AlumierMD Calm-R 50 ml",
+        "AlumierMD",
+        ProductKind.OTHER,
+        StockUnit.UNITS,
+        False,
+        4,
+        1,
+        "CR",
+        "AlumierMD UK",
+    ),
 )
 # (product name, packs received, days ago received, days until expiry, what happened since)
 _WASTE = "wasted"
@@ -121,6 +133,7 @@ _BATCHES: tuple[tuple[str, int, int, int, str], ...] = (
     ("Restylane Lyft with Lidocaine 1 ml", 6, 300, 21, _WASTE),
     ("Restylane Lyft with Lidocaine 1 ml", 6, 20, 640, ""),
     ("Profhilo 2 ml", 5, 45, 420, ""),
+    ("AlumierMD Calm-R 50 ml", 12, 50, 700, ""),
 )
 
 

@@ -1,8 +1,12 @@
 """The one way stock leaves or enters a batch: a movement row and the batch's running balance,
 written together in the caller's unit of work, never below zero.
 
-Treatments call :func:`use` for each injection point, so a treatment and its stock commit
-together or not at all; stock screens call it for waste, returns and adjustments.
+Treatments call :func:`record` with USED for each injection point, so a treatment and its stock
+commit together or not at all; retail sales (services/billing/product_sales.py) with SOLD, one
+per item sold; stock screens with waste, returns and adjustments. SOLD is its own kind, not USED:
+USED means administered in a treatment (its movement names the treatment, and a lot's recall
+follows the injection points), while a sale is a retail supply billed at the standard rate; both
+need a usable batch (not quarantined, not expired on the day) and enough on hand.
 """
 
 from __future__ import annotations
@@ -25,12 +29,17 @@ MAX_MOVEMENT_MILLI = 100_000 * 1000
 class MovementKind(StrEnum):
     RECEIVED = "RECEIVED"
     USED = "USED"
+    SOLD = "SOLD"
     WASTED = "WASTED"
     RETURNED = "RETURNED"
     ADJUSTED = "ADJUSTED"
 
 
-OUTGOING = frozenset({MovementKind.USED, MovementKind.WASTED, MovementKind.RETURNED})
+OUTGOING = frozenset(
+    {MovementKind.USED, MovementKind.SOLD, MovementKind.WASTED, MovementKind.RETURNED}
+)
+# Stock that reaches a patient: only from a usable batch (not quarantined, not expired that day).
+TO_PATIENT = frozenset({MovementKind.USED, MovementKind.SOLD})
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +89,7 @@ async def record(
     signed = move.kind is MovementKind.ADJUSTED
     amount = checked_amount(move.amount_milli, "amount", signed=signed)
     delta = -amount if move.kind in OUTGOING else amount
-    day = (on or move.occurred_at.date()) if move.kind is MovementKind.USED else None
+    day = (on or move.occurred_at.date()) if move.kind in TO_PATIENT else None
     if day is not None:
         usable(batch, day, field)
     if delta < 0 and not await queries.take(

@@ -3,7 +3,17 @@
 ``create_payment_intent`` asks the processor for an intent for an issued invoice's outstanding
 amount (or part of it) or for a booking's deposit, and records a PENDING card payment naming the
 intent; the payer's browser confirms it with the client secret, and the processor's webhook
-(``services.billing.stripe_webhooks``) moves it on. Staff need billing:write in the practice; a
+(``services.billing.stripe_webhooks``) moves it on.
+
+What a new intent may take from an invoice is what it owes (total less paid and credited) less
+the card payments already started for it and still PENDING, so two intents (two tabs, the
+portal and reception at once) cannot both charge the same debt: asking for more is
+BAD_USER_INPUT on ``amount``, nothing left is CONFLICT on ``invoiceId``. Failed and cancelled
+intents do not count, nor does one left unconfirmed for ``PENDING_COUNTS_FOR`` (abandoned: if it
+is confirmed after all, what the invoice no longer owes stays on the account as credit). The
+check is made before calling the processor and again, with the invoice row locked, in the unit
+of work that records the payment (the intent of a request that lost that race is never handed
+out, so it is never confirmed). Staff need billing:write in the practice; a
 patient signed in to the portal may pay their own invoice or deposit. The processor is called
 before the unit of work (no transaction is held open across the network); the intent is created
 with the new payment's id as its idempotency key.
@@ -12,16 +22,18 @@ with the new payment's id as its idempotency key.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
-from db.models import Patient, Payment
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from db.models import Invoice, Patient, Payment
 from db.outbox import PendingEvent
 from db.queries import billing_processor as queries
 from db.tenancy import PracticeId
 from db.uow import unit_of_work
 from services import actors, audit, tenant_gate
-from services.billing import processor
+from services.billing import allocations, processor
 from services.billing.money import Money, checked
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from services.patients import patient_access
@@ -32,6 +44,7 @@ from services.principal import Principal
 TOPIC = "billing"
 PAYABLE = frozenset({"ISSUED", "PARTIALLY_PAID"})
 CLOSED_APPOINTMENT = frozenset({"CANCELLED", "COMPLETED", "DNA", "NO_SHOW"})
+PENDING_COUNTS_FOR = timedelta(hours=24)  # an intent unconfirmed for longer is abandoned
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +82,32 @@ def _amount(given: Money | None, currency: str, most: int | None) -> Money:
             f"The amount must be in {currency}, the invoice's currency.", field="amount"
         )
     if most is not None and given.minor > most:
-        raise ValidationFailed("The amount is more than is owed on the invoice.", field="amount")
+        raise ValidationFailed(
+            f"The amount is more than the {most} (minor units) owed on the invoice less card "
+            "payments already in progress.",
+            field="amount",
+        )
     return given
+
+
+async def _available(invoice: Invoice, connection: BaseDBAsyncClient | None = None) -> int:
+    """What a new intent may take: owed less the invoice's card payments in progress; CONFLICT
+    when that is nothing."""
+    if invoice.status not in PAYABLE:
+        raise Conflict(f"A {invoice.status} invoice cannot be paid.", field="invoiceId")
+    owed = allocations.owed(invoice)
+    if owed <= 0:
+        raise Conflict("Nothing is owed on this invoice.", field="invoiceId")
+    since = datetime.now(UTC) - PENDING_COUNTS_FOR
+    pending = await queries.pending_intents_minor(
+        tenant_gate.practice_of(invoice), UUID(str(invoice.id)), since, connection
+    )
+    if owed - pending <= 0:
+        raise Conflict(
+            "Card payments already in progress cover what is owed on this invoice.",
+            field="invoiceId",
+        )
+    return owed - pending
 
 
 async def create_payment_intent(
@@ -91,12 +128,7 @@ async def create_payment_intent(
         patient = await _payer(principal, UUID(str(invoice.patient_id)), "Invoice")
         pid = tenant_gate.practice_of(invoice)
         await _may_take(principal, patient, pid)
-        if invoice.status not in PAYABLE:
-            raise Conflict(f"A {invoice.status} invoice cannot be paid.", field="invoiceId")
-        outstanding = int(invoice.total_minor) - int(invoice.paid_minor)
-        if outstanding <= 0:
-            raise Conflict("Nothing is owed on this invoice.", field="invoiceId")
-        value = _amount(amount, invoice.currency, outstanding)
+        value = _amount(amount, invoice.currency, await _available(invoice))
     else:
         assert appointment_id is not None
         booking = await queries.appointment(readable, appointment_id)
@@ -121,6 +153,11 @@ async def create_payment_intent(
         value, metadata, idempotency_key=f"aescrm-payment-{payment_id}"
     )
     async with unit_of_work() as uow:
+        if invoice_id is not None:  # again, in turn with any other intent for the invoice
+            locked = await queries.locked_invoice(pid, invoice_id, uow.connection)
+            if locked is None:
+                raise NotFound("Invoice")
+            _amount(value, locked.currency, await _available(locked, uow.connection))
         payment = Payment(
             id=payment_id,
             practice_id=pid,

@@ -3,7 +3,9 @@ for one calendar day in the practice's time zone.
 
 Taken = payments and deposits received that day less refunds paid out that day; invoiced =
 invoices issued that day less credit notes issued that day. Amounts are per currency (a practice
-bills in one; a second currency gets its own rows). billing:read in the practice, staff only.
+bills in one; a second currency gets its own rows). billing:read in the practice, staff only:
+the day's takings are every payer's, so a partner app is refused (FORBIDDEN, audited) rather
+than shown a filtered day (``report_access.staff_practice``); patients answer NOT_FOUND.
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ from zoneinfo import ZoneInfo
 from db.models import Payment
 from db.queries import payments as queries
 from db.tenancy import PracticeId
-from services import tenant_gate
 from services.billing.aged_debt import practice_day
-from services.policy import Scope
+from services.billing.report_access import staff_practice
 from services.principal import Principal
 
 
@@ -76,7 +77,7 @@ def cash_expected(payments: list[Payment], currency: str) -> int:
 
 
 async def day_sheet(principal: Principal, *, practice_id: UUID, day: date | None) -> DaySheet:
-    pid = tenant_gate.practice_for(principal, practice_id, Scope.BILLING_READ)
+    pid = await staff_practice(principal, practice_id, action="READ day_sheet")
     return await sheet_of(pid, day)
 
 

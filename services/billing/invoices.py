@@ -2,11 +2,11 @@
 PARTIALLY_PAID, or VOID by a full credit note. Never edited once issued, never deleted.
 
 - A DRAFT is raised by hand (manual lines) or from the patient's completed, not-yet-invoiced
-  work: treatment-plan items (fee, code, tooth; VAT EXEMPT, dental care) and injectable
-  treatments (a line per product per visit, priced from a per-product unit price the caller gives,
-  since no fee schedule is wired yet; STANDARD VAT, or EXEMPT when marked medical; a product
-  without a price is skipped and reported). A source (plan item, treatment) sits on at most one
-  live invoice; it is marked invoiced (plan item ``invoiced_at``) only when the invoice issues.
+  work (``services/billing/uninvoiced.py`` collects and prices it: plan items at the plan's fee,
+  NHS courses at their frozen charge, injectables and product sales from the fee schedule, with
+  a membership's cover and discount; what has no price is skipped and reported). A source (plan
+  item, treatment, NHS course, sale) sits on at most one live invoice; plan items (and those an
+  NHS course billed) are marked invoiced (``invoiced_at``) only when the invoice issues.
 - Totals are exact: line net = unit × quantity; VAT per line (``vat.line_vat`` on the tax point,
   half up); total = net + VAT; the invoice's totals are the sums of its lines.
 - Issuing takes the practice's next number (``numbering``; gap-free), sets the tax point to the
@@ -14,11 +14,16 @@ PARTIALLY_PAID, or VOID by a full credit note. Never edited once issued, never d
   entry to the practice's ledger, all in one unit of work.
 - A credit note (own number, same sequence) credits whole lines or part of their quantity; its
   amounts are positive (its kind says which way) and reduce what is owed (``credited_minor``).
-  Crediting everything makes the invoice VOID and gives its plan items back to the work list.
+  Crediting everything makes the invoice VOID and gives its work back to the work list: its
+  plan items lose ``invoiced_at``; treatments, NHS courses and sales are claimed only by live
+  (not VOID) invoices, so they are free to bill again.
 - ``settle`` is how payments move ``paid_minor`` (payments service, same unit of work).
 
 Reading needs billing:read in the patient's practice (staff), or being that patient (portal;
-issued invoices only). Changing needs billing:write. Each change: an audit row and an ids-and-
+issued invoices only), or a partner app with billing:read while the patient shares data with it
+(``services.visibility``; issued invoices only, like the patient: a draft is the practice's
+working copy, not yet part of the account). A patient the caller may not see answers NOT_FOUND
+exactly like a random id. Changing needs billing:write. Each change: an audit row and an ids-and-
 amounts event on topic ``billing`` (INVOICE_DRAFTED, INVOICE_ISSUED, INVOICE_CREDITED).
 """
 
@@ -34,14 +39,16 @@ from zoneinfo import ZoneInfo
 
 from db.models import Invoice, InvoiceLine, Patient, Practice
 from db.outbox import PendingEvent
-from db.queries import clinical_chart as chart_queries
 from db.queries import invoices as queries
 from db.queries import organizations as practice_queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
 from services import actors, audit, tenant_gate, visibility
-from services.billing import invoice_pdf, ledger, numbering
-from services.billing.money import MAX_MINOR, Money, checked, round_half_up, vat_on
+from services.billing import invoice_pdf, ledger, numbering, uninvoiced
+from services.billing.invoice_lines import NewLine as NewLine
+from services.billing.invoice_lines import ProductPrice as ProductPrice
+from services.billing.invoice_lines import Source as Source
+from services.billing.money import MAX_MINOR, Money, checked, vat_on
 from services.billing.vat import VatCategory, line_vat, rate_on
 from services.clinical import teeth
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
@@ -69,35 +76,7 @@ class Kind(StrEnum):
     CREDIT_NOTE = "CREDIT_NOTE"
 
 
-class Source(StrEnum):
-    PLAN_ITEM = "PLAN_ITEM"
-    INJECTABLE_TREATMENT = "INJECTABLE_TREATMENT"
-    PRODUCT = "PRODUCT"
-    MANUAL = "MANUAL"
-    NHS_COURSE = "NHS_COURSE"
-
-
 ISSUED_STATES = frozenset({Status.ISSUED, Status.PARTIALLY_PAID, Status.PAID, Status.VOID})
-
-
-@dataclass(frozen=True, slots=True)
-class NewLine:
-    description: str
-    unit: Money
-    vat_category: VatCategory
-    quantity: int = 1
-    code: str | None = None
-    tooth: str | None = None  # FDI text, e.g. "36"
-    source: Source = Source.MANUAL
-    source_id: UUID | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ProductPrice:
-    """The price of one unit (or ml) of an injectable product, for ``invoice_uninvoiced``."""
-
-    product_id: UUID
-    unit: Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,16 +160,22 @@ async def _writable_patient(principal: Principal, patient_id: UUID, action: str)
     return patient
 
 
+def _issued_only(principal: Principal) -> bool:
+    """Patients and partner apps see issued invoices and credit notes, never drafts."""
+    return principal.is_patient or principal.client_id is not None
+
+
 async def _may_read(principal: Principal, row: Invoice, action: str) -> None:
-    """Staff with billing:read in the practice; a portal patient for their own issued ones.
+    """Staff with billing:read in the practice; a portal patient for their own issued ones; a
+    partner app with billing:read for the issued ones of a patient sharing data with it.
     Anything else answers NOT_FOUND (a patient this caller cannot see) or FORBIDDEN."""
     pid = tenant_gate.practice_of(row)
     patient_id = UUID(str(row.patient_id))
     if patient_id not in await visibility.visible(principal, {patient_id: pid}):
         raise NotFound("Invoice")
+    if _issued_only(principal) and row.status == Status.DRAFT.value:
+        raise NotFound("Invoice")
     if principal.is_patient:
-        if row.status == Status.DRAFT.value:
-            raise NotFound("Invoice")
         return
     if not principal.has_scope(Scope.BILLING_READ, pid):
         await audit.record_denied(principal, action=action, practice_id=pid)
@@ -312,6 +297,7 @@ def _checked_line(new: NewLine, index: int) -> NewLine:
         tooth=new.tooth,
         source=new.source,
         source_id=new.source_id,
+        service_on=new.service_on,
     )
 
 
@@ -339,6 +325,7 @@ def _line_row(row: Invoice, new: NewLine, position: int, tax_point: date) -> Inv
         vat_category=new.vat_category.value,
         net_minor=0,
         total_minor=0,
+        service_on=new.service_on,
     )
     _price(line, tax_point)
     line.description = sealing.seal(line, "description", new.description) or ""
@@ -489,81 +476,26 @@ async def invoice_uninvoiced(
     prices: Sequence[ProductPrice] = (),
     medical_treatment_ids: frozenset[UUID] = frozenset(),
 ) -> InvoiceView:
-    """A DRAFT of everything completed for the patient and not yet on a live invoice."""
+    """A DRAFT of everything completed for the patient and not yet on a live invoice, priced
+    as ``uninvoiced`` says; ``prices`` override the fee schedule per product."""
     patient = await _writable_patient(principal, patient_id, "CREATE invoice")
     pid = tenant_gate.practice_of(patient)
     practice = await _practice(pid)
-    news: list[NewLine] = []
-    items = await queries.uninvoiced_plan_items(pid, UUID(str(patient.id)))
-    claimed = await queries.claimed_sources(pid, [UUID(str(i.id)) for i in items])
-    procedures = await chart_queries.procedures_by_id(
-        {pid}, {UUID(str(i.procedure_id)) for i in items}
-    )
-    for item in items:
-        if UUID(str(item.id)) in claimed:
-            continue
-        found = procedures.get(UUID(str(item.procedure_id)))
-        where = f", tooth {item.tooth}" if item.tooth else ""
-        where += f" {item.surfaces}" if item.surfaces else ""
-        news.append(
-            NewLine(
-                description=(found.name if found else item.code) + where,
-                unit=Money(int(item.fee_pence)),
-                vat_category=VatCategory.EXEMPT,
-                code=item.code,
-                tooth=None if item.tooth is None else str(item.tooth),
-                source=Source.PLAN_ITEM,
-                source_id=UUID(str(item.id)),
-            )
+    currency = "GBP"
+    found = await uninvoiced.collect(
+        uninvoiced.Work(
+            practice_id=pid,
+            practice=practice,
+            patient_id=UUID(str(patient.id)),
+            currency=currency,
+            overrides={p.product_id: p.unit for p in prices},
+            medical=medical_treatment_ids,
         )
-    priced = {p.product_id: p.unit for p in prices}
-    skipped: list[str] = []
-    visits = await queries.injectable_visits(pid, UUID(str(patient.id)))
-    claimed_visits = await queries.claimed_sources(pid, [UUID(str(t.id)) for t, _ in visits])
-    products = await queries.products(
-        tenant_gate.organization_of(practice),
-        {UUID(str(p.product_id)) for _, points in visits for p in points},
     )
-    for treatment, points in visits:
-        if UUID(str(treatment.id)) in claimed_visits or not points:
-            continue
-        used: dict[UUID, int] = {}
-        for point in points:
-            key = UUID(str(point.product_id))
-            used[key] = used.get(key, 0) + int(point.amount_milli)
-        lines_of_visit: list[NewLine] = []
-        for product_id, milli in used.items():
-            product = products.get(product_id)
-            name = product.name if product else "product"
-            if product_id not in priced:
-                skipped.append(f"{treatment.treated_at.date()}: {name} (no price given)")
-                continue
-            unit = priced[product_id]
-            category = (
-                VatCategory.EXEMPT
-                if treatment.id in medical_treatment_ids
-                else VatCategory.STANDARD
-            )
-            amount = Money(round_half_up(unit.minor * milli, 1000), unit.currency)
-            shown = f"{milli / 1000:g} {(product.unit.lower() if product else 'units')}"
-            lines_of_visit.append(
-                NewLine(
-                    description=f"{name}, {shown}, {treatment.treated_at.date().isoformat()}",
-                    unit=amount,
-                    vat_category=category,
-                    source=Source.INJECTABLE_TREATMENT,
-                    # one treatment may bill several products: only its first line names it, so
-                    # "one live invoice per source" holds per visit
-                    source_id=UUID(str(treatment.id)) if not lines_of_visit else None,
-                )
-            )
-        if lines_of_visit and len(lines_of_visit) < len(used):
-            skipped.append(f"{treatment.treated_at.date()}: visit billed in part")
-        news.extend(lines_of_visit)
-    if not news:
+    if not found.lines:
         raise Conflict("Nothing completed is waiting to be invoiced.", field="patientId")
-    checked_lines = [_checked_line(n, i) for i, n in enumerate(news)]
-    return await _draft(principal, patient, practice, checked_lines, None, "GBP", skipped)
+    checked_lines = [_checked_line(n, i) for i, n in enumerate(found.lines)]
+    return await _draft(principal, patient, practice, checked_lines, None, currency, found.skipped)
 
 
 # --- issue ---------------------------------------------------------------------------------
@@ -658,15 +590,14 @@ async def issue(
             )
         _sum_into(locked, view.lines)
         await _number_and_chain(uow, principal, locked, view.lines, practice, "INVOICE_ISSUED", at)
-        items = [
-            UUID(str(x.source_id))
-            for x in view.lines
-            if x.source == Source.PLAN_ITEM.value and x.source_id is not None
-        ]
-        if await queries.mark_plan_items_invoiced(
-            pid, items, locked.issued_at or datetime.now(UTC), uow.connection
-        ) != len(items):
+        items = _sources(view.lines, Source.PLAN_ITEM)
+        at = locked.issued_at or datetime.now(UTC)
+        if await queries.mark_plan_items_invoiced(pid, items, at, uow.connection) != len(items):
             raise Conflict("A plan item on this invoice was invoiced elsewhere.", field="lines")
+        # The plan items an NHS course on it counted are billed by it, not left on the work list.
+        await queries.mark_plan_items_invoiced(
+            pid, await _course_items(uow, locked, view.lines), at, uow.connection
+        )
         await _changed(
             uow,
             principal,
@@ -676,6 +607,28 @@ async def issue(
             fields=["status", "number"],
         )
     return InvoiceView(locked, view.lines)
+
+
+def _sources(lines: Sequence[InvoiceLine], source: Source) -> list[UUID]:
+    return [
+        UUID(str(x.source_id))
+        for x in lines
+        if x.source == source.value and x.source_id is not None
+    ]
+
+
+async def _course_items(uow: UnitOfWork, row: Invoice, lines: Sequence[InvoiceLine]) -> list[UUID]:
+    """The plan items counted in the NHS courses ``lines`` bill."""
+    courses = _sources(lines, Source.NHS_COURSE)
+    if not courses:
+        return []
+    found = await queries.nhs_course_plan_items(
+        tenant_gate.practice_of(row),
+        UUID(str(row.patient_id)),
+        course_ids=courses,
+        connection=uow.connection,
+    )
+    return list(found)
 
 
 # --- credit notes --------------------------------------------------------------------------
@@ -752,6 +705,7 @@ async def issue_credit_note(
                 vat_rate_basis_points=original.vat_rate_basis_points,
                 net_minor=int(original.unit_minor) * quantity,
                 total_minor=0,
+                service_on=original.service_on,
             )
             if quantity == int(original.quantity):  # the whole line: exactly its amounts
                 row.vat_minor = int(original.vat_minor)
@@ -777,11 +731,13 @@ async def issue_credit_note(
         if fully:
             locked.status = Status.VOID.value
             locked.voided_at = datetime.now(UTC)
-            items = [
-                UUID(str(x.source_id))
-                for x in originals
-                if x.source == Source.PLAN_ITEM.value and x.source_id is not None
-            ]
+            items = _sources(originals, Source.PLAN_ITEM)
+            counted = await _course_items(uow, locked, originals)
+            # (a course's item another live invoice bills privately stays invoiced there)
+            elsewhere = await queries.claimed_sources(
+                pid, counted, excluding_invoice=UUID(str(locked.id)), connection=uow.connection
+            )
+            items += [i for i in counted if i not in elsewhere]
             await queries.release_plan_items(pid, items, uow.connection)
         else:
             locked.status = _status(locked).value
@@ -875,10 +831,8 @@ async def of_patient(
 ) -> Page:
     patient = await patient_access.readable_patient(principal, patient_id)
     pid = tenant_gate.practice_of(patient)
-    statuses: list[str] | None = None
-    if principal.is_patient:
-        statuses = [s.value for s in ISSUED_STATES]
-    elif not principal.has_scope(Scope.BILLING_READ, pid):
+    statuses = [s.value for s in ISSUED_STATES] if _issued_only(principal) else None
+    if not principal.is_patient and not principal.has_scope(Scope.BILLING_READ, pid):
         await audit.record_denied(principal, action="READ invoice", practice_id=pid)
         raise PolicyDenied("You do not have permission to read this patient's account.")
     rows = await queries.of_patient(

@@ -5,9 +5,11 @@ previous entry's hash, each hash recomputed from the entry's own content (an edi
 breaks here), the head matching the last entry (a deleted tail breaks here), and each entry's
 content compared with the rows it names as they are now: an invoice or credit note must still
 have the number, patient, totals and line amounts the ledger froze (an amount edited with SQL,
-or a deleted invoice, breaks here). Payment entries (written by the payments service) are
-checked for the row's existence and, where the entry records them, ``amount``, ``currency``
-and ``patient``. The first broken link of each practice is reported.
+or a deleted invoice, breaks here). Every other entry names a payment row: PAYMENT, REFUND,
+CHARGEBACK (a lost card dispute's reversal, a REFUND row: ``services.billing.stripe_disputes``),
+DEPOSIT, DEPOSIT_APPLIED, DEPOSIT_FORFEITED and ALLOCATION are checked for the row's existence
+and, where the entry records them, ``amount``, ``currency`` and ``patient``. The first broken
+link of each practice is reported.
 """
 
 from __future__ import annotations

@@ -2,12 +2,19 @@
 times a year and takes a discount off other private treatment.
 
 A plan belongs to a practice; a patient has at most one membership in force on a day
-(``started_on`` to ``ended_on`` inclusive). ``covered`` and ``discount_for`` are what the
-invoices helper asks: a covered procedure is billed as a zero line (and so counts as one of
-the year's uses: the membership year runs from each anniversary of ``started_on``), and other
-private lines take ``discount_for`` basis points off.
+(``started_on`` to ``ended_on`` inclusive). ``allowance`` / ``covered`` and ``discount_for`` are
+what invoicing asks (services/billing/uninvoiced.py): a covered procedure is billed as a zero
+line carrying its code, and that line is one of the year's uses (the membership year runs from
+each anniversary of ``started_on``); other private lines take ``discount_for`` basis points off.
 
-Reading needs billing:read (a patient's memberships: a patient the caller may see), changing
+A use is counted (``db.queries.billing_fees.covered_uses``) as a line of the code at £0 net on
+an invoice that is not VOID, in the membership year of the line's service day (the day of the
+work; a line typed by hand without one counts on the day it was made). A DRAFT counts like an
+issued invoice: it claims its work, so a second draft cannot spend the same allowance; removing
+the line from the draft, or voiding the invoice with a full credit note, gives the use back.
+
+Reading needs billing:read (a patient's memberships: a patient the caller may see, so a
+partner app only while the patient shares data with it; plans hold no patient data), changing
 billing:write; every change writes its audit row and a ``billing`` event in one unit of work.
 """
 
@@ -15,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from uuid import UUID, uuid4
 
@@ -312,27 +319,46 @@ async def _in_force(
     return member, found[UUID(str(member.plan_id))]
 
 
-async def covered(practice_id: PracticeId, patient_id: UUID, code: str, on: date) -> bool:
-    """Does the patient's membership in force on ``on`` still cover ``code`` this membership
-    year (fewer zero lines for it than the plan's yearly count)? For the invoices helper, which
-    has already checked the caller."""
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """One covered code of the membership in force on a day, and its uses that membership year
+    (``year_start``: the anniversary the year runs from)."""
+
+    membership_id: UUID
+    plan_name: str
+    year_start: date
+    per_year: int
+    used: int
+
+    @property
+    def left(self) -> int:
+        return max(0, self.per_year - self.used)
+
+
+async def allowance(
+    practice_id: PracticeId, patient_id: UUID, code: str, on: date
+) -> Allowance | None:
+    """The yearly allowance of ``code`` under the patient's membership in force on ``on``; None
+    without a membership that day or when its plan does not cover the code. For invoicing,
+    which has already checked the caller."""
     found = await _in_force(practice_id, patient_id, on)
     if found is None:
-        return False
+        return None
     member, plan = found
     wanted = code.strip().upper()
-    allowance = next((c.per_year for c in covers_of(plan) if c.code == wanted), 0)
-    if allowance == 0:
-        return False
+    per_year = next((c.per_year for c in covers_of(plan) if c.code == wanted), 0)
+    if per_year == 0:
+        return None
     start, end = _year_of(member.started_on, on)
-    used = await queries.covered_uses(
-        practice_id,
-        patient_id,
-        wanted,
-        datetime.combine(start, time(), UTC),
-        datetime.combine(end, time(), UTC),
-    )
-    return used < allowance
+    used = await queries.covered_uses(practice_id, patient_id, wanted, start, end)
+    return Allowance(UUID(str(member.id)), str(plan.name), start, per_year, used)
+
+
+async def covered(practice_id: PracticeId, patient_id: UUID, code: str, on: date) -> bool:
+    """Does the patient's membership in force on ``on`` still cover ``code`` this membership
+    year (fewer zero lines for it than the plan's yearly count)?"""
+    found = await allowance(practice_id, patient_id, code, on)
+    return found is not None and found.left > 0
 
 
 async def discount_for(practice_id: PracticeId, patient_id: UUID, on: date) -> int:

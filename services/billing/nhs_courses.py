@@ -9,8 +9,9 @@ whether evidence was seen, by whom and when: an exempt patient pays nothing, an 
 holder at most its stated amount. Only practices in England open courses.
 
 Reading needs billing:read in the patient's practice and a patient the caller may see
-(``patient_access`` and ``visibility``: another practice's course answers like a random id);
-changing needs billing:write. Every change writes its audit row and a ``billing`` event.
+(``patient_access`` and ``visibility``: another practice's course, or one of a patient who does
+not share data with a partner app, answers like a random id); changing needs billing:write.
+Every change writes its audit row and a ``billing`` event.
 """
 
 from __future__ import annotations

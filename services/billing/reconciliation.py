@@ -2,8 +2,10 @@
 payments and refunds say should be there (``day_sheet.cash_of_day``), the difference recorded.
 
 Each count is a new row (a recount does not edit the earlier one); the note is encrypted. Needs
-billing:write in the practice (staff only); listing needs billing:read. One unit of work: the
-row, its audit row and a ``CASH_RECONCILED`` billing event.
+billing:write in the practice (staff only); listing needs billing:read and is staff only too: a
+partner app is refused (FORBIDDEN, audited; ``report_access.staff_practice``), since the till
+holds every payer's cash. One unit of work: the row, its audit row and a ``CASH_RECONCILED``
+billing event (a practice-level event, delivered live to staff only).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from services import actors, audit, tenant_gate
 from services.billing.day_sheet import cash_of_day
 from services.billing.money import Money
 from services.billing.payments import TOPIC, note_text
+from services.billing.report_access import staff_practice
 from services.errors import ValidationFailed
 from services.patients import sealing
 from services.patients.records import organization_id
@@ -86,7 +89,7 @@ async def reconciliations(
     first: int,
     after: tuple[datetime, UUID] | None,
 ) -> Page:
-    pid = tenant_gate.practice_for(principal, practice_id, Scope.BILLING_READ)
+    pid = await staff_practice(principal, practice_id, action="READ cash_reconciliations")
     rows = await queries.reconciliations(pid, first, after)
     return Page(rows[:first], len(rows) > first)
 

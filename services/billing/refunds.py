@@ -14,11 +14,14 @@ amount and status moving back with it (a negative allocation row, never an edit)
 refunded by ``services.billing.deposits`` (state REFUNDED) through :func:`record`.
 
 One unit of work: the refund row, the un-allocations, a REFUND ledger entry, the audit row and a
-``PAYMENT_REFUNDED`` event.
+``PAYMENT_REFUNDED`` event. The money side (:func:`reverse`) is the same when the processor
+takes money back without a person: a lost card dispute (``services.billing.stripe_disputes``)
+is a REFUND row chained as CHARGEBACK.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -83,20 +86,41 @@ async def _approver_present(
     await throttle.clear(key)
 
 
-async def record(
-    uow: UnitOfWork,
-    principal: Principal,
-    original: Payment,
-    amount: int,
-    *,
-    reason: str | None,
-    approver_user_id: UUID | None = None,
-    at: datetime | None = None,
-) -> Payment:
-    """The refund of ``amount`` of ``original`` (locked by the caller) in the caller's unit of
-    work: limits checked, credit used first, then invoices un-allocated latest first."""
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    """Money going back out of a payment: how much, why, who (None: the processor told us),
+    and what names it (a processor's reference; the ledger kind it is chained as)."""
+
+    amount: int
+    reason: str | None
+    by_user_id: UUID | None = None
+    approver_user_id: UUID | None = None
+    processor: str | None = None
+    reference: str | None = None
+    ledger_kind: str = "REFUND"
+    at: datetime | None = None
+
+
+async def refundable(uow: UnitOfWork, original: Payment) -> int:
+    """What could go back out of ``original`` now: what is left to refund, as far as the
+    payment still holds it (its credit on account and what it settles on invoices)."""
     pid = tenant_gate.practice_of(original)
-    moment = at or datetime.now(UTC)
+    left = original.amount_minor - await queries.refunded_total(pid, original.id, uow.connection)
+    settles = await queries.net_allocations(pid, UUID(str(original.id)), uow.connection)
+    held = int(original.unallocated_minor) + sum(n.amount_minor for n in settles)
+    return max(0, min(int(left), held))
+
+
+async def reverse(
+    uow: UnitOfWork, original: Payment, reversal: Reversal
+) -> tuple[Payment, list[tuple[UUID, int]]]:
+    """The REFUND row for ``reversal`` of ``original`` (locked by the caller) in the caller's
+    unit of work, with its ledger entry: limits checked, credit used first, then invoices
+    un-allocated latest first. Returns the row and what came off each invoice (negative); the
+    audit row and event are the caller's (a person's, or the processor's)."""
+    pid = tenant_gate.practice_of(original)
+    moment = reversal.at or datetime.now(UTC)
+    amount = reversal.amount
     already = await queries.refunded_total(pid, original.id, uow.connection)
     if amount > original.amount_minor - already:
         raise Conflict(
@@ -120,7 +144,7 @@ async def record(
             invoice_id=net.invoice_id,
             amount_minor=-back,
             allocated_at=moment,
-            allocated_by_user_id=principal.user_id,
+            allocated_by_user_id=reversal.by_user_id,
         ).save(using_db=uow.connection)
         taken.append((net.invoice_id, -back))
         needed -= back
@@ -138,21 +162,47 @@ async def record(
         amount_minor=amount,
         unallocated_minor=0,
         refunds_payment_id=original.id,
+        invoice_id=original.invoice_id,
         appointment_id=original.appointment_id,
-        approved_by_user_id=approver_user_id,
+        approved_by_user_id=reversal.approver_user_id,
         practitioner_id=original.practitioner_id,
-        taken_by_user_id=principal.user_id,
+        processor=reversal.processor,
+        processor_reference=reversal.reference,
+        card_brand=original.card_brand,
+        card_last4=original.card_last4,
+        taken_by_user_id=reversal.by_user_id,
         received_at=moment,
     )
-    refund.reason = sealing.seal(refund, "reason", reason)  # type: ignore[assignment]
+    refund.reason = sealing.seal(refund, "reason", reversal.reason)  # type: ignore[assignment]
     await refund.save(using_db=uow.connection)
     await ledger.append(
         uow,
         pid,
-        kind="REFUND",
+        kind=reversal.ledger_kind,
         entity_id=refund.id,
         content=ledger_content(refund, taken),
         at=moment,
+    )
+    return refund, taken
+
+
+async def record(
+    uow: UnitOfWork,
+    principal: Principal,
+    original: Payment,
+    amount: int,
+    *,
+    reason: str | None,
+    approver_user_id: UUID | None = None,
+    at: datetime | None = None,
+) -> Payment:
+    """A person's refund of ``amount`` of ``original`` (locked by the caller) in the caller's
+    unit of work (:func:`reverse`), audited and evented as theirs."""
+    pid = tenant_gate.practice_of(original)
+    refund, taken = await reverse(
+        uow,
+        original,
+        Reversal(amount, reason, principal.user_id, approver_user_id, at=at),
     )
     await changed(
         uow,

@@ -7,10 +7,12 @@ unallocated part of payments (and of applied deposits); deposits still HELD for 
 shown apart.
 
 Reading an account needs billing:read in the patient's practice (clinicians, front desk,
-practice and organisation admins) or being the patient (their own, in the portal); the patient
-is found through ``services.visibility`` like every other read, and each read is audited by the
-graph (``AuditReads``, entity ``PatientAccount``). The totals are one SQL statement; a statement
-is two (invoices and payments up to its end), merged and balanced in memory.
+practice and organisation admins, or a partner app granted it) or being the patient (their own,
+in the portal); the patient is found through ``services.visibility`` like every other read (a
+partner app only while the patient shares data with it; otherwise NOT_FOUND like a random id),
+and each read is audited by the graph (``AuditReads``, entity ``PatientAccount``). The totals
+are one SQL statement; a statement is two (invoices and payments up to its end), merged and
+balanced in memory.
 """
 
 from __future__ import annotations

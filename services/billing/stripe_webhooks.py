@@ -18,7 +18,7 @@ Events arrive in any order. The rules (``tests/graph/test_stripe_webhooks.py`` t
    Already SUCCEEDED or DISPUTED: nothing changes (IGNORED).
 2. ``payment_intent.payment_failed``: PENDING → FAILED. A failure arriving after the success
    (or after a refund or dispute) never undoes it: IGNORED.
-3. ``charge.succeeded``, ``charge.refunded``, ``charge.dispute.created`` prove the charge
+3. ``charge.succeeded``, ``charge.refunded`` and the dispute events prove the charge
    succeeded: a payment still PENDING or FAILED is first made SUCCEEDED exactly as in rule 1,
    then the event applies; the ``payment_intent.succeeded`` that arrives later is IGNORED.
    ``charge.succeeded`` also records the card's brand and last four digits.
@@ -28,9 +28,18 @@ Events arrive in any order. The rules (``tests/graph/test_stripe_webhooks.py`` t
    the credit on account; a refunded deposit is REFUNDED. Refunds never total more than the
    payment: the excess is IGNORED with an error recorded.
 5. ``charge.dispute.created``: the payment becomes DISPUTED (audited and evented); the invoice
-   is left as it is until the dispute is decided (a person follows it up).
+   is left as it is until the dispute is decided. ``charge.dispute.closed`` decides it: won
+   releases it, lost reverses the disputed amount like a refund (ledger kind CHARGEBACK), any
+   other status is recorded only; a ``created`` arriving after its ``closed`` is IGNORED (rules
+   in ``services/billing/stripe_disputes.py``, tested in ``tests/graph/test_stripe_disputes.py``).
 6. An event for an intent this server did not create (another integration on the same account)
    is recorded as IGNORED and answers 200.
+7. ``payment_intent.canceled``: PENDING or FAILED → CANCELLED (it no longer holds back what a new
+   intent for the invoice may take, ``services.billing.card_payments``); after a success it is
+   IGNORED.
+
+What each event does to a payment (allocation, audit row, ``billing`` event) is
+``services/billing/stripe_effects.py``.
 """
 
 from __future__ import annotations
@@ -44,15 +53,23 @@ from uuid import UUID, uuid4
 
 from tortoise.exceptions import IntegrityError
 
-from db.audit_chain import AuditRecord
-from db.models import Payment, PaymentAllocation, WebhookDelivery
-from db.outbox import PendingEvent
+from db.models import Payment, WebhookDelivery
 from db.queries import billing_processor as queries
-from db.queries import organizations
-from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
-from services import actors, tenant_gate
+from services import tenant_gate
 from services.billing import invoices, ledger
+from services.billing.stripe_disputes import on_dispute_closed, on_dispute_created
+from services.billing.stripe_effects import (
+    IGNORED,
+    PROCESSED,
+    Result,
+    allocate_processor_payment,
+    changed,
+    ledger_content,
+    payment_of,
+    succeed,
+    unknown,
+)
 from services.billing.stripe_provider import (
     NAME,
     EventRefused,
@@ -61,10 +78,8 @@ from services.billing.stripe_provider import (
 )
 
 log = logging.getLogger("aescrm.billing.stripe")
-TOPIC = "billing"
-PROCESSED, IGNORED, DUPLICATE, FAILED = "PROCESSED", "IGNORED", "DUPLICATE", "FAILED"
+DUPLICATE, FAILED = "DUPLICATE", "FAILED"
 REFUSED_TYPE, REFUSED_TOO_LARGE = "REFUSED_TYPE", "REFUSED_TOO_LARGE"
-DONE = frozenset({"SUCCEEDED", "DISPUTED"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +87,6 @@ class Receipt:
     status: int  # the HTTP status to answer
     outcome: str
     message: str = ""
-
-
-@dataclass(slots=True)
-class Result:
-    outcome: str = PROCESSED
-    payment_id: UUID | None = None
-    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,186 +184,36 @@ async def receive(payload: bytes, signature: str | None, config: WebhookConfig) 
     return Receipt(200, result.outcome)
 
 
-# --- changes ------------------------------------------------------------------------------
-
-
-def _system_audit(
-    action: str, payment: Payment, organization_id: UUID, fields: list[str]
-) -> AuditRecord:
-    return AuditRecord(
-        action=action,
-        organization_id=organization_id,
-        practice_id=UUID(str(payment.practice_id)),
-        actor_role="SYSTEM",
-        client_id="stripe-webhook",
-        entity_type="Payment",
-        entity_id=str(payment.id),
-        patient_id=UUID(str(payment.patient_id)),
-        fields_read=fields,
-    )
-
-
-async def _changed(
-    uow: UnitOfWork, payment: Payment, event_type: str, action: str, fields: list[str]
-) -> None:
-    """The audit row and outbox event of a change the processor told us about."""
-    pid = tenant_gate.practice_of(payment)
-    practice = await organizations.practice_row(pid, uow.connection)
-    oid = tenant_gate.organization_of(practice)
-    uow.audit(_system_audit(action, payment, oid, fields))
-    uow.emit(
-        PendingEvent(
-            organization_id=oid,
-            practice_id=pid,
-            topic=TOPIC,
-            type=event_type,
-            entity_id=UUID(str(payment.id)),
-            patient_id=UUID(str(payment.patient_id)),
-            payload=actors.stamped(
-                {
-                    "status": payment.status,
-                    "kind": payment.kind,
-                    "amount_minor": payment.amount_minor,
-                },
-                None,
-            ),
-        )
-    )
-
-
-def _ledger_content(payment: Payment) -> dict[str, Any]:
-    return {
-        "payment": str(payment.id),
-        "patient": str(payment.patient_id),
-        "kind": payment.kind,
-        "method": payment.method,
-        "amount_minor": int(payment.amount_minor),
-        "currency": payment.currency,
-        "processor": payment.processor,
-        "reference": payment.processor_reference,
-        "refunds": None if payment.refunds_payment_id is None else str(payment.refunds_payment_id),
-        "invoice": None if payment.invoice_id is None else str(payment.invoice_id),
-    }
-
-
-async def allocate_processor_payment(
-    uow: UnitOfWork, practice_id: PracticeId, payment: Payment
-) -> int:
-    """Allocate a succeeded processor payment to its invoice; returns the amount allocated.
-
-    Up to what is still owed (total less paid and credited) goes on the invoice through
-    ``invoices.settle``; a VOID, DRAFT or settled invoice takes nothing. The money was taken all
-    the same, so whatever is not allocated stays on the account as credit
-    (``unallocated_minor``)."""
-    amount = int(payment.amount_minor)
-    allocated = 0
-    if payment.invoice_id is not None:
-        invoice = await queries.locked_invoice(
-            practice_id, UUID(str(payment.invoice_id)), uow.connection
-        )
-        payable = (
-            invoice is not None
-            and invoice.status in {"ISSUED", "PARTIALLY_PAID"}
-            and str(invoice.patient_id) == str(payment.patient_id)
-            and invoice.currency == payment.currency
-        )
-        if invoice is not None and payable:
-            owed = int(invoice.total_minor) - int(invoice.paid_minor) - int(invoice.credited_minor)
-            allocated = max(0, min(amount, owed))
-            if allocated:
-                await invoices.settle(uow, practice_id, UUID(str(invoice.id)), allocated)
-                await PaymentAllocation(
-                    id=uuid4(),
-                    practice_id=practice_id,
-                    payment_id=payment.id,
-                    invoice_id=invoice.id,
-                    amount_minor=allocated,
-                    allocated_at=datetime.now(UTC),
-                ).save(using_db=uow.connection)
-    payment.unallocated_minor = amount - allocated
-    return allocated
-
-
-def _card(charge: dict[str, Any] | None) -> tuple[str | None, str | None]:
-    if not isinstance(charge, dict):
-        return None, None
-    details = charge.get("payment_method_details")
-    card = details.get("card") if isinstance(details, dict) else None
-    if not isinstance(card, dict):
-        return None, None
-    brand, last4 = card.get("brand"), card.get("last4")
-    brand = str(brand).upper()[:16] if isinstance(brand, str) else None
-    last4 = last4 if isinstance(last4, str) and len(last4) == 4 and last4.isdigit() else None
-    return brand, last4
-
-
-async def _succeed(uow: UnitOfWork, payment: Payment, charge: dict[str, Any] | None) -> bool:
-    """Rule 1: PENDING/FAILED → SUCCEEDED with allocation and ledger; False if already done."""
-    brand, last4 = _card(charge)
-    if payment.status in DONE:
-        if last4 and not payment.card_last4:
-            payment.card_brand, payment.card_last4 = brand, last4
-            await payment.save(using_db=uow.connection, update_fields=["card_brand", "card_last4"])
-            await _changed(uow, payment, "PAYMENT_CHANGED", "UPDATE payment", ["card"])
-        return False
-    pid = tenant_gate.practice_of(payment)
-    payment.status = "SUCCEEDED"
-    payment.received_at = datetime.now(UTC)
-    if last4:
-        payment.card_brand, payment.card_last4 = brand, last4
-    if payment.kind == "DEPOSIT":
-        payment.unallocated_minor = int(payment.amount_minor)
-        payment.deposit_state = "HELD"
-    else:
-        await allocate_processor_payment(uow, pid, payment)
-    await payment.save(using_db=uow.connection)
-    await ledger.append(
-        uow, pid, kind="PAYMENT", entity_id=payment.id, content=_ledger_content(payment)
-    )
-    await _changed(uow, payment, "PAYMENT_SUCCEEDED", "UPDATE payment", ["status", "allocation"])
-    return True
-
-
-async def _payment(uow: UnitOfWork, intent_id: object) -> Payment | None:
-    if not isinstance(intent_id, str) or not intent_id:
-        return None
-    return await queries.locked_payment_by_reference(NAME, intent_id, uow.connection)
-
-
-def _unknown(intent_id: object) -> Result:
-    return Result(IGNORED, error=f"No payment here for intent {str(intent_id)[:64]}.")
-
-
 async def on_intent_succeeded(uow: UnitOfWork, intent: dict[str, Any]) -> Result:
-    payment = await _payment(uow, intent.get("id"))
+    payment = await payment_of(uow, intent.get("id"))
     if payment is None:
-        return _unknown(intent.get("id"))
+        return unknown(intent.get("id"))
     if intent.get("amount") != payment.amount_minor or (
         str(intent.get("currency", "")).upper() != payment.currency
     ):
         return Result(IGNORED, payment.id, "The intent's amount differs from the payment's.")
     charge = intent.get("latest_charge")
-    done = await _succeed(uow, payment, charge if isinstance(charge, dict) else None)
+    done = await succeed(uow, payment, charge if isinstance(charge, dict) else None)
     return Result(PROCESSED if done else IGNORED, payment.id)
 
 
 async def on_intent_failed(uow: UnitOfWork, intent: dict[str, Any]) -> Result:
-    payment = await _payment(uow, intent.get("id"))
+    payment = await payment_of(uow, intent.get("id"))
     if payment is None:
-        return _unknown(intent.get("id"))
+        return unknown(intent.get("id"))
     if payment.status != "PENDING":  # rule 2: never undo a success; FAILED twice is nothing
         return Result(IGNORED, payment.id)
     payment.status = "FAILED"
     await payment.save(using_db=uow.connection, update_fields=["status"])
-    await _changed(uow, payment, "PAYMENT_FAILED", "UPDATE payment", ["status"])
+    await changed(uow, payment, "PAYMENT_FAILED", "UPDATE payment", ["status"])
     return Result(PROCESSED, payment.id)
 
 
 async def on_charge_succeeded(uow: UnitOfWork, charge: dict[str, Any]) -> Result:
-    payment = await _payment(uow, charge.get("payment_intent"))
+    payment = await payment_of(uow, charge.get("payment_intent"))
     if payment is None:
-        return _unknown(charge.get("payment_intent"))
-    done = await _succeed(uow, payment, charge)
+        return unknown(charge.get("payment_intent"))
+    done = await succeed(uow, payment, charge)
     return Result(PROCESSED if done else IGNORED, payment.id)
 
 
@@ -384,10 +242,10 @@ async def _take_back(uow: UnitOfWork, payment: Payment, amount: int, refunded_be
 
 
 async def on_charge_refunded(uow: UnitOfWork, charge: dict[str, Any]) -> Result:
-    payment = await _payment(uow, charge.get("payment_intent"))
+    payment = await payment_of(uow, charge.get("payment_intent"))
     if payment is None:
-        return _unknown(charge.get("payment_intent"))
-    await _succeed(uow, payment, charge)  # rule 3: a refund proves the charge succeeded
+        return unknown(charge.get("payment_intent"))
+    await succeed(uow, payment, charge)  # rule 3: a refund proves the charge succeeded
     pid = tenant_gate.practice_of(payment)
     refunds = charge.get("refunds")
     listed = refunds.get("data") if isinstance(refunds, dict) else None
@@ -435,9 +293,9 @@ async def on_charge_refunded(uow: UnitOfWork, charge: dict[str, Any]) -> Result:
         already += amount
         recorded += 1
         await ledger.append(
-            uow, pid, kind="REFUND", entity_id=refund.id, content=_ledger_content(refund)
+            uow, pid, kind="REFUND", entity_id=refund.id, content=ledger_content(refund)
         )
-        await _changed(uow, refund, "PAYMENT_REFUNDED", "CREATE refund", ["amount", "refunds"])
+        await changed(uow, refund, "PAYMENT_REFUNDED", "CREATE refund", ["amount", "refunds"])
     if recorded:
         if payment.kind == "DEPOSIT" and already >= int(payment.amount_minor):
             payment.deposit_state = "REFUNDED"
@@ -447,16 +305,15 @@ async def on_charge_refunded(uow: UnitOfWork, charge: dict[str, Any]) -> Result:
     return Result(PROCESSED if recorded else IGNORED, payment.id, error)
 
 
-async def on_dispute_created(uow: UnitOfWork, dispute: dict[str, Any]) -> Result:
-    payment = await _payment(uow, dispute.get("payment_intent"))
+async def on_intent_canceled(uow: UnitOfWork, intent: dict[str, Any]) -> Result:
+    payment = await payment_of(uow, intent.get("id"))
     if payment is None:
-        return _unknown(dispute.get("payment_intent"))
-    await _succeed(uow, payment, None)  # rule 3
-    if payment.status == "DISPUTED":
+        return unknown(intent.get("id"))
+    if payment.status not in {"PENDING", "FAILED"}:  # rule 7: never undoes a success
         return Result(IGNORED, payment.id)
-    payment.status = "DISPUTED"
+    payment.status = "CANCELLED"
     await payment.save(using_db=uow.connection, update_fields=["status"])
-    await _changed(uow, payment, "PAYMENT_DISPUTED", "UPDATE payment", ["status", "dispute"])
+    await changed(uow, payment, "PAYMENT_CANCELLED", "UPDATE payment", ["status"])
     return Result(PROCESSED, payment.id)
 
 
@@ -464,9 +321,11 @@ Handler = Callable[[UnitOfWork, dict[str, Any]], Awaitable[Result]]
 HANDLERS: dict[str, Handler] = {
     "payment_intent.succeeded": on_intent_succeeded,
     "payment_intent.payment_failed": on_intent_failed,
+    "payment_intent.canceled": on_intent_canceled,
     "charge.succeeded": on_charge_succeeded,
     "charge.refunded": on_charge_refunded,
     "charge.dispute.created": on_dispute_created,
+    "charge.dispute.closed": on_dispute_closed,
 }
 
 __all__ = [

@@ -31,6 +31,7 @@ from db.queries import treatment_plans as queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
 from services import actors, audit, tenant_gate, visibility
+from services.billing import fees
 from services.clinical import catalogue, chart, teeth
 from services.clinical.catalogue import MAX_FEE_PENCE, RecallEffect
 from services.clinical.teeth import Notation
@@ -93,7 +94,7 @@ class NewItem:
     tooth: str | None = None
     surfaces: str = ""
     phase: int = 1
-    fee_pence: int | None = None  # default: the catalogue's fee
+    fee_pence: int | None = None  # default: the fee schedule's today, else the catalogue's
     notation: Notation | None = None
 
 
@@ -218,6 +219,18 @@ def _fee(value: int | None, default: int) -> int:
     return fee
 
 
+async def _quoted_fee(pid: PracticeId, procedure: ProcedureItem) -> int:
+    """A new item's fee when none is given: the private fee in the practice's schedule in force
+    today (its own day), else the catalogue's default fee. The accepted plan then freezes it:
+    an item is billed at the fee the patient agreed to, whatever the schedule says later."""
+    today = datetime.now(UTC).astimezone((await diary_of(pid)).zone).date()
+    try:
+        price = await fees.price_of(pid, procedure_code=procedure.code, on=today)
+    except NotFound:
+        return int(procedure.default_fee_pence)
+    return price.unit.minor if price.unit.currency == "GBP" else int(procedure.default_fee_pence)
+
+
 def _phase(value: int) -> int:
     if not 1 <= value <= MAX_PHASE:
         raise ValidationFailed(f"A phase is 1 to {MAX_PHASE}.", field="phase")
@@ -265,7 +278,7 @@ async def add_item(principal: Principal, *, plan_id: UUID, new: NewItem) -> Plan
         principal, pid, procedure, new.tooth, new.surfaces, new.notation
     )
     phase = _phase(new.phase)
-    fee = _fee(new.fee_pence, procedure.default_fee_pence)
+    fee = _fee(new.fee_pence, await _quoted_fee(pid, procedure))
     async with unit_of_work() as uow:
         locked = await _editable(uow, found)
         position = await queries.next_position(UUID(str(locked.id)), uow.connection)

@@ -53,6 +53,7 @@ TABLE_CATEGORY: dict[str, Category] = {
     "nhs_course": Category.FINANCIAL,
     "nhs_course_item": Category.FINANCIAL,
     "patient_membership": Category.FINANCIAL,  # what a patient was billed monthly
+    "product_sale": Category.FINANCIAL,  # what was sold to whom, billed as a PRODUCT line
     "medical_history": Category.CLINICAL,
     "clinical_note": Category.CLINICAL,
     "clinical_note_amendment": Category.CLINICAL,
@@ -76,6 +77,7 @@ TABLE_CATEGORY: dict[str, Category] = {
     "appointment_resource": Category.CLINICAL,
     "schedule_block": Category.CLINICAL,  # occupancy rows: ids and times
     "recall": Category.CLINICAL,
+    "recall_met": Category.CLINICAL,  # due dates met: kind, dates and a visit id only
     "patient_guardian": Category.CLINICAL,
     "consent_record": Category.EVIDENCE,
     "processing_restriction": Category.EVIDENCE,

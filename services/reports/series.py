@@ -86,11 +86,29 @@ def assemble(
         for n, (bucket, _) in enumerate(shared)
     ]
     combined = Series(None, combined_rows, _sum([s.total for s in per_practice], zero))
-    asked = (
+    return Report(name, reach, found, per_practice, combined, _asked(name, found, details))
+
+
+def snapshot(
+    name: str,
+    reach: Reach,
+    found: Period,
+    figure_of: Callable[[PracticeCalendar], F],
+    zero: F,
+    details: Sequence[str] = (),
+) -> Report[F]:
+    """A report of one figure per practice for the period as a whole (no buckets: a position
+    on a day, such as aged debt), and the organisation's combined figure, their sum."""
+    per_practice = [Series(p, [], figure_of(p)) for p in reach.practices]
+    combined = Series(None, [], _sum([s.total for s in per_practice], zero))
+    return Report(name, reach, found, per_practice, combined, _asked(name, found, details))
+
+
+def _asked(name: str, found: Period, details: Sequence[str]) -> tuple[str, ...]:
+    return (
         f"report={name}",
         f"from={found.first_day.isoformat()}",
         f"to={found.last_day.isoformat()}",
         f"grouping={found.grouping.value}",
         *details,
     )
-    return Report(name, reach, found, per_practice, combined, asked)

@@ -36,6 +36,7 @@ from services.scheduling import (
 )
 from services.scheduling.diary_access import Diary
 from services.scheduling.diary_access import diary as open_diary
+from services.scheduling.kinds import CancelCode
 
 SOURCES = frozenset({"RECEPTION", "PORTAL", "PARTNER"})
 CANCELLABLE = frozenset({"BOOKED", "CONFIRMED"})
@@ -292,10 +293,16 @@ async def reschedule(
 
 
 async def cancel(
-    principal: Principal, *, appointment_id: UUID, reason: str, opened: Diary | None = None
+    principal: Principal,
+    *,
+    appointment_id: UUID,
+    reason: str,
+    code: CancelCode | None = None,
+    opened: Diary | None = None,
 ) -> Appointment:
     """Staff cancel with ``schedule:write``; ``opened`` as for :func:`book` (the caller has
-    checked the appointment is in it and theirs)."""
+    checked the appointment is in it and theirs). ``code`` is the reason as reports count it
+    (none: counted as uncoded)."""
     diary = opened or await open_diary(
         principal, await practice_of(principal, appointment_id), Scope.SCHEDULE_WRITE
     )
@@ -313,6 +320,7 @@ async def cancel(
         late = appointment.starts_at - now < timedelta(hours=diary.settings.late_cancel_hours)
         appointment.status, appointment.cancelled_at = "CANCELLED", now
         appointment.cancelled_by_id, appointment.cancel_reason = principal.user_id, text
+        appointment.cancel_code = None if code is None else CancelCode(code).value
         appointment.late_cancellation = late
         await history.save_change(uow, principal, appointment, kind="STATUS", before=before)
         await occupancy.vacate(uow, diary.practice_id, appointment_id=appointment.id)

@@ -1,5 +1,8 @@
-"""Demo diary for ``make run``: rooms, practitioners, appointment types, weekly sessions and a
-week of bookings (with their occupancy blocks, so demo bookings clash like real ones)."""
+"""Demo diary for ``make run``: rooms, practitioners, appointment types, weekly sessions, the
+week in progress and ``HISTORY_WEEKS`` weeks before it (with their occupancy blocks, so demo
+bookings clash like real ones). Past visits turn out as a practice's do — mostly completed with
+arrival, seating and completion times, some cancelled (some late), a few not attended, some
+booked online — so the reports and dashboards have a history to show."""
 
 from __future__ import annotations
 
@@ -30,7 +33,8 @@ TYPES = (
     ("Crown fit", 60, 10, "#8e24aa", ["DENTIST"], False, None),
     ("Dermal filler", 45, 10, "#d81b60", ["DENTIST"], True, None),
 )
-STATUS_BY_DAY_OFFSET = {-1: "COMPLETED", 0: "CONFIRMED"}
+STATUS_BY_DAY_OFFSET = {0: "CONFIRMED"}
+HISTORY_WEEKS = 8
 
 
 async def seed_diary(
@@ -106,8 +110,8 @@ async def _week(
     rows: list[Appointment] = []
     blocks: list[ScheduleBlock] = []
     busy_patients: dict[object, list[tuple[datetime, datetime]]] = {}
-    for day in range(5):
-        local_day = monday + timedelta(days=day)
+    days = [monday + timedelta(weeks=w, days=d) for w in range(-HISTORY_WEEKS, 1) for d in range(5)]
+    for local_day in days:
         for person in people:
             start = datetime.combine(local_day, time(9, 0), zone)
             suitable = [
@@ -123,9 +127,6 @@ async def _week(
                 if rng.random() < 0.8 and not any(s < end and e > start for s, e in taken):
                     taken.append((start, end))
                     offset = (local_day - today).days
-                    status = (
-                        "COMPLETED" if offset < 0 else STATUS_BY_DAY_OFFSET.get(offset, "BOOKED")
-                    )
                     row = Appointment(
                         practice_id=practice.id,
                         patient_id=patient.id,
@@ -134,13 +135,51 @@ async def _week(
                         appointment_type_id=kind.id,
                         starts_at=start.astimezone(UTC),
                         ends_at=end.astimezone(UTC),
-                        status=status,
+                        status=STATUS_BY_DAY_OFFSET.get(offset, "BOOKED"),
+                        source="PORTAL" if rng.random() < 0.15 else "RECEPTION",
                     )
+                    if offset < 0:
+                        _turned_out(row, rng)
                     rows.append(row)
-                    blocks.extend(_blocks(row, kind.buffer_after_minutes))
+                    if row.status != "CANCELLED":
+                        blocks.extend(_blocks(row, kind.buffer_after_minutes))
                 start = end + timedelta(minutes=kind.buffer_after_minutes + rng.choice([0, 0, 5]))
     await Appointment.bulk_create(rows)
     await ScheduleBlock.bulk_create(blocks)
+
+
+# Weighted as a practice's are; None: cancelled before codes existed (UNCODED in reports).
+DEMO_CANCEL_CODES = (
+    "PATIENT_ILL",
+    "PATIENT_REQUEST",
+    "PATIENT_REQUEST",
+    "RESCHEDULED",
+    None,
+    "COST",
+    "PRACTICE_CANCELLED",
+    "OTHER",
+)
+
+
+def _turned_out(row: Appointment, rng: random.Random) -> None:
+    """How a past visit went: 84% completed, 8% cancelled (a third of them late), 4% DNA."""
+    roll = rng.random()
+    if roll < 0.08:
+        row.status = "CANCELLED"
+        row.late_cancellation = roll < 0.027
+        row.cancelled_at = row.starts_at - timedelta(hours=4 if row.late_cancellation else 72)
+        # The reason from the same roll (no draw of its own: the rest of the diary is unchanged).
+        row.cancel_code = DEMO_CANCEL_CODES[int(roll / 0.08 * len(DEMO_CANCEL_CODES))]
+        return
+    if roll < 0.12:
+        row.status = "DID_NOT_ATTEND"
+        return
+    if roll < 0.16:  # still BOOKED: left unmarked, as some are
+        return
+    row.status = "COMPLETED"
+    row.arrived_at = row.starts_at - timedelta(minutes=rng.choice([12, 8, 5, 3, 0]))
+    row.seated_at = row.starts_at + timedelta(minutes=rng.choice([0, 2, 5, 9, 15]))
+    row.completed_at = row.ends_at + timedelta(minutes=rng.choice([-3, 0, 0, 4, 8]))
 
 
 def _blocks(row: Appointment, buffer: int) -> list[ScheduleBlock]:

@@ -37,6 +37,21 @@ class AbsenceKind(StrEnum):
     OTHER = "OTHER"
 
 
+class CancelCode(StrEnum):
+    """Why an appointment was cancelled, as a closed list that reports can count (the free-text
+    reason stays beside it for reception). Modelled on the categories UK practice systems
+    offer; whether the notice was short is the separate late-cancellation flag."""
+
+    PATIENT_REQUEST = "PATIENT_REQUEST"  # the patient asked, no other reason (portal default)
+    PATIENT_ILL = "PATIENT_ILL"  # the patient is unwell
+    RESCHEDULED = "RESCHEDULED"  # moved to another time (the new booking is a new appointment)
+    COST = "COST"  # the patient declined on cost
+    PRACTICE_CANCELLED = "PRACTICE_CANCELLED"  # the practice called it off (closure, equipment)
+    PRACTITIONER_UNAVAILABLE = "PRACTITIONER_UNAVAILABLE"  # the practitioner is away or unwell
+    BOOKED_IN_ERROR = "BOOKED_IN_ERROR"  # a duplicate or mistaken booking
+    OTHER = "OTHER"
+
+
 class RecallKind(StrEnum):
     """Which routine visit a recall (or an appointment type that completes one) is about."""
 
@@ -65,6 +80,7 @@ class RegistrationBody(StrEnum):
 __all__ = [
     "AbsenceKind",
     "AestheticKind",
+    "CancelCode",
     "PractitionerRole",
     "RecallKind",
     "RegistrationBody",

@@ -21,6 +21,7 @@ from services.principal import Principal
 from services.scheduling import booking, slots
 from services.scheduling.diary_access import aware
 from services.scheduling.diary_access import diary as open_diary
+from services.scheduling.kinds import CancelCode
 
 SCOPE = Scope.SCHEDULE_BOOK_OWN
 
@@ -70,7 +71,11 @@ async def cancel_own(principal: Principal, *, appointment_id: UUID, reason: str)
         raise NotFound("Appointment")
     diary = await open_diary(principal, found.practice_id, SCOPE, patients_too=True)  # type: ignore[arg-type]
     return await booking.cancel(
-        principal, appointment_id=appointment_id, reason=reason, opened=diary
+        principal,
+        appointment_id=appointment_id,
+        reason=reason,
+        code=CancelCode.PATIENT_REQUEST,  # the patient's own choice, whatever the words
+        opened=diary,
     )
 
 

@@ -1,9 +1,12 @@
 """Recalls: when each patient is next due an exam or a hygiene visit.
 
 Completing an exam or hygiene appointment moves the patient's recall on by its interval
-(the practice default the first time); reception works the due and overdue list. Every change
-emits a ``recall`` topic event (ids, kind and due day only) so live dashboards know the recall
-figures moved.
+(the practice default the first time); reception works the due and overdue list. The due date
+a completion met is kept (``RecallMet``, with the visit) for the recalls report: the recall row
+itself only ever knows the next one. A second completion of the same kind on the same local day
+(the exam visit and the exam charted from the plan) meets nothing new. Every change emits a
+``recall`` topic event (ids, kind and due day only) so live dashboards know the recall figures
+moved.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from db.models import Appointment, Recall
+from db.models import Appointment, Recall, RecallMet
 from db.outbox import PendingEvent
 from db.queries import owned
 from db.queries import recalls as recall_queries
@@ -68,7 +71,8 @@ async def after_visit(
     now: datetime,
 ) -> Recall:
     patient_id: UUID = appointment.patient_id  # type: ignore[assignment]
-    return await after_treatment(uow, principal, diary, patient_id, kind, now)
+    visit = UUID(str(appointment.id))
+    return await after_treatment(uow, principal, diary, patient_id, kind, now, visit=visit)
 
 
 async def after_treatment(
@@ -78,11 +82,24 @@ async def after_treatment(
     patient_id: UUID,
     kind: str,
     now: datetime,
+    *,
+    visit: UUID | None = None,
 ) -> Recall:
     """Moves the patient's ``kind`` recall on from ``now`` (a visit or a completed planned
-    procedure whose catalogue item has that recall effect), in the caller's unit of work."""
+    procedure whose catalogue item has that recall effect), in the caller's unit of work, and
+    keeps the due date it met (``visit``: the completed appointment, if one met it)."""
     found = await recall_queries.recall(diary.practice_id, patient_id, kind, uow.connection)
     months = found.interval_months if found else _default_months(diary, kind)
+    if found is not None and not _met_today(found, now, diary):
+        met = RecallMet(
+            practice_id=diary.practice_id,
+            patient_id=patient_id,
+            kind=kind,
+            due_on=found.due_on,
+            met_at=now,
+            appointment_id=visit,
+        )
+        await met.save(using_db=uow.connection)
     if found is None:
         found = Recall(practice_id=diary.practice_id, patient_id=patient_id, kind=kind)
         found.interval_months = months
@@ -102,6 +119,13 @@ async def after_treatment(
     )
     uow.emit(_event(diary.organization_id, found, CHANGED, principal))
     return found
+
+
+def _met_today(found: Recall, now: datetime, diary: Diary) -> bool:
+    last = found.last_completed_at
+    return (
+        last is not None and last.astimezone(diary.zone).date() == now.astimezone(diary.zone).date()
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,51 @@ ARGUMENTS: dict[str, str] = {
     # Reports: a day of the matrix practice (their practiceId is optional, so named per field).
     "period": '{from: "2030-01-15", to: "2030-01-15", grouping: DAY}',
     "attendanceReport.practiceId": "$practiceId",
+    "utilisationReport.practiceId": "$practiceId",
+    "waitingTimesReport.practiceId": "$practiceId",
+    "patientMixReport.practiceId": "$practiceId",
+    "cancellationReasonsReport.practiceId": "$practiceId",
+    "takingsReport.practiceId": "$practiceId",
+    "invoicedVsTakenReport.practiceId": "$practiceId",
+    "agedDebtReport.practiceId": "$practiceId",
+    "depositsReport.practiceId": "$practiceId",
+    "treatmentPlanAcceptanceReport.practiceId": "$practiceId",
+    "membershipReport.practiceId": "$practiceId",
+    "recallReport.practiceId": "$practiceId",
+    "nhsActivityReport.practiceId": "$practiceId",
 }
+
+
+# Fields whose scopes a partner app may be granted but whose service keeps them for the
+# practice's own staff (FORBIDDEN, audited): field -> why.
+PARTNER_REFUSED: dict[str, str] = {
+    "Query.daySheet": "the day's takings are every payer's: staff only "
+    "(services.billing.report_access; tests/graph/test_partner_billing.py)",
+    "Query.cashReconciliations": "the till holds every payer's cash: staff only "
+    "(services.billing.report_access; tests/graph/test_partner_billing.py)",
+    "Query.marketingPhotos": "the gallery is for the practice's own staff "
+    "(services.aesthetics.photo_series)",
+}
+
+
+async def share_with_partner(patient: object, client_id: str) -> None:
+    """The patient's DATA_SHARING grant to the partner app, next in their consent ledger."""
+    from datetime import UTC, datetime, timedelta
+
+    from db.models import ConsentRecord
+
+    patient_id = patient.id  # type: ignore[attr-defined]
+    await ConsentRecord.create(
+        practice_id=patient.practice_id,  # type: ignore[attr-defined]
+        patient_id=patient_id,
+        seq=await ConsentRecord.filter(patient_id=patient_id).count() + 1,
+        purpose="DATA_SHARING",
+        subject=client_id,
+        granted=True,
+        policy_version="share-v1",
+        method="RECEPTION",
+        effective_at=datetime.now(UTC) - timedelta(days=1),
+    )
 
 
 async def seed_objects(practice: object, patient: object) -> None:

@@ -1,19 +1,27 @@
 """A payment reaches a watching reception desk at once, over a real WebSocket: the patient's
 ``accountChanged`` with the new balance, and the practice's ``billingChanged``; an invoice
 event (topic billing, INVOICE_*) is delivered too; another patient's change is filtered out and
-a patient who may not see the account gets nothing."""
+a patient who may not see the account gets nothing; a partner app with billing:read hears only
+of patients sharing data with it, and nothing about one after their withdrawal."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import date
+from typing import Any
 from uuid import uuid4
 
+import httpx
 import pytest
 
+from db.models import AuditEvent
 from db.outbox import PendingEvent
 from db.uow import unit_of_work
 from services.policy import Role
 from tests import factories
 from tests.graph.billing_support import PAYMENT_FIELDS, gbp, issued_invoice
+from tests.graph.test_billing_reports import RECONCILE
+from tests.graph.visibility_world import partner_token, share_data
 from tests.realtime.harness import Client, Server, graphql
 
 ACCOUNT_LIVE = """
@@ -197,3 +205,83 @@ async def test_another_practices_account_answers_like_an_unknown_one(
             billing.append(await watcher.recv(wait=8))
     assert billing[0]["type"] == "error"
     assert billing[0] == billing[1]
+
+
+def _subscribe(op: str, query: str, **variables: object) -> dict[str, object]:
+    values = {k: str(v) for k, v in variables.items()}
+    return {"id": op, "type": "subscribe", "payload": {"query": query, "variables": values}}
+
+
+async def test_a_partner_hears_of_sharing_patients_only_and_not_after_a_withdrawal(
+    server: Server, data: None
+) -> None:
+    """A partner app with billing:read watches a sharing patient's account and the practice's
+    billing: it hears of that patient only (never of the silent one, never a cash count), and
+    once the patient withdraws, the very next event about them is not delivered."""
+    practice = await factories.practice()
+    sharing, silent = await factories.patient(practice), await factories.patient(practice)
+    for patient in (sharing, silent):
+        await issued_invoice(practice, patient, 10000)
+    admin = factories.access_token(await factories.user(Role.PRACTICE_ADMIN, practice))
+    desk = factories.access_token(await factories.user(Role.RECEPTIONIST, practice))
+    async with httpx.AsyncClient(base_url=server.http, timeout=10) as http:
+        partner, bearer = await partner_token(http, practice.id, practice.organization_id)
+
+    async def staff(query: str, values: dict[str, Any], token: str) -> Any:
+        return await graphql(server, query, values, token)
+
+    async def pay(patient: object, amount: int) -> None:
+        values = {"patientId": str(patient), "amount": gbp(amount), "method": "CASH"}
+        paid = await graphql(server, TAKE, {"input": values}, desk)
+        assert "errors" not in paid, paid
+
+    await share_data(staff, admin, sharing.id, partner.client_id)
+    pid = practice.id
+    async with Client.connect(server, bearer) as app, Client.connect(server, desk) as board:
+        await app.send(_subscribe("a", ACCOUNT_LIVE, practiceId=pid, patientId=sharing.id))
+        await app.send(_subscribe("b", BILLING_LIVE, practiceId=pid))
+        await board.send(_subscribe("d", BILLING_LIVE, practiceId=pid))
+        # The silent patient's account answers exactly like a random patient's.
+        await app.send(_subscribe("s", ACCOUNT_LIVE, practiceId=pid, patientId=silent.id))
+        await app.send(_subscribe("r", ACCOUNT_LIVE, practiceId=pid, patientId=uuid4()))
+        refused = {m["id"]: m for m in [await app.recv(wait=8), await app.recv(wait=8)]}
+        assert refused["s"]["type"] == "error", refused
+        assert refused["s"]["payload"] == refused["r"]["payload"]
+        await asyncio.sleep(0.5)  # the board's subscription registered too
+
+        await pay(silent.id, 100)
+        await pay(sharing.id, 6000)
+        heard = {m["id"]: m["payload"]["data"] for m in [await app.recv(8), await app.recv(8)]}
+        assert heard["a"]["accountChanged"]["patientId"] == str(sharing.id)
+        assert heard["a"]["accountChanged"]["balance"]["amount"] == 4000
+        assert heard["b"]["billingChanged"]["patientId"] == str(sharing.id)
+        counted = {"practiceId": str(pid), "day": date.today().isoformat(), "counted": gbp(1)}
+        reconciled = await graphql(server, RECONCILE, {"input": counted}, desk)
+        assert "errors" not in reconciled, reconciled
+
+        await share_data(staff, admin, sharing.id, partner.client_id, granted=False)
+        await pay(sharing.id, 100)  # after the withdrawal: not for the partner app
+        await share_data(staff, admin, silent.id, partner.client_id)
+        await pay(silent.id, 200)  # the silent patient now shares: the next thing it hears
+        following = await app.recv(wait=8)
+        assert following["id"] == "b", following
+        assert following["payload"]["data"]["billingChanged"]["patientId"] == str(silent.id)
+        with pytest.raises(TimeoutError):
+            await app.recv(wait=0.5)
+        desk_saw = [(await board.recv(wait=8))["payload"]["data"] for _ in range(5)]
+    assert [(e["billingChanged"]["type"], e["billingChanged"]["patientId"]) for e in desk_saw] == [
+        ("PAYMENT_TAKEN", str(silent.id)),
+        ("PAYMENT_TAKEN", str(sharing.id)),
+        ("CASH_RECONCILED", None),
+        ("PAYMENT_TAKEN", str(sharing.id)),
+        ("PAYMENT_TAKEN", str(silent.id)),
+    ]  # the control: every event happened
+    for _ in range(50):  # live reads are written in the background: seconds at most
+        seen = await AuditEvent.filter(client_id=partner.client_id, patient_id=sharing.id)
+        if {"READ subscription accountChanged", "READ subscription billingChanged"} <= {
+            r.action for r in seen
+        }:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"the partner's live account reads are not audited: {seen}")

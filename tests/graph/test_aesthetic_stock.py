@@ -691,11 +691,11 @@ async def test_demo_stock_is_consistent_and_shows_every_state(client: httpx.Asyn
     made = await seed_stock(practice, [], nurse, random.Random(7))
     sister = await factories.practice(await practice.organization)
     await seed_stock(sister, [], nurse, random.Random(8))  # reuses the organisation's products
-    assert made == 9
+    assert made == 10
     for batch in await Batch.filter(practice_id=practice.id):
         assert batch.on_hand_milli == await _ledger_sum(practice, str(batch.id)) >= 0
     shown = await gql(client, PRODUCTS, {"p": str(practice.id), "all": False}, token=token)
-    assert len(shown.data["products"]["edges"]) == 6
+    assert len(shown.data["products"]["edges"]) == 7
     low = await gql(client, LOW, {"p": str(practice.id)}, token=token)
     assert [x["product"]["name"] for x in low.data["lowStock"]] == ["Azzalure 125 Speywood units"]
     soon = await gql(client, EXPIRING, {"p": str(practice.id), "days": 30}, token=token)
@@ -703,7 +703,7 @@ async def test_demo_stock_is_consistent_and_shows_every_state(client: httpx.Asyn
     listed = await gql(
         client, BATCHES, {"p": str(practice.id), "empty": False, "first": 20}, token=token
     )
-    assert len(listed.data["batches"]["edges"]) == 9
+    assert len(listed.data["batches"]["edges"]) == 10
     assert await Batch.filter(practice_id=practice.id, quarantined_at__isnull=False).count() == 1
 
 

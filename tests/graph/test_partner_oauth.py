@@ -235,6 +235,8 @@ async def test_discovery_document_drives_an_authlib_client(
             assert document["grant_types_supported"] == ["client_credentials"]
             assert "schedule:read" in document["scopes_supported"]
             assert "audit:read" not in document["scopes_supported"]  # beyond any partner
+            assert "billing:read" in document["scopes_supported"]  # with consent, per patient
+            assert "billing:write" not in document["scopes_supported"]
             token_path = document["token_endpoint"].removeprefix(ISSUER)
             assert token_path == "/oauth/token"
             token = await oauth.fetch_token(token_path, grant_type="client_credentials")

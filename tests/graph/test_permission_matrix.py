@@ -1,7 +1,9 @@
 """Every role against every ``@requires`` field, through real queries.
 
 Expected answers come from ``ROLE_SCOPES``: a role holding every declared scope reads the field
-(in its own practice); any other role gets null plus FORBIDDEN at that field's path.
+(in its own practice); any other role gets null plus FORBIDDEN at that field's path. Partner apps
+hold what their registration grants: the whole partner ceiling, and the ceiling without
+billing:read, are both run on a patient who shares data with the app.
 """
 
 from __future__ import annotations
@@ -9,10 +11,17 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from services.policy import ROLE_SCOPES, Role
+from services.policy import ROLE_SCOPES, Role, Scope
 from tests import factories
 from tests.factories import gql
-from tests.graph.permission_matrix import ProtectedField, protected_fields, seed_objects
+from tests.graph.permission_matrix import (
+    PARTNER_REFUSED,
+    ProtectedField,
+    protected_fields,
+    seed_objects,
+    share_with_partner,
+)
+from tests.graph.visibility_world import partner_token
 
 FIELDS = protected_fields()
 STAFF_ROLES = [r for r in Role if r not in (Role.PARTNER, Role.SYSTEM_OWNER)]
@@ -65,6 +74,47 @@ async def test_role_against_every_protected_field(client: httpx.AsyncClient, rol
         if not allowed and not forbidden:
             mismatches.append(f"{field.label}: {role} should get FORBIDDEN, got {result.body}")
     assert mismatches == []
+
+
+PARTNER_GRANTS = {
+    "ceiling": ROLE_SCOPES[Role.PARTNER],
+    "no-billing": ROLE_SCOPES[Role.PARTNER] - {Scope.BILLING_READ},
+}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("grant", sorted(PARTNER_GRANTS))
+async def test_partner_against_every_protected_field(client: httpx.AsyncClient, grant: str) -> None:
+    """A partner app registered with ``grant``, on a patient who shares data with it: a field
+    whose scopes the grant holds answers (unless the service keeps it for staff:
+    ``PARTNER_REFUSED``); any other is null plus FORBIDDEN."""
+    org = await factories.organization()
+    practice = await factories.practice(org)
+    patient = await factories.patient(practice)
+    await seed_objects(practice, patient)
+    granted = PARTNER_GRANTS[grant]
+    partner, token = await partner_token(
+        client, practice.id, org.id, tuple(sorted(s.value for s in granted))
+    )
+    await share_with_partner(patient, partner.client_id)
+    variables = {
+        "practiceId": str(practice.id),
+        "patientId": str(patient.id),
+        "organizationId": str(org.id),
+    }
+    mismatches: list[str] = []
+    for field in FIELDS:
+        assert field.document is not None
+        used = {k: v for k, v in variables.items() if f"${k}" in field.document}
+        result = await gql(client, field.document, used, token=token)
+        forbidden = [e for e in result.errors if e.get("extensions", {}).get("code") == "FORBIDDEN"]
+        refused = field.label in PARTNER_REFUSED
+        if set(field.scopes) <= granted and not refused:
+            if result.errors:
+                mismatches.append(f"{field.label}: the partner should read it, got {result.errors}")
+        elif not forbidden:
+            mismatches.append(f"{field.label}: the partner should get FORBIDDEN, got {result.body}")
+    assert mismatches == [], "\n".join(mismatches)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

@@ -1,11 +1,9 @@
 """The Stripe processor end to end, on both backends, with no network beyond this machine.
 
-Outbound: ``createPaymentIntent`` and ``refund`` go through the official library to a local
-aiohttp server (``FakeStripe``) speaking the two endpoints used. Inbound: payloads are signed
-with the library's own scheme (``stripe.WebhookSignature.generate_signature_header``) and a test
-secret and posted to ``/webhooks/stripe``. Attacks (../shared/SECURITY.md): a forged signature,
-a replay, a stale or future timestamp, an oversized body; each is refused and recorded, and
-changes nothing. Out-of-order rules: services/billing/stripe_webhooks.py.
+The local Stripe and the signed deliveries are ``tests/graph/stripe_support.py``. Attacks
+(../shared/SECURITY.md): a forged signature, a replay, a stale or future timestamp, an oversized
+body; each is refused and recorded, and changes nothing. Out-of-order rules:
+services/billing/stripe_webhooks.py (disputes closing: tests/graph/test_stripe_disputes.py).
 """
 
 from __future__ import annotations
@@ -14,27 +12,20 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 from uuid import uuid4
 
 import httpx
 import orjson
-import pytest
-import stripe
-from aiohttp import web
 
 from db.models import (
     AuditEvent,
     DomainEvent,
-    Invoice,
     LedgerEntry,
-    Patient,
     Payment,
     PaymentAllocation,
-    Practice,
     WebhookDelivery,
 )
 from graph.settings import Environment, Settings
@@ -44,194 +35,20 @@ from services.policy import Role
 from tests import factories
 from tests.conftest import make_settings
 from tests.factories import gql
+from tests.graph import stripe_support
+from tests.graph.stripe_support import CREATE, KEY, SECRET, FakeStripe
+from tests.graph.stripe_support import charge as _charge
+from tests.graph.stripe_support import event as _event
+from tests.graph.stripe_support import intent as _intent
+from tests.graph.stripe_support import invoice as _invoice
+from tests.graph.stripe_support import post as _post
+from tests.graph.stripe_support import signed as _signed
+from tests.graph.stripe_support import started as _started
+from tests.graph.stripe_support import state as _state
+from tests.graph.stripe_support import world as _world
 
-SECRET = "whsec_test_aescrm_0123456789"
-KEY = "sk_test_aescrm_local"
-CREATE = """
-mutation C($input: CreatePaymentIntentInput!) { createPaymentIntent(input: $input) {
-  paymentId kind status amount { amount currency } processor processorReference clientSecret } }"""
-
-
-class FakeStripe:
-    """A local HTTP server answering POST /v1/payment_intents and /v1/refunds like Stripe."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, str], dict[str, str]]] = []
-        self.runner: web.AppRunner | None = None
-        self.url = ""
-        self.fail_next = False
-
-    async def _intent(self, request: web.Request) -> web.Response:
-        form = dict(parse_qsl(await request.text()))
-        self.requests.append(("payment_intents", form, dict(request.headers)))
-        if self.fail_next:
-            self.fail_next = False
-            error = {"error": {"type": "api_error", "message": "boom"}}
-            return web.json_response(error, status=500)
-        n = len(self.requests)
-        body = {
-            "id": f"pi_local_{n}",
-            "object": "payment_intent",
-            "amount": int(form["amount"]),
-            "currency": form["currency"],
-            "client_secret": f"pi_local_{n}_secret_xyz",
-            "status": "requires_payment_method",
-            "metadata": {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")},
-        }
-        return web.json_response(body)
-
-    async def _refund(self, request: web.Request) -> web.Response:
-        form = dict(parse_qsl(await request.text()))
-        self.requests.append(("refunds", form, dict(request.headers)))
-        body = {"id": f"re_local_{len(self.requests)}", "object": "refund", "status": "succeeded"}
-        return web.json_response({**body, "amount": int(form.get("amount", 0))})
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/v1/payment_intents", self._intent)
-        app.router.add_post("/v1/refunds", self._refund)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = self.runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
-
-    async def stop(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
-
-
-@pytest.fixture
-async def fake_stripe() -> AsyncIterator[FakeStripe]:
-    server = FakeStripe()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path, fake_stripe: FakeStripe) -> Settings:
-    return make_settings(
-        database_url,
-        tmp_path,
-        stripe_secret_key=KEY,
-        stripe_webhook_secret=SECRET,
-        stripe_api_base=fake_stripe.url,
-        stripe_webhook_tolerance_seconds=300,
-        stripe_webhook_max_bytes=8 * 1024,
-    )
-
-
-# --- helpers --------------------------------------------------------------------------------
-
-
-async def _world() -> tuple[Practice, Patient, str]:
-    practice = await factories.practice()
-    patient = await factories.patient(practice)
-    receptionist = await factories.user(Role.RECEPTIONIST, practice)
-    return practice, patient, factories.access_token(receptionist)
-
-
-async def _invoice(
-    practice: Practice, patient: Patient, total: int = 12_000, status: str = "ISSUED"
-) -> Invoice:
-    n = await Invoice.filter(practice_id=practice.id).count() + 1
-    return await Invoice.create(
-        id=uuid4(),
-        practice_id=practice.id,
-        patient_id=patient.id,
-        status=status,
-        number=None if status == "DRAFT" else f"T-{n}",
-        sequence_number=None if status == "DRAFT" else n,
-        net_minor=total,
-        total_minor=total,
-        tax_point=date.today(),
-        issued_at=None if status == "DRAFT" else datetime.now(UTC),
-    )
-
-
-def _event(kind: str, obj: dict[str, Any], event_id: str | None = None) -> bytes:
-    return orjson.dumps(
-        {
-            "id": event_id or f"evt_{uuid4().hex}",
-            "object": "event",
-            "api_version": "2025-01-27",
-            "created": int(time.time()),
-            "type": kind,
-            "livemode": False,
-            "data": {"object": obj},
-        }
-    )
-
-
-def _intent(pi: str, amount: int, status: str = "succeeded") -> dict[str, Any]:
-    return {
-        "id": pi,
-        "object": "payment_intent",
-        "amount": amount,
-        "currency": "gbp",
-        "status": status,
-    }
-
-
-def _charge(pi: str, amount: int, refunds: list[tuple[str, int]] = ()) -> dict[str, Any]:  # type: ignore[assignment]
-    return {
-        "id": f"ch_{pi}",
-        "object": "charge",
-        "payment_intent": pi,
-        "amount": amount,
-        "amount_refunded": sum(a for _, a in refunds),
-        "currency": "gbp",
-        "payment_method_details": {"type": "card", "card": {"brand": "visa", "last4": "4242"}},
-        "refunds": {
-            "object": "list",
-            "data": [
-                {"id": r, "object": "refund", "amount": a, "status": "succeeded"}
-                for r, a in refunds
-            ],
-        },
-    }
-
-
-def _signed(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
-    header = stripe.WebhookSignature.generate_signature_header(
-        body.decode(), secret, timestamp=timestamp
-    )
-    return {"stripe-signature": header, "content-type": "application/json"}
-
-
-async def _post(
-    client: httpx.AsyncClient, body: bytes, headers: dict[str, str] | None = None
-) -> httpx.Response:
-    return await client.post(
-        "/webhooks/stripe", content=body, headers=_signed(body) if headers is None else headers
-    )
-
-
-async def _started(
-    client: httpx.AsyncClient, token: str, invoice: Invoice, **extra: Any
-) -> dict[str, Any]:
-    result = await gql(
-        client, CREATE, {"input": {"invoiceId": str(invoice.id), **extra}}, token=token
-    )
-    assert result.errors == [], result.errors
-    started: dict[str, Any] = result.data["createPaymentIntent"]
-    return started
-
-
-async def _state() -> tuple[list[tuple[str, str]], list[tuple[str, int]], int, int]:
-    payments = [(p.status, p.kind) for p in await Payment.all().order_by("received_at")]
-    invoices = [(i.status, int(i.paid_minor)) for i in await Invoice.all().order_by("created_at")]
-    return (
-        payments,
-        invoices,
-        await LedgerEntry.all().count(),
-        await PaymentAllocation.all().count(),
-    )
-
+fake_stripe = stripe_support.fake_stripe
+settings = stripe_support.settings
 
 # --- the happy path -------------------------------------------------------------------------
 

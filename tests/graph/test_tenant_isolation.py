@@ -19,12 +19,15 @@ from hypothesis import strategies as st
 
 from db import audit_chain
 from db.audit_chain import AuditRecord
+from db.models import Patient
 from graph.schema import build_schema
 from services import audit
 from services.policy import Role
 from tests import factories
 from tests.factories import gql
 from tests.graph import id_probes
+from tests.graph.permission_matrix import share_with_partner
+from tests.graph.visibility_world import partner_token
 
 ROLES = [r for r in Role if r not in (Role.PARTNER, Role.SYSTEM_OWNER, Role.PATIENT)]
 QUERY_FIELDS = build_schema()._schema.type_map["Query"].fields  # type: ignore[union-attr]
@@ -160,7 +163,7 @@ async def test_audit_log_is_scoped_to_the_readers_reach(client: httpx.AsyncClien
 # --- Every id argument: another tenant's id answers exactly like a random id ------------------
 
 PROBES = id_probes.probes()
-PROBE_ROLES = [Role.PRACTICE_ADMIN, Role.DENTIST, Role.ORG_ADMIN, Role.PATIENT]
+PROBE_ROLES = [Role.PRACTICE_ADMIN, Role.DENTIST, Role.ORG_ADMIN, Role.PATIENT, Role.PARTNER]
 
 
 def test_every_id_argument_has_a_probe_or_a_reasoned_exemption() -> None:
@@ -223,9 +226,10 @@ def _answers(
 async def test_every_id_argument_answers_a_foreign_id_exactly_like_a_random_id(
     client: httpx.AsyncClient, role: Role
 ) -> None:
-    """For a practice-level role the other tenant is another practice of its own organisation
-    (practices are separate tenants); for an organisation admin, another organisation. Kinds
-    an organisation owns (``id_probes.ORGANIZATION_KINDS``) always come from another one."""
+    """For a practice-level role (and a partner app registered on one practice) the other tenant
+    is another practice of its own organisation (practices are separate tenants); for an
+    organisation admin, another organisation. Kinds an organisation owns
+    (``id_probes.ORGANIZATION_KINDS``) always come from another one."""
     org, other_org = await factories.organization(), await factories.organization()
     mine, neighbour = await factories.practice(org), await factories.practice(org)
     elsewhere = await factories.practice(other_org)
@@ -234,9 +238,13 @@ async def test_every_id_argument_answers_a_foreign_id_exactly_like_a_random_id(
     foreign_org = await id_probes.tenant_objects(elsewhere, other_org)
     theirs = foreign_org if role is Role.ORG_ADMIN else foreign_practice
     theirs = {**theirs, **{k: foreign_org[k] for k in id_probes.ORGANIZATION_KINDS}}
-    patient_id = UUID(own["patient"]) if role is Role.PATIENT else None
-    caller = await factories.user(role, mine, org=org, patient_id=patient_id)
-    token = factories.access_token(caller)
+    if role is Role.PARTNER:  # a partner app with every scope it may hold; own patient shares
+        partner, token = await partner_token(client, mine.id, org.id)
+        await share_with_partner(await Patient.get(id=own["patient"]), partner.client_id)
+    else:
+        patient_id = UUID(own["patient"]) if role is Role.PATIENT else None
+        caller = await factories.user(role, mine, org=org, patient_id=patient_id)
+        token = factories.access_token(caller)
     differences: list[str] = []
     reached = ran = 0  # probes whose random id got as far as a NOT_FOUND lookup
     for chunk in _chunks():

@@ -5,9 +5,10 @@ subscribed with every sub-field selected, by every principal kind, over a real W
 real server on both backends. Then a restriction is placed on a patient who shared data with the
 partner, and each target's booking and consents change. No message may carry a hidden target's
 name or id: the partner's board shows the restricted and the non-consenting patients' bookings
-as busy time, and their consent events never reach it. A live board event is audited per
-patient shown: the patient reads, in their own portal access log, that the partner app saw
-them on a live board.
+as busy time, and their consent, chart, account and billing events never reach it (the partner
+holds billing:read, so it hears of the sharing patient's payment). A live board event is
+audited per patient shown: the patient reads, in their own portal access log, that the partner
+app saw them on a live board.
 """
 
 from __future__ import annotations
@@ -165,7 +166,14 @@ async def test_live_events_never_carry_a_patient_to_whom_it_is_hidden(server: Se
     assert [d["accountChanged"]["patientId"] for d in own if "accountChanged" in d] == [
         str(world.targets["consented"].id)
     ]
-    assert not [d for d in partner if "accountChanged" in d or "billingChanged" in d]
+    # The partner app holds billing:read: the sharing patient's payment only, on both feeds.
+    consented = str(world.targets["consented"].id)
+    assert [d["accountChanged"]["patientId"] for d in partner if "accountChanged" in d] == [
+        consented
+    ]
+    assert [d["billingChanged"]["patientId"] for d in partner if "billingChanged" in d] == [
+        consented
+    ]
     await _partner_in_access_log(server, world)
 
 

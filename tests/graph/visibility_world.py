@@ -5,7 +5,8 @@ time, so it is stranded too), a recall, a waitlist entry and audit rows, and eve
 principal: each staff role of the practice, the system owner, staff of another organization, a
 patient (own record), a guardian (own record plus a child), the restricted patient themself, a
 partner the first target shares data with (the second gave no consent, the third is
-restricted), and a partner nobody shares with.
+restricted), and a partner nobody shares with. Both partners hold every scope a partner app may
+be granted (``PARTNER_SCOPES``, billing:read included), so every field is walked for them.
 
 The walker finds what to test from the schema alone: a type carries patient data when it is
 ``Patient``/``BoardPatient``, has a ``patient``/``patientId`` field, or has a field of such a
@@ -161,11 +162,24 @@ class World:
         return Undefined
 
 
-async def partner_token(http: httpx.AsyncClient, practice_id: object, org_id: object) -> Any:
+PARTNER_SCOPES = ("practice:read", "patient:read", "schedule:read", "clinical:read", "billing:read")
+SHARE = """
+mutation R($input: RecordConsentInput!) { recordConsent(input: $input) { consent { id } } }"""
+UNSHARE = """
+mutation W($input: WithdrawConsentInput!) { withdrawConsent(input: $input) { consent { id } } }"""
+
+
+async def partner_token(
+    http: httpx.AsyncClient,
+    practice_id: object,
+    org_id: object,
+    scopes: tuple[str, ...] = PARTNER_SCOPES,
+) -> Any:
+    """A partner app registered on the practice with ``scopes``, and a token for all of them."""
     registered = await clients.register(
         organization_id=org_id,  # type: ignore[arg-type]
         name=f"Partner app {uuid.uuid4().hex[:6]}",
-        scopes=["practice:read", "patient:read", "schedule:read", "clinical:read"],
+        scopes=list(scopes),
         practice_ids=[practice_id],  # type: ignore[list-item]
     )
     raw = f"{registered.client_id}:{registered.client_secret}".encode()
@@ -221,21 +235,7 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
 
     admin = tokens[Role.PRACTICE_ADMIN.value]
     for name in ("consented", "restricted"):
-        shared = await gql(
-            "mutation R($input: RecordConsentInput!) { recordConsent(input: $input) "
-            "{ consent { id } } }",
-            {
-                "input": {
-                    "patientId": str(targets[name].id),
-                    "purpose": "DATA_SHARING",
-                    "partnerClientId": partner.client_id,
-                    "policyVersion": "share-v1",
-                    "method": "RECEPTION",
-                }
-            },
-            admin,
-        )
-        assert not shared.get("errors"), shared
+        await share_data(gql, admin, targets[name].id, partner.client_id)
     world = World(
         appointment_type_id=str(d.exam.id),
         practice_id=str(practice.id),
@@ -315,6 +315,22 @@ async def build(http: httpx.AsyncClient, gql: Any, *, restrict: bool = True) -> 
             ]
         )
     return world
+
+
+async def share_data(
+    gql: Any, token: str, patient_id: object, client_id: str, *, granted: bool = True
+) -> None:
+    """The patient's DATA_SHARING decision for the partner app (``granted=False``: withdrawn),
+    recorded by staff through the API like at reception."""
+    decision = {
+        "patientId": str(patient_id),
+        "purpose": "DATA_SHARING",
+        "partnerClientId": client_id,
+        "policyVersion": "share-v1",
+        "method": "RECEPTION",
+    }
+    done = await gql(SHARE if granted else UNSHARE, {"input": decision}, token)
+    assert not done.get("errors"), done
 
 
 async def _billing_account(gql: Any, token: str, practice_id: object, patient_id: object) -> None:
@@ -533,20 +549,25 @@ async def _signed_form(gql: Any, token: str, practice_id: object, patient_id: ob
     assert not signed.get("errors"), signed
 
 
-async def restrict_target(world: World, gql: Any) -> None:
+async def restrict(gql: Any, token: str, patient_id: object) -> None:
+    """A processing restriction (Art. 18) in force on the patient, placed by staff."""
     placed = await gql(
         "mutation P($input: PlaceRestrictionInput!) { placeRestriction(input: $input) "
         "{ restrictionId } }",
         {
             "input": {
-                "patientId": str(world.targets["restricted"].id),
+                "patientId": str(patient_id),
                 "kind": "RESTRICTION",
                 "reason": "Patient contests accuracy",
             }
         },
-        world.tokens[world.admin],
+        token,
     )
     assert not placed.get("errors"), placed
+
+
+async def restrict_target(world: World, gql: Any) -> None:
+    await restrict(gql, world.tokens[world.admin], world.targets["restricted"].id)
     world.sees["PARTNER"].discard("restricted")
 
 
