@@ -20,12 +20,45 @@ from uuid import UUID
 from db.queries.report_diary import DiaryFilter
 from services.errors import NotFound, ValidationFailed
 from services.principal import Principal
-from services.reports import attendance, series
+from services.reports import (
+    attendance,
+    cancellation_reasons,
+    debt,
+    deposits,
+    invoiced,
+    memberships,
+    nhs,
+    patient_mix,
+    plan_acceptance,
+    recalls,
+    series,
+    takings,
+    utilisation,
+    waits,
+)
 
 ReportFunction = Callable[..., Awaitable[series.Report[Any]]]
 
+
+async def _nhs_activity(principal: Principal, **asked: Any) -> series.Report[Any]:
+    """NHS activity's series (its contract years are for the GraphQL read only)."""
+    return (await nhs.report(principal, **asked)).report
+
+
 REPORTS: dict[str, ReportFunction] = {
     attendance.NAME: attendance.report,
+    utilisation.NAME: utilisation.report,
+    waits.NAME: waits.report,
+    patient_mix.NAME: patient_mix.report,
+    cancellation_reasons.NAME: cancellation_reasons.report,
+    takings.NAME: takings.report,
+    invoiced.NAME: invoiced.report,
+    debt.NAME: debt.report,
+    deposits.NAME: deposits.report,
+    plan_acceptance.NAME: plan_acceptance.report,
+    memberships.NAME: memberships.report,
+    recalls.NAME: recalls.report,
+    nhs.NAME: _nhs_activity,
 }
 
 
