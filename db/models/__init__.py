@@ -55,6 +55,7 @@ from db.models.credentials import (
 from db.models.documents import Document
 from db.models.insurance import PatientInsurance
 from db.models.medical_history import MedicalHistory
+from db.models.messages import Message, MessageSettings, MessageStatus, MessageTemplate
 from db.models.nhs_contracts import NhsContractYear
 from db.models.organizations import Organization, Practice
 from db.models.outbox import DomainEvent, PracticeSequence
@@ -125,6 +126,10 @@ __all__ = [
     "MedicalHistory",
     "Membership",
     "MembershipPlan",
+    "Message",
+    "MessageSettings",
+    "MessageStatus",
+    "MessageTemplate",
     "NhsContractYear",
     "NhsCourse",
     "NhsCourseItem",
