@@ -14,7 +14,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.functions import Max
 
-from db.models import Message, MessageSettings, MessageTemplate
+from db.models import AppointmentType, Message, MessageSettings, MessageTemplate, Practitioner
 from db.tenancy import PracticeId
 
 
@@ -126,3 +126,12 @@ async def next_template_version(
 
 async def add_template(connection: BaseDBAsyncClient, **values: Any) -> MessageTemplate:
     return await MessageTemplate.create(using_db=connection, **values)
+
+
+async def visit_names(
+    practice_id: PracticeId, type_id: UUID, practitioner_id: UUID
+) -> tuple[str | None, str | None]:
+    """The appointment type's and the practitioner's names a message shows."""
+    kind = await AppointmentType.filter(id=type_id, practice_id=practice_id).first()
+    who = await Practitioner.filter(id=practitioner_id, practice_id=practice_id).first()
+    return (kind.name if kind else None, who.display_name if who else None)
