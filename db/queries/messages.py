@@ -14,7 +14,15 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.functions import Max
 
-from db.models import AppointmentType, Message, MessageSettings, MessageTemplate, Practitioner
+from db.models import (
+    Appointment,
+    AppointmentType,
+    Message,
+    MessageSettings,
+    MessageTemplate,
+    Patient,
+    Practitioner,
+)
 from db.tenancy import PracticeId
 
 
@@ -135,3 +143,11 @@ async def visit_names(
     kind = await AppointmentType.filter(id=type_id, practice_id=practice_id).first()
     who = await Practitioner.filter(id=practitioner_id, practice_id=practice_id).first()
     return (kind.name if kind else None, who.display_name if who else None)
+
+
+async def appointment_patient(
+    appointment: Appointment, connection: BaseDBAsyncClient
+) -> Patient | None:
+    """The patient of an appointment the caller holds (same practice)."""
+    query = Patient.filter(id=appointment.patient_id, practice_id=appointment.practice_id)
+    return await query.using_db(connection).first()

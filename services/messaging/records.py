@@ -51,6 +51,7 @@ async def record(
     subject_at: datetime | None = None,
     run_at: datetime | None = None,
     campaign: str | None = None,
+    message_id: UUID | None = None,
 ) -> Message:
     """One QUEUED message and its send job. Patient messages take the address at send time
     (``to_address`` None); staff email names its address here."""
@@ -59,7 +60,7 @@ async def record(
     if practice_id is not None:
         override = await queries.template(practice_id, template)
         version = override.version if override is not None else 0
-    message_id = uuid4()
+    message_id = message_id or uuid4()
     values: dict[str, object] = {}
     if to_address is not None:
         values["to_address"] = sealed(message_id, practice_id, "to_address", to_address)
