@@ -6,7 +6,7 @@ Reads that answer a caller take the practice first; the send job reads its own m
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,7 +21,9 @@ from db.models import (
     MessageSettings,
     MessageTemplate,
     Patient,
+    Practice,
     Practitioner,
+    Recall,
 )
 from db.tenancy import PracticeId
 
@@ -151,3 +153,21 @@ async def appointment_patient(
     """The patient of an appointment the caller holds (same practice)."""
     query = Patient.filter(id=appointment.patient_id, practice_id=appointment.practice_id)
     return await query.using_db(connection).first()
+
+
+async def patient_in(
+    practice_id: PracticeId | UUID, patient_id: UUID | str, connection: BaseDBAsyncClient
+) -> Patient | None:
+    """A patient of the practice, read in the caller's transaction (a message's recipient)."""
+    query = Patient.filter(id=patient_id, practice_id=practice_id)
+    return await query.using_db(connection).first()
+
+
+async def due_recalls(practice_id: PracticeId, until: date, limit: int) -> list[Recall]:
+    """Recalls of the practice due on or before ``until`` (the reminder sweep)."""
+    query = Recall.filter(practice_id=practice_id, due_on__lte=until)
+    return await query.order_by("due_on", "id").limit(limit)
+
+
+async def practice_ids() -> list[UUID]:
+    return list(await Practice.all().values_list("id", flat=True))  # type: ignore[arg-type]

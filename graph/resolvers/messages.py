@@ -14,6 +14,8 @@ from graph.ids import id_argument, optional_id_argument
 from graph.permissions.fields import requires
 from graph.schema.messages import (
     MessageSettings,
+    NotifyBreachPatientsInput,
+    NotifyBreachPatientsPayload,
     SaveMessageTemplateInput,
     SaveMessageTemplatePayload,
     SentMessage,
@@ -21,6 +23,7 @@ from graph.schema.messages import (
     UpdateMessageSettingsPayload,
 )
 from graph.schema.pagination import Connection, after_key, page_size
+from services.consent import breach
 from services.messaging import practice_settings, sent
 from services.policy import Scope
 
@@ -117,3 +120,18 @@ class MessageMutations:
             sms=input.sms,
         )
         return SaveMessageTemplatePayload(name=row.name, version=row.version)
+
+    @strawberry.mutation(
+        description="Queue the breach notice for every patient the incident's actor touched.",
+        extensions=requires(Scope.AUDIT_READ),
+    )
+    async def notify_breach_patients(
+        self, info: Info, input: NotifyBreachPatientsInput
+    ) -> NotifyBreachPatientsPayload | None:
+        queued = await breach.notify_patients(
+            info.context.principal,
+            incident_id=input.ids.incident_id,
+            since=input.from_,
+            until=input.to,
+        )
+        return NotifyBreachPatientsPayload(queued=queued)

@@ -188,3 +188,19 @@ class SaveMessageTemplateInput(IdFields):
 class SaveMessageTemplatePayload:
     name: str = strawberry.field(description="The template.")
     version: int = strawberry.field(description="Its new version number (1, 2, …).")
+
+
+@strawberry.input(
+    description="Tell every patient a breach's actor read or changed in [from, to) (Art. 34)."
+)
+class NotifyBreachPatientsInput(IdFields):
+    incident_id: strawberry.ID = strawberry.field(description="The incident in the register.")
+    from_: datetime = strawberry.field(name="from", description="Start of the window.")
+    to: datetime = strawberry.field(description="End of the window (exclusive).")
+
+
+@strawberry.type(description="How many notices were queued.")
+class NotifyBreachPatientsPayload:
+    queued: int = strawberry.field(
+        description="Notices queued now (a patient already told is not told again)."
+    )
