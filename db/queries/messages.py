@@ -171,3 +171,10 @@ async def due_recalls(practice_id: PracticeId, until: date, limit: int) -> list[
 
 async def practice_ids() -> list[UUID]:
     return list(await Practice.all().values_list("id", flat=True))  # type: ignore[arg-type]
+
+
+async def upcoming_appointments(
+    practice_id: PracticeId, now: datetime, limit: int
+) -> list[Appointment]:
+    query = Appointment.filter(practice_id=practice_id, starts_at__gt=now, status="BOOKED")
+    return await query.order_by("starts_at", "id").limit(limit)
