@@ -25,8 +25,8 @@ from cryptography.x509.oid import NameOID
 
 from services.messaging import channels
 
-SMTP_USER, SMTP_PASSWORD = "mailer", "s3cret-pass"  # noqa: S105 - the test server's own
-TWILIO_SID, TWILIO_TOKEN = "AC" + "0" * 32, "twilio-test-auth-token-0123456789"  # noqa: S105
+SMTP_USER, SMTP_PASSWORD = "mailer", "s3cret-pass"
+TWILIO_SID, TWILIO_TOKEN = "AC" + "0" * 32, "twilio-test-auth-token-0123456789"
 
 
 def free_port() -> int:
@@ -108,14 +108,17 @@ def smtp_server(tmp_path: Path) -> Iterator[tuple[Mailbox, channels.SmtpConfig]]
     )
     controller.start()
     try:
-        yield box, channels.SmtpConfig(
-            host="localhost",
-            port=port,
-            tls="starttls",
-            username=SMTP_USER,
-            password=SMTP_PASSWORD,
-            timeout_seconds=10,
-            ca_file=str(cert),
+        yield (
+            box,
+            channels.SmtpConfig(
+                host="localhost",
+                port=port,
+                tls="starttls",
+                username=SMTP_USER,
+                password=SMTP_PASSWORD,
+                timeout_seconds=10,
+                ca_file=str(cert),
+            ),
         )
     finally:
         controller.stop()
@@ -160,11 +163,43 @@ async def sms_api() -> AsyncIterator[tuple[SmsApi, channels.TwilioConfig]]:
     await site.start()
     api.base = f"http://127.0.0.1:{port}"
     try:
-        yield api, channels.TwilioConfig(
-            account_sid=TWILIO_SID,
-            auth_token=TWILIO_TOKEN,
-            from_number="+447700900001",
-            api_base=api.base,
+        yield (
+            api,
+            channels.TwilioConfig(
+                account_sid=TWILIO_SID,
+                auth_token=TWILIO_TOKEN,
+                from_number="+447700900001",
+                api_base=api.base,
+            ),
         )
     finally:
         await runner.cleanup()
+
+
+async def contactable(
+    patient: Any, *, email_address: str | None = None, mobile: str | None = None
+) -> Any:
+    """Give a factory patient an email and/or mobile, sealed and indexed like the real path."""
+    from services import runtime
+    from services.patients import sealing
+
+    ring = runtime.keyring()
+    if email_address is not None:
+        patient.email = sealing.seal(patient, "email", email_address)
+        patient.email_index = ring.blind_index("email", email_address)
+    if mobile is not None:
+        patient.mobile_phone = sealing.seal(patient, "mobile_phone", mobile)
+        patient.mobile_index = ring.blind_index("phone", mobile)
+    await patient.save()
+    return patient
+
+
+async def practice_messages(practice_id: Any, **values: Any) -> None:
+    """Message settings for a test practice; quiet hours off unless given."""
+    from db.queries import messages as queries
+    from db.uow import unit_of_work
+
+    values.setdefault("quiet_start_minute", 0)
+    values.setdefault("quiet_end_minute", 0)
+    async with unit_of_work() as uow:
+        await queries.save_settings(practice_id, uow.connection, **values)
