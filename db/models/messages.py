@@ -28,11 +28,11 @@ class MessageStatus(StrEnum):
 
 
 class Message(Entity):
-    practice: fields.ForeignKeyRelation[Practice] = fields.ForeignKeyField(
+    practice: fields.ForeignKeyNullableRelation[Practice] = fields.ForeignKeyField(
         "models.Practice", related_name=False, on_delete=fields.RESTRICT, null=True
     )
     practice_id: str | None
-    patient: fields.ForeignKeyRelation[Patient] = fields.ForeignKeyField(
+    patient: fields.ForeignKeyNullableRelation[Patient] = fields.ForeignKeyField(
         "models.Patient", related_name=False, on_delete=fields.CASCADE, null=True
     )
     patient_id: str | None

@@ -131,7 +131,7 @@ async def next_template_version(
         .values_list("top", flat=True)
     )
     top = found[0] if found else None
-    return int(top or 0) + 1
+    return int(str(top or 0)) + 1
 
 
 async def add_template(connection: BaseDBAsyncClient, **values: Any) -> MessageTemplate:

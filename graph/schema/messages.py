@@ -13,11 +13,19 @@ from graph.audit_extension import ReadRecord
 from graph.ids import IdFields
 from services.messaging.sent import SentMessage as SentRow
 
-MessageStatus = strawberry.enum(
-    Enum("MessageStatus", {s.value: s.value for s in StatusCode}),  # type: ignore[misc]
+
+@strawberry.enum(
     description="Where a message is: QUEUED, SENDING, SENT, DELIVERED, FAILED, SUPPRESSED "
-    "(not sent on purpose: consent, a moved appointment; see statusReason) or RECEIVED (a reply).",
+    "(not sent on purpose: consent, a moved appointment; see statusReason) or RECEIVED (a reply)."
 )
+class MessageStatus(Enum):
+    QUEUED = StatusCode.QUEUED.value
+    SENDING = StatusCode.SENDING.value
+    SENT = StatusCode.SENT.value
+    DELIVERED = StatusCode.DELIVERED.value
+    FAILED = StatusCode.FAILED.value
+    SUPPRESSED = StatusCode.SUPPRESSED.value
+    RECEIVED = StatusCode.RECEIVED.value
 
 
 def _id(value: object) -> strawberry.ID | None:
@@ -48,7 +56,7 @@ class SentMessage:
     template_version: int = strawberry.field(
         description="The practice's template version; 0: the shipped default."
     )
-    status: MessageStatus = strawberry.field(description="Where it is.")  # type: ignore[valid-type]
+    status: MessageStatus = strawberry.field(description="Where it is.")
     status_reason: str | None = strawberry.field(
         description="Why it was suppressed or failed, or the last transient error."
     )

@@ -216,7 +216,7 @@ async def notify_patients(
         raise NotFound("Incident")
     touched = await impact(
         principal,
-        user_id=row.subject_user_id,  # type: ignore[arg-type]
+        user_id=row.subject_user_id,
         client_id=row.subject_client_id,
         since=since,
         until=until,

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from services.jobs.errors import Retry
 from services.jobs.registry import job_handler
-from services.messaging import delivery
+from services.messaging import delivery, recall_reminders
 from services.messaging.records import SEND_KIND
 
 
@@ -22,4 +22,9 @@ async def send_message(payload: dict[str, Any]) -> None:
         raise Retry(after=outcome.defer_until)
 
 
-__all__ = ["send_message"]
+@job_handler(recall_reminders.SWEEP_KIND, max_attempts=3)
+async def recall_sweep(payload: dict[str, Any]) -> None:
+    await recall_reminders.sweep()
+
+
+__all__ = ["recall_sweep", "send_message"]

@@ -31,7 +31,9 @@ async def request_notice(
 ) -> bool:
     """Tell the patient their request was received, or what became of it."""
     if patient is None:
-        patient = await queries.patient_in(request.practice_id, request.patient_id, connection)
+        patient = await queries.patient_in(
+            UUID(str(request.practice_id)), request.patient_id, connection
+        )
     if patient is None:
         return False
     return await patient_messages.legal_notice(

@@ -185,9 +185,18 @@ async def legal_notice(
     purpose: str,
     subject_id: UUID,
     context: dict[str, str],
+    *,
+    message_id: UUID | None = None,
 ) -> bool:
     """A data-subject request's progress or a breach notice (required by law)."""
-    return await _record(connection, patient, purpose, subject_id=subject_id, context=context)
+    return await _record(
+        connection,
+        patient,
+        purpose,
+        subject_id=subject_id,
+        context=context,
+        message_id=message_id,
+    )
 
 
 async def marketing(

@@ -95,8 +95,10 @@ async def enqueue_send(
     from services.jobs.queue import enqueue
 
     payload = {"message_id": str(message_id)}
-    return await enqueue(
-        SEND_KIND, payload, key=str(message_id), run_at=run_at, practice_id=practice_id
+    return bool(
+        await enqueue(
+            SEND_KIND, payload, key=str(message_id), run_at=run_at, practice_id=practice_id
+        )
     )
 
 
