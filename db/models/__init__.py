@@ -54,6 +54,7 @@ from db.models.credentials import (
 )
 from db.models.documents import Document
 from db.models.insurance import PatientInsurance
+from db.models.jobs import Job, JobStatus
 from db.models.medical_history import MedicalHistory
 from db.models.messages import Message, MessageSettings, MessageStatus, MessageTemplate
 from db.models.nhs_contracts import NhsContractYear
@@ -119,6 +120,8 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceSequence",
+    "Job",
+    "JobStatus",
     "LedgerEntry",
     "LedgerHead",
     "LegalHold",
