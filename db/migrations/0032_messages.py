@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0029_report_indexes')]
+    dependencies = [('models', '0031_jobs')]
 
     initial = False
 

@@ -17,6 +17,7 @@ from uuid import UUID
 from db.models import Message, MessageStatus
 from db.queries import messages as queries
 from services import runtime
+from services.errors import ValidationFailed
 from services.messaging import addresses, channels, content, gate, records, templates
 from services.messaging.channels import (
     OutboundEmail,
@@ -96,6 +97,10 @@ async def deliver(message_id: UUID, *, now: datetime | None = None) -> Outcome:
         to = content.patient_address(facts.patient, message.channel)
     if not to:
         return await _finish(message, MessageStatus.SUPPRESSED, "No address to send to.")
+    try:
+        to = addresses.phone(to) if message.channel == "SMS" else addresses.email(to)
+    except ValidationFailed as bad:
+        return await _finish(message, MessageStatus.SUPPRESSED, bad.message)
     if templates.kind_of(message.template_name or "").value == "MARKETING":
         facts.values["unsubscribe_url"] = unsubscribe_url(message)
     rendered = templates.render(await _source(message), facts.values)

@@ -18,6 +18,7 @@ from db.crypto import FieldContext
 from db.models import Message
 from db.queries import messages as queries
 from services import runtime
+from services.jobs.queue import enqueue
 from services.messaging import addresses, templates
 
 SEND_KIND = "messages.send"
@@ -92,8 +93,6 @@ async def record(
 async def enqueue_send(
     message_id: UUID, *, run_at: datetime | None, practice_id: UUID | None
 ) -> bool:
-    from services.jobs.queue import enqueue
-
     payload = {"message_id": str(message_id)}
     return bool(
         await enqueue(

@@ -16,6 +16,7 @@ from db.uow import unit_of_work
 from graph.settings import Settings
 from services.consent import ledger
 from services.consent.ledger import CaptureMethod, Decision
+from services.jobs import catalogue
 from services.jobs.runner import run_due
 from services.messaging import headers, patient_messages, twilio
 from services.policy import Role
@@ -25,6 +26,8 @@ from tests.factories import gql
 from tests.graph.test_schedule_booking import BOOK, booking
 from tests.messaging_support import TWILIO_SID, TWILIO_TOKEN, contactable, practice_messages
 from tests.scheduling_fixtures import Diary, diary, iso
+
+catalogue.load()  # the message handlers are registered wherever jobs run
 
 SENT = """
 query Sent($practiceId: ID!, $dev: Boolean) {

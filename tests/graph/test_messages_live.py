@@ -12,12 +12,15 @@ import httpx
 import pytest
 
 from db.models import Appointment, Message
+from services.jobs import catalogue
 from services.jobs.runner import run_due
 from services.messaging import twilio
 from tests.graph.test_schedule_booking import BOOK, booking
 from tests.messaging_support import TWILIO_SID, TWILIO_TOKEN, contactable, practice_messages
 from tests.realtime.harness import Client, Server, graphql, server_env
 from tests.scheduling_fixtures import diary, iso
+
+catalogue.load()  # the message handlers are registered wherever jobs run
 
 LIVE = """
 subscription Live($practiceId: ID!, $since: Int) {

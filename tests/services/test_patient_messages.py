@@ -17,6 +17,7 @@ from db.models import Appointment, ConsentPurpose, Message
 from db.uow import unit_of_work
 from services.consent import ledger
 from services.consent.ledger import CaptureMethod, Decision
+from services.jobs import catalogue
 from services.jobs.runner import run_due
 from services.messaging import channels, delivery, patient_messages
 from services.scheduling import booking
@@ -29,6 +30,8 @@ from tests.messaging_support import (
     smtp_server,
 )
 from tests.scheduling_fixtures import Diary, diary
+
+catalogue.load()  # the message handlers are registered wherever jobs run
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -138,6 +141,7 @@ async def test_template_injection_in_a_patient_name_is_rendered_as_text(mailbox:
 async def test_withdrawing_marketing_consent_stops_a_queued_campaign(mailbox: Mailbox) -> None:
     d = await diary()
     await contactable(d.patient, email_address="alice@example.com")
+    await practice_messages(d.practice.id)  # no quiet hours: marketing would wait for them
     principal = await d.principal()
     grant = Decision(ConsentPurpose.MARKETING_EMAIL, True, "v1", CaptureMethod.RECEPTION)
     await ledger.record(principal, patient_id=d.patient.id, decision=grant)
