@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from db.models import AppointmentType, Message, Recall, RequestKind
+from db.models import AppointmentType, Message, Recall
+from db.models.privacy import RequestKind
 from services.consent import requests
 from services.jobs import catalogue
 from services.messaging import recall_reminders
