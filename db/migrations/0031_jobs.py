@@ -8,7 +8,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0029_report_indexes")]
+    dependencies = [("models", "0030_report_cover_indexes")]
 
     initial = False
 
