@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -43,16 +44,21 @@ async def test_list_retry_and_cancel(db: str, settings: Settings) -> None:
     dead = await _dead("test.cli_dead")
     queued = await Job.create(kind="test.cli_queued", payload={}, run_at=datetime.now(UTC))
 
-    listed = [json.loads(line) for line in run("jobs", "list", "--json", env=env).stdout.splitlines()]
+    listed = [
+        json.loads(line) for line in run("jobs", "list", "--json", env=env).stdout.splitlines()
+    ]
     assert {row["id"]: row["status"] for row in listed} == {
         str(dead.id): "DEAD",
         str(queued.id): "QUEUED",
     }
     only_dead = run("jobs", "list", "--status", "dead", env=env).stdout
-    assert str(dead.id) in only_dead and str(queued.id) not in only_dead
+    assert str(dead.id) in only_dead
+    assert str(queued.id) not in only_dead
     assert "RuntimeError: smtp down" in only_dead
 
-    assert run("jobs", "retry", str(dead.id), env=env).stdout.strip() == f"job {dead.id} queued again"
+    assert (
+        run("jobs", "retry", str(dead.id), env=env).stdout.strip() == f"job {dead.id} queued again"
+    )
     row = await Job.get(id=dead.id)
     assert (row.status, row.attempts) == (JobStatus.QUEUED, 0)
     assert await AuditEvent.exists(action="RETRY job", entity_id=str(dead.id))
@@ -72,11 +78,8 @@ async def test_list_retry_and_cancel(db: str, settings: Settings) -> None:
     assert bad_status.returncode == 2
 
 
-async def test_the_worker_runs_the_schedules_on_sqlite_and_stops_on_sigterm(
-    db: str, settings: Settings
-) -> None:
-    env = {**_env(settings), "AESCRM_JOBS_POLL_SECONDS": "0.2"}
-    worker = subprocess.Popen(  # noqa: S603 - our own console script
+def _start_worker(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603 - our own console script
         [str(AESCRM), "worker", "--name", "cli-worker"],
         env=env,
         cwd=ROOT,
@@ -84,13 +87,19 @@ async def test_the_worker_runs_the_schedules_on_sqlite_and_stops_on_sigterm(
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+async def test_the_worker_runs_the_schedules_on_sqlite_and_stops_on_sigterm(
+    db: str, settings: Settings
+) -> None:
+    worker = _start_worker({**_env(settings), "AESCRM_JOBS_POLL_SECONDS": "0.2"})
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             done = await Job.filter(status=JobStatus.DONE).count()
             if done >= len(schedules.SCHEDULES):
                 break
-            time.sleep(0.2)
+            await asyncio.sleep(0.2)
         worker.send_signal(signal.SIGTERM)
         out, err = worker.communicate(timeout=30)
     finally:
