@@ -59,13 +59,19 @@ def worker(
     ] = None,
 ) -> None:
     """Run background jobs (and the scheduled ones) until SIGTERM."""
+    from graph.app import messaging_config, payment_processor
     from graph.cli import _settings, _with_database
     from graph.settings import jobs_config
+    from services.billing import processor
     from services.jobs import config
     from services.jobs.worker import Worker
+    from services.messaging import channels
 
     settings = _settings()
     config.configure(jobs_config(settings, worker_name=name or ""))
+    # Handlers send what the server would: the same transports as create_app configures.
+    channels.configure(messaging_config(settings))
+    processor.configure(payment_processor(settings))
     running = Worker()
 
     async def work() -> None:
