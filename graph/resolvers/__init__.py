@@ -17,6 +17,7 @@ from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.injectables import InjectableMutations, InjectableQueries
 from graph.resolvers.invoices import InvoiceMutations, InvoiceQueries
+from graph.resolvers.jobs import JobMutations, JobQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.messages import MessageMutations, MessageQueries
 from graph.resolvers.organizations import OrganizationQueries
@@ -73,6 +74,7 @@ Query = merge_types(
         AestheticStockQueries,
         FeeQueries,
         BillingSettingsQueries,
+        JobQueries,
     ),
 )
 Mutation = merge_types(
@@ -105,6 +107,7 @@ Mutation = merge_types(
         CardPaymentMutations,
         BillingSettingsMutations,
         NhsContractMutations,
+        JobMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))
