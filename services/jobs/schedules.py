@@ -32,6 +32,9 @@ SCHEDULES: list[Schedule] = [
     Schedule("retention", "37 2 * * *", "maintenance.retention"),
     Schedule("prune-events", "17 3 * * *", "maintenance.prune_events"),
     Schedule("prune-jobs", "47 3 * * *", "maintenance.prune_jobs"),
+    # Recall reminders for recalls falling due soon (``services.messaging.recall_reminders``);
+    # 08:00 UTC, after the night's quiet hours in the UK in both seasons.
+    Schedule("recall-reminders", "0 8 * * *", "messages.recall_sweep"),
 ]
 
 

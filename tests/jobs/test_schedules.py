@@ -32,6 +32,7 @@ async def test_two_runners_enqueue_each_due_run_once() -> None:
             "lock-stale-notes:2026-12-07T03:07Z",
             "prune-events:2026-12-07T03:17Z",
             "prune-jobs:2026-12-06T03:47Z",
+            "recall-reminders:2026-12-06T08:00Z",
             "retention:2026-12-07T02:37Z",
         ]
     )
