@@ -38,6 +38,7 @@ from graph.resolvers.scheduling_rebooking import RebookingQueries
 from graph.resolvers.subscriptions import EventSubscriptions, NoticeMutations
 from graph.resolvers.system import SystemQueries
 from graph.resolvers.treatment_plans import TreatmentPlanMutations, TreatmentPlanQueries
+from graph.resolvers.webhooks import WebhookMutations, WebhookQueries
 
 Query = merge_types(
     "Query",
@@ -71,6 +72,7 @@ Query = merge_types(
         AestheticStockQueries,
         FeeQueries,
         BillingSettingsQueries,
+        WebhookQueries,
     ),
 )
 Mutation = merge_types(
@@ -102,6 +104,7 @@ Mutation = merge_types(
         CardPaymentMutations,
         BillingSettingsMutations,
         NhsContractMutations,
+        WebhookMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))
