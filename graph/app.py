@@ -19,6 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from db import uow
 from db.config import close_database, open_database
 from graph import document_routes, invoice_routes, oauth_routes, report_routes, webhook_routes
 from graph.graphiql import assets_mount
@@ -36,6 +37,7 @@ from services.auth.tokens import verified_subject
 from services.billing import processor
 from services.billing.stripe_provider import StripeConfig, StripeProvider
 from services.documents import stores as document_stores
+from services.webhooks import fanout as webhook_fanout
 
 log = logging.getLogger("aescrm.app")
 # A request allocates a few thousand container objects (a 300-appointment board ~3,000) and frees
@@ -97,6 +99,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         await pipeline.start()
         app.state.fanout = pipeline.fanout
+        # Partner webhooks: each commit with events of interest enqueues their fan-out job.
+        unhook_webhooks = uow.on_commit(webhook_fanout.nudge)
         keys = asyncio.create_task(key_watch.watch(settings.key_reload_seconds))
         log.info("aescrm started", extra={"env": settings.env.value})
         # Start-up objects (schema, models, modules) live as long as the process: keep them out
@@ -112,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await keys
             gc.set_threshold(*thresholds)
             gc.unfreeze()
+            unhook_webhooks()
             await pipeline.stop()  # subscribers get 1001 before the bus and database go
             await bus.disconnect()
             await limiter.close()

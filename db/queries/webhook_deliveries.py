@@ -246,3 +246,11 @@ async def delivery(
         .using_db(connection)
         .first()
     )
+
+
+async def with_cursors(practice_ids: Collection[UUID]) -> set[UUID]:
+    """Those of the practices that have webhook endpoints listening (a fan-out cursor)."""
+    found = await PartnerWebhookCursor.filter(practice_id__in=list(practice_ids)).values_list(
+        "practice_id", flat=True
+    )
+    return {UUID(str(p)) for p in found}

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -47,7 +48,11 @@ class WebhookQueries:
         extensions=ADMIN,
     )
     async def webhook_endpoints(
-        self, info: Info, organization_id: strawberry.ID
+        self,
+        info: Info,
+        organization_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The organisation.")
+        ],
     ) -> list[WebhookEndpoint] | None:
         views = await endpoints.listed(
             info.context.principal, organization_id=id_argument(organization_id=organization_id)
@@ -61,7 +66,7 @@ class WebhookQueries:
     async def webhook_deliveries(
         self,
         info: Info,
-        endpoint_id: strawberry.ID,
+        endpoint_id: Annotated[strawberry.ID, strawberry.argument(description="The endpoint.")],
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[WebhookDelivery] | None:
@@ -120,7 +125,7 @@ class WebhookMutations:
         self, info: Info, input: DeleteWebhookEndpointInput
     ) -> DeleteWebhookEndpointPayload | None:
         gone = await endpoints.delete(info.context.principal, endpoint_id=input.ids.endpoint_id)
-        return DeleteWebhookEndpointPayload(deleted_endpoint_id=strawberry.ID(str(gone)))
+        return DeleteWebhookEndpointPayload.from_id(gone)
 
     @strawberry.mutation(
         description="Replace an endpoint's signing secret (shown once; the old one stops).",

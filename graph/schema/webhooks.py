@@ -178,6 +178,10 @@ class DeleteWebhookEndpointInput(IdFields):
 class DeleteWebhookEndpointPayload:
     deleted_endpoint_id: strawberry.ID = strawberry.field(description="The endpoint removed.")
 
+    @classmethod
+    def from_id(cls, endpoint_id: object) -> DeleteWebhookEndpointPayload:
+        return cls(deleted_endpoint_id=_id(endpoint_id))
+
 
 @strawberry.input(description="Replace an endpoint's signing secret.")
 class RotateWebhookSecretInput(IdFields):

@@ -101,8 +101,10 @@ async def nudge(events: Sequence[DomainEvent]) -> None:
         if event.type in FROM_DOMAIN:
             pid = UUID(str(event.practice_id))
             heads[pid] = max(heads.get(pid, 0), int(event.sequence))
-    for practice_id, sequence in heads.items():
-        await queueing.fanout(practice_id, sequence)
+    if not heads:
+        return
+    for practice_id in await rows.with_cursors(heads):
+        await queueing.fanout(practice_id, heads[practice_id])
 
 
 __all__ = ["fan_out", "nudge", "run", "sweep"]
