@@ -93,7 +93,9 @@ async def test_loopback_is_refused_without_the_allowance(strict: None) -> None:
     with pytest.raises(TargetRefused):
         await targets.check("http://127.0.0.1:8080/hook")
     with pytest.raises(TargetRefused):
-        await targets.check("http://localhost:8080/hook", resolver=dns({"localhost": ["127.0.0.1"]}))
+        await targets.check(
+            "http://localhost:8080/hook", resolver=dns({"localhost": ["127.0.0.1"]})
+        )
 
 
 async def test_the_allowance_admits_loopback_only(loopback_allowed: None) -> None:

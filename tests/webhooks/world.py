@@ -101,5 +101,3 @@ def test_config(**overrides: Any) -> Iterator[None]:
     finally:
         unhook()
         config.override(None)
-
-
