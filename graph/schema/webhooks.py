@@ -11,7 +11,7 @@ from db.models import PartnerWebhookAttempt, PartnerWebhookDelivery, PartnerWebh
 from graph.ids import IdFields
 from services.webhooks.events import WebhookEvent
 
-WebhookEventType = strawberry.enum(
+strawberry.enum(
     WebhookEvent,
     name="WebhookEventType",
     description="What a partner can be told of (sent as the body's `type`, e.g. "
@@ -43,9 +43,7 @@ class WebhookEndpoint:
     organization_id: strawberry.ID = strawberry.field(description="The organisation.")
     partner_client_id: str = strawberry.field(description="The partner app's OAuth client id.")
     url: str = strawberry.field(description="Where events are POSTed (https).")
-    event_types: list[WebhookEventType] = strawberry.field(  # type: ignore[valid-type]
-        description="The events sent to it."
-    )
+    event_types: list[WebhookEvent] = strawberry.field(description="The events sent to it.")
     enabled: bool = strawberry.field(description="False: nothing is sent (see disabledReason).")
     consecutive_failures: int = strawberry.field(
         description="Failed attempts since the last success; the endpoint is disabled at the "
@@ -104,9 +102,7 @@ class WebhookDelivery:
     id: strawberry.ID = strawberry.field(description="Also the `webhook-id` header (msg_…).")
     endpoint_id: strawberry.ID = strawberry.field(description="The endpoint.")
     event_id: strawberry.ID = strawberry.field(description="The domain event delivered.")
-    event_type: WebhookEventType = strawberry.field(  # type: ignore[valid-type]
-        description="What happened."
-    )
+    event_type: WebhookEvent = strawberry.field(description="What happened.")
     status: WebhookDeliveryStatus = strawberry.field(description="Where it stands.")
     attempts: int = strawberry.field(description="HTTP attempts so far.")
     last_status_code: int | None = strawberry.field(description="The last HTTP status.")
@@ -139,7 +135,7 @@ class RegisterWebhookEndpointInput(IdFields):
     url: str = strawberry.field(
         description="An https URL whose host resolves only to public addresses."
     )
-    event_types: list[WebhookEventType] = strawberry.field(  # type: ignore[valid-type]
+    event_types: list[WebhookEvent] = strawberry.field(
         description="The events to send (each needs a scope the partner app was granted)."
     )
 
@@ -156,7 +152,7 @@ class RegisterWebhookEndpointPayload:
 class UpdateWebhookEndpointInput(IdFields):
     endpoint_id: strawberry.ID = strawberry.field(description="The endpoint.")
     url: str | None = strawberry.field(default=None, description="A new https URL.")
-    event_types: list[WebhookEventType] | None = strawberry.field(  # type: ignore[valid-type]
+    event_types: list[WebhookEvent] | None = strawberry.field(
         default=None, description="The new set of events."
     )
     enabled: bool | None = strawberry.field(

@@ -226,12 +226,14 @@ async def deliveries(
     endpoint_id: UUID,
     after: tuple[datetime, UUID] | None,
     limit: int,
-) -> list[PartnerWebhookDelivery]:
+) -> list[DeliveryView]:
     """The delivery log, newest first (ids, statuses and codes only: no patient data)."""
     row = await _owned(principal, endpoint_id)
-    return await delivery_rows.deliveries_of(
+    found = await delivery_rows.deliveries_of(
         tenant_gate.organization_of(row), endpoint_id, after, limit
     )
+    attempts = await delivery_rows.attempts_of([d.id for d in found])
+    return [DeliveryView(d, attempts[str(d.id)]) for d in found]
 
 
 async def replay(principal: Principal, *, delivery_id: UUID) -> DeliveryView:

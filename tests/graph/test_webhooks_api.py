@@ -224,3 +224,69 @@ async def test_pause_and_re_enable_clears_failures(client: httpx.AsyncClient) ->
     gone = await gql(client, DELETE, {"input": {"endpointId": endpoint_id}}, token=world["token"])
     assert gone.data["deleteWebhookEndpoint"]["deletedEndpointId"] == endpoint_id
     assert not await PartnerWebhookEndpoint.exists(id=endpoint_id)
+
+
+LOG = """
+query($endpointId: ID!, $after: String) {
+  webhookDeliveries(endpointId: $endpointId, first: 1, after: $after) {
+    edges { node { id eventType status attempts lastStatusCode
+      attemptLog { attempt outcome statusCode durationMs responseExcerpt } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+async def test_the_delivery_log_pages_newest_first_and_replays(client: httpx.AsyncClient) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from db.models import PartnerWebhookAttempt, PartnerWebhookDelivery
+
+    world = await _org_with_partner()
+    endpoint_id = (await _register(client, world))["endpoint"]["id"]
+    now = datetime.now(UTC)
+    old, new = (
+        await PartnerWebhookDelivery.create(
+            endpoint_id=endpoint_id,
+            event_id=uuid.uuid4(),
+            practice_id=world["practice"].id,
+            sequence=n,
+            event_type="patient.updated",
+            status="FAILED",
+            attempts=1,
+            last_status_code=410,
+            created_at=now + timedelta(seconds=n),
+        )
+        for n in (1, 2)
+    )
+    await PartnerWebhookAttempt.create(
+        delivery_id=new.id,
+        attempt=1,
+        status_code=410,
+        duration_ms=12,
+        outcome="HTTP_ERROR",
+        response_excerpt="gone",
+    )
+    first = await gql(client, LOG, {"endpointId": endpoint_id}, token=world["token"])
+    page = first.data["webhookDeliveries"]
+    assert [e["node"]["id"] for e in page["edges"]] == [str(new.id)]
+    assert page["edges"][0]["node"]["attemptLog"] == [
+        {
+            "attempt": 1,
+            "outcome": "HTTP_ERROR",
+            "statusCode": 410,
+            "durationMs": 12,
+            "responseExcerpt": "gone",
+        }
+    ]
+    assert page["pageInfo"]["hasNextPage"] is True
+    second = await gql(
+        client,
+        LOG,
+        {"endpointId": endpoint_id, "after": page["pageInfo"]["endCursor"]},
+        token=world["token"],
+    )
+    assert [e["node"]["id"] for e in second.data["webhookDeliveries"]["edges"]] == [str(old.id)]
+    replayed = await gql(
+        client, REPLAY, {"input": {"deliveryId": str(new.id)}}, token=world["token"]
+    )
+    assert replayed.data["replayWebhookDelivery"]["delivery"]["status"] == "PENDING"

@@ -36,7 +36,7 @@ def receiver(statuses: list[int] | None = None) -> Iterator[Receiver]:
     state = Receiver(port=0, statuses=list(statuses or []))
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
             state.received.append(
@@ -51,7 +51,7 @@ def receiver(statuses: list[int] | None = None) -> Iterator[Receiver]:
             self.end_headers()
             self.wfile.write(state.reply)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -47,12 +47,14 @@ async def test_a_delivery_verifies_with_the_librarys_verifier(db: str, loopback:
     assert b"Sharon" not in got.body  # ids only, never names
     stored = (await deliveries())[0]
     assert got.headers["webhook-id"] == f"msg_{UUID(str(stored.id)).hex}"
-    assert stored.status == "DELIVERED" and stored.attempts == 1
+    assert stored.status == "DELIVERED"
+    assert stored.attempts == 1
     # another secret does not verify it: the signature is real
     with pytest.raises(WebhookVerificationError):
         Webhook(secrets.new_secret()).verify(got.body, got.headers)
     read = await AuditEvent.filter(action="WEBHOOK_DELIVERED").first()
-    assert read is not None and read.client_id == world.client_id
+    assert read is not None
+    assert read.client_id == world.client_id
     assert str(read.patient_id) == str(world.sharing.id)
 
 
@@ -73,7 +75,8 @@ async def test_retried_on_500_then_delivered_once(db: str, loopback: None) -> No
         (2, "OK", 200),
     ]
     endpoint = await PartnerWebhookEndpoint.get(id=stored.endpoint_id)
-    assert endpoint.consecutive_failures == 0 and endpoint.enabled
+    assert endpoint.consecutive_failures == 0
+    assert endpoint.enabled
 
 
 async def test_disabled_after_n_consecutive_failures(db: str, loopback: None) -> None:
@@ -88,10 +91,12 @@ async def test_disabled_after_n_consecutive_failures(db: str, loopback: None) ->
     assert sent_before == 3  # disable_after=3: the third failure disabled it
     assert len(hook.received) == 3  # nothing sent to a disabled endpoint
     endpoint = await PartnerWebhookEndpoint.get(id=made.view.endpoint.id)
-    assert not endpoint.enabled and endpoint.disabled_reason == "FAILURES"
+    assert not endpoint.enabled
+    assert endpoint.disabled_reason == "FAILURES"
     assert [d.status for d in await deliveries()] == ["FAILED", "DISABLED"]
     notices = await AuditEvent.filter(action="WEBHOOK_ENDPOINT_DISABLED")
-    assert len(notices) == 1 and notices[0].entity_id == str(endpoint.id)
+    assert len(notices) == 1
+    assert notices[0].entity_id == str(endpoint.id)
 
 
 async def test_a_non_sharing_patients_events_are_withheld(db: str, loopback: None) -> None:
@@ -199,9 +204,11 @@ async def test_dns_rebinding_is_refused_at_delivery(db: str) -> None:
             stored = (await deliveries())[0]
             result = await delivery.deliver(UUID(str(stored.id)))
         assert hook.received == []
-        assert result.outcome is not None and result.outcome.outcome == "REFUSED_TARGET"
+        assert result.outcome is not None
+        assert result.outcome.outcome == "REFUSED_TARGET"
         attempt = await PartnerWebhookAttempt.get(delivery_id=stored.id)
-        assert attempt.outcome == "REFUSED_TARGET" and attempt.status_code is None
+        assert attempt.outcome == "REFUSED_TARGET"
+        assert attempt.status_code is None
     finally:
         targets.use_resolver(None)
         next(gen, None)
@@ -212,7 +219,8 @@ async def test_the_secret_is_stored_encrypted(db: str, loopback: None) -> None:
     made = await world.register("http://127.0.0.1:9/unused")
     raw = await PartnerWebhookEndpoint.get(id=made.view.endpoint.id)
     assert made.secret.startswith("whsec_")
-    assert made.secret not in raw.secret and made.secret[6:] not in raw.secret
+    assert made.secret not in raw.secret
+    assert made.secret[6:] not in raw.secret
     assert secrets.opened(raw) == made.secret
     payloads = [orjson.dumps(a.fields) for a in await AuditEvent.all()]
     assert not any(made.secret[6:].encode() in p for p in payloads)
