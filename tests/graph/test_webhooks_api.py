@@ -244,7 +244,7 @@ async def test_the_delivery_log_pages_newest_first_and_replays(client: httpx.Asy
     world = await _org_with_partner()
     endpoint_id = (await _register(client, world))["endpoint"]["id"]
     now = datetime.now(UTC)
-    old, new = (
+    made = [
         await PartnerWebhookDelivery.create(
             endpoint_id=endpoint_id,
             event_id=uuid.uuid4(),
@@ -257,7 +257,8 @@ async def test_the_delivery_log_pages_newest_first_and_replays(client: httpx.Asy
             created_at=now + timedelta(seconds=n),
         )
         for n in (1, 2)
-    )
+    ]
+    old, new = made
     await PartnerWebhookAttempt.create(
         delivery_id=new.id,
         attempt=1,
