@@ -101,10 +101,8 @@ async def events_after(
 async def listening(
     organization_id: UUID, connection: BaseDBAsyncClient
 ) -> list[tuple[PartnerWebhookEndpoint, PartnerClient]]:
-    """Enabled endpoints of the organisation with their (active) partner clients."""
-    rows = await PartnerWebhookEndpoint.filter(
-        organization_id=organization_id, enabled=True
-    ).using_db(connection)
+    """The organisation's endpoints (enabled or not) with their active partner clients."""
+    rows = await PartnerWebhookEndpoint.filter(organization_id=organization_id).using_db(connection)
     clients = {
         str(c.id): c
         for c in await PartnerClient.filter(

@@ -2,7 +2,8 @@
 
 Each practice has a cursor: the last event sequence fanned out. One transaction locks the
 cursor, reads the events after it (up to the practice's committed head), inserts the delivery
-rows (unique on endpoint + event, so a second run inserts nothing), enqueues their send jobs
+rows (unique on endpoint + event, so a second run inserts nothing; a disabled endpoint's rows
+are recorded DISABLED, for a replay after it is re-enabled), enqueues their send jobs
 and moves the cursor — all or nothing. A crash anywhere leaves the cursor where it was and the
 next run redoes the batch; an event is never skipped because ``db.outbox`` numbers a practice's
 events gap-free under a row lock held until commit (no later commit has a smaller number).
@@ -44,7 +45,8 @@ async def fan_out(practice_id: UUID, *, batch: int = BATCH) -> tuple[int, bool]:
             await _deliveries(practice_id, events, connection), connection
         )
         for delivery in stored:
-            await queueing.delivery(UUID(str(delivery.id)), practice_id)
+            if delivery.status == "PENDING":
+                await queueing.delivery(UUID(str(delivery.id)), practice_id)
         await rows.advance(cursor, upto, connection)
     return len(stored), upto < head
 
@@ -72,6 +74,8 @@ async def _deliveries(
                         practice_id=practice_id,
                         sequence=event.sequence,
                         event_type=kind.value,
+                        # kept for a replay once re-enabled, but not sent meanwhile
+                        status="PENDING" if endpoint.enabled else "DISABLED",
                     )
                 )
     return wanted
