@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from services.jobs.queue import enqueue
+
 FANOUT = "webhooks.fanout"
 DELIVER = "webhooks.deliver"
 
 
 async def delivery(delivery_id: UUID, practice_id: UUID, *, round_: str = "0") -> bool:
     """Sends the delivery; ``round_`` makes a replay a new job (the key is per round)."""
-    from services.jobs.queue import enqueue
-
     return await enqueue(
         DELIVER,
         {"delivery_id": str(delivery_id)},
@@ -26,8 +26,6 @@ async def delivery(delivery_id: UUID, practice_id: UUID, *, round_: str = "0") -
 
 async def fanout(practice_id: UUID, sequence: int) -> bool:
     """Fans the practice's events out up to ``sequence`` (one job per practice and head)."""
-    from services.jobs.queue import enqueue
-
     return await enqueue(
         FANOUT,
         {"practice_id": str(practice_id)},

@@ -81,8 +81,8 @@ async def build_world(*, scopes: tuple[str, ...] = ("patient:read", "schedule:re
 async def pump(rounds: int = 20) -> None:
     """Runs due jobs (fan-out, deliveries, their retries: backoff skipped by a late `now`)."""
     catalogue.load()
-    for _ in range(rounds):
-        if not await run_due(now=datetime.now(UTC) + timedelta(days=1)):
+    for n in range(rounds):  # each round a day later than the last: past any backoff
+        if not await run_due(now=datetime.now(UTC) + timedelta(days=1 + n)):
             return
 
 
