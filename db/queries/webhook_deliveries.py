@@ -121,10 +121,12 @@ async def add_deliveries(
     if not rows:
         return []
     await PartnerWebhookDelivery.bulk_create(rows, ignore_conflicts=True, using_db=connection)
-    wanted = Q()
-    for row in rows:
-        wanted |= Q(endpoint_id=row.endpoint_id, event_id=row.event_id)
-    return await PartnerWebhookDelivery.filter(wanted).using_db(connection)
+    pairs = {(str(r.endpoint_id), str(r.event_id)) for r in rows}
+    found = await PartnerWebhookDelivery.filter(
+        endpoint_id__in=list({r.endpoint_id for r in rows}),
+        event_id__in=list({r.event_id for r in rows}),
+    ).using_db(connection)
+    return [d for d in found if (str(d.endpoint_id), str(d.event_id)) in pairs]
 
 
 async def advance(cursor: PartnerWebhookCursor, to: int, connection: BaseDBAsyncClient) -> None:
