@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from db.models import (
@@ -192,7 +192,7 @@ async def update(
             row.event_types, changed = _event_types(event_types, client), [*changed, "event_types"]
         if enabled is not None and enabled != row.enabled:
             row.enabled, changed = enabled, [*changed, "enabled"]
-            row.disabled_at = None if enabled else datetime.now().astimezone()
+            row.disabled_at = None if enabled else datetime.now(UTC)
             row.disabled_reason = None if enabled else "ADMIN"
             row.consecutive_failures = 0
             changed += ["disabled_at", "disabled_reason", "consecutive_failures"]

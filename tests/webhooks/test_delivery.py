@@ -224,3 +224,28 @@ async def test_the_secret_is_stored_encrypted(db: str, loopback: None) -> None:
     audited = str(await AuditEvent.all().values())
     assert "REGISTER webhook endpoint" in audited
     assert made.secret[6:] not in audited
+
+
+async def test_the_connection_goes_to_the_checked_ip_with_the_name_as_host(
+    db: str, loopback: None
+) -> None:
+    """The name is resolved once (by the check) and sent only as the Host header."""
+    looked_up: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        looked_up.append(host)
+        return ["127.0.0.1"] if host == "hooks.partner.example" else []
+
+    targets.use_resolver(resolve)
+    try:
+        world = await w.build_world()
+        with receiver() as hook:
+            await world.register(f"http://hooks.partner.example:{hook.port}/in")
+            looked_up.clear()
+            await world.touch(world.sharing)
+            await w.pump()
+        assert len(hook.received) == 1
+        assert hook.received[0].headers["host"] == f"hooks.partner.example:{hook.port}"
+        assert looked_up == ["hooks.partner.example"]  # once, at delivery, by the check
+    finally:
+        targets.use_resolver(None)
