@@ -249,3 +249,22 @@ async def test_the_connection_goes_to_the_checked_ip_with_the_name_as_host(
         assert looked_up == ["hooks.partner.example"]  # once, at delivery, by the check
     finally:
         targets.use_resolver(None)
+
+
+async def test_a_restricted_patients_events_are_withheld(db: str, loopback: None) -> None:
+    from db.models.privacy import RestrictionKind
+    from services.consent import restriction
+
+    world = await w.build_world()
+    with receiver() as hook:
+        await world.register(hook.url, ["patient.updated"])
+        await restriction.place(
+            world.desk,
+            patient_id=world.sharing.id,
+            kind=RestrictionKind.RESTRICTION,
+            reason="Accuracy contested",
+        )
+        await world.touch(world.sharing, "Restricted")
+        await w.pump()
+    assert hook.received == []
+    assert [d.status for d in await deliveries()] == ["WITHHELD"]
