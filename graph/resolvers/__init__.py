@@ -40,6 +40,7 @@ from graph.resolvers.scheduling_rebooking import RebookingQueries
 from graph.resolvers.subscriptions import EventSubscriptions, NoticeMutations
 from graph.resolvers.system import SystemQueries
 from graph.resolvers.treatment_plans import TreatmentPlanMutations, TreatmentPlanQueries
+from graph.resolvers.webhooks import WebhookMutations, WebhookQueries
 
 Query = merge_types(
     "Query",
@@ -75,6 +76,7 @@ Query = merge_types(
         FeeQueries,
         BillingSettingsQueries,
         JobQueries,
+        WebhookQueries,
     ),
 )
 Mutation = merge_types(
@@ -108,6 +110,7 @@ Mutation = merge_types(
         BillingSettingsMutations,
         NhsContractMutations,
         JobMutations,
+        WebhookMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))
