@@ -18,9 +18,11 @@ from uuid import UUID, uuid4
 
 from db.audit_chain import AuditRecord
 from db.models import PartnerWebhookAttempt, PartnerWebhookDelivery, PartnerWebhookEndpoint
+from db.queries import memberships
 from db.queries import webhook_deliveries as rows
 from db.uow import UnitOfWork, unit_of_work
 from services import audit
+from services.messaging import staff_mail
 from services.principal import Principal
 from services.webhooks import config, partners, payloads, secrets, sending, signing
 from services.webhooks.events import WebhookEvent
@@ -90,7 +92,7 @@ async def _record(
                 endpoint.id, "FAILURES", now, uow.connection
             )
             if disabled:
-                _disabled(uow, endpoint, failures)
+                await _disabled(uow, endpoint, failures)
             retry = outcome.retryable and not disabled and delivery.attempts < settings.max_attempts
             delivery.status = PENDING if retry else FAILED
         attempt = PartnerWebhookAttempt(
@@ -120,14 +122,26 @@ def _delivered(
     )
 
 
-def _disabled(uow: UnitOfWork, endpoint: PartnerWebhookEndpoint, failures: int) -> None:
-    # TODO(lead): also message the organisation's admins once services/messaging exists.
+async def _disabled(uow: UnitOfWork, endpoint: PartnerWebhookEndpoint, failures: int) -> None:
+    """Audited, and every admin of the organisation is emailed in the same transaction."""
+    organization_id = UUID(str(endpoint.organization_id))
+    for user_id, email, name in await memberships.organization_admins(
+        organization_id, uow.connection
+    ):
+        await staff_mail.send_staff_email(
+            to=email,
+            template="webhook_disabled",
+            context={"name": name, "endpoint": endpoint.url, "failures": str(failures)},
+            practice_id=None,
+            staff_user_id=user_id,
+            connection=uow.connection,
+        )
     uow.audit(
         audit.record_for(
             Principal(),
             action="WEBHOOK_ENDPOINT_DISABLED",
             outcome="FAILURES",
-            organization_id=UUID(str(endpoint.organization_id)),
+            organization_id=organization_id,
             entity_type="WebhookEndpoint",
             entity_id=endpoint.id,
             fields=[f"consecutive_failures={failures}"],

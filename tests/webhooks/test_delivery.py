@@ -10,6 +10,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from db.models import (
     AuditEvent,
+    Message,
     PartnerWebhookAttempt,
     PartnerWebhookCursor,
     PartnerWebhookDelivery,
@@ -96,6 +97,11 @@ async def test_disabled_after_n_consecutive_failures(db: str, loopback: None) ->
     notices = await AuditEvent.filter(action="WEBHOOK_ENDPOINT_DISABLED")
     assert len(notices) == 1
     assert notices[0].entity_id == str(endpoint.id)
+    # The organisation's admin is emailed, once, in the transaction that turned it off.
+    emails = await Message.filter(template_name="webhook_disabled")
+    assert [(m.staff_user_id, m.purpose) for m in emails] == [
+        (world.admin.user_id, "OPERATOR_NOTICE")
+    ]
 
 
 async def test_a_non_sharing_patients_events_are_withheld(db: str, loopback: None) -> None:
