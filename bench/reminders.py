@@ -71,15 +71,23 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def _diary(count: int) -> tuple[Practice, list[Practitioner], Room, AppointmentType, list[Patient]]:
+async def _diary(
+    count: int,
+) -> tuple[Practice, list[Practitioner], Room, AppointmentType, list[Patient]]:
     org = await Organization.create(name="Bench org", slug=f"bench-{uuid.uuid4().hex[:6]}")
-    practice = await Practice.create(organization=org, name="Bench practice", timezone="Europe/London")
+    practice = await Practice.create(
+        organization=org, name="Bench practice", timezone="Europe/London"
+    )
     room = await Room.create(practice_id=practice.id, name="Surgery 1")
-    kind = await AppointmentType.create(practice_id=practice.id, name="Examination", duration_minutes=30)
+    kind = await AppointmentType.create(
+        practice_id=practice.id, name="Examination", duration_minutes=30
+    )
     practitioners = []
     for n in range(PRACTITIONERS):
-        user = await User.create(
-            email=f"dentist{n}@bench.example", full_name=f"Dr Bench {n}", password_hash="x"
+        user = await User.create(  # never logs in: no usable password
+            email=f"dentist{n}@bench.example",
+            full_name=f"Dr Bench {n}",
+            password_hash="!",  # noqa: S106
         )
         practitioners.append(
             await Practitioner.create(
@@ -152,7 +160,9 @@ async def _book_and_queue(
             start = batches.get_nowait()
             async with unit_of_work() as uow:
                 for appointment, patient in zip(
-                    appointments[start : start + BATCH], patients[start : start + BATCH], strict=True
+                    appointments[start : start + BATCH],
+                    patients[start : start + BATCH],
+                    strict=True,
                 ):
                     await patient_messages.after_booking(
                         uow.connection, appointment, patient, LONDON, now, confirm=False
@@ -172,7 +182,10 @@ async def _round(label: str, diary: tuple[Any, ...], count: int, lead: float) ->
     rows = Message.filter(practice_id=practice.id, scheduled_for=due)
     deadline = time.monotonic() + lead + 900
     while time.monotonic() < deadline:
-        if await rows.filter(status="QUEUED").count() + await rows.filter(status="SENDING").count() == 0:
+        if (
+            await rows.filter(status="QUEUED").count() + await rows.filter(status="SENDING").count()
+            == 0
+        ):
             break
         await asyncio.sleep(0.5)
     sent = await rows.filter(status="SENT").values_list("sent_at", "transport")
@@ -204,6 +217,22 @@ def _environment(url: str, var_dir: Path, smtp_port: int, concurrency: int) -> d
     return env
 
 
+def _start(
+    args: argparse.Namespace, url: str, var_dir: Path, port: int
+) -> tuple[subprocess.Popen[bytes], list[subprocess.Popen[bytes]]]:
+    """The SMTP sink, then the real ``aescrm worker`` processes pointed at it."""
+    sink = subprocess.Popen(
+        [sys.executable, __file__, "--as-sink", str(port)], stdout=subprocess.PIPE, cwd=ROOT
+    )
+    env = _environment(url, var_dir, port, args.concurrency)
+    aescrm = str(Path(sys.executable).parent / "aescrm")
+    workers = [
+        subprocess.Popen([aescrm, "worker", "--name", f"bench-{n}"], env=env, cwd=ROOT)
+        for n in range(args.workers)
+    ]
+    return sink, workers
+
+
 def _free_port() -> int:
     import socket
 
@@ -229,15 +258,7 @@ async def main(args: argparse.Namespace) -> None:
         diary = await _diary(args.count)
         print(f"{args.count} patients with email in {time.perf_counter() - started:.1f} s")
         port = _free_port()
-        sink = subprocess.Popen(
-            [sys.executable, __file__, "--as-sink", str(port)], stdout=subprocess.PIPE, cwd=ROOT
-        )
-        env = _environment(target, var_dir, port, args.concurrency)
-        aescrm = str(Path(sys.executable).parent / "aescrm")
-        processes = [
-            subprocess.Popen([aescrm, "worker", "--name", f"bench-{n}"], env=env, cwd=ROOT)
-            for n in range(args.workers)
-        ]
+        sink, processes = _start(args, target, var_dir, port)
         print(
             f"{args.workers} aescrm worker processes (concurrency {args.concurrency}, batch 100, "
             f"poll 1 s), SMTP sink in its own process, cpus: {os.cpu_count()}, "

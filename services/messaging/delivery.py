@@ -2,8 +2,12 @@
 
 Order matters for "never twice": a message not QUEUED (or SENDING after a crash) is done and
 is left alone; the gate is asked now; the transport and (for email) the Message-ID are written
-before the send; the provider's id is written before the row says SENT. A transient failure
+before the send; the provider's id is written with SENT, in one statement. A transient failure
 leaves the message QUEUED with the reason and raises, so the job runner retries it.
+
+Every read before the send (message, practice, settings, patient, visit, consent, template)
+shares one transaction: outside one, each statement takes a pooled connection and asyncpg
+resets it on release, which cost more than the reads themselves (bench/reminders.py, py-spy).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from uuid import UUID
 
 from db.models import Message, MessageStatus
 from db.queries import messages as queries
+from db.uow import write_transaction
 from services import runtime
 from services.errors import ValidationFailed
 from services.messaging import addresses, channels, content, gate, records, templates
@@ -25,7 +30,7 @@ from services.messaging.channels import (
     PermanentSendError,
     TransientSendError,
 )
-from services.messaging.development import DEVELOPMENT, store
+from services.messaging.development import DEVELOPMENT, stored
 from services.messaging.headers import marketing_headers, unsubscribe_url
 
 log = logging.getLogger("aescrm.messages")
@@ -79,6 +84,17 @@ def _sender(facts: content.Facts) -> tuple[str, str | None]:
 async def deliver(message_id: UUID, *, now: datetime | None = None) -> Outcome:
     """Send the message if it is still due; the outcome (QUEUED + defer_until: wait)."""
     now = now or datetime.now(UTC)
+    async with write_transaction():  # the reads on one connection; never the send itself
+        ready = await _prepare(message_id, now)
+    if isinstance(ready, Outcome):
+        return ready
+    return await _send(*ready)
+
+
+async def _prepare(
+    message_id: UUID, now: datetime
+) -> Outcome | tuple[Message, content.Facts, str, templates.Rendered]:
+    """What to send and to whom, or the outcome when nothing is to be sent now."""
     message = await queries.by_id(message_id)
     if message is None:
         return Outcome("MISSING")
@@ -110,8 +126,7 @@ async def deliver(message_id: UUID, *, now: datetime | None = None) -> Outcome:
         return await _finish(message, MessageStatus.SUPPRESSED, bad.message)
     if templates.kind_of(message.template_name or "").value == "MARKETING":
         facts.values["unsubscribe_url"] = unsubscribe_url(message)
-    rendered = templates.render(await _source(message), facts.values)
-    return await _send(message, facts, to, rendered)
+    return message, facts, to, templates.render(await _source(message), facts.values)
 
 
 def _transport(message: Message, facts: content.Facts) -> object | None:
@@ -133,22 +148,17 @@ async def _send(
     sealed_to = records.sealed(message.id, UUID(str(pid)) if pid else None, "to_address", to)
     masked = addresses.mask(message.channel, to)
     to_index = runtime.keyring().blind_index("phone", to) if message.channel == "SMS" else None
-    if transport is DEVELOPMENT:
-        await queries.update(
-            message.id,
-            None,
-            transport=DEVELOPMENT,
-            to_address=sealed_to,
-            address_masked=masked,
-            to_index=to_index,
-        )
-        provider_id = await store(message, rendered)
+    if transport is DEVELOPMENT:  # nothing leaves the process: one statement records it all
         return await _finish(
             message,
             MessageStatus.SENT,
             "",
-            provider_message_id=provider_id,
+            transport=DEVELOPMENT,
+            to_address=sealed_to,
+            address_masked=masked,
+            to_index=to_index,
             sent_at=datetime.now(UTC),
+            **stored(message, rendered),
         )
     name = transport.name  # type: ignore[attr-defined]
     email_id = f"<{message.id}@aescrm>" if message.channel == "EMAIL" else None
@@ -189,8 +199,9 @@ async def _send(
         raise
     except PermanentSendError as exc:
         return await _finish(message, MessageStatus.FAILED, str(exc))
-    await queries.update(message.id, None, provider_message_id=provider_id)
-    return await _finish(message, MessageStatus.SENT, "", sent_at=datetime.now(UTC))
+    return await _finish(
+        message, MessageStatus.SENT, "", provider_message_id=provider_id, sent_at=datetime.now(UTC)
+    )
 
 
 __all__ = ["Outcome", "deliver", "give_up"]
