@@ -2,7 +2,7 @@
 
 Order matters for "never twice": a message not QUEUED (or SENDING after a crash) is done and
 is left alone; the gate is asked now; the transport and (for email) the Message-ID are written
-before the send; the provider's id is written with SENT, in one statement. A transient failure
+before the send; the provider's id is written before the row says SENT. A transient failure
 leaves the message QUEUED with the reason and raises, so the job runner retries it.
 
 Every read before the send (message, practice, settings, patient, visit, consent, template)
@@ -199,9 +199,8 @@ async def _send(
         raise
     except PermanentSendError as exc:
         return await _finish(message, MessageStatus.FAILED, str(exc))
-    return await _finish(
-        message, MessageStatus.SENT, "", provider_message_id=provider_id, sent_at=datetime.now(UTC)
-    )
+    await queries.update(message.id, None, provider_message_id=provider_id)
+    return await _finish(message, MessageStatus.SENT, "", sent_at=datetime.now(UTC))
 
 
 __all__ = ["Outcome", "deliver", "give_up"]
