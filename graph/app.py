@@ -20,7 +20,14 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from db.config import close_database, open_database
-from graph import document_routes, invoice_routes, oauth_routes, report_routes, webhook_routes
+from graph import (
+    calendar_routes,
+    document_routes,
+    invoice_routes,
+    oauth_routes,
+    report_routes,
+    webhook_routes,
+)
 from graph.graphiql import assets_mount
 from graph.middleware import BodyLimit, RateLimit, RequestId
 from graph.rate_limits import build_limiter
@@ -139,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *document_routes.routes,
         *invoice_routes.routes,
         *report_routes.routes,
+        *calendar_routes.routes,
         *webhook_routes.routes,
     ]
     if settings.graphiql_enabled:

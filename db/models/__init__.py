@@ -1,5 +1,6 @@
 """All Tortoise models of the single ``models`` app."""
 
+from db.models.account_links import AccountToken, CalendarFeed
 from db.models.aesthetic_forms import ConsentFormInstance, ConsentFormTemplate
 from db.models.aesthetic_prescribing import (
     AestheticConsultation,
@@ -82,6 +83,7 @@ from db.models.users import Membership, User
 
 __all__ = [
     "Absence",
+    "AccountToken",
     "AdverseEvent",
     "AestheticConsultation",
     "Appointment",
@@ -95,6 +97,7 @@ __all__ = [
     "BillingSettings",
     "BpeRecord",
     "BreachIncident",
+    "CalendarFeed",
     "CaptureMethod",
     "CashReconciliation",
     "ChartEntry",

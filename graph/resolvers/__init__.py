@@ -8,6 +8,7 @@ from graph.resolvers.aesthetic_stock import AestheticStockMutations, AestheticSt
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.billing_fees import FeeMutations, FeeQueries
 from graph.resolvers.billing_settings import BillingSettingsMutations, BillingSettingsQueries
+from graph.resolvers.calendar_feeds import CalendarFeedMutations, CalendarFeedQueries
 from graph.resolvers.card_payments import CardPaymentMutations
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
@@ -71,6 +72,7 @@ Query = merge_types(
         AestheticStockQueries,
         FeeQueries,
         BillingSettingsQueries,
+        CalendarFeedQueries,
     ),
 )
 Mutation = merge_types(
@@ -102,6 +104,7 @@ Mutation = merge_types(
         CardPaymentMutations,
         BillingSettingsMutations,
         NhsContractMutations,
+        CalendarFeedMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))
