@@ -19,7 +19,7 @@ from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.injectables import InjectableMutations, InjectableQueries
 from graph.resolvers.invoices import InvoiceMutations, InvoiceQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
-from graph.resolvers.organizations import OrganizationQueries
+from graph.resolvers.organizations import OrganizationMutations, OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
 from graph.resolvers.payments import PaymentMutations, PaymentQueries
 from graph.resolvers.perio import PerioMutations, PerioQueries
@@ -36,6 +36,7 @@ from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
 from graph.resolvers.scheduling_admin import SchedulingAdminMutations
 from graph.resolvers.scheduling_catalogue import SchedulingCatalogueQueries
 from graph.resolvers.scheduling_rebooking import RebookingQueries
+from graph.resolvers.staff import StaffMutations, StaffQueries
 from graph.resolvers.subscriptions import EventSubscriptions, NoticeMutations
 from graph.resolvers.system import SystemQueries
 from graph.resolvers.treatment_plans import TreatmentPlanMutations, TreatmentPlanQueries
@@ -73,6 +74,7 @@ Query = merge_types(
         FeeQueries,
         BillingSettingsQueries,
         CalendarFeedQueries,
+        StaffQueries,
     ),
 )
 Mutation = merge_types(
@@ -105,6 +107,8 @@ Mutation = merge_types(
         BillingSettingsMutations,
         NhsContractMutations,
         CalendarFeedMutations,
+        StaffMutations,
+        OrganizationMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))
