@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from graph.resolvers.account_links import AccountLinkMutations
 from graph.resolvers.aesthetic_stock import AestheticStockMutations, AestheticStockQueries
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.billing_fees import FeeMutations, FeeQueries
@@ -109,6 +110,7 @@ Mutation = merge_types(
         CalendarFeedMutations,
         StaffMutations,
         OrganizationMutations,
+        AccountLinkMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

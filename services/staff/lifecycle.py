@@ -23,9 +23,10 @@ from typing import Any
 from uuid import UUID
 
 from db.models import Membership, User
+from db.queries import account_tokens
 from db.queries import sessions as session_rows
 from db.queries import staff as staff_rows
-from db.tenancy import OrganizationId
+from db.tenancy import OrganizationId, PracticeId
 from db.uow import UnitOfWork, unit_of_work
 from services import audit, tenant_gate
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
@@ -75,10 +76,13 @@ async def _target(uow: UnitOfWork, user_id: UUID) -> tuple[User, list[dict[str, 
     return user, staff
 
 
-async def _keep_an_org_admin(uow: UnitOfWork, organization_id: UUID | None, user_id: UUID) -> None:
+async def _keep_an_org_admin(
+    uow: UnitOfWork, principal: Principal, organization_id: UUID | None, user_id: UUID
+) -> None:
+    """Only an admin of the organisation gets here (rank checked), so it is among theirs."""
     if organization_id is None:
         return
-    oid = OrganizationId(organization_id)
+    oid = tenant_gate.organization_among(principal.organization_scopes, organization_id)
     if await staff_rows.other_org_admins(oid, user_id, uow.connection) == 0:
         raise Conflict(LAST_ADMIN)
 
@@ -118,7 +122,7 @@ async def change_role(
         if any(need > have for need, have in (reach.membership_rank(principal, m) for m in here)):
             refused = "This person's role is above yours."
         else:
-            await _apply_role(uow, user, pid, org, role, here)
+            await _apply_role(uow, user, principal, pid, org, role, here)
             user.token_version += 1
             await user.save(using_db=uow.connection, update_fields=["token_version"])
             uow.audit(
@@ -139,8 +143,9 @@ async def change_role(
 async def _apply_role(
     uow: UnitOfWork,
     user: User,
-    pid: Any,
-    org: UUID | None,
+    principal: Principal,
+    pid: PracticeId,
+    org: OrganizationId | None,
     role: Role,
     here: list[dict[str, Any]],
 ) -> None:
@@ -152,8 +157,8 @@ async def _apply_role(
             )
         return
     if was_org_admin and org is not None:
-        await _keep_an_org_admin(uow, org, user.id)
-        await staff_rows.drop_org_admin(OrganizationId(org), user.id, uow.connection)
+        await _keep_an_org_admin(uow, principal, org, user.id)
+        await staff_rows.drop_org_admin(org, user.id, uow.connection)
     await staff_rows.drop_practice_roles(pid, user.id, uow.connection)
     await Membership.create(
         user_id=user.id, practice_id=pid, role=role.value, using_db=uow.connection
@@ -179,7 +184,7 @@ async def set_active(principal: Principal, *, user_id: UUID, active: bool) -> Us
         else:
             if not active:
                 for org in _org_admin_of(staff):
-                    await _keep_an_org_admin(uow, org, user.id)
+                    await _keep_an_org_admin(uow, principal, org, user.id)
             await _switch(uow, principal, user, active, action, staff)
     if refused is not None:
         await _refuse(principal, action, user_id, refused)
@@ -198,7 +203,9 @@ async def _switch(
     user.token_version += 1
     await user.save(using_db=uow.connection, update_fields=["is_active", "token_version"])
     if not active:
-        await session_rows.revoke_all_in(user.id, datetime.now(UTC), uow.connection)
+        now = datetime.now(UTC)
+        await session_rows.revoke_all_in(user.id, now, uow.connection)
+        await account_tokens.spend_all_open(user.id, now, uow.connection)
     practices = {p for m in staff if (p := _uuid(m["practice_id"])) is not None}
     uow.audit(
         audit.record_for(

@@ -8,10 +8,10 @@ admin holds no clinical scopes yet must be able to take on a dentist.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 from uuid import UUID
 
-from db.tenancy import OrganizationId, PracticeId
 from services.policy import Role, Scope
 from services.principal import Principal
 
@@ -33,11 +33,11 @@ def org_administered(principal: Principal, organization_id: UUID | None) -> bool
     """An organisation-level admin (ORG_ADMIN) of this organisation."""
     if organization_id is None:
         return False
-    scopes = principal.organization_scopes.get(OrganizationId(organization_id), frozenset())
-    return Scope.STAFF_ADMIN in scopes
+    held = cast("Mapping[UUID, frozenset[Scope]]", principal.organization_scopes)
+    return Scope.STAFF_ADMIN in held.get(organization_id, frozenset())
 
 
-def rank_in(principal: Principal, practice_id: PracticeId) -> int:
+def rank_in(principal: Principal, practice_id: UUID) -> int:
     """The actor's rank for people of this practice (0: administers nothing there)."""
     if principal.enrolment_only or Scope.STAFF_ADMIN not in principal.scopes_in(practice_id):
         return 0
@@ -52,7 +52,7 @@ def membership_rank(principal: Principal, row: dict[str, Any]) -> tuple[int, int
     needed = RANK.get(role, 0)
     practice = _uuid(row["practice_id"])
     if practice is not None:
-        return needed, rank_in(principal, PracticeId(practice))
+        return needed, rank_in(principal, practice)
     organization = _uuid(row["organization_id"])
     return needed, RANK[Role.ORG_ADMIN] if org_administered(principal, organization) else 0
 
