@@ -39,6 +39,7 @@ from db.models import (
     Appointment,
     AppointmentType,
     Batch,
+    CalendarFeed,
     ChartEntry,
     ClinicalNote,
     Closure,
@@ -166,6 +167,7 @@ ID_KINDS: dict[str, str] = {
     "updateMembershipPlan.input.planId": "membership_plan",
     "paymentId": "payment",
     "approverUserId": "staff_user",  # a practice admin's user id
+    "feedId": "calendar_feed",
 }
 # Kinds that belong to an organisation, not a practice (one product catalogue per organisation):
 # for every caller the other tenant's object of these kinds comes from another organisation.
@@ -670,6 +672,15 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         "restriction": restriction.id,
         "erasure_request": request.id,
         "perio_exam": exam.id,
+        "calendar_feed": (
+            await CalendarFeed.create(
+                user_id=user.id,
+                practice_id=practice.id,
+                kind="PRACTITIONER",
+                practitioner_id=practitioner.id,
+                secret_hash="0" * 64,
+            )
+        ).id,
     }
     return {k: str(v) for k, v in objects.items()}
 

@@ -59,7 +59,8 @@ async def practitioner_feed(client: httpx.AsyncClient, d: Diary) -> str:
     )
     assert result.errors == []
     url = str(result.data["createCalendarFeed"]["url"])
-    assert url.startswith("http://testserver/calendar/") and url.endswith(".ics")
+    assert url.startswith("http://testserver/calendar/")
+    assert url.endswith(".ics")
     return url.removeprefix("http://testserver")
 
 
@@ -88,7 +89,8 @@ async def test_feed_parses_and_updates_in_place_after_a_move_and_a_cancel(
     assert event.decoded("dtstart").utcoffset().total_seconds() == 0  # written in UTC
     summary = str(event.get("summary"))
     assert summary == f"A.{d.patient.last_name[0]}. Examination"
-    assert d.patient.last_name not in response.text and "penicillin" not in response.text
+    assert d.patient.last_name not in response.text
+    assert "penicillin" not in response.text
 
     moved = {"input": {"appointmentId": first, "startsAt": iso(d.at(4, 11))}}
     assert (await gql(client, MOVE, moved, token=d.token)).errors == []
@@ -113,10 +115,12 @@ async def test_etag_answers_304_until_the_diary_changes_and_fetches_are_audited(
     etag = first.headers["etag"]
     assert first.headers["cache-control"] == "private, no-cache"
     again = await client.get(path, headers={"if-none-match": etag})
-    assert again.status_code == 304 and again.content == b""
+    assert again.status_code == 304
+    assert again.content == b""
     await book(client, d, 2, 14)
     changed = await client.get(path, headers={"if-none-match": etag})
-    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
     reads = await AuditEvent.filter(action="READ calendar_feed").count()
     assert reads == 2  # the two bodies sent; the 304 sent nothing
     logged = await AuditReadPatient.filter(patient_id=d.patient.id).count()
@@ -140,14 +144,16 @@ async def test_revoked_forged_and_unknown_tokens_answer_the_same_404(
     feed_id = str(UUID(hex=token[:32]))
     owner = factories.access_token(d.dentist_user)
     revoked = await gql(client, REVOKE, {"input": {"feedId": feed_id}}, token=owner)
-    assert revoked.errors == [] and revoked.data["revokeCalendarFeed"]["feed"]["revokedAt"]
+    assert revoked.errors == []
+    assert revoked.data["revokeCalendarFeed"]["feed"]["revokedAt"]
     answers.append(await client.get(path))
     assert {a.status_code for a in answers} == {404}
     assert len({a.content for a in answers}) == 1
     keys = {tuple(sorted(k for k in a.headers if k != "x-request-id")) for a in answers}
     assert len(keys) == 1
     stored = await CalendarFeed.get(id=feed_id)
-    assert token[32:] not in stored.secret_hash and len(stored.secret_hash) == 64
+    assert token[32:] not in stored.secret_hash
+    assert len(stored.secret_hash) == 64
 
 
 async def test_another_practice_cannot_create_or_revoke_and_its_diary_never_appears(
@@ -196,14 +202,13 @@ async def test_patient_feed_is_their_own_and_staff_cannot_make_one(
         client, CREATE, {"input": {"patientId": str(stranger_patient.id)}}, token=token
     )
     assert refused.codes == ["NOT_FOUND"]
-    staff = await gql(
-        client, CREATE, {"input": {"patientId": str(d.patient.id)}}, token=d.token
-    )
+    staff = await gql(client, CREATE, {"input": {"patientId": str(d.patient.id)}}, token=d.token)
     assert staff.codes == ["NOT_FOUND"]
     both = {"input": {"patientId": str(d.patient.id), "practitionerId": str(d.dentist.id)}}
     assert (await gql(client, CREATE, both, token=token)).codes == ["BAD_USER_INPUT"]
     made = await gql(client, CREATE, {"input": {"patientId": str(d.patient.id)}}, token=token)
-    assert made.errors == [] and made.data["createCalendarFeed"]["feed"]["kind"] == "PATIENT"
+    assert made.errors == []
+    assert made.data["createCalendarFeed"]["feed"]["kind"] == "PATIENT"
     path = made.data["createCalendarFeed"]["url"].removeprefix("http://testserver")
     found = events((await client.get(path)).content)
     assert list(found) == [f"{appointment}@aescrm"]
@@ -227,7 +232,16 @@ async def test_restricted_patient_shows_as_busy_in_the_practitioner_feed(
     assert str(event.get("summary")) == "Busy"
 
 
-async def test_partner_app_cannot_create_a_feed(client: httpx.AsyncClient) -> None:
+async def test_partner_app_and_anonymous_callers_cannot_have_feeds(
+    client: httpx.AsyncClient,
+) -> None:
+    from tests.graph.visibility_world import partner_token
+
     d = await diary()
-    anonymous = await gql(client, CREATE, {"input": {"practitionerId": str(d.dentist.id)}})
+    _, partner = await partner_token(client, d.practice.id, d.practice.organization_id)
+    create = {"input": {"practitionerId": str(d.dentist.id)}}
+    assert (await gql(client, CREATE, create, token=partner)).codes == ["FORBIDDEN"]
+    assert (await gql(client, FEEDS, token=partner)).codes == ["FORBIDDEN"]
+    anonymous = await gql(client, CREATE, create)
     assert anonymous.codes in (["UNAUTHENTICATED"], ["FORBIDDEN"])
+    assert await CalendarFeed.all().count() == 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import httpx
 
 from db.models import AuditEvent, Membership, Practice, RefreshToken, User
@@ -38,7 +36,9 @@ mutation L($email: String!, $password: String!) {
   login(input: {email: $email, password: $password}) { session { accessToken refreshToken } }
 }"""
 REFRESH = """
-mutation R($token: String!) { refreshSession(input: {refreshToken: $token}) { session { accessToken } } }"""
+mutation R($token: String!) {
+  refreshSession(input: {refreshToken: $token}) { session { accessToken } }
+}"""
 ME = "{ me { email } }"
 
 
@@ -100,7 +100,8 @@ async def test_another_practice_staff_is_not_found_like_a_random_id(
         },
         token=token,
     )
-    assert foreign.errors == random.errors and foreign.codes == ["NOT_FOUND"]
+    assert foreign.errors == random.errors
+    assert foreign.codes == ["NOT_FOUND"]
     other_practice = await gql(client, CHANGE, change(theirs, other, "DENTIST"), token=token)
     assert other_practice.codes == ["NOT_FOUND"]
     off = await gql(client, DEACTIVATE, account(theirs), token=token)
@@ -238,7 +239,8 @@ async def test_practice_settings_validate_time_zone_and_keep_appointments(
         "jurisdiction": "SCOTLAND",
         "address": "1 High Street\nLondon",
     }
-    assert payload["timezoneChanged"] is True and payload["futureAppointments"] == 1
+    assert payload["timezoneChanged"] is True
+    assert payload["futureAppointments"] == 1
     after = await Appointment.filter(practice_id=d.practice.id).values_list("starts_at", flat=True)
     assert list(after) == list(before)  # same instants
     assert await AuditEvent.filter(action="PRACTICE_UPDATED", practice_id=d.practice.id).exists()
