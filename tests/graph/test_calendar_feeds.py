@@ -140,6 +140,9 @@ async def test_revoked_forged_and_unknown_tokens_answer_the_same_404(
         await client.get(f"/calendar/{other_id}.ics"),
         await client.get("/calendar/nonsense.ics"),
         await client.get(f"/calendar/{token[:32]}.ics"),
+        await client.get(f"/calendar/{token}%00.ics"),
+        await client.get("/calendar/%27%20OR%201%3D1--.ics"),
+        await client.get(f"/calendar/{token[:32]}{'A' * 5000}.ics"),
     ]
     feed_id = str(UUID(hex=token[:32]))
     owner = factories.access_token(d.dentist_user)
