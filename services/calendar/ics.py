@@ -10,10 +10,12 @@ same diary always renders the same bytes and the ETag is stable between polls.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import icalendar
 from icalendar import Calendar, Event
 
 PRODID = "-//AES CRM//Calendar feed//EN"
@@ -40,6 +42,28 @@ def uid_of(appointment_id: str) -> str:
     return f"{appointment_id}@{UID_DOMAIN}"
 
 
+def fingerprint(name: str, events: Iterable[FeedEvent]) -> str:
+    """An ETag for what :func:`render` would write, without rendering it (the library is the
+    slow part: ~0.5 ms per event). Covers every input of the body and the library version."""
+    digest = hashlib.sha256(f"{PRODID}|{icalendar.__version__}|{name}".encode())
+    for item in events:
+        digest.update(
+            "|".join(
+                (
+                    item.appointment_id,
+                    item.summary,
+                    utc(item.starts_at).isoformat(),
+                    utc(item.ends_at).isoformat(),
+                    utc(item.changed_at).isoformat(),
+                    str(item.version),
+                    str(item.cancelled),
+                )
+            ).encode()
+            + b"\n"
+        )
+    return '"' + digest.hexdigest()[:32] + '"'
+
+
 def render(name: str, events: Iterable[FeedEvent]) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -64,4 +88,4 @@ def render(name: str, events: Iterable[FeedEvent]) -> bytes:
     return bytes(calendar.to_ical())
 
 
-__all__ = ["FeedEvent", "render", "uid_of", "utc"]
+__all__ = ["FeedEvent", "fingerprint", "render", "uid_of", "utc"]

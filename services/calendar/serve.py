@@ -16,7 +16,6 @@ a person their own data is not processing the restriction stops.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,19 +35,30 @@ from services.policy import Scope
 from services.principal import Principal, RequestMeta
 
 PAST = timedelta(days=31)
-FUTURE = timedelta(days=400)
+FUTURE = timedelta(days=190)
 ID_HEX = 32
 BUSY = "Busy"
 
 
+NAME = "AES CRM appointments"
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedFeed:
-    body: bytes
+    """The feed's events and ETag; the body is rendered only when it is sent."""
+
+    events: list[ics.FeedEvent]
     etag: str
     principal: Principal
     feed: CalendarFeed
     patient_ids: frozenset[UUID]
-    event_count: int
+
+    @property
+    def event_count(self) -> int:
+        return len(self.events)
+
+    def body(self) -> bytes:
+        return ics.render(NAME, self.events)
 
 
 def _split(token: str) -> tuple[UUID | None, str]:
@@ -138,10 +148,8 @@ async def render(token: str, meta: RequestMeta) -> RenderedFeed:
             summary = f"{initials} {kind_name}"
         identified.add(patient)
         events.append(_event(row, summary))
-    name = "AES CRM appointments"
-    body = ics.render(name, events)
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return RenderedFeed(body, etag, principal, feed, frozenset(identified), len(events))
+    etag = ics.fingerprint(NAME, events)
+    return RenderedFeed(events, etag, principal, feed, frozenset(identified))
 
 
 async def record(rendered: RenderedFeed) -> None:
