@@ -90,8 +90,14 @@ async def _places(world: World, patients: int) -> None:
             rooms = [Room(id=uuid4(), practice_id=pid, name=f"Surgery {n}") for n in range(3)]
             await Room.bulk_create(rooms)
             types = [
-                AppointmentType(id=uuid4(), practice_id=pid, name=name, duration_minutes=30)
-                for name in ("Examination", "Hygiene", "Filling")
+                AppointmentType(
+                    id=uuid4(), practice_id=pid, name=name, duration_minutes=30, recall_kind=kind
+                )
+                for name, kind in (
+                    ("Examination", "EXAM"),
+                    ("Hygiene", "HYGIENE"),
+                    ("Filling", None),
+                )
             ]
             await AppointmentType.bulk_create(types)
             staff = []
@@ -257,6 +263,134 @@ def _money(
     return invoices, payments
 
 
+# Per practice at full size (scaled with --quick): deposits, treatment plans (3 items each),
+# memberships, NHS courses; one EXAM recall per patient and one met cycle per patient.
+EXTRAS = {"deposits": 1_000, "plans": 2_000, "members": 300, "courses": 3_000}
+BANDS = (
+    ("BAND_1", 100, 0.55),
+    ("BAND_2A", 300, 0.25),
+    ("BAND_3", 1200, 0.05),
+    ("URGENT", 120, 0.15),
+)
+
+
+def _day_in(rng: random.Random, today: date, back: int, ahead: int = 0) -> date:
+    return today - timedelta(days=back) + timedelta(days=rng.randrange(back + ahead + 1))
+
+
+def _extras(world: World, scale: float, rng: random.Random) -> dict[str, list[tuple[Any, ...]]]:
+    """Rows for the money, plan, membership, recall and NHS reports, in COPY order."""
+    now, today = datetime.now(UTC), world.today
+    out: dict[str, list[tuple[Any, ...]]] = {name: [] for name in TABLES}
+    for practice in world.practices:
+        pid, people, staff = practice.id, world.patients[practice.id], world.staff[practice.id]
+        procedure = uuid4()
+        out["procedure_item"].append(
+            (procedure, now, pid, "D0120", "Examination", 2_500, "NONE", "[]", 0, 0, "NONE",
+             False, now)
+        )  # fmt: skip
+        for _ in range(int(EXTRAS["deposits"] * scale)):
+            taken = now - timedelta(minutes=rng.randrange(730 * 24 * 60))
+            state = rng.choices(("HELD", "APPLIED", "FORFEITED", "REFUNDED"), (20, 65, 10, 5))[0]
+            settled = (
+                None if state == "HELD" else min(now, taken + timedelta(days=rng.randrange(60)))
+            )
+            out["payment"].append(
+                (uuid4(), taken, pid, rng.choice(people), "DEPOSIT", "CARD", "SUCCEEDED", "GBP",
+                 rng.choice((2_500, 5_000, 10_000)), 0, None, None, rng.choice(staff), taken,
+                 state, settled)
+            )  # fmt: skip
+        for _ in range(int(EXTRAS["plans"] * scale)):
+            made = now - timedelta(minutes=rng.randrange(730 * 24 * 60))
+            roll, patient, plan = rng.random(), rng.choice(people), uuid4()
+            accepted = made + timedelta(days=rng.randrange(1, 20)) if roll < 0.6 else None
+            completed = accepted + timedelta(days=rng.randrange(7, 90)) if roll < 0.4 else None
+            declined = made + timedelta(days=rng.randrange(1, 30)) if 0.6 <= roll < 0.8 else None
+            status = (
+                "COMPLETED" if completed else "ACCEPTED" if accepted else
+                "DECLINED" if declined else "PROPOSED"
+            )  # fmt: skip
+            out["treatment_plan"].append(
+                (plan, made, pid, patient, uuid4(), 1, status, accepted, declined, completed, made)
+            )
+            for n in range(3):
+                out["treatment_plan_item"].append(
+                    (uuid4(), made, pid, patient, plan, 1, n, "D0120", "",
+                     rng.choice((4_500, 9_000, 25_000)), procedure)
+                )  # fmt: skip
+        plans = [uuid4(), uuid4()]
+        for n, plan in enumerate(plans):
+            out["membership_plan"].append(
+                (plan, now, pid, f"Care plan {n}", "GBP", 1_500 + 1_000 * n, "[]", 0, True, now)
+            )
+        for patient in rng.sample(people, min(len(people), int(EXTRAS["members"] * scale))):
+            started = _day_in(rng, today, 730)
+            ended = _day_in(rng, started, 0, (today - started).days) if rng.random() < 0.3 else None
+            out["patient_membership"].append(
+                (uuid4(), now, pid, patient, rng.choice(plans), "ENDED" if ended else "ACTIVE",
+                 started, ended, now)
+            )  # fmt: skip
+        for patient in people:
+            out["recall"].append(
+                (uuid4(), now, pid, patient, "EXAM", 6, _day_in(rng, today, 200, 180))
+            )
+            met_on = _day_in(rng, today, 500, 0)
+            met_at = datetime.combine(
+                met_on + timedelta(days=rng.randrange(-20, 20)), clock(10), UTC
+            )
+            out["recall_met"].append((uuid4(), now, pid, patient, "EXAM", met_on, min(met_at, now)))
+        for year in (today.year - 2, today.year - 1, today.year):
+            out["nhs_contract_year"].append((uuid4(), now, pid, date(year, 4, 1), 6_000, now))
+        for _ in range(int(EXTRAS["courses"] * scale)):
+            opened = _day_in(rng, today, 730)
+            band, udas = rng.choices([(b, u) for b, u, _ in BANDS], [w for _, _, w in BANDS])[0]
+            done = opened + timedelta(days=rng.randrange(60))
+            status = "COMPLETED" if done <= today and rng.random() < 0.9 else "OPEN"
+            out["nhs_course"].append(
+                (uuid4(), now, pid, rng.choice(people), status, opened,
+                 done if status == "COMPLETED" else None, band, "GBP", 2_790, 2_790,
+                 udas if status == "COMPLETED" else 0, False, now)
+            )  # fmt: skip
+    return out
+
+
+TABLES = {
+    "procedure_item": (
+        "id", "created_at", "practice_id", "code", "name", "default_fee_pence", "tooth_scope",
+        "tooth_types", "min_surfaces", "max_surfaces", "recall_effect", "archived", "updated_at",
+    ),
+    "payment": (*PAYMENT_COLUMNS, "deposit_state", "deposit_settled_at"),
+    "treatment_plan": (
+        "id", "created_at", "practice_id", "patient_id", "plan_id", "version", "status",
+        "accepted_at", "declined_at", "completed_at", "updated_at",
+    ),
+    "treatment_plan_item": (
+        "id", "created_at", "practice_id", "patient_id", "plan_version_id", "phase", "position",
+        "code", "surfaces", "fee_pence", "procedure_id",
+    ),
+    "membership_plan": (
+        "id", "created_at", "practice_id", "name", "currency", "monthly_fee_minor", "covers",
+        "discount_basis_points", "active", "updated_at",
+    ),
+    "patient_membership": (
+        "id", "created_at", "practice_id", "patient_id", "plan_id", "status", "started_on",
+        "ended_on", "updated_at",
+    ),
+    "recall": (
+        "id", "created_at", "practice_id", "patient_id", "kind", "interval_months", "due_on",
+    ),
+    "recall_met": ("id", "created_at", "practice_id", "patient_id", "kind", "due_on", "met_at"),
+    "nhs_contract_year": (
+        "id", "created_at", "practice_id", "starts_on", "annual_uda_target", "updated_at",
+    ),
+    "nhs_course": (
+        "id", "created_at", "practice_id", "patient_id", "status", "opened_on", "completed_on",
+        "band", "currency", "charge_minor", "band_charge_minor", "udas_hundredths",
+        "evidence_seen", "updated_at",
+    ),
+}  # fmt: skip
+
+
 async def _seed(world: World, appointments: int, invoices: int) -> None:
     rng = random.Random(17)
     began = time.perf_counter()
@@ -265,11 +399,16 @@ async def _seed(world: World, appointments: int, invoices: int) -> None:
     bills, paid = _money(world, invoices, rng)
     await _copy("invoice", INVOICE_COLUMNS, bills)
     await _copy("payment", PAYMENT_COLUMNS, paid)
+    extras = _extras(world, appointments / FULL[0], rng)
+    for table, columns in TABLES.items():
+        await _copy(table, columns, extras[table])
     connection: Any = Appointment._meta.db
     async with connection.acquire_connection() as raw:
         await raw.execute("VACUUM ANALYZE")
     print(
-        f"seeded {appointments:,} appointments, {len(bills):,} invoices, {len(paid):,} payments "
+        f"seeded {appointments:,} appointments, {len(bills):,} invoices, {len(paid):,} payments, "
+        + ", ".join(f"{len(rows):,} {table}" for table, rows in extras.items())
+        + " "
         f"in {len(world.practices)} practices of {len(world.organisations)} organisations "
         f"in {time.perf_counter() - began:.1f} s"
     )

@@ -55,6 +55,7 @@ from db.models.credentials import (
 )
 from db.models.documents import Document
 from db.models.insurance import PatientInsurance
+from db.models.jobs import Job, JobStatus
 from db.models.medical_history import MedicalHistory
 from db.models.nhs_contracts import NhsContractYear
 from db.models.organizations import Organization, Practice
@@ -121,6 +122,8 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceSequence",
+    "Job",
+    "JobStatus",
     "LedgerEntry",
     "LedgerHead",
     "LegalHold",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from db.queries.report_sql import Statement
+from db.queries.report_sql import Statement, identifier
 from db.queries.report_takings import Buckets
 
 OPENING = -1  # the bucket index of the level when the period starts
@@ -65,7 +65,7 @@ async def deposits(buckets: Buckets) -> list[DepositRow]:
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
         DepositRow(
-            UUID(str(r["practice_id"])),
+            identifier(r["practice_id"]),
             int(r["i"]),
             str(r["move"]),
             str(r["currency"]),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from db.queries.report_sql import Statement
+from db.queries.report_sql import Statement, identifier
 from db.tenancy import PracticeId
 
 
@@ -71,7 +71,7 @@ async def attendance(
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
         AttendanceRow(
-            UUID(str(r["practice_id"])),
+            identifier(r["practice_id"]),
             int(r["i"]),
             int(r["appointments"]),
             int(r["completed"] or 0),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from db.queries.report_sql import Statement
+from db.queries.report_sql import Statement, identifier
 from db.tenancy import PracticeId
 
 OPENING = -1
@@ -63,10 +63,10 @@ async def moves(buckets: Sequence[tuple[PracticeId, int, date, date]]) -> list[M
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
         MembershipRow(
-            UUID(str(r["practice_id"])),
+            identifier(r["practice_id"]),
             int(r["i"]),
             str(r["move"]),
-            UUID(str(r["plan_id"])),
+            identifier(r["plan_id"]),
             str(r["name"]),
             str(r["currency"]),
             int(r["fee"]),

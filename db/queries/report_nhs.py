@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from db.queries.report_sql import Statement
+from db.queries.report_sql import Statement, identifier
 from db.tenancy import PracticeId
 
 
@@ -40,7 +40,7 @@ async def contracts(practices: Collection[PracticeId]) -> list[ContractRow]:
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
         ContractRow(
-            UUID(str(r["practice_id"])),
+            identifier(r["practice_id"]),
             str(r["jurisdiction"]),
             None if r["starts_on"] is None else _day(r["starts_on"]),
             None if r["target"] is None else int(r["target"]),
@@ -75,7 +75,7 @@ async def activity(ranges: Sequence[tuple[PracticeId, int, date, date]]) -> list
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
         ActivityRow(
-            UUID(str(r["practice_id"])),
+            identifier(r["practice_id"]),
             int(r["i"]),
             str(r["band"]),
             int(r["courses"]),

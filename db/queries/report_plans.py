@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from db.queries.report_sql import Statement
+from db.queries.report_sql import Statement, identifier
 from db.queries.report_takings import Buckets
 
 
@@ -56,7 +56,7 @@ async def acceptance(buckets: Buckets) -> list[PlanRow]:
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
         PlanRow(
-            UUID(str(r["practice_id"])),
+            identifier(r["practice_id"]),
             int(r["i"]),
             int(r["proposed"] or 0),
             int(r["proposed_pence"] or 0),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from db.queries.report_sql import Statement
+from db.queries.report_sql import Statement, identifier
 
 # Roles held by people who work for a client (not its patients, partners or the platform).
 STAFF_ROLES = ("ORG_ADMIN", "PRACTICE_ADMIN", "DENTIST", "HYGIENIST", "RECEPTIONIST")
@@ -53,7 +53,7 @@ async def sizes() -> list[OrganisationSize]:
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
         OrganisationSize(
-            UUID(str(r["id"])),
+            identifier(r["id"]),
             str(r["name"]),
             int(r["practices"]),
             int(r["staff"]),
@@ -103,7 +103,7 @@ async def usage(buckets: Sequence[tuple[str, int, datetime, datetime]]) -> list[
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
         UsageRow(
-            UUID(str(r["organization_id"])),
+            identifier(r["organization_id"]),
             int(r["i"]),
             int(r["appointments"] or 0),
             int(r["invoices"] or 0),

@@ -133,3 +133,9 @@ def instant(value: Any) -> datetime:
     """A datetime read back from either engine, aware and in UTC."""
     found = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
+
+
+def identifier(value: Any) -> UUID:
+    """A UUID read back from either engine: asyncpg already gives one (its ``UUID`` subclasses
+    the standard one), SQLite gives text. Reports read tens of thousands of them."""
+    return value if isinstance(value, UUID) else UUID(str(value))

@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from db.queries.report_sql import Statement
+from db.queries.report_sql import Statement, identifier
 from db.tenancy import PracticeId
 
 Buckets = Sequence[tuple[PracticeId, int, datetime, datetime]]
 
 RECEIVED = "pay.kind IN ('PAYMENT', 'DEPOSIT')"
+# A row of the bucket (each bucket one range scan of the practice's time index, ``in_buckets``).
+PAID_IN = "pay.practice_id = b.p AND pay.received_at >= b.s AND pay.received_at < b.e"
+ISSUED_IN = "inv.practice_id = b.p AND inv.issued_at >= b.s AND inv.issued_at < b.e"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +40,7 @@ class TakingsRow:
 
 
 def _uuid(value: object) -> UUID | None:
-    return None if value is None else UUID(str(value))
+    return None if value is None else identifier(value)
 
 
 async def takings(buckets: Buckets) -> list[TakingsRow]:
@@ -54,15 +57,13 @@ async def takings(buckets: Buckets) -> list[TakingsRow]:
       SUM(CASE WHEN pay.kind = 'REFUND' THEN pay.amount_minor ELSE 0 END) AS refunded,
       SUM(CASE WHEN {RECEIVED} THEN 1 ELSE 0 END) AS payments,
       SUM(CASE WHEN pay.kind = 'REFUND' THEN 1 ELSE 0 END) AS refunds
-    FROM b JOIN payment pay
-      ON pay.practice_id = b.p AND pay.received_at >= b.s AND pay.received_at < b.e
+    FROM {sql.in_buckets("payment", "pay", f"{PAID_IN} AND pay.status = 'SUCCEEDED'")}
     LEFT JOIN practitioner pr ON pr.id = pay.practitioner_id AND pr.practice_id = pay.practice_id
-    WHERE pay.status = 'SUCCEEDED'
     GROUP BY b.p, b.i, pay.currency, pay.method, pay.practitioner_id, pr.display_name
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
         TakingsRow(
-            UUID(str(r["practice_id"])),
+            identifier(r["practice_id"]),
             int(r["i"]),
             str(r["currency"]),
             str(r["method"]),
@@ -101,19 +102,16 @@ async def invoiced_and_taken(buckets: Buckets) -> list[IssuedRow]:
     WITH {cte}
     SELECT b.p AS practice_id, b.i AS i, inv.kind AS kind, inv.currency AS currency,
       SUM(inv.total_minor) AS amount, COUNT(inv.id) AS n
-    FROM b JOIN invoice inv
-      ON inv.practice_id = b.p AND inv.issued_at >= b.s AND inv.issued_at < b.e
+    FROM {sql.in_buckets("invoice", "inv", ISSUED_IN)}
     GROUP BY b.p, b.i, inv.kind, inv.currency
     UNION ALL
     SELECT b.p, b.i, pay.kind, pay.currency, SUM(pay.amount_minor), COUNT(pay.id)
-    FROM b JOIN payment pay
-      ON pay.practice_id = b.p AND pay.received_at >= b.s AND pay.received_at < b.e
-    WHERE pay.status = 'SUCCEEDED'
+    FROM {sql.in_buckets("payment", "pay", f"{PAID_IN} AND pay.status = 'SUCCEEDED'")}
     GROUP BY b.p, b.i, pay.kind, pay.currency
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
         IssuedRow(
-            UUID(str(r["practice_id"])),
+            identifier(r["practice_id"]),
             int(r["i"]),
             str(r["kind"]),
             str(r["currency"]),

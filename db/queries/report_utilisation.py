@@ -20,7 +20,7 @@ from uuid import UUID
 
 from db.models import OpeningHours, WorkingSession
 from db.queries.report_diary import DiaryFilter
-from db.queries.report_sql import Statement, instant
+from db.queries.report_sql import Statement, identifier, instant
 from db.tenancy import PracticeId
 
 Span = tuple[datetime, datetime]
@@ -61,10 +61,10 @@ async def booked(
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
         BookedRow(
-            UUID(str(r["practice_id"])),
+            identifier(r["practice_id"]),
             int(r["i"]),
-            UUID(str(r["practitioner_id"])),
-            UUID(str(r["room_id"])),
+            identifier(r["practitioner_id"]),
+            identifier(r["room_id"]),
             int(r["seconds"] or 0),
         )
         for r in await sql.rows(statement)
@@ -86,10 +86,6 @@ class SetUpRows:
 
 def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def _id(value: Any) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 async def set_up(
@@ -160,16 +156,16 @@ async def set_up(
     FROM room m WHERE {" AND ".join(named)}"""  # noqa: S608
     parts = (sessions, hours, absences, closures, practitioners, room_names)
     statement = "\nUNION ALL".join(parts)
-    found: dict[UUID, SetUpRows] = {_id(p): SetUpRows() for p in practice_ids}
+    found: dict[UUID, SetUpRows] = {identifier(p): SetUpRows() for p in practice_ids}
     for r in await sql.rows(statement):
-        into = found[_id(r["p"])]
+        into = found[identifier(r["p"])]
         kind = r["k"]
         if kind == "S":
             into.sessions.append(
                 WorkingSession(
-                    practice_id=_id(r["p"]),
-                    practitioner_id=_id(r["who"]),
-                    room_id=None if r["room"] is None else _id(r["room"]),
+                    practice_id=identifier(r["p"]),
+                    practitioner_id=identifier(r["who"]),
+                    room_id=None if r["room"] is None else identifier(r["room"]),
                     weekday=int(r["wd"]),
                     start_minute=int(r["m1"]),
                     end_minute=int(r["m2"]),
@@ -180,19 +176,19 @@ async def set_up(
         elif kind == "H":
             into.hours.append(
                 OpeningHours(
-                    practice_id=_id(r["p"]),
+                    practice_id=identifier(r["p"]),
                     weekday=int(r["wd"]),
                     open_minute=int(r["m1"]),
                     close_minute=int(r["m2"]),
                 )
             )
         elif kind == "A":
-            spans = into.absent.setdefault(_id(r["who"]), [])
+            spans = into.absent.setdefault(identifier(r["who"]), [])
             spans.append((instant(r["t1"]), instant(r["t2"])))
         elif kind == "C":
             into.closed.append((instant(r["t1"]), instant(r["t2"])))
         elif kind == "P":
-            into.practitioners[_id(r["who"])] = str(r["label"])
+            into.practitioners[identifier(r["who"])] = str(r["label"])
         else:
-            into.rooms[_id(r["room"])] = str(r["label"])
+            into.rooms[identifier(r["room"])] = str(r["label"])
     return found

@@ -10,7 +10,7 @@ from datetime import datetime
 from uuid import UUID
 
 from db.queries.report_diary import DiaryFilter
-from db.queries.report_sql import Statement
+from db.queries.report_sql import Statement, identifier
 from db.tenancy import PracticeId
 
 Buckets = Sequence[tuple[PracticeId, int, datetime, datetime]]
@@ -56,7 +56,7 @@ async def waits(buckets: Buckets, filters: DiaryFilter) -> list[WaitRow]:
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
         WaitRow(
-            UUID(str(r["practice_id"])),
+            identifier(r["practice_id"]),
             int(r["i"]),
             int(r["waited"] or 0),
             int(r["wait_seconds"] or 0),
@@ -83,39 +83,45 @@ async def patient_mix(buckets: Buckets, filters: DiaryFilter) -> list[MixRow]:
     them had never attended one at the practice before the bucket (any practitioner or type:
     the filters pick the visits counted, not the history). Rows with bucket ``PERIOD`` count
     the same over the whole period (its start is each practice's bucket 0): distinct patients
-    do not add up over buckets. Each "before" is one probe of the ``(patient_id, starts_at)``
-    index. One statement."""
+    do not add up over buckets. One statement.
+
+    "Never before" is "first attended visit at the practice inside the bucket": ``first`` is
+    each patient's earliest attended start, one grouped pass over the practices' appointments
+    up to the period's end (an index-only scan of the covering ``(practice_id, starts_at)``
+    index on PostgreSQL). It replaced one ``EXISTS`` probe per patient seen (88,867 probes for
+    an organisation's year by week: 1.1 s p99 in ``bench/reports.py``)."""
     if not buckets:
         return []
     sql = Statement()
     cte = sql.buckets(buckets)
     came = sql.within("a.status", ATTENDED)
     narrowed = _narrowed(sql, filters)
-
-    def before(row: str) -> str:
-        return f"""EXISTS (SELECT 1 FROM appointment f WHERE f.patient_id = {row}.patient
-          AND f.starts_at < {row}.s AND f.practice_id = {row}.p
-          AND {sql.within("f.status", ATTENDED)})"""  # noqa: S608 (placeholders only)
-
-    per_bucket = before("seen")
-    per_period = before("u")
+    practices = sql.within("f.practice_id", sorted({b[0] for b in buckets}))
+    until = sql.param(max(b[3] for b in buckets), cast="timestamptz")
+    history = sql.within("f.status", ATTENDED)
     statement = f"""
     WITH {cte},
     seen AS (
       SELECT DISTINCT b.p AS p, b.i AS i, b.s AS s, a.patient_id AS patient
       FROM {sql.in_buckets("appointment", "a", f"{STARTING} AND {came}{narrowed}")}
+    ),
+    first AS (
+      SELECT f.practice_id AS p, f.patient_id AS patient, MIN(f.starts_at) AS at
+      FROM appointment f WHERE {practices} AND f.starts_at < {until} AND {history}
+      GROUP BY f.practice_id, f.patient_id
     )
     SELECT seen.p AS practice_id, seen.i AS i, COUNT(*) AS seen,
-      SUM(CASE WHEN {per_bucket} THEN 0 ELSE 1 END) AS first_time
-    FROM seen GROUP BY seen.p, seen.i
+      SUM(CASE WHEN first.at >= seen.s THEN 1 ELSE 0 END) AS first_time
+    FROM seen JOIN first ON first.p = seen.p AND first.patient = seen.patient
+    GROUP BY seen.p, seen.i
     UNION ALL
-    SELECT u.p, {PERIOD}, COUNT(*), SUM(CASE WHEN {per_period} THEN 0 ELSE 1 END)
-    FROM (SELECT DISTINCT seen.p AS p, b0.s AS s, seen.patient AS patient
-          FROM seen JOIN b b0 ON b0.p = seen.p AND b0.i = 0) u
-    GROUP BY u.p
+    SELECT first.p, {PERIOD}, COUNT(*), SUM(CASE WHEN first.at >= b0.s THEN 1 ELSE 0 END)
+    FROM first JOIN b b0 ON b0.p = first.p AND b0.i = 0
+    WHERE EXISTS (SELECT 1 FROM seen WHERE seen.p = first.p AND seen.patient = first.patient)
+    GROUP BY first.p
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
-        MixRow(UUID(str(r["practice_id"])), int(r["i"]), int(r["seen"]), int(r["first_time"] or 0))
+        MixRow(identifier(r["practice_id"]), int(r["i"]), int(r["seen"]), int(r["first_time"] or 0))
         for r in await sql.rows(statement)
     ]
 
@@ -145,7 +151,7 @@ async def cancellations(buckets: Buckets, filters: DiaryFilter) -> list[Cancella
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
         CancellationRow(
-            UUID(str(r["practice_id"])),
+            identifier(r["practice_id"]),
             int(r["i"]),
             None if r["code"] is None else str(r["code"]),
             int(r["cancelled"]),

@@ -13,6 +13,7 @@ Per currency, integer minor units.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
@@ -62,6 +63,10 @@ class InvoicedVsTaken:
 
     def __add__(self, other: InvoicedVsTaken) -> InvoicedVsTaken:
         return InvoicedVsTaken(self.sums + other.sums)
+
+    @classmethod
+    def sum_of(cls, items: Iterable[InvoicedVsTaken]) -> InvoicedVsTaken:
+        return cls(Sums.sum_of(i.sums for i in items))
 
     def lines(self) -> list[Line]:
         return [Line(k[0], *v) for k, v in self.sums.rows]

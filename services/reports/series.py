@@ -60,6 +60,12 @@ def bounds(reach: Reach, found: Period) -> list[tuple[PracticeId, int, datetime,
 
 
 def _sum(items: Sequence[F], zero: F) -> F:
+    """The items added up. A figure type may offer ``sum_of(items)``, adding many at once:
+    pairwise ``+`` over keyed sums re-sorts every partial sum, which was half the Python time
+    of an organisation's takings by week."""
+    many = getattr(type(zero), "sum_of", None)
+    if many is not None:
+        return many(items)  # type: ignore[no-any-return]
     return reduce(lambda a, b: a + b, items, zero)
 
 

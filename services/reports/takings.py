@@ -20,6 +20,7 @@ Amounts are integer minor units per currency; currencies never mix.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
@@ -65,6 +66,10 @@ class Takings:
 
     def __add__(self, other: Takings) -> Takings:
         return Takings(self.lines + other.lines)
+
+    @classmethod
+    def sum_of(cls, items: Iterable[Takings]) -> Takings:
+        return cls(Sums.sum_of(i.lines for i in items))
 
     def _view(self, *positions: int) -> list[Line]:
         return [Line(k[:-1], k[-1], *v) for k, v in self.lines.by(*positions, CURRENCY).rows]

@@ -64,11 +64,22 @@ def session_windows(
 ) -> list[Window]:
     """Bookable windows overlapping [start, end); ``holes`` maps practitioner to blocked spans."""
     opening = {h.weekday: (h.open_minute, h.close_minute) for h in hours}
+    by_weekday: dict[int, list[WorkingSession]] = {}
+    for session in sessions:
+        by_weekday.setdefault(session.weekday, []).append(session)
+    instants: dict[tuple[date, int], datetime] = {}  # sessions of a day share their edges
+
+    def at(day: date, minute: int) -> datetime:
+        found = instants.get((day, minute))
+        if found is None:
+            found = instants[(day, minute)] = local_instant(day, minute, zone)
+        return found
+
     found: list[Window] = []
     for day in _days(start, end, zone):
         weekday = day.weekday()
-        for session in sessions:
-            if session.weekday != weekday or day < session.valid_from:
+        for session in by_weekday.get(weekday, ()):
+            if day < session.valid_from:
                 continue
             if session.valid_until is not None and day > session.valid_until:
                 continue
@@ -79,7 +90,7 @@ def session_windows(
                 first, last = max(first, opening[weekday][0]), min(last, opening[weekday][1])
                 if last <= first:
                     continue
-            span = (local_instant(day, first, zone), local_instant(day, last, zone))
+            span = (at(day, first), at(day, last))
             pid: UUID = session.practitioner_id  # type: ignore[assignment]
             for piece_start, piece_end in _subtract(span, holes.get(pid, [])):
                 if piece_start < end and piece_end > start:
