@@ -24,11 +24,13 @@ from graph import (
     calendar_routes,
     document_routes,
     invoice_routes,
+    message_routes,
     oauth_routes,
     report_routes,
     webhook_routes,
 )
 from graph.graphiql import assets_mount
+from graph.message_routes import SMS_STATUS_PATH
 from graph.middleware import BodyLimit, RateLimit, RequestId
 from graph.rate_limits import build_limiter
 from graph.readiness import database_ok
@@ -43,6 +45,7 @@ from services.auth.tokens import verified_subject
 from services.billing import processor
 from services.billing.stripe_provider import StripeConfig, StripeProvider
 from services.documents import stores as document_stores
+from services.messaging import channels
 
 log = logging.getLogger("aescrm.app")
 # A request allocates a few thousand container objects (a 300-appointment board ~3,000) and frees
@@ -62,11 +65,44 @@ def payment_processor(settings: Settings) -> StripeProvider | None:
     )
 
 
+def messaging_config(settings: Settings) -> channels.MessagingConfig:
+    """The transports the settings name (none: the development channel keeps messages)."""
+    smtp = None
+    if settings.smtp_host:
+        smtp = channels.SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            tls=settings.smtp_tls,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            timeout_seconds=settings.smtp_timeout_seconds,
+        )
+    twilio = None
+    public = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        twilio = channels.TwilioConfig(
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token.get_secret_value(),
+            from_number=settings.twilio_from,
+            api_base=settings.twilio_api_base or "https://api.twilio.com",
+            status_callback_url=f"{public}{SMS_STATUS_PATH}" if settings.public_url else None,
+        )
+    return channels.MessagingConfig(
+        production=settings.is_production,
+        mail_from=settings.mail_from,
+        public_url=public,
+        smtp=smtp,
+        twilio=twilio,
+        secret_key=settings.secret_key,
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     runtime.configure(service_config(settings))
     document_stores.configure(document_store(settings))
     processor.configure(payment_processor(settings))
+    channels.configure(messaging_config(settings))
     bus = Bus(settings.broadcast_url)
     limiter = build_limiter(
         settings.rate_limit_per_minute, settings.redis_url, settings.rate_limit_key_prefix
@@ -148,6 +184,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *report_routes.routes,
         *calendar_routes.routes,
         *webhook_routes.routes,
+        *message_routes.routes,
     ]
     if settings.graphiql_enabled:
         routes.append(assets_mount())

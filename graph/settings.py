@@ -130,6 +130,21 @@ class Settings(BaseSettings):
     stripe_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
     stripe_webhook_max_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
 
+    # Messages (services/messaging): SMTP for email, Twilio's API for SMS. Unset: messages are
+    # kept by the development channel (``sentMessages``); production fails them instead.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    mail_from: str = "AES CRM <no-reply@localhost>"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    twilio_api_base: str | None = None  # tests point the client at a local server; never in prod
+    sms_webhook_max_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+
     access_log: bool = False
     log_level: str = "INFO"
 
@@ -244,6 +259,10 @@ class Settings(BaseSettings):
             )
         if self.stripe_api_base:
             problems.append("AESCRM_STRIPE_API_BASE is for tests only; unset it in production")
+        if self.twilio_api_base:
+            problems.append("AESCRM_TWILIO_API_BASE is for tests only; unset it in production")
+        if self.smtp_host and self.smtp_tls == "none":
+            problems.append("AESCRM_SMTP_TLS=none sends mail in the clear; use starttls or tls")
         return problems
 
 

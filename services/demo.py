@@ -28,6 +28,7 @@ from services.auth.passwords import hash_password
 from services.billing import demo_billing
 from services.clinical import demo_chart, demo_notes, demo_perio, demo_plans
 from services.documents import demo_images
+from services.messaging import demo_messages
 from services.patients import fields as patient_fields
 from services.patients import medical_history as history
 from services.patients import sealing
@@ -170,6 +171,8 @@ async def seed(
         billing_rng = random.Random(f"{seed_value}-{practice.name}-billing")  # noqa: S311
         await demo_billing.seed_through_services(practice, patients, admin, billing_rng)
         step()
+    for (_, _, _, handle), (practice, _, _) in zip(PRACTICES, billed, strict=True):
+        await demo_messages.seed(practice, handle, DEMO_DOMAIN)
 
 
 async def _patients(

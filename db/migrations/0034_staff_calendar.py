@@ -5,7 +5,7 @@ from uuid import uuid4
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0031_jobs')]
+    dependencies = [('models', '0032_messages')]
 
     initial = False
 

@@ -57,6 +57,7 @@ from db.models.documents import Document
 from db.models.insurance import PatientInsurance
 from db.models.jobs import Job, JobStatus
 from db.models.medical_history import MedicalHistory
+from db.models.messages import Message, MessageSettings, MessageStatus, MessageTemplate
 from db.models.nhs_contracts import NhsContractYear
 from db.models.organizations import Organization, Practice
 from db.models.outbox import DomainEvent, PracticeSequence
@@ -131,6 +132,10 @@ __all__ = [
     "MedicalHistory",
     "Membership",
     "MembershipPlan",
+    "Message",
+    "MessageSettings",
+    "MessageStatus",
+    "MessageTemplate",
     "NhsContractYear",
     "NhsCourse",
     "NhsCourseItem",

@@ -20,6 +20,7 @@ from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.injectables import InjectableMutations, InjectableQueries
 from graph.resolvers.invoices import InvoiceMutations, InvoiceQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
+from graph.resolvers.messages import MessageMutations, MessageQueries
 from graph.resolvers.organizations import OrganizationMutations, OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
 from graph.resolvers.payments import PaymentMutations, PaymentQueries
@@ -69,6 +70,7 @@ Query = merge_types(
         ConsentQueries,
         PrivacyQueries,
         LegalHoldQueries,
+        MessageQueries,
         DocumentQueries,
         PhotoSeriesQueries,
         AestheticStockQueries,
@@ -100,6 +102,7 @@ Mutation = merge_types(
         ConsentMutations,
         PrivacyMutations,
         LegalHoldMutations,
+        MessageMutations,
         DocumentMutations,
         PhotoSeriesMutations,
         AestheticStockMutations,

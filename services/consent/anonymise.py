@@ -42,6 +42,8 @@ TABLE_CATEGORY: dict[str, Category] = {
     "contact_preference": Category.ACCOUNT_CONTACT,
     "membership": Category.ACCOUNT_CONTACT,
     "waitlist_entry": Category.ACCOUNT_CONTACT,
+    # Messages name an address and say what was sent: contact data, erased with it.
+    "message": Category.ACCOUNT_CONTACT,
     "patient_insurance": Category.FINANCIAL,
     "invoice": Category.FINANCIAL,  # kept 6 years; issued ones are in the ledger chain
     "invoice_line": Category.FINANCIAL,

@@ -14,10 +14,12 @@ from uuid import UUID, uuid4
 from db.models import BreachIncident
 from db.queries import audit as audit_queries
 from db.queries import incidents as incident_queries
+from db.queries import messages as message_queries
 from db.tenancy import OrganizationId, PracticeId
 from db.uow import unit_of_work
 from services import audit, tenant_gate
 from services.errors import NotFound, PolicyDenied, ValidationFailed
+from services.messaging import legal_notices
 from services.principal import Principal
 
 REPORTING_WINDOW = timedelta(hours=72)
@@ -201,3 +203,44 @@ async def impact(
             last_at=max(old.last_at, at) if old else at,
         )
     return sorted(found.values(), key=lambda t: (t.first_at, str(t.patient_id)))
+
+
+async def notify_patients(
+    principal: Principal, *, incident_id: UUID, since: datetime, until: datetime
+) -> int:
+    """Queue the breach notice (Art. 34) for every patient the incident's actor touched in the
+    window; each patient is told once per incident however often this runs."""
+    reach = _reach(principal)
+    row = await incident_queries.incident(reach.organizations, reach.practices, incident_id)
+    if row is None:
+        raise NotFound("Incident")
+    touched = await impact(
+        principal,
+        user_id=row.subject_user_id,
+        client_id=row.subject_client_id,
+        since=since,
+        until=until,
+    )
+    queued = 0
+    async with unit_of_work() as uow:
+        for touch in touched:
+            if touch.practice_id is None:
+                continue
+            patient = await message_queries.patient_in(
+                touch.practice_id, touch.patient_id, uow.connection
+            )
+            if patient is not None and await legal_notices.breach_notice(
+                uow.connection, patient, row.id, row.detected_at
+            ):
+                queued += 1
+        uow.audit(
+            audit.record_for(
+                principal,
+                action="NOTIFY breach patients",
+                organization_id=UUID(str(row.organization_id)),
+                entity_type="BreachIncident",
+                entity_id=row.id,
+                fields=[f"{queued} notices"],
+            )
+        )
+    return queued

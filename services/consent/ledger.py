@@ -23,7 +23,7 @@ from services import actors, audit, tenant_gate
 from services.consent import privacy_access
 from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from services.policy import Scope
-from services.principal import Principal
+from services.principal import ANONYMOUS, Principal
 
 TOPIC = "consent"  # realtime.envelopes.CONSENT
 GRANTED, WITHDRAWN = "consent.granted", "consent.withdrawn"
@@ -251,6 +251,29 @@ async def withdraw_all_in(
         )
         await _append(uow, principal, patient, organization_id, decision, latest.subject)
     return len(granted)
+
+
+async def withdraw_by_link_in(
+    uow: UnitOfWork,
+    patient: Patient,
+    organization_id: OrganizationId,
+    purpose: ConsentPurpose,
+    *,
+    evidence: str,
+) -> bool:
+    """The patient's signed unsubscribe link (no sign-in): withdraws the current grant."""
+    latest = (await queries.current_for(patient.id)).get((purpose.value, ""))
+    if latest is None or not latest.granted:
+        return False
+    decision = Decision(
+        purpose=purpose,
+        granted=False,
+        policy_version=latest.policy_version,
+        method=CaptureMethod.PORTAL,
+        evidence_ref=evidence,
+    )
+    await _append(uow, ANONYMOUS, patient, organization_id, decision, latest.subject)
+    return True
 
 
 async def current(principal: Principal, *, patient_id: UUID) -> list[ConsentRecord]:

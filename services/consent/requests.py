@@ -18,6 +18,7 @@ from db.uow import UnitOfWork, unit_of_work
 from services import audit, tenant_gate
 from services.consent import privacy_access
 from services.errors import Conflict, NotFound
+from services.messaging import legal_notices
 from services.policy import Scope
 from services.principal import Principal
 
@@ -66,6 +67,7 @@ async def receive(
         )
         await row.save(using_db=uow.connection)
         audit_change(uow, principal, row, "RECEIVE subject request")
+        await legal_notices.request_notice(uow.connection, patient, row)
     return row
 
 
@@ -99,6 +101,7 @@ async def close(
     async with unit_of_work() as uow:
         await row.save(using_db=uow.connection)
         audit_change(uow, principal, row, "UPDATE subject request")
+        await legal_notices.request_notice(uow.connection, None, row)
     return row
 
 

@@ -10,6 +10,7 @@ import importlib
 
 MODULES: list[str] = [
     "services.jobs.maintenance",
+    "services.messaging.jobs",
 ]
 
 

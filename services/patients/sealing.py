@@ -27,6 +27,7 @@ from db.models import (
     Invoice,
     InvoiceLine,
     MedicalHistory,
+    Message,
     Patient,
     PatientInsurance,
     Payment,
@@ -76,6 +77,7 @@ ENCRYPTED_COLUMNS: dict[type[Any], tuple[str, ...]] = {
     InvoiceLine: ("description",),
     Payment: ("reason",),
     CashReconciliation: ("note",),
+    Message: ("to_address", "context", "rendered_subject", "rendered_text"),
 }
 
 # Encrypted columns whose plaintext is a JSON object (structured contact details, answers).

@@ -17,12 +17,14 @@ from db.crypto import FieldContext
 from db.models import Appointment, AppointmentChange, AppointmentResource
 from db.queries import appointments as appointment_queries
 from db.queries import holds as hold_queries
+from db.queries import messages as message_queries
 from db.queries import occupancy as occupancy_queries
 from db.tenancy import PracticeId
 from db.uow import UnitOfWork, unit_of_work
 from services import runtime
 from services.billing import deposits
 from services.errors import Conflict, NotFound, ValidationFailed
+from services.messaging import patient_messages
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import (
@@ -169,6 +171,9 @@ async def book(
             )
             if passed.age_checked_years is not None:
                 uow.audit(change_records.audit_change(principal, diary, appointment, "AGE_CHECK"))
+            await patient_messages.after_booking(
+                uow.connection, appointment, patient, diary.zone, now
+            )
     except IntegrityError as error:
         raise occupancy.from_integrity(error) or error from None
     return appointment
@@ -287,6 +292,11 @@ async def reschedule(
                 change_records.audit_change(principal, diary, appointment, "RESCHEDULE_APPOINTMENT")
             )
             await waitlist.offer(uow, diary, before)
+            patient = await message_queries.appointment_patient(appointment, uow.connection)
+            if patient is not None:  # the old reminder sees the new time and stays unsent
+                await patient_messages.after_booking(
+                    uow.connection, appointment, patient, diary.zone, now, confirm=False
+                )
     except IntegrityError as error:
         raise occupancy.from_integrity(error) or error from None
     return appointment

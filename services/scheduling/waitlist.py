@@ -14,12 +14,14 @@ from uuid import UUID
 from db.models import WaitlistEntry
 from db.outbox import PendingEvent
 from db.queries import diary_setup, owned, practitioners
+from db.queries import messages as message_queries
 from db.queries import schedule as queries
 from db.queries import waitlist as waitlist_queries
 from db.uow import UnitOfWork, unit_of_work
 from realtime.envelopes import SCHEDULE
 from services import actors, audit, tenant_gate, visibility
 from services.errors import NotFound, ValidationFailed
+from services.messaging import patient_messages
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import rules
@@ -81,6 +83,15 @@ async def offer(uow: UnitOfWork, diary: Diary, freed: dict[str, Any]) -> int:
                 },
             )
         )
+    starts_at = datetime.fromisoformat(freed["starts_at"])
+    for entry in chosen:
+        patient = await message_queries.patient_in(
+            diary.practice_id, entry.patient_id, uow.connection
+        )
+        if patient is not None:
+            await patient_messages.waitlist_offer(
+                uow.connection, patient, entry.id, starts_at, diary.zone
+            )
     if chosen:
         ids = [e.id for e in chosen]
         await waitlist_queries.mark_offered(diary.practice_id, ids, now, uow.connection)

@@ -7,9 +7,11 @@ from enum import StrEnum
 from uuid import UUID
 
 from db.queries import diary_setup
+from db.queries import messages as message_queries
 from db.uow import unit_of_work
 from services.billing import deposits
 from services.errors import Conflict, ValidationFailed
+from services.messaging import patient_messages
 from services.policy import Scope
 from services.principal import Principal
 from services.scheduling import booking, change_records, history, recalls, rules
@@ -81,6 +83,10 @@ async def set_status(principal: Principal, *, appointment_id: UUID, status: Stat
             kind = await diary_setup.appointment_type(diary.practice_id, type_id, uow.connection)
             if kind.recall_kind:
                 await recalls.after_visit(uow, principal, diary, appointment, kind.recall_kind, now)
+            else:  # a treatment, not a routine check: the patient gets its care instructions
+                patient = await message_queries.appointment_patient(appointment, uow.connection)
+                if patient is not None:
+                    await patient_messages.care_instructions(uow.connection, appointment, patient)
         uow.emit(
             change_records.appointment_event(
                 diary, appointment, "appointment.status_changed", before, by=principal

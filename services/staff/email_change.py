@@ -14,7 +14,6 @@ confirmation is sent and the change is in the audit log.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 from db.queries import sessions as session_rows
@@ -25,25 +24,14 @@ from services import audit, runtime
 from services.auth import throttle
 from services.auth.passwords import verify_password
 from services.errors import Conflict, Unauthenticated, ValidationFailed
+from services.messaging import template_catalogue
+from services.messaging.staff_mail import send_staff_email
 from services.principal import Principal
 from services.staff import account_links
 from services.staff.invitations import email_address
 
 NOTICE_TEMPLATE = "email_change_notice"
 ANSWER = "Check the new address for a confirmation link."
-
-
-def _mail() -> Any:
-    """TEMPORARY until main carries h/messages' staff_mail (then a top-level import)."""
-    from services.messaging import staff_mail  # type: ignore[attr-defined]
-
-    return staff_mail
-
-
-def _catalogue() -> Any:
-    from services.messaging import template_catalogue  # type: ignore[attr-defined]
-
-    return template_catalogue
 
 
 async def request(principal: Principal, *, new_email: str, password: str, link_base: str) -> str:
@@ -75,13 +63,21 @@ async def request(principal: Principal, *, new_email: str, password: str, link_b
             "link": account_links.link(link_base, "account/confirm-email", secret),
             "expires_at": account_links.when(expires),
         }
-        await _mail().send_staff_email(
-            to=address, template="email_change", context=context, practice_id=None
+        await send_staff_email(
+            to=address,
+            template="email_change",
+            context=context,
+            practice_id=None,
+            staff_user_id=user.id,
         )
-        if NOTICE_TEMPLATE in _catalogue().STAFF_TEMPLATES:
+        if NOTICE_TEMPLATE in template_catalogue.STAFF_TEMPLATES:
             notice = {**context, "link": ""}
-            await _mail().send_staff_email(
-                to=user.email, template=NOTICE_TEMPLATE, context=notice, practice_id=None
+            await send_staff_email(
+                to=user.email,
+                template=NOTICE_TEMPLATE,
+                context=notice,
+                practice_id=None,
+                staff_user_id=user.id,
             )
         uow.audit(
             audit.record_for(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from db.models import Membership, User
@@ -23,18 +22,12 @@ from services import audit, runtime, tenant_gate
 from services.auth.passwords import hash_password, password_problem
 from services.auth.sessions import Session, issue_session
 from services.errors import Conflict, PolicyDenied, ValidationFailed
+from services.messaging.staff_mail import send_staff_email
 from services.policy import Role, Scope
 from services.principal import Principal, RequestMeta
 from services.staff import account_links, reach
 
 MAX_NAME = 200
-
-
-def _mail() -> Any:
-    """TEMPORARY until main carries h/messages' staff_mail (then a top-level import)."""
-    from services.messaging import staff_mail  # type: ignore[attr-defined]
-
-    return staff_mail
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +103,7 @@ async def invite(
             ttl=runtime.config().invitation_ttl,
             created_by=principal.user_id,
         )
-        await _mail().send_staff_email(
+        await send_staff_email(
             to=address,
             template="staff_invitation",
             context={
@@ -119,6 +112,7 @@ async def invite(
                 "expires_at": account_links.when(expires),
             },
             practice_id=pid,
+            staff_user_id=user.id,
         )
         uow.audit(
             audit.record_for(

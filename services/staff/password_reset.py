@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from db.queries import sessions as session_rows
@@ -25,6 +24,7 @@ from services import audit, runtime
 from services.auth import link_tokens, throttle
 from services.auth.passwords import hash_password, password_problem
 from services.errors import RateLimited, ValidationFailed
+from services.messaging.staff_mail import send_staff_email
 from services.principal import Principal, RequestMeta
 from services.staff import account_links
 from services.staff.invitations import email_address
@@ -34,13 +34,6 @@ WINDOW = timedelta(hours=1)
 PER_ADDRESS = 3
 PER_CLIENT = 20
 ANSWER = "If an account uses that address, a reset link is on its way."
-
-
-def _mail() -> Any:
-    """TEMPORARY until main carries h/messages' staff_mail (then a top-level import)."""
-    from services.messaging import staff_mail  # type: ignore[attr-defined]
-
-    return staff_mail
 
 
 async def _pad(started: float) -> None:
@@ -77,7 +70,7 @@ async def _send(user_id: UUID, address: str, name: str, meta: RequestMeta, base:
             purpose=account_links.PASSWORD_RESET,
             ttl=runtime.config().password_reset_ttl,
         )
-        await _mail().send_staff_email(
+        await send_staff_email(
             to=address,
             template="password_reset",
             context={
@@ -86,6 +79,7 @@ async def _send(user_id: UUID, address: str, name: str, meta: RequestMeta, base:
                 "expires_at": account_links.when(expires),
             },
             practice_id=None,
+            staff_user_id=user_id,
         )
         uow.audit(
             audit.record_for(

@@ -39,6 +39,7 @@ from db.models import (
     Appointment,
     AppointmentType,
     Batch,
+    BreachIncident,
     CalendarFeed,
     ChartEntry,
     ClinicalNote,
@@ -112,6 +113,7 @@ ID_KINDS: dict[str, str] = {
     "subjectUserId": "user",
     "requestId": "erasure_request",
     "restrictionId": "restriction",
+    "incidentId": "breach_incident",
     "organizationId": "organization",
     "clinicalNote.id": "clinical_note",
     "updateClinicalNoteDraft.input.id": "clinical_note",
@@ -472,6 +474,12 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
     restriction = await ProcessingRestriction.create(
         practice_id=practice.id, patient_id=restricted.id, kind="RESTRICTION", reason="Probe"
     )
+    incident = await BreachIncident.create(
+        organization_id=practice.organization_id,
+        practice_id=practice.id,
+        title="Probe",
+        detected_at=datetime.now(UTC),
+    )
     request = await DataSubjectRequest.create(
         practice_id=practice.id,
         patient_id=restricted.id,
@@ -671,6 +679,7 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         "closure": closure.id,
         "restriction": restriction.id,
         "erasure_request": request.id,
+        "breach_incident": incident.id,
         "perio_exam": exam.id,
         "calendar_feed": (
             await CalendarFeed.create(

@@ -257,3 +257,19 @@ async def test_email_change_needs_the_password_confirms_by_link_and_ends_session
     anonymous = await gql(client, ASK_EMAIL, {"email": "x@new.test", "password": PASSWORD})
     assert anonymous.codes == ["UNAUTHENTICATED"]
     assert await Membership.filter(user_id=staff.id).count() == 1
+
+
+async def test_one_link_used_twice_at_once_works_once(client: httpx.AsyncClient) -> None:
+    import asyncio
+
+    practice = await factories.practice()
+    staff = await factories.user(Role.RECEPTIONIST, practice)
+    assert (await gql(client, ASK_RESET, {"email": staff.email})).errors == []
+    [(_, context)] = await sent("password_reset")
+    secret = token_of(context["link"])
+    first, second = await asyncio.gather(
+        gql(client, RESET, {"token": secret, "password": NEW_PASSWORD}),
+        gql(client, RESET, {"token": secret, "password": "the other new passphrase"}),
+    )
+    assert sorted([first.codes, second.codes]) == [[], ["BAD_USER_INPUT"]]
+    assert await AuditEvent.filter(action="PASSWORD_RESET").count() == 1
