@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -273,3 +274,32 @@ async def test_one_link_used_twice_at_once_works_once(client: httpx.AsyncClient)
     )
     assert sorted([first.codes, second.codes]) == [[], ["BAD_USER_INPUT"]]
     assert await AuditEvent.filter(action="PASSWORD_RESET").count() == 1
+
+
+async def test_invitation_arrives_over_smtp_and_its_link_works(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    from services.jobs import catalogue
+    from services.jobs.runner import run_due
+    from services.messaging import channels
+    from tests.messaging_support import smtp_server
+
+    catalogue.load()
+    practice = await factories.practice()
+    admin = await factories.user(Role.PRACTICE_ADMIN, practice)
+    with smtp_server(tmp_path) as (box, config):
+        channels.configure(channels.MessagingConfig(smtp=config, production=True))
+        try:
+            variables = invitation(practice.id, "smtp.starter@example.test")
+            invited = await gql(client, INVITE, variables, token=factories.access_token(admin))
+            assert invited.errors == []
+            while await run_due(now=datetime.now(UTC)):
+                pass
+        finally:
+            channels.configure(channels.MessagingConfig())
+    [got] = box.received
+    assert got["To"] == "smtp.starter@example.test"
+    text = got.get_body(("plain",)).get_content()
+    link = next(word for word in text.split() if "/account/accept-invitation?token=" in word)
+    accepted = await gql(client, ACCEPT, {"token": token_of(link), "password": NEW_PASSWORD})
+    assert accepted.errors == []
