@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -237,3 +239,17 @@ async def test_demo_patients_have_signed_clinical_notes(workspace: Workspace) ->
     assert all(n["status"] == "SIGNED" and n["contentHash"] for n in shown)
     assert [f["key"] for f in shown[0]["fields"]] == ["complaint", "findings", "plan"]
     assert shown[0]["amendments"] == [{"reason": "Telephone follow-up"}]
+
+
+def test_demo_practices_keep_their_messages_and_have_some_queued(workspace: Workspace) -> None:
+    """``make run`` shows messages: the development channel is on and visits have messages."""
+
+    path = workspace.database_url.removeprefix("sqlite://")
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        settings = db.execute("SELECT development_channel FROM message_settings").fetchall()
+        purposes = {row[0] for row in db.execute("SELECT purpose FROM message").fetchall()}
+        jobs = db.execute("SELECT COUNT(*) FROM job WHERE kind = 'messages.send'").fetchone()[0]
+    assert settings
+    assert all(on for (on,) in settings)
+    assert "APPOINTMENT_CONFIRMATION" in purposes
+    assert jobs >= 1

@@ -17,27 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from db.queries.report_sql import Statement
+from db.queries.report_sql import Statement, identifier
 from db.tenancy import PracticeId
-
-# Appointments of the cycle's patient, practice and recall kind (``k`` is the cycle).
-_MATCHING = """
-    SELECT {what} FROM appointment a
-    JOIN appointment_type t ON t.id = a.appointment_type_id
-    WHERE a.practice_id = {cycle}.p AND a.patient_id = {cycle}.pt AND t.recall_kind = {cycle}.kind
-"""
-
-
-def _booked_at(sql: Statement, cycle: str, at: str | datetime, what: str = "1") -> str:
-    """Matching appointments booked at ``at`` (a column, or an instant bound as a parameter)."""
-
-    def mark() -> str:
-        return at if isinstance(at, str) else sql.param(at, cast="timestamptz")
-
-    return _MATCHING.format(what=what, cycle=cycle) + (
-        f" AND a.created_at < {mark()} AND a.starts_at >= {mark()}"
-        f" AND (a.status <> 'CANCELLED' OR a.cancelled_at >= {mark()})"
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,26 +73,87 @@ def _cycles(
     )"""  # noqa: S608 (placeholders and fixed expressions only)
 
 
+# At the end of bucket ``d`` cycle ``k`` is late unless held by a booking then (``held``):
+# overdue = late − late and held, two grouped joins instead of a probe per (bucket, cycle).
+LATE = "k.due < d.cut AND (k.met_at IS NULL OR k.met_at >= d.t)"
+
+# The cycle's practice, patient and recall kind: ``a`` an appointment, ``t`` its type (the
+# type of the same practice: each practice has its own types).
+_OF_CYCLE = """appointment a ON a.practice_id = c.p AND a.patient_id = c.pt
+      JOIN appointment_type t ON t.id = a.appointment_type_id AND t.practice_id = c.p
+        AND t.recall_kind = c.kind"""
+
+
+def _bookings(sql: Statement, now: datetime) -> str:
+    """``pa``: the appointments of each patient and kind some cycle asks about (one pass over
+    the patients' appointments, whatever their number of cycles); ``ma``: each cycle's;
+    ``bk``: those that can hold it at an instant the report asks about (starting on or after
+    its due day, or from now on), as the instants they held it: from ``made`` (booked) to
+    ``until`` (the start, or the cancellation if earlier; never for one cancelled with no time
+    kept). "Booked at T" is ``made < T AND until >= T``. ``pa`` is materialised: inlined,
+    PostgreSQL scans each patient's appointments once per cycle instead of once."""
+    materialized = "MATERIALIZED " if sql.postgres else ""
+    return f"""pa AS {materialized}(
+      SELECT a.practice_id AS p, a.patient_id AS pt, t.recall_kind AS kind, a.id AS appointment,
+        a.created_at AS made, a.practitioner_id AS pr, a.starts_at AS starts,
+        a.status AS status,
+        CASE WHEN a.status <> 'CANCELLED' THEN a.starts_at
+          WHEN a.cancelled_at IS NULL THEN NULL
+          WHEN a.cancelled_at < a.starts_at THEN a.cancelled_at
+          ELSE a.starts_at END AS until
+      FROM (SELECT DISTINCT c.p AS p, c.pt AS pt, c.kind AS kind FROM c) c
+      JOIN {_OF_CYCLE}
+    ),
+    ma AS (
+      SELECT c.id AS id, c.p AS p, c.met_at AS met_at, c.due AS due, pa.appointment,
+        pa.made, pa.pr, pa.starts, pa.status, pa.until
+      FROM c JOIN pa ON pa.p = c.p AND pa.pt = c.pt AND pa.kind = c.kind
+    ),
+    bk AS (
+      SELECT ma.id AS id, ma.p AS p, ma.made AS made, ma.pr AS pr, ma.starts AS starts,
+        ma.appointment AS appointment, ma.until AS until
+      FROM ma
+      WHERE ma.starts >= ma.due OR ma.starts >= {sql.param(now, cast="timestamptz")}
+    )"""  # noqa: S608 (placeholders and fixed expressions only)
+
+
 def _attributed(sql: Statement, now: datetime) -> str:
-    """Each cycle with: booked now (not met), possibly booked after its due day (a cheap
-    filter before the per-bucket check) and its practitioner."""
-    booked_now = _booked_at(sql, "c", now)
-    maybe = _MATCHING.format(what="1", cycle="c") + " AND a.starts_at >= c.due"
-    live = _booked_at(sql, "c", now, what="a.practitioner_id")
-    last_visit = _MATCHING.format(what="a.practitioner_id", cycle="c")
-    return f"""k AS (
-      SELECT c.id, c.p, c.pt, c.kind, c.due, c.met_at,
-        CASE WHEN c.met_at IS NULL AND EXISTS ({booked_now}) THEN 1 ELSE 0 END AS booked,
-        CASE WHEN EXISTS ({maybe}) THEN 1 ELSE 0 END AS maybe,
+    """``live``: each cycle's earliest booking held now; ``seen``: its patient's latest
+    completed visit of the kind (before it was met); ``k``: each cycle with booked-now (not
+    met) and its practitioner. Window functions over joins, not a probe per cycle."""
+    made, until = sql.param(now, cast="timestamptz"), sql.param(now, cast="timestamptz")
+    return f"""live AS (
+      SELECT x.id AS id, x.pr AS pr FROM (
+        SELECT bk.id AS id, bk.pr AS pr,
+          ROW_NUMBER() OVER (PARTITION BY bk.id ORDER BY bk.starts, bk.appointment) AS n
+        FROM bk WHERE bk.made < {made} AND bk.until >= {until}
+      ) x WHERE x.n = 1
+    ),
+    seen AS (
+      SELECT y.id AS id, y.pr AS pr FROM (
+        SELECT ma.id AS id, ma.pr AS pr,
+          ROW_NUMBER() OVER (PARTITION BY ma.id ORDER BY ma.starts DESC, ma.appointment DESC)
+            AS n
+        FROM ma
+        WHERE ma.status = 'COMPLETED' AND (ma.met_at IS NULL OR ma.starts <= ma.met_at)
+      ) y WHERE y.n = 1
+    ),
+    k AS (
+      SELECT c.id AS id, c.p AS p, c.kind AS kind, c.due AS due, c.met_at AS met_at,
+        CASE WHEN c.met_at IS NULL AND live.id IS NOT NULL THEN 1 ELSE 0 END AS booked,
         COALESCE(
           (SELECT v.practitioner_id FROM appointment v
             WHERE v.id = c.visit AND v.practice_id = c.p),
-          ({live} AND c.met_at IS NULL ORDER BY a.starts_at, a.id LIMIT 1),
-          ({last_visit} AND a.status = 'COMPLETED'
-            AND (c.met_at IS NULL OR a.starts_at <= c.met_at)
-            ORDER BY a.starts_at DESC, a.id DESC LIMIT 1)
+          CASE WHEN c.met_at IS NULL THEN live.pr END,
+          seen.pr
         ) AS pr
       FROM c
+      LEFT JOIN live ON live.id = c.id
+      LEFT JOIN seen ON seen.id = c.id
+    ),
+    held AS (
+      SELECT DISTINCT bk.id AS id, d.i AS i
+      FROM bk JOIN d ON d.p = bk.p AND d.t > bk.made AND d.t <= bk.until
     )"""  # noqa: S608 (placeholders and fixed expressions only)
 
 
@@ -132,10 +174,10 @@ async def recalls(
     # Built in the order the text reads: SQLite's placeholders are positional.
     head = f"WITH {_buckets(sql, buckets)}"
     cycles = _cycles(sql, practices, since, first, last)
+    bookings = _bookings(sql, now)
     attributed = _attributed(sql, now)
-    booked_then = _booked_at(sql, "k", "d.t")
     statement = f"""
-    {head}, {cycles}, {attributed}
+    {head}, {cycles}, {bookings}, {attributed}
     SELECT x.p AS practice_id, x.i AS i, x.kind AS kind, x.pr AS practitioner_id,
       pr.display_name AS practitioner_name, SUM(x.due) AS due, SUM(x.met) AS met,
       SUM(x.booked) AS booked, SUM(x.overdue) AS overdue
@@ -145,18 +187,21 @@ async def recalls(
       FROM d JOIN k ON k.p = d.p AND k.due >= d.s AND k.due <= d.e
       UNION ALL
       SELECT d.p, d.i, k.kind, k.pr, 0, 0, 0, 1
-      FROM d JOIN k ON k.p = d.p AND k.due < d.cut AND (k.met_at IS NULL OR k.met_at >= d.t)
-      WHERE k.maybe = 0 OR NOT EXISTS ({booked_then})
+      FROM d JOIN k ON k.p = d.p AND {LATE}
+      UNION ALL
+      SELECT d.p, d.i, k.kind, k.pr, 0, 0, 0, -1
+      FROM held JOIN k ON k.id = held.id JOIN d ON d.p = k.p AND d.i = held.i AND {LATE}
     ) x
     LEFT JOIN practitioner pr ON pr.id = x.pr
     GROUP BY x.p, x.i, x.kind, x.pr, pr.display_name
+    HAVING SUM(x.due) > 0 OR SUM(x.overdue) > 0
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
         RecallRow(
-            UUID(str(r["practice_id"])),
+            identifier(r["practice_id"]),
             int(r["i"]),
             str(r["kind"]),
-            None if r["practitioner_id"] is None else UUID(str(r["practitioner_id"])),
+            None if r["practitioner_id"] is None else identifier(r["practitioner_id"]),
             r["practitioner_name"],
             int(r["due"] or 0),
             int(r["met"] or 0),

@@ -86,18 +86,16 @@ async def patient_mix(buckets: Buckets, filters: DiaryFilter) -> list[MixRow]:
     do not add up over buckets. One statement.
 
     "Never before" is "first attended visit at the practice inside the bucket": ``first`` is
-    each patient's earliest attended start, one grouped pass over the practices' appointments
-    up to the period's end (an index-only scan of the covering ``(practice_id, starts_at)``
-    index on PostgreSQL). It replaced one ``EXISTS`` probe per patient seen (88,867 probes for
-    an organisation's year by week: 1.1 s p99 in ``bench/reports.py``)."""
+    each seen patient's earliest attended start, one probe per patient (not per bucket) of
+    ``(patient_id, starts_at)``, index-only on PostgreSQL (``appointment_patient_cover``,
+    migration 0030): 10,000 probes for an organisation's year, where one per patient per
+    bucket made 88,867 (1.8 s p99 in ``bench/reports.py``)."""
     if not buckets:
         return []
     sql = Statement()
     cte = sql.buckets(buckets)
     came = sql.within("a.status", ATTENDED)
     narrowed = _narrowed(sql, filters)
-    practices = sql.within("f.practice_id", sorted({b[0] for b in buckets}))
-    until = sql.param(max(b[3] for b in buckets), cast="timestamptz")
     history = sql.within("f.status", ATTENDED)
     statement = f"""
     WITH {cte},
@@ -106,9 +104,11 @@ async def patient_mix(buckets: Buckets, filters: DiaryFilter) -> list[MixRow]:
       FROM {sql.in_buckets("appointment", "a", f"{STARTING} AND {came}{narrowed}")}
     ),
     first AS (
-      SELECT f.practice_id AS p, f.patient_id AS patient, MIN(f.starts_at) AS at
-      FROM appointment f WHERE {practices} AND f.starts_at < {until} AND {history}
-      GROUP BY f.practice_id, f.patient_id
+      SELECT u.p AS p, u.patient AS patient,
+        (SELECT f.starts_at FROM appointment f
+         WHERE f.patient_id = u.patient AND f.practice_id = u.p AND {history}
+         ORDER BY f.starts_at LIMIT 1) AS at
+      FROM (SELECT DISTINCT seen.p AS p, seen.patient AS patient FROM seen) u
     )
     SELECT seen.p AS practice_id, seen.i AS i, COUNT(*) AS seen,
       SUM(CASE WHEN first.at >= seen.s THEN 1 ELSE 0 END) AS first_time
@@ -117,7 +117,6 @@ async def patient_mix(buckets: Buckets, filters: DiaryFilter) -> list[MixRow]:
     UNION ALL
     SELECT first.p, {PERIOD}, COUNT(*), SUM(CASE WHEN first.at >= b0.s THEN 1 ELSE 0 END)
     FROM first JOIN b b0 ON b0.p = first.p AND b0.i = 0
-    WHERE EXISTS (SELECT 1 FROM seen WHERE seen.p = first.p AND seen.patient = first.patient)
     GROUP BY first.p
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [

@@ -49,6 +49,13 @@ async def _finish(message: Message, status: MessageStatus, reason: str, **extra:
     return Outcome(status.value, reason)
 
 
+async def give_up(message_id: UUID, reason: str) -> None:
+    """The last attempt failed too: the message is FAILED with the last reason."""
+    message = await queries.by_id(message_id)
+    if message is not None and message.status not in DONE:
+        await _finish(message, MessageStatus.FAILED, reason)
+
+
 async def _source(message: Message) -> templates.Source:
     name = message.template_name or ""
     if message.template_version and message.practice_id is not None:
@@ -186,4 +193,4 @@ async def _send(
     return await _finish(message, MessageStatus.SENT, "", sent_at=datetime.now(UTC))
 
 
-__all__ = ["Outcome", "deliver"]
+__all__ = ["Outcome", "deliver", "give_up"]

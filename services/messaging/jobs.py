@@ -11,13 +11,24 @@ from uuid import UUID
 
 from services.jobs.errors import Retry
 from services.jobs.registry import job_handler
+from services.jobs.runner import current_job
 from services.messaging import delivery, recall_reminders
+from services.messaging.channels import TransientSendError
 from services.messaging.records import SEND_KIND
 
+SEND_ATTEMPTS = 8
 
-@job_handler(SEND_KIND, max_attempts=8)
+
+@job_handler(SEND_KIND, max_attempts=SEND_ATTEMPTS)
 async def send_message(payload: dict[str, Any]) -> None:
-    outcome = await delivery.deliver(UUID(str(payload["message_id"])))
+    message_id = UUID(str(payload["message_id"]))
+    try:
+        outcome = await delivery.deliver(message_id)
+    except TransientSendError as error:
+        job = current_job()
+        if job is not None and job.attempt >= SEND_ATTEMPTS:  # the job dies: so does the message
+            await delivery.give_up(message_id, str(error))
+        raise
     if outcome.defer_until is not None:
         raise Retry(after=outcome.defer_until)
 

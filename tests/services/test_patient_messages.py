@@ -284,3 +284,21 @@ async def test_sms_goes_through_the_provider_api(db: str) -> None:
     assert row.status == "SENT"
     assert row.provider_message_id == "SM" + "0" * 31 + "1"
     assert UUID(str(row.subject_id))
+
+
+async def test_a_message_whose_last_attempt_fails_is_failed_not_left_queued(
+    mailbox: Mailbox,
+) -> None:
+    d = await diary()
+    await contactable(d.patient, email_address="alice@example.com")
+    await practice_messages(d.practice.id, reminder_hours=0)
+    mailbox.defer = 1000
+    await _book(d, d.at(7, 10))
+    at = datetime.now(UTC)
+    for _ in range(12):  # more runs than attempts: the job goes DEAD after its eighth
+        at += timedelta(days=1)
+        await run_due(now=at)
+    [message] = await _messages("APPOINTMENT_CONFIRMATION")
+    assert message.status == "FAILED"
+    assert "451" in (message.status_reason or "")
+    assert mailbox.received == []
