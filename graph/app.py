@@ -35,7 +35,13 @@ from graph.middleware import BodyLimit, RateLimit, RequestId
 from graph.rate_limits import build_limiter
 from graph.readiness import database_ok
 from graph.schema import build_schema
-from graph.settings import Settings, document_store, load_settings, service_config
+from graph.settings import (
+    Settings,
+    document_store,
+    jobs_config,
+    load_settings,
+    service_config,
+)
 from graph.view import GraphQLEndpoint
 from realtime.bus import Bus
 from realtime.pipeline import Pipeline
@@ -45,6 +51,8 @@ from services.auth.tokens import verified_subject
 from services.billing import processor
 from services.billing.stripe_provider import StripeConfig, StripeProvider
 from services.documents import stores as document_stores
+from services.jobs import config as job_config
+from services.jobs.worker import Worker
 from services.messaging import channels
 
 log = logging.getLogger("aescrm.app")
@@ -100,6 +108,7 @@ def messaging_config(settings: Settings) -> channels.MessagingConfig:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     runtime.configure(service_config(settings))
+    job_config.configure(jobs_config(settings))
     document_stores.configure(document_store(settings))
     processor.configure(payment_processor(settings))
     channels.configure(messaging_config(settings))
@@ -141,6 +150,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await pipeline.start()
         app.state.fanout = pipeline.fanout
         keys = asyncio.create_task(key_watch.watch(settings.key_reload_seconds))
+        # The embedded runner (SQLite, `make run`): the same job table `aescrm worker` reads.
+        jobs = Worker() if settings.jobs_run_in_process else None
+        jobs_task = (
+            asyncio.create_task(jobs.run(grace=settings.shutdown_grace_seconds)) if jobs else None
+        )
+        app.state.jobs = jobs
         log.info("aescrm started", extra={"env": settings.env.value})
         # Start-up objects (schema, models, modules) live as long as the process: keep them out
         # of every collection (the cyclic GC was the largest single cost of a board request).
@@ -150,6 +165,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            if jobs is not None and jobs_task is not None:
+                jobs.stop()
+                with contextlib.suppress(Exception):
+                    await jobs_task
             keys.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keys

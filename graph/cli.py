@@ -526,5 +526,15 @@ def _register_privacy_commands() -> None:
 
 _register_privacy_commands()
 
+
+def _register_job_commands() -> None:
+    from graph.cli_jobs import jobs_app, worker
+
+    app.add_typer(jobs_app, name="jobs")
+    app.command("worker")(worker)
+
+
+_register_job_commands()
+
 if __name__ == "__main__":
     app()

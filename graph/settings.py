@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.documents.storage import DocumentStore, FileSystemStore, S3Location, S3Store
+from services.jobs.config import JobsConfig
 from services.policy import Role
 from services.runtime import ServiceConfig
 
@@ -130,6 +131,16 @@ class Settings(BaseSettings):
     stripe_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
     stripe_webhook_max_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
 
+    # Jobs (services/jobs; README "Jobs"): the job table in the database is the queue.
+    # None: run jobs inside the server with SQLite (`make run`), not with PostgreSQL (run
+    # `aescrm worker` processes instead).
+    jobs_in_process: bool | None = None
+    jobs_lease_seconds: int = Field(default=60, ge=5, le=3600)
+    jobs_concurrency: int = Field(default=10, ge=1, le=500)
+    jobs_batch: int = Field(default=100, ge=1, le=5000)
+    jobs_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    jobs_schedules: bool = True
+    jobs_retention_days: int = Field(default=14, ge=2, le=3650)
     # Messages (services/messaging): SMTP for email, Twilio's API for SMS. Unset: messages are
     # kept by the development channel (``sentMessages``); production fails them instead.
     smtp_host: str | None = None
@@ -210,6 +221,12 @@ class Settings(BaseSettings):
         """The Redis the bus uses, shared by the rate limiter; None with an in-memory bus."""
         redis = self.broadcast_url.startswith(("redis://", "rediss://", "unix://"))
         return self.broadcast_url if redis else None
+
+    @property
+    def jobs_run_in_process(self) -> bool:
+        if self.jobs_in_process is None:
+            return self.database_url.startswith("sqlite")
+        return self.jobs_in_process
 
     @property
     def dev_key_file(self) -> Path:
@@ -313,4 +330,18 @@ def service_config(settings: Settings) -> ServiceConfig:
         encryption_keys=settings.encryption_keys,
         blind_index_key=settings.blind_index_key,
         dev_key_file=None if settings.is_production else settings.dev_key_file,
+    )
+
+
+def jobs_config(settings: Settings, *, worker_name: str = "") -> JobsConfig:
+    """The job runner's part of the settings."""
+    return JobsConfig(
+        lease=timedelta(seconds=settings.jobs_lease_seconds),
+        concurrency=settings.jobs_concurrency,
+        batch=settings.jobs_batch,
+        poll_seconds=settings.jobs_poll_seconds,
+        schedules=settings.jobs_schedules,
+        event_retention=timedelta(days=settings.event_retention_days),
+        job_retention=timedelta(days=settings.jobs_retention_days),
+        worker_name=worker_name,
     )

@@ -70,6 +70,8 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         "var_dir": tmp_path / "var",
         "rate_limit_per_minute": 100_000,
         "engine_shortcuts": ENGINE_SHORTCUTS,
+        # Tests run jobs themselves (run_due); tests of the embedded runner turn it on.
+        "jobs_in_process": False,
         **overrides,
     }
     return Settings(**values)

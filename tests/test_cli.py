@@ -113,6 +113,7 @@ async def test_dev_token_authenticates_a_query(workspace: Workspace) -> None:
         database_url=workspace.database_url,
         var_dir=workspace.var_dir,
         rate_limit_per_minute=100_000,
+        jobs_in_process=False,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -208,6 +209,7 @@ async def test_demo_patients_have_signed_clinical_notes(workspace: Workspace) ->
         database_url=workspace.database_url,
         var_dir=workspace.var_dir,
         rate_limit_per_minute=100_000,
+        jobs_in_process=False,
     )
     search = """query S($p: ID!, $s: String) { patients(practiceId: $p, search: $s) {
       edges { node { id firstName lastName } } } }"""

@@ -19,6 +19,7 @@ from graph.resolvers.documents import DocumentMutations, DocumentQueries
 from graph.resolvers.identity import IdentityMutations, IdentityQueries
 from graph.resolvers.injectables import InjectableMutations, InjectableQueries
 from graph.resolvers.invoices import InvoiceMutations, InvoiceQueries
+from graph.resolvers.jobs import JobMutations, JobQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.messages import MessageMutations, MessageQueries
 from graph.resolvers.organizations import OrganizationMutations, OrganizationQueries
@@ -78,6 +79,7 @@ Query = merge_types(
         BillingSettingsQueries,
         CalendarFeedQueries,
         StaffQueries,
+        JobQueries,
     ),
 )
 Mutation = merge_types(
@@ -114,6 +116,7 @@ Mutation = merge_types(
         StaffMutations,
         OrganizationMutations,
         AccountLinkMutations,
+        JobMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

@@ -1,8 +1,10 @@
 """``can_contact``: the one question every outbound message must ask first.
 
-Service messages need the channel allowed and a way to reach the patient; a restriction does
-not stop them (the record stays available for the patient's own care). Marketing also needs the
-channel's current marketing consent, and stops under restriction or objection.
+Service messages need the channel allowed and a way to reach the patient, and stop while
+processing is restricted (UK GDPR Art. 18: the record is kept, not used to contact the patient;
+only what the law requires still goes, and that is decided by the sender, not here). An
+objection (Art. 21) is to direct marketing: it stops marketing, not the patient's own care.
+Marketing also needs the channel's current marketing consent.
 """
 
 from __future__ import annotations
@@ -79,11 +81,13 @@ async def can_contact(
     if not _reachable(patient, channel):
         return ContactDecision(False, "No contact details for this channel.")
     prefs = await preferences.load(patient.id)
+    restricted = (await queries.active_restrictions([patient.id])).get(patient.id, set())
     if purpose is ContactPurpose.SERVICE:
+        if RestrictionKind.RESTRICTION.value in restricted:
+            return ContactDecision(False, "Processing is restricted.")
         return service_decision(patient.status, True, prefs, channel)
     if not getattr(prefs, channel.value.lower()):
         return ContactDecision(False, "The patient does not accept this channel.")
-    restricted = (await queries.active_restrictions([patient.id])).get(patient.id, set())
     if RestrictionKind.OBJECTION.value in restricted:
         return ContactDecision(False, "The patient objected to direct marketing.")
     if RestrictionKind.RESTRICTION.value in restricted:

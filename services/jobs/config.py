@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
 
@@ -42,7 +42,3 @@ def configure(config: JobsConfig) -> None:
 
 def current() -> JobsConfig:
     return _config
-
-
-def with_changes(**changes: object) -> JobsConfig:
-    return replace(_config, **changes)  # type: ignore[arg-type]

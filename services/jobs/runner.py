@@ -56,15 +56,23 @@ class UnknownKind(Exception):
     """No handler is registered for the job's kind in this process."""
 
 
-async def run_due(*, now: datetime | None = None, limit: int = 100) -> int:
+async def run_due(
+    *,
+    now: datetime | None = None,
+    limit: int = 100,
+    stop: asyncio.Event | None = None,
+    worker: str | None = None,
+) -> int:
     """Claim up to ``limit`` due jobs and run them (``concurrency`` at a time); how many ran.
 
-    ``now`` lets tests move time: claims, leases and backoff are computed from it.
+    ``now`` lets tests move time: claims, leases and backoff are computed from it. Once
+    ``stop`` is set, claimed jobs that have not started are released instead of run.
+    ``worker`` names the claimant (default: this process, ``host:pid``).
     """
     settings = config.current()
     at = _utc(now)
     jobs = await job_rows.claim(
-        worker=settings.name, now=at, lease_until=at + settings.lease, limit=limit
+        worker=worker or settings.name, now=at, lease_until=at + settings.lease, limit=limit
     )
     if not jobs:
         return 0
@@ -72,7 +80,10 @@ async def run_due(*, now: datetime | None = None, limit: int = 100) -> int:
 
     async def one(job: Claimed) -> None:
         async with gate:
-            await run_claimed(job, now=now)
+            if stop is not None and stop.is_set():
+                await job_rows.release(job, _utc(None))
+            else:
+                await run_claimed(job, now=now)
 
     async with asyncio.TaskGroup() as group:
         for job in jobs:

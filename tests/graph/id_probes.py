@@ -54,6 +54,7 @@ from db.models import (
     InjectionPoint,
     Invoice,
     InvoiceLine,
+    Job,
     MembershipPlan,
     NhsCourse,
     NoteTemplate,
@@ -170,6 +171,7 @@ ID_KINDS: dict[str, str] = {
     "paymentId": "payment",
     "approverUserId": "staff_user",  # a practice admin's user id
     "feedId": "calendar_feed",
+    "jobId": "job",
 }
 # Kinds that belong to an organisation, not a practice (one product catalogue per organisation):
 # for every caller the other tenant's object of these kinds comes from another organisation.
@@ -637,7 +639,16 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         received_at=START,
     )
     aesthetic = await _aesthetic_objects(practice, patient, practitioner, treatment, batch)
+    job = await Job.create(  # DEAD: retryJob and cancelJob both accept it in its own practice
+        kind="probe.job",
+        payload={},
+        status="DEAD",
+        attempts=8,
+        run_at=START,
+        practice_id=practice.id,
+    )
     objects = {
+        "job": job.id,
         **aesthetic,
         "fee_schedule": fee_schedule.id,
         "nhs_course": course.id,

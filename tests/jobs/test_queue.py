@@ -161,3 +161,23 @@ async def test_an_expired_lease_is_claimed_again_and_the_old_claim_cannot_finish
     assert not await job_rows.finish(second, after)  # never DONE twice
     (job,) = await rows("test.lease")
     assert (job.status, job.attempts) == (JobStatus.DONE, 2)
+
+
+async def test_a_job_whose_last_attempt_lost_its_worker_is_dead_not_run_again() -> None:
+    from db.queries import jobs as job_rows
+
+    calls = Calls()
+    with handler("test.last", calls, max_attempts=1):
+        await enqueue("test.last", {})
+        now = datetime.now(UTC)
+        lease = config.current().lease
+        await job_rows.claim(worker="gone", now=now, lease_until=now + lease, limit=1)
+        assert await run_due(now=now + lease / 2) == 0  # still leased to the dead worker
+        assert await run_due(now=now + lease + timedelta(seconds=1)) == 1
+    (job,) = await rows("test.last")
+    assert (job.status, job.attempts, job.last_error) == (
+        JobStatus.DEAD,
+        2,
+        "lease expired on the last attempt",
+    )
+    assert calls.payloads == []

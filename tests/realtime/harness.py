@@ -68,6 +68,7 @@ def server_env(
         AESCRM_RELAY_POLL_SECONDS="0.2",
         AESCRM_LOG_LEVEL="WARNING",
         AESCRM_ENGINE_SHORTCUTS=ENGINE_SHORTCUTS,
+        AESCRM_JOBS_IN_PROCESS="false",
     )
     env.update(extra)
     return env

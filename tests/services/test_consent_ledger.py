@@ -138,6 +138,11 @@ async def test_can_contact_honours_consent_preferences_and_restriction(db: str) 
     refused = await contact.can_contact(patient, email, marketing)
     assert (refused.allowed, refused.reason) == (False, "The patient objected to direct marketing.")
     assert (await contact.can_contact(patient, email, service)).allowed  # care continues
+    await restriction.place(
+        desk, patient_id=patient.id, kind=RestrictionKind.RESTRICTION, reason="Disputes accuracy"
+    )
+    held = await contact.can_contact(patient, email, service)
+    assert (held.allowed, held.reason) == (False, "Processing is restricted.")
 
 
 async def test_data_sharing_gate_follows_latest_decision_and_restriction(db: str) -> None:
