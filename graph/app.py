@@ -19,6 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from db import uow
 from db.config import close_database, open_database
 from graph import (
     calendar_routes,
@@ -54,6 +55,7 @@ from services.documents import stores as document_stores
 from services.jobs import config as job_config
 from services.jobs.worker import Worker
 from services.messaging import channels
+from services.webhooks import fanout as webhook_fanout
 
 log = logging.getLogger("aescrm.app")
 # A request allocates a few thousand container objects (a 300-appointment board ~3,000) and frees
@@ -149,6 +151,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         await pipeline.start()
         app.state.fanout = pipeline.fanout
+        # Partner webhooks: each commit with events of interest enqueues their fan-out job.
+        unhook_webhooks = uow.on_commit(webhook_fanout.nudge)
         keys = asyncio.create_task(key_watch.watch(settings.key_reload_seconds))
         # The embedded runner (SQLite, `make run`): the same job table `aescrm worker` reads.
         jobs = Worker() if settings.jobs_run_in_process else None
@@ -174,6 +178,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await keys
             gc.set_threshold(*thresholds)
             gc.unfreeze()
+            unhook_webhooks()
             await pipeline.stop()  # subscribers get 1001 before the bus and database go
             await bus.disconnect()
             await limiter.close()

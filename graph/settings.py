@@ -156,6 +156,12 @@ class Settings(BaseSettings):
     twilio_api_base: str | None = None  # tests point the client at a local server; never in prod
     sms_webhook_max_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
 
+    # Outbound partner webhooks (services/webhooks): test-only loopback targets over http,
+    # the per-attempt timeout, and consecutive failed attempts before an endpoint is disabled.
+    webhook_allow_loopback: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_disable_after: int = Field(default=15, ge=1, le=1000)
+
     access_log: bool = False
     log_level: str = "INFO"
 
@@ -255,6 +261,10 @@ class Settings(BaseSettings):
         if self.graphiql:
             problems.append("AESCRM_GRAPHIQL must not be enabled in production")
         problems += self._stripe_problems()
+        if self.webhook_allow_loopback:
+            problems.append(
+                "AESCRM_WEBHOOK_ALLOW_LOOPBACK is for tests only; unset it in production"
+            )
         if self.introspection:
             problems.append(
                 "AESCRM_INTROSPECTION must not be enabled in production "
@@ -330,6 +340,9 @@ def service_config(settings: Settings) -> ServiceConfig:
         encryption_keys=settings.encryption_keys,
         blind_index_key=settings.blind_index_key,
         dev_key_file=None if settings.is_production else settings.dev_key_file,
+        webhook_allow_loopback=settings.webhook_allow_loopback,
+        webhook_timeout_seconds=settings.webhook_timeout_seconds,
+        webhook_disable_after=settings.webhook_disable_after,
     )
 
 

@@ -45,6 +45,8 @@ class Scope(StrEnum):
     # Aesthetic products, batches and stock movements (no patient data; recalls need more).
     STOCK_READ = "stock:read"
     STOCK_WRITE = "stock:write"
+    # Register partner apps' webhook endpoints and read their delivery logs (organisation-wide).
+    WEBHOOK_ADMIN = "webhook:admin"
 
     @property
     def enum_name(self) -> str:
@@ -98,6 +100,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             S.REPORTS_READ,
             S.LEGAL_HOLD_WRITE,
             S.STOCK_READ,
+            S.WEBHOOK_ADMIN,
         }
     ),
     # Front desk plus running the practice: staff, settings, audit and reports; no clinical.
@@ -145,7 +148,14 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
 
 # Scopes whose holders must pass multi-factor authentication before using them.
 MFA_REQUIRED_SCOPES = frozenset(
-    {S.CLINICAL_READ, S.CLINICAL_WRITE, S.BILLING_WRITE, S.STAFF_ADMIN, S.ORGANIZATION_ADMIN}
+    {
+        S.CLINICAL_READ,
+        S.CLINICAL_WRITE,
+        S.BILLING_WRITE,
+        S.STAFF_ADMIN,
+        S.ORGANIZATION_ADMIN,
+        S.WEBHOOK_ADMIN,
+    }
 )
 
 

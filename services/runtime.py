@@ -33,6 +33,10 @@ class ServiceConfig:
     encryption_keys: str | None = None
     blind_index_key: str | None = None
     dev_key_file: Path | None = Path("var/dev-keys.json")
+    # Outbound partner webhooks (services/webhooks/config.py)
+    webhook_allow_loopback: bool = False  # tests only; graph/settings.py refuses it in production
+    webhook_timeout_seconds: float = 10.0
+    webhook_disable_after: int = 15
 
 
 @dataclass(slots=True)

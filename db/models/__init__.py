@@ -82,6 +82,12 @@ from db.models.scheduling_followups import Recall, RecallMet, WaitlistEntry
 from db.models.scheduling_sessions import Absence, Closure, OpeningHours, WorkingSession
 from db.models.treatment_plans import TreatmentPlan, TreatmentPlanItem
 from db.models.users import Membership, User
+from db.models.webhook_endpoints import (
+    PartnerWebhookAttempt,
+    PartnerWebhookCursor,
+    PartnerWebhookDelivery,
+    PartnerWebhookEndpoint,
+)
 
 __all__ = [
     "Absence",
@@ -143,6 +149,10 @@ __all__ = [
     "OpeningHours",
     "Organization",
     "PartnerClient",
+    "PartnerWebhookAttempt",
+    "PartnerWebhookCursor",
+    "PartnerWebhookDelivery",
+    "PartnerWebhookEndpoint",
     "Patient",
     "PatientInsurance",
     "PatientMembership",

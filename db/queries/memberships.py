@@ -174,3 +174,22 @@ async def records_held(user_id: UUID, role: str) -> list[tuple[Any, Any]]:
             "practice_id", "patient_id"
         )
     ]
+
+
+async def organization_admins(
+    organization_id: UUID, connection: BaseDBAsyncClient
+) -> list[tuple[UUID, str, str]]:
+    """(user id, email, full name) of the organisation's live admins: who is told when
+    something of the organisation's needs an operator (a partner webhook endpoint disabled)."""
+    rows = (
+        await Membership.filter(
+            organization_id=organization_id,
+            role="ORG_ADMIN",
+            user__is_active=True,
+            user__deleted_at__isnull=True,
+        )
+        .using_db(connection)
+        .order_by("created_at")
+        .values_list("user_id", "user__email", "user__full_name")
+    )
+    return [(UUID(str(i)), str(email), str(name)) for i, email, name in rows]

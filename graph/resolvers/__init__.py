@@ -43,6 +43,7 @@ from graph.resolvers.staff import StaffMutations, StaffQueries
 from graph.resolvers.subscriptions import EventSubscriptions, NoticeMutations
 from graph.resolvers.system import SystemQueries
 from graph.resolvers.treatment_plans import TreatmentPlanMutations, TreatmentPlanQueries
+from graph.resolvers.webhooks import WebhookMutations, WebhookQueries
 
 Query = merge_types(
     "Query",
@@ -80,6 +81,7 @@ Query = merge_types(
         CalendarFeedQueries,
         StaffQueries,
         JobQueries,
+        WebhookQueries,
     ),
 )
 Mutation = merge_types(
@@ -117,6 +119,7 @@ Mutation = merge_types(
         OrganizationMutations,
         AccountLinkMutations,
         JobMutations,
+        WebhookMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

@@ -49,7 +49,7 @@ class SentMessage:
     purpose: str = strawberry.field(
         description="What it is about: APPOINTMENT_CONFIRMATION, APPOINTMENT_REMINDER, "
         "RECALL_REMINDER, WAITLIST_OFFER, CARE_INSTRUCTIONS, DSR_NOTICE, BREACH_NOTICE, "
-        "MARKETING, STAFF_INVITATION, PASSWORD_RESET, EMAIL_CHANGE or REPLY."
+        "MARKETING, STAFF_INVITATION, PASSWORD_RESET, EMAIL_CHANGE, OPERATOR_NOTICE or REPLY."
     )
     contact_purpose: str = strawberry.field(description="SERVICE, MARKETING or LEGAL.")
     template_name: str | None = strawberry.field(description="The template used.")

@@ -11,6 +11,7 @@ import importlib
 MODULES: list[str] = [
     "services.jobs.maintenance",
     "services.messaging.jobs",
+    "services.webhooks.jobs",
 ]
 
 

@@ -35,6 +35,9 @@ SCHEDULES: list[Schedule] = [
     # Recall reminders for recalls falling due soon (``services.messaging.recall_reminders``);
     # 08:00 UTC, after the night's quiet hours in the UK in both seasons.
     Schedule("recall-reminders", "0 8 * * *", "messages.recall_sweep"),
+    # Partner webhooks: fan out events a commit left behind, resend what is due
+    # (``services.webhooks.jobs.sweep``).
+    Schedule("webhooks-sweep", "* * * * *", "webhooks.sweep"),
 ]
 
 

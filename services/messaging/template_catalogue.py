@@ -156,5 +156,19 @@ SHIPPED: dict[str, Shipped] = {
         '<a href="{{ link }}">{{ link }}</a></p>',
         None,
     ),
+    "webhook_disabled": Shipped(
+        Kind.SERVICE,
+        frozenset({"name", "endpoint", "failures", "practice_name"}),
+        "A partner webhook endpoint was turned off",
+        "Hello {{ name }},\n\nThe webhook endpoint {{ endpoint }} failed {{ failures }} times "
+        "in a row and has been turned off. Events for it are kept: re-enable it with "
+        "updateWebhookEndpoint once it answers again, then replay what it missed.",
+        "<p>Hello {{ name }},</p><p>The webhook endpoint {{ endpoint }} failed {{ failures }} "
+        "times in a row and has been turned off. Events for it are kept: re-enable it with "
+        "updateWebhookEndpoint once it answers again, then replay what it missed.</p>",
+        None,
+    ),
 }
-STAFF_TEMPLATES = frozenset({"staff_invitation", "password_reset", "email_change"})
+STAFF_TEMPLATES = frozenset(
+    {"staff_invitation", "password_reset", "email_change", "webhook_disabled"}
+)

@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from db.crypto import FieldContext, KeyRing, serialise_keys
-from db.models import User
+from db.models import PartnerWebhookEndpoint, User
 from db.queries import encrypted_rows
 from db.transient import is_transient
 from services import runtime
 from services.patients.sealing import ENCRYPTED_COLUMNS, context
+from services.webhooks import secrets as webhook_secrets
 
 log = logging.getLogger("aescrm.rotation")
 BUSY_BACKOFF_SECONDS = (0.05, 0.2, 0.8, 2.0)
@@ -52,6 +53,8 @@ class Target:
 def targets() -> list[Target]:
     found = [Target(model, cols, context) for model, cols in ENCRYPTED_COLUMNS.items()]
     found.append(Target(User, ("mfa_secret",), _user_context))
+    # Owned by services.webhooks.secrets: signing secrets bound to their organisation.
+    found.append(Target(PartnerWebhookEndpoint, ("secret",), webhook_secrets.context))
     return found
 
 

@@ -172,10 +172,12 @@ ID_KINDS: dict[str, str] = {
     "approverUserId": "staff_user",  # a practice admin's user id
     "feedId": "calendar_feed",
     "jobId": "job",
+    "endpointId": "webhook_endpoint",
+    "deliveryId": "webhook_delivery",
 }
 # Kinds that belong to an organisation, not a practice (one product catalogue per organisation):
 # for every caller the other tenant's object of these kinds comes from another organisation.
-ORGANIZATION_KINDS = ("organization", "product")
+ORGANIZATION_KINDS = ("organization", "product", "webhook_endpoint", "webhook_delivery")
 
 # Probes the walker deliberately does not run, each with the reason and where it is covered.
 EXEMPT: dict[str, str] = {}
@@ -647,9 +649,11 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         run_at=START,
         practice_id=practice.id,
     )
+    webhooks = await _webhook_objects(practice, org)
     objects = {
         "job": job.id,
         **aesthetic,
+        **webhooks,
         "fee_schedule": fee_schedule.id,
         "nhs_course": course.id,
         "membership_plan": membership_plan.id,
@@ -703,6 +707,35 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         ).id,
     }
     return {k: str(v) for k, v in objects.items()}
+
+
+async def _webhook_objects(practice: Any, org: Any) -> dict[str, Any]:
+    """A partner app of the organisation, a webhook endpoint of it and one delivery."""
+    from db.models import PartnerClient, PartnerWebhookDelivery, PartnerWebhookEndpoint
+
+    client = await PartnerClient.create(
+        organization_id=org.id,
+        name="Probe partner",
+        client_id=f"pc_probe_{uuid4().hex[:12]}",
+        secret_hash="-",
+        scopes=["patient:read"],
+        practice_ids=[str(practice.id)],
+    )
+    endpoint = await PartnerWebhookEndpoint.create(
+        organization_id=org.id,
+        partner_client_id=client.id,
+        url="https://hooks.partner.example/in",
+        event_types=["patient.updated"],
+        secret="-",
+    )
+    delivery = await PartnerWebhookDelivery.create(
+        endpoint_id=endpoint.id,
+        event_id=uuid4(),
+        practice_id=practice.id,
+        sequence=1,
+        event_type="patient.updated",
+    )
+    return {"webhook_endpoint": endpoint.id, "webhook_delivery": delivery.id}
 
 
 async def _aesthetic_objects(

@@ -19,6 +19,7 @@ MATRIX_LOT = "MATRIX1"
 MATRIX_FORM_ID = "00000000-0000-4000-8000-000000000011"
 MATRIX_FEE_SCHEDULE_ID = "00000000-0000-4000-8000-000000000013"
 MATRIX_INVOICE_ID = "00000000-0000-4000-8000-000000000012"
+MATRIX_WEBHOOK_ENDPOINT_ID = "00000000-0000-4000-8000-000000000014"
 
 # How to reach one instance of each type that has protected fields. A type missing here makes
 # the matrix test fail, naming it: add its path (and a fixture object) when adding the type.
@@ -67,6 +68,7 @@ ARGUMENTS: dict[str, str] = {
     "injectableTreatment.id": f'"{MATRIX_TREATMENT_ID}"',
     "batchId": f'"{MATRIX_BATCH_ID}"',
     "organizationId": "$organizationId",
+    "endpointId": f'"{MATRIX_WEBHOOK_ENDPOINT_ID}"',
     "lotNumber": f'"{MATRIX_LOT}"',
     "channel": "EMAIL",
     "purpose": "SERVICE",
@@ -159,6 +161,7 @@ async def seed_objects(practice: object, patient: object) -> None:
     await document.save()
     await seed_matrix_note(practice, patient)
     await _seed_marketing_photo(practice, patient)
+    await _seed_webhook_endpoint(practice)
     await FeeSchedule.create(
         id=MATRIX_FEE_SCHEDULE_ID,
         practice_id=practice.id,  # type: ignore[attr-defined]
@@ -265,6 +268,29 @@ async def _seed_injection(practice: object, patient: object, product_id: object)
         x=0.5,
         y=0.3,
         treated_at=when,
+    )
+
+
+async def _seed_webhook_endpoint(practice: object) -> None:
+    """A partner app of the practice's organisation with one webhook endpoint."""
+    from db.models import PartnerClient, PartnerWebhookEndpoint
+
+    organization_id = practice.organization_id  # type: ignore[attr-defined]
+    client = await PartnerClient.create(
+        organization_id=organization_id,
+        name="Matrix partner",
+        client_id=f"pc_matrix_{str(organization_id)[:8]}",
+        secret_hash="-",
+        scopes=["patient:read"],
+        practice_ids=[str(practice.id)],  # type: ignore[attr-defined]
+    )
+    await PartnerWebhookEndpoint.create(
+        id=MATRIX_WEBHOOK_ENDPOINT_ID,
+        organization_id=organization_id,
+        partner_client_id=client.id,
+        url="https://hooks.partner.example/in",
+        event_types=["patient.updated"],
+        secret="-",  # never opened by the reads the matrix makes
     )
 
 

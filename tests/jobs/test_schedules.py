@@ -34,11 +34,12 @@ async def test_two_runners_enqueue_each_due_run_once() -> None:
             "prune-jobs:2026-12-06T03:47Z",
             "recall-reminders:2026-12-06T08:00Z",
             "retention:2026-12-07T02:37Z",
+            "webhooks-sweep:2026-12-07T03:17Z",
         ]
     )
     expire = await Job.get(key="expire-holds:2026-12-07T03:17Z")
     assert expire.run_at == datetime(2026, 12, 7, 3, 17, tzinfo=UTC)
-    assert await schedules.enqueue_due(NOW + timedelta(minutes=1)) == 1  # the next minute
+    assert await schedules.enqueue_due(NOW + timedelta(minutes=1)) == 2  # the next minute's
     assert await Job.filter(kind="maintenance.expire_holds").count() == 2
 
 
