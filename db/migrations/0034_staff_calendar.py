@@ -5,7 +5,7 @@ from uuid import uuid4
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0032_messages')]
+    dependencies = [('models', '0033_webhooks')]
 
     initial = False
 

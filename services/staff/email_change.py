@@ -69,6 +69,7 @@ async def request(principal: Principal, *, new_email: str, password: str, link_b
             context=context,
             practice_id=None,
             staff_user_id=user.id,
+            connection=uow.connection,
         )
         if NOTICE_TEMPLATE in template_catalogue.STAFF_TEMPLATES:
             notice = {**context, "link": ""}
@@ -78,6 +79,7 @@ async def request(principal: Principal, *, new_email: str, password: str, link_b
                 context=notice,
                 practice_id=None,
                 staff_user_id=user.id,
+                connection=uow.connection,
             )
         uow.audit(
             audit.record_for(

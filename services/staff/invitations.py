@@ -113,6 +113,7 @@ async def invite(
             },
             practice_id=pid,
             staff_user_id=user.id,
+            connection=uow.connection,
         )
         uow.audit(
             audit.record_for(

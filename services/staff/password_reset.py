@@ -80,6 +80,7 @@ async def _send(user_id: UUID, address: str, name: str, meta: RequestMeta, base:
             },
             practice_id=None,
             staff_user_id=user_id,
+            connection=uow.connection,
         )
         uow.audit(
             audit.record_for(
