@@ -6,9 +6,8 @@ already belongs to an account gets the same answer and no email, so the request 
 which addresses exist. Confirming spends the link, moves the email and ends every session
 (the sign-in name changed under them).
 
-The notice to the old address is sent when the message catalogue has an
-``email_change_notice`` template (h/messages owns templates); until then only the
-confirmation is sent and the change is in the audit log.
+The old address gets a notice (``email_change_notice``, no link in it) in the same transaction
+as the confirmation, so an account taken over is noticed by its owner.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from services import audit, runtime
 from services.auth import throttle
 from services.auth.passwords import verify_password
 from services.errors import Conflict, Unauthenticated, ValidationFailed
-from services.messaging import template_catalogue
 from services.messaging.staff_mail import send_staff_email
 from services.principal import Principal
 from services.staff import account_links
@@ -71,16 +69,14 @@ async def request(principal: Principal, *, new_email: str, password: str, link_b
             staff_user_id=user.id,
             connection=uow.connection,
         )
-        if NOTICE_TEMPLATE in template_catalogue.STAFF_TEMPLATES:
-            notice = {**context, "link": ""}
-            await send_staff_email(
-                to=user.email,
-                template=NOTICE_TEMPLATE,
-                context=notice,
-                practice_id=None,
-                staff_user_id=user.id,
-                connection=uow.connection,
-            )
+        await send_staff_email(
+            to=user.email,
+            template=NOTICE_TEMPLATE,
+            context={**context, "link": ""},
+            practice_id=None,
+            staff_user_id=user.id,
+            connection=uow.connection,
+        )
         uow.audit(
             audit.record_for(
                 principal, action="EMAIL_CHANGE_REQUESTED", entity_type="User", entity_id=user.id

@@ -248,6 +248,9 @@ async def test_email_change_needs_the_password_confirms_by_link_and_ends_session
     assert taken.body == fresh.body
     [(masked, context)] = await sent("email_change")
     assert "new.test" in masked
+    [(old, notice)] = await sent("email_change_notice")  # the old address told, without a link
+    assert "new.test" not in old
+    assert notice["link"] == ""
     secret = token_of(context["link"])
     assert (await User.get(id=staff.id)).email == staff.email  # nothing moves until confirmed
     done = await gql(client, CONFIRM_EMAIL, {"token": secret})
