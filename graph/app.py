@@ -22,6 +22,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from db import uow
 from db.config import close_database, open_database
 from graph import (
+    calendar_routes,
     document_routes,
     invoice_routes,
     message_routes,
@@ -205,6 +206,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *document_routes.routes,
         *invoice_routes.routes,
         *report_routes.routes,
+        *calendar_routes.routes,
         *webhook_routes.routes,
         *message_routes.routes,
     ]

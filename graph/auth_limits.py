@@ -14,7 +14,19 @@ from graphql import (
     SelectionSetNode,
 )
 
-CREDENTIAL_FIELDS = frozenset({"login", "confirmMfaEnrolment", "refreshSession"})
+CREDENTIAL_FIELDS = frozenset(
+    {
+        "login",
+        "confirmMfaEnrolment",
+        "refreshSession",
+        # Emailed single-use links and the requests that send them.
+        "acceptInvitation",
+        "requestPasswordReset",
+        "resetPassword",
+        "requestEmailChange",
+        "confirmEmailChange",
+    }
+)
 
 
 class SingleCredentialCheck(ASTValidationRule):

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     jwt_keys: str | None = None  # "kid:base64secret,..." (last is current); dev derives one
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)
+    # Lifetimes of emailed single-use links (invitation; password reset and email change).
+    invitation_hours: int = Field(default=72, ge=1, le=24 * 14)
+    password_reset_minutes: int = Field(default=30, ge=5, le=24 * 60)
     rate_limit_per_minute: int = Field(default=600, ge=1)
     rate_limit_key_prefix: str = "aescrm:ratelimit:"  # Redis keys (deployments sharing a Redis)
 
@@ -332,6 +335,8 @@ def service_config(settings: Settings) -> ServiceConfig:
         idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),
         login_max_failures=settings.login_max_failures,
         login_lock=timedelta(minutes=settings.login_lock_minutes),
+        invitation_ttl=timedelta(hours=settings.invitation_hours),
+        password_reset_ttl=timedelta(minutes=settings.password_reset_minutes),
         encryption_keys=settings.encryption_keys,
         blind_index_key=settings.blind_index_key,
         dev_key_file=None if settings.is_production else settings.dev_key_file,

@@ -27,6 +27,9 @@ class ServiceConfig:
     idle_timeout: timedelta = timedelta(minutes=60)
     login_max_failures: int = 5
     login_lock: timedelta = timedelta(minutes=15)
+    # Single-use links sent by email: invitations; password resets and email changes.
+    invitation_ttl: timedelta = timedelta(hours=72)
+    password_reset_ttl: timedelta = timedelta(minutes=30)
     encryption_keys: str | None = None
     blind_index_key: str | None = None
     dev_key_file: Path | None = Path("var/dev-keys.json")

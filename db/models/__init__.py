@@ -1,5 +1,6 @@
 """All Tortoise models of the single ``models`` app."""
 
+from db.models.account_links import AccountToken, CalendarFeed
 from db.models.aesthetic_forms import ConsentFormInstance, ConsentFormTemplate
 from db.models.aesthetic_prescribing import (
     AestheticConsultation,
@@ -90,6 +91,7 @@ from db.models.webhook_endpoints import (
 
 __all__ = [
     "Absence",
+    "AccountToken",
     "AdverseEvent",
     "AestheticConsultation",
     "Appointment",
@@ -103,6 +105,7 @@ __all__ = [
     "BillingSettings",
     "BpeRecord",
     "BreachIncident",
+    "CalendarFeed",
     "CaptureMethod",
     "CashReconciliation",
     "ChartEntry",

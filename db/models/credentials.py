@@ -58,7 +58,10 @@ class LoginThrottle(Entity):
     locked_until = fields.DatetimeField(null=True)
 
     plaintext_columns: ClassVar[dict[str, str]] = {
-        "key": "'user:<id>' or 'ip:<address>' throttle key, deleted after the lock window",
+        "key": (
+            "'user:<id>' or 'ip:<address>' throttle key, deleted after the lock window; "
+            "'reset-address:<HMAC of an email>' or 'reset-ip:<address>' for reset requests"
+        ),
     }
 
     class Meta:

@@ -9,12 +9,13 @@ practice), and they return the tenant rows only, never a tenant's data.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from db.models import Organization, Practice
+from db.models import Appointment, Organization, Practice
 from db.tenancy import OrganizationId, PracticeId
 
 
@@ -58,3 +59,23 @@ async def practices_in_organization(
 ) -> list[Practice]:
     """Those of ``practice_ids`` that belong to the organization (the others are dropped)."""
     return await Practice.filter(id__in=list(practice_ids), organization_id=organization_id)
+
+
+async def practice_for_update(practice_id: PracticeId, connection: BaseDBAsyncClient) -> Practice:
+    """The practice locked for a settings change."""
+    return await Practice.select_for_update().using_db(connection).get(id=practice_id)
+
+
+async def organization_for_update(
+    organization_id: OrganizationId, connection: BaseDBAsyncClient
+) -> Organization:
+    return await Organization.select_for_update().using_db(connection).get(id=organization_id)
+
+
+async def future_appointments(practice_id: PracticeId, after: datetime) -> int:
+    """Appointments still to come (not cancelled): what a time-zone change shows differently."""
+    return (
+        await Appointment.filter(practice_id=practice_id, starts_at__gte=after)
+        .exclude(status="CANCELLED")
+        .count()
+    )

@@ -33,3 +33,12 @@ async def revoke_of_user(user_id: UUID, when: datetime, *, family_id: UUID | Non
     if family_id is not None:
         query = query.filter(family_id=family_id)
     await query.update(revoked_at=when)
+
+
+async def revoke_all_in(user_id: UUID, when: datetime, connection: BaseDBAsyncClient) -> int:
+    """Every live session of the user, inside the caller's transaction (deactivation, reset)."""
+    return await (
+        RefreshToken.filter(user_id=user_id, revoked_at__isnull=True)
+        .using_db(connection)
+        .update(revoked_at=when)
+    )

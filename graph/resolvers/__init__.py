@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from graph.resolvers.account_links import AccountLinkMutations
 from graph.resolvers.aesthetic_stock import AestheticStockMutations, AestheticStockQueries
 from graph.resolvers.audit import AuditQueries
 from graph.resolvers.billing_fees import FeeMutations, FeeQueries
 from graph.resolvers.billing_settings import BillingSettingsMutations, BillingSettingsQueries
+from graph.resolvers.calendar_feeds import CalendarFeedMutations, CalendarFeedQueries
 from graph.resolvers.card_payments import CardPaymentMutations
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
@@ -20,7 +22,7 @@ from graph.resolvers.invoices import InvoiceMutations, InvoiceQueries
 from graph.resolvers.jobs import JobMutations, JobQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.messages import MessageMutations, MessageQueries
-from graph.resolvers.organizations import OrganizationQueries
+from graph.resolvers.organizations import OrganizationMutations, OrganizationQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
 from graph.resolvers.payments import PaymentMutations, PaymentQueries
 from graph.resolvers.perio import PerioMutations, PerioQueries
@@ -37,6 +39,7 @@ from graph.resolvers.scheduling import SchedulingMutations, SchedulingQueries
 from graph.resolvers.scheduling_admin import SchedulingAdminMutations
 from graph.resolvers.scheduling_catalogue import SchedulingCatalogueQueries
 from graph.resolvers.scheduling_rebooking import RebookingQueries
+from graph.resolvers.staff import StaffMutations, StaffQueries
 from graph.resolvers.subscriptions import EventSubscriptions, NoticeMutations
 from graph.resolvers.system import SystemQueries
 from graph.resolvers.treatment_plans import TreatmentPlanMutations, TreatmentPlanQueries
@@ -75,6 +78,8 @@ Query = merge_types(
         AestheticStockQueries,
         FeeQueries,
         BillingSettingsQueries,
+        CalendarFeedQueries,
+        StaffQueries,
         JobQueries,
         WebhookQueries,
     ),
@@ -109,6 +114,10 @@ Mutation = merge_types(
         CardPaymentMutations,
         BillingSettingsMutations,
         NhsContractMutations,
+        CalendarFeedMutations,
+        StaffMutations,
+        OrganizationMutations,
+        AccountLinkMutations,
         JobMutations,
         WebhookMutations,
     ),

@@ -61,3 +61,24 @@ async def record_failure(*keys: str) -> None:
 
 async def clear(*keys: str) -> None:
     await login_throttle.clear(keys)
+
+
+async def within_limit(key: str, limit: int, window: timedelta) -> bool:
+    """Counts one request under ``key``; False once more than ``limit`` fell in ``window``.
+
+    For requests that are not sign-ins but must not be repeated without end (password-reset
+    emails per address and per client address). Keys never hold an email in clear.
+    """
+    now = datetime.now(UTC)
+    async with in_transaction() as connection:
+        await LoginThrottle.bulk_create(
+            [LoginThrottle(key=key, failures=0, window_started_at=now)],
+            ignore_conflicts=True,
+            using_db=connection,
+        )
+        row = await login_throttle.for_update(key, connection)
+        if now - row.window_started_at > window:
+            row.failures, row.window_started_at = 0, now
+        row.failures += 1
+        await row.save(using_db=connection)
+    return row.failures <= limit

@@ -24,6 +24,7 @@ PURPOSES = {
     "staff_invitation": "STAFF_INVITATION",
     "password_reset": "PASSWORD_RESET",
     "email_change": "EMAIL_CHANGE",
+    "email_change_notice": "EMAIL_CHANGE",
     "webhook_disabled": "OPERATOR_NOTICE",
 }
 

@@ -156,6 +156,18 @@ SHIPPED: dict[str, Shipped] = {
         '<a href="{{ link }}">{{ link }}</a></p>',
         None,
     ),
+    "email_change_notice": Shipped(
+        Kind.SERVICE,
+        _STAFF,
+        "Your AES CRM sign-in email is being changed",
+        "Hello {{ name }},\n\nSomeone signed in as you asked to move your AES CRM account to "
+        "another email address. It moves only when that address confirms. If this was not you, "
+        "tell your practice's admin at once and change your password.",
+        "<p>Hello {{ name }},</p><p>Someone signed in as you asked to move your AES CRM account "
+        "to another email address. It moves only when that address confirms. If this was not "
+        "you, tell your practice's admin at once and change your password.</p>",
+        None,
+    ),
     "webhook_disabled": Shipped(
         Kind.SERVICE,
         frozenset({"name", "endpoint", "failures", "practice_name"}),
@@ -170,5 +182,11 @@ SHIPPED: dict[str, Shipped] = {
     ),
 }
 STAFF_TEMPLATES = frozenset(
-    {"staff_invitation", "password_reset", "email_change", "webhook_disabled"}
+    {
+        "staff_invitation",
+        "password_reset",
+        "email_change",
+        "email_change_notice",
+        "webhook_disabled",
+    }
 )

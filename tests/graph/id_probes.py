@@ -40,6 +40,7 @@ from db.models import (
     AppointmentType,
     Batch,
     BreachIncident,
+    CalendarFeed,
     ChartEntry,
     ClinicalNote,
     Closure,
@@ -169,6 +170,7 @@ ID_KINDS: dict[str, str] = {
     "updateMembershipPlan.input.planId": "membership_plan",
     "paymentId": "payment",
     "approverUserId": "staff_user",  # a practice admin's user id
+    "feedId": "calendar_feed",
     "jobId": "job",
     "endpointId": "webhook_endpoint",
     "deliveryId": "webhook_delivery",
@@ -694,6 +696,15 @@ async def tenant_objects(practice: Any, org: Any) -> dict[str, str]:
         "erasure_request": request.id,
         "breach_incident": incident.id,
         "perio_exam": exam.id,
+        "calendar_feed": (
+            await CalendarFeed.create(
+                user_id=user.id,
+                practice_id=practice.id,
+                kind="PRACTITIONER",
+                practitioner_id=practitioner.id,
+                secret_hash="0" * 64,
+            )
+        ).id,
     }
     return {k: str(v) for k, v in objects.items()}
 

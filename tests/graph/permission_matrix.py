@@ -99,6 +99,8 @@ PARTNER_REFUSED: dict[str, str] = {
     "(services.billing.report_access; tests/graph/test_partner_billing.py)",
     "Query.marketingPhotos": "the gallery is for the practice's own staff "
     "(services.aesthetics.photo_series)",
+    "Query.calendarFeeds": "a calendar feed belongs to a person's account, never to an app "
+    "(services.calendar.feeds; tests/graph/test_calendar_feeds.py)",
 }
 
 

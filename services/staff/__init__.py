@@ -1,0 +1,1 @@
+"""Staff and account lifecycle: roles, deactivation, invitations, resets, email changes."""
