@@ -15,8 +15,7 @@ from graph.schema.reports import (
     PeriodArgument,
     PracticeArgument,
     diary_filter_of,
-    period_of,
-    where_of,
+    report_arguments,
 )
 from services.policy import Scope
 from services.reports import attendance
@@ -37,15 +36,9 @@ class ReportQueries:
         organization_id: OrganizationArgument = None,
         filter: DiaryFilterArgument = None,
     ) -> AttendanceReport | None:
-        practice, organization = where_of(practice_id, organization_id)
-        first, last, grouping = period_of(period)
         found = await attendance.report(
             info.context.principal,
-            practice_id=practice,
-            organization_id=organization,
-            first_day=first,
-            last_day=last,
-            grouping=grouping,
+            **report_arguments(period, practice_id, organization_id),
             filters=diary_filter_of(filter),
         )
         return AttendanceReport.from_report(found)

@@ -19,8 +19,7 @@ from graph.schema.reports import (
     PeriodArgument,
     PracticeArgument,
     diary_filter_of,
-    period_of,
-    where_of,
+    report_arguments,
 )
 from services.policy import Scope
 from services.reports import cancellation_reasons, patient_mix, utilisation, waits
@@ -42,15 +41,9 @@ class DiaryReportQueries:
         organization_id: OrganizationArgument = None,
         filter: DiaryFilterArgument = None,
     ) -> UtilisationReport | None:
-        practice, organization = where_of(practice_id, organization_id)
-        first, last, grouping = period_of(period)
         found = await utilisation.report(
             info.context.principal,
-            practice_id=practice,
-            organization_id=organization,
-            first_day=first,
-            last_day=last,
-            grouping=grouping,
+            **report_arguments(period, practice_id, organization_id),
             filters=diary_filter_of(filter),
         )
         return UtilisationReport.from_report(found)
@@ -69,15 +62,9 @@ class DiaryReportQueries:
         organization_id: OrganizationArgument = None,
         filter: DiaryFilterArgument = None,
     ) -> WaitingTimesReport | None:
-        practice, organization = where_of(practice_id, organization_id)
-        first, last, grouping = period_of(period)
         found = await waits.report(
             info.context.principal,
-            practice_id=practice,
-            organization_id=organization,
-            first_day=first,
-            last_day=last,
-            grouping=grouping,
+            **report_arguments(period, practice_id, organization_id),
             filters=diary_filter_of(filter),
         )
         return WaitingTimesReport.from_report(found)
@@ -96,15 +83,9 @@ class DiaryReportQueries:
         organization_id: OrganizationArgument = None,
         filter: DiaryFilterArgument = None,
     ) -> PatientMixReport | None:
-        practice, organization = where_of(practice_id, organization_id)
-        first, last, grouping = period_of(period)
         found = await patient_mix.report(
             info.context.principal,
-            practice_id=practice,
-            organization_id=organization,
-            first_day=first,
-            last_day=last,
-            grouping=grouping,
+            **report_arguments(period, practice_id, organization_id),
             filters=diary_filter_of(filter),
         )
         return PatientMixReport.from_report(found)
@@ -122,15 +103,9 @@ class DiaryReportQueries:
         organization_id: OrganizationArgument = None,
         filter: DiaryFilterArgument = None,
     ) -> CancellationReasonsReport | None:
-        practice, organization = where_of(practice_id, organization_id)
-        first, last, grouping = period_of(period)
         found = await cancellation_reasons.report(
             info.context.principal,
-            practice_id=practice,
-            organization_id=organization,
-            first_day=first,
-            last_day=last,
-            grouping=grouping,
+            **report_arguments(period, practice_id, organization_id),
             filters=diary_filter_of(filter),
         )
         return CancellationReasonsReport.from_report(found)

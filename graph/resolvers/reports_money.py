@@ -17,8 +17,7 @@ from graph.schema.reports import (
     OrganizationArgument,
     PeriodArgument,
     PracticeArgument,
-    period_of,
-    where_of,
+    report_arguments,
 )
 from services.policy import Scope
 from services.reports import debt, deposits, invoiced, memberships, plan_acceptance, takings
@@ -40,15 +39,9 @@ class MoneyReportQueries:
         practice_id: PracticeArgument = None,
         organization_id: OrganizationArgument = None,
     ) -> SeriesReport[TakingsFigures] | None:
-        practice, organization = where_of(practice_id, organization_id)
-        first, last, grouping = period_of(period)
         found = await takings.report(
             info.context.principal,
-            practice_id=practice,
-            organization_id=organization,
-            first_day=first,
-            last_day=last,
-            grouping=grouping,
+            **report_arguments(period, practice_id, organization_id),
         )
         return TakingsFigures.report(found)
 
@@ -65,15 +58,9 @@ class MoneyReportQueries:
         practice_id: PracticeArgument = None,
         organization_id: OrganizationArgument = None,
     ) -> SeriesReport[InvoicedVsTakenFigures] | None:
-        practice, organization = where_of(practice_id, organization_id)
-        first, last, grouping = period_of(period)
         found = await invoiced.report(
             info.context.principal,
-            practice_id=practice,
-            organization_id=organization,
-            first_day=first,
-            last_day=last,
-            grouping=grouping,
+            **report_arguments(period, practice_id, organization_id),
         )
         return InvoicedVsTakenFigures.report(found)
 
@@ -90,15 +77,9 @@ class MoneyReportQueries:
         practice_id: PracticeArgument = None,
         organization_id: OrganizationArgument = None,
     ) -> AgedDebtReport | None:
-        practice, organization = where_of(practice_id, organization_id)
-        first, last, grouping = period_of(period)
         found = await debt.report(
             info.context.principal,
-            practice_id=practice,
-            organization_id=organization,
-            first_day=first,
-            last_day=last,
-            grouping=grouping,
+            **report_arguments(period, practice_id, organization_id),
         )
         return AgedDebtReport.from_report(found)
 
@@ -115,15 +96,9 @@ class MoneyReportQueries:
         practice_id: PracticeArgument = None,
         organization_id: OrganizationArgument = None,
     ) -> SeriesReport[DepositFigures] | None:
-        practice, organization = where_of(practice_id, organization_id)
-        first, last, grouping = period_of(period)
         found = await deposits.report(
             info.context.principal,
-            practice_id=practice,
-            organization_id=organization,
-            first_day=first,
-            last_day=last,
-            grouping=grouping,
+            **report_arguments(period, practice_id, organization_id),
         )
         return DepositFigures.report(found)
 
@@ -140,15 +115,9 @@ class MoneyReportQueries:
         practice_id: PracticeArgument = None,
         organization_id: OrganizationArgument = None,
     ) -> SeriesReport[PlanAcceptanceFigures] | None:
-        practice, organization = where_of(practice_id, organization_id)
-        first, last, grouping = period_of(period)
         found = await plan_acceptance.report(
             info.context.principal,
-            practice_id=practice,
-            organization_id=organization,
-            first_day=first,
-            last_day=last,
-            grouping=grouping,
+            **report_arguments(period, practice_id, organization_id),
         )
         return PlanAcceptanceFigures.report(found)
 
@@ -165,14 +134,8 @@ class MoneyReportQueries:
         practice_id: PracticeArgument = None,
         organization_id: OrganizationArgument = None,
     ) -> SeriesReport[MembershipFigures] | None:
-        practice, organization = where_of(practice_id, organization_id)
-        first, last, grouping = period_of(period)
         found = await memberships.report(
             info.context.principal,
-            practice_id=practice,
-            organization_id=organization,
-            first_day=first,
-            last_day=last,
-            grouping=grouping,
+            **report_arguments(period, practice_id, organization_id),
         )
         return MembershipFigures.report(found)

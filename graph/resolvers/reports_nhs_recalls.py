@@ -22,7 +22,7 @@ from graph.schema.reports import (
     PeriodArgument,
     PracticeArgument,
     period_of,
-    where_of,
+    report_arguments,
 )
 from services.policy import Scope
 from services.reports import nhs, nhs_contract, platform, recalls
@@ -43,15 +43,9 @@ class FollowUpReportQueries:
         practice_id: PracticeArgument = None,
         organization_id: OrganizationArgument = None,
     ) -> RecallReport | None:
-        practice, organization = where_of(practice_id, organization_id)
-        first, last, grouping = period_of(period)
         found = await recalls.report(
             info.context.principal,
-            practice_id=practice,
-            organization_id=organization,
-            first_day=first,
-            last_day=last,
-            grouping=grouping,
+            **report_arguments(period, practice_id, organization_id),
         )
         return RecallReport.from_report(found)
 
@@ -69,15 +63,9 @@ class FollowUpReportQueries:
         practice_id: PracticeArgument = None,
         organization_id: OrganizationArgument = None,
     ) -> NhsActivityReport | None:
-        practice, organization = where_of(practice_id, organization_id)
-        first, last, grouping = period_of(period)
         found = await nhs.report(
             info.context.principal,
-            practice_id=practice,
-            organization_id=organization,
-            first_day=first,
-            last_day=last,
-            grouping=grouping,
+            **report_arguments(period, practice_id, organization_id),
         )
         return NhsActivityReport.from_report(found)
 

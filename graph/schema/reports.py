@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, TypedDict
 from uuid import UUID
 
 import strawberry
@@ -142,6 +142,32 @@ def where_of(
     return (
         optional_id_argument(practice_id=practice_id),
         optional_id_argument(organization_id=organization_id),
+    )
+
+
+class ReportArguments(TypedDict):
+    """What every report service takes from its field's arguments (``**`` into the call)."""
+
+    practice_id: UUID | None
+    organization_id: UUID | None
+    first_day: date
+    last_day: date
+    grouping: str
+
+
+def report_arguments(
+    period: ReportPeriodInput,
+    practice_id: strawberry.ID | None,
+    organization_id: strawberry.ID | None,
+) -> ReportArguments:
+    practice, organization = where_of(practice_id, organization_id)
+    first, last, grouping = period_of(period)
+    return ReportArguments(
+        practice_id=practice,
+        organization_id=organization,
+        first_day=first,
+        last_day=last,
+        grouping=grouping,
     )
 
 
