@@ -44,6 +44,7 @@ TABLE_CATEGORY: dict[str, Category] = {
     "waitlist_entry": Category.ACCOUNT_CONTACT,
     # Messages name an address and say what was sent: contact data, erased with it.
     "message": Category.ACCOUNT_CONTACT,
+    "calendar_feed": Category.ACCOUNT_CONTACT,  # a portal account's feed of the record: deleted
     "patient_insurance": Category.FINANCIAL,
     "invoice": Category.FINANCIAL,  # kept 6 years; issued ones are in the ledger chain
     "invoice_line": Category.FINANCIAL,
