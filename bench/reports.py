@@ -3,7 +3,7 @@
 organisations, for one practice and for an organisation roll-up (10 practices), over a year
 grouped by WEEK and by MONTH: p50/p99 ms and SQL statements per report.
 
-    .venv/bin/python bench/reports.py [--quick] [--runs 50]
+    .venv/bin/python bench/reports.py [--quick] [--runs 50] [--only recalls,utilisation]
 
 Seeds a fresh database (dropped at the end) with COPY: per practice 4 practitioners working
 weekdays, 3 rooms, 3 appointment types, 1,000 patients, 25,000 appointments over two years
@@ -444,7 +444,7 @@ async def _time(
     return statistics.median(times), _p99(times), len(statements)
 
 
-async def main(quick: bool, runs: int) -> None:
+async def main(quick: bool, runs: int, only: set[str]) -> None:
     appointments, invoices = (n // 20 for n in FULL) if quick else FULL
     async with database(postgres=True):
         world = World(date.today())
@@ -464,6 +464,8 @@ async def main(quick: bool, runs: int) -> None:
         print("| report | scope | grouping | p50 ms | p99 ms | statements | goal |")
         print("|---|---|---|---|---|---|---|")
         for entry in catalogue.entries():
+            if only and entry.name not in only:
+                continue
             for scope, where in scopes.items():
                 for grouping in ("WEEK", "MONTH"):
                     p50, p99, count = await _time(entry, principal, where, year, grouping, runs)
@@ -478,5 +480,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a twentieth of the rows, 10 runs")
     parser.add_argument("--runs", type=int, default=None)
+    parser.add_argument("--only", default="", help="report names, comma-separated (default: all)")
     args = parser.parse_args()
-    run(main(args.quick, args.runs or (10 if args.quick else 50)))
+    names = {name.strip() for name in args.only.split(",") if name.strip()}
+    unknown = names - {entry.name for entry in catalogue.entries()}
+    if unknown:
+        parser.error(f"unknown report: {', '.join(sorted(unknown))}")
+    run(main(args.quick, args.runs or (10 if args.quick else 50), names))

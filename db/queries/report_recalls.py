@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 from db.queries.report_sql import Statement, identifier
@@ -73,87 +73,184 @@ def _cycles(
     )"""  # noqa: S608 (placeholders and fixed expressions only)
 
 
-# At the end of bucket ``d`` cycle ``k`` is late unless held by a booking then (``held``):
-# overdue = late − late and held, two grouped joins instead of a probe per (bucket, cycle).
-LATE = "k.due < d.cut AND (k.met_at IS NULL OR k.met_at >= d.t)"
-
-# The cycle's practice, patient and recall kind: ``a`` an appointment, ``t`` its type (the
-# type of the same practice: each practice has its own types).
-_OF_CYCLE = """appointment a ON a.practice_id = c.p AND a.patient_id = c.pt
-      JOIN appointment_type t ON t.id = a.appointment_type_id AND t.practice_id = c.p
-        AND t.recall_kind = c.kind"""
-
-
-def _bookings(sql: Statement, now: datetime) -> str:
-    """``pa``: the appointments of each patient and kind some cycle asks about (one pass over
-    the patients' appointments, whatever their number of cycles); ``ma``: each cycle's;
-    ``bk``: those that can hold it at an instant the report asks about (starting on or after
-    its due day, or from now on), as the instants they held it: from ``made`` (booked) to
-    ``until`` (the start, or the cancellation if earlier; never for one cancelled with no time
-    kept). "Booked at T" is ``made < T AND until >= T``. ``pa`` is materialised: inlined,
-    PostgreSQL scans each patient's appointments once per cycle instead of once."""
-    materialized = "MATERIALIZED " if sql.postgres else ""
-    return f"""pa AS {materialized}(
-      SELECT a.practice_id AS p, a.patient_id AS pt, t.recall_kind AS kind, a.id AS appointment,
-        a.created_at AS made, a.practitioner_id AS pr, a.starts_at AS starts,
-        a.status AS status,
-        CASE WHEN a.status <> 'CANCELLED' THEN a.starts_at
-          WHEN a.cancelled_at IS NULL THEN NULL
-          WHEN a.cancelled_at < a.starts_at THEN a.cancelled_at
-          ELSE a.starts_at END AS until
-      FROM (SELECT DISTINCT c.p AS p, c.pt AS pt, c.kind AS kind FROM c) c
-      JOIN {_OF_CYCLE}
+def _practices(sql: Statement, practices: Collection[PracticeId]) -> str:
+    """``da``: each practice's number of buckets ``n``, and on PostgreSQL its bucket bounds as
+    sorted arrays (``s``, ``cut``, ``t``) for ``width_bucket``; ``tk`` (PostgreSQL): the ids of
+    each practice's appointment types of each recall kind, for ``= ANY`` in an index scan."""
+    if not sql.postgres:
+        return "da AS (SELECT d.p AS p, COUNT(*) AS n FROM d GROUP BY d.p)"
+    return f"""da AS (
+      SELECT d.p AS p, COUNT(*) AS n, array_agg(d.s ORDER BY d.i) AS s,
+        array_agg(d.cut ORDER BY d.i) AS cut, array_agg(d.t ORDER BY d.i) AS t
+      FROM d GROUP BY d.p
     ),
-    ma AS (
-      SELECT c.id AS id, c.p AS p, c.met_at AS met_at, c.due AS due, pa.appointment,
-        pa.made, pa.pr, pa.starts, pa.status, pa.until
-      FROM c JOIN pa ON pa.p = c.p AND pa.pt = c.pt AND pa.kind = c.kind
-    ),
-    bk AS (
-      SELECT ma.id AS id, ma.p AS p, ma.made AS made, ma.pr AS pr, ma.starts AS starts,
-        ma.appointment AS appointment, ma.until AS until
-      FROM ma
-      WHERE ma.starts >= ma.due OR ma.starts >= {sql.param(now, cast="timestamptz")}
+    tk AS (
+      SELECT t.practice_id AS p, t.recall_kind AS kind, array_agg(t.id) AS ids
+      FROM appointment_type t
+      WHERE {sql.within("t.practice_id", practices)} AND t.recall_kind IS NOT NULL
+      GROUP BY t.practice_id, t.recall_kind
+    )"""  # noqa: S608 (placeholders and fixed expressions only)
+
+
+def _rank(sql: Statement, value: str, bound: str, row: str) -> str:
+    """How many buckets of ``row``'s practice have ``bound`` (``s``, ``cut`` or ``t``, which
+    never decrease with the bucket's index) at most ``value``: a binary search of the sorted
+    array (``width_bucket``) on PostgreSQL, a count on SQLite. Bucket ``i`` is the first with
+    ``bound`` above ``value`` exactly when ``i`` equals the rank."""
+    if sql.postgres:
+        return f"width_bucket({value}, {row}.{bound})"
+    return f"(SELECT COUNT(*) FROM d WHERE d.p = {row}.p AND d.{bound} <= {value})"  # noqa: S608
+
+
+def _of_kind(sql: Statement, row: str) -> str:
+    """Appointment ``a`` is of a type with ``row``'s recall kind, in ``row``'s practice."""
+    if sql.postgres:
+        return f"a.appointment_type_id = ANY({row}.ids)"
+    return f"""a.appointment_type_id IN (SELECT t.id FROM appointment_type t
+        WHERE t.practice_id = {row}.p AND t.recall_kind = {row}.kind)"""  # noqa: S608
+
+
+def _each_bucket(sql: Statement, rows: str) -> str:
+    """Join ``rows`` (with ``p``, ``lo``, ``hi``) to each bucket index ``g.i`` in [lo, hi]."""
+    if sql.postgres:
+        return f"{rows} CROSS JOIN LATERAL generate_series(x.lo, x.hi) AS g(i)"
+    return f"{rows} JOIN d g ON g.p = x.p AND g.i BETWEEN x.lo AND x.hi"
+
+
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)  # an upper bound for an index range: no end
+
+# Until when booking ``a`` held its cycle: its start, or its cancellation if earlier; never
+# (null) for one cancelled with no time kept. "Booked at T" is ``made < T AND until >= T``.
+UNTIL = """CASE WHEN a.status <> 'CANCELLED' THEN a.starts_at
+        WHEN a.cancelled_at IS NULL THEN NULL
+        WHEN a.cancelled_at < a.starts_at THEN a.cancelled_at
+        ELSE a.starts_at END"""
+
+
+def _placed(sql: Statement) -> str:
+    """``cy``: each cycle with the bucket of its due day (``bucket``, -1 before the period)
+    and the buckets at whose end it is late (``lo`` to ``hi``): due before that bucket's
+    ``cut`` and not met by its end ``t``. Both bounds grow with the index, so the late buckets
+    are one run, found by two binary searches instead of a join of every cycle to every
+    bucket."""
+    arrays = "tk.ids AS ids," if sql.postgres else ""
+    kinds = "LEFT JOIN tk ON tk.p = c.p AND tk.kind = c.kind" if sql.postgres else ""
+    return f"""cy AS (
+      SELECT c.id AS id, c.p AS p, c.pt AS pt, c.kind AS kind, c.due AS due,
+        c.met_at AS met_at, c.visit AS visit, {arrays}
+        {_rank(sql, "c.due", "s", "da")} - 1 AS bucket,
+        {_rank(sql, "c.due", "cut", "da")} AS lo,
+        CASE WHEN c.met_at IS NULL THEN da.n - 1
+          ELSE {_rank(sql, "c.met_at", "t", "da")} - 1 END AS hi
+      FROM c JOIN da ON da.p = c.p {kinds}
     )"""  # noqa: S608 (placeholders and fixed expressions only)
 
 
 def _attributed(sql: Statement, now: datetime) -> str:
-    """``live``: each cycle's earliest booking held now; ``seen``: its patient's latest
-    completed visit of the kind (before it was met); ``k``: each cycle with booked-now (not
-    met) and its practitioner. Window functions over joins, not a probe per cycle."""
-    made, until = sql.param(now, cast="timestamptz"), sql.param(now, cast="timestamptz")
-    return f"""live AS (
-      SELECT x.id AS id, x.pr AS pr FROM (
-        SELECT bk.id AS id, bk.pr AS pr,
-          ROW_NUMBER() OVER (PARTITION BY bk.id ORDER BY bk.starts, bk.appointment) AS n
-        FROM bk WHERE bk.made < {made} AND bk.until >= {until}
-      ) x WHERE x.n = 1
-    ),
-    seen AS (
-      SELECT y.id AS id, y.pr AS pr FROM (
-        SELECT ma.id AS id, ma.pr AS pr,
-          ROW_NUMBER() OVER (PARTITION BY ma.id ORDER BY ma.starts DESC, ma.appointment DESC)
-            AS n
-        FROM ma
-        WHERE ma.status = 'COMPLETED' AND (ma.met_at IS NULL OR ma.starts <= ma.met_at)
-      ) y WHERE y.n = 1
+    """``lv``: for a cycle not met, the practitioner of its earliest booking held now (one
+    index probe); ``k``: each cycle with booked-now and its practitioner: of the visit that met
+    it, else of that booking, else of the patient's latest completed visit of the kind before
+    it was met (one backward index probe from the instant it was met, or from the end of time,
+    only when needed). ``lv`` is materialised: its probe is read twice."""
+    materialized = "MATERIALIZED " if sql.postgres else ""
+    arrays = "lv.ids AS ids," if sql.postgres else ""
+    cycle = "cy.ids AS ids," if sql.postgres else ""
+    at = [sql.param(now, cast="timestamptz") for _ in range(3)]
+    ever = sql.param(NEVER, cast="timestamptz")
+    return f"""lv AS {materialized}(
+      SELECT cy.id AS id, cy.p AS p, cy.pt AS pt, cy.kind AS kind, cy.due AS due,
+        cy.met_at AS met_at, cy.visit AS visit, {cycle} cy.bucket AS bucket, cy.lo AS lo,
+        cy.hi AS hi,
+        CASE WHEN cy.met_at IS NULL THEN (
+          SELECT a.practitioner_id FROM appointment a
+          WHERE a.patient_id = cy.pt AND a.starts_at >= {at[0]} AND a.practice_id = cy.p
+            AND {_of_kind(sql, "cy")} AND a.created_at < {at[1]}
+            AND (a.status <> 'CANCELLED' OR a.cancelled_at >= {at[2]})
+          ORDER BY a.starts_at, a.id LIMIT 1
+        ) END AS live
+      FROM cy
     ),
     k AS (
-      SELECT c.id AS id, c.p AS p, c.kind AS kind, c.due AS due, c.met_at AS met_at,
-        CASE WHEN c.met_at IS NULL AND live.id IS NOT NULL THEN 1 ELSE 0 END AS booked,
+      SELECT lv.id AS id, lv.p AS p, lv.pt AS pt, lv.kind AS kind, lv.due AS due,
+        lv.met_at AS met_at, {arrays} lv.bucket AS bucket, lv.lo AS lo, lv.hi AS hi,
+        CASE WHEN lv.live IS NULL THEN 0 ELSE 1 END AS booked,
         COALESCE(
           (SELECT v.practitioner_id FROM appointment v
-            WHERE v.id = c.visit AND v.practice_id = c.p),
-          CASE WHEN c.met_at IS NULL THEN live.pr END,
-          seen.pr
+            WHERE v.id = lv.visit AND v.practice_id = lv.p),
+          lv.live,
+          (SELECT a.practitioner_id FROM appointment a
+            WHERE a.patient_id = lv.pt AND a.practice_id = lv.p AND a.status = 'COMPLETED'
+              AND a.starts_at <= COALESCE(lv.met_at, {ever}) AND {_of_kind(sql, "lv")}
+            ORDER BY a.starts_at DESC, a.id DESC LIMIT 1)
         ) AS pr
-      FROM c
-      LEFT JOIN live ON live.id = c.id
-      LEFT JOIN seen ON seen.id = c.id
+      FROM lv
+    )"""  # noqa: S608 (placeholders and fixed expressions only)
+
+
+def _late(sql: Statement) -> str:
+    """The cycles late at some bucket's end, as ``k``; on PostgreSQL with their practice's
+    bucket ends ``t`` (an array: carried in ``k`` itself, 12,000 rows of them spill the CTE to
+    disk), fenced with ``OFFSET 0`` so that the planner, which cannot estimate a CTE's rows,
+    joins the 10-row ``da`` before probing the appointments rather than after."""
+    if not sql.postgres:
+        return "k"
+    return """(SELECT k.id AS id, k.p AS p, k.pt AS pt, k.kind AS kind, k.pr AS pr, k.due AS due,
+        k.lo AS lo, k.hi AS hi, k.ids AS ids, da.t AS t
+      FROM k JOIN da ON da.p = k.p WHERE k.lo <= k.hi OFFSET 0) k"""
+
+
+def _held(sql: Statement, now: datetime) -> str:
+    """``hl``: the (cycle, bucket) pairs where the cycle is late and yet held by a booking at
+    the bucket's end: a booking of the kind starting on or after the due day (or from now on)
+    holds it at the ends ``t`` with ``made < t <= until``, again one run of buckets, cut to
+    the late ones. Several bookings may hold the same bucket: counted once."""
+    rows = f"""(
+        SELECT k.id AS id, k.p AS p, k.kind AS kind, k.pr AS pr,
+          {sql.latest("k.lo", _rank(sql, "a.created_at", "t", "k"))} AS lo,
+          {sql.earliest("k.hi", _rank(sql, UNTIL, "t", "k") + " - 1")} AS hi
+        FROM {_late(sql)} JOIN appointment a ON a.patient_id = k.pt AND a.practice_id = k.p
+          AND a.starts_at >= {sql.earliest("k.due", sql.param(now, cast="timestamptz"))}
+          AND {_of_kind(sql, "k")}
+        WHERE k.lo <= k.hi AND ({UNTIL}) IS NOT NULL
+      ) x"""  # noqa: S608 (placeholders and fixed expressions only)
+    return f"""hl AS (
+      SELECT DISTINCT x.id AS id, x.p AS p, x.kind AS kind, x.pr AS pr, g.i AS i
+      FROM {_each_bucket(sql, rows)}
+    )"""  # noqa: S608 (placeholders and fixed expressions only)
+
+
+def _counted(sql: Statement, first: date) -> str:
+    """``ev``: one row per cycle in its due bucket (due, met, booked), +1 where its late run
+    starts and -1 after it ends (``delta``), and 1 per held late bucket (``held``); ``sums``
+    adds them by practice, bucket, kind and practitioner; ``grid`` gives every bucket of every
+    such group, overdue being the running sum of ``delta`` less ``held``."""
+    same_pr = "IS NOT DISTINCT FROM" if sql.postgres else "IS"
+    return f"""ev AS (
+      SELECT k.p AS p, k.bucket AS i, k.kind AS kind, k.pr AS pr, 1 AS due,
+        CASE WHEN k.met_at IS NULL THEN 0 ELSE 1 END AS met, k.booked AS booked,
+        0 AS delta, 0 AS held
+      FROM k WHERE k.due >= {sql.param(first, cast="date")}
+      UNION ALL
+      SELECT k.p, k.lo, k.kind, k.pr, 0, 0, 0, 1, 0 FROM k WHERE k.lo <= k.hi
+      UNION ALL
+      SELECT k.p, k.hi + 1, k.kind, k.pr, 0, 0, 0, -1, 0 FROM k WHERE k.lo <= k.hi
+      UNION ALL
+      SELECT hl.p, hl.i, hl.kind, hl.pr, 0, 0, 0, 0, 1 FROM hl
     ),
-    held AS (
-      SELECT DISTINCT bk.id AS id, d.i AS i
-      FROM bk JOIN d ON d.p = bk.p AND d.t > bk.made AND d.t <= bk.until
+    sums AS (
+      SELECT ev.p AS p, ev.i AS i, ev.kind AS kind, ev.pr AS pr, SUM(ev.due) AS due,
+        SUM(ev.met) AS met, SUM(ev.booked) AS booked, SUM(ev.delta) AS delta,
+        SUM(ev.held) AS held
+      FROM ev GROUP BY ev.p, ev.i, ev.kind, ev.pr
+    ),
+    grid AS (
+      SELECT g.p AS p, d.i AS i, g.kind AS kind, g.pr AS pr,
+        COALESCE(s.due, 0) AS due, COALESCE(s.met, 0) AS met, COALESCE(s.booked, 0) AS booked,
+        SUM(COALESCE(s.delta, 0)) OVER (PARTITION BY g.p, g.kind, g.pr ORDER BY d.i)
+          - COALESCE(s.held, 0) AS overdue
+      FROM (SELECT DISTINCT sums.p AS p, sums.kind AS kind, sums.pr AS pr FROM sums) g
+      JOIN d ON d.p = g.p
+      LEFT JOIN sums s ON s.p = g.p AND s.i = d.i AND s.kind = g.kind AND s.pr {same_pr} g.pr
     )"""  # noqa: S608 (placeholders and fixed expressions only)
 
 
@@ -174,27 +271,18 @@ async def recalls(
     # Built in the order the text reads: SQLite's placeholders are positional.
     head = f"WITH {_buckets(sql, buckets)}"
     cycles = _cycles(sql, practices, since, first, last)
-    bookings = _bookings(sql, now)
+    places = _practices(sql, practices)
+    placed = _placed(sql)
     attributed = _attributed(sql, now)
+    held = _held(sql, now)
+    counted = _counted(sql, first)
     statement = f"""
-    {head}, {cycles}, {bookings}, {attributed}
-    SELECT x.p AS practice_id, x.i AS i, x.kind AS kind, x.pr AS practitioner_id,
-      pr.display_name AS practitioner_name, SUM(x.due) AS due, SUM(x.met) AS met,
-      SUM(x.booked) AS booked, SUM(x.overdue) AS overdue
-    FROM (
-      SELECT d.p AS p, d.i AS i, k.kind AS kind, k.pr AS pr, 1 AS due,
-        CASE WHEN k.met_at IS NULL THEN 0 ELSE 1 END AS met, k.booked AS booked, 0 AS overdue
-      FROM d JOIN k ON k.p = d.p AND k.due >= d.s AND k.due <= d.e
-      UNION ALL
-      SELECT d.p, d.i, k.kind, k.pr, 0, 0, 0, 1
-      FROM d JOIN k ON k.p = d.p AND {LATE}
-      UNION ALL
-      SELECT d.p, d.i, k.kind, k.pr, 0, 0, 0, -1
-      FROM held JOIN k ON k.id = held.id JOIN d ON d.p = k.p AND d.i = held.i AND {LATE}
-    ) x
-    LEFT JOIN practitioner pr ON pr.id = x.pr
-    GROUP BY x.p, x.i, x.kind, x.pr, pr.display_name
-    HAVING SUM(x.due) > 0 OR SUM(x.overdue) > 0
+    {head}, {cycles}, {places}, {placed}, {attributed}, {held}, {counted}
+    SELECT grid.p AS practice_id, grid.i AS i, grid.kind AS kind, grid.pr AS practitioner_id,
+      pr.display_name AS practitioner_name, grid.due AS due, grid.met AS met,
+      grid.booked AS booked, grid.overdue AS overdue
+    FROM grid LEFT JOIN practitioner pr ON pr.id = grid.pr
+    WHERE grid.due > 0 OR grid.overdue > 0
     """  # noqa: S608 (placeholders and fixed expressions only)
     return [
         RecallRow(
