@@ -55,6 +55,11 @@ class Appointment(Entity):
     late_cancellation = fields.BooleanField(default=False)
     # Restricted procedures: the patient's age at the appointment, as checked when booking.
     age_checked_years = fields.IntField(null=True)
+    # The patient asked for a call (an SMS reply that was not a usable YES): when, and why as a
+    # code (services.scheduling.call_requests.CallReason). Null: no call is waiting. Columns on
+    # the row, so the board reads them in its one statement.
+    call_requested_at = fields.DatetimeField(null=True)
+    call_reason = fields.CharField(max_length=16, null=True)
     version = fields.IntField(default=1)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -62,6 +67,7 @@ class Appointment(Entity):
         "status": "a fixed code from a closed list, not free text",
         "source": "a fixed code from a closed list, not free text",
         "cancel_code": "a fixed code from a closed list, not free text",
+        "call_reason": "a fixed code from a closed list, not free text (never the SMS body)",
         "cancel_reason": (
             "short reason (300 characters) shown to reception and used in cancellation "
             "statistics; the form asks for a category of reason, not clinical detail"
@@ -104,12 +110,12 @@ class AppointmentChange(Entity):
     plaintext_columns: ClassVar[dict[str, str]] = {
         "kind": "a fixed code from a closed list, not free text",
         "before": (
-            "times, status and practitioner/room ids only "
-            "(services.scheduling.change_records.SNAPSHOT_FIELDS), no free text"
+            "times, status, practitioner/room ids and whether a call was waiting "
+            "(services.scheduling.change_records.snapshot), no free text"
         ),
         "after": (
-            "times, status and practitioner/room ids only "
-            "(services.scheduling.change_records.SNAPSHOT_FIELDS), no free text"
+            "times, status, practitioner/room ids and whether a call was waiting "
+            "(services.scheduling.change_records.snapshot), no free text"
         ),
     }
 

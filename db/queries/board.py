@@ -47,6 +47,8 @@ class BoardRow(NamedTuple):
     type_colour: str
     late_cancellation: bool
     source: str
+    call_requested_at: datetime | None  # the patient asked for a call (null: none waiting)
+    call_reason: str | None  # why, as a code (services.scheduling.kinds.CallReason)
 
 
 # Each BoardRow field with the expression that fills it; the SELECT is built from this list.
@@ -73,6 +75,8 @@ _SELECTED: dict[str, str] = {
     "type_colour": "t.colour",
     "late_cancellation": "a.late_cancellation",
     "source": "a.source",
+    "call_requested_at": "a.call_requested_at",
+    "call_reason": "a.call_reason",
 }
 if tuple(_SELECTED) != BoardRow._fields:  # pragma: no cover - caught at import, by every test
     raise RuntimeError("db.queries.board: the SELECT list and BoardRow disagree")
@@ -114,6 +118,9 @@ def _sqlite_row(row: Any) -> BoardRow:
         patient_id=UUID(str(found.patient_id)),
         has_medical_alert=bool(found.has_medical_alert),
         late_cancellation=bool(found.late_cancellation),
+        call_requested_at=None
+        if found.call_requested_at is None
+        else _instant(found.call_requested_at),
     )
 
 

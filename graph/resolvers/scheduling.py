@@ -26,7 +26,16 @@ from graph.schema.scheduling import (
     WaitlistEntry,
 )
 from services.policy import Scope
-from services.scheduling import board, booking, holds, recalls, slots, waitlist, workflow
+from services.scheduling import (
+    board,
+    booking,
+    call_requests,
+    holds,
+    recalls,
+    slots,
+    waitlist,
+    workflow,
+)
 
 From = Annotated[datetime, strawberry.argument(name="from")]
 BOARD_FIELDS = ["patient.firstName", "patient.lastName", "patient.hasMedicalAlert"]
@@ -263,6 +272,23 @@ class SchedulingMutations:
             status=workflow.Status(input.status),
         )
         return inputs.SetAppointmentStatusPayload(appointment=Appointment.from_model(done))  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description=(
+            "Marks a patient's call request (needsCall, from an SMS reply) as dealt with, e.g. "
+            "after reception phoned them: needsCall becomes false, the change is audited and "
+            "boards get an APPOINTMENT_CALL_RESOLVED event. No request waiting: nothing changes "
+            "(a repeat is harmless). Another practice's appointment is NOT_FOUND."
+        ),
+        extensions=requires(Scope.SCHEDULE_WRITE),
+    )
+    async def resolve_call_request(
+        self, info: Info, input: inputs.ResolveCallRequestInput
+    ) -> inputs.ResolveCallRequestPayload | None:
+        done = await call_requests.resolve(
+            info.context.principal, appointment_id=input.ids.appointment_id
+        )
+        return inputs.ResolveCallRequestPayload(appointment=Appointment.from_model(done))
 
     @strawberry.mutation(
         description="Holds a slot for a few minutes.", extensions=requires(Scope.SCHEDULE_WRITE)

@@ -21,6 +21,7 @@ from graph.schema.scheduling import (
     ScheduleAppointment,
     as_busy_time,
 )
+from graph.schema.scheduling_kinds import call_reason
 from services.scheduling.workflow import Status
 
 _STATUSES = {s.value: s for s in Status}
@@ -60,6 +61,9 @@ def schedule_appointments(
             status=_STATUSES[row.status],
             source=_SOURCES[row.source],
             late_cancellation=row.late_cancellation,
+            needs_call=row.call_requested_at is not None,
+            call_requested_at=row.call_requested_at,
+            call_reason=call_reason(row.call_reason),
             sealed_reception_notes=row.reception_notes,
             patient=BoardPatient(
                 id=row.patient_key,  # type: ignore[arg-type]

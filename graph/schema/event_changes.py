@@ -17,7 +17,7 @@ import strawberry
 from graph.schema.scheduling import AppointmentStatus
 from realtime.envelopes import StoredEvent
 from services import actors
-from services.scheduling.change_records import SNAPSHOT_FIELDS
+from services.scheduling.change_records import NEEDS_CALL, SNAPSHOT_FIELDS
 from services.scheduling.workflow import Status
 
 
@@ -53,6 +53,10 @@ class AppointmentState:
     ends_at: datetime = strawberry.field(description="End (exclusive), ISO 8601 with offset.")
     practitioner_id: strawberry.ID = strawberry.field(description="Who sees the patient.")
     room_id: strawberry.ID = strawberry.field(description="Where it takes place.")
+    needs_call: bool | None = strawberry.field(
+        description="Whether a call the patient asked for was waiting (see "
+        "ScheduleAppointment.needsCall); null in events recorded before call requests were."
+    )
 
 
 @strawberry.type(
@@ -83,6 +87,7 @@ def _state(values: Any) -> AppointmentState | None:
         ends_at=datetime.fromisoformat(values["ends_at"]),
         practitioner_id=strawberry.ID(str(values["practitioner_id"])),
         room_id=strawberry.ID(str(values["room_id"])),
+        needs_call=values.get(NEEDS_CALL) if isinstance(values.get(NEEDS_CALL), bool) else None,
     )
 
 

@@ -40,6 +40,8 @@ class ScheduleEventKind(Enum):
     APPOINTMENT_RESCHEDULED = "appointment.rescheduled"
     APPOINTMENT_CANCELLED = "appointment.cancelled"
     APPOINTMENT_STATUS_CHANGED = "appointment.status_changed"
+    APPOINTMENT_CALL_REQUESTED = "appointment.call_requested"
+    APPOINTMENT_CALL_RESOLVED = "appointment.call_resolved"
     SLOT_HELD = "slot.held"
     SLOT_RELEASED = "slot.released"
     WAITLIST_OFFERED = "waitlist.offered"

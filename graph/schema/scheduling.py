@@ -18,7 +18,15 @@ from db.models import SlotHold as SlotHoldModel
 from db.models import WaitlistEntry as WaitlistModel
 from graph.audit_extension import AuditedList, ReadRecord
 from graph.permissions.fields import requires
-from graph.schema.scheduling_kinds import CancellationReason, RecallKind
+from graph.schema.scheduling_kinds import (
+    CALL_REASON,
+    CALL_REQUESTED_AT,
+    NEEDS_CALL,
+    CallRequestReason,
+    CancellationReason,
+    RecallKind,
+    call_reason,
+)
 from services.patients import sealing
 from services.policy import Scope
 from services.scheduling.kinds import CancelCode
@@ -93,6 +101,11 @@ class ScheduleAppointment:
     late_cancellation: bool = strawberry.field(
         description="Cancelled within the practice's late-cancellation notice period."
     )
+    needs_call: bool = strawberry.field(
+        description=f"{NEEDS_CALL} Like the status, it stays on a booking shown as busy time."
+    )
+    call_requested_at: datetime | None = strawberry.field(description=CALL_REQUESTED_AT)
+    call_reason: CallRequestReason | None = strawberry.field(description=CALL_REASON)  # type: ignore[valid-type]
     patient: BoardPatient | None = strawberry.field(
         description=(
             "Who is coming. Null with FORBIDDEN when the caller may not see this patient (a "
@@ -135,7 +148,9 @@ class ScheduleAppointment:
 
 def as_busy_time(appointment: ScheduleAppointment) -> ScheduleAppointment:
     """A board appointment whose patient the caller may not see: when, where, who treats and
-    the status stay (reception must not double-book); nothing about the patient does."""
+    the status stay (reception must not double-book), and so does a call request, a fact about
+    the booking like its status (a code, never the reply's text); nothing about the patient
+    does."""
     return dataclasses.replace(
         appointment,
         patient=None,
@@ -245,6 +260,9 @@ class Appointment:
     age_checked_years: int | None = strawberry.field(
         description="Age on the day, checked for a restricted procedure."
     )
+    needs_call: bool = strawberry.field(description=NEEDS_CALL)
+    call_requested_at: datetime | None = strawberry.field(description=CALL_REQUESTED_AT)
+    call_reason: CallRequestReason | None = strawberry.field(description=CALL_REASON)  # type: ignore[valid-type]
     practice_id: strawberry.Private[UUID]
     patient_id: strawberry.Private[UUID]
     sealed_note: strawberry.Private[str | None]
@@ -292,6 +310,9 @@ class Appointment:
             cancel_reason_code=None if m.cancel_code is None else CancelCode(m.cancel_code),
             late_cancellation=m.late_cancellation,
             age_checked_years=m.age_checked_years,
+            needs_call=m.call_requested_at is not None,
+            call_requested_at=m.call_requested_at,
+            call_reason=call_reason(m.call_reason),
             practice_id=m.practice_id,  # type: ignore[arg-type]
             patient_id=m.patient_id,  # type: ignore[arg-type]
             sealed_note=m.clinical_note,

@@ -97,6 +97,13 @@ class SetAppointmentStatusInput(IdFields):
     )
 
 
+@strawberry.input(description="Mark a patient's call request as dealt with.")
+class ResolveCallRequestInput(IdFields):
+    appointment_id: strawberry.ID = strawberry.field(
+        description="The appointment whose call request (needsCall) was dealt with."
+    )
+
+
 @strawberry.type(description="The new booking.")
 class BookAppointmentPayload:
     appointment: Appointment = strawberry.field(description="The new appointment.")
@@ -115,6 +122,11 @@ class CancelAppointmentPayload:
 @strawberry.type(description="The appointment in its new status.")
 class SetAppointmentStatusPayload:
     appointment: Appointment = strawberry.field(description="The appointment in its new status.")
+
+
+@strawberry.type(description="The appointment with its call request cleared.")
+class ResolveCallRequestPayload:
+    appointment: Appointment = strawberry.field(description="The appointment, needsCall now false.")
 
 
 @strawberry.input(description="Reserve a slot for a few minutes.")

@@ -4,7 +4,9 @@ Both arrive signed (``twilio.verify``); an unsigned or forged request changes no
 is matched to the newest reminder sent to that number (by the number's blind index, never by
 decrypting every row) and recorded. "YES" confirms the appointment through the scheduling
 workflow (one status change, its history, outbox event and audit row: the board sees it live);
-"NO" or anything else is flagged for a call. Status callbacks move a message to DELIVERED or
+"NO", anything else, or a YES the appointment can no longer take is flagged for a call: on the
+reply's row and, in the same unit of work, on the appointment (``scheduling.call_requests``:
+its event puts the request on every board live). Status callbacks move a message to DELIVERED or
 FAILED; a late "sent" never undoes "delivered". Each provider message id is handled once.
 """
 
@@ -19,12 +21,13 @@ from uuid import UUID, uuid4
 
 from db.queries import diary_settings
 from db.queries import messages as queries
-from db.uow import unit_of_work
+from db.uow import UnitOfWork, unit_of_work
 from services import runtime, tenant_gate
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.messaging import addresses, channels, records, twilio
 from services.policy import Scope
 from services.principal import Principal
+from services.scheduling.diary_access import Diary, diary_of
 
 log = logging.getLogger("aescrm.messages")
 YES = re.compile(r"^\s*(yes|y|yes please|confirm|confirmed)\s*[.!]*\s*$", re.IGNORECASE)
@@ -97,9 +100,11 @@ async def reply(url: str, params: Sequence[tuple[str, str]], signature: str | No
     target = await queries.latest_reply_target(index)
     if target is None or target.practice_id is None:
         return Receipt(200, "UNMATCHED")
-    confirmed = bool(YES.match(body)) and await _confirm(target.practice_id, target.subject_id)
+    said_yes = bool(YES.match(body))
+    confirmed = said_yes and await _confirm(target.practice_id, target.subject_id)
     message_id = uuid4()
     pid = UUID(str(target.practice_id))
+    flag = None if confirmed else await _call_flag(target.practice_id, target.subject_id)
     async with unit_of_work() as uow:
         await queries.add(
             uow.connection,
@@ -120,7 +125,43 @@ async def reply(url: str, params: Sequence[tuple[str, str]], signature: str | No
             rendered_text=records.sealed(message_id, pid, "rendered_text", body[:1600]),
             needs_call=not confirmed,
         )
+        if flag is not None:  # the board shows the request with the reply, or neither
+            await flag.raised(uow, body, said_yes=said_yes)
     return Receipt(200, "CONFIRMED" if confirmed else "FLAGGED")
+
+
+@dataclass(frozen=True, slots=True)
+class _CallFlag:
+    """The appointment a reply that needs a call is about, and the diary it is in."""
+
+    principal: Principal
+    diary: Diary
+    appointment_id: UUID
+
+    async def raised(self, uow: UnitOfWork, body: str, *, said_yes: bool) -> None:
+        from services.scheduling import call_requests
+
+        reason = call_requests.reason_of(body, said_yes=said_yes)
+        await call_requests.request(
+            uow,
+            self.principal,
+            self.diary,
+            self.appointment_id,
+            reason=reason,
+            at=datetime.now(UTC),
+        )
+
+
+async def _call_flag(practice_id: object, appointment_id: object) -> _CallFlag | None:
+    """Read before the reply's unit of work (nothing is read inside it but the locked row)."""
+    if appointment_id is None:
+        return None
+    practice = await diary_settings.practice(tenant_gate.held_practice(practice_id))
+    if practice is None:
+        return None
+    principal = _system(practice.id, UUID(str(practice.organization_id)))
+    diary = await diary_of(tenant_gate.held_practice(practice.id))
+    return _CallFlag(principal, diary, UUID(str(appointment_id)))
 
 
 async def _confirm(practice_id: object, appointment_id: object) -> bool:

@@ -15,6 +15,7 @@ from services.principal import Principal
 from services.scheduling.diary_access import Diary
 
 SNAPSHOT_FIELDS = ("starts_at", "ends_at", "status", "practitioner_id", "room_id")
+NEEDS_CALL = "needs_call"  # also in every snapshot since call requests (absent before them)
 
 
 def snapshot(appointment: Appointment) -> dict[str, Any]:
@@ -22,6 +23,7 @@ def snapshot(appointment: Appointment) -> dict[str, Any]:
     for name in SNAPSHOT_FIELDS:
         value = getattr(appointment, name)
         values[name] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    values[NEEDS_CALL] = appointment.call_requested_at is not None
     return values
 
 

@@ -18,7 +18,13 @@ async def save_change(
     kind: str,
     before: dict[str, Any],
 ) -> None:
-    """Bumps the version, saves, and keeps what it was and what it became."""
+    """Bumps the version, saves, and keeps what it was and what it became.
+
+    A change to the appointment (a status change, a reschedule, a cancellation) deals with any
+    call the patient asked for (``services.scheduling.call_requests``): the request ends here,
+    and the change's own event shows it cleared.
+    """
+    appointment.call_requested_at, appointment.call_reason = None, None
     appointment.version += 1
     await appointment.save(using_db=uow.connection)
     await AppointmentChange.create(

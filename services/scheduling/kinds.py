@@ -52,6 +52,15 @@ class CancelCode(StrEnum):
     OTHER = "OTHER"
 
 
+class CallReason(StrEnum):
+    """Why the patient should be called (``services.scheduling.call_requests``): a code, so the
+    board never needs the text of the patient's SMS reply."""
+
+    DECLINED = "DECLINED"  # replied NO (or "cancel")
+    UNCLEAR = "UNCLEAR"  # replied something that is neither YES nor NO
+    NOT_CONFIRMABLE = "NOT_CONFIRMABLE"  # replied YES, but the appointment could not be confirmed
+
+
 class RecallKind(StrEnum):
     """Which routine visit a recall (or an appointment type that completes one) is about."""
 

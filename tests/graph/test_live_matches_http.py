@@ -17,7 +17,10 @@ from tests.graph.test_schedule_live import book
 from tests.realtime.harness import Client, Server, graphql
 from tests.scheduling_fixtures import Diary, diary, iso
 
-SELECTION = "id status clinicalNote receptionNotes patient { id lastName hasMedicalAlert }"
+SELECTION = (
+    "id status needsCall callRequestedAt callReason clinicalNote receptionNotes"
+    " patient { id lastName hasMedicalAlert }"
+)
 LIVE = (
     "subscription Live($practiceId: ID!) { scheduleChanged(practiceId: $practiceId) {"
     f" appointment {{ {SELECTION} }} }} }}"

@@ -25,7 +25,7 @@ catalogue.load()  # the message handlers are registered wherever jobs run
 LIVE = """
 subscription Live($practiceId: ID!, $since: Int) {
   scheduleChanged(practiceId: $practiceId, since: $since) {
-    kind appointmentId appointment { id status }
+    kind appointmentId appointment { id status needsCall }
   }
 }"""
 
@@ -69,4 +69,5 @@ async def test_a_yes_reply_confirms_and_the_board_sees_it(
         [seen] = await desk.events(1)
     assert seen["appointmentId"] == appointment_id
     assert seen["appointment"]["status"] == "CONFIRMED"
+    assert seen["appointment"]["needsCall"] is False  # a YES asks for no call
     assert (await Appointment.get(id=appointment_id)).status == "CONFIRMED"

@@ -20,7 +20,8 @@ from tests.sql_counter import count_statements
 BOARD = """
 query Board($practiceId: ID!, $from: DateTime!, $to: DateTime!) {
   schedule(practiceId: $practiceId, from: $from, to: $to) {
-    appointments { id startsAt status patient { firstName lastName hasMedicalAlert }
+    appointments { id startsAt status needsCall callRequestedAt callReason
+      patient { firstName lastName hasMedicalAlert }
       practitioner { displayName } room { name } appointmentType { name } }
     holds { id }
   }
@@ -48,6 +49,9 @@ async def _fill(d: object, count: int) -> None:
             appointment_type_id=exam.id,
             starts_at=base + timedelta(minutes=2 * n),
             ends_at=base + timedelta(minutes=2 * n + 1),
+            # Every third patient asked for a call: read by the same one statement.
+            call_requested_at=base - timedelta(hours=1) if n % 3 == 0 else None,
+            call_reason="DECLINED" if n % 3 == 0 else None,
         )
         for n in range(count)
     ]
@@ -69,6 +73,8 @@ async def test_board_costs_the_same_statements_for_10_or_500(
         result = await gql(client, BOARD, variables, token=d.token)
     assert result.errors == []
     assert len(result.data["schedule"]["appointments"]) == count
+    calls = [a["callReason"] for a in result.data["schedule"]["appointments"] if a["needsCall"]]
+    assert calls == ["DECLINED"] * len(range(0, count, 3))
     board = statements.matching("FROM appointment a JOIN patient")
     assert len(board) == 1
     assert len(statements) <= 12  # auth, board, holds, one audit batch

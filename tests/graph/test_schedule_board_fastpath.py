@@ -41,6 +41,7 @@ query Everything($practiceId: ID!, $from: DateTime!, $to: DateTime!) {
     startsAt endsAt
     appointments {
       __typename id startsAt endsAt status source lateCancellation receptionNotes clinicalNote
+      needsCall callRequestedAt callReason
       patient { __typename id firstName lastName preferredName hasMedicalAlert }
       practitioner { __typename id displayName colour }
       room { __typename id name }
@@ -63,7 +64,9 @@ query Tricky($practiceId: ID!, $from: DateTime!, $to: DateTime!, $notes: Boolean
     }
   }
 }
-fragment Slot on ScheduleAppointment { key: id startsAt ... on ScheduleAppointment { status } }
+fragment Slot on ScheduleAppointment {
+  key: id startsAt ... on ScheduleAppointment { status call: needsCall why: callReason }
+}
 fragment Alert on BoardPatient { hasMedicalAlert first: firstName }
 """
 BENCH = """
@@ -83,7 +86,8 @@ DOCUMENTS = [
 
 
 async def _board(d: Diary) -> Any:
-    """Four appointments (two for d.patient, with clinical notes) and a live hold."""
+    """Four appointments (two for d.patient, with clinical notes; two awaiting a call) and a
+    live hold."""
     other = await factories.patient(d.practice, first_name="Bob", preferred_name="Bobby")
     for n, (patient, room) in enumerate(
         [(d.patient, d.room), (other, d.room2), (d.patient, d.room2), (other, d.room)]
@@ -99,6 +103,9 @@ async def _board(d: Diary) -> Any:
             late_cancellation=n == 3,
             status="CANCELLED" if n == 3 else "BOOKED",
         )
+        if n in (1, 2):  # the patient asked for a call (an SMS reply)
+            row.call_requested_at = DAY - timedelta(hours=n)
+            row.call_reason = "DECLINED" if n == 1 else "NOT_CONFIRMABLE"
         if n % 2:
             row.reception_notes = runtime.keyring().encrypt(
                 f"Desk note {n}", notes_context(row, "reception_notes")
@@ -196,6 +203,14 @@ async def test_receptionist_board_matches_and_carries_no_clinical_fields(
     result, audited = await _both(client, document, variables, d.token, fast_path, audit_records)
     appointments = result.data["schedule"]["appointments"]
     assert len(appointments) == 4
+    if "needsCall" in appointments[0]:  # the call requests, as seeded, on both paths
+        calls = [(a["needsCall"], a["callReason"]) for a in appointments]
+        assert calls == [
+            (False, None),
+            (True, "DECLINED"),
+            (True, "NOT_CONFIRMABLE"),
+            (False, None),
+        ]
     for appointment in appointments:
         assert appointment.get("clinicalNote") is None
         assert appointment.get("note") is None
