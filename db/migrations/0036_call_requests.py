@@ -6,7 +6,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0035_recall_report_index')]
+    dependencies = [('models', '0035_report_probe_indexes')]
 
     initial = False
 
