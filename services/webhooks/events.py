@@ -30,6 +30,9 @@ FROM_DOMAIN: dict[str, WebhookEvent] = {
     "appointment.rescheduled": E.APPOINTMENT_CHANGED,
     "appointment.status_changed": E.APPOINTMENT_CHANGED,
     "appointment.cancelled": E.APPOINTMENT_CANCELLED,
+    # A patient's SMS reply asked for a call, or staff cleared it (``data.needsCall``).
+    "appointment.call_requested": E.APPOINTMENT_CHANGED,
+    "appointment.call_resolved": E.APPOINTMENT_CHANGED,
     "PATIENT_CREATED": E.PATIENT_CREATED,
     "PATIENT_UPDATED": E.PATIENT_UPDATED,
     "consent.granted": E.CONSENT_CHANGED,

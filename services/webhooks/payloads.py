@@ -36,6 +36,8 @@ def _data(event: DomainEvent, kind: WebhookEvent) -> dict[str, Any]:
         data["status"] = payload.get("status")
         data["startsAt"] = payload.get("starts_at")
         data["endsAt"] = payload.get("ends_at")
+        if "needs_call" in payload:  # events written before call requests lack it
+            data["needsCall"] = bool(payload["needs_call"])
     elif kind is E.CONSENT_CHANGED:
         data["purpose"] = payload.get("purpose")
         data["granted"] = payload.get("granted")
