@@ -323,7 +323,7 @@ def test_the_command_fails_on_an_unannounced_removal(tmp_path: Path) -> None:
 def test_the_command_passes_on_the_repository() -> None:
     result = run("check")
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
+    assert "error:" not in result.stderr  # dangerous changes since the release may warn
 
 
 def test_release_refuses_a_version_the_changelog_has_not_dated(tmp_path: Path) -> None:
