@@ -7,7 +7,7 @@ AESCRM_HOST ?= 127.0.0.1
 AESCRM_PORT ?= 8000
 export AESCRM_HOST AESCRM_PORT
 
-.PHONY: run test lint format schema bench migrations install upgrade lock-check
+.PHONY: run test lint format schema release-schema bench migrations install upgrade lock-check
 
 # Installs come only from uv.lock (exact versions, sha256 hashes): the bootstrap file pins uv
 # itself with hashes, then `uv sync --locked` installs the locked set and fails when
@@ -46,6 +46,7 @@ lint: $(STAMP) lock-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/aescrm schema check
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -54,6 +55,11 @@ format: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/aescrm export-schema --output schema.graphql
 	$(BIN)/aescrm export-format-schema --output export.schema.json
+
+# When cutting a release: set [project].version, move CHANGELOG.md's [Unreleased] entries under
+# `## [<version>] - <date>`, then record schema.graphql as the schema partners now have.
+release-schema: $(STAMP) schema
+	$(BIN)/aescrm schema release
 
 migrations: $(STAMP)
 	$(BIN)/tortoise -c db.tortoise_cli.TORTOISE_ORM makemigrations

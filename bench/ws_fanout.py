@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from db.config import apply_migrations, close_database, open_database  # noqa: E402
+from graph.release import VERSION  # noqa: E402
 from graph.settings import Settings, service_config  # noqa: E402
 from realtime.bus import Bus  # noqa: E402
 from services import runtime  # noqa: E402
@@ -53,7 +54,7 @@ BOARD = (
 ANNOUNCE = (
     "mutation($i: AnnouncePracticeNoticeInput!) { announcePracticeNotice(input: $i) { sequence } }"
 )
-ACK = '{"type":"connection_ack"}'  # the bytes our server sends
+ACK = orjson.dumps({"type": "connection_ack", "payload": {"version": VERSION}}).decode()  # ours
 FLOOR_SERVER = """
 import asyncio, sys, websockets
 conns = set()

@@ -35,6 +35,7 @@ from graph.message_routes import SMS_STATUS_PATH
 from graph.middleware import BodyLimit, RateLimit, RequestId
 from graph.rate_limits import build_limiter
 from graph.readiness import database_ok
+from graph.release import VERSION
 from graph.schema import build_schema
 from graph.settings import (
     Settings,
@@ -61,6 +62,8 @@ log = logging.getLogger("aescrm.app")
 # A request allocates a few thousand container objects (a 300-appointment board ~3,000) and frees
 # them at its end; with the default 700 the collector ran ~4 times per board request.
 GC_YOUNG_THRESHOLD = 10_000
+# Liveness names the running release, so an operator sees what a rollout has reached.
+HEALTHY = {"status": "ok", "version": VERSION}
 
 
 def payment_processor(settings: Settings) -> StripeProvider | None:
@@ -186,7 +189,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await close_database()
 
     async def healthz(_: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+        return JSONResponse(HEALTHY)
 
     async def readyz(_: Request) -> JSONResponse:
         # The API serves without the bus (feeds poll the event table meanwhile): a Redis blip

@@ -536,5 +536,14 @@ def _register_job_commands() -> None:
 
 _register_job_commands()
 
+
+def _register_schema_commands() -> None:
+    from graph.cli_schema import schema_app
+
+    app.add_typer(schema_app, name="schema")
+
+
+_register_schema_commands()
+
 if __name__ == "__main__":
     app()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,11 +13,22 @@ from graph.logs import request_id_var
 from graph.rate_limits import Limiter
 
 
-def error_body(code: str, message: str, *, request_id: str | None = None) -> bytes:
-    """A GraphQL-shaped error document (the message made safe for UTF-8: it may quote input)."""
+def error_body(
+    code: str,
+    message: str,
+    *,
+    request_id: str | None = None,
+    response_extensions: Mapping[str, object] | None = None,
+) -> bytes:
+    """A GraphQL-shaped error document (the message made safe for UTF-8: it may quote input);
+    ``response_extensions`` become the document's own ``extensions`` (the GraphQL endpoint's
+    refusals carry the version like its answers)."""
     extensions = {"code": code} if request_id is None else {"code": code, "requestId": request_id}
     message = message.encode("utf-8", "backslashreplace").decode("utf-8")
-    return orjson.dumps({"errors": [{"message": message, "extensions": extensions}]})
+    document: dict[str, object] = {"errors": [{"message": message, "extensions": extensions}]}
+    if response_extensions:
+        document["extensions"] = response_extensions
+    return orjson.dumps(document)
 
 
 async def send_error(

@@ -3,6 +3,7 @@
 - errors before execution are JSON GraphQL errors with a code, never plain text;
 - ``application/graphql-response+json`` is honoured (GraphQL-over-HTTP: 4xx when no data);
 - responses are never cached (they may carry patient data);
+- every response names the service's version in ``extensions.version`` (``graph.release``);
 - the principal comes from the bearer token (HTTP) or ``connection_init`` (WebSocket);
 - WebSocket messages are JSON text frames, as graphql-transport-ws prescribes; subscription
   events are written as frames finished once per group of sockets, only the operation id
@@ -25,7 +26,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UNSET, UnsetType
+from strawberry.types.unset import UnsetType
 
 from graph.context import Context
 from graph.engine.ws_handler import (
@@ -38,6 +39,7 @@ from graph.engine.ws_handler import (
 from graph.errors import INTERNAL_MESSAGE, classify, distinct
 from graph.graphiql import graphiql_html
 from graph.middleware import BodyTooLarge, error_body
+from graph.release import VERSION
 from graph.request_meta import request_meta
 from graph.settings import Settings
 from graph.socket_caps import (
@@ -55,6 +57,10 @@ log = logging.getLogger("aescrm.errors")
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 SOCKET_PRINCIPAL = "aescrm.socket_principal"  # scope state: the principal this socket counts for
 Authenticator = Callable[[str | None, RequestMeta], Awaitable[Principal]]
+RESPONSE_EXTENSIONS: Mapping[str, object] = {"version": VERSION}
+"""Every HTTP answer's ``extensions`` and the endpoint's own refusals (415, 405, 401, …; the
+middleware's 413 and 429 are shared by every route and carry none); a socket's
+``connection_ack`` payload."""
 
 _HTTP_CODES = {
     400: "BAD_REQUEST",
@@ -105,14 +111,19 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             except HTTPException as error:
                 code = _HTTP_CODES.get(error.status_code, "BAD_REQUEST")
                 response = Response(
-                    error_body(code, error.reason, request_id=request_id),
+                    error_body(
+                        code,
+                        error.reason,
+                        request_id=request_id,
+                        response_extensions=RESPONSE_EXTENSIONS,
+                    ),
                     status_code=error.status_code,
                     media_type="application/json",
                     headers={"cache-control": "no-store"},
                 )
             except DomainError as error:  # authentication failed before execution
                 response = Response(
-                    error_body(error.code, error.message),
+                    error_body(error.code, error.message, response_extensions=RESPONSE_EXTENSIONS),
                     status_code=401,
                     media_type="application/json",
                     headers={"cache-control": "no-store", "www-authenticate": "Bearer"},
@@ -122,7 +133,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             except Exception:  # a bug, not the client's fault: JSON, masked, logged once
                 log.exception("unhandled error in request")
                 response = Response(
-                    error_body("INTERNAL_SERVER_ERROR", INTERNAL_MESSAGE, request_id=request_id),
+                    error_body(
+                        "INTERNAL_SERVER_ERROR",
+                        INTERNAL_MESSAGE,
+                        request_id=request_id,
+                        response_extensions=RESPONSE_EXTENSIONS,
+                    ),
                     status_code=500,
                     media_type="application/json",
                     headers={"cache-control": "no-store"},
@@ -173,7 +189,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """The token travels in ``connection_init``; none or a bad one closes with 4403."""
+        """The token travels in ``connection_init``; none or a bad one closes with 4403.
+
+        ``connection_ack``'s payload is ``{"version": ...}``."""
         params = context.connection_params or {}
         raw = params.get("authorization") or params.get("Authorization") or params.get("token")
         token = _bearer(raw) or raw if isinstance(raw, str) else None
@@ -192,13 +210,17 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             raise ConnectionRejectionError({"reason": "too many sockets"})
         state[SOCKET_PRINCIPAL] = key
         context.principal = principal
-        ack: UnsetType = UNSET
-        return ack
+        # The acknowledgement names the version once per socket (events carry none, to keep the
+        # shared per-group frames as they are).
+        return dict(RESPONSE_EXTENSIONS)
 
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        """Parse errors skip the schema extensions' exit hooks; code them here as well."""
+        """Parse errors skip the schema extensions' exit hooks; code them here as well.
+
+        Every answer carries the service's version in ``extensions.version``: one small dict
+        per response, the version itself read once at import (``graph.release``)."""
         if result.errors:
             state = request.scope.get("state", {})
             authenticated = bool(state.get("authenticated"))
@@ -212,6 +234,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 )
                 for error in result.errors
             )
+        result.extensions = (
+            {**result.extensions, **RESPONSE_EXTENSIONS}
+            if result.extensions
+            else dict(RESPONSE_EXTENSIONS)
+        )
         return process_result(result)
 
     def decode_json(self, data: str | bytes) -> object:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from graph.release import VERSION
 from services.policy import Role
 from tests import factories
 from tests.factories import gql
@@ -99,7 +100,7 @@ async def test_oversized_body_is_refused_before_parsing(client: httpx.AsyncClien
 
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/healthz")).json() == {"status": "ok", "version": VERSION}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ok", "database": True, "bus": True}
@@ -114,3 +115,31 @@ async def test_authenticated_query_lists_own_practices_only(client: httpx.AsyncC
     )
     assert result.errors == []
     assert result.data == {"practices": [{"id": str(mine.id), "name": "Mine"}]}
+
+
+# --- the version every answer names ----------------------------------------------------------
+
+
+async def test_every_graphql_answer_names_the_version(client: httpx.AsyncClient) -> None:
+    answered = await client.post("/graphql", json={"query": PING})
+    assert answered.json() == {"data": {"ping": True}, "extensions": {"version": VERSION}}
+    for document in ("{ ping ", "{ nope }"):  # a parse error, a validation error
+        refused = (await client.post("/graphql", json={"query": document})).json()
+        assert refused["extensions"] == {"version": VERSION}
+        assert refused["errors"][0]["extensions"]["code"].startswith("GRAPHQL_")
+    over_get = await client.get("/graphql", params={"query": PING})
+    assert over_get.json()["extensions"] == {"version": VERSION}
+
+
+async def test_refusals_before_execution_name_the_version(client: httpx.AsyncClient) -> None:
+    form = await client.post(
+        "/graphql", content=b"query={ping}", headers={"content-type": "text/plain"}
+    )
+    assert form.status_code == 415
+    assert form.json()["extensions"] == {"version": VERSION}
+    forged = await client.post(
+        "/graphql", json={"query": PING}, headers={"authorization": "Bearer not.a.jwt"}
+    )
+    assert forged.status_code == 401
+    assert forged.json()["extensions"] == {"version": VERSION}
+    assert forged.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -15,6 +15,7 @@ from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from starlette.applications import Starlette
 
 from graph.app import create_app
+from graph.release import VERSION
 from graph.settings import Settings
 from services.auth import clients
 from services.policy import Role
@@ -242,7 +243,10 @@ async def test_discovery_document_drives_an_authlib_client(
             token = await oauth.fetch_token(token_path, grant_type="client_credentials")
             assert token["scope"] == "practice:read schedule:read"
             practices = await oauth.post("/graphql", json={"query": PRACTICES})
-            assert practices.json() == {"data": {"practices": [{"id": str(granted.id)}]}}
+            assert practices.json() == {
+                "data": {"practices": [{"id": str(granted.id)}]},
+                "extensions": {"version": VERSION},
+            }
             with pytest.raises(OAuthError) as refused:
                 await oauth.fetch_token(
                     token_path, grant_type="client_credentials", scope="clinical:read"
@@ -282,7 +286,7 @@ async def test_preflight_from_an_allowed_origin_is_answered(
             answer = await http.post(
                 "/graphql", json={"query": "{ ping }"}, headers={"origin": BROWSER}
             )
-            assert answer.json() == {"data": {"ping": True}}
+            assert answer.json() == {"data": {"ping": True}, "extensions": {"version": VERSION}}
             assert answer.headers["access-control-allow-origin"] == BROWSER
             assert "x-request-id" in answer.headers["access-control-expose-headers"].lower()
 

@@ -21,6 +21,7 @@ from starlette.types import Message
 
 from db.crypto import generate_key_material
 from graph.app import create_app
+from graph.release import VERSION
 from graph.settings import Settings
 from services.auth import clients
 from services.policy import Role
@@ -265,12 +266,12 @@ async def test_queries_over_get_work_in_production_when_enabled(
     async with serve(production_settings(database_url, tmp_path, queries_over_get=True)) as http:
         response = await http.get("/graphql", params={"query": "{ ping }"})
         assert response.status_code == 200
-        assert response.json() == {"data": {"ping": True}}
+        assert response.json() == {"data": {"ping": True}, "extensions": {"version": VERSION}}
 
 
 async def test_queries_over_get_are_on_in_development(development: httpx.AsyncClient) -> None:
     response = await development.get("/graphql", params={"query": "{ ping }"})
-    assert response.json() == {"data": {"ping": True}}
+    assert response.json() == {"data": {"ping": True}, "extensions": {"version": VERSION}}
 
 
 # --- WebSocket subprotocols ------------------------------------------------------------------
