@@ -47,6 +47,8 @@ class Scope(StrEnum):
     STOCK_WRITE = "stock:write"
     # Register partner apps' webhook endpoints and read their delivery logs (organisation-wide).
     WEBHOOK_ADMIN = "webhook:admin"
+    # Register, rotate, narrow, suspend and delete the organisation's partner apps (OAuth clients).
+    PARTNER_ADMIN = "partner:admin"
 
     @property
     def enum_name(self) -> str:
@@ -101,6 +103,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             S.LEGAL_HOLD_WRITE,
             S.STOCK_READ,
             S.WEBHOOK_ADMIN,
+            S.PARTNER_ADMIN,
         }
     ),
     # Front desk plus running the practice: staff, settings, audit and reports; no clinical.
@@ -155,6 +158,7 @@ MFA_REQUIRED_SCOPES = frozenset(
         S.STAFF_ADMIN,
         S.ORGANIZATION_ADMIN,
         S.WEBHOOK_ADMIN,
+        S.PARTNER_ADMIN,
     }
 )
 

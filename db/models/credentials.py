@@ -79,11 +79,19 @@ class PartnerClient(Entity):
     scopes: list[str] = fields.JSONField(default=list)
     practice_ids: list[str] = fields.JSONField(default=list)
     is_active = fields.BooleanField(default=True)
+    # After a rotation the previous secret keeps working until this moment (a grace period for
+    # the partner to deploy the new one); both are one-way hashes.
+    previous_secret_hash = fields.CharField(max_length=255, null=True)
+    previous_secret_expires_at = fields.DatetimeField(null=True)
+    # Deleted by an admin: never authenticates again, hidden from the admin API; the row stays
+    # so audit rows, appointments and consents naming its client id still resolve.
+    deleted_at = fields.DatetimeField(null=True)
 
     plaintext_columns: ClassVar[dict[str, str]] = {
         "name": "a partner company's app name, not personal data",
         "client_id": "public OAuth client id",
         "secret_hash": "a one-way hash; reveals nothing",
+        "previous_secret_hash": "a one-way hash; reveals nothing",
         "scopes": "scope codes",
         "practice_ids": "practice ids the client may reach",
     }

@@ -23,6 +23,7 @@ from graph.resolvers.jobs import JobMutations, JobQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.messages import MessageMutations, MessageQueries
 from graph.resolvers.organizations import OrganizationMutations, OrganizationQueries
+from graph.resolvers.partner_clients import PartnerClientMutations, PartnerClientQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
 from graph.resolvers.payments import PaymentMutations, PaymentQueries
 from graph.resolvers.perio import PerioMutations, PerioQueries
@@ -82,6 +83,7 @@ Query = merge_types(
         StaffQueries,
         JobQueries,
         WebhookQueries,
+        PartnerClientQueries,
     ),
 )
 Mutation = merge_types(
@@ -120,6 +122,7 @@ Mutation = merge_types(
         AccountLinkMutations,
         JobMutations,
         WebhookMutations,
+        PartnerClientMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

@@ -35,7 +35,7 @@ from db.models import PartnerClient, RevokedToken
 from db.queries import partner_clients
 from services import audit, runtime
 from services.auth import tokens
-from services.auth.passwords import verify_password
+from services.auth.clients import secret_matches
 from services.errors import Unauthenticated
 from services.policy import ROLE_SCOPES, Role, Scope
 from services.principal import Principal, RequestMeta
@@ -116,7 +116,7 @@ class _Client(ClientMixin):  # type: ignore[misc]
         return False
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return verify_password(self.row.secret_hash, client_secret)
+        return secret_matches(self.row, client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method in AUTH_METHODS
