@@ -162,7 +162,8 @@ async def recheck(
             allowed = client is not None and str(practice_id) in {
                 str(p) for p in client.practice_ids
             }
-            if client is None or not allowed or watcher.token_id in revoked:
+            stale = client is not None and (watcher.token_version or 0) != client.token_version
+            if client is None or not allowed or stale or watcher.token_id in revoked:
                 verdicts[watcher] = None
             else:
                 verdicts[watcher] = watcher.granted & set(client.scopes) & ceiling

@@ -86,6 +86,9 @@ class PartnerClient(Entity):
     # Deleted by an admin: never authenticates again, hidden from the admin API; the row stays
     # so audit rows, appointments and consents naming its client id still resolve.
     deleted_at = fields.DatetimeField(null=True)
+    # Carried by every token as ``ver``; suspending or deleting bumps it, so tokens issued
+    # before stay dead even after a resume (as a user's ``token_version`` does for sign-outs).
+    token_version = fields.IntField(default=0)
 
     plaintext_columns: ClassVar[dict[str, str]] = {
         "name": "a partner company's app name, not personal data",

@@ -190,7 +190,9 @@ async def set_active(principal: Principal, *, client_id: str, active: bool) -> P
         row = await _owned(principal, client_id, uow)
         if row.is_active != active:
             row.is_active = active
-            await rows.save(row, uow.connection, ["is_active"])
+            # Tokens issued before a suspension never come back, not even after a resume.
+            row.token_version += 0 if active else 1
+            await rows.save(row, uow.connection, ["is_active", "token_version"])
             action = "PARTNER_CLIENT_RESUMED" if active else "PARTNER_CLIENT_SUSPENDED"
             _audit(uow, principal, action, row, ["is_active"])
     return row
@@ -201,6 +203,7 @@ async def delete(principal: Principal, *, client_id: str) -> str:
     async with unit_of_work() as uow:
         row = await _owned(principal, client_id, uow)
         row.is_active = False
+        row.token_version += 1
         row.deleted_at = clients.clock()
         row.secret_hash = UNUSABLE
         row.previous_secret_hash = None
@@ -210,6 +213,7 @@ async def delete(principal: Principal, *, client_id: str) -> str:
             uow.connection,
             [
                 "is_active",
+                "token_version",
                 "deleted_at",
                 "secret_hash",
                 "previous_secret_hash",

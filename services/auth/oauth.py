@@ -204,6 +204,7 @@ class _Server(AuthorizationServer):  # type: ignore[misc]
                 "sub": f"client:{client.client_id}",
                 "cid": client.client_id,
                 "typ": "partner",
+                "ver": client.row.token_version,
                 "scope": granted,
                 "practices": list(client.row.practice_ids),
             },
@@ -235,6 +236,9 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         claims = _partner_claims(token_string)
         if claims is None or claims["jti"] in self.server.revoked_jtis:
             return None
+        client = self.server.clients.get(claims.get("cid", ""))
+        if client is not None and claims.get("ver", 0) != client.row.token_version:
+            return None  # issued before a suspension or deletion
         return _Token(claims)
 
     def check_permission(self, token: _Token, client: _Client, request: _Request) -> bool:
@@ -242,11 +246,16 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
 
     def introspect_token(self, token: _Token) -> dict[str, Any]:
         claims = token.claims
+        scope = str(claims.get("scope", ""))
+        client = self.server.clients.get(claims["cid"])
+        if client is not None:  # an admin may have narrowed the grant since it was issued
+            held = {s.value for s in client.ceiling}
+            scope = " ".join(s for s in scope.split() if s in held)
         return {
             "active": True,
             "client_id": claims["cid"],
             "token_type": "Bearer",
-            "scope": claims.get("scope", ""),
+            "scope": scope,
             "sub": claims["sub"],
             "aud": claims["aud"],
             "iss": claims["iss"],

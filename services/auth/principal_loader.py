@@ -97,6 +97,8 @@ async def principal_for_partner(claims: dict[str, Any], meta: RequestMeta) -> Pr
     client = await partner_clients.active(client_id)
     if client is None or await partner_clients.is_revoked(claims["jti"]):
         raise Unauthenticated("Invalid or expired token.")
+    if claims.get("ver", 0) != client.token_version:  # issued before a suspension
+        raise Unauthenticated("Invalid or expired token.")
     # The token can only narrow the client's registration, never exceed it.
     granted = {Scope(s) for s in claims.get("scope", "").split() if s in Scope._value2member_map_}
     granted &= {Scope(s) for s in client.scopes} & ROLE_SCOPES[Role.PARTNER]
