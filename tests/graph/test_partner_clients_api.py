@@ -32,7 +32,9 @@ mutation($input: RegisterPartnerClientInput!) {{
   registerPartnerClient(input: $input) {{ clientSecret client {{ {CLIENT_FIELDS} }} }}
 }}"""
 LIST = f"""
-query($organizationId: ID!) {{ partnerClients(organizationId: $organizationId) {{ {CLIENT_FIELDS} }} }}"""
+query($organizationId: ID!) {{
+  partnerClients(organizationId: $organizationId) {{ {CLIENT_FIELDS} }}
+}}"""
 ROTATE = f"""
 mutation($input: RotatePartnerClientSecretInput!) {{
   rotatePartnerClientSecret(input: $input) {{ clientSecret client {{ {CLIENT_FIELDS} }} }}
@@ -124,7 +126,8 @@ async def test_registered_client_gets_tokens_through_authlib_and_its_secret_is_s
             assert [c["clientId"] for c in listed.data["partnerClients"]] == [client_id]
             assert secret not in json.dumps(listed.body)
             row = await PartnerClient.get(client_id=client_id)
-            assert secret not in row.secret_hash and row.secret_hash.startswith("$argon2")
+            assert secret not in row.secret_hash
+            assert row.secret_hash.startswith("$argon2")
 
             async with AsyncOAuth2Client(
                 client_id, secret, transport=transport, base_url="http://testserver"
@@ -186,7 +189,8 @@ async def test_narrowing_shrinks_tokens_already_issued(client: httpx.AsyncClient
     token = await _access_token(client, client_id, secret)
     first = {"practiceId": str(world["first"].id)}
     before = await gql(client, SCHEDULE, first, token=token)
-    assert before.errors == [] and before.data["schedule"] is not None
+    assert before.errors == []
+    assert before.data["schedule"] is not None
 
     narrowed = await gql(
         client,
@@ -316,7 +320,8 @@ async def test_every_change_is_audited_once_and_never_with_a_secret(
     assert all(r.actor_user_id is not None for r in rows)
     everything = json.dumps(await AuditEvent.all().values(), default=str)  # every row, column
     for secret in (first_secret, second_secret, *hashes):
-        assert secret is not None and secret not in everything
+        assert secret is not None
+        assert secret not in everything
 
 
 async def test_another_organisation_sees_not_found_exactly_like_a_random_id(
@@ -345,15 +350,12 @@ async def test_another_organisation_sees_not_found_exactly_like_a_random_id(
     assert org_of_other.codes == ["NOT_FOUND"]
     assert org_of_other.body == org_random.body
     row = await PartnerClient.get(client_id=client_id)
-    assert (
-        row.is_active
-        and row.deleted_at is None
-        and row.scopes
-        == [
-            "practice:read",
-            "schedule:read",
-        ]
-    )
+    assert row.is_active
+    assert row.deleted_at is None
+    assert row.scopes == [
+        "practice:read",
+        "schedule:read",
+    ]
 
 
 async def test_registration_input_is_checked(client: httpx.AsyncClient) -> None:
