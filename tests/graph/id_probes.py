@@ -89,6 +89,7 @@ ID_KINDS: dict[str, str] = {
     "removeFromWaitlist.id": "waitlist",
     "createPractitioner.input.userId": "staff_user",
     "practiceId": "practice",
+    "practiceIds": "practice",  # a partner app's practices (registerPartnerClient, …)
     "patientId": "patient",
     "survivorId": "patient",
     "duplicateId": "patient",
