@@ -37,15 +37,23 @@ class WorkerProcess:
             AESCRM_JOBS_LEASE_SECONDS="5",
             AESCRM_JOBS_POLL_SECONDS="0.2",
             AESCRM_JOBS_SCHEDULES="false",
-            AESCRM_LOG_LEVEL="WARNING",
-            **env,
+            AESCRM_LOG_LEVEL="INFO",  # "job worker … started": see ``ready``
         )
+        values.update(env)
+        self.name = name
         command = [sys.executable, "-m", "tests.jobs.worker_process", "worker", "--name", name]
         self.log = settings.var_dir.parent / f"{name}.stderr"
         with self.log.open("wb") as stderr:
             self.process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
                 command, env=values, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr
             )
+
+    async def ready(self, within: float = 60) -> None:
+        """Until the worker has logged that it started: its SIGTERM handler is in place by
+        then. On a loaded machine a worker may still be importing when its partner has run
+        every job, and a SIGTERM then would end it with the default action, not a shutdown."""
+        started = f"job worker {self.name} started"
+        await _until(lambda: started in self.log.read_text(errors="replace"), within=within)
 
     def signal(self, sig: int) -> None:
         self.process.send_signal(sig)
@@ -163,6 +171,7 @@ async def test_two_worker_processes_share_the_queue_and_run_each_job_once(
     pair = [workers("worker-1"), workers("worker-2")]
     await _until(lambda: len(_lines(log, "done")) >= 300, within=90)
     for worker in pair:
+        await worker.ready()
         worker.signal(signal.SIGTERM)
         assert worker.wait() == 0
     done = _lines(log, "done")
