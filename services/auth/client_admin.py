@@ -27,10 +27,10 @@ from db.queries import organizations
 from db.queries import partner_clients as rows
 from db.tenancy import OrganizationId
 from db.uow import UnitOfWork, unit_of_work
-from services import audit, tenant_gate
+from services import audit, organization_admin
 from services.auth import clients
 from services.auth.passwords import hash_password
-from services.errors import NotFound, PolicyDenied, ValidationFailed
+from services.errors import NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
 
@@ -44,20 +44,17 @@ class WithSecret:
     secret: str  # shown this once
 
 
+REFUSAL = "Partner apps are managed by the organisation's admins."
+
+
 def _admin_orgs(principal: Principal) -> list[OrganizationId]:
-    return [
-        oid
-        for oid, scopes in principal.organization_scopes.items()
-        if Scope.PARTNER_ADMIN in scopes and not principal.client_id
-    ]
+    return organization_admin.organizations_with(principal, Scope.PARTNER_ADMIN)
 
 
 async def _organization(principal: Principal, organization_id: UUID, action: str) -> OrganizationId:
-    oid = tenant_gate.organization_among(principal.organization_ids, organization_id)
-    if oid not in _admin_orgs(principal):
-        await audit.record_denied(principal, action=action, practice_id=None)
-        raise PolicyDenied("Partner apps are managed by the organisation's admins.")
-    return oid
+    return await organization_admin.organization_for(
+        principal, organization_id, Scope.PARTNER_ADMIN, action=action, refusal=REFUSAL
+    )
 
 
 async def _owned(principal: Principal, client_id: str, uow: UnitOfWork) -> PartnerClient:

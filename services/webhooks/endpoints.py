@@ -27,8 +27,8 @@ from db.queries import webhook_deliveries as delivery_rows
 from db.queries import webhook_endpoints as rows
 from db.tenancy import OrganizationId
 from db.uow import UnitOfWork, unit_of_work
-from services import audit, tenant_gate
-from services.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
+from services import audit, organization_admin, tenant_gate
+from services.errors import Conflict, NotFound, ValidationFailed
 from services.policy import Scope
 from services.principal import Principal
 from services.webhooks import partners, queueing, secrets, targets
@@ -66,20 +66,17 @@ async def _views(found: Sequence[PartnerWebhookEndpoint]) -> list[View]:
     return [View(r, names.get(str(r.partner_client_id), "")) for r in found]
 
 
+REFUSAL = "Webhook endpoints are managed by the organisation's admins."
+
+
 def _admin_orgs(principal: Principal) -> list[OrganizationId]:
-    return [
-        oid
-        for oid, scopes in principal.organization_scopes.items()
-        if Scope.WEBHOOK_ADMIN in scopes and not principal.client_id
-    ]
+    return organization_admin.organizations_with(principal, Scope.WEBHOOK_ADMIN)
 
 
 async def _organization(principal: Principal, organization_id: UUID, action: str) -> OrganizationId:
-    oid = tenant_gate.organization_among(principal.organization_ids, organization_id)
-    if oid not in _admin_orgs(principal):
-        await audit.record_denied(principal, action=action, practice_id=None)
-        raise PolicyDenied("Webhook endpoints are managed by the organisation's admins.")
-    return oid
+    return await organization_admin.organization_for(
+        principal, organization_id, Scope.WEBHOOK_ADMIN, action=action, refusal=REFUSAL
+    )
 
 
 async def _owned(
