@@ -89,6 +89,9 @@ def messaging_config(settings: Settings) -> channels.MessagingConfig:
             username=settings.smtp_username,
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             timeout_seconds=settings.smtp_timeout_seconds,
+            pool_size=settings.smtp_pool_size,
+            messages_per_connection=settings.smtp_messages_per_connection,
+            idle_seconds=settings.smtp_idle_seconds,
         )
     twilio = None
     public = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
@@ -176,6 +179,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 jobs.stop()
                 with contextlib.suppress(Exception):
                     await jobs_task
+            await channels.close()
             keys.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keys
