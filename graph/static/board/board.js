@@ -169,6 +169,7 @@
   }
 
   async function onSignOut() {
+    stopLive(); // before the logout closes the socket: that is no failure to recover from
     try {
       await graphql(LOGOUT);
     } catch (error) {
@@ -376,8 +377,9 @@
     setLive(false, "Reconnecting…");
     const delay = Math.min(15_000, 1_000 * 2 ** state.retries++);
     state.retry = setTimeout(async () => {
+      if (!state.session) return; // signed out meanwhile
       const expired = new Date(state.session.expiresAt).getTime() - Date.now() < 30_000;
-      if (error && error.code === 4403 || expired) {
+      if ((error && error.code === 4403) || expired) {
         if (!(await refreshSession())) return;
       }
       if (state.session) startLive();
