@@ -30,6 +30,7 @@ from graph import (
     report_routes,
     webhook_routes,
 )
+from graph.board_page import board_routes
 from graph.graphiql import assets_mount
 from graph.message_routes import SMS_STATUS_PATH
 from graph.middleware import BodyLimit, RateLimit, RequestId
@@ -219,6 +220,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     if settings.graphiql_enabled:
         routes.append(assets_mount())
+    routes += board_routes(settings)  # the live reception board page, development only
     middleware = [
         # Behind a trusted proxy the client address (rate limits, socket caps, audit rows, login
         # throttles) and scheme come from its X-Forwarded-* headers; from anyone else, never.
