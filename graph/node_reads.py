@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import cast
 from uuid import UUID
 
 import strawberry
@@ -40,6 +40,7 @@ from graph.context import Info
 from graph.errors import PermissionDenied
 from graph.global_ids import GlobalId
 from graph.permissions.fields import enforce_as
+from graph.schema.nodes import Node
 from graph.schema.organizations import Practice
 from graph.schema.patients import Patient
 from graph.schema.scheduling import Appointment
@@ -49,7 +50,7 @@ from services.errors import NotFound, PolicyDenied, ValidationFailed
 from services.patients import patient_access
 from services.scheduling import board, catalogue
 
-Many = Callable[[Info, Sequence[UUID]], Awaitable[dict[UUID, Any]]]
+Many = Callable[[Info, Sequence[UUID]], Awaitable[dict[UUID, Node]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,22 +63,22 @@ class NodeKind:
     many: Many | None = None  # a batched read under the same rule, or one by one
 
 
-async def _patients(info: Info, ids: Sequence[UUID]) -> dict[UUID, Any]:
+async def _patients(info: Info, ids: Sequence[UUID]) -> dict[UUID, Node]:
     found = await patient_access.readable_patients(info.context.principal, ids)
     return {i: Patient.from_model(p) for i, p in found.items()}
 
 
-async def _practices(info: Info, ids: Sequence[UUID]) -> dict[UUID, Any]:
+async def _practices(info: Info, ids: Sequence[UUID]) -> dict[UUID, Node]:
     found = await practices.get_practices(info.context.principal, practice_ids=ids)
     return {i: Practice.from_model(p) for i, p in found.items()}
 
 
-async def _appointments(info: Info, ids: Sequence[UUID]) -> dict[UUID, Any]:
+async def _appointments(info: Info, ids: Sequence[UUID]) -> dict[UUID, Node]:
     found = await board.appointments(info.context.principal, appointment_ids=ids)
     return {i: Appointment.from_model(a) for i, a in found.items()}
 
 
-async def _practitioners(info: Info, ids: Sequence[UUID]) -> dict[UUID, Any]:
+async def _practitioners(info: Info, ids: Sequence[UUID]) -> dict[UUID, Node]:
     found = await catalogue.by_ids(info.context.principal, PractitionerModel, ids=ids)
     return {i: Practitioner.from_model(p) for i, p in found.items()}
 
@@ -112,7 +113,7 @@ def _typed(info: Info, kind: NodeKind) -> StrawberryField:
     return field
 
 
-async def one(info: Info, global_id: GlobalId) -> Any:
+async def one(info: Info, global_id: GlobalId) -> Node:
     """The object, or NOT_FOUND / FORBIDDEN exactly as its typed field answers."""
     kind = kind_of(global_id, "id")
     typed = _typed(info, kind)
@@ -120,11 +121,12 @@ async def one(info: Info, global_id: GlobalId) -> Any:
     return await _read(info, kind, typed, global_id.id)
 
 
-async def _read(info: Info, kind: NodeKind, typed: StrawberryField, raw_id: UUID) -> Any:
+async def _read(info: Info, kind: NodeKind, typed: StrawberryField, raw_id: UUID) -> Node:
     if kind.by_id:
         resolver = typed.base_resolver
         assert resolver is not None
-        return await resolver.wrapped_func(None, info, id=strawberry.ID(str(raw_id)))
+        typed_read = cast(Callable[..., Awaitable[Node]], resolver.wrapped_func)
+        return await typed_read(None, info, id=strawberry.ID(str(raw_id)))
     assert kind.many is not None
     found = await kind.many(info, [raw_id])
     if raw_id not in found:
@@ -132,20 +134,20 @@ async def _read(info: Info, kind: NodeKind, typed: StrawberryField, raw_id: UUID
     return found[raw_id]
 
 
-async def many(info: Info, global_ids: Sequence[GlobalId]) -> list[Any]:
+async def many(info: Info, global_ids: Sequence[GlobalId]) -> list[Node | None]:
     """Each id's object, or None where :func:`one` would refuse it; in the order asked."""
     by_kind: dict[str, list[UUID]] = {}
     for global_id in global_ids:
         kind_of(global_id, "ids")
         by_kind.setdefault(global_id.type_name, []).append(global_id.id)
-    answers: dict[GlobalId, Any] = {}
+    answers: dict[GlobalId, Node] = {}
     for type_name, ids in by_kind.items():
         found = await _kind_answers(info, KINDS[type_name], ids)
         answers.update({GlobalId(type_name, i): value for i, value in found.items()})
     return [answers.get(global_id) for global_id in global_ids]
 
 
-async def _kind_answers(info: Info, kind: NodeKind, ids: list[UUID]) -> dict[UUID, Any]:
+async def _kind_answers(info: Info, kind: NodeKind, ids: list[UUID]) -> dict[UUID, Node]:
     typed = _typed(info, kind)
     try:
         enforce_as(typed, info)
@@ -154,7 +156,7 @@ async def _kind_answers(info: Info, kind: NodeKind, ids: list[UUID]) -> dict[UUI
     unique = list(dict.fromkeys(ids))
     if kind.many is not None:
         return await kind.many(info, unique)
-    found: dict[UUID, Any] = {}
+    found: dict[UUID, Node] = {}
     for raw_id in unique:
         try:
             found[raw_id] = await _read(info, kind, typed, raw_id)

@@ -9,6 +9,8 @@ an opaque id would break the released schema. So ``Node`` declares ``globalId`` 
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import strawberry
 
 from graph import global_ids
@@ -25,4 +27,4 @@ class Node:
         "`nodes`. Not a UUID; the object's `id` stays its UUID."
     )
     def global_id(self, info: Info) -> strawberry.ID:
-        return strawberry.ID(global_ids.encode(info.path.typename or "", self.id))
+        return strawberry.ID(global_ids.encode(info.path.typename or "", cast(Any, self).id))

@@ -52,7 +52,7 @@ PRINCIPALS = [
 def _typed(type_name: str) -> str:
     kind = node_reads.KINDS[type_name]
     if kind.by_id:
-        return "query($id: ID!) { %s(id: $id) { id } }" % kind.typed_field
+        return f"query($id: ID!) {{ {kind.typed_field}(id: $id) {{ id }} }}"
     return TYPED[type_name]
 
 
@@ -72,7 +72,8 @@ async def _world(client: httpx.AsyncClient, principal: str) -> dict[str, Any]:
         )
     appointment = await Appointment.filter(patient_id=patient.id).first()
     practitioner = await Practitioner.filter(practice_id=practice.id).first()
-    assert appointment is not None and practitioner is not None
+    assert appointment is not None
+    assert practitioner is not None
     objects = {
         "Practice": practice.id,
         "Patient": patient.id,
@@ -102,6 +103,8 @@ def test_every_node_kind_is_in_the_generated_tests() -> None:
     from tests.graph import id_probes
 
     assert set(node_reads.KINDS) == set(id_probes.NODE_KINDS)
+    probed = {p.label for p in id_probes.probes() if p.field in ("node", "nodes")}
+    assert len(probed) == 2 * len(node_reads.KINDS), probed  # node and nodes, every kind
     typed_lists = {t for t, k in node_reads.KINDS.items() if not k.by_id}
     assert typed_lists == set(TYPED)
     assert {"Patient", "Appointment", "ConsentForm", "Invoice", "Practice", "Practitioner"} <= set(
@@ -200,7 +203,8 @@ async def test_another_tenants_deleted_and_random_ids_answer_alike(
     assert (deleted.data, _errors(deleted)) == (random.data, _errors(random))
     foreign_ids = [global_ids.encode(t, i) for t, i in theirs["objects"].items()]
     listed = await gql(client, NODES % "", {"ids": foreign_ids}, token=token)
-    assert listed.errors == [] and listed.data["nodes"] == [None] * len(foreign_ids)
+    assert listed.errors == []
+    assert listed.data["nodes"] == [None] * len(foreign_ids)
 
 
 MALFORMED = [
@@ -237,7 +241,8 @@ async def test_nodes_takes_at_most_100_ids(client: httpx.AsyncClient) -> None:
     result = await gql(client, NODES % "", {"ids": ids}, token=token)
     assert result.codes == ["BAD_USER_INPUT"]
     result = await gql(client, NODES % "", {"ids": ids[:100]}, token=token)
-    assert result.errors == [] and result.data["nodes"] == [None] * 100
+    assert result.errors == []
+    assert result.data["nodes"] == [None] * 100
 
 
 async def test_global_ids_round_trip_and_reads_are_audited(client: httpx.AsyncClient) -> None:
@@ -308,7 +313,8 @@ async def test_nodes_costs_the_same_statements_for_3_or_30_of_each_batched_kind(
     for count in (3, 30):
         with count_statements(monkeypatch) as statements:
             result = await gql(client, query, {"ids": ids(count)}, token=token)
-        assert result.errors == [] and None not in result.data["nodes"], result.body
+        assert result.errors == [], result.body
+        assert None not in result.data["nodes"], result.body
         assert len(result.data["nodes"]) == 2 * count + 2
         counts[count] = [s for s in statements if "audit" not in s.lower()]
     assert len(counts[3]) == len(counts[30]), (counts[3], counts[30])
