@@ -12,7 +12,7 @@ The walker finds what to test from the schema alone: a type carries patient data
 ``Patient``/``BoardPatient``, has a ``patient``/``patientId`` field, or has a field of such a
 type; a root field carries patient data when it returns such a type (or an interface one of
 them implements: ``node``/``nodes``) or takes a ``patientId``. ``node``/``nodes`` are sent the
-target patient's global id, with every patient-carrying implementation selected.
+target patient's global id, with the ``Patient`` fragment selected.
 """
 
 from __future__ import annotations
@@ -86,7 +86,9 @@ def patient_roots(schema: GraphQLSchema) -> Iterator[tuple[str, str, GraphQLFiel
             o.name in carrying for o in schema.get_possible_types(t)
         ):
             carrying.add(name)
-            IMPLEMENTATIONS[name] = [o for o in schema.get_possible_types(t) if o.name in carrying]
+            # The targets are patients, so their global ids name Patient objects: that
+            # fragment is selected (fragments of every type would conflict on ``status``).
+            IMPLEMENTATIONS[name] = [o for o in schema.get_possible_types(t) if o.name == "Patient"]
     for root in ROOTS:
         kind = schema.get_type(root)
         assert isinstance(kind, GraphQLObjectType)
@@ -95,7 +97,7 @@ def patient_roots(schema: GraphQLSchema) -> Iterator[tuple[str, str, GraphQLFiel
                 yield root, name, f
 
 
-# Interface -> its implementations that carry patient data (filled by ``patient_roots``).
+# Interface -> the implementation the walker selects, Patient (filled by ``patient_roots``).
 IMPLEMENTATIONS: dict[str, list[GraphQLObjectType]] = {}
 
 
