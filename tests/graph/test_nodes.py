@@ -112,6 +112,26 @@ def test_every_node_kind_is_in_the_generated_tests() -> None:
     )
 
 
+def test_each_kind_names_a_typed_field_that_reads_it() -> None:
+    """``node`` borrows each kind's typed field (scopes, and resolver when it reads by id)."""
+    from graphql import GraphQLInterfaceType, get_named_type, is_non_null_type
+
+    from graph.schema import build_schema
+
+    schema = build_schema()._schema
+    query = schema.type_map["Query"].fields  # type: ignore[union-attr]
+    node = schema.type_map["Node"]
+    assert isinstance(node, GraphQLInterfaceType)
+    assert {t.name for t in schema.get_possible_types(node)} == set(node_reads.KINDS)
+    for type_name, kind in node_reads.KINDS.items():
+        field = query[kind.typed_field]
+        if kind.by_id:
+            assert get_named_type(field.type).name == type_name
+            assert list(field.args)[:1] == ["id"]
+            others = [a for n, a in field.args.items() if n != "id"]
+            assert not any(is_non_null_type(a.type) for a in others), type_name
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("principal", PRINCIPALS)
 async def test_node_answers_every_kind_like_its_typed_field(
