@@ -27,6 +27,8 @@ from typing import Any, Protocol
 
 import redis.asyncio as redis_asyncio
 
+from graph.script_batches import ScriptBatcher
+
 log = logging.getLogger("aescrm.rate_limits")
 
 REDIS_RETRY_SECONDS = 5.0  # after a Redis failure, stay on local buckets this long
@@ -132,14 +134,14 @@ class RedisLimiter:
 
     def __init__(self, url: str, per_minute: int, prefix: str) -> None:
         self.per_minute = per_minute
-        self.interval_us = round(60_000_000 / per_minute)
+        self.interval_us = max(1, round(60_000_000 / per_minute))  # 0 would divide by zero
         self.tolerance_us = self.interval_us * per_minute
         self.prefix = prefix
         self.fallback = MemoryLimiter(per_minute)
         self.client: Any = redis_asyncio.from_url(
             url, socket_connect_timeout=0.5, socket_timeout=0.5
         )
-        self.script = self.client.register_script(GCRA_SCRIPT)
+        self.script = ScriptBatcher(self.client, GCRA_SCRIPT)  # one pipeline per loop turn
         self.redis_down_until = 0.0
         self.shared = True  # False while Redis is away: logged once per change, at INFO (the
         # same Redis being down is the bus's WARNING already)
