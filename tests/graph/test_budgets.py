@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as redis_asyncio
 from graphql import parse
 from strawberry.types.graphql import OperationType
 
@@ -20,6 +22,7 @@ from db.models.outbox import DomainEvent
 from graph.app import create_app
 from graph.budgets import Budgets
 from graph.rate_limits import MemoryLimiter, RedisLimiter
+from graph.script_batches import ScriptBatcher
 from graph.settings import Settings
 from services.policy import Role
 from tests import factories
@@ -251,6 +254,30 @@ async def test_an_unreachable_redis_falls_back_to_per_process_budgets() -> None:
         assert not (await limiter.charge("k", 3)).allowed
     finally:
         await limiter.close()
+
+
+async def test_concurrent_redis_checks_share_a_pipeline_and_stay_exact() -> None:
+    redis_reachable()
+    limiter = RedisLimiter(REDIS_URL, per_minute=20, prefix=f"aescrm-test:{uuid.uuid4().hex}:")
+    try:
+        verdicts = await asyncio.gather(*(limiter.charge("k", 1) for _ in range(50)))
+        assert sum(verdict.allowed for verdict in verdicts) == 20
+        assert sorted(v.remaining for v in verdicts if v.allowed) == list(range(20))
+    finally:
+        await limiter.close()
+
+
+async def test_a_script_redis_does_not_know_is_loaded_and_sent_again() -> None:
+    redis_reachable()
+    client = redis_asyncio.from_url(REDIS_URL)
+    marker = uuid.uuid4().hex  # a script text Redis has never seen
+    batcher = ScriptBatcher(client, f"return '{marker}'")
+    try:
+        answers = await asyncio.gather(batcher([], []), batcher([], []))
+        assert answers == [marker.encode(), marker.encode()]
+        assert await batcher([], []) == marker.encode()  # loaded now: sent once
+    finally:
+        await client.aclose()
 
 
 def test_memory_buckets_take_variable_costs() -> None:
