@@ -220,7 +220,12 @@ async def in_process(url: str, var: str, token: str, practice: str, args: Any) -
     from graph.settings import Settings
 
     settings = Settings(
-        database_url=url, var_dir=Path(var), rate_limit_per_minute=10**6, log_level="WARNING"
+        database_url=url,
+        var_dir=Path(var),
+        rate_limit_per_minute=10**6,
+        budget_first_party_per_minute=10**7,  # measure the work, not the budgets
+        budget_partner_per_minute=10**7,
+        log_level="WARNING",
     )
     app = create_app(settings)
     variables = {"practiceId": practice, "from": f"{DAY}T00:00:00Z", "to": f"{DAY}T23:59:00Z"}
@@ -329,6 +334,8 @@ def main() -> None:
         "AESCRM_DATABASE_URL": url,
         "AESCRM_VAR_DIR": var,
         "AESCRM_RATE_LIMIT_PER_MINUTE": "1000000",
+        "AESCRM_BUDGET_FIRST_PARTY_PER_MINUTE": "10000000",
+        "AESCRM_BUDGET_PARTNER_PER_MINUTE": "10000000",
         "AESCRM_ACCESS_LOG": "false",
         "AESCRM_LOG_LEVEL": "WARNING",
     }

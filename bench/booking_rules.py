@@ -222,7 +222,11 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="aescrm-bench-rules-") as tmp:
         url = args.database_url or f"sqlite://{tmp}/bench.sqlite3"
         settings = Settings(
-            database_url=url, var_dir=Path(tmp) / "var", rate_limit_per_minute=10**7
+            database_url=url,
+            var_dir=Path(tmp) / "var",
+            rate_limit_per_minute=10**7,
+            budget_first_party_per_minute=10**7,  # measure the work, not the budgets
+            budget_partner_per_minute=10**7,
         )
         runtime.configure(service_config(settings))
         world = await prepare(url)

@@ -182,6 +182,8 @@ def run_backend(
         AESCRM_VAR_DIR=str(workdir / "var"),
         AESCRM_LOG_LEVEL="WARNING",
         AESCRM_RATE_LIMIT_PER_MINUTE=str(10 * MAX_REQUESTS),  # measure the query, not the 429s
+        AESCRM_BUDGET_FIRST_PARTY_PER_MINUTE="10000000",
+        AESCRM_BUDGET_PARTNER_PER_MINUTE="10000000",
     )
     print(f"[{backend}] migrating and seeding demo data …", file=sys.stderr)
     aescrm("migrate", env=env)

@@ -207,6 +207,8 @@ async def run_ours(
         "AESCRM_SECRET_KEY": SECRET,
         "AESCRM_VAR_DIR": str(var_dir),
         "AESCRM_RATE_LIMIT_PER_MINUTE": "1000000",
+        "AESCRM_BUDGET_FIRST_PARTY_PER_MINUTE": "10000000",
+        "AESCRM_BUDGET_PARTNER_PER_MINUTE": "10000000",
         "AESCRM_LOG_LEVEL": "WARNING",
         "AESCRM_WS_INIT_TIMEOUT_SECONDS": "120",
         # Every bench socket is one receptionist from one address: lift the per-process caps.

@@ -31,6 +31,7 @@ from graph import (
     webhook_routes,
 )
 from graph.board_page import board_routes
+from graph.budgets import Budgets
 from graph.graphiql import assets_mount
 from graph.message_routes import SMS_STATUS_PATH
 from graph.middleware import BodyLimit, RateLimit, RequestId
@@ -125,13 +126,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     limiter = build_limiter(
         settings.rate_limit_per_minute, settings.redis_url, settings.rate_limit_key_prefix
     )
+    budgets = Budgets(settings)
     protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
     if settings.legacy_graphql_ws:
         protocols.append(GRAPHQL_WS_PROTOCOL)
     graphql = GraphQLEndpoint(
         settings=settings,
         authenticate=authenticate_token,
-        schema=build_schema(settings),
+        budgets=budgets,
+        schema=build_schema(settings, budgets),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=settings.get_queries_enabled,
         subscription_protocols=protocols,
@@ -190,6 +193,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await pipeline.stop()  # subscribers get 1001 before the bus and database go
             await bus.disconnect()
             await limiter.close()
+            await budgets.close()
             await document_stores.close()
             await close_database()
 
@@ -237,7 +241,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             allow_origins=settings.allowed_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["authorization", "content-type", "accept", "x-request-id"],
-            expose_headers=["x-request-id", "retry-after"],
+            expose_headers=["x-request-id", "retry-after", "ratelimit", "ratelimit-policy"],
             max_age=600,
         ),
         Middleware(RateLimit, limiter=limiter, identify=verified_subject),
@@ -254,4 +258,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.rate_limiter = limiter
+    app.state.budgets = budgets
     return app

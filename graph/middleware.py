@@ -144,11 +144,17 @@ class RateLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] not in ("/healthz", "/readyz"):
-            wait = await self.limiter.wait(self._key(scope))
-            if wait > 0:
-                retry = str(max(1, math.ceil(wait))).encode()
-                await send_error(
-                    send, 429, "RATE_LIMITED", "Too many requests.", ((b"retry-after", retry),)
+            verdict = await self.limiter.charge(self._key(scope), 1)
+            if not verdict.allowed:
+                # The IETF fields name this policy "requests", apart from the query-cost
+                # budget's "default" (graph.budgets) that /graphql's answers describe.
+                quota = f'"requests";q={self.limiter.per_minute};w=60'
+                left = f'"requests";r={verdict.remaining};t={math.ceil(verdict.reset)}'
+                headers = (
+                    (b"retry-after", str(max(1, math.ceil(verdict.wait))).encode()),
+                    (b"ratelimit-policy", quota.encode()),
+                    (b"ratelimit", left.encode()),
                 )
+                await send_error(send, 429, "RATE_LIMITED", "Too many requests.", headers)
                 return
         await self.app(scope, receive, send)

@@ -5,6 +5,9 @@ number per key: the theoretical arrival time (TAT) of the next request. A reques
 when ``now >= TAT - burst``; allowing it moves TAT on by one emission interval. With a burst of a
 minute's worth of requests it behaves like a token bucket holding ``per_minute`` tokens that
 refills continuously, and it needs one key per client with a TTL, not a list of timestamps.
+A request may cost more than one unit (``charge(key, cost)``: TAT moves on by ``cost``
+intervals), which is what the query-cost budgets (``graph.budgets``) use; a cost of 0 only
+reads the bucket.
 
 With Redis the check-and-update runs as one Lua script (atomic on the server, Redis' own clock),
 so every worker and every process shares the same buckets. When Redis cannot be reached the
@@ -16,39 +19,73 @@ line.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis.asyncio as redis_asyncio
+
+from graph.script_batches import ScriptBatcher
 
 log = logging.getLogger("aescrm.rate_limits")
 
 REDIS_RETRY_SECONDS = 5.0  # after a Redis failure, stay on local buckets this long
 
-# KEYS[1]: the bucket. ARGV[1]: emission interval, ARGV[2]: burst tolerance (both microseconds).
-# Returns 0 when allowed, else the microseconds until the next request would be.
+# KEYS[1]: the bucket. ARGV[1]: emission interval, ARGV[2]: burst tolerance (both microseconds),
+# ARGV[3]: the cost in units (1 when absent). Returns {wait, backlog}: wait is 0 when allowed,
+# else the microseconds until this cost would be; backlog is the bucket's TAT minus now after
+# the call (how long until it is full again), from which the units left follow.
 GCRA_SCRIPT = """
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3] or '1')
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
-local next_tat = tat + interval
+local next_tat = tat + interval * cost
 local allow_at = next_tat - tolerance
 if now < allow_at then
-  return math.ceil(allow_at - now)
+  return {math.ceil(allow_at - now), tat - now}
 end
-redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX',
-  math.max(1, math.ceil((next_tat - now) / 1000)))
-return 0
+if cost > 0 then
+  redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX',
+    math.max(1, math.ceil((next_tat - now) / 1000)))
+end
+return {0, next_tat - now}
 """
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One charge's answer: ``wait`` is 0 when it was allowed (and counted), else the seconds
+    until the same cost would be; ``remaining`` the units left, ``reset`` the seconds until the
+    bucket is full again."""
+
+    wait: float
+    remaining: int
+    reset: float
+
+    @property
+    def allowed(self) -> bool:
+        return self.wait <= 0
+
+
+def _units_left(tolerance: float, backlog: float, interval: float) -> int:
+    # The epsilon absorbs float error (a bucket 3 intervals short must say 3 units, not 2).
+    return max(0, math.floor((tolerance - backlog) / interval + 1e-9))
+
+
 class Limiter(Protocol):
+    per_minute: int
+
     async def wait(self, key: str) -> float:
         """0 when ``key`` may make a request now (and it is counted), else seconds to wait."""
+
+    async def charge(self, key: str, cost: int) -> Verdict:
+        """Takes ``cost`` units when the bucket holds them (all or nothing)."""
 
     async def close(self) -> None: ...
 
@@ -57,26 +94,36 @@ class MemoryLimiter:
     """GCRA buckets in this process (bounded: the least recently seen keys are dropped)."""
 
     def __init__(self, per_minute: int, max_keys: int = 50_000) -> None:
+        self.per_minute = per_minute
         self.interval = 60.0 / per_minute
         self.tolerance = self.interval * per_minute
         self.max_keys = max_keys
         self.arrivals: OrderedDict[str, float] = OrderedDict()
 
     def take(self, key: str) -> float:
+        return self.take_units(key, 1).wait
+
+    def take_units(self, key: str, cost: int) -> Verdict:
         now = time.monotonic()
         tat = max(self.arrivals.pop(key, now), now)
-        next_tat = tat + self.interval
+        next_tat = tat + self.interval * cost
         allow_at = next_tat - self.tolerance
         if now < allow_at:
             self.arrivals[key] = tat
-            return allow_at - now
+            return Verdict(
+                allow_at - now, _units_left(self.tolerance, tat - now, self.interval), tat - now
+            )
         self.arrivals[key] = next_tat
         if len(self.arrivals) > self.max_keys:
             self.arrivals.popitem(last=False)
-        return 0.0
+        backlog = next_tat - now
+        return Verdict(0.0, _units_left(self.tolerance, backlog, self.interval), backlog)
 
     async def wait(self, key: str) -> float:
         return self.take(key)
+
+    async def charge(self, key: str, cost: int) -> Verdict:
+        return self.take_units(key, cost)
 
     async def close(self) -> None:
         return None
@@ -86,35 +133,41 @@ class RedisLimiter:
     """The same buckets in Redis, shared by every process; local buckets while Redis is away."""
 
     def __init__(self, url: str, per_minute: int, prefix: str) -> None:
-        self.interval_us = round(60_000_000 / per_minute)
+        self.per_minute = per_minute
+        self.interval_us = max(1, round(60_000_000 / per_minute))  # 0 would divide by zero
         self.tolerance_us = self.interval_us * per_minute
         self.prefix = prefix
         self.fallback = MemoryLimiter(per_minute)
         self.client: Any = redis_asyncio.from_url(
             url, socket_connect_timeout=0.5, socket_timeout=0.5
         )
-        self.script = self.client.register_script(GCRA_SCRIPT)
+        self.script = ScriptBatcher(self.client, GCRA_SCRIPT)  # one pipeline per loop turn
         self.redis_down_until = 0.0
         self.shared = True  # False while Redis is away: logged once per change, at INFO (the
         # same Redis being down is the bus's WARNING already)
 
     async def wait(self, key: str) -> float:
+        return (await self.charge(key, 1)).wait
+
+    async def charge(self, key: str, cost: int) -> Verdict:
         if time.monotonic() < self.redis_down_until:
-            return self.fallback.take(key)
+            return self.fallback.take_units(key, cost)
         try:
-            waited = await self.script(
-                keys=[self.prefix + key], args=[self.interval_us, self.tolerance_us]
+            waited, backlog = await self.script(
+                keys=[self.prefix + key], args=[self.interval_us, self.tolerance_us, cost]
             )
         except (OSError, TimeoutError, redis_asyncio.RedisError) as error:
             self.redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
             if self.shared:
                 self.shared = False
                 log.info("rate limits per process", extra={"error": type(error).__name__})
-            return self.fallback.take(key)
+            return self.fallback.take_units(key, cost)
         if not self.shared:
             self.shared = True
             log.info("rate limits shared again")
-        return int(waited) / 1_000_000
+        backlog = int(backlog)
+        left = _units_left(self.tolerance_us, backlog, self.interval_us)
+        return Verdict(int(waited) / 1_000_000, left, backlog / 1_000_000)
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -126,4 +179,11 @@ def build_limiter(per_minute: int, redis_url: str | None, prefix: str) -> Limite
     return RedisLimiter(redis_url, per_minute, prefix)
 
 
-__all__ = ["GCRA_SCRIPT", "Limiter", "MemoryLimiter", "RedisLimiter", "build_limiter"]
+__all__ = [
+    "GCRA_SCRIPT",
+    "Limiter",
+    "MemoryLimiter",
+    "RedisLimiter",
+    "Verdict",
+    "build_limiter",
+]

@@ -105,6 +105,16 @@ class Settings(BaseSettings):
     password_reset_minutes: int = Field(default=30, ge=5, le=24 * 60)
     rate_limit_per_minute: int = Field(default=600, ge=1)
     rate_limit_key_prefix: str = "aescrm:ratelimit:"  # Redis keys (deployments sharing a Redis)
+    # Query-cost budgets (graph/budgets.py): units per minute per partner app, and per user (or
+    # client address) of first-party traffic (staff, patient portal, online booking), kept in
+    # separate buckets so that a partner cannot use up what the practice's own screens need. An
+    # operation costs its query cost (graph/limits.py) times the weight of its kind.
+    budget_partner_per_minute: int = Field(default=20_000, ge=1)
+    budget_first_party_per_minute: int = Field(default=60_000, ge=1)
+    budget_read_weight: int = Field(default=1, ge=0, le=1000)  # queries
+    budget_write_weight: int = Field(default=10, ge=0, le=1000)  # mutations
+    budget_subscribe_weight: int = Field(default=5, ge=0, le=1000)  # charged once, at subscribe
+    budget_key_prefix: str = "aescrm:budget:"  # Redis keys (deployments sharing a Redis)
 
     # Encryption at rest
     encryption_keys: str | None = None

@@ -28,6 +28,8 @@ from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
+from graph.budget_check import BUDGET_ACCOUNT, BUDGET_CHARGE, account_for
+from graph.budgets import Budgets, account_of
 from graph.context import Context
 from graph.engine.ws_handler import (
     CLOSE_WITH,
@@ -83,10 +85,18 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     graphql_transport_ws_handler_class: type[CheckedTransportWSHandler] = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
-    def __init__(self, *, settings: Settings, authenticate: Authenticator, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        authenticate: Authenticator,
+        budgets: Budgets | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.settings = settings
         self.authenticate = authenticate
+        self.budgets = budgets
         if not settings.engine_shortcuts:
             self.graphql_transport_ws_handler_class = CheckedTransportWSHandler
         self.sockets = SocketCaps(
@@ -143,9 +153,29 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     media_type="application/json",
                     headers={"cache-control": "no-store"},
                 )
+            if self.budgets is not None:
+                await self._describe_budget(self.budgets, scope, response)
             await response(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+    async def _describe_budget(self, budgets: Budgets, scope: Any, response: Response) -> None:
+        """The ``RateLimit-Policy``/``RateLimit`` headers of every answer; 429 (with
+        ``Retry-After``) when the operation's charge was refused. An answer that ran nothing
+        (refused before execution) describes the bucket without charging it: the caller's when
+        known, else the client address's (as a bad token counts for the per-request limit)."""
+        state = scope.get("state", {})
+        charged = state.pop(BUDGET_CHARGE, None)
+        if charged is None:
+            account = state.pop(BUDGET_ACCOUNT, None)
+            if account is None:
+                account = account_of(None, str((scope.get("client") or ("-",))[0]))
+            verdict = await budgets.peek(account)
+        else:
+            account, verdict = charged
+            if not verdict.allowed:
+                response.status_code = 429
+        response.raw_headers.extend(budgets.headers(account, verdict))
 
     async def _capped_websocket(self, scope: Any, receive: Any, send: Any) -> None:
         """Counts the socket against its address (and, after init, its principal) while open."""
@@ -180,13 +210,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if isinstance(request, Request):
             principal = await self.authenticate(_bearer(request.headers.get("authorization")), meta)
             request.scope.setdefault("state", {})["authenticated"] = principal.is_authenticated
-        return Context(
+        context = Context(
             request=request,
             response=response,
             settings=self.settings,
             request_id=meta.request_id,
             principal=principal,
         )
+        if isinstance(request, Request):
+            request.scope.setdefault("state", {})[BUDGET_ACCOUNT] = account_for(context)
+        return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """The token travels in ``connection_init``; none or a bad one closes with 4403.

@@ -69,6 +69,9 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         "database_url": database_url,
         "var_dir": tmp_path / "var",
         "rate_limit_per_minute": 100_000,
+        # Budgets (graph/budgets.py) out of the way; tests/graph/test_budgets*.py set their own.
+        "budget_partner_per_minute": 10_000_000,
+        "budget_first_party_per_minute": 10_000_000,
         "engine_shortcuts": ENGINE_SHORTCUTS,
         # Tests run jobs themselves (run_due); tests of the embedded runner turn it on.
         "jobs_in_process": False,

@@ -20,6 +20,8 @@ from strawberry.schema.config import StrawberryConfig
 
 from graph.audit_extension import FlushReadTrail
 from graph.auth_limits import SingleCredentialCheck
+from graph.budget_check import budget_check
+from graph.budgets import Budgets
 from graph.engine.execution import CheckedExecutor, Executor
 from graph.errors import ErrorCodes
 from graph.limits import cost_rule, max_directives_rule
@@ -72,13 +74,18 @@ def may_introspect(principal: Principal | None, settings: Settings) -> bool:
     return not principal.roles.isdisjoint(settings.introspection_roles)
 
 
-def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension] | type]:
+def extensions_for(
+    settings: Settings, budgets: Budgets | None = None
+) -> list[Callable[[], SchemaExtension] | type]:
+    """With ``budgets``, each operation is charged right after the validation cache has
+    validated it (the order matters: a charge must see the validation errors)."""
     return [
         ErrorCodes,
         partial(ParserCache, maxsize=256),
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         _limits(settings),
         partial(ValidationCache, maxsize=256),
+        *([budget_check(budgets)] if budgets is not None else []),
         FlushReadTrail,
     ]
 
@@ -88,13 +95,16 @@ class AescrmSchema(strawberry.Schema):
         """Silenced: ``graph.errors`` logs unexpected errors once, with the request id."""
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings | None = None, budgets: Budgets | None = None
+) -> strawberry.Schema:
+    """``budgets`` charges operations (the server's schema); without, none are (schema export)."""
     settings = settings or Settings()
     schema = AescrmSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions_for(settings),
+        extensions=extensions_for(settings, budgets),
         execution_context_class=Executor if settings.engine_shortcuts else CheckedExecutor,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

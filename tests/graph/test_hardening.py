@@ -23,6 +23,7 @@ from graphql import parse, validate
 from starlette.types import Message
 
 from graph.app import create_app
+from graph.budgets import Budgets
 from graph.errors import INTERNAL_MESSAGE
 from graph.limits import cost_rule, max_directives_rule
 from graph.logs import RequestIdFilter
@@ -63,8 +64,8 @@ class Query:
         raise RuntimeError(f"database exploded while reading {SECRET}")
 
 
-def test_schema(settings: Settings) -> strawberry.Schema:
-    return AescrmSchema(query=Query, extensions=extensions_for(settings))
+def test_schema(settings: Settings, budgets: Budgets | None) -> strawberry.Schema:
+    return AescrmSchema(query=Query, extensions=extensions_for(settings, budgets))
 
 
 test_schema.__test__ = False  # type: ignore[attr-defined]  # a builder, not a pytest test
@@ -74,7 +75,7 @@ test_schema.__test__ = False  # type: ignore[attr-defined]  # a builder, not a p
 async def serve(
     settings: Settings,
     *,
-    schema: Callable[[Settings], strawberry.Schema] | None = None,
+    schema: Callable[[Settings, Budgets | None], strawberry.Schema] | None = None,
     client: tuple[str, int] = ("203.0.113.9", 4000),
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The real app (middleware, view, lifespan) optionally around another schema."""
@@ -399,7 +400,7 @@ async def test_masking_in_isolation_with_the_schema_extensions(settings: Setting
         principal = None
 
     Ctx.settings = settings  # type: ignore[assignment]
-    result = await test_schema(settings).execute("{ boom }", context_value=Ctx())
+    result = await test_schema(settings, None).execute("{ boom }", context_value=Ctx())
     assert result.errors is not None
     [error] = result.errors
     assert error.message == INTERNAL_MESSAGE

@@ -67,6 +67,9 @@ async def ping(
     if response.status_code == 429:
         assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
         assert int(response.headers["retry-after"]) >= 1
+        # The per-request limit's own IETF policy (the budget's is "default").
+        assert response.headers["ratelimit-policy"].startswith('"requests";q=')
+        assert response.headers["ratelimit"].startswith('"requests";r=0;t=')
     return response.status_code
 
 
