@@ -39,7 +39,9 @@ async def test_paging_returns_each_change_once_in_log_order(client: httpx.AsyncC
     paged, end, pages = await sync(client, token, first=3)
     whole, whole_end, _ = await sync(client, token)
 
-    assert pages == 3 and paged == whole and end == whole_end
+    assert pages == 3
+    assert paged == whole
+    assert end == whole_end
     logged = await DomainEvent.filter(practice_id=practice.id, type__in=list(FROM_DOMAIN)).order_by(
         "sequence"
     )
@@ -128,7 +130,8 @@ async def test_scope_tenancy_and_consent_decide_what_a_partner_hears(
         ("CONSENT", "CREATED"),
     }
     assert {e["patientId"] for e in heard} == {str(shared.id)}
-    assert "Keeper" not in str(heard) and str(private.id) not in str(heard)
+    assert "Keeper" not in str(heard)
+    assert str(private.id) not in str(heard)
     consents, _, _ = await sync(client, reader_scopes, types=["CONSENT"])
     assert [e["object"]["purpose"] for e in consents] == ["DATA_SHARING"]
     # schedule:read only: no patient or consent entries, even of the patient sharing with it.
@@ -172,7 +175,8 @@ async def test_an_erased_patient_is_tombstones_only(client: httpx.AsyncClient) -
 
     staff_view, _, _ = await sync(client, staff_token)
     about = [e for e in staff_view if e["patientId"] == str(gone.id)]
-    assert about and all(e["operation"] == "DELETED" and e["object"] is None for e in about)
+    assert about
+    assert all(e["operation"] == "DELETED" and e["object"] is None for e in about)
     assert (about[-1]["type"], about[-1]["objectId"]) == ("PATIENT", str(gone.id))
     assert "Forgetme" not in str(staff_view)
     # The partner the patient shared with hears of the erasure, as a bare tombstone ...
