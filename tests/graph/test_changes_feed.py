@@ -16,8 +16,10 @@ from services.changes.kinds import FROM_DOMAIN
 from services.consent import erasure, requests
 from services.policy import Role
 from tests import factories
+from tests.factories import gql
 from tests.graph.changes_support import new_patient, page, rename, share, sync
 from tests.graph.visibility_world import partner_token
+from tests.scheduling_fixtures import diary, iso
 from tests.services.test_consent_ledger import as_principal
 from tests.sql_counter import count_statements
 
@@ -229,3 +231,86 @@ async def test_a_page_costs_the_same_statements_whatever_its_size(
     assert len(counts[30].matching('FROM "practice_sequence"')) == 1
     assert len(counts[30].matching('FROM "domain_event"')) == 1
     assert len(counts[30].matching('FROM "patient"')) == 1
+
+
+BOOK = """mutation Book($input: BookAppointmentInput!) {
+  bookAppointment(input: $input) { appointment { id } } }"""
+CANCEL = """mutation Cancel($input: CancelAppointmentInput!) {
+  cancelAppointment(input: $input) { appointment { status } } }"""
+CREATE_INVOICE = """mutation C($input: CreateInvoiceInput!) {
+  createInvoice(input: $input) { invoice { id } } }"""
+ISSUE_INVOICE = """mutation I($input: InvoiceIdInput!) {
+  issueInvoice(input: $input) { invoice { id } } }"""
+LINE = {
+    "description": "Mouthguard",
+    "unitPrice": {"amount": 12000, "currency": "GBP"},
+    "vatCategory": "EXEMPT",
+}
+
+
+async def test_appointments_and_invoices_with_their_scopes_and_no_drafts_for_partners(
+    client: httpx.AsyncClient,
+) -> None:
+    d = await diary()
+    desk = await as_principal(d.receptionist)
+    biller, billing_token = await partner_token(
+        client, d.practice.id, d.practice.organization_id, ("practice:read", "billing:read")
+    )
+    await share(desk, d.patient, biller.client_id)  # type: ignore[arg-type]
+    booked = await gql(
+        client,
+        BOOK,
+        {
+            "input": {
+                "practiceId": str(d.practice.id),
+                "patientId": str(d.patient.id),
+                "practitionerId": str(d.dentist.id),
+                "appointmentTypeId": str(d.exam.id),
+                "startsAt": iso(d.at(7, 10)),
+            }
+        },
+        token=d.token,
+    )
+    assert booked.errors == []
+    appointment_id = booked.data["bookAppointment"]["appointment"]["id"]
+    cancelled = await gql(
+        client,
+        CANCEL,
+        {"input": {"appointmentId": appointment_id, "reason": "Patient asked"}},
+        token=d.token,
+    )
+    assert cancelled.errors == []
+    issued_id, draft_id = "", ""
+    for n in range(2):
+        made = await gql(
+            client,
+            CREATE_INVOICE,
+            {"input": {"patientId": str(d.patient.id), "lines": [LINE]}},
+            token=d.token,
+        )
+        assert made.errors == []
+        draft_id = made.data["createInvoice"]["invoice"]["id"]
+        if n == 0:
+            issued_id = draft_id
+            done = await gql(
+                client, ISSUE_INVOICE, {"input": {"invoiceId": issued_id}}, token=d.token
+            )
+            assert done.errors == []
+
+    staff_view, _, _ = await sync(client, d.token, types=["APPOINTMENT", "INVOICE"])
+    assert [(e["type"], e["objectId"], e["operation"]) for e in staff_view] == [
+        ("APPOINTMENT", appointment_id, "CREATED"),
+        ("APPOINTMENT", appointment_id, "UPDATED"),
+        ("INVOICE", issued_id, "CREATED"),
+        ("INVOICE", issued_id, "UPDATED"),
+        ("INVOICE", draft_id, "CREATED"),
+    ]
+    assert {e["object"]["status"] for e in staff_view if e["type"] == "APPOINTMENT"} == {
+        "CANCELLED"
+    }
+    # billing:read without schedule:read: invoices only, and never a draft.
+    heard, _, _ = await sync(client, billing_token)
+    assert [(e["type"], e["objectId"], e["object"]["invoiceStatus"]) for e in heard] == [
+        ("INVOICE", issued_id, "ISSUED"),
+        ("INVOICE", issued_id, "ISSUED"),
+    ]
