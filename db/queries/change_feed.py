@@ -51,12 +51,14 @@ async def events_after(
     """Events of ``types`` after ``after``, oldest first, at most ``limit``; with ``with_next``
     also the event right after ``after`` whatever its type (first, if it is still kept), so
     the caller can tell a pruned gap from events it does not want, in the same statement."""
-    wanted = Q(sequence__gt=after, type__in=list(types))
+    # One index range (practice, sequence > after) read in order, the rest a filter on it: the
+    # scan stops at the limit. (An OR of two ranges makes PostgreSQL gather and sort them all.)
+    wanted = Q(type__in=list(types))
     if with_next:
         wanted |= Q(sequence=after + 1)
     extra = 1 if with_next else 0
     return list(
-        await DomainEvent.filter(Q(practice_id=practice_id) & wanted)
+        await DomainEvent.filter(Q(practice_id=practice_id, sequence__gt=after) & wanted)
         .order_by("sequence")
         .limit(limit + extra)
         .values(*EVENT_FIELDS)
