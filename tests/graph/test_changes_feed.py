@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from db.models import DomainEvent, Patient
+from db.models import AuditEvent, AuditReadPatient, DomainEvent, Patient
 from db.models.privacy import RequestKind
 from realtime import store
 from services.changes.kinds import FROM_DOMAIN
@@ -134,6 +134,12 @@ async def test_scope_tenancy_and_consent_decide_what_a_partner_hears(
     assert {e["patientId"] for e in heard} == {str(shared.id)}
     assert "Keeper" not in str(heard)
     assert str(private.id) not in str(heard)
+    # The partner's read is audited: one row per page, naming every patient whose data it held.
+    reads = await AuditEvent.filter(action="READ query Sync", entity_type="ChangeFeed")
+    shown = await AuditReadPatient.filter(audit_id__in=[r.id for r in reads]).values_list(
+        "patient_id", flat=True
+    )
+    assert {str(p) for p in shown} == {str(shared.id)}
     consents, _, _ = await sync(client, reader_scopes, types=["CONSENT"])
     assert [e["object"]["purpose"] for e in consents] == ["DATA_SHARING"]
     # schedule:read only: no patient or consent entries, even of the patient sharing with it.
