@@ -17,14 +17,14 @@ import random
 import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from billing_support import database, run
 from tortoise import connections
 
 from db.models import Patient, Practice
 from db.models.outbox import DomainEvent, PracticeSequence
-from db.tenancy import OrganizationId, PracticeId
+from services import tenant_gate
 from services.changes import cursors, feed
 from services.changes.kinds import ChangeKind, domain_types
 from services.policy import ROLE_SCOPES, Role
@@ -104,8 +104,8 @@ async def main(postgres: bool, count: int, repeat: int) -> None:
         if postgres:  # as autovacuum would after a real day of writes
             await connections.all()[0].execute_script("ANALYZE domain_event")
         scopes = ROLE_SCOPES[Role.RECEPTIONIST]
-        org = OrganizationId(UUID(str(practice.organization_id)))  # type: ignore[attr-defined]
-        held = [PracticeId(UUID(str(p.id))) for p in (practice, second)]
+        org = tenant_gate.organization_of(practice)
+        held = [tenant_gate.held_practice(p.id) for p in (practice, second)]
         principal = Principal(
             user_id=uuid4(),
             roles=frozenset({Role.RECEPTIONIST}),
