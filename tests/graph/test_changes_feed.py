@@ -13,7 +13,7 @@ from db.models import AuditEvent, AuditReadPatient, DomainEvent, Patient
 from db.models.privacy import RequestKind
 from realtime import store
 from services.changes.kinds import FROM_DOMAIN
-from services.consent import erasure, requests
+from services.consent import erasure, requests, retention
 from services.policy import Role
 from tests import factories
 from tests.factories import gql
@@ -320,3 +320,19 @@ async def test_appointments_and_invoices_with_their_scopes_and_no_drafts_for_par
         ("INVOICE", issued_id, "ISSUED"),
         ("INVOICE", issued_id, "ISSUED"),
     ]
+
+
+async def test_retention_running_out_leaves_a_tombstone(client: httpx.AsyncClient) -> None:
+    practice = await factories.practice()
+    desk, token = await _desk(practice)
+    old = await new_patient(desk, practice, "Oldtimer")  # type: ignore[arg-type]
+    await Patient.filter(id=old.id).update(last_activity_at=LONG_AGO)
+    _, cursor, _ = await sync(client, token)
+
+    await retention.run(apply=True)
+
+    news, _, _ = await sync(client, token, since=cursor)
+    assert [(e["type"], e["objectId"], e["operation"], e["object"]) for e in news] == [
+        ("PATIENT", str(old.id), "DELETED", None)
+    ]
+    assert await DomainEvent.filter(type="PATIENT_ERASED", patient_id=old.id).count() == 1
