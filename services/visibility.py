@@ -23,12 +23,13 @@ and ``patientAppointments`` (``services.scheduling.board``), recalls and waitlis
 billing work list and aged debt (``services.billing.report_access``), nested guardian names,
 the subscription start and every live event delivered (``graph.schema.event_visibility``),
 ``node``/``nodes`` (through the typed fields' services, and their batched twins
-``patient_access.readable_patients`` and ``board.appointments``).
+``patient_access.readable_patients`` and ``board.appointments``), webhook deliveries and the
+``changes`` sync feed (:func:`visible_events`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from uuid import UUID
 
 from db.models import Patient
@@ -36,9 +37,18 @@ from db.queries import consent
 from db.queries import patients as patient_rows
 from db.tenancy import PracticeId
 from services.errors import NotFound
+from services.policy import Scope
 from services.principal import Principal
 
-__all__ = ["hidden_of", "require", "visible", "visible_ids", "visible_in"]
+__all__ = [
+    "hidden_of",
+    "require",
+    "told_of_erasure",
+    "visible",
+    "visible_events",
+    "visible_ids",
+    "visible_in",
+]
 
 
 async def visible(principal: Principal, patients: Mapping[UUID, UUID]) -> frozenset[UUID]:
@@ -52,6 +62,42 @@ async def visible(principal: Principal, patients: Mapping[UUID, UUID]) -> frozen
     if principal.client_id is not None:
         return frozenset(await consent.shared_with_partner(principal.client_id, in_tenancy))
     return frozenset(in_tenancy)
+
+
+async def visible_events(
+    principal: Principal, events: Sequence[tuple[UUID, UUID | None, Scope]]
+) -> list[bool]:
+    """For event feeds (webhooks, the ``changes`` sync feed): may this principal be told of
+    each event, given as (its practice, its patient or None, the scope its kind needs)?
+
+    The scope must be held in the event's practice; an event about a patient needs that
+    patient visible (:func:`visible`, one decision for the whole batch); one about no patient
+    needs the practice to be the principal's.
+    """
+    scoped = [scope in principal.scopes_in(practice) for practice, _, scope in events]
+    patients = {
+        patient: practice
+        for (practice, patient, _), ok in zip(events, scoped, strict=True)
+        if ok and patient is not None
+    }
+    seen = await visible(principal, patients)
+    return [
+        ok and (practice in principal.practice_ids if patient is None else patient in seen)
+        for (practice, patient, _), ok in zip(events, scoped, strict=True)
+    ]
+
+
+async def told_of_erasure(principal: Principal, patients: Mapping[UUID, UUID]) -> frozenset[UUID]:
+    """The patients (id -> practice) whose erasure this principal is told of, as a bare id and
+    time (a tombstone, never data): whoever may see them now, and a partner app the patient
+    shared data with at some time, since an erasure withdraws every consent in the same
+    transaction and a recipient must still hear of it (UK GDPR Art. 19)."""
+    now = await visible(principal, patients)
+    if principal.client_id is None or not principal.is_authenticated:
+        return now
+    mine = principal.practice_ids
+    candidates = {p for p, practice in patients.items() if practice in mine and p not in now}
+    return now | frozenset(await consent.ever_shared_with_partner(principal.client_id, candidates))
 
 
 async def hidden_of(principal: Principal, patients: Mapping[UUID, UUID]) -> frozenset[UUID]:

@@ -97,6 +97,19 @@ async def shared_with_partner(client_id: str, patient_ids: Collection[UUID]) -> 
     return await _without_restriction(await _granted(list(patient_ids), None, client_id))
 
 
+async def ever_shared_with_partner(client_id: str, patient_ids: Collection[UUID]) -> set[UUID]:
+    """Those of ``patient_ids`` who granted DATA_SHARING to this client at any time."""
+    if not patient_ids:
+        return set()
+    rows = await ConsentRecord.filter(
+        purpose=ConsentPurpose.DATA_SHARING.value,
+        subject=client_id,
+        granted=True,
+        patient_id__in=list(patient_ids),
+    ).values_list("patient_id", flat=True)
+    return {UUID(str(p)) for p in rows}
+
+
 async def shared_in_practice(client_id: str, practice_id: UUID) -> frozenset[UUID]:
     """Every patient of the practice this partner client may see right now (for lists)."""
     return frozenset(await _without_restriction(await _granted(None, practice_id, client_id)))

@@ -11,6 +11,7 @@ from graph.resolvers.billing_fees import FeeMutations, FeeQueries
 from graph.resolvers.billing_settings import BillingSettingsMutations, BillingSettingsQueries
 from graph.resolvers.calendar_feeds import CalendarFeedMutations, CalendarFeedQueries
 from graph.resolvers.card_payments import CardPaymentMutations
+from graph.resolvers.changes import ChangeQueries
 from graph.resolvers.clinical_chart import ClinicalChartMutations, ClinicalChartQueries
 from graph.resolvers.clinical_notes import ClinicalNoteMutations, ClinicalNoteQueries
 from graph.resolvers.consent import ConsentMutations, ConsentQueries
@@ -84,6 +85,7 @@ Query = merge_types(
         StaffQueries,
         JobQueries,
         WebhookQueries,
+        ChangeQueries,
         PartnerClientQueries,
         NodeQueries,
     ),

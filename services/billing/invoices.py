@@ -215,6 +215,13 @@ async def _view(rows: Sequence[Invoice]) -> list[InvoiceView]:
     return [InvoiceView(r, by_invoice.get(str(r.id), [])) for r in rows]
 
 
+async def readable_views(principal: Principal, rows: Sequence[Invoice]) -> list[InvoiceView]:
+    """Views of ``rows`` whose patients ``services.visibility`` already let this caller see,
+    without the drafts of callers who see issued invoices only (the ``changes`` sync feed)."""
+    hide_drafts = _issued_only(principal)
+    return await _view([r for r in rows if not (hide_drafts and r.status == Status.DRAFT.value)])
+
+
 async def _fresh(uow: UnitOfWork, row: Invoice) -> InvoiceView:
     lines = await queries.lines_of([UUID(str(row.id))], uow.connection)
     return InvoiceView(row, lines)
@@ -404,7 +411,13 @@ async def _draft(
         await row.save(using_db=uow.connection)
         saved = await _add_lines(uow, row, lines, _today(practice))
         await _changed(
-            uow, principal, row, action="CREATE invoice", event="INVOICE_DRAFTED", fields=["lines"]
+            uow,
+            principal,
+            row,
+            action="CREATE invoice",
+            event="INVOICE_DRAFTED",
+            fields=["lines"],
+            extra={"created": True},  # the sync feed's CREATED (services.changes.kinds)
         )
     return InvoiceView(row, saved, skipped or [])
 

@@ -21,7 +21,7 @@ from db.queries import organizations
 from db.queries import patients as patient_queries
 from db.uow import unit_of_work
 from services import tenant_gate
-from services.consent import anonymise, ledger, policies, requests, restriction
+from services.consent import anonymise, erasure_events, ledger, policies, requests, restriction
 from services.consent.anonymise import Category
 from services.documents import library
 from services.errors import NotFound, ValidationFailed
@@ -101,6 +101,14 @@ async def erase(principal: Principal, *, request_id: UUID) -> list[Verdict]:
             await anonymise.erase_financial(patient, conn)
         if RecordClass.CLINICAL.value in going:
             shredded = await anonymise.anonymise_clinical(patient, conn)
+        if going:
+            await erasure_events.record_erasure(
+                uow,
+                principal,
+                patient,
+                anonymised=RecordClass.CLINICAL.value in going,
+                categories=going,
+            )
         if kept:
             until = max((v.until for v in kept if v.until), default=None)
             await restriction.place_in(

@@ -21,7 +21,7 @@ from db.queries import retention as queries
 from db.uow import unit_of_work
 from services import audit, tenant_gate
 from services.auth.users import OPERATOR
-from services.consent import anonymise, policies
+from services.consent import anonymise, erasure_events, policies
 from services.documents import library
 from services.principal import Principal
 
@@ -121,6 +121,13 @@ async def _apply_one(principal: Principal, patient_id: UUID, actions: list[Actio
                     fields=[action.basis, action.due_since.isoformat()],
                 )
             )
+        await erasure_events.record_erasure(
+            uow,
+            principal,
+            patient,
+            anonymised=any(a.record_class is RecordClass.CLINICAL for a in actions),
+            categories={a.record_class.value for a in actions},
+        )
         if any(a.record_class is RecordClass.CLINICAL for a in actions):
             await privacy_requests.complete_partial_erasures(
                 pid, patient.id, datetime.now(UTC), conn

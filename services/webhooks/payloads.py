@@ -50,12 +50,9 @@ def _data(event: DomainEvent, kind: WebhookEvent) -> dict[str, Any]:
 
 async def may_see(principal: Principal, event: DomainEvent, kind: WebhookEvent) -> bool:
     practice_id = UUID(str(event.practice_id))
-    if SCOPE[kind] not in principal.scopes_in(practice_id):
-        return False
-    if event.patient_id is None:
-        return practice_id in principal.practice_ids
-    patient_id = UUID(str(event.patient_id))
-    return patient_id in await visibility.visible(principal, {patient_id: practice_id})
+    patient_id = None if event.patient_id is None else UUID(str(event.patient_id))
+    [allowed] = await visibility.visible_events(principal, [(practice_id, patient_id, SCOPE[kind])])
+    return allowed
 
 
 async def render(principal: Principal, event: DomainEvent, kind: WebhookEvent) -> bytes | None:

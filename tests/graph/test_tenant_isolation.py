@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from db import audit_chain
 from db.audit_chain import AuditRecord
 from db.models import Patient
+from db.outbox import PendingEvent
+from db.uow import unit_of_work
 from graph.schema import build_schema
 from services import audit
 from services.policy import Role
@@ -43,6 +45,7 @@ LISTS = [
     "{ practices { id organizationId } organizations { name } }",
     "{ auditEvents(first: 50) { edges { node { id practiceId entityId patientId } } } }",
     "{ me { memberships { practiceId organizationId } } }",
+    "{ changes { entries { objectId practiceId patientId } endCursor } }",
 ]
 
 
@@ -63,6 +66,17 @@ async def _tenant(label: str) -> dict[str, Any]:
             )
         ]
     )
+    async with unit_of_work() as uow:  # one change of the patient, for ``changes``
+        uow.emit(
+            PendingEvent(
+                organization_id=org.id,
+                practice_id=practice.id,
+                topic="patients",
+                type="PATIENT_UPDATED",
+                entity_id=patient.id,
+                patient_id=patient.id,
+            )
+        )
     return {
         "org": org,
         "practice": practice,
