@@ -44,6 +44,7 @@ from graph.resolvers.staff import StaffMutations, StaffQueries
 from graph.resolvers.subscriptions import EventSubscriptions, NoticeMutations
 from graph.resolvers.system import SystemQueries
 from graph.resolvers.treatment_plans import TreatmentPlanMutations, TreatmentPlanQueries
+from graph.resolvers.trusted_documents import TrustedDocumentMutations, TrustedDocumentQueries
 from graph.resolvers.webhooks import WebhookMutations, WebhookQueries
 
 Query = merge_types(
@@ -84,6 +85,7 @@ Query = merge_types(
         JobQueries,
         WebhookQueries,
         PartnerClientQueries,
+        TrustedDocumentQueries,
     ),
 )
 Mutation = merge_types(
@@ -123,6 +125,7 @@ Mutation = merge_types(
         JobMutations,
         WebhookMutations,
         PartnerClientMutations,
+        TrustedDocumentMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))
