@@ -80,6 +80,11 @@ def _bearer(value: str | None) -> str | None:
     return None
 
 
+def _names_operation(params: Mapping[str, str]) -> bool:
+    """A GET that asks for an operation: a ``query``, or a trusted document's id."""
+    return "query" in params or "documentId" in params or "extensions" in params
+
+
 class GraphQLEndpoint(GraphQL[Context, None]):
     websocket_adapter_class = TextWebSocketAdapter
     graphql_transport_ws_handler_class: type[CheckedTransportWSHandler] = TransportWSHandler
@@ -100,6 +105,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     @property
     def graphql_ide_html(self) -> str:
         return self._graphiql_html
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Not for a GET naming a trusted document (it has no ``query`` parameter either)."""
+        return super().should_render_graphql_ide(request) and not _names_operation(
+            request.query_params
+        )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "websocket":
@@ -172,7 +183,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             if media != "application/json":
                 # Forms and text/plain are what a cross-site page can send without CORS (CSRF).
                 raise HTTPException(415, "Only application/json bodies are accepted.")
-        elif "query" in request.query_params and not self.settings.get_queries_enabled:
+        elif _names_operation(request.query_params) and not self.settings.get_queries_enabled:
             raise HTTPException(405, "Queries over GET are disabled; use POST.")
         return await self.run(request)
 
