@@ -69,9 +69,7 @@ async def test_trusted_only_app_runs_registered_documents_with_variables_and_not
     assert practices.data == {"practices": [{"id": str(w.practice.id)}]}
     by_apq = await send(client, app.token, {"extensions": apq(SCHEDULE), "variables": day})
     assert by_apq.data == {"schedule": {"appointments": []}}
-    same_text = await send(
-        client, app.token, {"query": PRACTICES, "extensions": apq(PRACTICES)}
-    )
+    same_text = await send(client, app.token, {"query": PRACTICES, "extensions": apq(PRACTICES)})
     assert same_text.data == practices.data  # APQ with its own text: still the registered one
     other_text = await send(client, app.token, {"query": SCHEDULE, "extensions": apq(PRACTICES)})
     assert other_text.codes == ["BAD_USER_INPUT"]

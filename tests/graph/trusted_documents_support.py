@@ -92,9 +92,7 @@ async def register(
     return await gql(http, REGISTER_DOCUMENTS, variables, token=w.admin)
 
 
-async def send(
-    http: httpx.AsyncClient, token: str | None, body: dict[str, Any]
-) -> GraphQLResult:
+async def send(http: httpx.AsyncClient, token: str | None, body: dict[str, Any]) -> GraphQLResult:
     headers = {"authorization": f"Bearer {token}"} if token else {}
     response = await http.post("/graphql", json=body, headers=headers)
     return GraphQLResult(response.status_code, response.json())
