@@ -17,7 +17,6 @@ from services.trusted_documents.ids import document_id_of
 from tests.conftest import make_settings
 from tests.factories import gql
 from tests.graph.test_partner_oauth import serve
-from tests.graph.visibility_world import partner_token
 from tests.graph.trusted_documents_support import (
     LIST_DOCUMENTS,
     PRACTICES,
@@ -30,6 +29,7 @@ from tests.graph.trusted_documents_support import (
     send,
     world,
 )
+from tests.graph.visibility_world import partner_token
 
 RENAME = """mutation Rename($input: UpdatePartnerClientInput!) {
   updatePartnerClient(input: $input) { client { name } }
