@@ -9,6 +9,7 @@ Two spellings of the same id are accepted from requests: GraphQL-over-HTTP's ``d
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 
 PREFIX = "sha256:"
@@ -37,14 +38,12 @@ def requested_id(document_id: object, extensions: Mapping[str, object] | None) -
     return PREFIX + digest
 
 
+_WELL_FORMED = re.compile(r"sha256:[0-9a-f]{64}")
+
+
 def well_formed(document_id: str) -> bool:
     """``sha256:`` and 64 lower-case hex digits: anything else is unknown without a lookup."""
-    digest = document_id.removeprefix(PREFIX)
-    return (
-        len(document_id) == len(PREFIX) + 64
-        and document_id.startswith(PREFIX)
-        and all(c in "0123456789abcdef" for c in digest)
-    )
+    return _WELL_FORMED.fullmatch(document_id) is not None
 
 
 __all__ = ["PREFIX", "document_id_of", "requested_id", "well_formed"]
