@@ -63,10 +63,11 @@ def socket_refusal(error: DomainError) -> GraphQLFormattedError:
 
 async def payload_to_run(context: Context, payload: Mapping[str, Any]) -> Mapping[str, Any]:
     """A WebSocket subscribe payload with the text to run as its ``query`` (raises the
-    refusals of ``services.trusted_documents.lookup``)."""
+    refusals of ``services.trusted_documents.lookup``). A partner app's flag and documents
+    version are re-read: the socket's principal is as old as the socket."""
     query = payload.get("query")
     text = await lookup.text_to_run(
-        context.principal,
+        await lookup.refreshed(context.principal),
         query=query,
         document_id=payload.get("documentId"),
         extensions=payload.get("extensions"),

@@ -23,10 +23,17 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import replace
 
 from db.models import FIRST_PARTY_OWNER
+from db.queries import partner_clients
 from db.queries import trusted_documents as rows
-from services.errors import PersistedDocumentNotFound, TrustedDocumentRequired, ValidationFailed
+from services.errors import (
+    PersistedDocumentNotFound,
+    TrustedDocumentRequired,
+    Unauthenticated,
+    ValidationFailed,
+)
 from services.principal import Principal
 from services.trusted_documents.ids import requested_id, well_formed
 
@@ -95,6 +102,22 @@ async def document(principal: Principal, document_id: str) -> str:
     return text
 
 
+async def refreshed(principal: Principal) -> Principal:
+    """A socket's partner principal with its client's flag and documents version as they are
+    now (a socket keeps the principal of its ``connection_init``; an HTTP request re-reads the
+    row anyway). One read, per subscribe of a partner app only."""
+    if principal.client_id is None:
+        return principal
+    row = await partner_clients.active(principal.client_id)
+    if row is None:
+        raise Unauthenticated("Invalid or expired token.")
+    return replace(
+        principal,
+        trusted_documents_only=row.trusted_documents_only,
+        documents_version=row.documents_version,
+    )
+
+
 def forget(owner: str) -> None:
     """Drops this process's cached documents of ``owner`` (after a removal here)."""
     for key in [k for k in _cache if k[0] == owner]:
@@ -108,5 +131,6 @@ __all__ = [
     "forget",
     "held_to_trusted",
     "owner_of",
+    "refreshed",
     "text_to_run",
 ]

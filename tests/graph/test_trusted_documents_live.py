@@ -1,7 +1,8 @@
 """Trusted documents over a real WebSocket (graphql-transport-ws, real uvicorn): a trusted-only
 partner app's ad-hoc subscribe is refused with an ``error`` message and runs nothing; an
 unknown id likewise; its registered subscription (named by ``documentId`` or Apollo APQ, with
-variables) runs and hears live events; a registered query runs and completes."""
+variables) runs and hears live events; a registered query runs and completes; a removed
+document is refused on a socket opened before the removal."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import pytest
 from services.policy import Role
 from services.trusted_documents.ids import document_id_of
 from tests import factories
+from tests.factories import gql
 from tests.graph.trusted_documents_support import (
+    REMOVE_DOCUMENTS,
     SCHEDULE,
     World,
     apq,
@@ -82,3 +85,14 @@ async def test_trusted_only_app_over_websocket(server: Server, data: None) -> No
             "payload": {"data": {"schedule": {"appointments": []}}},
         }
         assert (await socket.recv()) == {"id": "day", "type": "complete"}
+
+        async with httpx.AsyncClient(base_url=server.http, timeout=10) as http:
+            removed = await gql(
+                http,
+                REMOVE_DOCUMENTS,
+                {"input": {"clientId": app.client_id, "documentIds": [document_id_of(BOARD)]}},
+                token=w.admin,
+            )
+        assert removed.errors == [], removed.errors
+        await socket.send(_subscribe("again", documentId=document_id_of(BOARD), variables=board))
+        assert await _error_code(socket, "again") == "PERSISTED_DOCUMENT_NOT_FOUND"
