@@ -1,7 +1,7 @@
 """10,000 real appointment reminders due at once, sent by ``aescrm worker`` processes (issue 18).
 
     .venv/bin/python bench/reminders.py [--count 10000] [--workers 2] [--concurrency 10]
-        [--lead 30]
+        [--lead 30] [--only development|smtp]
 
 Creates (and drops) its own PostgreSQL database next to the test database, then:
 
@@ -172,13 +172,32 @@ async def _book_and_queue(
     return time.perf_counter() - started
 
 
-async def _round(label: str, diary: tuple[Any, ...], count: int, lead: float) -> None:
+def _cpu_seconds(processes: list[subprocess.Popen[bytes]]) -> float:
+    """User + system CPU the processes have used so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for process in processes:
+        with open(f"/proc/{process.pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+async def _round(
+    label: str,
+    diary: tuple[Any, ...],
+    count: int,
+    lead: float,
+    workers: list[subprocess.Popen[bytes]],
+    sink: subprocess.Popen[bytes],
+) -> None:
     practice = diary[0]
     due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=lead)
     queueing = await _book_and_queue(*diary, due=due)
     late = (datetime.now(UTC) - due).total_seconds()
     note = f", {late:.1f} s LATE: raise --lead" if late > 0 else ""
     print(f"  {label}: {count} reminders queued in {queueing:.1f} s{note}")
+    cpu_workers, cpu_sink = _cpu_seconds(workers), _cpu_seconds([sink])
     rows = Message.filter(practice_id=practice.id, scheduled_for=due)
     deadline = time.monotonic() + lead + 900
     while time.monotonic() < deadline:
@@ -200,6 +219,9 @@ async def _round(label: str, diary: tuple[Any, ...], count: int, lead: float) ->
         f"{len(delays) / last:.0f} msg/s; "
         f"{'all within' if last <= 60 and not other else 'NOT all within'} 60 s"
     )
+    worker_ms = (_cpu_seconds(workers) - cpu_workers) * 1000 / max(1, len(delays))
+    sink_ms = (_cpu_seconds([sink]) - cpu_sink) * 1000 / max(1, len(delays))
+    print(f"  {label}: CPU per message: workers {worker_ms:.2f} ms, SMTP sink {sink_ms:.2f} ms")
 
 
 def _environment(url: str, var_dir: Path, smtp_port: int, concurrency: int) -> dict[str, str]:
@@ -267,9 +289,11 @@ async def main(args: argparse.Namespace) -> None:
         await asyncio.sleep(3)  # the workers start up
         pid = tenant_gate.operator_practice(diary[0].id)
         for label, development in (("development", True), ("smtp", False)):
+            if args.only and label != args.only:
+                continue
             async with unit_of_work() as uow:
                 await queries.save_settings(pid, uow.connection, development_channel=development)
-            await _round(label, diary, args.count, args.lead)
+            await _round(label, diary, args.count, args.lead, processes, sink)
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -320,4 +344,5 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=10, help="AESCRM_JOBS_CONCURRENCY")
     parser.add_argument("--lead", type=float, default=30.0, help="seconds until they are due")
     parser.add_argument("--url", default=BASE)
+    parser.add_argument("--only", choices=["development", "smtp"], help="one channel only")
     asyncio.run(main(parser.parse_args()))

@@ -30,6 +30,7 @@ from graph import (
     report_routes,
     webhook_routes,
 )
+from graph.board_page import board_routes
 from graph.graphiql import assets_mount
 from graph.message_routes import SMS_STATUS_PATH
 from graph.middleware import BodyLimit, RateLimit, RequestId
@@ -89,6 +90,9 @@ def messaging_config(settings: Settings) -> channels.MessagingConfig:
             username=settings.smtp_username,
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             timeout_seconds=settings.smtp_timeout_seconds,
+            pool_size=settings.smtp_pool_size,
+            messages_per_connection=settings.smtp_messages_per_connection,
+            idle_seconds=settings.smtp_idle_seconds,
         )
     twilio = None
     public = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
@@ -176,6 +180,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 jobs.stop()
                 with contextlib.suppress(Exception):
                     await jobs_task
+            await channels.close()
             keys.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keys
@@ -215,6 +220,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     if settings.graphiql_enabled:
         routes.append(assets_mount())
+    routes += board_routes(settings)  # the live reception board page, development only
     middleware = [
         # Behind a trusted proxy the client address (rate limits, socket caps, audit rows, login
         # throttles) and scheme come from its X-Forwarded-* headers; from anyone else, never.

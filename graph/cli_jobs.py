@@ -79,6 +79,7 @@ def worker(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, running.stop)
         await running.run(grace=float(settings.shutdown_grace_seconds))
+        await channels.close()
 
     _with_database(settings, work)
     typer.echo(f"worker stopped after {running.processed} jobs")

@@ -152,6 +152,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    smtp_pool_size: int = Field(default=10, ge=1, le=100)
+    smtp_messages_per_connection: int = Field(default=100, ge=1, le=10_000)
+    smtp_idle_seconds: float = Field(default=30.0, gt=0, le=3600)
     mail_from: str = "AES CRM <no-reply@localhost>"
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from db.config import close_database, open_database
+from graph.board_page import BOARD_PATH
 from graph.graphiql import ready_link
 from graph.settings import load_settings, service_config
 from services import demo, runtime
@@ -19,12 +20,15 @@ async def _welcome() -> str:
     try:
         users = await demo.demo_users()
         practices = await demo.demo_practices()
-        graphiql = f"http://{settings.host}:{settings.port}/graphql"
+        base = f"http://{settings.host}:{settings.port}"
+        graphiql = f"{base}/graphql"
         minutes = settings.access_token_minutes
         seen: set[str] = set()
         lines = [
             "",
             f"AES CRM: GraphiQL at {graphiql}",
+            f"Live reception board at {base}{BOARD_PATH}",
+            f"  (sign in as reception.harley@{demo.DEMO_DOMAIN}; the first sign-in enrols MFA)",
             f"Demo password for every account: {demo.DEMO_PASSWORD}",
             "",
             "Practices (use as practiceId):",

@@ -52,6 +52,20 @@ def practice_for(
     return pid
 
 
+def practices_for(
+    principal: Principal, scope: Scope, *, patients_too: bool = False
+) -> frozenset[PracticeId]:
+    """Every practice :func:`practice_for` would let through for ``scope``: for reads by id
+    that do not name the practice (``nodes``)."""
+    if principal.is_patient and not patients_too:
+        return frozenset()
+    return frozenset(
+        p
+        for p in principal.practice_ids
+        if principal.has_scope(scope, p) and principal.organization_of(p) is not None
+    )
+
+
 def practice_among(allowed: Collection[PracticeId], practice_id: UUID | str) -> PracticeId:
     """The practice if it is one of ``allowed`` (practices already derived from the principal)."""
     pid = PracticeId(_uuid(practice_id))

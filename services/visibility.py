@@ -21,7 +21,9 @@ of one patient, exports, consent views, a patient's account, statement, membersh
 courses), invoices and their PDFs (``services.billing.invoices``), patient search, the board
 and ``patientAppointments`` (``services.scheduling.board``), recalls and waitlist lists, the
 billing work list and aged debt (``services.billing.report_access``), nested guardian names,
-the subscription start and every live event delivered (``graph.schema.event_visibility``).
+the subscription start and every live event delivered (``graph.schema.event_visibility``),
+``node``/``nodes`` (through the typed fields' services, and their batched twins
+``patient_access.readable_patients`` and ``board.appointments``).
 """
 
 from __future__ import annotations

@@ -89,8 +89,11 @@ class Mailbox:
 
 
 @contextlib.contextmanager
-def smtp_server(tmp_path: Path) -> Iterator[tuple[Mailbox, channels.SmtpConfig]]:
-    """A STARTTLS SMTP server requiring AUTH, and the client configuration that reaches it."""
+def smtp_server(tmp_path: Path, **server: Any) -> Iterator[tuple[Mailbox, channels.SmtpConfig]]:
+    """A STARTTLS SMTP server requiring AUTH, and the client configuration that reaches it.
+
+    ``server``: more aiosmtpd SMTP parameters (``timeout``: it drops clients idle that long).
+    """
     cert, key = self_signed(tmp_path)
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(cert, key)
@@ -105,6 +108,7 @@ def smtp_server(tmp_path: Path) -> Iterator[tuple[Mailbox, channels.SmtpConfig]]
         require_starttls=True,
         auth_required=True,
         authenticator=box,
+        **server,
     )
     controller.start()
     try:
@@ -118,6 +122,9 @@ def smtp_server(tmp_path: Path) -> Iterator[tuple[Mailbox, channels.SmtpConfig]]
                 password=SMTP_PASSWORD,
                 timeout_seconds=10,
                 ca_file=str(cert),
+                # a session per message, QUIT after it: none is left open when the server stops
+                # (the pool's reuse has its own tests, which close their sessions first)
+                messages_per_connection=1,
             ),
         )
     finally:

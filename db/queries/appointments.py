@@ -24,6 +24,13 @@ async def in_practice(practice_id: PracticeId, appointment_id: UUID) -> Appointm
     return await Appointment.get_or_none(id=appointment_id, practice_id=practice_id)
 
 
+async def by_ids(allowed: Collection[PracticeId], ids: Collection[UUID]) -> list[Appointment]:
+    """The appointments among ``ids`` that lie in ``allowed`` practices (one statement)."""
+    if not allowed or not ids:
+        return []
+    return await Appointment.filter(id__in=list(ids), practice_id__in=list(allowed))
+
+
 async def locked(
     practice_id: PracticeId, appointment_id: UUID, connection: BaseDBAsyncClient
 ) -> Appointment | None:

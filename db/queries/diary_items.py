@@ -56,3 +56,13 @@ async def page(
         tied: dict[str, Any] = {column: name, "id__gt": last_id}
         query = query.filter(Q(**later) | Q(**tied))
     return await query.order_by(column, "id").limit(limit)
+
+
+async def by_ids(
+    model: type[Item], allowed: Collection[PracticeId], ids: Collection[UUID]
+) -> list[Item]:
+    """The items among ``ids`` that lie in ``allowed`` practices, archived ones too (one
+    statement): a fetch by id names the item, it does not browse the board's pickers."""
+    if not allowed or not ids:
+        return []
+    return await model.filter(id__in=list(ids), practice_id__in=list(allowed))

@@ -29,6 +29,15 @@ async def practice(allowed: Collection[PracticeId], practice_id: UUID) -> Practi
     return await Practice.get_or_none(id=practice_id)
 
 
+async def practices_by_ids(
+    allowed: Collection[PracticeId], practice_ids: Collection[UUID]
+) -> list[Practice]:
+    if not allowed or not practice_ids:
+        return []
+    wanted = [i for i in practice_ids if i in allowed]
+    return await Practice.filter(id__in=wanted) if wanted else []
+
+
 async def organizations(allowed: Collection[OrganizationId]) -> list[Organization]:
     return await Organization.filter(id__in=list(allowed)).order_by("name", "id")
 

@@ -109,3 +109,14 @@ def declared_scopes(field: Any) -> tuple[Scope, ...]:
                 if isinstance(permission, HasScope):
                     return permission.scopes
     return ()
+
+
+def enforce_as(field: Any, info: Any) -> None:
+    """Apply ``field``'s ``@requires`` to the field being resolved at ``info``, at the root
+    (no source object), exactly as it runs on ``field`` itself: same decision, same audited
+    denial, same FORBIDDEN. For fields that answer on another field's behalf (``node``)."""
+    for extension in getattr(field, "extensions", []) or []:
+        if isinstance(extension, PermissionExtension):
+            for permission in extension.permissions:
+                if not permission.has_permission(None, info):
+                    permission.on_unauthorized()

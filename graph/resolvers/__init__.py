@@ -22,6 +22,7 @@ from graph.resolvers.invoices import InvoiceMutations, InvoiceQueries
 from graph.resolvers.jobs import JobMutations, JobQueries
 from graph.resolvers.legal_holds import LegalHoldMutations, LegalHoldQueries
 from graph.resolvers.messages import MessageMutations, MessageQueries
+from graph.resolvers.nodes import NodeQueries
 from graph.resolvers.organizations import OrganizationMutations, OrganizationQueries
 from graph.resolvers.partner_clients import PartnerClientMutations, PartnerClientQueries
 from graph.resolvers.patients import PatientMutations, PatientQueries
@@ -86,6 +87,7 @@ Query = merge_types(
         WebhookQueries,
         PartnerClientQueries,
         TrustedDocumentQueries,
+        NodeQueries,
     ),
 )
 Mutation = merge_types(

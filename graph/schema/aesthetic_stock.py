@@ -20,6 +20,7 @@ from db.models import StockMovement as MovementModel
 from graph.context import Info
 from graph.ids import IdFields
 from graph.permissions.fields import requires
+from graph.schema.nodes import Node
 from graph.schema.pagination import Connection, after_key, page_size
 from graph.schema.scheduling_kinds import AestheticKind
 from services.aesthetics import batches, products
@@ -115,7 +116,7 @@ class StockMovement:
 
 
 @strawberry.type(description="One delivered lot of a product at a practice, and its stock.")
-class StockBatch:
+class StockBatch(Node):
     id: strawberry.ID
     product: AestheticProduct = strawberry.field(description="The product.")
     lot_number: str = strawberry.field(description="The manufacturer's lot (batch) number.")

@@ -23,6 +23,7 @@ from graph.ids import IdFields
 from graph.schema.clinical_chart import NhsBand
 from graph.schema.invoices import VatCategory
 from graph.schema.money import MoneyInput, MoneyType
+from graph.schema.nodes import Node
 from services.billing import fees as fee_service
 from services.billing import memberships, nhs_bands, nhs_courses, vat
 from services.billing.money import Money
@@ -77,7 +78,7 @@ class ScheduleFee:
 
 
 @strawberry.type(description="A practice's private price list for a range of days.")
-class FeeSchedule:
+class FeeSchedule(Node):
     id: strawberry.ID
     practice_id: strawberry.ID = strawberry.field(description="The practice.")
     name: str = strawberry.field(description="The price list's name.")

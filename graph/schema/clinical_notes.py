@@ -20,6 +20,7 @@ from db.models import NoteTemplate as TemplateModel
 from graph.audit_extension import ReadRecord
 from graph.context import Info
 from graph.permissions.fields import requires
+from graph.schema.nodes import Node
 from services.clinical import note_templates
 from services.clinical import notes as service
 from services.policy import Scope
@@ -89,7 +90,7 @@ class ClinicalNoteAmendment:
 
 
 @strawberry.type(description="A clinical note about a patient, optionally for one appointment.")
-class ClinicalNote:
+class ClinicalNote(Node):
     id: strawberry.ID
     patient: strawberry.ID = strawberry.field(name="patientId", description="The patient.")
     appointment_id: strawberry.ID | None = strawberry.field(

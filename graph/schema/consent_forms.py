@@ -18,6 +18,7 @@ import strawberry
 from db.models import ConsentFormTemplate as TemplateModel
 from graph.audit_extension import ReadRecord
 from graph.ids import IdFields
+from graph.schema.nodes import Node
 from graph.schema.scheduling_kinds import AestheticKind
 from services.aesthetics import consent_forms as forms
 
@@ -127,7 +128,7 @@ class ConsentAnswer:
 
 
 @strawberry.type(description="One patient's consent form: issued, signed or voided.")
-class ConsentForm:
+class ConsentForm(Node):
     id: strawberry.ID
     patient_id: strawberry.ID = strawberry.field(description="The patient.")
     status: ConsentFormStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]

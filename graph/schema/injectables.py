@@ -20,6 +20,7 @@ from db.models import AdverseEvent as AdverseEventModel
 from db.models import InjectionPoint as PointModel
 from graph.audit_extension import ReadRecord
 from graph.ids import IdFields
+from graph.schema.nodes import Node
 from services.aesthetics import face_maps, prescribing, recall, treatments
 from services.aesthetics.doses import from_milli
 from services.patients import sealing
@@ -154,7 +155,7 @@ class AdverseEvent:
 
 
 @strawberry.type(description="One visit's injectable treatment of a patient.")
-class InjectableTreatment:
+class InjectableTreatment(Node):
     id: strawberry.ID
     patient_id: strawberry.ID = strawberry.field(description="The patient.")
     practitioner_id: strawberry.ID = strawberry.field(description="Who injected.")

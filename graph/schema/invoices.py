@@ -19,6 +19,7 @@ from db.models import InvoiceLine as LineModel
 from graph.audit_extension import ReadRecord
 from graph.ids import IdFields
 from graph.schema.money import MoneyInput, MoneyType
+from graph.schema.nodes import Node
 from services.billing import invoices
 from services.billing.money import Money
 from services.billing.vat import VatCategory as VatCategoryEnum
@@ -108,7 +109,7 @@ class VatBreakdown:
 
 
 @strawberry.type(description="An invoice or credit note of a patient.")
-class Invoice:
+class Invoice(Node):
     id: strawberry.ID
     kind: InvoiceKind = strawberry.field(description="INVOICE or CREDIT_NOTE.")  # type: ignore[valid-type]
     status: InvoiceStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]

@@ -9,6 +9,7 @@ import strawberry
 from db.models import Organization as OrganizationModel
 from db.models import Practice as PracticeModel
 from graph.ids import IdFields
+from graph.schema.nodes import Node
 
 
 @strawberry.type(description="A client organization of the platform (a group of practices).")
@@ -29,7 +30,7 @@ class Organization:
 
 
 @strawberry.type(description="A clinic site: its diary, staff and patients belong to it.")
-class Practice:
+class Practice(Node):
     id: strawberry.ID
     name: str = strawberry.field(description="Display name of the practice.")
     timezone: str = strawberry.field(description="IANA time zone, e.g. Europe/London.")

@@ -23,6 +23,7 @@ from graph.schema.audit import AuditEvent, cursor_of
 from graph.schema.billing_fees import PatientMembership
 from graph.schema.injectables import InjectableTreatment
 from graph.schema.medical_history import Insurance, MedicalHistory
+from graph.schema.nodes import Node
 from graph.schema.pagination import Connection, after_key, page_size
 from graph.schema.payments import PatientAccount
 from graph.schema.photo_series import PhotoSeries
@@ -95,7 +96,7 @@ class GuardianLink:
 
 
 @strawberry.type(description="A patient of a practice.")
-class Patient:
+class Patient(Node):
     id: strawberry.ID
     practice: strawberry.ID = strawberry.field(name="practiceId", description="Owning practice.")
     patient_number: int = strawberry.field(description="Number within the practice.")

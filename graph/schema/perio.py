@@ -18,6 +18,7 @@ from db.models import PerioFollowUp as PerioFollowUpModel
 from graph.audit_extension import ReadRecord
 from graph.ids import IdFields
 from graph.schema.clinical_chart import ToothNotation
+from graph.schema.nodes import Node
 from services.clinical import bpe, perio, teeth
 
 
@@ -84,7 +85,7 @@ def _percent(hits: int, of: int) -> float | None:
 
 
 @strawberry.type(description="A periodontal chart (six sites per tooth) of one patient.")
-class PerioExam:
+class PerioExam(Node):
     id: strawberry.ID
     patient_id: strawberry.ID = strawberry.field(description="The patient charted.")
     status: PerioExamStatus = strawberry.field(description="DRAFT or FINAL.")  # type: ignore[valid-type]

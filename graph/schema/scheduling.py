@@ -18,6 +18,7 @@ from db.models import SlotHold as SlotHoldModel
 from db.models import WaitlistEntry as WaitlistModel
 from graph.audit_extension import AuditedList, ReadRecord
 from graph.permissions.fields import requires
+from graph.schema.nodes import Node
 from graph.schema.scheduling_kinds import (
     CALL_REASON,
     CALL_REQUESTED_AT,
@@ -217,7 +218,7 @@ class Schedule:
 
 
 @strawberry.type(description="An appointment with its workflow times.")
-class Appointment:
+class Appointment(Node):
     id: strawberry.ID
     practice: strawberry.ID = strawberry.field(
         name="practiceId", description="The practice whose diary it is in."

@@ -13,6 +13,7 @@ from db.models import Practitioner as PractitionerModel
 from db.models import Room as RoomModel
 from graph.context import Info
 from graph.permissions.fields import requires
+from graph.schema.nodes import Node
 from graph.schema.registrations import ProfessionalRegistration
 from graph.schema.scheduling_kinds import AestheticKind, PractitionerRole, RecallKind, ResourceKind
 from services.policy import Scope
@@ -24,7 +25,7 @@ def _id(value: Any) -> strawberry.ID:
 
 
 @strawberry.type(description="A practitioner of the practice: a column of the board.")
-class Practitioner:
+class Practitioner(Node):
     id: strawberry.ID
     display_name: str = strawberry.field(description="Name shown on the board.")
     role: PractitionerRole = strawberry.field(description="Clinical role in the practice.")  # type: ignore[valid-type]

@@ -23,6 +23,9 @@ class SmtpConfig:
     password: str | None = None
     timeout_seconds: float = 30.0
     ca_file: str | None = None  # a private CA (tests: the local server's self-signed certificate)
+    pool_size: int = 10  # open sessions kept per process (services/messaging/smtp_pool.py)
+    messages_per_connection: int = 100
+    idle_seconds: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,14 @@ class EmailTransport(Protocol):
         """Send; the provider's id of the message."""
         ...
 
+    async def close(self) -> None:
+        """Let go of open connections (at shutdown)."""
+        ...
+
+    def drop(self) -> None:
+        """Close open connections at once, without a goodbye (a reconfiguration)."""
+        ...
+
 
 class SmsTransport(Protocol):
     name: str
@@ -86,11 +97,15 @@ class SmsTransport(Protocol):
 
 
 _config = MessagingConfig()
+_email: EmailTransport | None = None  # one per process: it keeps SMTP sessions open
 
 
 def configure(config: MessagingConfig) -> None:
-    global _config
+    global _config, _email
     _config = config
+    if _email is not None:
+        _email.drop()
+    _email = None
 
 
 def config() -> MessagingConfig:
@@ -98,9 +113,18 @@ def config() -> MessagingConfig:
 
 
 def email_transport() -> EmailTransport | None:
-    from services.messaging.smtp import SmtpTransport
+    global _email
+    if _email is None and _config.smtp is not None:
+        from services.messaging.smtp import SmtpTransport
 
-    return SmtpTransport(_config.smtp) if _config.smtp is not None else None
+        _email = SmtpTransport(_config.smtp)
+    return _email
+
+
+async def close() -> None:
+    """Close the open SMTP sessions (the server's and the worker's shutdown)."""
+    if _email is not None:
+        await _email.close()
 
 
 def sms_transport() -> SmsTransport | None:
@@ -119,6 +143,7 @@ __all__ = [
     "SmtpConfig",
     "TransientSendError",
     "TwilioConfig",
+    "close",
     "config",
     "configure",
     "email_transport",

@@ -10,8 +10,6 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from db.models import Appointment, Message, MessageSettings, Patient, Practice
-from db.queries import appointments as appointment_queries
-from db.queries import diary_settings
 from db.queries import messages as queries
 from db.queries import patients as patient_queries
 from db.tenancy import PracticeId
@@ -56,8 +54,9 @@ async def gather(message: Message) -> Facts:
     practice_id: PracticeId | None = (
         tenant_gate.practice_of(message) if message.practice_id is not None else None
     )
-    practice = await diary_settings.practice(practice_id) if practice_id else None
-    settings = await queries.settings(practice_id) if practice_id else None
+    practice, settings = (
+        await queries.practice_and_settings(practice_id) if practice_id else (None, None)
+    )
     facts = Facts(practice, settings, None, None, {})
     values: dict[str, str] = {"practice_name": practice.name if practice else "AES CRM"}
     stored = records.opened(message, "context")
@@ -68,23 +67,17 @@ async def gather(message: Message) -> Facts:
         if facts.patient is not None:
             values["patient_name"] = facts.patient.preferred_name or facts.patient.first_name
     if practice_id is not None and message.purpose in APPOINTMENT_PURPOSES and message.subject_id:
-        facts.appointment = await appointment_queries.in_practice(
-            practice_id, UUID(str(message.subject_id))
-        )
-        if facts.appointment is not None:
-            values.update(await _visit(practice_id, facts.appointment, facts.zone))
+        appointment, kind, who = await queries.visit(practice_id, UUID(str(message.subject_id)))
+        facts.appointment = appointment
+        if appointment is not None:
+            values.update(_visit(appointment, kind, who, facts.zone))
     facts.values = values
     return facts
 
 
-async def _visit(
-    practice_id: PracticeId, appointment: Appointment, zone: ZoneInfo
+def _visit(
+    appointment: Appointment, kind: str | None, who: str | None, zone: ZoneInfo
 ) -> dict[str, str]:
-    kind, who = await queries.visit_names(
-        practice_id,
-        UUID(str(appointment.appointment_type_id)),
-        UUID(str(appointment.practitioner_id)),
-    )
     return {
         "appointment_date": local_date(appointment.starts_at, zone),
         "appointment_time": local_time(appointment.starts_at, zone),

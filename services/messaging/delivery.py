@@ -2,7 +2,8 @@
 
 Order matters for "never twice": a message not QUEUED (or SENDING after a crash) is done and
 is left alone; the gate is asked now; the transport and (for email) the Message-ID are written
-before the send; the provider's id is written before the row says SENT. A transient failure
+before the send, in the transaction that read the message; the provider's id and SENT are
+written by one statement after it. A transient failure
 leaves the message QUEUED with the reason and raises, so the job runner retries it.
 
 Every read before the send (message, practice, settings, patient, visit, consent, template)
@@ -16,6 +17,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formataddr
+from typing import Any
 from uuid import UUID
 
 from db.models import Message, MessageStatus
@@ -84,11 +86,12 @@ def _sender(facts: content.Facts) -> tuple[str, str | None]:
 async def deliver(message_id: UUID, *, now: datetime | None = None) -> Outcome:
     """Send the message if it is still due; the outcome (QUEUED + defer_until: wait)."""
     now = now or datetime.now(UTC)
-    async with write_transaction():  # the reads on one connection; never the send itself
-        ready = await _prepare(message_id, now)
-    if isinstance(ready, Outcome):
-        return ready
-    return await _send(*ready)
+    async with write_transaction():  # the reads and the claim on one connection; never the send
+        prepared = await _prepare(message_id, now)
+        claimed = prepared if isinstance(prepared, Outcome) else await _claim(*prepared)
+    if isinstance(claimed, Outcome):
+        return claimed
+    return await _transmit(claimed)
 
 
 async def _prepare(
@@ -129,7 +132,7 @@ async def _prepare(
     return message, facts, to, templates.render(await _source(message), facts.values)
 
 
-def _transport(message: Message, facts: content.Facts) -> object | None:
+def _transport(message: Message, facts: content.Facts) -> Any:
     if facts.settings is not None and facts.settings.development_channel:
         return DEVELOPMENT
     live = channels.email_transport() if message.channel == "EMAIL" else channels.sms_transport()
@@ -138,9 +141,22 @@ def _transport(message: Message, facts: content.Facts) -> object | None:
     return live
 
 
-async def _send(
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A message marked SENDING, with everything the transport needs and nothing more to read."""
+
+    message: Message
+    transport: Any
+    outbound: OutboundEmail | OutboundSms
+
+
+async def _claim(
     message: Message, facts: content.Facts, to: str, rendered: templates.Rendered
-) -> Outcome:
+) -> Outcome | Claimed:
+    """Mark the message SENDING (address, transport, Message-ID) before anything leaves.
+
+    The development channel sends nothing, so its one statement records the whole send.
+    """
     transport = _transport(message, facts)
     if transport is None:
         return await _finish(message, MessageStatus.FAILED, f"No {message.channel} transport.")
@@ -148,7 +164,7 @@ async def _send(
     sealed_to = records.sealed(message.id, UUID(str(pid)) if pid else None, "to_address", to)
     masked = addresses.mask(message.channel, to)
     to_index = runtime.keyring().blind_index("phone", to) if message.channel == "SMS" else None
-    if transport is DEVELOPMENT:  # nothing leaves the process: one statement records it all
+    if transport is DEVELOPMENT:
         return await _finish(
             message,
             MessageStatus.SENT,
@@ -160,47 +176,54 @@ async def _send(
             sent_at=datetime.now(UTC),
             **stored(message, rendered),
         )
-    name = transport.name  # type: ignore[attr-defined]
     email_id = f"<{message.id}@aescrm>" if message.channel == "EMAIL" else None
     await queries.update(
         message.id,
         None,
         status=MessageStatus.SENDING.value,
-        transport=name,
+        transport=transport.name,
         to_address=sealed_to,
         address_masked=masked,
         to_index=to_index,
         provider_message_id=email_id,
     )
+    outbound: OutboundEmail | OutboundSms
+    if message.channel == "EMAIL":
+        sender, reply_to = _sender(facts)
+        headers = marketing_headers(message) if message.contact_purpose == "MARKETING" else {}
+        outbound = OutboundEmail(
+            email_id or "",
+            sender,
+            to,
+            rendered.subject,
+            rendered.text,
+            rendered.html,
+            headers,
+            reply_to,
+        )
+    else:
+        sms_from = facts.settings.sms_from if facts.settings else None
+        outbound = OutboundSms(to, rendered.sms or rendered.text, sms_from)
+    return Claimed(message, transport, outbound)
+
+
+async def _transmit(claimed: Claimed) -> Outcome:
+    """The send, then one statement: the provider's id and SENT are written together."""
+    message = claimed.message
     try:
-        if message.channel == "EMAIL":
-            sender, reply_to = _sender(facts)
-            headers = marketing_headers(message) if message.contact_purpose == "MARKETING" else {}
-            provider_id = await transport.send(  # type: ignore[attr-defined]
-                OutboundEmail(
-                    email_id or "",
-                    sender,
-                    to,
-                    rendered.subject,
-                    rendered.text,
-                    rendered.html,
-                    headers,
-                    reply_to,
-                )
-            )
-        else:
-            sms_from = facts.settings.sms_from if facts.settings else None
-            body = rendered.sms or rendered.text
-            provider_id = await transport.send(  # type: ignore[attr-defined]
-                OutboundSms(to, body, sms_from)
-            )
+        provider_id = await claimed.transport.send(claimed.outbound)
     except TransientSendError as exc:
         await queries.update(message.id, None, status="QUEUED", status_reason=str(exc)[:200])
         raise
     except PermanentSendError as exc:
         return await _finish(message, MessageStatus.FAILED, str(exc))
-    await queries.update(message.id, None, provider_message_id=provider_id)
-    return await _finish(message, MessageStatus.SENT, "", sent_at=datetime.now(UTC))
+    return await _finish(
+        message,
+        MessageStatus.SENT,
+        "",
+        provider_message_id=provider_id,
+        sent_at=datetime.now(UTC),
+    )
 
 
 __all__ = ["Outcome", "deliver", "give_up"]

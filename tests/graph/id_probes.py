@@ -76,6 +76,7 @@ from db.models import (
     WaitlistEntry,
     WorkingSession,
 )
+from graph import global_ids
 from graph.schema import build_schema
 from services.patients import sealing
 from services.policy import Role
@@ -176,6 +177,23 @@ ID_KINDS: dict[str, str] = {
     "endpointId": "webhook_endpoint",
     "deliveryId": "webhook_delivery",
 }
+# ``node``/``nodes`` take global ids: one probe per Node type (kind "node:<Type>"), the foreign
+# and random values encoded as that type's global id (tests/graph/test_nodes.py keeps this
+# in step with graph.node_reads.KINDS).
+NODE_FIELDS = ("node", "nodes")
+NODE_KINDS: dict[str, str] = {
+    "Practice": "practice",
+    "Patient": "patient",
+    "Appointment": "appointment",
+    "Practitioner": "practitioner",
+    "Invoice": "invoice",
+    "ConsentForm": "consent_form",
+    "ClinicalNote": "clinical_note",
+    "PerioExam": "perio_exam",
+    "InjectableTreatment": "injectable_treatment",
+    "StockBatch": "batch",
+    "FeeSchedule": "fee_schedule",
+}
 # Kinds that belong to an organisation, not a practice (one product catalogue per organisation):
 # for every caller the other tenant's object of these kinds comes from another organisation.
 ORGANIZATION_KINDS = ("organization", "product", "webhook_endpoint", "webhook_delivery")
@@ -247,7 +265,21 @@ class Probe:
 
     @property
     def label(self) -> str:
-        return f"{self.root}.{self.field}({'.'.join(self.path)})"
+        node_type = f"[{self.kind[5:]}]" if self.kind and self.kind.startswith("node:") else ""
+        return f"{self.root}.{self.field}({'.'.join(self.path)}){node_type}"
+
+    def foreign_value(self, theirs: dict[str, str]) -> str:
+        """The other tenant's object of this probe's kind, as the argument takes it."""
+        assert self.kind is not None
+        if self.kind.startswith("node:"):
+            type_name = self.kind[5:]
+            return global_ids.encode(type_name, theirs[NODE_KINDS[type_name]])
+        return theirs[self.kind]
+
+    def random_value(self) -> str:
+        if self.kind is not None and self.kind.startswith("node:"):
+            return global_ids.encode(self.kind[5:], uuid4())
+        return str(uuid4())
 
 
 def _id_paths(
@@ -278,6 +310,9 @@ def probes() -> list[Probe]:
         for name, field in root_type.fields.items():
             for arg_name, arg in field.args.items():
                 for path in _id_paths(arg.type, (arg_name,)):
+                    if root == "Query" and name in NODE_FIELDS:
+                        found += [Probe(root, name, path, f"node:{t}") for t in NODE_KINDS]
+                        continue
                     found.append(Probe(root, name, path, _kind_of(name, path)))
     return found
 

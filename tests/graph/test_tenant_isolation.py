@@ -252,8 +252,8 @@ async def test_every_id_argument_answers_a_foreign_id_exactly_like_a_random_id(
         foreign_calls, random_calls = [], []
         for alias, probe in chunk:
             assert probe.kind is not None
-            foreign_calls.append(id_probes.call(probe, own, theirs[probe.kind], alias))
-            random_calls.append(id_probes.call(probe, own, str(uuid.uuid4()), alias))
+            foreign_calls.append(id_probes.call(probe, own, probe.foreign_value(theirs), alias))
+            random_calls.append(id_probes.call(probe, own, probe.random_value(), alias))
         foreign = await gql(client, *id_probes.document(root, foreign_calls), token=token)
         random = await gql(client, *id_probes.document(root, random_calls), token=token)
         assert "data" in foreign.body, foreign.body  # executed, not refused as a document

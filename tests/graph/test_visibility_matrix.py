@@ -30,7 +30,14 @@ from graph.app import create_app
 from graph.schema import build_schema
 from tests.conftest import make_settings
 from tests.factories import GraphQLResult, gql
-from tests.graph.visibility_world import World, _required, build, patient_roots, selection
+from tests.graph.visibility_world import (
+    World,
+    _required,
+    build,
+    patient_roots,
+    selection,
+    takes_node_ids,
+)
 
 SCHEMA = build_schema()._schema
 # Root fields the walker cannot call generically: field -> why (the test fails on any other).
@@ -114,7 +121,11 @@ def control(world: World, f: GraphQLField) -> str:
 
 
 def takes_patient(f: GraphQLField) -> bool:
-    return "patientId" in f.args or ("id" in f.args and get_named_type(f.type).name == "Patient")
+    return (
+        "patientId" in f.args
+        or ("id" in f.args and get_named_type(f.type).name == "Patient")
+        or takes_node_ids(f)
+    )
 
 
 def shape(result: GraphQLResult) -> tuple[object, list[tuple[object, ...]]]:
@@ -133,6 +144,7 @@ def test_the_walker_finds_the_patient_fields_and_every_one_is_callable_or_declar
     found = {name for _, name, _ in _roots()}
     # The paths the visibility issue named are found by the walk, not listed by hand.
     assert {"patient", "patients", "schedule", "patientAppointments"} <= found
+    assert {"node", "nodes"} <= found  # through the Node interface's patient-carrying types
     assert {name for root, name, _ in _roots() if root == "Subscription"} == LIVE
     world = World("p", {}, {}, {}, "u", {})
     uncallable = {

@@ -10,7 +10,9 @@ be granted (``PARTNER_SCOPES``, billing:read included), so every field is walked
 
 The walker finds what to test from the schema alone: a type carries patient data when it is
 ``Patient``/``BoardPatient``, has a ``patient``/``patientId`` field, or has a field of such a
-type; a root field carries patient data when it returns such a type or takes a ``patientId``.
+type; a root field carries patient data when it returns such a type (or an interface one of
+them implements: ``node``/``nodes``) or takes a ``patientId``. ``node``/``nodes`` are sent the
+target patient's global id, with the ``Patient`` fragment selected.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import httpx
 from graphql import (
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -38,6 +41,7 @@ from graphql.pyutils import Undefined
 
 from db.audit_chain import AuditRecord
 from db.models import Appointment, Membership, Patient, Recall, WaitlistEntry
+from graph import global_ids
 from services import audit
 from services.auth import clients
 from services.clinical import catalogue
@@ -77,12 +81,29 @@ def patient_types(schema: GraphQLSchema) -> set[str]:
 def patient_roots(schema: GraphQLSchema) -> Iterator[tuple[str, str, GraphQLField]]:
     """(root type, field name, field) for every root field that can carry patient data."""
     carrying = patient_types(schema)
+    for name, t in schema.type_map.items():
+        if isinstance(t, GraphQLInterfaceType) and any(
+            o.name in carrying for o in schema.get_possible_types(t)
+        ):
+            carrying.add(name)
+            # The targets are patients, so their global ids name Patient objects: that
+            # fragment is selected (fragments of every type would conflict on ``status``).
+            IMPLEMENTATIONS[name] = [o for o in schema.get_possible_types(t) if o.name == "Patient"]
     for root in ROOTS:
         kind = schema.get_type(root)
         assert isinstance(kind, GraphQLObjectType)
         for name, f in kind.fields.items():
             if get_named_type(f.type).name in carrying or "patientId" in f.args:
                 yield root, name, f
+
+
+# Interface -> the implementation the walker selects, Patient (filled by ``patient_roots``).
+IMPLEMENTATIONS: dict[str, list[GraphQLObjectType]] = {}
+
+
+def takes_node_ids(f: GraphQLField) -> bool:
+    """``node(id:)``/``nodes(ids:)``: global ids of an interface's objects."""
+    return get_named_type(f.type).name in IMPLEMENTATIONS and bool({"id", "ids"} & set(f.args))
 
 
 def _required(f: GraphQLField) -> list[str]:
@@ -93,6 +114,14 @@ def _required(f: GraphQLField) -> list[str]:
 
 def selection(kind: GraphQLNamedType, depth: int = 0, seen: frozenset[str] = frozenset()) -> str:
     """Every field reachable without required arguments, ``NESTING`` levels deep."""
+    if kind.name in IMPLEMENTATIONS:
+        return " ".join(
+            ["__typename"]
+            + [
+                f"... on {o.name} {{ {selection(o, depth, seen | {o.name})} }}"
+                for o in IMPLEMENTATIONS[kind.name]
+            ]
+        )
     if not isinstance(kind, GraphQLObjectType):
         return "__typename"
     parts = []
@@ -144,6 +173,10 @@ class World:
     def argument(self, root: str, name: str, f: GraphQLField, target: str) -> object:
         """A value for a required argument, by name and type; ``Undefined`` if unknown."""
         kind = get_named_type(f.args[name].type)
+        if takes_node_ids(f):
+            raw = self.targets[target].id if target else uuid.uuid4()
+            value = global_ids.encode("Patient", raw)
+            return value if name == "id" else [value]
         if name == "patientId" or (name == "id" and get_named_type(f.type).name == "Patient"):
             return str(self.targets[target].id) if target else str(uuid.uuid4())
         values: dict[str, object] = {
