@@ -36,7 +36,8 @@ ENGINE_FALLBACK_TESTS := tests/realtime tests/graph/test_schedule_board.py \
 	tests/graph/test_consent_live.py tests/graph/test_schedule_setup_live.py \
 	tests/graph/test_schedule_event_changes.py tests/graph/test_visibility_live.py \
 	tests/graph/test_board_access_log.py tests/graph/test_live_matches_http.py \
-	tests/graph/test_clinical_chart_live.py tests/graph/test_call_requests_live.py
+	tests/graph/test_clinical_chart_live.py tests/graph/test_call_requests_live.py \
+	tests/graph/test_trusted_documents_live.py
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest

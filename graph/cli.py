@@ -545,5 +545,14 @@ def _register_schema_commands() -> None:
 
 _register_schema_commands()
 
+
+def _register_document_commands() -> None:
+    from graph.cli_documents import documents_app
+
+    app.add_typer(documents_app, name="documents")
+
+
+_register_document_commands()
+
 if __name__ == "__main__":
     app()

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     )
     queries_over_get: bool | None = None  # None: on in development, off in production
     legacy_graphql_ws: bool = False
+    # First-party callers (staff, patients, anonymous) too may run only registered documents
+    # (`aescrm documents register --first-party`); partner apps are set one by one.
+    trusted_documents_first_party: bool = False
     # graph/engine's speed shortcuts over library internals; off: the stock Strawberry/uvicorn paths
     engine_shortcuts: bool = True
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)

@@ -18,14 +18,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse, process_result
-from strawberry.types import ExecutionResult
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UnsetType
 
 from graph.budget_check import BUDGET_ACCOUNT, BUDGET_CHARGE, account_for
@@ -51,9 +51,11 @@ from graph.socket_caps import (
     SocketCaps,
     principal_key,
 )
+from graph.trusted_documents import refusal
 from graph.wire import decode_json_text
 from services.errors import DomainError
 from services.principal import ANONYMOUS, Principal, RequestMeta
+from services.trusted_documents import lookup
 
 log = logging.getLogger("aescrm.errors")
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -78,6 +80,11 @@ def _bearer(value: str | None) -> str | None:
     if value and value[:7].lower() == "bearer ":
         return value[7:].strip() or None
     return None
+
+
+def _names_operation(params: Mapping[str, str]) -> bool:
+    """A GET that asks for an operation: a ``query``, or a trusted document's id."""
+    return "query" in params or "documentId" in params or "extensions" in params
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -108,6 +115,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     @property
     def graphql_ide_html(self) -> str:
         return self._graphiql_html
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Not for a GET naming a trusted document (it has no ``query`` parameter either)."""
+        return super().should_render_graphql_ide(request) and not _names_operation(
+            request.query_params
+        )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "websocket":
@@ -200,7 +213,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             if media != "application/json":
                 # Forms and text/plain are what a cross-site page can send without CORS (CSRF).
                 raise HTTPException(415, "Only application/json bodies are accepted.")
-        elif "query" in request.query_params and not self.settings.get_queries_enabled:
+        elif _names_operation(request.query_params) and not self.settings.get_queries_enabled:
             raise HTTPException(405, "Queries over GET are disabled; use POST.")
         return await self.run(request)
 
@@ -273,6 +286,46 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             else dict(RESPONSE_EXTENSIONS)
         )
         return process_result(result)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        """Trusted documents (``services.trusted_documents.lookup``): a request naming a
+        ``documentId`` runs the caller's registered document, and a caller held to registered
+        documents cannot send an ad-hoc ``query``; a refusal answers before anything runs.
+
+        Strawberry reads ``query``, ``variables``, ``operationName`` and ``extensions`` only; the
+        body (already read and kept by Starlette) is looked at again for ``documentId`` only when
+        it carried no ``query``, so an ordinary request pays nothing more."""
+        if isinstance(request_data, GraphQLRequestData):
+            document_id = None
+            if request_data.query is None:
+                document_id = await self._document_id(request)
+            try:
+                request_data.query = await lookup.text_to_run(
+                    context.principal,
+                    query=request_data.query,
+                    document_id=document_id,
+                    extensions=request_data.extensions,
+                    first_party=self.settings.trusted_documents_first_party,
+                )
+            except DomainError as error:
+                return refusal(error)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
+    async def _document_id(self, request: Request) -> object:
+        if request.method == "GET":
+            return request.query_params.get("documentId")
+        body = self.parse_json(await request.body())
+        return body.get("documentId") if isinstance(body, dict) else None
 
     def decode_json(self, data: str | bytes) -> object:
         return decode_json_text(data)

@@ -25,11 +25,23 @@ def ws_message_problem(
     if message["type"] != subscribe:
         return None
     payload = message.get("payload")
-    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+    if not isinstance(payload, dict):
         return "Invalid subscribe payload"
-    for key, kind in (("variables", dict), ("extensions", dict), ("operationName", str)):
+    for key, kind in (
+        ("query", str),
+        ("documentId", str),
+        ("variables", dict),
+        ("extensions", dict),
+        ("operationName", str),
+    ):
         if not isinstance(payload.get(key), kind | None):
             return f"Invalid subscribe payload: '{key}'"
+    # Something to run: a query, or a trusted document's id (either spelling).
+    named = payload.get("documentId") is not None or "persistedQuery" in (
+        payload.get("extensions") or {}
+    )
+    if payload.get("query") is None and not named:
+        return "Invalid subscribe payload"
     return None
 
 

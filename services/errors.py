@@ -60,3 +60,21 @@ class ResyncRequired(DomainError):
 
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
+
+
+class PersistedDocumentNotFound(DomainError):
+    """A ``documentId`` not registered for the caller (or for anyone: the same answer)."""
+
+    code = "PERSISTED_DOCUMENT_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("No trusted document has this id; register it first.")
+
+
+class TrustedDocumentRequired(DomainError):
+    """The caller may run only registered documents and sent an ad-hoc ``query``."""
+
+    code = "TRUSTED_DOCUMENT_REQUIRED"
+
+    def __init__(self) -> None:
+        super().__init__("Only registered documents may run here: send a documentId.")

@@ -36,6 +36,10 @@ class Principal:
     expires_at: datetime | None = None
     token_id: str | None = None
     session_id: UUID | None = None  # the refresh-token family this access token belongs to
+    # A partner app that may run registered documents only, and the version of its set (both
+    # from its client row, re-read on every request; ``services.trusted_documents``).
+    trusted_documents_only: bool = False
+    documents_version: int = 0
     meta: RequestMeta = field(default_factory=RequestMeta)
 
     @property

@@ -62,6 +62,10 @@ OVERRIDDEN: dict[str, tuple[str, str]] = {
     "strawberry.asgi:GraphQL.create_response": ("graph/view.py", "40d350318cdd3501"),
     "strawberry.asgi:GraphQL.get_context": ("graph/view.py", "eb12371616d41c5b"),
     "strawberry.asgi:GraphQL.get_sub_response": ("graph/view.py", "549ef3b30fcf1e69"),
+    "strawberry.http.async_base_view:AsyncBaseHTTPView.execute_operation": (
+        "graph/view.py",
+        "118fa53d9a4f1ab0",
+    ),
     "strawberry.http.async_base_view:AsyncBaseHTTPView.on_ws_connect": (
         "graph/view.py",
         "6c42319463ea32d6",
@@ -73,6 +77,10 @@ OVERRIDDEN: dict[str, tuple[str, str]] = {
     "strawberry.http.base:BaseView.decode_json": ("graph/view.py", "8e8d1590a7a4f572"),
     "strawberry.http.base:BaseView.encode_json": ("graph/view.py", "912b3af56d822ccd"),
     "strawberry.http.base:BaseView.graphql_ide_html": ("graph/view.py", "f02761dfd76c7e86"),
+    "strawberry.http.base:BaseView.should_render_graphql_ide": (
+        "graph/view.py",
+        "adb1c3354bcc3216",
+    ),
     "strawberry.http.base:BaseView.parse_json": ("graph/view.py", "ca6029099015b8f8"),
     f"{TWS}:BaseGraphQLTransportWSHandler.__init__": (
         "graph/engine/ws_handler.py",

@@ -81,6 +81,7 @@ from db.models.scheduling import (
 from db.models.scheduling_followups import Recall, RecallMet, WaitlistEntry
 from db.models.scheduling_sessions import Absence, Closure, OpeningHours, WorkingSession
 from db.models.treatment_plans import TreatmentPlan, TreatmentPlanItem
+from db.models.trusted_documents import FIRST_PARTY_OWNER, TrustedDocument
 from db.models.users import Membership, User
 from db.models.webhook_endpoints import (
     PartnerWebhookAttempt,
@@ -90,6 +91,7 @@ from db.models.webhook_endpoints import (
 )
 
 __all__ = [
+    "FIRST_PARTY_OWNER",
     "Absence",
     "AccountToken",
     "AdverseEvent",
@@ -186,6 +188,7 @@ __all__ = [
     "StockMovement",
     "TreatmentPlan",
     "TreatmentPlanItem",
+    "TrustedDocument",
     "User",
     "WaitlistEntry",
     "WebhookDelivery",

@@ -89,6 +89,11 @@ class PartnerClient(Entity):
     # Carried by every token as ``ver``; suspending or deleting bumps it, so tokens issued
     # before stay dead even after a resume (as a user's ``token_version`` does for sign-outs).
     token_version = fields.IntField(default=0)
+    # Runs only documents registered for it (``db.models.trusted_documents``), never ad-hoc ones.
+    trusted_documents_only = fields.BooleanField(default=False)
+    # Bumped when a trusted document is removed: servers key their cached documents by it, and
+    # every partner request re-reads this row, so a removal bites on every process at once.
+    documents_version = fields.IntField(default=0)
 
     plaintext_columns: ClassVar[dict[str, str]] = {
         "name": "a partner company's app name, not personal data",

@@ -56,6 +56,25 @@ async def owned(
     )
 
 
+async def of_organization_by_id(
+    organization_id: OrganizationId, client_id: str
+) -> PartnerClient | None:
+    """A client of the organisation (suspended or not, never deleted), to read."""
+    return await PartnerClient.get_or_none(
+        organization_id=organization_id, client_id=client_id, deleted_at__isnull=True
+    )
+
+
+async def not_deleted(client_id: str, connection: BaseDBAsyncClient) -> PartnerClient | None:
+    """Any organisation's client (the operator's CLI), locked for a change."""
+    return (
+        await PartnerClient.filter(client_id=client_id, deleted_at__isnull=True)
+        .select_for_update()
+        .using_db(connection)
+        .first()
+    )
+
+
 async def insert(row: PartnerClient, connection: BaseDBAsyncClient) -> None:
     await row.save(using_db=connection, force_create=True)
 

@@ -1,7 +1,10 @@
 """Strawberry's WebSocket handlers and adapter as we run them.
 
 Always: every message is a text frame; a malformed message closes with 4400 on both protocols;
-a rejection that chose its own close code (a socket cap) closes with it.
+a rejection that chose its own close code (a socket cap) closes with it; a subscribe naming a
+trusted document runs that document, and a refused one (unknown id, ad-hoc query from a caller
+held to trusted documents) answers an ``error`` message for its id and runs nothing
+(``graph.trusted_documents``).
 
 The engine shortcut (:class:`TransportWSHandler`, ``AESCRM_ENGINE_SHORTCUTS``): a subscription
 resolver writes its operation's ``next`` frames itself (``graph.engine.subscription_frames``),
@@ -31,7 +34,9 @@ from strawberry.utils.aio import aclosing
 from graph.context import Context
 from graph.engine.subscription_frames import OPERATION_SINK, OperationSink
 from graph.engine.ws_protocol import WRITE_TEXT
+from graph.trusted_documents import payload_to_run, socket_refusal
 from graph.wire import ws_message_problem
+from services.errors import DomainError
 
 CLOSE_WITH = "aescrm.close_with"  # scope state: the (code, reason) a rejection closes with
 
@@ -74,6 +79,19 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if problem is not None:
             await self.handle_invalid_message(problem)
             return
+        if (
+            message["type"] == "subscribe"
+            and self.connection_acknowledged
+            and message["id"] not in self.operations
+        ):
+            try:
+                payload = await payload_to_run(self.context, message["payload"])
+            except DomainError as error:  # trusted documents: nothing runs
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [socket_refusal(error)]}
+                )
+                return
+            message = {**message, "payload": payload}
         await super().handle_message(message)
 
 
@@ -166,4 +184,13 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         if problem is not None:
             await self.websocket.close(code=4400, reason=problem)
             return
+        if message["type"] == "start":
+            try:
+                payload = await payload_to_run(self.context, message["payload"])
+            except DomainError as error:  # trusted documents: nothing runs
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": socket_refusal(error)}
+                )
+                return
+            message = {**message, "payload": payload}
         await super().handle_message(message)

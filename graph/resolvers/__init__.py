@@ -46,6 +46,7 @@ from graph.resolvers.staff import StaffMutations, StaffQueries
 from graph.resolvers.subscriptions import EventSubscriptions, NoticeMutations
 from graph.resolvers.system import SystemQueries
 from graph.resolvers.treatment_plans import TreatmentPlanMutations, TreatmentPlanQueries
+from graph.resolvers.trusted_documents import TrustedDocumentMutations, TrustedDocumentQueries
 from graph.resolvers.webhooks import WebhookMutations, WebhookQueries
 
 Query = merge_types(
@@ -87,6 +88,7 @@ Query = merge_types(
         WebhookQueries,
         ChangeQueries,
         PartnerClientQueries,
+        TrustedDocumentQueries,
         NodeQueries,
     ),
 )
@@ -127,6 +129,7 @@ Mutation = merge_types(
         JobMutations,
         WebhookMutations,
         PartnerClientMutations,
+        TrustedDocumentMutations,
     ),
 )
 Subscription = merge_types("Subscription", (EventSubscriptions,))

@@ -69,6 +69,7 @@ class PartnerClientMutations:
             name=input.name,
             scopes=[str(scope) for scope in input.scopes],
             practice_ids=input.id_lists.practice_ids,
+            trusted_documents_only=input.trusted_documents_only,
         )
         return RegisterPartnerClientPayload(client=_client(made.client), client_secret=made.secret)
 
@@ -88,8 +89,8 @@ class PartnerClientMutations:
         )
 
     @strawberry.mutation(
-        description="Rename a partner app or narrow its scopes and practices (at once, for "
-        "tokens already issued too).",
+        description="Rename a partner app, narrow its scopes and practices, or set it to "
+        "trusted documents only (at once, for tokens already issued too).",
         extensions=ADMIN,
     )
     async def update_partner_client(
@@ -101,6 +102,7 @@ class PartnerClientMutations:
             name=input.name,
             scopes=None if input.scopes is None else [str(scope) for scope in input.scopes],
             practice_ids=None if input.practice_ids is None else input.id_lists.practice_ids,
+            trusted_documents_only=input.trusted_documents_only,
         )
         return UpdatePartnerClientPayload(client=_client(row))
 

@@ -38,6 +38,10 @@ class PartnerClient:
         description="After a rotation: when the previous secret stops working (null: it has)."
     )
     created_at: datetime = strawberry.field(description="When it was registered.")
+    trusted_documents_only: bool = strawberry.field(
+        description="It runs only the documents registered for it (`trustedDocuments`), sent "
+        "by `documentId`; an ad-hoc query answers TRUSTED_DOCUMENT_REQUIRED."
+    )
 
     @classmethod
     def from_model(cls, row: PartnerClientRow, now: datetime) -> PartnerClient:
@@ -51,6 +55,7 @@ class PartnerClient:
             status=PartnerClientStatus.ACTIVE if row.is_active else PartnerClientStatus.SUSPENDED,
             previous_secret_expires_at=grace if grace is not None and grace > now else None,
             created_at=row.created_at,
+            trusted_documents_only=row.trusted_documents_only,
         )
 
 
@@ -63,6 +68,10 @@ class RegisterPartnerClientInput(IdFields):
     )
     practice_ids: list[strawberry.ID] = strawberry.field(
         description="The organisation's practices it may reach."
+    )
+    trusted_documents_only: bool = strawberry.field(
+        default=False,
+        description="Run only documents registered for it (registerTrustedDocuments).",
     )
 
 
@@ -101,6 +110,11 @@ class UpdatePartnerClientInput(IdFields):
     )
     practice_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="The practices to keep (a subset of the current ones)."
+    )
+    trusted_documents_only: bool | None = strawberry.field(
+        default=None,
+        description="Run only documents registered for it (true), or ad-hoc ones too (false); "
+        "at once, for tokens already issued too.",
     )
 
 

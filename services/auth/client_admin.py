@@ -57,7 +57,9 @@ async def _organization(principal: Principal, organization_id: UUID, action: str
     )
 
 
-async def _owned(principal: Principal, client_id: str, uow: UnitOfWork) -> PartnerClient:
+async def owned(principal: Principal, client_id: str, uow: UnitOfWork) -> PartnerClient:
+    """A client of an organisation the principal administers, locked for a change; another
+    organisation's, a deleted one and a random id are the same NOT_FOUND."""
     for oid in _admin_orgs(principal):
         found = await rows.owned(oid, client_id, uow.connection)
         if found is not None:
@@ -92,10 +94,16 @@ async def register(
     name: str,
     scopes: Sequence[str],
     practice_ids: Sequence[UUID],
+    trusted_documents_only: bool = False,
 ) -> WithSecret:
     oid = await _organization(principal, organization_id, "PARTNER_CLIENT_CREATE")
     made = await clients.create(
-        principal, organization_id=oid, name=name, scopes=scopes, practice_ids=practice_ids
+        principal,
+        organization_id=oid,
+        name=name,
+        scopes=scopes,
+        practice_ids=practice_ids,
+        trusted_documents_only=trusted_documents_only,
     )
     return WithSecret(made.row, made.client_secret)
 
@@ -112,7 +120,7 @@ async def rotate_secret(principal: Principal, *, client_id: str, grace_minutes: 
         )
     secret = clients.new_secret()
     async with unit_of_work() as uow:
-        row = await _owned(principal, client_id, uow)
+        row = await owned(principal, client_id, uow)
         row.previous_secret_hash = row.secret_hash if grace_minutes else None
         row.previous_secret_expires_at = (
             clients.clock() + timedelta(minutes=grace_minutes) if grace_minutes else None
@@ -156,14 +164,16 @@ async def update(
     name: str | None,
     scopes: Sequence[str] | None,
     practice_ids: Sequence[UUID] | None,
+    trusted_documents_only: bool | None = None,
 ) -> PartnerClient:
-    """Renames, or narrows the grant (scopes and practices only shrink; omitted: unchanged)."""
+    """Renames, narrows the grant (scopes and practices only shrink), or switches "trusted
+    documents only" (``services.trusted_documents``); omitted: unchanged."""
     if name is not None and (not name.strip() or len(name) > 200):
         raise ValidationFailed(
             "Give the partner app a name (at most 200 characters).", field="name"
         )
     async with unit_of_work() as uow:
-        row = await _owned(principal, client_id, uow)
+        row = await owned(principal, client_id, uow)
         changed: list[str] = []
         if name is not None and name.strip() != row.name:
             row.name, changed = name.strip(), [*changed, "name"]
@@ -175,6 +185,12 @@ async def update(
             kept = await _narrowed_practices(row, practice_ids)
             if kept != sorted(row.practice_ids):
                 row.practice_ids, changed = kept, [*changed, "practice_ids"]
+        if (
+            trusted_documents_only is not None
+            and trusted_documents_only != row.trusted_documents_only
+        ):
+            row.trusted_documents_only = trusted_documents_only
+            changed = [*changed, "trusted_documents_only"]
         if changed:
             await rows.save(row, uow.connection, changed)
             _audit(uow, principal, "PARTNER_CLIENT_UPDATED", row, changed)
@@ -184,7 +200,7 @@ async def update(
 async def set_active(principal: Principal, *, client_id: str, active: bool) -> PartnerClient:
     """Suspend (no new tokens; issued ones refused from the next request) or resume."""
     async with unit_of_work() as uow:
-        row = await _owned(principal, client_id, uow)
+        row = await owned(principal, client_id, uow)
         if row.is_active != active:
             row.is_active = active
             # Tokens issued before a suspension never come back, not even after a resume.
@@ -198,7 +214,7 @@ async def set_active(principal: Principal, *, client_id: str, active: bool) -> P
 async def delete(principal: Principal, *, client_id: str) -> str:
     """Gone for good: no token, no secret, no webhook delivery; the row stays for the record."""
     async with unit_of_work() as uow:
-        row = await _owned(principal, client_id, uow)
+        row = await owned(principal, client_id, uow)
         row.is_active = False
         row.token_version += 1
         row.deleted_at = clients.clock()
@@ -226,6 +242,7 @@ __all__ = [
     "WithSecret",
     "delete",
     "listed",
+    "owned",
     "register",
     "rotate_secret",
     "set_active",

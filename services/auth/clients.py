@@ -73,6 +73,7 @@ async def create(
     name: str,
     scopes: Sequence[str],
     practice_ids: Sequence[UUID],
+    trusted_documents_only: bool = False,
 ) -> NewClient:
     """Checks and writes a new client with its audit row; the caller has checked the org."""
     if not name.strip() or len(name) > 200:
@@ -94,6 +95,7 @@ async def create(
         secret_hash=hash_password(secret),
         scopes=granted,
         practice_ids=sorted(str(p.id) for p in practices),
+        trusted_documents_only=trusted_documents_only,
     )
     async with unit_of_work() as uow:
         await rows.insert(row, uow.connection)
@@ -104,7 +106,7 @@ async def create(
                 organization_id=organization_id,
                 entity_type="PartnerClient",
                 entity_id=client_id,
-                fields=granted,
+                fields=[*granted, *(["trusted_documents_only"] if trusted_documents_only else [])],
             )
         )
     return NewClient(client_id, secret, row)

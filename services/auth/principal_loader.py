@@ -113,5 +113,7 @@ async def principal_for_partner(claims: dict[str, Any], meta: RequestMeta) -> Pr
         mfa_passed=True,
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         token_id=claims["jti"],
+        trusted_documents_only=client.trusted_documents_only,
+        documents_version=client.documents_version,
         meta=meta,
     )

@@ -20,6 +20,7 @@ MATRIX_FORM_ID = "00000000-0000-4000-8000-000000000011"
 MATRIX_FEE_SCHEDULE_ID = "00000000-0000-4000-8000-000000000013"
 MATRIX_INVOICE_ID = "00000000-0000-4000-8000-000000000012"
 MATRIX_WEBHOOK_ENDPOINT_ID = "00000000-0000-4000-8000-000000000014"
+MATRIX_CLIENT_ID = "pc_matrix_client"  # seed_objects runs once per (fresh) database
 
 # How to reach one instance of each type that has protected fields. A type missing here makes
 # the matrix test fail, naming it: add its path (and a fixture object) when adding the type.
@@ -69,6 +70,7 @@ ARGUMENTS: dict[str, str] = {
     "batchId": f'"{MATRIX_BATCH_ID}"',
     "organizationId": "$organizationId",
     "endpointId": f'"{MATRIX_WEBHOOK_ENDPOINT_ID}"',
+    "trustedDocuments.clientId": f'"{MATRIX_CLIENT_ID}"',
     "lotNumber": f'"{MATRIX_LOT}"',
     "channel": "EMAIL",
     "purpose": "SERVICE",
@@ -279,7 +281,7 @@ async def _seed_webhook_endpoint(practice: object) -> None:
     client = await PartnerClient.create(
         organization_id=organization_id,
         name="Matrix partner",
-        client_id=f"pc_matrix_{str(organization_id)[:8]}",
+        client_id=MATRIX_CLIENT_ID,
         secret_hash="-",
         scopes=["patient:read"],
         practice_ids=[str(practice.id)],  # type: ignore[attr-defined]
