@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from opentelemetry.sdk.trace.export import SpanExporter
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -19,7 +20,7 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from db import uow
+from db import statement_meter, uow
 from db.config import close_database, open_database
 from graph import (
     calendar_routes,
@@ -33,6 +34,8 @@ from graph import (
 from graph.graphiql import assets_mount
 from graph.message_routes import SMS_STATUS_PATH
 from graph.middleware import BodyLimit, RateLimit, RequestId
+from graph.observability import exposition, refresher
+from graph.observability.tracing import build_tracing
 from graph.rate_limits import build_limiter
 from graph.readiness import database_ok
 from graph.release import VERSION
@@ -110,8 +113,14 @@ def messaging_config(settings: Settings) -> channels.MessagingConfig:
     )
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, span_exporter: SpanExporter | None = None
+) -> Starlette:
+    """The app; ``span_exporter`` (tests) turns tracing on with that exporter."""
     settings = settings or load_settings()
+    tracing = build_tracing(settings, span_exporter)
+    if settings.metrics_enabled:
+        statement_meter.install()
     runtime.configure(service_config(settings))
     job_config.configure(jobs_config(settings))
     document_stores.configure(document_store(settings))
@@ -127,7 +136,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     graphql = GraphQLEndpoint(
         settings=settings,
         authenticate=authenticate_token,
-        schema=build_schema(settings),
+        schema=build_schema(settings, tracing.tracer if tracing else None),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=settings.get_queries_enabled,
         subscription_protocols=protocols,
@@ -140,6 +149,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if tracing is not None:
+            tracing.start()
         await open_database(settings.database_url)
         await bus.connect()
         app.state.bus = bus
@@ -163,6 +174,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             asyncio.create_task(jobs.run(grace=settings.shutdown_grace_seconds)) if jobs else None
         )
         app.state.jobs = jobs
+        gauges = (
+            asyncio.create_task(
+                refresher.refresh_forever(
+                    pipeline.fanout,
+                    graphql.sockets.open_count,
+                    settings.metrics_refresh_seconds,
+                )
+            )
+            if settings.metrics_enabled
+            else None
+        )
         log.info("aescrm started", extra={"env": settings.env.value})
         # Start-up objects (schema, models, modules) live as long as the process: keep them out
         # of every collection (the cyclic GC was the largest single cost of a board request).
@@ -176,9 +198,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 jobs.stop()
                 with contextlib.suppress(Exception):
                     await jobs_task
-            keys.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keys
+            for task in (keys, gauges):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             gc.set_threshold(*thresholds)
             gc.unfreeze()
             unhook_webhooks()
@@ -187,6 +211,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await limiter.close()
             await document_stores.close()
             await close_database()
+            if tracing is not None:
+                tracing.stop()
+            exposition.process_exited()
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse(HEALTHY)
@@ -213,9 +240,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *webhook_routes.routes,
         *message_routes.routes,
     ]
+    if settings.metrics_enabled:
+        routes.append(Route(exposition.METRICS_PATH, exposition.metrics_endpoint(settings)))
     if settings.graphiql_enabled:
         routes.append(assets_mount())
     middleware = [
+        # Tracing on: the server span encloses everything, refusals by the middleware included.
+        *([tracing.middleware()] if tracing is not None else []),
         # Behind a trusted proxy the client address (rate limits, socket caps, audit rows, login
         # throttles) and scheme come from its X-Forwarded-* headers; from anyone else, never.
         *(

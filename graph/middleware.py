@@ -10,6 +10,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.logs import request_id_var
+from graph.observability.series import RATE_LIMITED
 from graph.rate_limits import Limiter
 
 
@@ -146,6 +147,7 @@ class RateLimit:
         if scope["type"] == "http" and scope["path"] not in ("/healthz", "/readyz"):
             wait = await self.limiter.wait(self._key(scope))
             if wait > 0:
+                RATE_LIMITED.inc()
                 retry = str(max(1, math.ceil(wait))).encode()
                 await send_error(
                     send, 429, "RATE_LIMITED", "Too many requests.", ((b"retry-after", retry),)

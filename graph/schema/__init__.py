@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from opentelemetry.trace import Tracer
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -23,6 +24,7 @@ from graph.auth_limits import SingleCredentialCheck
 from graph.engine.execution import CheckedExecutor, Executor
 from graph.errors import ErrorCodes
 from graph.limits import cost_rule, max_directives_rule
+from graph.observability.operations import OperationMetrics, operation_span
 from graph.request_inputs import StringCharacters
 from graph.resolvers import Mutation, Query, Subscription
 from graph.schema.documentation import document_schema
@@ -72,8 +74,17 @@ def may_introspect(principal: Principal | None, settings: Settings) -> bool:
     return not principal.roles.isdisjoint(settings.introspection_roles)
 
 
-def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension] | type]:
+def extensions_for(
+    settings: Settings, tracer: Tracer | None = None
+) -> list[Callable[[], SchemaExtension] | type]:
+    # First, so they exit last: the errors they see carry their final codes (ErrorCodes).
+    observing: list[Callable[[], SchemaExtension] | type] = []
+    if settings.metrics_enabled:
+        observing.append(OperationMetrics)
+    if tracer is not None:
+        observing.append(operation_span(tracer))
     return [
+        *observing,
         ErrorCodes,
         partial(ParserCache, maxsize=256),
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
@@ -88,13 +99,16 @@ class AescrmSchema(strawberry.Schema):
         """Silenced: ``graph.errors`` logs unexpected errors once, with the request id."""
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings | None = None, tracer: Tracer | None = None
+) -> strawberry.Schema:
+    """The schema; ``tracer`` (tracing on) adds a span per operation."""
     settings = settings or Settings()
     schema = AescrmSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions_for(settings),
+        extensions=extensions_for(settings, tracer),
         execution_context_class=Executor if settings.engine_shortcuts else CheckedExecutor,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )
