@@ -24,7 +24,8 @@ __all__ = [
     "WEBSOCKETS",
 ]
 
-disable_created_metrics()  # no *_created twin of every series: half the exposition, no use here
+# No *_created twin of every series: half the exposition, and of no use here.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 OPERATIONS = Counter(
     "aescrm_graphql_operations",
