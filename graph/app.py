@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from opentelemetry.sdk.trace.export import SpanExporter
 from starlette.applications import Starlette
@@ -60,6 +61,9 @@ from services.jobs import config as job_config
 from services.jobs.worker import Worker
 from services.messaging import channels
 from services.webhooks import fanout as webhook_fanout
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 log = logging.getLogger("aescrm.app")
 # A request allocates a few thousand container objects (a 300-appointment board ~3,000) and frees

@@ -17,9 +17,8 @@ import contextlib
 import re
 from collections.abc import Iterator
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opentelemetry.trace import Tracer
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
@@ -30,6 +29,9 @@ from graph.observability.series import (
     RESOLVER_ERRORS,
     SQL_STATEMENTS,
 )
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 __all__ = ["MAX_OPERATION_NAMES", "OperationMetrics", "operation_span"]
 

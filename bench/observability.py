@@ -1,0 +1,196 @@
+"""Benchmark: what metrics and traces cost the reception board, off against on in one run.
+
+The board of ``bench/board.py`` (a fresh PostgreSQL database, 300 appointments, ``aescrm serve
+--workers 2``, bare keep-alive clients), served in turn by servers that differ only in their
+observability settings:
+
+- ``off``: ``AESCRM_METRICS_ENABLED=false``, no tracing (no extension, no middleware, no
+  statement counting);
+- ``metrics``: the default, metrics on (two workers: prometheus_client's multiprocess mode,
+  values in files under ``PROMETHEUS_MULTIPROC_DIR``), scraped once a second during the run;
+- ``metrics+tracing``: also ``AESCRM_TRACING_EXPORTER=otlp`` to a local OTLP/HTTP sink that
+  answers 200 and counts bytes (ASGI, GraphQL operation and SQL spans, batched).
+
+The modes run in alternation for ``--rounds`` rounds, so a change of load on a shared machine
+hits them alike. Prints each run's req/s and server CPU ms/req, then per mode the median over
+rounds and its difference from ``off``.
+
+    .venv/bin/python bench/observability.py [--requests 1000] [--concurrency 16] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import uvloop
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from board import (  # the board benchmark's own seed, client and CPU reading
+    ADMIN_URL,
+    AESCRM,
+    ROOT,
+    TICKS,
+    _admin,
+    cpu_ticks,
+    fire,
+    free_port,
+    seed,
+    workers_of,
+)
+
+MODES: dict[str, dict[str, str]] = {
+    "off": {"AESCRM_METRICS_ENABLED": "false", "AESCRM_TRACING_EXPORTER": "none"},
+    "metrics": {"AESCRM_METRICS_ENABLED": "true", "AESCRM_TRACING_EXPORTER": "none"},
+    "metrics+tracing": {"AESCRM_METRICS_ENABLED": "true", "AESCRM_TRACING_EXPORTER": "otlp"},
+}
+
+
+class Sink(BaseHTTPRequestHandler):
+    """An OTLP/HTTP collector that keeps nothing: 200 to every export, bytes counted."""
+
+    received = 0
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length", 0))
+        Sink.received += len(self.rfile.read(length))
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+def scrape_while(port: int, stop: threading.Event, found: list[str]) -> None:
+    """Prometheus's part: /metrics once a second (loopback, development: no token needed)."""
+    while not stop.wait(1.0):
+        with contextlib.suppress(httpx.HTTPError):
+            found.append(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text)
+
+
+def run_mode(
+    mode: str, env: dict[str, str], token: str, practice: str, args: argparse.Namespace
+) -> tuple[float, float, int]:
+    """One server in ``mode``: (req/s, server CPU ms/req, failures)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(AESCRM), "serve", "--port", str(port), "--workers", "2"],
+        env={**env, **MODES[mode]},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    stop, scrapes = threading.Event(), []
+    try:
+        deadline = time.monotonic() + 120  # two workers start slowly on a loaded 2-core box
+        while True:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the {mode} server did not start")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        uvloop.run(fire(port, token, practice, 100, args.concurrency))  # warm-up
+        pids = workers_of(server.pid)
+        scraper = None
+        if mode != "off":
+            scraper = threading.Thread(target=scrape_while, args=(port, stop, scrapes))
+            scraper.start()
+        before, began = cpu_ticks(pids), time.perf_counter()
+        _, failures = uvloop.run(fire(port, token, practice, args.requests, args.concurrency))
+        elapsed, used = time.perf_counter() - began, cpu_ticks(pids) - before
+        stop.set()
+        if scraper is not None:
+            scraper.join()
+            final = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            counted = 'aescrm_graphql_operations_total{operation="Board",outcome="ok"}'
+            assert counted in final, "the board's operations were not counted"
+        return args.requests / elapsed, used / TICKS * 1000 / args.requests, failures
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    name = f"aescrm_bench_obs_{uuid.uuid4().hex[:8]}"
+    url = f"{ADMIN_URL}/{name}"
+    asyncio.run(_admin(f"CREATE DATABASE {name}"))
+    var = tempfile.mkdtemp(prefix="aescrm-bench-")
+    sink = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=sink.serve_forever, daemon=True).start()
+    env = {
+        **os.environ,
+        "AESCRM_DATABASE_URL": url,
+        "AESCRM_VAR_DIR": var,
+        "AESCRM_RATE_LIMIT_PER_MINUTE": "1000000",
+        "AESCRM_ACCESS_LOG": "false",
+        "AESCRM_LOG_LEVEL": "WARNING",
+        "AESCRM_TRACING_OTLP_ENDPOINT": f"http://127.0.0.1:{sink.server_port}/v1/traces",
+    }
+    results: dict[str, list[tuple[float, float]]] = {mode: [] for mode in MODES}
+    try:
+        subprocess.run([str(AESCRM), "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
+        practice, email = asyncio.run(seed(url))
+        token = (
+            subprocess.run(
+                [str(AESCRM), "dev-token", email],
+                env=env,
+                check=True,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        print(
+            f"board: 300 appointments, {args.requests} requests per run, concurrency "
+            f"{args.concurrency}, 2 workers, {args.rounds} rounds of {', '.join(MODES)}"
+        )
+        for round_ in range(1, args.rounds + 1):
+            for mode in MODES:
+                rate, cpu, failures = run_mode(mode, env, token, practice, args)
+                results[mode].append((rate, cpu))
+                print(
+                    f"  round {round_} {mode:<16} {rate:6.1f} req/s  server CPU {cpu:5.2f} ms/req"
+                    f"  failures={failures}  load={os.getloadavg()[0]:.2f}"
+                )
+        base_rate = statistics.median(r for r, _ in results["off"])
+        base_cpu = statistics.median(c for _, c in results["off"])
+        print("median over rounds (difference from off):")
+        for mode, runs in results.items():
+            rate = statistics.median(r for r, _ in runs)
+            cpu = statistics.median(c for _, c in runs)
+            print(
+                f"  {mode:<16} {rate:6.1f} req/s ({(rate / base_rate - 1) * 100:+.1f}%)  "
+                f"server CPU {cpu:5.2f} ms/req ({(cpu / base_cpu - 1) * 100:+.1f}%)"
+            )
+        print(f"  spans exported to the sink: {Sink.received / 1024:.0f} KiB (OTLP protobuf)")
+    finally:
+        sink.shutdown()
+        asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+if __name__ == "__main__":
+    main()
