@@ -49,7 +49,12 @@ def begin() -> tuple[Cell, contextvars.Token[Cell | None]]:
 
 
 def end(token: contextvars.Token[Cell | None]) -> None:
-    _cell.reset(token)
+    """Stops counting. A subscription may end in another task than it began in (a detached
+    live subscription is closed by whoever ends the socket): there, nothing is left to undo."""
+    try:
+        _cell.reset(token)
+    except ValueError:  # the token belongs to another context
+        _cell.set(None)
 
 
 def _counting(method: Callable[..., Any]) -> Callable[..., Any]:

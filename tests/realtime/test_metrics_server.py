@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -108,12 +108,12 @@ async def scrape(url: str, **headers: str) -> Metrics:
     return Metrics.parse(response.text)
 
 
-async def until(url: str, ready: object, within: float = 15) -> Metrics:
+async def until(url: str, ready: Callable[[Metrics], bool], within: float = 15) -> Metrics:
     """Scrapes until ``ready(metrics)`` (the gauges refresh on a timer)."""
     deadline = asyncio.get_running_loop().time() + within
     while True:
         metrics = await scrape(url)
-        if ready(metrics):  # type: ignore[operator]
+        if ready(metrics):
             return metrics
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"never ready: {sorted(metrics.items())}")
