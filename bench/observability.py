@@ -16,6 +16,11 @@ hits them alike. Prints each run's req/s and server CPU ms/req, then per mode th
 rounds and its difference from ``off``.
 
     .venv/bin/python bench/observability.py [--requests 1000] [--concurrency 16] [--rounds 3]
+
+``--in-process`` calls the app over ASGI in this process instead (sequential requests, values
+in a multiprocess directory as the workers keep them) and prints CPU ms per request from
+``time.process_time``: on a busy shared machine the steadiest figure of the three (the OTLP
+sink's thread is in the same process, so its CPU counts against tracing).
 """
 
 from __future__ import annotations
@@ -36,15 +41,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+import orjson
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from board import (  # the board benchmark's own seed, client and CPU reading
     ADMIN_URL,
     AESCRM,
+    DAY,
+    QUERY,
     ROOT,
     TICKS,
     _admin,
+    asgi_call,
     cpu_ticks,
     fire,
     free_port,
@@ -127,12 +136,53 @@ def run_mode(
         server.wait(timeout=30)
 
 
+async def in_process(
+    url: str, var: str, token: str, practice: str, args: argparse.Namespace, otlp: str
+) -> dict[str, list[float]]:
+    """The app called over ASGI in this process, modes alternating: CPU ms per request from
+    ``time.process_time`` (sequential requests; steadier than req/s on a busy machine)."""
+    from graph.app import create_app
+    from graph.settings import Settings
+
+    variables = {"practiceId": practice, "from": f"{DAY}T00:00:00Z", "to": f"{DAY}T23:59:00Z"}
+    body = orjson.dumps({"query": QUERY, "variables": variables})
+    cpu: dict[str, list[float]] = {mode: [] for mode in MODES}
+    for round_ in range(1, args.rounds + 1):
+        for mode, values in MODES.items():
+            settings = Settings(
+                database_url=url,
+                var_dir=Path(var),
+                rate_limit_per_minute=10**6,
+                log_level="WARNING",
+                metrics_enabled=values["AESCRM_METRICS_ENABLED"] == "true",
+                tracing_exporter=values["AESCRM_TRACING_EXPORTER"],  # type: ignore[arg-type]
+                tracing_otlp_endpoint=otlp,
+            )
+            app = create_app(settings)
+            async with app.router.lifespan_context(app):
+                call = asgi_call(app, body, token)
+                for _ in range(30):
+                    await call()
+                began = time.process_time()
+                for _ in range(args.requests):
+                    await call()
+                used = (time.process_time() - began) * 1000 / args.requests
+            cpu[mode].append(used)
+            print(f"  round {round_} {mode:<16} CPU {used:5.2f} ms/req (in process)")
+    return cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--in-process", action="store_true", help="no server: CPU per request over ASGI"
+    )
     args = parser.parse_args()
+    if args.in_process:  # the workers' mode: values in files (before prometheus_client loads)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="aescrm-bench-prom-")
     name = f"aescrm_bench_obs_{uuid.uuid4().hex[:8]}"
     url = f"{ADMIN_URL}/{name}"
     asyncio.run(_admin(f"CREATE DATABASE {name}"))
@@ -164,6 +214,17 @@ def main() -> None:
             .stdout.strip()
             .splitlines()[-1]
         )
+        if args.in_process:
+            print(f"board in process: {args.requests} sequential requests per run")
+            cpu = uvloop.run(
+                in_process(url, var, token, practice, args, env["AESCRM_TRACING_OTLP_ENDPOINT"])
+            )
+            base = statistics.median(cpu["off"])
+            print("median over rounds (difference from off):")
+            for mode, runs in cpu.items():
+                used = statistics.median(runs)
+                print(f"  {mode:<16} CPU {used:5.2f} ms/req ({(used / base - 1) * 100:+.1f}%)")
+            return
         print(
             f"board: 300 appointments, {args.requests} requests per run, concurrency "
             f"{args.concurrency}, 2 workers, {args.rounds} rounds of {', '.join(MODES)}"
