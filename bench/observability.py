@@ -7,13 +7,14 @@ observability settings:
 - ``off``: ``AESCRM_METRICS_ENABLED=false``, no tracing (no extension, no middleware, no
   statement counting);
 - ``metrics``: the default, metrics on (two workers: prometheus_client's multiprocess mode,
-  values in files under ``PROMETHEUS_MULTIPROC_DIR``), scraped once a second during the run;
+  values in files under ``PROMETHEUS_MULTIPROC_DIR``), scraped every 15 s during the run;
 - ``metrics+tracing``: also ``AESCRM_TRACING_EXPORTER=otlp`` to a local OTLP/HTTP sink that
   answers 200 and counts bytes (ASGI, GraphQL operation and SQL spans, batched).
 
-The modes run in alternation for ``--rounds`` rounds, so a change of load on a shared machine
-hits them alike. Prints each run's req/s and server CPU ms/req, then per mode the median over
-rounds and its difference from ``off``.
+The modes run in alternation for ``--rounds`` rounds (in reverse order every other round), so
+a change of load on a shared machine, or an order effect, hits them alike. Prints each run's
+req/s and server CPU ms/req, then per mode the median over rounds and its difference from
+``off``.
 
     .venv/bin/python bench/observability.py [--requests 1000] [--concurrency 16] [--rounds 3]
 
@@ -61,11 +62,18 @@ from board import (  # the board benchmark's own seed, client and CPU reading
     workers_of,
 )
 
+SCRAPE_SECONDS = 15.0  # Prometheus's usual interval
 MODES: dict[str, dict[str, str]] = {
     "off": {"AESCRM_METRICS_ENABLED": "false", "AESCRM_TRACING_EXPORTER": "none"},
     "metrics": {"AESCRM_METRICS_ENABLED": "true", "AESCRM_TRACING_EXPORTER": "none"},
     "metrics+tracing": {"AESCRM_METRICS_ENABLED": "true", "AESCRM_TRACING_EXPORTER": "otlp"},
 }
+
+
+def in_order(round_: int) -> list[str]:
+    """The modes, reversed every other round: whichever runs first in a process or after a
+    given neighbour must not always be the same mode (that alone moved CPU figures by 10%)."""
+    return list(MODES) if round_ % 2 else list(reversed(MODES))
 
 
 class Sink(BaseHTTPRequestHandler):
@@ -86,8 +94,8 @@ class Sink(BaseHTTPRequestHandler):
 
 
 def scrape_while(port: int, stop: threading.Event, found: list[str]) -> None:
-    """Prometheus's part: /metrics once a second (loopback, development: no token needed)."""
-    while not stop.wait(1.0):
+    """Prometheus's part: /metrics every 15 s (loopback, development: no token needed)."""
+    while not stop.wait(SCRAPE_SECONDS):
         with contextlib.suppress(httpx.HTTPError):
             found.append(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text)
 
@@ -148,7 +156,8 @@ async def in_process(
     body = orjson.dumps({"query": QUERY, "variables": variables})
     cpu: dict[str, list[float]] = {mode: [] for mode in MODES}
     for round_ in range(1, args.rounds + 1):
-        for mode, values in MODES.items():
+        for mode in in_order(round_):
+            values = MODES[mode]
             settings = Settings(
                 database_url=url,
                 var_dir=Path(var),
@@ -230,7 +239,7 @@ def main() -> None:
             f"{args.concurrency}, 2 workers, {args.rounds} rounds of {', '.join(MODES)}"
         )
         for round_ in range(1, args.rounds + 1):
-            for mode in MODES:
+            for mode in in_order(round_):
                 rate, cpu, failures = run_mode(mode, env, token, practice, args)
                 results[mode].append((rate, cpu))
                 print(
