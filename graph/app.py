@@ -9,7 +9,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
+from opentelemetry.sdk.trace.export import SpanExporter
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -19,7 +21,7 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from db import uow
+from db import statement_meter, uow
 from db.config import close_database, open_database
 from graph import (
     calendar_routes,
@@ -35,6 +37,8 @@ from graph.budgets import Budgets
 from graph.graphiql import assets_mount
 from graph.message_routes import SMS_STATUS_PATH
 from graph.middleware import BodyLimit, RateLimit, RequestId
+from graph.observability import exposition, refresher
+from graph.observability.tracing import build_tracing
 from graph.rate_limits import build_limiter
 from graph.readiness import database_ok
 from graph.release import VERSION
@@ -59,6 +63,9 @@ from services.jobs import config as job_config
 from services.jobs.worker import Worker
 from services.messaging import channels
 from services.webhooks import fanout as webhook_fanout
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 log = logging.getLogger("aescrm.app")
 # A request allocates a few thousand container objects (a 300-appointment board ~3,000) and frees
@@ -115,8 +122,14 @@ def messaging_config(settings: Settings) -> channels.MessagingConfig:
     )
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, span_exporter: SpanExporter | None = None
+) -> Starlette:
+    """The app; ``span_exporter`` (tests) turns tracing on with that exporter."""
     settings = settings or load_settings()
+    tracing = build_tracing(settings, span_exporter)
+    if settings.metrics_enabled:
+        statement_meter.install()
     runtime.configure(service_config(settings))
     job_config.configure(jobs_config(settings))
     document_stores.configure(document_store(settings))
@@ -134,7 +147,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings=settings,
         authenticate=authenticate_token,
         budgets=budgets,
-        schema=build_schema(settings, budgets),
+        schema=build_schema(settings, budgets, tracing.tracer if tracing else None),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=settings.get_queries_enabled,
         subscription_protocols=protocols,
@@ -147,6 +160,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if tracing is not None:
+            tracing.start()
         await open_database(settings.database_url)
         await bus.connect()
         app.state.bus = bus
@@ -170,6 +185,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             asyncio.create_task(jobs.run(grace=settings.shutdown_grace_seconds)) if jobs else None
         )
         app.state.jobs = jobs
+        gauges = (
+            asyncio.create_task(
+                refresher.refresh_forever(
+                    pipeline.fanout,
+                    graphql.sockets.open_count,
+                    settings.metrics_refresh_seconds,
+                )
+            )
+            if settings.metrics_enabled
+            else None
+        )
         log.info("aescrm started", extra={"env": settings.env.value})
         # Start-up objects (schema, models, modules) live as long as the process: keep them out
         # of every collection (the cyclic GC was the largest single cost of a board request).
@@ -184,9 +210,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 with contextlib.suppress(Exception):
                     await jobs_task
             await channels.close()
-            keys.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keys
+            for task in (keys, gauges):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             gc.set_threshold(*thresholds)
             gc.unfreeze()
             unhook_webhooks()
@@ -196,6 +224,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await budgets.close()
             await document_stores.close()
             await close_database()
+            if tracing is not None:
+                tracing.stop()
+            exposition.process_exited()
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse(HEALTHY)
@@ -222,10 +253,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *webhook_routes.routes,
         *message_routes.routes,
     ]
+    if settings.metrics_enabled:
+        routes.append(Route(exposition.METRICS_PATH, exposition.metrics_endpoint(settings)))
     if settings.graphiql_enabled:
         routes.append(assets_mount())
     routes += board_routes(settings)  # the live reception board page, development only
     middleware = [
+        # Tracing on: the server span encloses everything, refusals by the middleware included.
+        *([tracing.middleware()] if tracing is not None else []),
         # Behind a trusted proxy the client address (rate limits, socket caps, audit rows, login
         # throttles) and scheme come from its X-Forwarded-* headers; from anyone else, never.
         *(

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 
 from graph.budgets import Account, Budgets, account_of, retry_after
+from graph.observability.series import BUDGET_REFUSED
 
 BUDGET_CHARGE = "aescrm.budget_charge"  # HTTP scope state: (account, verdict) of the charge
 BUDGET_ACCOUNT = "aescrm.budget_account"  # HTTP scope state: whose bucket the headers describe
@@ -51,6 +52,7 @@ def budget_check(budgets: Budgets) -> type[SchemaExtension]:
                 if isinstance(request, Request):
                     request.scope.setdefault("state", {})[BUDGET_CHARGE] = (account, verdict)
                 if not verdict.allowed:
+                    BUDGET_REFUSED.labels(account.pool.value).inc()
                     seconds = retry_after(verdict)
                     context.pre_execution_errors = [
                         GraphQLError(

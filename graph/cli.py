@@ -16,6 +16,7 @@ import uvicorn
 
 from db.config import apply_migrations, close_database, open_database
 from graph.logs import configure_logging
+from graph.observability import exposition
 from graph.server_options import uvicorn_options
 from graph.settings import (
     ConfigurationRefused,
@@ -63,10 +64,13 @@ def serve(
 ) -> None:
     """Serve GraphQL over HTTP and WebSocket."""
     settings = _settings()
+    processes = workers or settings.workers
+    exposition.prepare_multiprocess(settings, processes)  # before any worker starts
+    exposition.serve_metrics_port(settings)
     options = uvicorn_options(
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
+        workers=processes,
         access_log=settings.access_log,
         max_message_bytes=settings.max_body_bytes,
         log_level=settings.log_level,

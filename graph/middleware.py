@@ -10,6 +10,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.logs import request_id_var
+from graph.observability.series import RATE_LIMITED
 from graph.rate_limits import Limiter
 
 
@@ -146,6 +147,7 @@ class RateLimit:
         if scope["type"] == "http" and scope["path"] not in ("/healthz", "/readyz"):
             verdict = await self.limiter.charge(self._key(scope), 1)
             if not verdict.allowed:
+                RATE_LIMITED.inc()
                 # The IETF fields name this policy "requests", apart from the query-cost
                 # budget's "default" (graph.budgets) that /graphql's answers describe.
                 quota = f'"requests";q={self.limiter.per_minute};w=60'

@@ -6,7 +6,9 @@ from typing import Any
 
 from graph.logs import logging_config
 
-__all__ = ["uvicorn_options"]
+__all__ = ["WORKER_HEALTHCHECK_SECONDS", "uvicorn_options"]
+
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def uvicorn_options(
@@ -43,4 +45,8 @@ def uvicorn_options(
         "ws": f"graph.engine.ws_protocol:{ws}",
         "proxy_headers": False,
         "timeout_graceful_shutdown": graceful_shutdown_seconds,
+        # A spawned worker answers the parent's health pings only once it has imported the app
+        # (~1 s idle, over 5 s on a loaded 2-core box); with uvicorn's 5 s default the parent
+        # killed and respawned slow starters forever and the server never came up.
+        "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
     }

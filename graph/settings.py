@@ -181,6 +181,18 @@ class Settings(BaseSettings):
     access_log: bool = False
     log_level: str = "INFO"
 
+    # Metrics and traces (graph/observability; README "Metrics and traces"). /metrics answers a
+    # bearer ``metrics_token``, or (development, no token) loopback callers; ``metrics_port``
+    # serves the same series from `aescrm serve`'s parent on ``metrics_host`` (no token there).
+    metrics_enabled: bool = True
+    metrics_token: SecretStr | None = None
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # Gauges read from the database and the fan-out (outbox lag, job queue depth, sockets, queues)
+    metrics_refresh_seconds: float = Field(default=15.0, gt=0, le=3600)
+    tracing_exporter: Literal["none", "console", "otlp"] = "none"
+    tracing_otlp_endpoint: str | None = None  # e.g. http://collector:4318/v1/traces
+
     @model_validator(mode="after")
     def _s3_needs_a_bucket(self) -> Settings:
         if self.document_store == "s3" and not self.s3_bucket:
@@ -281,6 +293,9 @@ class Settings(BaseSettings):
             problems.append(
                 "AESCRM_WEBHOOK_ALLOW_LOOPBACK is for tests only; unset it in production"
             )
+        token = self.metrics_token.get_secret_value() if self.metrics_token else None
+        if token is not None and len(token) < 32:
+            problems.append("AESCRM_METRICS_TOKEN must be a random value of 32+ characters")
         if self.introspection:
             problems.append(
                 "AESCRM_INTROSPECTION must not be enabled in production "

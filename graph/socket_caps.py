@@ -32,6 +32,10 @@ class SocketCaps:
         self._addresses[address] += 1
         return True
 
+    def open_count(self) -> int:
+        """Sockets open in this process (the WebSocket connections gauge)."""
+        return sum(self._addresses.values())
+
     def closed_from(self, address: str) -> None:
         self._release(self._addresses, address)
 

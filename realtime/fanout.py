@@ -31,6 +31,7 @@ from realtime import store
 from realtime.bus import Bus
 from realtime.channels import channel_for
 from realtime.envelopes import Envelope, StoredEvent
+from realtime.meters import FANOUT_DELIVERIES
 from realtime.subscriber import (
     CHANGED,
     EXPIRED,
@@ -99,12 +100,14 @@ async def _offer(group: Group, sequence: int, item: object) -> None:
     encoded: dict[Hashable, object] = {}
     last_key: Hashable = _MISSING
     value: object = None
+    handed = 0
     for subscriber in list(group.subscribers):
         if subscriber.stopped is not None or not subscriber.accepts(item):
             continue
         encode = subscriber.encode
         if encode is None:
             subscriber.push(sequence, item)
+            handed += 1
             continue
         key = subscriber.encode_key
         if key is not last_key:  # interned keys: one identity test, not a tuple hash, per socket
@@ -114,6 +117,9 @@ async def _offer(group: Group, sequence: int, item: object) -> None:
             last_key = key
         if value is not None:  # None: the encoder withheld the event from this subscriber
             subscriber.push(sequence, value)
+            handed += 1
+    if handed:
+        FANOUT_DELIVERIES.inc(handed)
 
 
 class Feed:
@@ -333,6 +339,11 @@ class Fanout:
     @property
     def subscriber_count(self) -> int:
         return sum(len(f.watchers_of()) for f in self.feeds.values())
+
+    @property
+    def queue_depth(self) -> int:
+        """Events waiting in subscribers' queues (written to no socket yet), all feeds."""
+        return sum(len(s.pending) for f in self.feeds.values() for s in f.watchers_of())
 
     async def watch(self, watch: Watch, *, since: int | None) -> AsyncIterator[tuple[int, Any]]:
         """Replays ``(since, now]`` from the table, then live events: no gap, no duplicate.

@@ -86,6 +86,17 @@ async def unpublished(before: datetime, limit: int) -> list[DomainEvent]:
     )
 
 
+async def oldest_unpublished() -> datetime | None:
+    """When the oldest event not yet published on the bus happened (the outbox lag metric)."""
+    row = (
+        await DomainEvent.filter(published_at__isnull=True)
+        .order_by("occurred_at")
+        .only("occurred_at")
+        .first()
+    )
+    return row.occurred_at if row is not None else None
+
+
 async def mark_published(ids: Sequence[UUID], when: datetime) -> None:
     if ids:
         await DomainEvent.filter(id__in=list(ids)).update(published_at=when)

@@ -263,6 +263,11 @@ async def by_status(kind: str | None = None) -> dict[str, int]:
     return {str(row["status"]): int(row["n"]) for row in rows}
 
 
+async def due_count(now: datetime) -> int:
+    """Queued jobs whose time has come (the job queue depth metric; the status/run_at index)."""
+    return await Job.filter(status=JobStatus.QUEUED, run_at__lte=now).count()
+
+
 async def prune(before: datetime, limit: int = 1000) -> int:
     """Deletes finished (DONE or CANCELLED) jobs that finished before ``before``, in a batch."""
     ids = (

@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from opentelemetry.trace import Tracer
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -25,6 +26,7 @@ from graph.budgets import Budgets
 from graph.engine.execution import CheckedExecutor, Executor
 from graph.errors import ErrorCodes
 from graph.limits import cost_rule, max_directives_rule
+from graph.observability.operations import OperationMetrics, operation_span
 from graph.request_inputs import StringCharacters
 from graph.resolvers import Mutation, Query, Subscription
 from graph.schema.documentation import document_schema
@@ -75,11 +77,18 @@ def may_introspect(principal: Principal | None, settings: Settings) -> bool:
 
 
 def extensions_for(
-    settings: Settings, budgets: Budgets | None = None
+    settings: Settings, budgets: Budgets | None = None, tracer: Tracer | None = None
 ) -> list[Callable[[], SchemaExtension] | type]:
     """With ``budgets``, each operation is charged right after the validation cache has
     validated it (the order matters: a charge must see the validation errors)."""
+    # First, so they exit last: the errors they see carry their final codes (ErrorCodes).
+    observing: list[Callable[[], SchemaExtension] | type] = []
+    if settings.metrics_enabled:
+        observing.append(OperationMetrics)
+    if tracer is not None:
+        observing.append(operation_span(tracer))
     return [
+        *observing,
         ErrorCodes,
         partial(ParserCache, maxsize=256),
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
@@ -96,15 +105,18 @@ class AescrmSchema(strawberry.Schema):
 
 
 def build_schema(
-    settings: Settings | None = None, budgets: Budgets | None = None
+    settings: Settings | None = None,
+    budgets: Budgets | None = None,
+    tracer: Tracer | None = None,
 ) -> strawberry.Schema:
-    """``budgets`` charges operations (the server's schema); without, none are (schema export)."""
+    """``budgets`` charges operations (the server's schema); without, none are (schema export).
+    ``tracer`` (tracing on) adds a span per operation."""
     settings = settings or Settings()
     schema = AescrmSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions_for(settings, budgets),
+        extensions=extensions_for(settings, budgets, tracer),
         execution_context_class=Executor if settings.engine_shortcuts else CheckedExecutor,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

@@ -16,6 +16,7 @@ import httpx
 import pytest
 import redis.asyncio as redis_asyncio
 from graphql import parse
+from prometheus_client import REGISTRY
 from strawberry.types.graphql import OperationType
 
 from db.models.outbox import DomainEvent
@@ -165,6 +166,12 @@ async def test_over_budget_is_429_with_retry_after_and_runs_nothing(
         assert again.status_code == 429  # not the 400 of a data-less graphql-response
 
 
+def refused(pool: str) -> float:
+    """Operations the budgets refused so far in this process (the Prometheus counter)."""
+    sample = REGISTRY.get_sample_value("aescrm_budget_refused_operations_total", {"pool": pool})
+    return sample or 0.0
+
+
 async def test_a_partner_that_spends_its_budget_does_not_starve_first_party_traffic(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -174,8 +181,10 @@ async def test_a_partner_that_spends_its_budget_does_not_starve_first_party_traf
     async with serve(settings) as http:
         practice = await factories.practice()
         _, partner = await partner_token(http, practice.id, practice.organization_id)
+        refused_before = refused("partner")
         statuses = [(await post(http, PING, partner)).status_code for _ in range(21)]
         assert statuses == [200] * 20 + [429]
+        assert refused("partner") == refused_before + 1  # /metrics counts the refusal
         staff = factories.access_token(await factories.user(Role.RECEPTIONIST, practice))
         record = await factories.patient(practice)
         patient = factories.access_token(
