@@ -20,6 +20,7 @@ import pytest
 import strawberry
 from graphql import build_schema as build_sdl_schema
 from graphql import parse, validate
+from opentelemetry.trace import Tracer
 from starlette.types import Message
 
 from graph.app import create_app
@@ -64,8 +65,10 @@ class Query:
         raise RuntimeError(f"database exploded while reading {SECRET}")
 
 
-def test_schema(settings: Settings, budgets: Budgets | None) -> strawberry.Schema:
-    return AescrmSchema(query=Query, extensions=extensions_for(settings, budgets))
+def test_schema(
+    settings: Settings, budgets: Budgets | None, tracer: Tracer | None
+) -> strawberry.Schema:
+    return AescrmSchema(query=Query, extensions=extensions_for(settings, budgets, tracer))
 
 
 test_schema.__test__ = False  # type: ignore[attr-defined]  # a builder, not a pytest test
@@ -75,7 +78,7 @@ test_schema.__test__ = False  # type: ignore[attr-defined]  # a builder, not a p
 async def serve(
     settings: Settings,
     *,
-    schema: Callable[[Settings, Budgets | None], strawberry.Schema] | None = None,
+    schema: Callable[[Settings, Budgets | None, Tracer | None], strawberry.Schema] | None = None,
     client: tuple[str, int] = ("203.0.113.9", 4000),
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The real app (middleware, view, lifespan) optionally around another schema."""
@@ -400,7 +403,7 @@ async def test_masking_in_isolation_with_the_schema_extensions(settings: Setting
         principal = None
 
     Ctx.settings = settings  # type: ignore[assignment]
-    result = await test_schema(settings, None).execute("{ boom }", context_value=Ctx())
+    result = await test_schema(settings, None, None).execute("{ boom }", context_value=Ctx())
     assert result.errors is not None
     [error] = result.errors
     assert error.message == INTERNAL_MESSAGE
