@@ -53,6 +53,7 @@ async def second_worker(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield http
     finally:
         await app.state.rate_limiter.close()
+        await app.state.budgets.close()  # its Redis client too (the lifespan would close both)
 
 
 async def ping(
