@@ -59,7 +59,7 @@ async def test_a_completed_treatment_queues_care_instructions_and_an_exam_does_n
     )
     dentist = await d.principal(d.dentist_user)
     for type_id, hour in ((extraction.id, 9), (d.exam.id, 11)):
-        appointment = await _book(d, type_id, d.at(0, hour))
+        appointment = await _book(d, type_id, d.at(1, hour))  # tomorrow: never in the past
         for status in (
             workflow.Status.CONFIRMED,
             workflow.Status.ARRIVED,
