@@ -13,7 +13,7 @@ prefix, deleted afterwards): the median and p99 latency of one check made alone,
 this process per check (``time.process_time``) — with Redis the latency includes the round trip
 and Redis' own time, the CPU is what the server's worker spends. Then the same with
 ``--concurrency`` checks in flight (default 16), as a busy worker makes them: wall time and CPU
-per check (concurrent Redis checks share one pipeline per loop turn, ``graph.script_batches``).
+per check (concurrent Redis checks share one write per batch, ``graph.script_batches``).
 The CPU figures are the ones to compare on a shared machine.
 
     .venv/bin/python bench/rate_limit.py [--checks 20000] [--concurrency 16] [--redis URL]

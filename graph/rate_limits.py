@@ -141,7 +141,7 @@ class RedisLimiter:
         self.client: Any = redis_asyncio.from_url(
             url, socket_connect_timeout=0.5, socket_timeout=0.5
         )
-        self.script = ScriptBatcher(self.client, GCRA_SCRIPT)  # one pipeline per loop turn
+        self.script = ScriptBatcher(self.client, GCRA_SCRIPT)  # one write per loop turn
         self.redis_down_until = 0.0
         self.shared = True  # False while Redis is away: logged once per change, at INFO (the
         # same Redis being down is the bus's WARNING already)
@@ -170,6 +170,7 @@ class RedisLimiter:
         return Verdict(int(waited) / 1_000_000, left, backlog / 1_000_000)
 
     async def close(self) -> None:
+        await self.script.close()
         await self.client.aclose()
 
 
