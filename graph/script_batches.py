@@ -1,7 +1,7 @@
 """One Lua script called by many concurrent requests, sent to Redis in batches on one connection.
 
-Every request makes two bucket checks (``graph.rate_limits``: the request limit, then the
-query-cost budget), each one ``EVALSHA``. Through redis-py's client API a lone command costs a
+Every GraphQL request makes one bucket call (``graph.rate_limits``: its request unit and its
+query-cost budget in one ``EVALSHA``). Through redis-py's client API a lone command costs a
 worker about 80-100 µs of CPU, most of it in the connection pool and the pipeline machinery
 rather than on the wire; the same command written on a connection of its own and read back with
 redis-py's parser costs about 40 µs, and about 15 µs a command when 16 share one write. So this
@@ -25,23 +25,37 @@ from typing import Any
 
 from redis.exceptions import NoScriptError, ResponseError
 
-Call = tuple[list[str], Sequence[int | str], "asyncio.Future[Any]"]
+
+class Script:
+    """A Lua script's text and the SHA-1 Redis knows it by."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.sha = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+Call = tuple[Script, list[str], Sequence[int | str], "asyncio.Future[Any]"]
 
 
 class ScriptBatcher:
+    """Batches calls of ``script`` (and of any other script a call names) on one connection."""
+
     def __init__(self, client: Any, script: str, timeout: float = 0.5) -> None:
         self.client = client
         self.timeout = timeout  # for a whole batch, written and read
-        self.script = script
-        self.sha = hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
+        self.script = Script(script)
         self.connection: Any = None  # made on first use, in the loop that uses it
         self.pending: list[Call] = []
         self.sending = False  # a batch is on the connection
+        self.calls = 0  # calls made, all scripts (what a request costs in Redis calls)
         self.flushes: set[asyncio.Task[None]] = set()  # referenced until done
 
-    async def __call__(self, keys: list[str], args: Sequence[int | str]) -> Any:
+    async def __call__(
+        self, keys: list[str], args: Sequence[int | str], script: Script | None = None
+    ) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.pending.append((keys, args, future))
+        self.calls += 1
+        self.pending.append((script or self.script, keys, args, future))
         if len(self.pending) == 1 and not self.sending:
             try:
                 await self._send_as_caller()
@@ -84,24 +98,25 @@ class ScriptBatcher:
             results = await self._execute(batch)
             missing = [n for n, result in enumerate(results) if isinstance(result, NoScriptError)]
             if missing:
-                await self.client.script_load(self.script)
+                for text in {batch[n][0].text for n in missing}:
+                    await self.client.script_load(text)
                 again = await self._execute([batch[n] for n in missing])
                 for n, result in zip(missing, again, strict=True):
                     results[n] = result
         except asyncio.CancelledError:
             if caller_sends:  # its caller went away: the others' calls go again in a task
                 # (the connection was closed mid-batch: some may have run, and count twice)
-                self.pending[:0] = [call for call in batch if not call[2].done()]
+                self.pending[:0] = [call for call in batch if not call[3].done()]
             else:  # the loop is closing: nobody gets an answer
-                for _, _, future in batch:
+                for *_, future in batch:
                     future.cancel()
             raise
         except Exception as error:
-            for _, _, future in batch:
+            for *_, future in batch:
                 if not future.done():
                     future.set_exception(error)
             return
-        for (_, _, future), result in zip(batch, results, strict=True):
+        for (*_, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue  # its caller was cancelled
             if isinstance(result, Exception):
@@ -111,7 +126,7 @@ class ScriptBatcher:
 
     async def _execute(self, batch: list[Call]) -> list[Any]:
         connection = self._connection()
-        commands = [("EVALSHA", self.sha, len(keys), *keys, *args) for keys, args, _ in batch]
+        commands = [("EVALSHA", call[0].sha, len(call[1]), *call[1], *call[2]) for call in batch]
         results: list[Any] = []
         try:
             async with asyncio.timeout(self.timeout):
@@ -142,4 +157,4 @@ class ScriptBatcher:
             self.connection = None
 
 
-__all__ = ["ScriptBatcher"]
+__all__ = ["Script", "ScriptBatcher"]
