@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import math
 import os
 import random
 import sys
@@ -236,7 +237,7 @@ async def book(load: Load, practice: Practice, caller: Caller) -> None:
     starts = datetime.combine(day, clock(8), UTC) + timedelta(minutes=20 * (slot % 24))
     variables = {
         "i": {
-            "practiceId": practice.id, "patientId": random.choice(practice.patients),
+            "practiceId": practice.id, "patientId": practice.patients[n % PATIENTS],
             "practitionerId": person, "roomId": room,
             "appointmentTypeId": practice.appointment_type, "startsAt": starts.isoformat(),
         }
@@ -445,7 +446,7 @@ async def soak(
     sockets = await subscribe_all(load, args.subscribers)
     print(f"soak: running {args.seconds / 60:.1f} min", file=sys.stderr, flush=True)
     calls = [sampler(load, pids, name, args.sample)]
-    readers = max(1, round(args.board_rate / 5))
+    readers = max(1, math.ceil(args.board_rate / 2))  # each waits for its answer: <= 2/s each
     for n in range(readers):
         practice = load.practices[n % len(load.practices)]
         caller, board = Caller(load.port), board_request(load.port, practice.token, practice.id)

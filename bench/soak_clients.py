@@ -144,8 +144,10 @@ class Subscriber:
 
 
 async def paced(rate: float, until: asyncio.Event, call: Callable[[], Awaitable[None]]) -> None:
-    """Calls ``call`` ``rate`` times a second (open loop: a slow answer does not slow the rate
-    down, the next call only waits for it) until ``until`` is set."""
+    """Calls ``call`` ``rate`` times a second until ``until`` is set. Each call waits for the
+    previous one (one keep-alive connection): a late answer is caught up on at once, and a caller
+    more than a second behind drops the backlog, so the rate is reached only while answers are
+    quicker than ``1 / rate``; the table prints the rate reached."""
     interval = 1 / rate
     due = time.monotonic()
     while not until.is_set():

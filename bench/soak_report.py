@@ -73,37 +73,36 @@ def plot(samples: list[Sample], path: str, warmup: float) -> None:
     from matplotlib import pyplot
 
     minutes = [s.at / 60 for s in samples]
-    figure, axes = pyplot.subplots(2, 2, figsize=(12, 8), sharex=True)
-    rss, fds, connections, rate = axes[0][0], axes[0][1], axes[1][0], axes[1][1]
+    figure, axes = pyplot.subplots(3, 2, figsize=(12, 11), sharex=True)
+    (rss, fds), (connections, rate), (events, latency) = axes
     for n in range(len(samples[0].rss)):
         rss.plot(minutes, [s.rss[n] / 1024 for s in samples], label=f"worker {n + 1}")
         fds.plot(minutes, [s.fds[n] for s in samples], label=f"worker {n + 1}")
     fds.plot(minutes, [sum(s.fds) for s in samples], label="both")
-    rss.set_title("RSS (MB)")
-    fds.set_title("open file descriptors")
     connections.plot(minutes, [s.connections for s in samples], color="tab:purple")
-    connections.set_title("PostgreSQL connections (pg_stat_activity)")
     pairs = list(itertools.pairwise(samples))
     later = [b.at / 60 for _, b in pairs]
     rate.plot(later, [(b.requests - a.requests) / (b.at - a.at) for a, b in pairs], label="req/s")
-    rate.plot(later, [(b.delivered - a.delivered) / (b.at - a.at) for a, b in pairs],
-              label="events delivered/s")  # fmt: skip
     errors = [b.at / 60 for a, b in pairs if b.failures > a.failures]
-    if errors:
-        rate.scatter(errors, [0] * len(errors), color="red", marker="x", label="errors")
-    latency = rate.twinx()
-    latency.plot(later, [p99(list(b.latencies)) * 1000 for _, b in pairs], color="tab:green",
-                 label="event p99 ms (right)")  # fmt: skip
-    latency.set_ylim(bottom=0)
-    latency.legend(fontsize=8, loc="upper right")
-    rate.set_title("load, and event latency commit -> client")
-    for axis in (rss, fds, connections, rate):
+    rate.scatter(errors, [0] * len(errors), color="red", marker="x", label="an error")
+    events.plot(later, [(b.delivered - a.delivered) / (b.at - a.at) for a, b in pairs])
+    latency.plot(later, [p99(list(b.latencies)) * 1000 for _, b in pairs], color="tab:green")
+    titles = [
+        (rss, "RSS per worker (MB)"), (fds, "open file descriptors"),
+        (connections, "PostgreSQL connections (pg_stat_activity)"),
+        (rate, "HTTP requests/s (all kinds)"), (events, "events delivered/s (all subscribers)"),
+        (latency, "event latency p99 (ms, commit -> client)"),
+    ]  # fmt: skip
+    for axis, title in titles:
+        axis.set_title(title)
+        axis.set_ylim(bottom=0)
         axis.axvline(warmup / 60, color="grey", linestyle=":", linewidth=1)
-        axis.set_xlabel("minutes")
         axis.grid(alpha=0.3)
-    for axis in (rss, fds):
+    rss.set_ylim(bottom=min(min(s.rss) for s in samples) / 1024 * 0.9)
+    for axis in (events, latency):
+        axis.set_xlabel("minutes")
+    for axis in (rss, fds, rate):
         axis.legend(fontsize=8)
-    rate.legend(fontsize=8, loc="upper left")
     figure.suptitle("aescrm soak: 2 workers, PostgreSQL + Redis (dotted: end of warm-up)")
     figure.tight_layout()
     figure.savefig(path, dpi=90)
