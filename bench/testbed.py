@@ -89,7 +89,7 @@ def serve(env: dict[str, str], port: int, workers: int = 2) -> Iterator[subproce
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_healthy(port)
+        wait_healthy(port, server)
         yield server
     finally:
         server.send_signal(signal.SIGINT)
@@ -100,9 +100,13 @@ def serve(env: dict[str, str], port: int, workers: int = 2) -> Iterator[subproce
             server.wait()
 
 
-def wait_healthy(port: int, seconds: float = 60) -> None:
+def wait_healthy(port: int, server: subprocess.Popen[bytes], seconds: float = 300) -> None:
+    """Until ``/healthz`` answers: a loaded 2-core box has taken over a minute to start two
+    workers; a server that exited fails at once."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode} before it was healthy")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return
