@@ -157,6 +157,13 @@ def checks(
                 f"limit +{RSS_GROWTH_LIMIT * 100:.0f} %)",
             )
         )
+    total_before = statistics.median(sum(s.rss) for s in first)
+    total_after = statistics.median(sum(s.rss) for s in last)
+    print(
+        f"  (both workers: {total_before / 1024:.1f} MB -> {total_after / 1024:.1f} MB, "
+        f"{(total_after / total_before - 1) * 100:+.1f} %; a reconnecting client may land on the "
+        "other worker, so one worker's RSS moves with its share of the sockets)"
+    )
     before_fds = max(sum(s.fds) for s in settled_first)
     after_fds = max(sum(s.fds) for s in settled_last)
     found.append(

@@ -1,9 +1,10 @@
 """``bench/soak.py`` for 18 seconds with 40 subscribers, so the soak cannot rot unnoticed.
 
-Cost: about 40 s on an idle 2-core box (a fresh PostgreSQL database migrated, a 2-worker server
-started, then the run), 2-3 minutes when the machine is loaded. It asserts what the script checks
-(no error, every event exactly once across reconnects with ``since``, no RSS, fd or database
-connection growth), that it exits 0 and that it draws its PNG.
+Cost: a fresh PostgreSQL database migrated and seeded, a 2-worker server started, 18 s of load,
+the server stopped: 4 min 13 s measured on the shared 2-core box at load average 12-14 (migrating
+took ~90 s and starting the server ~50 s of it); not yet timed on an idle box. It asserts what
+the script checks (no error, every event exactly once across reconnects with ``since``, no RSS,
+fd or database connection growth), that it exits 0 and that it draws its PNG.
 """
 
 from __future__ import annotations
