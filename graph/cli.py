@@ -488,13 +488,13 @@ def _refuse_unless_every_process_knows(settings: Settings, key_id: str, *, force
             err=True,
         )
         return
-    ttl = key_presence.ttl(settings.key_reload_seconds).total_seconds()
+    longest = max(p.expires_in_seconds for p in lagging)
     typer.echo(
         f"refused: {len(lagging)} of {alive} running processes do not know key {key_id} yet:\n"
         f"{listed}\n"
         "Deploy the setting that adds the key to them (rolling restart) and run this again. "
-        f"A process killed without a clean stop stops counting {ttl:g}s after its last report; "
-        "--force promotes anyway.",
+        "A process killed without a clean stop keeps counting until its report expires "
+        f"(within {longest:.0f}s if none of these reports again); --force promotes anyway.",
         err=True,
     )
     raise typer.Exit(1)

@@ -77,6 +77,7 @@ async def stop(task: asyncio.Task[None]) -> None:
 
 
 async def _keep(presence: Presence, interval_seconds: float) -> None:
+    failing = False  # an outage logs once when it starts and once when it ends
     try:
         while True:
             await asyncio.sleep(interval_seconds)
@@ -86,8 +87,14 @@ async def _keep(presence: Presence, interval_seconds: float) -> None:
                 log.exception("encryption key check failed")
             try:
                 await presence.report(interval_seconds)
-            except Exception:  # database unreachable: the row expires if this lasts
-                log.warning("key presence not reported", exc_info=True)
+            except Exception as error:  # database unreachable: the row expires if this lasts
+                if not failing:
+                    log.warning("key presence not reported", extra={"reason": repr(error)})
+                failing = True
+            else:
+                if failing:
+                    log.info("key presence reported again")
+                failing = False
     finally:
         with contextlib.suppress(Exception):
             await rows.forget(presence.process)
@@ -99,6 +106,7 @@ class Lagging:
     kind: str
     key_ids: list[str]
     seen_seconds_ago: float
+    expires_in_seconds: float  # counts this long more unless it reports again
 
 
 async def missing(key_id: str) -> tuple[int, list[Lagging]]:
@@ -106,7 +114,13 @@ async def missing(key_id: str) -> tuple[int, list[Lagging]]:
     now = datetime.now(UTC)
     alive = await rows.live(now)
     lagging = [
-        Lagging(row.process, row.kind, list(row.key_ids), (now - row.seen_at).total_seconds())
+        Lagging(
+            row.process,
+            row.kind,
+            list(row.key_ids),
+            (now - row.seen_at).total_seconds(),
+            (row.expires_at - now).total_seconds(),
+        )
         for row in alive
         if key_id not in row.key_ids
     ]

@@ -137,6 +137,7 @@ async def test_a_process_that_stopped_reporting_counts_until_its_row_expires(db:
     assert alive == 2
     assert [(p.process, p.key_ids) for p in lagging] == [("live-old", ["old"])]
     assert 1.5 < lagging[0].seen_seconds_ago < 30
+    assert 25 < lagging[0].expires_in_seconds <= 30
     assert await key_presence.missing("old") == (2, [])
     assert key_presence.ttl(0.5) == timedelta(seconds=key_presence.MIN_TTL_SECONDS)
     assert key_presence.ttl(10) == timedelta(seconds=60)
