@@ -22,6 +22,7 @@ from tests.drill.network import Host
 from tests.realtime.harness import ROOT
 
 APP_PORT = 8000
+IDLE_IN_TRANSACTION = "10s"
 
 
 def postgres_bin() -> Path | None:
@@ -76,6 +77,9 @@ class Postgres:
                 f"unix_socket_directories = '{self.base}'\n"
                 "fsync = off\nfull_page_writes = off\nshared_buffers = 32MB\n"
                 "max_connections = 200\n"
+                # As production must: a host cut off mid-transaction would otherwise hold its
+                # organization's audit-chain lock until TCP gives up (2 h by default).
+                f"idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION}'\n"
             )
         return self
 
@@ -160,7 +164,7 @@ class App:
         with self.log.open("ab") as err:
             self.process = subprocess.Popen(argv, env=self.env, cwd=ROOT, stderr=err)  # noqa: S603
 
-    def ready(self, timeout: float = 90) -> None:
+    def ready(self, timeout: float = 180) -> None:
         def answers() -> bool:
             assert self.process is not None
             if self.process.poll() is not None:
@@ -178,11 +182,11 @@ class App:
             time.sleep(0.2)
         raise AssertionError(f"app on {self.host.address} not ready after {timeout:.0f} s")
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 10) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
