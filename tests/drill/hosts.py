@@ -80,6 +80,8 @@ class Postgres:
                 # As production must: a host cut off mid-transaction would otherwise hold its
                 # organization's audit-chain lock until TCP gives up (2 h by default).
                 f"idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION}'\n"
+                # and a lost host's idle sessions (a session-level lock, a lease) end in ~11 s.
+                "tcp_keepalives_idle = 5\ntcp_keepalives_interval = 2\ntcp_keepalives_count = 3\n"
             )
         return self
 
