@@ -80,8 +80,10 @@ class Postgres:
                 # As production must: a host cut off mid-transaction would otherwise hold its
                 # organization's audit-chain lock until TCP gives up (2 h by default).
                 f"idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION}'\n"
-                # and a lost host's idle sessions (a session-level lock, a lease) end in ~11 s.
+                # and a lost host's sessions end in ~11 s: idle ones by keepalive, ones whose
+                # answer was never acknowledged (they wait mid-statement) by tcp_user_timeout.
                 "tcp_keepalives_idle = 5\ntcp_keepalives_interval = 2\ntcp_keepalives_count = 3\n"
+                "tcp_user_timeout = 10000\n"
             )
         return self
 
@@ -94,6 +96,17 @@ class Postgres:
     def stop(self) -> None:
         pg_ctl = str(self.binaries / "pg_ctl")
         self._as_postgres(pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
+
+    def snapshot(self) -> None:
+        """Writes pg_stat_activity next to the logs (what held what when the drill ended)."""
+        query = (
+            "SELECT pid, client_addr, state, wait_event_type, wait_event, xact_start, "
+            "left(query, 80) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+        )
+        with contextlib.suppress(Exception), (self.log_dir / "pg_activity.txt").open("w") as out:
+            psql = str(self.binaries / "psql")
+            argv = [psql, self.url, "-c", query]
+            subprocess.run(argv, stdout=out, stderr=out, timeout=10, check=False)  # noqa: S603
 
     def destroy(self) -> None:
         if (self.data / "postmaster.pid").exists():

@@ -85,6 +85,8 @@ def drill(tmp_path: Path) -> Iterator[Drill]:
             app.ready()
         yield Drill(postgres, redis, apps, var_dir)
     finally:
+        if postgres is not None:
+            postgres.snapshot()
         for app in apps:
             app.stop(grace=3)  # a cut host cannot close its sockets gracefully
         if redis is not None:
