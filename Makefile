@@ -7,7 +7,7 @@ AESCRM_HOST ?= 127.0.0.1
 AESCRM_PORT ?= 8000
 export AESCRM_HOST AESCRM_PORT
 
-.PHONY: run test lint format schema release-schema bench migrations install upgrade lock-check
+.PHONY: run test drill lint format schema release-schema bench migrations install upgrade lock-check
 
 # Installs come only from uv.lock (exact versions, sha256 hashes): the bootstrap file pins uv
 # itself with hashes, then `uv sync --locked` installs the locked set and fails when
@@ -42,6 +42,10 @@ ENGINE_FALLBACK_TESTS := tests/realtime tests/graph/test_schedule_board.py \
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
 	AESCRM_TEST_ENGINE_SHORTCUTS=false $(BIN)/python -m pytest $(ENGINE_FALLBACK_TESTS)
+
+# The multi-host failure drill alone (root: network namespaces; see README "Failure drill").
+drill: $(STAMP)
+	$(BIN)/python -m pytest -m drill tests/drill
 
 lint: $(STAMP) lock-check
 	$(BIN)/ruff check .

@@ -14,13 +14,15 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from db.transient import is_transient
+from db.transient import is_transient, is_unavailable
 from services.errors import AccountLocked, DomainError
 
 log = logging.getLogger("aescrm.errors")
 
 INTERNAL_MESSAGE = "Internal server error. Quote the request id when reporting it."
 BUSY_MESSAGE = "The service is busy; nothing was changed. Retry in a moment."
+# A dropped connection may have cut a commit short: the change is whole or absent, never half.
+UNAVAILABLE_MESSAGE = "The database cannot be reached right now. Retry in a moment."
 RETRY_AFTER_SECONDS = 1
 # Messages of the token, depth and alias limiters (strawberry/graphql-core give them no code).
 # They name no schema types, so they stay readable for anonymous callers in production too.
@@ -78,6 +80,11 @@ def classify(error: GraphQLError, *, request_id: str, anonymous_detail: bool) ->
                 "requestId": request_id,
             },
         )
+    if original is not None and is_unavailable(original):
+        log.warning(
+            "database unreachable; answered SERVICE_UNAVAILABLE", extra={"path": error.path}
+        )
+        return _located(error, UNAVAILABLE_MESSAGE, unavailable_extensions(request_id))
     if original is not None:
         log.error(
             "unhandled error in resolver",
@@ -101,6 +108,16 @@ def classify(error: GraphQLError, *, request_id: str, anonymous_detail: bool) ->
     if code == "GRAPHQL_PARSE_FAILED":
         message = error.message
     return _located(error, message, {"code": code})
+
+
+def unavailable_extensions(request_id: str) -> dict[str, Any]:
+    """What a client needs to retry when the database could not be reached."""
+    return {
+        "code": "SERVICE_UNAVAILABLE",
+        "retryable": True,
+        "retryAfterSeconds": RETRY_AFTER_SECONDS,
+        "requestId": request_id,
+    }
 
 
 class ErrorCodes(SchemaExtension):

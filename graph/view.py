@@ -28,6 +28,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_res
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UnsetType
 
+from db.transient import is_unavailable
 from graph.budget_check import BUDGET_ACCOUNT, BUDGET_CHARGE, account_for
 from graph.budgets import Budgets, account_of
 from graph.context import Context
@@ -38,7 +39,13 @@ from graph.engine.ws_handler import (
     TextWebSocketAdapter,
     TransportWSHandler,
 )
-from graph.errors import INTERNAL_MESSAGE, classify, distinct
+from graph.errors import (
+    INTERNAL_MESSAGE,
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_MESSAGE,
+    classify,
+    distinct,
+)
 from graph.graphiql import graphiql_html
 from graph.middleware import BodyTooLarge, error_body
 from graph.release import VERSION
@@ -154,19 +161,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 )
             except (BodyTooLarge, ClientDisconnect):
                 raise  # answered by the body limit; nobody left to answer
-            except Exception:  # a bug, not the client's fault: JSON, masked, logged once
-                log.exception("unhandled error in request")
-                response = Response(
-                    error_body(
-                        "INTERNAL_SERVER_ERROR",
-                        INTERNAL_MESSAGE,
-                        request_id=request_id,
-                        response_extensions=RESPONSE_EXTENSIONS,
-                    ),
-                    status_code=500,
-                    media_type="application/json",
-                    headers={"cache-control": "no-store"},
-                )
+            except Exception as error:
+                response = _unexpected(error, request_id)
             if self.budgets is not None:
                 await self._describe_budget(self.budgets, scope, response)
             await response(scope, receive, send)
@@ -371,6 +367,21 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         sub_response = await super().get_sub_response(request)
         sub_response._accept = request.headers.get("accept", "")  # type: ignore[attr-defined]
         return sub_response
+
+
+def _unexpected(error: Exception, request_id: str) -> Response:
+    """A failure before execution: the database out of reach is a retryable 503; anything else
+    is a bug, not the client's fault (masked, logged once with the request id)."""
+    headers = {"cache-control": "no-store"}
+    if is_unavailable(error):  # e.g. PostgreSQL restarting while the caller is authenticated
+        log.warning("database unreachable; answered SERVICE_UNAVAILABLE")
+        code, message, status = "SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE, 503
+        headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+    else:
+        log.exception("unhandled error in request")
+        code, message, status = "INTERNAL_SERVER_ERROR", INTERNAL_MESSAGE, 500
+    body = error_body(code, message, request_id=request_id, response_extensions=RESPONSE_EXTENSIONS)
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
 __all__ = ["ConnectionRejectionError", "GraphQLEndpoint"]
