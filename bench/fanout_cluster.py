@@ -76,6 +76,15 @@ ANNOUNCE = (
 # --- client processes -----------------------------------------------------------------------
 
 
+async def quiet(last: list[float], clock: Any, seconds: float = 2) -> None:
+    """Returns once no message arrived for ``seconds`` (a backlog still arriving is waited for)."""
+    for _ in range(1000):  # at most ~30 minutes of backlog
+        idle = clock() - last[0]
+        if idle >= seconds:
+            return
+        await asyncio.sleep(seconds - idle)
+
+
 async def client_main(spec_path: str, out_path: str) -> None:
     """One client process: opens its sockets, prints "ready", records (sequence, monotonic
     time) of every event per socket until stdin says "stop", then writes them to ``out_path``."""
@@ -83,12 +92,14 @@ async def client_main(spec_path: str, out_path: str) -> None:
     url, boards = spec["url"], spec["boards"]  # boards: [practice index, init, subscribe]
     received: list[list[tuple[int, float]]] = [[] for _ in boards]
     clock = time.monotonic
+    compression = "deflate" if spec["deflate"] else None
+    last = [clock()]  # when the latest message arrived
 
     async def socket(slot: int) -> Any:
         _, init, subscribe = boards[slot]
         ws = await websockets.connect(
             url, subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-            ping_interval=None, open_timeout=300, max_queue=None,
+            ping_interval=None, open_timeout=300, max_queue=None, compression=compression,
         )  # fmt: skip
         await ws.send(init)
         assert orjson.loads(await ws.recv())["type"] == "connection_ack"
@@ -101,7 +112,8 @@ async def client_main(spec_path: str, out_path: str) -> None:
             message = orjson.loads(raw)
             kind = message.get("type")
             if kind == "next":
-                mine.append((message["payload"]["data"]["scheduleChanged"]["sequence"], clock()))
+                now = last[0] = clock()
+                mine.append((message["payload"]["data"]["scheduleChanged"]["sequence"], now))
             elif kind == "ping":
                 await ws.send('{"type":"pong"}')
             elif kind != "pong":
@@ -117,6 +129,7 @@ async def client_main(spec_path: str, out_path: str) -> None:
     print("ready", flush=True)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)
+    await quiet(last, clock)
     failed = [task for task in readers if task.done()]
     for task in readers:
         task.cancel()
@@ -327,6 +340,28 @@ async def announce(http: httpx.AsyncClient, base: str, practice: str, token: str
     return int(body["data"]["announcePracticeNotice"]["sequence"])
 
 
+async def drive(port: int, boards: list[Any], seconds: int) -> dict[tuple[int, int], Any]:
+    """One mutation per second per practice (phases spread over the second), for ``seconds``:
+    (practice index, sequence) -> (monotonic sent, monotonic answered)."""
+    sent: dict[tuple[int, int], tuple[float, float]] = {}
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    begin = time.monotonic()
+    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+        base = f"http://127.0.0.1:{port}"
+
+        async def practice_loop(p: int) -> None:
+            practice, admin, _ = boards[p]
+            first = begin + p / len(boards)
+            for n in range(seconds):
+                await asyncio.sleep(max(0.0, first + n - time.monotonic()))
+                t_sent = time.monotonic()
+                sequence = await announce(http, base, practice, admin, n)
+                sent[(p, sequence)] = (t_sent, time.monotonic())
+
+        await asyncio.gather(*(practice_loop(p) for p in range(len(boards))))
+    return sent
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -402,6 +437,17 @@ async def fanout(
         await ready(port)
         await asyncio.sleep(2)
         workers = workers_of(server.pid)
+        per_mutation = 0.0
+        if args.baseline_seconds:
+            cpu_before = sum(cpu_seconds(w) for w in workers)
+            baseline = await drive(port, boards, args.baseline_seconds)
+            await asyncio.sleep(1)
+            per_mutation = (sum(cpu_seconds(w) for w in workers) - cpu_before) / len(baseline)
+            print(
+                f"baseline, no subscriber: {len(baseline)} mutations,"
+                f" server CPU {per_mutation * 1000:.2f} ms per mutation (commit, relay, response)",
+                flush=True,
+            )
         ws_url = f"ws://127.0.0.1:{port}/graphql"
         per = [list(range(c, args.subscribers, args.clients)) for c in range(args.clients)]
         for c, slots in enumerate(per):
@@ -416,7 +462,8 @@ async def fanout(
                 )  # fmt: skip
                 specs.append([p, init.decode(), subscribe.decode()])
             spec = tmp / f"client{c}.json"
-            write_bytes(spec, orjson.dumps({"url": ws_url, "boards": specs}))
+            deflate = not args.no_deflate
+            write_bytes(spec, orjson.dumps({"url": ws_url, "boards": specs, "deflate": deflate}))
             clients.append(
                 start(
                     [sys.executable, __file__, "--client", str(spec), str(tmp / f"out{c}.json")],
@@ -433,30 +480,17 @@ async def fanout(
                 raise RuntimeError("a client process failed before it was ready")
         print(
             f"\nfan-out: {args.subscribers} subscribers over 2 workers, {len(boards)} practices,"
-            f" {args.clients} client processes; connected in {time.monotonic() - started:.0f} s;"
+            f" {args.clients} client processes (deflate {'off' if args.no_deflate else 'on'});"
+            f" connected in {time.monotonic() - started:.0f} s;"
             f" sockets per worker {[open_sockets(w) for w in workers]}",
             flush=True,
         )
         await asyncio.sleep(1)
-        sent: dict[tuple[int, int], tuple[float, float]] = {}  # (practice, seq) -> (sent, answered)
         cpu_before = sum(cpu_seconds(w) for w in workers)
         redis_before = cpu_seconds(redis_pid)
         wall_before = time.monotonic()
         async with BusTap(bus) as tap:
-            limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-            async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-                base = f"http://127.0.0.1:{port}"
-
-                async def practice_loop(p: int) -> None:
-                    practice, admin, _ = boards[p]
-                    first = wall_before + p / len(boards)
-                    for n in range(args.seconds):
-                        await asyncio.sleep(max(0.0, first + n - time.monotonic()))
-                        t_sent = time.monotonic()
-                        sequence = await announce(http, base, practice, admin, n)
-                        sent[(p, sequence)] = (t_sent, time.monotonic())
-
-                await asyncio.gather(*(practice_loop(p) for p in range(len(boards))))
+            sent = await drive(port, boards, args.seconds)
             await asyncio.sleep(3)  # the last events arrive
             wall = time.monotonic() - wall_before
             cpu = sum(cpu_seconds(w) for w in workers) - cpu_before
@@ -468,7 +502,7 @@ async def fanout(
             client.stdin.flush()
         for client in clients:
             client.wait(timeout=300)
-        report(args, boards, sent, published, tmp, cpu, redis_cpu, wall)
+        report(args, boards, sent, published, tmp, cpu, redis_cpu, wall, per_mutation)
     finally:
         for client in clients:
             if client.poll() is None:
@@ -488,6 +522,7 @@ def report(
     cpu: float,
     redis_cpu: float,
     wall: float,
+    per_mutation: float,
 ) -> None:
     expected: dict[int, set[int]] = {}
     for p, sequence in sent:
@@ -523,6 +558,9 @@ def report(
         f" = {cpu / max(deliveries, 1) * 1e6:.1f} us per delivery"
         f" ({cpu / wall * 100:.0f}% of one core); redis-server {redis_cpu:.2f} s"
     )
+    if per_mutation:
+        net = (cpu - per_mutation * events) / max(deliveries, 1)
+        print(f"  less the mutations themselves (baseline): {net * 1e6:.1f} us per delivery")
     print(
         f"  per socket by sequence: duplicates {duplicates}, missing {missing}"
         f" (sockets missing any: {sockets_short}; readers that failed: {failed})"
@@ -541,6 +579,10 @@ async def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--wake-events", type=int, default=200)
+    parser.add_argument("--baseline-seconds", type=int, default=10)
+    parser.add_argument(
+        "--no-deflate", action="store_true", help="clients offer no per-message deflate"
+    )
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))

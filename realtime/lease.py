@@ -35,8 +35,8 @@ import uuid
 from typing import Any, Protocol
 
 import redis.asyncio as redis_asyncio
-from tortoise import connections
 
+from db.models.outbox import RelayLease
 from realtime.bus import POSTGRES_SCHEMES, REDIS_SCHEMES, Bus
 from realtime.bus_link import BusUnavailable
 
@@ -111,8 +111,9 @@ class SoleLeader:
 class RedisLease:
     exclusive = True
 
-    def __init__(self, url: str, ttl_seconds: float) -> None:
+    def __init__(self, url: str, ttl_seconds: float, *, key: str = LEASE_KEY) -> None:
         self.holder = holder_name()
+        self.key = key  # one per deployment: deployments sharing a Redis use other db numbers
         self.ttl_ms = max(1, round(ttl_seconds * 1000))
         self._client: Any = redis_asyncio.from_url(
             url, socket_connect_timeout=2, socket_timeout=2, socket_keepalive=True
@@ -123,9 +124,9 @@ class RedisLease:
 
     async def hold(self) -> bool:
         try:
-            if await self._renew(keys=[LEASE_KEY], args=[self.holder, self.ttl_ms]):
+            if await self._renew(keys=[self.key], args=[self.holder, self.ttl_ms]):
                 return True
-            return bool(await self._client.set(LEASE_KEY, self.holder, nx=True, px=self.ttl_ms))
+            return bool(await self._client.set(self.key, self.holder, nx=True, px=self.ttl_ms))
         except _REDIS_ERRORS:
             return False  # cannot tell: assume not (nothing can be published meanwhile anyway)
 
@@ -138,14 +139,14 @@ class RedisLease:
         for channel, message in batch:
             args += (channel, message)
         try:
-            sent = await self._fenced(keys=[LEASE_KEY], args=args)
+            sent = await self._fenced(keys=[self.key], args=args)
         except _REDIS_ERRORS as error:
             raise BusUnavailable(str(error)) from error
         return bool(int(sent) >= 0)
 
     async def release(self) -> None:
         with contextlib.suppress(*_REDIS_ERRORS):
-            await self._release(keys=[LEASE_KEY], args=[self.holder])
+            await self._release(keys=[self.key], args=[self.holder])
         await self._client.aclose()
 
 
@@ -173,7 +174,7 @@ class PostgresLease:
         self._failing = False
 
     async def hold(self) -> bool:
-        connection = connections.get("default")
+        connection = RelayLease._meta.db
         if connection.capabilities.dialect == "sqlite":
             return True  # SQLite is one process's database: nobody else to defer to
         try:
@@ -202,7 +203,7 @@ class PostgresLease:
 
     async def release(self) -> None:
         with contextlib.suppress(Exception):
-            await connections.get("default").execute_query(_PG_RELEASE, [LEASE_NAME, self.holder])
+            await RelayLease._meta.db.execute_query(_PG_RELEASE, [LEASE_NAME, self.holder])
 
 
 def lease_for(bus_url: str, ttl_seconds: float) -> Lease:

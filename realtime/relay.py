@@ -85,6 +85,8 @@ class Relay:
         self._task = loop.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
+        if self._stopping:
+            return
         if callable(self._unhook):
             self._unhook()
         self._stopping = True
