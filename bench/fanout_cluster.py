@@ -127,9 +127,11 @@ async def client_main(spec_path: str, out_path: str) -> None:
     readers = [asyncio.create_task(read(slot, ws)) for slot, ws in enumerate(sockets)]
     await asyncio.sleep(2)  # subscriptions live (feeds opened, channels subscribed)
     print("ready", flush=True)
+    cpu_before = time.process_time()
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)
     await quiet(last, clock)
+    cpu = time.process_time() - cpu_before
     failed = [task for task in readers if task.done()]
     for task in readers:
         task.cancel()
@@ -138,6 +140,7 @@ async def client_main(spec_path: str, out_path: str) -> None:
         "practices": [board[0] for board in boards],
         "received": received,
         "failed": len(failed),
+        "cpu": cpu,
     }
     write_bytes(out_path, orjson.dumps(result))
 
@@ -530,10 +533,12 @@ def report(
     from_answer: list[float] = []
     from_sent: list[float] = []
     deliveries = duplicates = missing = failed = 0
+    client_cpu = 0.0
     sockets_short = 0
     for c in range(args.clients):
         result = orjson.loads(read_bytes(tmp / f"out{c}.json"))
         failed += result["failed"]
+        client_cpu += result["cpu"]
         for p, events in zip(result["practices"], result["received"], strict=True):
             want = expected.get(p, set())
             counts = Counter(sequence for sequence, _ in events)
@@ -557,6 +562,10 @@ def report(
         f"  server CPU (2 workers) {cpu:.1f} s"
         f" = {cpu / max(deliveries, 1) * 1e6:.1f} us per delivery"
         f" ({cpu / wall * 100:.0f}% of one core); redis-server {redis_cpu:.2f} s"
+    )
+    print(
+        f"  client processes' CPU {client_cpu:.1f} s"
+        f" = {client_cpu / max(deliveries, 1) * 1e6:.1f} us per delivery"
     )
     if per_mutation:
         net = (cpu - per_mutation * events) / max(deliveries, 1)
