@@ -172,6 +172,7 @@ def create_app(
             relay_enabled=settings.relay_enabled,
             poll_seconds=settings.relay_poll_seconds,
             grace_seconds=settings.relay_grace_seconds,
+            lease_seconds=settings.relay_lease_seconds,
             bus_down_poll_seconds=settings.bus_down_poll_seconds,
         )
         await pipeline.start()

@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     relay_enabled: bool = True  # off: this process only serves; another one publishes
     relay_poll_seconds: float = Field(default=1.0, gt=0)
     relay_grace_seconds: float = Field(default=2.0, ge=0)  # unpublished this long: crashed
+    # One relay publishes across workers (realtime.lease): a dead leader's lease expires after
+    # this long and another worker takes over (renewed every third of it).
+    relay_lease_seconds: float = Field(default=3.0, ge=0.3, le=60)
     # While the bus is down, feeds read the event table on this timer instead of bus wake-ups.
     bus_down_poll_seconds: float = Field(default=3.0, gt=0, le=60)
     # dashboardChanged: at most one event per subscription this often (the last one trailing).

@@ -16,6 +16,7 @@ from typing import Any
 
 from realtime.bus import Bus
 from realtime.fanout import Authoriser, Fanout
+from realtime.lease import lease_for
 from realtime.relay import Relay
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -31,6 +32,7 @@ class Pipeline:
         relay_enabled: bool = True,
         poll_seconds: float = 1.0,
         grace_seconds: float = 2.0,
+        lease_seconds: float = 3.0,
         bus_down_poll_seconds: float = 3.0,
     ) -> None:
         self.bus = bus
@@ -41,7 +43,13 @@ class Pipeline:
             bus_down_poll_seconds=bus_down_poll_seconds,
         )
         self.relay = (
-            Relay(bus, poll_seconds=poll_seconds, grace_seconds=grace_seconds)
+            Relay(
+                bus,
+                lease=lease_for(bus.url, lease_seconds),
+                lease_seconds=lease_seconds,
+                poll_seconds=poll_seconds,
+                grace_seconds=grace_seconds,
+            )
             if relay_enabled
             else None
         )

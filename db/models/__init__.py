@@ -61,7 +61,7 @@ from db.models.medical_history import MedicalHistory
 from db.models.messages import Message, MessageSettings, MessageStatus, MessageTemplate
 from db.models.nhs_contracts import NhsContractYear
 from db.models.organizations import Organization, Practice
-from db.models.outbox import DomainEvent, PracticeSequence
+from db.models.outbox import DomainEvent, PracticeSequence, RelayLease
 from db.models.patients import GuardianLink, Patient, PatientStatus
 from db.models.photo_series import PhotoSeries, PhotoSeriesItem
 from db.models.privacy import (
@@ -180,6 +180,7 @@ __all__ = [
     "RecallMet",
     "RecoveryCode",
     "RefreshToken",
+    "RelayLease",
     "RetentionPolicy",
     "RevokedToken",
     "Room",

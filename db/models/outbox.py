@@ -53,3 +53,19 @@ class PracticeSequence(Model):
 
     class Meta:
         table = "practice_sequence"
+
+
+class RelayLease(Model):
+    """Which worker's outbox relay publishes (``realtime.lease``, PostgreSQL bus): one row per
+    lease, taken by whoever finds it expired and renewed by its holder."""
+
+    name = fields.CharField(max_length=40, primary_key=True)
+    holder = fields.CharField(max_length=200, default="")
+    expires_at = fields.DatetimeField()
+
+    plaintext_columns: ClassVar[dict[str, str]] = {
+        "holder": "a host name and process id, no personal data",
+    }
+
+    class Meta:
+        table = "relay_lease"
