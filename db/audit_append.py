@@ -1,0 +1,126 @@
+"""Appending a batch of audit rows to one chain in one PostgreSQL statement, no transaction.
+
+The transactional append (``db.audit_chain.append``) costs six exchanges with the server:
+``BEGIN``, lock the head, insert the rows, insert the patient links, move the head, ``COMMIT``.
+For a batch of reads that belongs to no caller's transaction (the per-request read trail) that is
+most of a board request's round trips. Here the batch is one statement, atomic on its own:
+
+- the rows are hashed in Python from the chain's tip as this process last saw it (read once);
+- the statement moves the head to the batch's last (seq, hash) **only if** the head is still at
+  that tip, and inserts the rows and their patient links only if it moved it (data-modifying
+  CTEs: all of it commits or none of it does);
+- it returns the head as it now is. When another writer got there first (another worker, a
+  change's unit of work), nothing was written and the answer is the real tip: the batch is
+  hashed again from it and sent again.
+
+The compare runs on the row as it is when the UPDATE has its lock (PostgreSQL re-reads a row a
+concurrent transaction changed), so the chain stays linear exactly as with the lock-then-append
+path, which still serves any batch this cannot: a chain seen for the first time (it is registered
+in the system chain, as ever), several chains in one batch (one transaction for all of them), and
+SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from db.audit_chain import SYSTEM_CHAIN, AuditRecord, _row
+
+__all__ = ["ATTEMPTS", "Tips", "append_in_one_statement"]
+
+ATTEMPTS = 8  # each lost race costs one statement; past this the caller takes the lock path
+Tips = dict[str, tuple[int, str]]  # chain -> (seq, hash) this process last saw at its head
+
+_COLUMNS = (
+    "id, chain, seq, prev_hash, hash, occurred_at, actor_user_id, actor_role, client_id, "
+    "practice_id, action, entity_type, entity_id, patient_id, fields_read, outcome, request_id, "
+    "ip, user_agent"
+)
+READ_TIP = "SELECT seq, hash FROM audit_head WHERE chain = $1"
+# $1 chain, $2/$3 the tip the rows were hashed from, $4/$5 the batch's last (seq, hash),
+# $6 the rows (a JSON array of objects named like the columns), $7/$8 audit ids and patient ids.
+APPEND_IF_AT_TIP = f"""
+WITH moved AS (
+  UPDATE audit_head
+  SET seq = CASE WHEN seq = $2 AND hash = $3 THEN $4 ELSE seq END,
+      hash = CASE WHEN seq = $2 AND hash = $3 THEN $5 ELSE hash END
+  WHERE chain = $1
+  RETURNING seq, hash
+), written AS (
+  INSERT INTO audit_event ({_COLUMNS})
+  SELECT {_COLUMNS} FROM jsonb_populate_recordset(NULL::audit_event, $6::jsonb)
+  WHERE EXISTS (SELECT 1 FROM moved WHERE moved.hash = $5)
+), linked AS (
+  INSERT INTO audit_read_patient (audit_id, patient_id)
+  SELECT * FROM unnest($7::uuid[], $8::uuid[])
+  WHERE EXISTS (SELECT 1 FROM moved WHERE moved.hash = $5)
+)
+SELECT seq, hash FROM moved
+"""
+
+
+def _json_default(value: object) -> str:
+    return str(value)  # UUIDs; datetimes are native to orjson (ISO 8601, microseconds)
+
+
+async def append_in_one_statement(
+    records: Sequence[AuditRecord], connection: BaseDBAsyncClient, tips: Tips
+) -> int | None:
+    """Appends ``records`` (all of one chain) and returns how many rows were written, or
+    ``None`` when this path cannot take them (the caller appends under the lock instead).
+    ``tips`` is updated with every head seen."""
+    chains = {record.chain for record in records}
+    if len(chains) != 1 or not records:
+        return None
+    (chain,) = chains
+    tip = tips.get(chain)
+    if tip is None:
+        _, found = await connection.execute_query(READ_TIP, [chain])
+        if not found:
+            return None  # a new chain: registered by the lock path
+        tip = tips[chain] = (int(found[0][0]), str(found[0][1]))
+    for _ in range(ATTEMPTS):
+        seq, prev = tip
+        if seq == 0 and chain != SYSTEM_CHAIN:
+            return None  # opened but never written: the lock path registers it
+        rows, links = _batch(records, chain, seq, prev)
+        last_seq, last_hash = rows[-1]["seq"], rows[-1]["hash"]
+        audit_ids, patient_ids = [a for a, _ in links], [p for _, p in links]
+        values: list[Any] = [
+            chain,
+            seq,
+            prev,
+            last_seq,
+            last_hash,
+            orjson.dumps(rows, default=_json_default).decode(),
+            audit_ids,
+            patient_ids,
+        ]
+        _, found = await connection.execute_query(APPEND_IF_AT_TIP, values)
+        if not found:  # the head is gone (a wiped database): start over under the lock
+            tips.pop(chain, None)
+            return None
+        tip = tips[chain] = (int(found[0][0]), str(found[0][1]))
+        if tip == (last_seq, last_hash):
+            return len(rows)
+    return None
+
+
+def _batch(
+    records: Sequence[AuditRecord], chain: str, seq: int, prev: str
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """The rows of ``records`` chained from (seq, prev), and their (audit id, patient id) links."""
+    rows: list[dict[str, Any]] = []
+    links: list[tuple[str, str]] = []
+    for record in records:
+        seq += 1
+        patients = sorted({str(p) for p in record.patient_ids})
+        row = _row(record, chain, seq, prev, patients)
+        prev = row["hash"]
+        rows.append(row)
+        links.extend((str(row["id"]), patient) for patient in patients)
+    return rows, links
