@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 AESCRM = Path(sys.executable).parent / "aescrm"
 ADMIN_URL = os.environ.get("AESCRM_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 TICKS = os.sysconf("SC_CLK_TCK")
+STATS_FLUSH_SECONDS = 11
 DAY = date(2030, 1, 15)
 QUERY = """
 query Board($practiceId: ID!, $from: DateTime!, $to: DateTime!) {
@@ -263,6 +264,8 @@ async def in_process(url: str, var: str, token: str, practice: str, args: Any) -
                 stats = pstats.Stats(calls)
                 stats.sort_stats("tottime").print_stats(30)
                 stats.sort_stats("cumulative").print_stats(40)
+                if os.environ.get("BOARD_CALLERS"):
+                    stats.print_callers(os.environ["BOARD_CALLERS"])
             elif args.profile == "py-spy":
                 spy = _spy(os.getpid(), Path(var))
                 await asyncio.sleep(1)  # attached
@@ -366,13 +369,15 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        deadline = time.monotonic() + 180  # workers start slowly on a loaded 2-core box
+        while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
         uvloop.run(fire(port, token, practice, 100, args.concurrency))  # warm-up
+        transactions = asyncio.run(_transactions(name))
         pids = workers_of(server.pid)
         spies = [_spy(pid, Path(var)) for pid in pids] if args.profile == "py-spy" else []
         before, began, client = cpu_ticks(pids), time.perf_counter(), time.process_time()
@@ -384,6 +389,7 @@ def main() -> None:
         for spy in spies:
             spy.send_signal(signal.SIGINT)
             spy.wait(timeout=60)
+        transactions = asyncio.run(_transactions(name)) - transactions
         latencies.sort()
         if spies:
             print(spy_report([Path(var, f"spy-{pid}.txt") for pid in pids]))
@@ -398,6 +404,11 @@ def main() -> None:
             f"server CPU={used / TICKS * 1000 / args.requests:.1f} ms/req  "
             f"client CPU={client * 1000 / args.requests:.1f} ms/req  "
             f"load={' '.join(f'{n:.2f}' for n in os.getloadavg())}"
+        )
+        print(
+            f"  PostgreSQL transactions={transactions / args.requests:.2f} per request "
+            "(pg_stat_database xact_commit + xact_rollback of the bench database; every "
+            "autocommit statement is one; the relay's polls are included)"
         )
     finally:
         if server is not None:
@@ -456,6 +467,20 @@ def spy_report(files: list[Path], top: int = 30) -> str:
         for name, n in sorted(table.items(), key=lambda kv: -kv[1])[:top]:
             lines.append(f"{100 * n / total:5.1f}%  {name}")
     return "\n".join(lines)
+
+
+async def _transactions(database: str) -> int:
+    """Transactions the database has counted so far. A backend reports its counts at most once
+    a second while busy and 10 s after it goes idle (PostgreSQL 15+): wait for that first."""
+    await asyncio.sleep(STATS_FLUSH_SECONDS)
+    connection = await asyncpg.connect(f"{ADMIN_URL}/postgres")
+    try:
+        found = await connection.fetchval(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1", database
+        )
+        return int(found or 0)
+    finally:
+        await connection.close()
 
 
 async def _admin(statement: str) -> None:
