@@ -28,7 +28,8 @@ from typing import Any
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from db.audit_chain import SYSTEM_CHAIN, AuditRecord, _row
+from db.audit_chain import AuditRecord, _row
+from db.models.audit import SYSTEM_CHAIN
 
 __all__ = ["ATTEMPTS", "Tips", "append_in_one_statement"]
 
@@ -64,7 +65,7 @@ WITH moved AS (
   WHERE EXISTS (SELECT 1 FROM moved WHERE moved.hash = $5)
 )
 SELECT seq, hash FROM moved
-"""
+"""  # noqa: S608 - the column list is our own constant, values are parameters
 
 
 def _json_default(value: object) -> str:
@@ -105,9 +106,7 @@ async def append_in_one_statement(
     return None
 
 
-def _batch(
-    records: Sequence[AuditRecord], chain: str, seq: int, prev: str
-) -> list[dict[str, Any]]:
+def _batch(records: Sequence[AuditRecord], chain: str, seq: int, prev: str) -> list[dict[str, Any]]:
     """The rows of ``records`` chained from (seq, prev), each with its sorted ``patients``."""
     rows: list[dict[str, Any]] = []
     for record in records:

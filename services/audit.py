@@ -245,12 +245,11 @@ class _GroupCommit:
                     if not future.done():
                         future.set_result(None)
 
-
     async def _commit(self, records: list[AuditRecord]) -> None:
         connection = AuditEvent._meta.db
-        if connection.capabilities.dialect != "sqlite":
-            if await audit_append.append_in_one_statement(records, connection, self._tips):
-                return
+        postgres = connection.capabilities.dialect != "sqlite"
+        if postgres and await audit_append.append_in_one_statement(records, connection, self._tips):
+            return
         async with unit_of_work() as uow:
             for record in records:
                 uow.audit(record)

@@ -1,9 +1,10 @@
 """The read path: the reception board and a patient's appointment history.
 
 The board is the product's most watched screen, so it is two statements whatever its size:
-one planned join for appointments with patient, practitioner, room and type, and one for the
-practice's event watermark with its live holds. Rows (holds too) stay plain named tuples (``db.queries.board``) until the graph layer
-shapes them, with the one mapper live board events use too.
+one planned join for appointments with patient, practitioner, room and type, and one for
+the practice's event watermark with its live holds. Rows (holds too) stay plain named tuples
+(``db.queries.board``) until the graph layer shapes them, with the one mapper live board
+events use too.
 """
 
 from __future__ import annotations
@@ -59,12 +60,13 @@ async def schedule(
 ) -> Board:
     """The board and its watermark.
 
-    The watermark is read first (with the live holds, in one statement: the holds as of the
-    watermark, later changes to them arrive as events): changes commit in sequence order (the allocation's row lock),
-    so every event up to it has committed and is reflected in the rows read after it. A change
-    committing while the rows are read has a higher sequence: ``since=watermark`` delivers it
-    (it may already show in the rows; events carry the state they left, so applying it again
-    changes nothing). Nothing between the read and the subscription is missed.
+    The watermark is read first, with the live holds in one statement (the holds as of the
+    watermark; later changes to them arrive as events). Changes commit in sequence order (the
+    allocation's row lock), so every event up to it has committed and is reflected in the rows
+    read after it. A change committing while the rows are read has a higher sequence:
+    ``since=watermark`` delivers it (it may already show in the rows; events carry the state
+    they left, so applying it again changes nothing). Nothing between the read and the
+    subscription is missed.
     """
     pid = staff_practice(principal, practice_id, Scope.SCHEDULE_READ, patients_too=True)
     start, end = window(start, end)
