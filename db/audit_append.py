@@ -9,9 +9,11 @@ most of a board request's round trips. Here the batch is one statement, atomic o
 - the statement moves the head to the batch's last (seq, hash) **only if** the head is still at
   that tip, and inserts the rows and their patient links only if it moved it (data-modifying
   CTEs: all of it commits or none of it does);
-- it returns the head as it now is. When another writer got there first (another worker, a
-  change's unit of work), nothing was written and the answer is the real tip: the batch is
-  hashed again from it and sent again.
+- it returns the head: the batch's last row when it moved it; otherwise (another worker or a
+  change's unit of work got there first) nothing was written, nothing was updated (no WAL for a
+  lost race), and the head as the statement saw it comes back: the batch is hashed again from
+  it and sent again (a head that moved during the statement comes back stale once more, and the
+  next statement's fresh snapshot sees it).
 
 The compare runs on the row as it is when the UPDATE has its lock (PostgreSQL re-reads a row a
 concurrent transaction changed), so the chain stays linear exactly as with the lock-then-append
@@ -48,13 +50,10 @@ READ_TIP = "SELECT seq, hash FROM audit_head WHERE chain = $1"
 # board's 300 links cost more than the rest of the statement).
 APPEND_IF_AT_TIP = f"""
 WITH moved AS (
-  UPDATE audit_head
-  SET seq = CASE WHEN seq = $2 AND hash = $3 THEN $4 ELSE seq END,
-      hash = CASE WHEN seq = $2 AND hash = $3 THEN $5 ELSE hash END
-  WHERE chain = $1
+  UPDATE audit_head SET seq = $4, hash = $5 WHERE chain = $1 AND seq = $2 AND hash = $3
   RETURNING seq, hash
 ), written AS (
-  INSERT INTO audit_event ({_COLUMNS})
+  INSERT INTO "audit_event" ({_COLUMNS})
   SELECT {_COLUMNS} FROM jsonb_populate_recordset(NULL::audit_event, $6::jsonb)
   WHERE EXISTS (SELECT 1 FROM moved WHERE moved.hash = $5)
 ), linked AS (
@@ -65,6 +64,8 @@ WITH moved AS (
   WHERE EXISTS (SELECT 1 FROM moved WHERE moved.hash = $5)
 )
 SELECT seq, hash FROM moved
+UNION ALL
+SELECT seq, hash FROM audit_head WHERE chain = $1 AND NOT EXISTS (SELECT 1 FROM moved)
 """  # noqa: S608 - the column list is our own constant, values are parameters
 
 
