@@ -27,7 +27,7 @@ from db.audit_chain import AuditRecord
 from db.models.audit import AuditEvent
 from db.queries import audit as audit_queries
 from db.tenancy import OrganizationId, PracticeId
-from db.uow import unit_of_work
+from db.uow import unit_of_work, write_transaction
 from services.errors import PolicyDenied
 from services.policy import Scope
 from services.principal import Principal
@@ -250,9 +250,8 @@ class _GroupCommit:
         postgres = connection.capabilities.dialect != "sqlite"
         if postgres and await audit_append.append_in_one_statement(records, connection, self._tips):
             return
-        async with unit_of_work() as uow:
-            for record in records:
-                uow.audit(record)
+        async with write_transaction() as transaction:  # audit rows only: no events to announce
+            await audit_chain.append(records, transaction, heads=self._tips)
 
 
 _groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _GroupCommit]

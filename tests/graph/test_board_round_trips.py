@@ -47,8 +47,8 @@ async def test_one_board_request_is_at_most_five_round_trips(
         "from": "2030-01-15T00:00:00Z",
         "to": "2030-01-16T00:00:00Z",
     }
-    # Warm-up: the first read opens the organization's audit chain (under the lock, once), the
-    # second learns its tip; each pooled connection prepares a statement once (left out below).
+    # Warm-up: the first read opens the organization's audit chain (under the lock, once, which
+    # leaves its tip known); each pooled connection prepares a statement once (left out below).
     for _ in range(2):
         assert (await gql(client, BOARD, variables, token=d.token)).errors == []
     with count_round_trips(monkeypatch) as trips:
