@@ -32,12 +32,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import orjson
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from testbed import (  # the stage shared with the other server benches
+    ADMIN_URL,
     AESCRM,
     TICKS,
     Keepalive,
@@ -50,6 +52,8 @@ from testbed import (  # the stage shared with the other server benches
     server_env,
     workers_of,
 )
+
+STATS_FLUSH_SECONDS = 11
 
 DAY = date(2030, 1, 15)
 QUERY = """
@@ -223,6 +227,8 @@ async def in_process(url: str, var: str, token: str, practice: str, args: Any) -
                 stats = pstats.Stats(calls)
                 stats.sort_stats("tottime").print_stats(30)
                 stats.sort_stats("cumulative").print_stats(40)
+                if os.environ.get("BOARD_CALLERS"):
+                    stats.print_callers(os.environ["BOARD_CALLERS"])
             elif args.profile == "py-spy":
                 spy = _spy(os.getpid(), Path(var))
                 await asyncio.sleep(1)  # attached
@@ -296,14 +302,21 @@ def main() -> None:
             asyncio.run(in_process(url, var, token, practice, args))
             return
         with serve(env, port) as server:
-            measure(server, port, var, token, practice, args)
+            measure(server, port, var, token, practice, args, name)
 
 
 def measure(
-    server: subprocess.Popen[bytes], port: int, var: str, token: str, practice: str, args: Any
+    server: subprocess.Popen[bytes],
+    port: int,
+    var: str,
+    token: str,
+    practice: str,
+    args: Any,
+    database: str,
 ) -> None:
     """Warm-up, then ``--requests`` board requests; prints the figures."""
     uvloop.run(fire(port, token, practice, 100, args.concurrency))  # warm-up
+    transactions = asyncio.run(_transactions(database))
     pids = workers_of(server.pid)
     spies = [_spy(pid, Path(var)) for pid in pids] if args.profile == "py-spy" else []
     before, began, client = cpu_ticks(pids), time.perf_counter(), time.process_time()
@@ -313,6 +326,7 @@ def measure(
     for spy in spies:
         spy.send_signal(signal.SIGINT)
         spy.wait(timeout=60)
+    transactions = asyncio.run(_transactions(database)) - transactions
     latencies.sort()
     if spies:
         print(spy_report([Path(var, f"spy-{pid}.txt") for pid in pids]))
@@ -327,6 +341,11 @@ def measure(
         f"server CPU={used / TICKS * 1000 / args.requests:.1f} ms/req  "
         f"client CPU={client * 1000 / args.requests:.1f} ms/req  "
         f"load={' '.join(f'{n:.2f}' for n in os.getloadavg())}"
+    )
+    print(
+        f"  PostgreSQL transactions={transactions / args.requests:.2f} per request "
+        "(pg_stat_database xact_commit + xact_rollback of the bench database; every "
+        "autocommit statement is one; the relay's polls are included)"
     )
 
 
@@ -384,3 +403,17 @@ def spy_report(files: list[Path], top: int = 30) -> str:
 
 if __name__ == "__main__":
     main()
+
+
+async def _transactions(database: str) -> int:
+    """Transactions the database has counted so far. A backend reports its counts at most once
+    a second while busy and 10 s after it goes idle (PostgreSQL 15+): wait for that first."""
+    await asyncio.sleep(STATS_FLUSH_SECONDS)
+    connection = await asyncpg.connect(f"{ADMIN_URL}/postgres")
+    try:
+        found = await connection.fetchval(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1", database
+        )
+        return int(found or 0)
+    finally:
+        await connection.close()

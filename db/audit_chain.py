@@ -128,8 +128,13 @@ def _opening(chain: str) -> AuditRecord:
     return AuditRecord(action=CHAIN_OPENED, entity_type="AuditChain", entity_id=chain)
 
 
-async def append(records: Iterable[AuditRecord], connection: BaseDBAsyncClient) -> int:
-    """Append inside the caller's transaction; returns how many rows were written.
+async def append(
+    records: Iterable[AuditRecord],
+    connection: BaseDBAsyncClient,
+    heads: dict[str, tuple[int, str]] | None = None,
+) -> int:
+    """Append inside the caller's transaction; returns how many rows were written. ``heads``
+    (chain -> (seq, hash)) is told where each chain's head was left (``db.audit_append``).
 
     Rows go in as one parametrised ``executemany`` of plain values: building a Tortoise model
     per row cost more than the rest of a 100-row read batch together. A chain seen for the
@@ -176,6 +181,8 @@ async def append(records: Iterable[AuditRecord], connection: BaseDBAsyncClient) 
     move = SQLITE_MOVE_HEAD if _sqlite(connection) else MOVE_HEAD
     for tip in tips:
         await connection.execute_query(move, list(tip))
+    if heads is not None:
+        heads.update({chain: (seq, last) for seq, last, chain in tips})
     return len(values)
 
 

@@ -7,10 +7,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
 from db.crypto import KeyRing
 from db.migration_keys import MIGRATION_KEYRING
+from db.pool_reset import keep_session
 
 MODELS_MODULE = "db.models"
 MIGRATIONS_MODULE = "db.migrations"
@@ -27,8 +29,13 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     if database_url.startswith("sqlite://") and "secure_delete" not in database_url:
         # Deleted or overwritten values are zeroed in the file, not left in free space.
         database_url += ("&" if "?" in database_url else "?") + "secure_delete=ON"
+    connection: str | dict[str, Any] = database_url
+    if name == "postgres":
+        # Connections go back to the pool without asyncpg's reset query (db/pool_reset.py).
+        connection = expand_db_url(database_url)
+        connection["credentials"]["reset"] = keep_session
     return {
-        "connections": {name: database_url},
+        "connections": {name: connection},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],

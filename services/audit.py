@@ -22,12 +22,12 @@ from uuid import UUID
 
 from tortoise.backends.base.client import TransactionalDBClient
 
-from db import audit_chain
+from db import audit_append, audit_chain
 from db.audit_chain import AuditRecord
 from db.models.audit import AuditEvent
 from db.queries import audit as audit_queries
 from db.tenancy import OrganizationId, PracticeId
-from db.uow import unit_of_work
+from db.uow import unit_of_work, write_transaction
 from services.errors import PolicyDenied
 from services.policy import Scope
 from services.principal import Principal
@@ -208,11 +208,16 @@ async def write(records: list[AuditRecord]) -> None:
 
 
 class _GroupCommit:
-    """Audit batches queued while a commit runs, committed together by one task per loop."""
+    """Audit batches queued while a commit runs, committed together by one task per loop.
+
+    On PostgreSQL a batch of one chain is one statement with no transaction around it
+    (``db.audit_append``, hashed from the tip this loop last wrote); anything else, SQLite
+    included, is one unit of work that locks the chain's head first."""
 
     def __init__(self) -> None:
         self._queue: list[tuple[list[AuditRecord], asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None
+        self._tips: audit_append.Tips = {}
 
     async def write(self, records: list[AuditRecord]) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -226,10 +231,7 @@ class _GroupCommit:
         while self._queue:
             batch, self._queue = self._queue, []
             try:
-                async with unit_of_work() as uow:
-                    for records, _ in batch:
-                        for record in records:
-                            uow.audit(record)
+                await self._commit([record for records, _ in batch for record in records])
             except Exception as error:
                 for _, future in batch:
                     if not future.done():
@@ -242,6 +244,14 @@ class _GroupCommit:
                 for _, future in batch:
                     if not future.done():
                         future.set_result(None)
+
+    async def _commit(self, records: list[AuditRecord]) -> None:
+        connection = AuditEvent._meta.db
+        postgres = connection.capabilities.dialect != "sqlite"
+        if postgres and await audit_append.append_in_one_statement(records, connection, self._tips):
+            return
+        async with write_transaction() as transaction:  # audit rows only: no events to announce
+            await audit_chain.append(records, transaction, heads=self._tips)
 
 
 _groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _GroupCommit]

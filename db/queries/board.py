@@ -174,33 +174,41 @@ class HoldRow(NamedTuple):
     status: str
 
 
-HOLDS = (
-    "SELECT id, practitioner_id, room_id, starts_at, ends_at, expires_at, status FROM slot_hold "
-    "WHERE practice_id = $1 AND status = 'ACTIVE' AND expires_at > $2 AND starts_at < $3 "
-    "AND ends_at > $4 ORDER BY starts_at, id"
+# The practice's event watermark and its live holds in one statement (one round trip, one
+# snapshot): the LEFT JOIN keeps the watermark's row when there is no hold.
+WATERMARK_AND_HOLDS = (
+    "SELECT w.last_sequence, h.id, h.practitioner_id, h.room_id, h.starts_at, h.ends_at, "
+    "h.expires_at, h.status FROM (SELECT COALESCE((SELECT last_sequence FROM practice_sequence "
+    "WHERE practice_id = $1), 0) AS last_sequence) w LEFT JOIN slot_hold h "
+    "ON h.practice_id = $1 AND h.status = 'ACTIVE' AND h.expires_at > $2 AND h.starts_at < $3 "
+    "AND h.ends_at > $4 ORDER BY h.starts_at, h.id"
 )
-SQLITE_HOLDS = HOLDS.replace("$1", "?").replace("$2", "?").replace("$3", "?").replace("$4", "?")
+SQLITE_WATERMARK_AND_HOLDS = WATERMARK_AND_HOLDS.replace("$", "?")  # ?1 … ?4: numbered
 
 
-async def live_holds(
+async def watermark_and_holds(
     practice_id: PracticeId, start: datetime, end: datetime, now: datetime
-) -> list[HoldRow]:
-    """Unexpired ACTIVE holds overlapping [start, end), ordered by start."""
+) -> tuple[int, list[HoldRow]]:
+    """The practice's latest allocated event sequence, and its unexpired ACTIVE holds
+    overlapping [start, end) ordered by start; one statement."""
     client = SlotHold._meta.db
     if _is_sqlite(client):
-        values = [str(practice_id), *(v.isoformat(sep=" ") for v in (now, end, start))]
-        _, rows = await client.execute_query(SQLITE_HOLDS, values)
-        return [
+        values: list[Any] = [str(practice_id), *(v.isoformat(sep=" ") for v in (now, end, start))]
+        _, rows = await client.execute_query(SQLITE_WATERMARK_AND_HOLDS, values)
+        holds = [
             HoldRow(
-                UUID(str(r[0])),
                 UUID(str(r[1])),
                 UUID(str(r[2])),
-                _instant(r[3]),
+                UUID(str(r[3])),
                 _instant(r[4]),
                 _instant(r[5]),
-                r[6],
+                _instant(r[6]),
+                r[7],
             )
             for r in rows
+            if r[1] is not None
         ]
-    _, rows = await client.execute_query(HOLDS, [practice_id, now, end, start])
-    return [HoldRow._make(row) for row in rows]
+    else:
+        _, rows = await client.execute_query(WATERMARK_AND_HOLDS, [practice_id, now, end, start])
+        holds = [HoldRow._make(tuple(row)[1:]) for row in rows if row[1] is not None]
+    return int(rows[0][0]), holds

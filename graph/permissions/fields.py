@@ -75,7 +75,17 @@ class HasScope(BasePermission):
         """
         if context.principal.is_patient:
             return source_facts
-        return lambda source: source_facts(source)._replace(patient_id=None)
+        return staff_decision_key
+
+
+def staff_decision_key(source: Any) -> object:
+    """What :meth:`HasScope.decide` reads for a principal that is not a patient (the patient
+    left out): a plain tuple, built once per board row, so it is kept to the bare reads."""
+    return (
+        source is None,
+        getattr(source, "practice_id", None),
+        bool(getattr(source, "patient_hidden", False)),
+    )
 
 
 class SourceFacts(NamedTuple):

@@ -42,7 +42,7 @@ BOARD_FIELDS = ["patient.firstName", "patient.lastName", "patient.hasMedicalAler
 
 
 def _hold(row: tuple[Any, ...]) -> SlotHold:
-    """A ``db.queries.board.live_holds`` row as the board's hold."""
+    """A ``db.queries.board.watermark_and_holds`` hold as the board's hold."""
     hold_id, practitioner_id, room_id, starts_at, ends_at, expires_at, status = row
     return SlotHold(
         id=strawberry.ID(str(hold_id)),

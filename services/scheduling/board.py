@@ -1,9 +1,10 @@
 """The read path: the reception board and a patient's appointment history.
 
 The board is the product's most watched screen, so it is two statements whatever its size:
-one planned join for appointments with patient, practitioner, room and type, and one for live
-holds. Rows (holds too) stay plain named tuples (``db.queries.board``) until the graph layer
-shapes them, with the one mapper live board events use too.
+one planned join for appointments with patient, practitioner, room and type, and one for
+the practice's event watermark with its live holds. Rows (holds too) stay plain named tuples
+(``db.queries.board``) until the graph layer shapes them, with the one mapper live board
+events use too.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from db.queries import board as board_queries
 from db.queries import schedule as queries
 from db.queries.board import BoardRow, HoldRow
 from db.tenancy import PracticeId
-from realtime import store
 from services import visibility
 from services.errors import NotFound
 from services.policy import Scope
@@ -60,21 +60,22 @@ async def schedule(
 ) -> Board:
     """The board and its watermark.
 
-    The watermark is read first: changes commit in sequence order (the allocation's row lock),
-    so every event up to it has committed and is reflected in the rows read after it. A change
-    committing while the rows are read has a higher sequence: ``since=watermark`` delivers it
-    (it may already show in the rows; events carry the state they left, so applying it again
-    changes nothing). Nothing between the read and the subscription is missed.
+    The watermark is read first, with the live holds in one statement (the holds as of the
+    watermark; later changes to them arrive as events). Changes commit in sequence order (the
+    allocation's row lock), so every event up to it has committed and is reflected in the rows
+    read after it. A change committing while the rows are read has a higher sequence:
+    ``since=watermark`` delivers it (it may already show in the rows; events carry the state
+    they left, so applying it again changes nothing). Nothing between the read and the
+    subscription is missed.
     """
     pid = staff_practice(principal, practice_id, Scope.SCHEDULE_READ, patients_too=True)
     start, end = window(start, end)
     own = principal.patient_ids if principal.is_patient else None
-    sequence = await store.last_sequence(pid)
+    sequence, holds = await board_queries.watermark_and_holds(pid, start, end, rules.utcnow())
     rows = await board_queries.board_rows(pid, start, end, practitioner_ids, room_ids, own)
     hidden = await visibility.hidden_of(principal, dict.fromkeys((r.patient_id for r in rows), pid))
     if own is not None:  # a patient's own diary: no holds, no one else
         return Board(pid, start, end, rows, [], sequence, hidden)
-    holds = await board_queries.live_holds(pid, start, end, rules.utcnow())
     if practitioner_ids or room_ids:
         wanted = {str(i) for i in (*practitioner_ids, *room_ids)}
         holds = [h for h in holds if str(h.practitioner_id) in wanted or str(h.room_id) in wanted]

@@ -56,7 +56,7 @@ async def test_inside_a_transaction_the_rows_share_its_fate(db: str) -> None:
 async def test_a_failed_batch_fails_every_caller_in_it(
     db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(records: object, connection: object) -> int:
+    async def broken(records: object, connection: object, heads: object = None) -> int:
         raise OSError("disk full")
 
     monkeypatch.setattr(audit_chain, "append", broken)
