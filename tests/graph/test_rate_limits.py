@@ -33,6 +33,19 @@ def limited(database_url: str, tmp_path: Path, per_minute: int, **overrides: Any
     return make_settings(database_url, tmp_path, rate_limit_per_minute=per_minute, **overrides)
 
 
+def shared_limits(database_url: str, tmp_path: Path, per_minute: int) -> Settings:
+    """Limits and budgets in Redis, under key prefixes of this test's own."""
+    redis_reachable()
+    return limited(
+        database_url,
+        tmp_path,
+        per_minute,
+        broadcast_url=REDIS_URL,
+        rate_limit_key_prefix=f"aescrm-test:{uuid.uuid4().hex}:",
+        budget_key_prefix=f"aescrm-test:{uuid.uuid4().hex}:",
+    )
+
+
 @asynccontextmanager
 async def serve(
     settings: Settings, client: tuple[str, int] = OFFICE
@@ -106,14 +119,7 @@ async def test_a_user_has_one_bucket_whatever_token_they_present(
 async def test_buckets_are_shared_across_processes_through_redis(
     database_url: str, tmp_path: Path
 ) -> None:
-    redis_reachable()
-    shared = limited(
-        database_url,
-        tmp_path,
-        3,
-        broadcast_url=REDIS_URL,
-        rate_limit_key_prefix=f"aescrm-test:{uuid.uuid4().hex}:",
-    )
+    shared = shared_limits(database_url, tmp_path, 3)
     async with serve(shared) as worker_a, second_worker(shared) as worker_b:
         assert [await ping(worker_a), await ping(worker_a)] == [200, 200]
         assert await ping(worker_b) == 200
@@ -209,15 +215,7 @@ async def served_app(settings: Settings) -> AsyncIterator[tuple[Any, httpx.Async
 async def test_a_graphql_request_pays_its_unit_and_its_budget_in_one_redis_call(
     database_url: str, tmp_path: Path
 ) -> None:
-    redis_reachable()
-    shared = limited(
-        database_url,
-        tmp_path,
-        3,
-        broadcast_url=REDIS_URL,
-        rate_limit_key_prefix=f"aescrm-test:{uuid.uuid4().hex}:",
-        budget_key_prefix=f"aescrm-test:{uuid.uuid4().hex}:",
-    )
+    shared = shared_limits(database_url, tmp_path, 3)
     async with served_app(shared) as (app, http):
         before = redis_calls(app)
         assert await ping(http) == 200
@@ -232,14 +230,7 @@ async def test_a_graphql_request_pays_its_unit_and_its_budget_in_one_redis_call(
 async def test_requests_that_never_reach_the_budget_still_pay_their_unit(
     database_url: str, tmp_path: Path
 ) -> None:
-    redis_reachable()
-    shared = limited(
-        database_url,
-        tmp_path,
-        3,
-        broadcast_url=REDIS_URL,
-        rate_limit_key_prefix=f"aescrm-test:{uuid.uuid4().hex}:",
-    )
+    shared = shared_limits(database_url, tmp_path, 3)
     async with serve(shared) as worker_a, second_worker(shared) as worker_b:
         garbage = [await worker_a.post("/graphql", json={"query": "{ ping"}) for _ in range(2)]
         garbage.append(await worker_b.post("/graphql", json={"query": "{ nope }"}))
