@@ -401,10 +401,6 @@ def spy_report(files: list[Path], top: int = 30) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
-    main()
-
-
 async def _transactions(database: str) -> int:
     """Transactions the database has counted so far. A backend reports its counts at most once
     a second while busy and 10 s after it goes idle (PostgreSQL 15+): wait for that first."""
@@ -417,3 +413,7 @@ async def _transactions(database: str) -> int:
         return int(found or 0)
     finally:
         await connection.close()
+
+
+if __name__ == "__main__":
+    main()
