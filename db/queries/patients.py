@@ -16,8 +16,8 @@ from uuid import UUID
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
-from db.queries import patient_search
 from db.models import GuardianLink, MedicalHistory, Patient, PatientInsurance, PatientStatus
+from db.queries import patient_search
 from db.tenancy import PracticeId
 
 
@@ -93,7 +93,8 @@ async def search(
         arm = arms[index]
         query = arm.after(after) if index == start and after is not None else arm.query
         # Ids only: the arm is an index-only scan when the index holds every column it reads.
-        ids += await query.limit(limit - len(ids)).values_list("id", flat=True)
+        found_ids = await query.limit(limit - len(ids)).values_list("id", flat=True)
+        ids += [UUID(str(i)) for i in found_ids]
         if len(ids) >= limit:
             break
     if not ids:

@@ -172,7 +172,8 @@ async def test_a_search_costs_one_statement_per_arm_read_and_one_for_the_rows(
             [pid], pid, where, after=(first[-1].search_name, first[-1].id), limit=50
         )
 
-    assert len(first) == 4 and len(rest) == 3
+    assert len(first) == 4
+    assert len(rest) == 3
     assert len(filled_by_exact_surnames.matching('FROM "patient"')) == 2  # tier 0, then the rows
     # Tier 0 (from the cursor), tier 1, the first-name slice, the inner words, then the rows.
     assert len(every_arm.matching('FROM "patient"')) == 5
