@@ -80,7 +80,7 @@ async def search(
 ) -> list[Patient]:
     """Up to ``limit`` patients in rank order after the keyset position ``after`` (search_name,
     id): for name words, one statement per arm read from the cursor's arm on until the page is
-    full, then one for the rows; otherwise one statement."""
+    full (and one for the rows when there are several words); otherwise one statement."""
     if practice_id not in allowed:
         return []
     arms = search_arms(practice_id, where)
@@ -88,19 +88,23 @@ async def search(
         query = arms[0].after(after) if after is not None else arms[0].query
         return await query.limit(limit)
     start = patient_search.arm_of(after[0], where.name_tokens) if after is not None else 0
-    ids: list[UUID] = []
+    # One word: an arm filters nothing but the status, so it reads whole rows. More words: an arm
+    # may pass over many index entries to find its rows, so it reads ids (an index-only scan:
+    # a miss costs an index tuple, not a heap fetch) and one more statement reads the rows.
+    whole_rows = len(where.name_tokens) == 1
+    found: list[Any] = []
     for index in range(start, len(arms)):
         arm = arms[index]
         query = arm.after(after) if index == start and after is not None else arm.query
-        # Ids only: the arm is an index-only scan when the index holds every column it reads.
-        found_ids = await query.limit(limit - len(ids)).values_list("id", flat=True)
-        ids += [UUID(str(i)) for i in found_ids]
-        if len(ids) >= limit:
+        query = query.limit(limit - len(found))
+        found += await (query if whole_rows else query.values_list("id", flat=True))
+        if len(found) >= limit:
             break
-    if not ids:
-        return []
-    found = {row.id: row for row in await Patient.filter(id__in=ids)}
-    return [found[i] for i in ids if i in found]
+    if whole_rows or not found:
+        return found
+    ids = [UUID(str(i)) for i in found]
+    rows = {row.id: row for row in await Patient.filter(id__in=ids)}
+    return [rows[i] for i in ids if i in rows]
 
 
 async def position(
