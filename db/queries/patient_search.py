@@ -19,8 +19,9 @@ Each arm is one contiguous slice of that order, and the slices are disjoint and 
   tier-0 slices of longer words inside it;
 - tier 2, one arm: ``LIKE '% w%'`` for every word and no word at the start.
 
-Reading the arms one after another until the page is full gives the ranked page without sorting
-the whole match set; a cursor resumes in the arm its row falls in (``arm_of``).
+For one word, tiers 0 and 1 touch and are read as one slice, ``[w, after(w))``. Reading the arms
+one after another until the page is full gives the ranked page without sorting the whole match
+set; a cursor resumes in the arm its row falls in (``arm_of``).
 
 PostgreSQL plans (measured in bench/patient_search.py, see bench/README.md): tier 0 and tier 1
 arms are an ``Index Scan using patient_practice_search_name_id`` (practice_id, search_name "C",
@@ -113,6 +114,10 @@ def arm_of(search_name: str, words: Sequence[str]) -> int:
         return 0
     first = search_name.split(" ", 1)[0]
     exact = _exact_words(words)
+    if len(exact) == 1:  # one word: its tier-0 and tier-1 slices are one arm
+        if first.startswith(exact[0]):
+            return 0
+        return 1 if given_part(search_name).startswith(exact[0]) else 2
     if first in exact:
         return exact.index(first)
     prefixes = _prefix_words(words)
@@ -137,21 +142,27 @@ def arms(base: QuerySet[Patient], words: Sequence[str]) -> list[Arm]:
     def every_other(word: str) -> list[Q]:  # ``word`` itself is implied by its slice
         return [word_matches(v) for v in exact if v != word]
 
-    result = [
-        Arm(
-            ordered.filter(_slice("search_name", w, w + _SPACE_NEXT), *every_other(w)),
-            "search_name",
-        )
-        for w in exact
-    ]
-    for word in prefixes:
-        arm = ordered.filter(
-            _slice("search_name", word + _SPACE_NEXT, after_prefix(word)), *every_other(word)
-        )
-        for longer in exact:
-            if longer != word and longer.startswith(word):
-                arm = arm.filter(~_slice("search_name", longer, longer + _SPACE_NEXT))
-        result.append(Arm(arm, "search_name"))
+    if len(exact) == 1:  # one word: its tier-0 and tier-1 slices touch, [w, after(w))
+        only = exact[0]
+        result = [
+            Arm(ordered.filter(_slice("search_name", only, after_prefix(only))), "search_name")
+        ]
+    else:
+        result = [
+            Arm(
+                ordered.filter(_slice("search_name", w, w + _SPACE_NEXT), *every_other(w)),
+                "search_name",
+            )
+            for w in exact
+        ]
+        for word in prefixes:
+            arm = ordered.filter(
+                _slice("search_name", word + _SPACE_NEXT, after_prefix(word)), *every_other(word)
+            )
+            for longer in exact:
+                if longer != word and longer.startswith(word):
+                    arm = arm.filter(~_slice("search_name", longer, longer + _SPACE_NEXT))
+            result.append(Arm(arm, "search_name"))
     not_first = [~Q(search_name__startswith=w) for w in prefixes]
     given = base.annotate(given=RawSQL(_GIVEN[Patient._meta.db.capabilities.dialect]))
     for word in prefixes:
