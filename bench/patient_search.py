@@ -274,7 +274,9 @@ async def plans_read(pid: PracticeId, term: str, page: int = 50) -> list[str]:
     read: list[str] = []
     remaining = page + 1
     for arm in patient_queries.search_arms(pid, where):
-        raw = await arm.query.only("id").limit(remaining).explain()
+        # As the search sends it: whole rows for one word, ids for several.
+        query = arm.query if len(where.name_tokens) == 1 else arm.query.only("id")
+        raw = await query.limit(remaining).explain()
         document = json.loads(raw[0]["QUERY PLAN"]) if isinstance(raw, list) else raw
         root = document[0]["Plan"] if isinstance(document, list) else document["Plan"]
         read.append(" > ".join(n for n in _nodes(root) if n != "Limit"))
