@@ -28,7 +28,11 @@ arms are an ``Index Scan using patient_practice_search_name_id`` (practice_id, s
 id) with both range bounds as index conditions, read in order and stopped by the LIMIT, so
 their cost is the page, not the number of matches; the tier-2 arm is a ``Bitmap Index Scan on
 patient_practice_name_trgm`` (btree_gin practice_id + trigrams of search_name) and a top-N sort
-of that practice's matches, run only when tiers 0 and 1 do not fill the page.
+of that practice's matches, run only when the earlier arms do not fill the page.
+
+Not yet done: a several-word search sends one statement per arm it reads (up to two per word and
+three more), each with its fixed cost; sending them as one ``UNION ALL`` (PostgreSQL runs an
+Append's children in order and stops at the LIMIT) is the next step (bench/README.md).
 """
 
 from __future__ import annotations
