@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,16 +32,25 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import orjson
 import uvloop
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-AESCRM = Path(sys.executable).parent / "aescrm"
-ADMIN_URL = os.environ.get("AESCRM_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-TICKS = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from testbed import (  # the stage shared with the other server benches
+    AESCRM,
+    TICKS,
+    Keepalive,
+    cli,
+    cpu_ticks,
+    free_port,
+    fresh_database,
+    post,
+    serve,
+    server_env,
+    workers_of,
+)
+
 DAY = date(2030, 1, 15)
 QUERY = """
 query Board($practiceId: ID!, $from: DateTime!, $to: DateTime!) {
@@ -129,59 +137,11 @@ async def seed(url: str) -> tuple[str, str]:
         await close_database()
 
 
-def cpu_ticks(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total
-
-
-def workers_of(parent: int) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout
-    return [int(p) for p in found.split()]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Keepalive:
-    """One HTTP/1.1 keep-alive connection sending the same prepared POST: a client costing a
-    fraction of httpx's CPU, so that on a 2-core box the server, not the client, is measured."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, port: int) -> Keepalive:
-        return cls(*await asyncio.open_connection("127.0.0.1", port))
-
-    async def send(self, request: bytes) -> tuple[int, bytes]:
-        self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for line in head.lower().split(b"\r\n"):
-            if line.startswith(b"content-length:"):
-                length = int(line[15:])
-        return int(head[9:12]), await self.reader.readexactly(length)
-
-    def close(self) -> None:
-        self.writer.close()
-
-
 def board_request(port: int, token: str, practice: str) -> bytes:
     variables = {"practiceId": practice, "from": f"{DAY}T00:00:00Z", "to": f"{DAY}T23:59:00Z"}
     body = orjson.dumps({"query": QUERY, "variables": variables})
-    head = (
-        f"POST /graphql HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n"
-        f"authorization: Bearer {token}\r\ncontent-type: application/json\r\n"
-        f"content-length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
+    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+    return post(port, "/graphql", body, headers)
 
 
 async def fire(
@@ -325,85 +285,49 @@ def main() -> None:
     )
     args = parser.parse_args()
     name = f"aescrm_bench_board_{uuid.uuid4().hex[:8]}"
-    url = f"{ADMIN_URL}/{name}"
-    asyncio.run(_admin(f"CREATE DATABASE {name}"))
     var = tempfile.mkdtemp(prefix="aescrm-bench-")
     port = free_port()
-    env = {
-        **os.environ,
-        "AESCRM_DATABASE_URL": url,
-        "AESCRM_VAR_DIR": var,
-        "AESCRM_RATE_LIMIT_PER_MINUTE": "1000000",
-        "AESCRM_BUDGET_FIRST_PARTY_PER_MINUTE": "10000000",
-        "AESCRM_BUDGET_PARTNER_PER_MINUTE": "10000000",
-        "AESCRM_ACCESS_LOG": "false",
-        "AESCRM_LOG_LEVEL": "WARNING",
-    }
-    server = None
-    try:
-        subprocess.run([str(AESCRM), "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
+    with fresh_database(name) as url:
+        env = server_env(url, var)
+        cli(env, "migrate")
         practice, email = asyncio.run(seed(url))
-        token = (
-            subprocess.run(
-                [str(AESCRM), "dev-token", email],
-                env=env,
-                check=True,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        token = cli(env, "dev-token", email)
         if args.in_process:
             asyncio.run(in_process(url, var, token, practice, args))
             return
-        server = subprocess.Popen(
-            [str(AESCRM), "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        uvloop.run(fire(port, token, practice, 100, args.concurrency))  # warm-up
-        pids = workers_of(server.pid)
-        spies = [_spy(pid, Path(var)) for pid in pids] if args.profile == "py-spy" else []
-        before, began, client = cpu_ticks(pids), time.perf_counter(), time.process_time()
-        latencies, failures = uvloop.run(
-            fire(port, token, practice, args.requests, args.concurrency)
-        )
-        elapsed, used = time.perf_counter() - began, cpu_ticks(pids) - before
-        client = time.process_time() - client
-        for spy in spies:
-            spy.send_signal(signal.SIGINT)
-            spy.wait(timeout=60)
-        latencies.sort()
-        if spies:
-            print(spy_report([Path(var, f"spy-{pid}.txt") for pid in pids]))
-        print(
-            f"board: 300 appointments, {args.requests} requests, concurrency {args.concurrency}, "
-            f"2 workers, failures={failures}"
-        )
-        print(
-            f"  throughput={args.requests / elapsed:.1f} req/s  "
-            f"p50={statistics.median(latencies):.1f} ms  "
-            f"p99={latencies[int(len(latencies) * 0.99) - 1]:.1f} ms  "
-            f"server CPU={used / TICKS * 1000 / args.requests:.1f} ms/req  "
-            f"client CPU={client * 1000 / args.requests:.1f} ms/req  "
-            f"load={' '.join(f'{n:.2f}' for n in os.getloadavg())}"
-        )
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=30)
-        asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        with serve(env, port) as server:
+            measure(server, port, var, token, practice, args)
+
+
+def measure(
+    server: subprocess.Popen[bytes], port: int, var: str, token: str, practice: str, args: Any
+) -> None:
+    """Warm-up, then ``--requests`` board requests; prints the figures."""
+    uvloop.run(fire(port, token, practice, 100, args.concurrency))  # warm-up
+    pids = workers_of(server.pid)
+    spies = [_spy(pid, Path(var)) for pid in pids] if args.profile == "py-spy" else []
+    before, began, client = cpu_ticks(pids), time.perf_counter(), time.process_time()
+    latencies, failures = uvloop.run(fire(port, token, practice, args.requests, args.concurrency))
+    elapsed, used = time.perf_counter() - began, cpu_ticks(pids) - before
+    client = time.process_time() - client
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=60)
+    latencies.sort()
+    if spies:
+        print(spy_report([Path(var, f"spy-{pid}.txt") for pid in pids]))
+    print(
+        f"board: 300 appointments, {args.requests} requests, concurrency {args.concurrency}, "
+        f"2 workers, failures={failures}"
+    )
+    print(
+        f"  throughput={args.requests / elapsed:.1f} req/s  "
+        f"p50={statistics.median(latencies):.1f} ms  "
+        f"p99={latencies[int(len(latencies) * 0.99) - 1]:.1f} ms  "
+        f"server CPU={used / TICKS * 1000 / args.requests:.1f} ms/req  "
+        f"client CPU={client * 1000 / args.requests:.1f} ms/req  "
+        f"load={' '.join(f'{n:.2f}' for n in os.getloadavg())}"
+    )
 
 
 def _spy(pid: int, folder: Path) -> subprocess.Popen[bytes]:
@@ -456,14 +380,6 @@ def spy_report(files: list[Path], top: int = 30) -> str:
         for name, n in sorted(table.items(), key=lambda kv: -kv[1])[:top]:
             lines.append(f"{100 * n / total:5.1f}%  {name}")
     return "\n".join(lines)
-
-
-async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(f"{ADMIN_URL}/postgres")
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 if __name__ == "__main__":

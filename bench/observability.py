@@ -46,21 +46,9 @@ import orjson
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from board import (  # the board benchmark's own seed, client and CPU reading
-    ADMIN_URL,
-    AESCRM,
-    DAY,
-    QUERY,
-    ROOT,
-    TICKS,
-    _admin,
-    asgi_call,
-    cpu_ticks,
-    fire,
-    free_port,
-    seed,
-    workers_of,
-)
+from board import DAY, QUERY, asgi_call, fire, seed  # the board benchmark's seed and client
+from testbed import ADMIN_URL, AESCRM, ROOT, TICKS, cpu_ticks, free_port, workers_of
+from testbed import admin as _admin
 
 SCRAPE_SECONDS = 15.0  # Prometheus's usual interval
 MODES: dict[str, dict[str, str]] = {

@@ -6,14 +6,16 @@ price the document — remembered per text — then one variable-cost GCRA take,
 ``RateLimit`` headers). This times exactly those calls, in process, over many distinct callers:
 
 - **budget check**: ``Budgets.price`` + ``Budgets.charge`` + ``Budgets.headers``;
-- **both checks**: the above plus ``Limiter.wait`` (what one request pays in all).
+- **both checks**: what one GraphQL request pays in all: the per-request limit's unit charged
+  with the budget (``RequestCharge``: with Redis, one script call for both), and the worker's
+  memory of refused callers (``KnownRefusals``) asked and told.
 
 For each, with memory buckets and with Redis (``--redis``, default the local one; a fresh key
 prefix, deleted afterwards): the median and p99 latency of one check made alone, and the CPU of
 this process per check (``time.process_time``) — with Redis the latency includes the round trip
 and Redis' own time, the CPU is what the server's worker spends. Then the same with
 ``--concurrency`` checks in flight (default 16), as a busy worker makes them: wall time and CPU
-per check (concurrent Redis checks share one pipeline per loop turn, ``graph.script_batches``).
+per check (concurrent Redis checks share one write per batch, ``graph.script_batches``).
 The CPU figures are the ones to compare on a shared machine.
 
     .venv/bin/python bench/rate_limit.py [--checks 20000] [--concurrency 16] [--redis URL]
@@ -34,6 +36,7 @@ from strawberry.types.graphql import OperationType
 
 from graph.budgets import Account, Budgets, Pool
 from graph.rate_limits import Limiter, build_limiter
+from graph.request_limit import KnownRefusals, RequestCharge
 from graph.settings import Settings
 
 QUERY = """query Board($practiceId: ID!, $from: DateTime!, $to: DateTime!) {
@@ -104,9 +107,19 @@ async def run(label: str, redis_url: str | None, checks: int, concurrency: int) 
         assert verdict.allowed
         budgets.headers(account, verdict)
 
-    async def both_checks(n: int) -> None:
-        assert await limiter.wait(accounts[n % CALLERS].key) == 0
-        await budget_check(n)
+    refusals = KnownRefusals(limiter.per_minute)
+
+    async def both_checks(n: int) -> None:  # as graph.middleware.RateLimit + graph.budget_check
+        account = accounts[n % CALLERS]
+        assert refusals.refusal(account.key) is None
+        request = RequestCharge(account.key, limiter)
+        units = budgets.price(OperationType.QUERY, document, "Board", QUERY)
+        verdict = await budgets.charge(account, units, request)
+        assert request.verdict is not None
+        assert request.verdict.allowed
+        assert verdict.allowed
+        refusals.note(account.key, request.verdict)
+        budgets.headers(account, verdict)
 
     try:
         await measure(f"{label}: budget check", budget_check, checks, concurrency)

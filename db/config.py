@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate
@@ -57,6 +58,27 @@ async def apply_migrations(database_url: str, *, keyring: KeyRing | None = None)
     finally:
         MIGRATION_KEYRING.reset(token)
         await Tortoise.close_connections()
+
+
+def pooled_url(database_url: str) -> str:
+    """The URL to reach PostgreSQL through a transaction-pooling PgBouncer.
+
+    PgBouncer hands each transaction (and each statement outside one) to any of its server
+    connections, where a statement prepared on another connection does not exist. Debian 12's
+    PgBouncer 1.18 cannot track prepared statements (``max_prepared_statements`` came in 1.21),
+    so asyncpg must keep none: with ``statement_cache_size=0`` it uses the unnamed statement,
+    parsed again in the same Parse/Bind/Execute exchange, which PgBouncer keeps on one server.
+    """
+    parts = urlsplit(database_url)
+    query = dict(parse_qsl(parts.query))
+    query["statement_cache_size"] = "0"
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def same_server(first_url: str, second_url: str) -> bool:
+    """Both URLs name the same host and port (PostgreSQL's default port when left out)."""
+    a, b = urlsplit(first_url), urlsplit(second_url)
+    return (a.hostname, a.port or 5432) == (b.hostname, b.port or 5432)
 
 
 def backend_of(database_url: str) -> str:

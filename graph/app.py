@@ -53,7 +53,7 @@ from graph.settings import (
 from graph.view import GraphQLEndpoint
 from realtime.bus import Bus
 from realtime.pipeline import Pipeline
-from services import key_watch, runtime, watch_access
+from services import key_presence, runtime, watch_access
 from services.auth.sessions import authenticate_token
 from services.auth.tokens import verified_subject
 from services.billing import processor
@@ -178,7 +178,8 @@ def create_app(
         app.state.fanout = pipeline.fanout
         # Partner webhooks: each commit with events of interest enqueues their fan-out job.
         unhook_webhooks = uow.on_commit(webhook_fanout.nudge)
-        keys = asyncio.create_task(key_watch.watch(settings.key_reload_seconds))
+        # Re-reads the key store and tells the database which keys this process holds.
+        keys = await key_presence.start("server", settings.key_reload_seconds)
         # The embedded runner (SQLite, `make run`): the same job table `aescrm worker` reads.
         jobs = Worker() if settings.jobs_run_in_process else None
         jobs_task = (
@@ -210,11 +211,11 @@ def create_app(
                 with contextlib.suppress(Exception):
                     await jobs_task
             await channels.close()
-            for task in (keys, gauges):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+            await key_presence.stop(keys)  # deletes this process's row: it no longer counts
+            if gauges is not None:
+                gauges.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await gauges
             gc.set_threshold(*thresholds)
             gc.unfreeze()
             unhook_webhooks()

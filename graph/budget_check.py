@@ -6,7 +6,9 @@ subscription is set up), HTTP answers 429 (``graph.view`` sets the status and th
 what is left in the request's scope state) and a WebSocket gets an ``error`` frame for that
 operation (graphql-transport-ws' answer to an operation refused before it starts), both with
 ``extensions.code`` ``RATE_LIMITED`` and ``retryAfterSeconds``. Documents that fail validation
-are not charged (they ran nothing); they are already limited per request.
+are not charged (they ran nothing); they are already limited per request. The request's unit
+of the per-request limit (``graph.request_limit``) is paid here too, in the same Redis call; when
+it is refused the operation is refused as ``graph.middleware.RateLimit`` would have.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 
 from graph.budgets import Account, Budgets, account_of, retry_after
-from graph.observability.series import BUDGET_REFUSED
+from graph.observability.series import BUDGET_REFUSED, RATE_LIMITED
+from graph.request_limit import REQUEST_CHARGE, RequestCharge
 
 BUDGET_CHARGE = "aescrm.budget_charge"  # HTTP scope state: (account, verdict) of the charge
 BUDGET_ACCOUNT = "aescrm.budget_account"  # HTTP scope state: whose bucket the headers describe
@@ -47,11 +50,19 @@ def budget_check(budgets: Budgets) -> type[SchemaExtension]:
                 units = budgets.price(
                     context.operation_type, document, context.operation_name, context.query
                 )
-                verdict = await budgets.charge(account, units)
                 request = context.context.request
-                if isinstance(request, Request):
-                    request.scope.setdefault("state", {})[BUDGET_CHARGE] = (account, verdict)
-                if not verdict.allowed:
+                is_http = isinstance(request, Request)
+                state = request.scope.setdefault("state", {}) if is_http else {}
+                pending: RequestCharge | None = state.get(REQUEST_CHARGE)
+                verdict = await budgets.charge(account, units, pending)
+                state[BUDGET_CHARGE] = (account, verdict)
+                if pending is not None and pending.verdict and not pending.verdict.allowed:
+                    # The per-request limit's refusal, as graph.middleware.RateLimit words it.
+                    RATE_LIMITED.inc()
+                    context.pre_execution_errors = [
+                        GraphQLError("Too many requests.", extensions={"code": "RATE_LIMITED"})
+                    ]
+                elif not verdict.allowed:
                     BUDGET_REFUSED.labels(account.pool.value).inc()
                     seconds = retry_after(verdict)
                     context.pre_execution_errors = [

@@ -28,7 +28,8 @@ from graphql import DocumentNode
 from strawberry.types.graphql import OperationType
 
 from graph.limits import operation_cost
-from graph.rate_limits import Limiter, Verdict, build_limiter
+from graph.rate_limits import Limiter, Verdict, build_limiter, charge_both
+from graph.request_limit import RequestCharge
 from graph.settings import Settings
 from services.principal import Principal
 
@@ -101,11 +102,21 @@ class Budgets:
                     self.costs.popitem(last=False)
         return self.weights[kind] * cost
 
-    async def charge(self, account: Account, units: int) -> Verdict:
+    async def charge(
+        self, account: Account, units: int, request: RequestCharge | None = None
+    ) -> Verdict:
         """All or nothing. A price above the whole bucket is charged as a full bucket: it
-        waits for a full bucket instead of never being allowed."""
+        waits for a full bucket instead of never being allowed. With the request's unit still
+        to pay (``request``), both are charged at once, and a refused request only reads the
+        budget (``request.verdict`` says which)."""
         limiter = self.pools[account.pool]
-        return await limiter.charge(account.key, min(units, limiter.per_minute))
+        units = min(units, limiter.per_minute)
+        if request is None or request.verdict is not None:
+            return await limiter.charge(account.key, units)
+        request.verdict, verdict = await charge_both(
+            request.limiter, request.key, limiter, account.key, units
+        )
+        return verdict
 
     async def peek(self, account: Account) -> Verdict:
         """The bucket as it is (for answers that ran nothing: errors before execution)."""

@@ -380,6 +380,10 @@ def rotate_keys(
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Rows per batch", min=1, max=10_000)] = 500,
     check: Annotated[bool, typer.Option("--check", help="Only count rows under old keys")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Promote even if a running process does not know the key"),
+    ] = False,
 ) -> None:
     """Rotate the field-encryption key in three steps, while the service keeps serving.
 
@@ -388,6 +392,8 @@ def rotate_keys(
     re-read every AESCRM_KEY_RELOAD_SECONDS. Production (or AESCRM_ENCRYPTION_KEYS set): the new
     AESCRM_ENCRYPTION_KEYS value is printed; deploy it to every server (rolling restart).
     Step 2, `rotate-keys --promote KEY_ID`, once every server knows the key: it becomes current.
+    Every running server and job worker reports the key ids it holds to the database; the step is
+    refused (exit 1, naming them) while a live one does not hold the key (`--force` overrides).
     Development: the command waits until running servers have re-read the key file (before and
     after the change). Production: deploy the printed setting. Step 3, `rotate-keys`:
     re-encrypt every encrypted column with the current key in batches. Rows are
@@ -407,9 +413,12 @@ def rotate_keys(
 
         try:
             if in_environment:
+                if promote:
+                    key_rotation.promoted_ring(promote)  # refuses a key the ring does not hold
+                    _refuse_unless_every_process_knows(settings, promote, force=force)
                 _print_key_setting(promote)
             elif promote:
-                _promote_dev_key(settings, dev_file, promote)
+                _promote_dev_key(settings, dev_file, promote, force=force)
             else:
                 _, key_id = key_rotation.stage_dev_key(dev_file)
                 typer.echo(
@@ -458,7 +467,40 @@ def _print_key_setting(promote: str | None) -> None:
     typer.echo(f"{ENCRYPTION_KEYS_SETTING}={serialise_keys(ring)}")
 
 
-def _promote_dev_key(settings: Settings, dev_file: Path, key_id: str) -> None:
+def _refuse_unless_every_process_knows(settings: Settings, key_id: str, *, force: bool) -> None:
+    """Exit 1 while a live server or worker does not hold ``key_id`` (it could not read it)."""
+    from services import key_presence
+
+    alive, lagging = _with_database(settings, lambda: key_presence.missing(key_id))
+    if not lagging:
+        said = f"all {alive} running processes know key {key_id}"
+        typer.echo(said if alive else "no running process has reported its keys", err=True)
+        return
+    listed = "\n".join(
+        f"  {p.process} ({p.kind}, reported {p.seen_seconds_ago:.0f}s ago): holds "
+        + ", ".join(p.key_ids)
+        for p in lagging
+    )
+    if force:
+        typer.echo(
+            f"warning (--force): {len(lagging)} of {alive} running processes do not know key "
+            f"{key_id} and cannot read what is written with it:\n{listed}",
+            err=True,
+        )
+        return
+    longest = max(p.expires_in_seconds for p in lagging)
+    typer.echo(
+        f"refused: {len(lagging)} of {alive} running processes do not know key {key_id} yet:\n"
+        f"{listed}\n"
+        "Deploy the setting that adds the key to them (rolling restart) and run this again. "
+        "A process killed without a clean stop keeps counting until its report expires "
+        f"(within {longest:.0f}s if none of these reports again); --force promotes anyway.",
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
+def _promote_dev_key(settings: Settings, dev_file: Path, key_id: str, *, force: bool) -> None:
     """Promote in the dev key file, waiting for running servers to read it before and after.
 
     Servers re-read the file every AESCRM_KEY_RELOAD_SECONDS; two intervals leave room for a
@@ -475,6 +517,7 @@ def _promote_dev_key(settings: Settings, dev_file: Path, key_id: str) -> None:
     if since is not None and since < settle:
         typer.echo(f"waiting {settle - since:.1f}s for running servers to learn key {key_id}")
         time.sleep(settle - since)
+    _refuse_unless_every_process_knows(settings, key_id, force=force)
     key_rotation.promote_dev_key(dev_file, key_id)
     typer.echo(f"waiting {settle:g}s for running servers to switch to key {key_id}")
     time.sleep(settle)

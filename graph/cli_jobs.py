@@ -62,6 +62,7 @@ def worker(
     from graph.app import messaging_config, payment_processor
     from graph.cli import _settings, _with_database
     from graph.settings import jobs_config
+    from services import key_presence
     from services.billing import processor
     from services.jobs import config
     from services.jobs.worker import Worker
@@ -78,7 +79,12 @@ def worker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, running.stop)
-        await running.run(grace=float(settings.shutdown_grace_seconds))
+        # Handlers encrypt and decrypt too: the worker learns new keys and reports them.
+        keys = await key_presence.start("worker", settings.key_reload_seconds)
+        try:
+            await running.run(grace=float(settings.shutdown_grace_seconds))
+        finally:
+            await key_presence.stop(keys)
         await channels.close()
 
     _with_database(settings, work)

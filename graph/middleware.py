@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Callable, Mapping
 
@@ -11,7 +10,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.logs import request_id_var
 from graph.observability.series import RATE_LIMITED
-from graph.rate_limits import Limiter
+from graph.rate_limits import Limiter, Verdict
+from graph.request_limit import (
+    REQUEST_CHARGE,
+    KnownRefusals,
+    RequestCharge,
+    request_limit_headers,
+)
 
 
 def error_body(
@@ -124,14 +129,24 @@ class RateLimit:
     expired token is a failed authentication and is charged to the client address, so minting
     random tokens buys no fresh bucket. The address is ``scope["client"]``, which the
     trusted-proxy middleware sets from ``X-Forwarded-For`` only for proxies the settings trust.
+
+    ``graphql_path`` requests pay their unit in the budget check, in the same Redis call as their
+    query cost (``graph.request_limit``); any other path pays before it runs. A caller this
+    worker has seen with an empty bucket is refused here without a Redis call.
     """
 
     def __init__(
-        self, app: ASGIApp, limiter: Limiter, identify: Callable[[str], str | None]
+        self,
+        app: ASGIApp,
+        limiter: Limiter,
+        identify: Callable[[str], str | None],
+        graphql_path: str = "/graphql",
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.identify = identify
+        self.graphql_path = graphql_path
+        self.refusals = KnownRefusals(limiter.per_minute)
 
     def _key(self, scope: Scope) -> str:
         header: bytes | None = dict(scope["headers"]).get(b"authorization")
@@ -144,19 +159,31 @@ class RateLimit:
         return "a:" + str(client[0])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in ("/healthz", "/readyz"):
-            verdict = await self.limiter.charge(self._key(scope), 1)
-            if not verdict.allowed:
-                RATE_LIMITED.inc()
-                # The IETF fields name this policy "requests", apart from the query-cost
-                # budget's "default" (graph.budgets) that /graphql's answers describe.
-                quota = f'"requests";q={self.limiter.per_minute};w=60'
-                left = f'"requests";r={verdict.remaining};t={math.ceil(verdict.reset)}'
-                headers = (
-                    (b"retry-after", str(max(1, math.ceil(verdict.wait))).encode()),
-                    (b"ratelimit-policy", quota.encode()),
-                    (b"ratelimit", left.encode()),
-                )
-                await send_error(send, 429, "RATE_LIMITED", "Too many requests.", headers)
-                return
+        if scope["type"] != "http" or scope["path"] in ("/healthz", "/readyz"):
+            await self.app(scope, receive, send)
+            return
+        key = self._key(scope)
+        known = self.refusals.refusal(key)
+        if known is not None:
+            await self._refuse(send, known)
+            return
+        if scope["path"] == self.graphql_path:
+            charge = RequestCharge(key, self.limiter)
+            scope.setdefault("state", {})[REQUEST_CHARGE] = charge
+            try:
+                await self.app(scope, receive, send)
+            finally:  # a request that never reached the budget check pays now
+                verdict = charge.verdict or await self.limiter.charge(key, 1)
+                self.refusals.note(key, verdict)
+            return
+        verdict = await self.limiter.charge(key, 1)
+        self.refusals.note(key, verdict)
+        if not verdict.allowed:
+            await self._refuse(send, verdict)
+            return
         await self.app(scope, receive, send)
+
+    async def _refuse(self, send: Send, verdict: Verdict) -> None:
+        RATE_LIMITED.inc()
+        headers = tuple(request_limit_headers(self.limiter.per_minute, verdict))
+        await send_error(send, 429, "RATE_LIMITED", "Too many requests.", headers)

@@ -27,35 +27,59 @@ from typing import Any, Protocol
 
 import redis.asyncio as redis_asyncio
 
-from graph.script_batches import ScriptBatcher
+from graph.script_batches import Script, ScriptBatcher
 
 log = logging.getLogger("aescrm.rate_limits")
 
 REDIS_RETRY_SECONDS = 5.0  # after a Redis failure, stay on local buckets this long
 
-# KEYS[1]: the bucket. ARGV[1]: emission interval, ARGV[2]: burst tolerance (both microseconds),
-# ARGV[3]: the cost in units (1 when absent). Returns {wait, backlog}: wait is 0 when allowed,
-# else the microseconds until this cost would be; backlog is the bucket's TAT minus now after
-# the call (how long until it is full again), from which the units left follow.
-GCRA_SCRIPT = """
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3] or '1')
+# One GCRA bucket: the key, its emission interval and burst tolerance (both microseconds), the
+# cost in units and Redis' clock. Returns wait (0 when allowed, else the microseconds until this
+# cost would be) and backlog: the bucket's TAT minus now after the call (how long until it is
+# full again), from which the units left follow. A cost of 0 only reads the bucket.
+GCRA_FUNCTION = """
+local function gcra(key, interval, tolerance, cost, now)
+  local tat = tonumber(redis.call('GET', key)) or now
+  if tat < now then tat = now end
+  local next_tat = tat + interval * cost
+  local allow_at = next_tat - tolerance
+  if now < allow_at then
+    return math.ceil(allow_at - now), tat - now
+  end
+  if cost > 0 then
+    redis.call('SET', key, string.format('%.0f', next_tat), 'PX',
+      math.max(1, math.ceil((next_tat - now) / 1000)))
+  end
+  return 0, next_tat - now
+end
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
-local next_tat = tat + interval * cost
-local allow_at = next_tat - tolerance
-if now < allow_at then
-  return {math.ceil(allow_at - now), tat - now}
-end
-if cost > 0 then
-  redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX',
-    math.max(1, math.ceil((next_tat - now) / 1000)))
-end
-return {0, next_tat - now}
 """
+
+# KEYS[1]: the bucket. ARGV: interval, tolerance, cost (1 when absent). Returns {wait, backlog}.
+GCRA_SCRIPT = (
+    GCRA_FUNCTION
+    + """
+local cost = tonumber(ARGV[3] or '1')
+local wait, backlog = gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), cost, now)
+return {wait, backlog}
+"""
+)
+
+# A request's two charges in one call: one unit from KEYS[1] (the per-request limit: ARGV[1]
+# interval, ARGV[2] tolerance) and, only when that was allowed, ARGV[5] units from KEYS[2] (the
+# query-cost budget: ARGV[3], ARGV[4]); a refused request only reads its budget.
+# Returns {wait, backlog} of the first and then of the second.
+PAIR_SCRIPT = (
+    GCRA_FUNCTION
+    + """
+local wait1, backlog1 = gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), 1, now)
+local cost = tonumber(ARGV[5])
+if wait1 > 0 then cost = 0 end
+local wait2, backlog2 = gcra(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]), cost, now)
+return {wait1, backlog1, wait2, backlog2}
+"""
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +157,7 @@ class RedisLimiter:
     """The same buckets in Redis, shared by every process; local buckets while Redis is away."""
 
     def __init__(self, url: str, per_minute: int, prefix: str) -> None:
+        self.url = url
         self.per_minute = per_minute
         self.interval_us = max(1, round(60_000_000 / per_minute))  # 0 would divide by zero
         self.tolerance_us = self.interval_us * per_minute
@@ -141,7 +166,7 @@ class RedisLimiter:
         self.client: Any = redis_asyncio.from_url(
             url, socket_connect_timeout=0.5, socket_timeout=0.5
         )
-        self.script = ScriptBatcher(self.client, GCRA_SCRIPT)  # one pipeline per loop turn
+        self.script = ScriptBatcher(self.client, GCRA_SCRIPT)  # one write per loop turn
         self.redis_down_until = 0.0
         self.shared = True  # False while Redis is away: logged once per change, at INFO (the
         # same Redis being down is the bus's WARNING already)
@@ -150,27 +175,76 @@ class RedisLimiter:
         return (await self.charge(key, 1)).wait
 
     async def charge(self, key: str, cost: int) -> Verdict:
-        if time.monotonic() < self.redis_down_until:
+        if not self.reachable():
             return self.fallback.take_units(key, cost)
         try:
             waited, backlog = await self.script(
                 keys=[self.prefix + key], args=[self.interval_us, self.tolerance_us, cost]
             )
         except (OSError, TimeoutError, redis_asyncio.RedisError) as error:
-            self.redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
-            if self.shared:
-                self.shared = False
-                log.info("rate limits per process", extra={"error": type(error).__name__})
+            self._lost(error)
             return self.fallback.take_units(key, cost)
+        self._found()
+        return self._verdict(waited, backlog)
+
+    async def charge_after(
+        self, first: RedisLimiter, first_key: str, key: str, cost: int
+    ) -> tuple[Verdict, Verdict]:
+        """One unit from ``first``'s bucket and then, when it was allowed, ``cost`` from this
+        one's: one script, one round trip (``PAIR_SCRIPT``). ``first`` is on the same Redis."""
+        if not (self.reachable() and first.reachable()):
+            return first.fallback.take_units(first_key, 1), self.fallback.take_units(key, 0)
+        args = [first.interval_us, first.tolerance_us, self.interval_us, self.tolerance_us, cost]
+        try:
+            wait1, backlog1, wait2, backlog2 = await self.script(
+                keys=[first.prefix + first_key, self.prefix + key], args=args, script=PAIR
+            )
+        except (OSError, TimeoutError, redis_asyncio.RedisError) as error:
+            self._lost(error)
+            one = first.fallback.take_units(first_key, 1)
+            return one, self.fallback.take_units(key, cost if one.allowed else 0)
+        self._found()
+        return first._verdict(wait1, backlog1), self._verdict(wait2, backlog2)
+
+    def reachable(self) -> bool:
+        return time.monotonic() >= self.redis_down_until
+
+    def _verdict(self, waited: int, backlog: int) -> Verdict:
+        left = _units_left(self.tolerance_us, int(backlog), self.interval_us)
+        return Verdict(int(waited) / 1_000_000, left, int(backlog) / 1_000_000)
+
+    def _lost(self, error: Exception) -> None:
+        self.redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+        if self.shared:
+            self.shared = False
+            log.info("rate limits per process", extra={"error": type(error).__name__})
+
+    def _found(self) -> None:
         if not self.shared:
             self.shared = True
             log.info("rate limits shared again")
-        backlog = int(backlog)
-        left = _units_left(self.tolerance_us, backlog, self.interval_us)
-        return Verdict(int(waited) / 1_000_000, left, backlog / 1_000_000)
 
     async def close(self) -> None:
+        await self.script.close()
         await self.client.aclose()
+
+
+PAIR = Script(PAIR_SCRIPT)
+
+
+async def charge_both(
+    first: Limiter, first_key: str, second: Limiter, second_key: str, cost: int
+) -> tuple[Verdict, Verdict]:
+    """A request's unit from ``first`` and, when it was allowed, its ``cost`` from ``second``
+    (a refused request only reads ``second``). Both in Redis: one round trip."""
+    if (
+        isinstance(first, RedisLimiter)
+        and isinstance(second, RedisLimiter)
+        and (first.url == second.url)
+    ):
+        return await second.charge_after(first, first_key, second_key, cost)
+    one = await first.charge(first_key, 1)
+    return one, await second.charge(second_key, cost if one.allowed else 0)
 
 
 def build_limiter(per_minute: int, redis_url: str | None, prefix: str) -> Limiter:
@@ -181,9 +255,11 @@ def build_limiter(per_minute: int, redis_url: str | None, prefix: str) -> Limite
 
 __all__ = [
     "GCRA_SCRIPT",
+    "PAIR_SCRIPT",
     "Limiter",
     "MemoryLimiter",
     "RedisLimiter",
     "Verdict",
     "build_limiter",
+    "charge_both",
 ]

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from db.config import pooled_url, same_server
 from services.documents.storage import DocumentStore, FileSystemStore, S3Location, S3Store
 from services.jobs.config import JobsConfig
 from services.policy import Role
@@ -30,6 +31,7 @@ STAFF_ROLES = (
     Role.RECEPTIONIST,
 )
 BUS_SCHEMES = ("memory://", "redis://", "rediss://", "unix://", "postgres://", "postgresql://")
+POSTGRES_BUS = ("postgres://", "postgresql://")
 # Patients and partner apps never see the schema's shape in production, whatever the setting.
 NEVER_INTROSPECT = frozenset({Role.PATIENT, Role.PARTNER})
 
@@ -44,6 +46,8 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     database_url: str = DEFAULT_DATABASE_URL
+    # pgbouncer: AESCRM_DATABASE_URL names a transaction-pooling PgBouncer (db.config.pooled_url).
+    database_pooler: Literal["none", "pgbouncer"] = "none"
     # The event bus: memory:// (one process), redis://… or postgres://… (LISTEN/NOTIFY).
     broadcast_url: str = "memory://"
     secret_key: str = DEV_SECRET_KEY
@@ -197,6 +201,21 @@ class Settings(BaseSettings):
     def _s3_needs_a_bucket(self) -> Settings:
         if self.document_store == "s3" and not self.s3_bucket:
             raise ValueError("AESCRM_DOCUMENT_STORE=s3 needs AESCRM_S3_BUCKET")
+        return self
+
+    @model_validator(mode="after")
+    def _behind_the_pooler(self) -> Settings:
+        if self.database_pooler == "pgbouncer":
+            if not self.database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+                raise ValueError("AESCRM_DATABASE_POOLER=pgbouncer needs a PostgreSQL database")
+            if self.broadcast_url.startswith(POSTGRES_BUS) and same_server(
+                self.broadcast_url, self.database_url
+            ):
+                raise ValueError(
+                    "the postgres:// bus LISTENs, which a transaction-pooling PgBouncer does not "
+                    "carry: point AESCRM_BROADCAST_URL at PostgreSQL itself, or use Redis"
+                )
+            self.database_url = pooled_url(self.database_url)
         return self
 
     @field_validator("allowed_origins", mode="before")

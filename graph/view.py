@@ -42,6 +42,7 @@ from graph.errors import INTERNAL_MESSAGE, classify, distinct
 from graph.graphiql import graphiql_html
 from graph.middleware import BodyTooLarge, error_body
 from graph.release import VERSION
+from graph.request_limit import REQUEST_CHARGE, RequestCharge, request_limit_headers
 from graph.request_meta import request_meta
 from graph.settings import Settings
 from graph.socket_caps import (
@@ -179,6 +180,14 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         known, else the client address's (as a bad token counts for the per-request limit)."""
         state = scope.get("state", {})
         charged = state.pop(BUDGET_CHARGE, None)
+        request: RequestCharge | None = state.get(REQUEST_CHARGE)
+        if request is not None and request.verdict is not None and not request.verdict.allowed:
+            # Refused by the per-request limit (paid with the budget): its fields, not the
+            # budget's, which was only read.
+            response.status_code = 429
+            limit = request.limiter.per_minute
+            response.raw_headers.extend(request_limit_headers(limit, request.verdict))
+            return
         if charged is None:
             account = state.pop(BUDGET_ACCOUNT, None)
             if account is None:

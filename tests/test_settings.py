@@ -218,3 +218,33 @@ def test_production_surface_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not settings.get_queries_enabled
     assert not settings.introspection_open
     assert settings.forwarded_allow_ips == ""
+
+
+def test_behind_pgbouncer_the_statement_cache_is_off() -> None:
+    settings = Settings(
+        database_url="postgres://app@10.0.0.5:6432/aescrm?ssl=true&statement_cache_size=100",
+        database_pooler="pgbouncer",
+        broadcast_url="postgres://app@10.0.0.5:5432/aescrm",  # PostgreSQL itself: allowed
+    )
+    assert settings.database_url == (
+        "postgres://app@10.0.0.5:6432/aescrm?ssl=true&statement_cache_size=0"
+    )
+    plain = Settings(database_url="postgres://app@10.0.0.5:5432/aescrm")
+    assert plain.database_url == "postgres://app@10.0.0.5:5432/aescrm"
+
+
+@pytest.mark.parametrize(
+    ("database_url", "broadcast_url", "message"),
+    [
+        ("sqlite://var/x.sqlite3", "memory://", "needs a PostgreSQL database"),
+        ("postgres://app@pool:6432/aescrm", "postgres://app@pool:6432/aescrm", "LISTENs"),
+        ("postgres://app@pool/aescrm", "postgresql://other@pool:5432/x", "LISTENs"),
+    ],
+)
+def test_behind_pgbouncer_what_cannot_work_is_refused(
+    database_url: str, broadcast_url: str, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(
+            database_url=database_url, database_pooler="pgbouncer", broadcast_url=broadcast_url
+        )

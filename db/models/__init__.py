@@ -56,6 +56,7 @@ from db.models.credentials import (
 from db.models.documents import Document
 from db.models.insurance import PatientInsurance
 from db.models.jobs import Job, JobStatus
+from db.models.key_presence import ProcessKeys
 from db.models.medical_history import MedicalHistory
 from db.models.messages import Message, MessageSettings, MessageStatus, MessageTemplate
 from db.models.nhs_contracts import NhsContractYear
@@ -170,6 +171,7 @@ __all__ = [
     "Practitioner",
     "Prescription",
     "ProcedureItem",
+    "ProcessKeys",
     "ProcessingRestriction",
     "Product",
     "ProductSale",

@@ -286,6 +286,55 @@ async def test_a_script_redis_does_not_know_is_loaded_and_sent_again() -> None:
         assert answers == [marker.encode(), marker.encode()]
         assert await batcher([], []) == marker.encode()  # loaded now: sent once
     finally:
+        await batcher.close()
+        await client.aclose()
+
+
+COUNTER = "return redis.call('INCR', KEYS[1])"
+SLOW_ECHO = """
+if ARGV[1] == 'slow' then
+  local start = redis.call('TIME')
+  while true do
+    local now = redis.call('TIME')
+    if (now[1] - start[1]) * 1000000 + (now[2] - start[2]) > 300000 then break end
+  end
+end
+return ARGV[2]
+"""
+
+
+async def test_the_others_in_a_batch_are_answered_when_its_sending_caller_goes_away() -> None:
+    redis_reachable()
+    client = redis_asyncio.from_url(REDIS_URL)
+    batcher = ScriptBatcher(client, COUNTER)
+    key = f"aescrm-test:{uuid.uuid4().hex}"
+    try:
+        sender = asyncio.create_task(batcher([key], []))
+        others = [asyncio.create_task(batcher([key], [])) for _ in range(3)]
+        await asyncio.sleep(0)  # the sender waits one loop turn for the others to join
+        sender.cancel()
+        answers = await asyncio.gather(*others)
+        assert sender.cancelled()
+        assert len(set(answers)) == 3  # each its own answer from Redis
+        assert all(isinstance(answer, int) for answer in answers)
+    finally:
+        await batcher.close()
+        await client.delete(key)
+        await client.aclose()
+
+
+async def test_a_batch_that_times_out_leaves_no_stale_answer_for_the_next() -> None:
+    redis_reachable()
+    client = redis_asyncio.from_url(REDIS_URL)
+    batcher = ScriptBatcher(client, SLOW_ECHO, timeout=0.1)
+    try:
+        assert await batcher([], ["fast", 1]) == b"1"  # script loaded, connection open
+        with pytest.raises(TimeoutError):
+            await batcher([], ["slow", 2])
+        await asyncio.sleep(0.4)  # Redis has finished the slow call and written its answer
+        assert await batcher([], ["fast", 3]) == b"3"  # not the slow call's answer
+    finally:
+        await batcher.close()
         await client.aclose()
 
 

@@ -4,6 +4,7 @@ buckets shared across processes through Redis, client addresses only from truste
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,8 @@ import httpx
 import pytest
 
 from graph.app import create_app
-from graph.rate_limits import MemoryLimiter, RedisLimiter
+from graph.rate_limits import MemoryLimiter, RedisLimiter, Verdict
+from graph.request_limit import KnownRefusals
 from graph.settings import Settings
 from services.policy import Role
 from tests import factories
@@ -187,3 +189,80 @@ def test_memory_buckets_forget_the_oldest_keys(per_minute: int) -> None:
     for key in ("a", "b", "c"):
         limiter.take(key)
     assert list(limiter.arrivals) == ["b", "c"]
+
+
+def redis_calls(http_app: Any) -> int:
+    """Script calls the app's limiters have made: the request limit's and both budget pools'."""
+    limiters = [http_app.state.rate_limiter, *http_app.state.budgets.pools.values()]
+    return sum(limiter.script.calls for limiter in limiters)
+
+
+@asynccontextmanager
+async def served_app(settings: Settings) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=OFFICE)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield app, http
+
+
+async def test_a_graphql_request_pays_its_unit_and_its_budget_in_one_redis_call(
+    database_url: str, tmp_path: Path
+) -> None:
+    redis_reachable()
+    shared = limited(
+        database_url,
+        tmp_path,
+        3,
+        broadcast_url=REDIS_URL,
+        rate_limit_key_prefix=f"aescrm-test:{uuid.uuid4().hex}:",
+        budget_key_prefix=f"aescrm-test:{uuid.uuid4().hex}:",
+    )
+    async with served_app(shared) as (app, http):
+        before = redis_calls(app)
+        assert await ping(http) == 200
+        assert redis_calls(app) == before + 1  # the request's unit and its cost together
+        assert [await ping(http), await ping(http)] == [200, 200]
+        refused = await http.post("/graphql", json={"query": PING})
+        assert refused.status_code == 429  # the request limit, not the budget
+        assert refused.headers["ratelimit-policy"] == '"requests";q=3;w=60'
+        assert redis_calls(app) == before + 3  # the fourth was known refused: no Redis call
+
+
+async def test_requests_that_never_reach_the_budget_still_pay_their_unit(
+    database_url: str, tmp_path: Path
+) -> None:
+    redis_reachable()
+    shared = limited(
+        database_url,
+        tmp_path,
+        3,
+        broadcast_url=REDIS_URL,
+        rate_limit_key_prefix=f"aescrm-test:{uuid.uuid4().hex}:",
+    )
+    async with serve(shared) as worker_a, second_worker(shared) as worker_b:
+        garbage = [await worker_a.post("/graphql", json={"query": "{ ping"}) for _ in range(2)]
+        garbage.append(await worker_b.post("/graphql", json={"query": "{ nope }"}))
+        codes = [response.json()["errors"][0]["extensions"]["code"] for response in garbage]
+        assert codes == [
+            "GRAPHQL_PARSE_FAILED",
+            "GRAPHQL_PARSE_FAILED",
+            "GRAPHQL_VALIDATION_FAILED",
+        ]
+        # Three units spent on documents that did not parse or validate: both workers refuse.
+        assert await ping(worker_a) == 429
+        assert await ping(worker_b) == 429
+
+
+def test_a_worker_remembers_an_empty_bucket_until_its_next_unit() -> None:
+    refusals = KnownRefusals(per_minute=60)
+    refusals.note("k", Verdict(wait=0.0, remaining=0, reset=59.5))  # next unit in 0.5 s
+    known = refusals.refusal("k")
+    assert known is not None
+    assert 0.4 < known.wait <= 0.5
+    refusals.note("k", Verdict(wait=0.0, remaining=2, reset=57.0))
+    assert refusals.refusal("k") is None
+    refusals.note("k", Verdict(wait=0.01, remaining=0, reset=60.0))
+    assert refusals.refusal("k") is not None
+    time.sleep(0.02)
+    assert refusals.refusal("k") is None

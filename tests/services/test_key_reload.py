@@ -12,6 +12,7 @@ from db.crypto import FieldContext, KeyRing, generate_key_material, serialise_ke
 from services import runtime
 from services.patients import key_rotation
 from services.runtime import ServiceConfig
+from tests.databases import SqliteTemplate
 from tests.test_cli import clean_env, run
 
 CTX = FieldContext("practice", "patient", "email", "row")
@@ -75,10 +76,13 @@ def test_a_key_file_with_another_blind_index_key_is_refused(
     assert refusal.reason == "blind-index key changed"  # type: ignore[attr-defined]
 
 
-def test_production_add_and_promote_print_settings(tmp_path: Path) -> None:
+def test_production_add_and_promote_print_settings(
+    tmp_path: Path, sqlite_template: SqliteTemplate
+) -> None:
     material = generate_key_material()
     env = clean_env(
-        AESCRM_DATABASE_URL=f"sqlite://{tmp_path / 'db.sqlite3'}",
+        # Migrated: promoting first asks the database which keys running processes hold.
+        AESCRM_DATABASE_URL=sqlite_template.fresh_url(),
         AESCRM_VAR_DIR=str(tmp_path / "var"),
         **material,
     )

@@ -45,7 +45,7 @@ DROP = [
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0038_trusted_documents")]
+    dependencies = [("models", "0039_key_presence")]
 
     initial = False
 
