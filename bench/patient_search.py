@@ -28,6 +28,7 @@ import asyncpg
 
 from db.config import apply_migrations, close_database, open_database
 from db.models import Organization, Patient, Practice
+from db.queries import patient_search
 from db.queries import patients as patient_queries
 from db.tenancy import PracticeId
 from services import runtime
@@ -268,15 +269,21 @@ def _nodes(plan: Any) -> Iterator[str]:
 
 
 async def plans_read(pid: PracticeId, term: str, page: int = 50) -> list[str]:
-    """The plan of each statement a first page of ``term`` sends (the arms it reads)."""
+    """The plan of each statement a first page of ``term`` sends: one per arm read for one word,
+    the one UNION ALL of every arm's ids for several (the row read by id is left out)."""
     where = criteria(term)
     assert where is not None
+    arms = patient_queries.search_arms(pid, where)
+    if len(where.name_tokens) > 1:
+        sql, values = patient_search.one_statement(arms, 0, None, page + 1)
+        _, raw = await Patient._meta.db.execute_query(f"EXPLAIN (FORMAT JSON) {sql}", values)
+        document = raw[0]["QUERY PLAN"]
+        document = json.loads(document) if isinstance(document, str) else document
+        return [" > ".join(n for n in _nodes(document[0]["Plan"]) if n != "Limit")]
     read: list[str] = []
     remaining = page + 1
-    for arm in patient_queries.search_arms(pid, where):
-        # As the search sends it: whole rows for one word, ids for several.
-        query = arm.query if len(where.name_tokens) == 1 else arm.query.only("id")
-        raw = await query.limit(remaining).explain()
+    for arm in arms:
+        raw = await arm.query.limit(remaining).explain()
         document = json.loads(raw[0]["QUERY PLAN"]) if isinstance(raw, list) else raw
         root = document[0]["Plan"] if isinstance(document, list) else document["Plan"]
         read.append(" > ".join(n for n in _nodes(root) if n != "Limit"))
@@ -361,7 +368,7 @@ async def main(args: argparse.Namespace) -> None:
                 sealing.reveal(patient, "mobile_phone")
 
         await timed("decrypt email+mobile of a 50-patient page", decrypt_page)
-        print("\nplans of the statements a first page sends (one per arm read):")
+        print("\nplans of the statements a first page sends (one per arm read; several words: one)")
         for label, term in samples.items():
             print(f"  {label}:")
             for plan in await plans_read(pid, term):

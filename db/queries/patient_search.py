@@ -39,14 +39,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
+from pypika_tortoise.terms import Parameterizer
 from tortoise.expressions import Q, RawSQL
 from tortoise.queryset import QuerySet
 
 from db.models import Patient
 
-__all__ = ["Arm", "after_prefix", "arm_of", "arms", "given_part", "word_matches"]
+__all__ = [
+    "Arm",
+    "after_prefix",
+    "arm_of",
+    "arms",
+    "given_part",
+    "one_statement",
+    "word_matches",
+]
 
 _SPACE_NEXT = "!"  # the smallest character a folded name may hold after a word, but the space
 
@@ -186,3 +196,31 @@ def arms(base: QuerySet[Patient], words: Sequence[str]) -> list[Arm]:
         )
     )
     return result
+
+
+def one_statement(
+    arms: Sequence[Arm], start: int, after: tuple[str, UUID] | None, limit: int
+) -> tuple[str, list[Any]]:
+    """The ids of a page as ONE statement: the arms from ``start`` on, each an ordered slice cut
+    at ``limit`` and tagged with its index, joined by ``UNION ALL`` and ordered by (arm, key, id).
+
+    Each arm is wrapped in a derived table (SQLite allows neither ORDER BY nor LIMIT on a bare
+    member of a compound select), and one ``Parameterizer`` numbers every arm's values, so the
+    same text runs on both engines. Columns: arm, id, key."""
+    parameterizer = Parameterizer()
+    members = []
+    for index in range(start, len(arms)):
+        arm = arms[index]
+        query = arm.after(after) if index == start and after is not None else arm.query
+        ids = query.limit(limit).values_list("id", arm.key)
+        ids._choose_db_if_not_chosen()
+        ids._make_query()
+        context = ids.query.QUERY_CLS.SQL_CONTEXT.copy(parameterizer=parameterizer)
+        sql = ids.query.get_sql(context)
+        # values_list names its columns "0", "1"; the given arms also select their annotation.
+        # The text is the ORM's (every value a parameter) and integers: nothing from the user.
+        members.append(
+            f'SELECT {index} AS arm, "0" AS id, "1" AS key FROM ({sql}) AS arm{index}'  # noqa: S608
+        )
+    ranked = " UNION ALL ".join(members) + f" ORDER BY 1, 3, 2 LIMIT {int(limit)}"
+    return ranked, parameterizer.values

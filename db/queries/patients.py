@@ -79,8 +79,9 @@ async def search(
     limit: int,
 ) -> list[Patient]:
     """Up to ``limit`` patients in rank order after the keyset position ``after`` (search_name,
-    id): for name words, one statement per arm read from the cursor's arm on until the page is
-    full (and one for the rows when there are several words); otherwise one statement."""
+    id): for one name word, one statement per arm read from the cursor's arm on until the page is
+    full; for several, one statement for the ids of every arm and one for the rows; otherwise
+    one statement."""
     if practice_id not in allowed:
         return []
     arms = search_arms(practice_id, where)
@@ -88,21 +89,25 @@ async def search(
         query = arms[0].after(after) if after is not None else arms[0].query
         return await query.limit(limit)
     start = patient_search.arm_of(after[0], where.name_tokens) if after is not None else 0
-    # One word: an arm filters nothing but the status, so it reads whole rows. More words: an arm
-    # may pass over many index entries to find its rows, so it reads ids (an index-only scan:
-    # a miss costs an index tuple, not a heap fetch) and one more statement reads the rows.
-    whole_rows = len(where.name_tokens) == 1
-    found: list[Any] = []
-    for index in range(start, len(arms)):
-        arm = arms[index]
-        query = arm.after(after) if index == start and after is not None else arm.query
-        query = query.limit(limit - len(found))
-        found += await (query if whole_rows else query.values_list("id", flat=True))
-        if len(found) >= limit:
-            break
-    if whole_rows or not found:
+    if len(where.name_tokens) == 1:
+        # One word: an arm filters nothing but the status, so it reads whole rows, and the
+        # first arm (tiers 0 and 1, one slice) usually fills the page alone.
+        found: list[Patient] = []
+        for index in range(start, len(arms)):
+            arm = arms[index]
+            query = arm.after(after) if index == start and after is not None else arm.query
+            found += await query.limit(limit - len(found))
+            if len(found) >= limit:
+                break
         return found
-    ids = [UUID(str(i)) for i in found]
+    # Several words: an arm may pass over many index entries to find its rows, so every arm
+    # reads ids (an index-only scan: a miss costs an index tuple, not a heap fetch), all in one
+    # UNION ALL, and one more statement reads the rows.
+    sql, values = patient_search.one_statement(arms, start, after, limit)
+    _, ranked = await Patient._meta.db.execute_query(sql, values)
+    ids = [UUID(str(row["id"])) for row in ranked]
+    if not ids:
+        return []
     rows = {row.id: row for row in await Patient.filter(id__in=ids)}
     return [rows[i] for i in ids if i in rows]
 
