@@ -30,9 +30,13 @@ their cost is the page, not the number of matches; the tier-2 arm is a ``Bitmap 
 patient_practice_name_trgm`` (btree_gin practice_id + trigrams of search_name) and a top-N sort
 of that practice's matches, run only when the earlier arms do not fill the page.
 
-Not yet done: a several-word search sends one statement per arm it reads (up to two per word and
-three more), each with its fixed cost; sending them as one ``UNION ALL`` (PostgreSQL runs an
-Append's children in order and stops at the LIMIT) is the next step (bench/README.md).
+A several-word search sends its arms as ONE statement (``one_statement``): each arm an ordered
+slice of ids cut at the page, tagged with its index, joined by ``UNION ALL`` and ordered by (arm,
+key, id), then one statement reads the rows. PostgreSQL plans it as a Sort over an Append of the
+arms' index-only scans and the tier-2 bitmap: every arm runs (each stopped by its own LIMIT),
+where the earlier one-statement-per-arm loop stopped at the first full page; one round trip and
+one plan instead of up to seven cost less (bench/README.md). Not done: driving a short word's
+slice (an initial's, "smith j") from the longer word's; the "j" arms still walk their slice.
 """
 
 from __future__ import annotations
