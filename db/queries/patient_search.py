@@ -32,11 +32,11 @@ of that practice's matches, run only when the earlier arms do not fill the page.
 
 A several-word search sends its arms as ONE statement (``one_statement``): each arm an ordered
 slice of ids cut at the page, tagged with its index, joined by ``UNION ALL`` and ordered by (arm,
-key, id), then one statement reads the rows. PostgreSQL plans it as a Sort over an Append of the
-arms' index-only scans and the tier-2 bitmap: every arm runs (each stopped by its own LIMIT),
-where the earlier one-statement-per-arm loop stopped at the first full page; one round trip and
-one plan instead of up to seven cost less (bench/README.md). Not done: driving a short word's
-slice (an initial's, "smith j") from the longer word's; the "j" arms still walk their slice.
+key, id), then one statement reads the rows. An arm runs only when the arms before it found
+fewer rows than the page (a one-time filter on PostgreSQL), so the statement stops where the
+earlier one-statement-per-arm loop did, with one round trip and one plan instead of up to
+seven (bench/README.md). Not done: driving a short word's slice (an initial's, "smith j") from
+the longer word's; when the page is not full by then, the "j" arms still walk their slice.
 """
 
 from __future__ import annotations
@@ -208,11 +208,14 @@ def one_statement(
     """The ids of a page as ONE statement: the arms from ``start`` on, each an ordered slice cut
     at ``limit`` and tagged with its index, joined by ``UNION ALL`` and ordered by (arm, key, id).
 
-    Each arm is wrapped in a derived table (SQLite allows neither ORDER BY nor LIMIT on a bare
-    member of a compound select), and one ``Parameterizer`` numbers every arm's values, so the
-    same text runs on both engines. Columns: arm, id, key."""
+    Arm ``k`` is added to the rows of the arms before it (CTE ``r<k-1>``) only when those number
+    fewer than ``limit``: a condition on no column, which PostgreSQL plans as a one-time filter
+    that skips the arm's scan, so, as one statement per arm did, the arms after a full page do
+    not run. Each arm is wrapped in a derived table (SQLite allows neither ORDER BY nor LIMIT on
+    a bare member of a compound select), and one ``Parameterizer`` numbers every arm's values,
+    so the same text runs on both engines. Columns: arm, id, key."""
     parameterizer = Parameterizer()
-    members = []
+    ctes: list[str] = []
     for index in range(start, len(arms)):
         arm = arms[index]
         query = arm.after(after) if index == start and after is not None else arm.query
@@ -223,8 +226,14 @@ def one_statement(
         sql = ids.query.get_sql(context)
         # values_list names its columns "0", "1"; the given arms also select their annotation.
         # The text is the ORM's (every value a parameter) and integers: nothing from the user.
-        members.append(
-            f'SELECT {index} AS arm, "0" AS id, "1" AS key FROM ({sql}) AS arm{index}'  # noqa: S608
-        )
-    ranked = " UNION ALL ".join(members) + f" ORDER BY 1, 3, 2 LIMIT {int(limit)}"
+        member = f'SELECT {index} AS arm, "0" AS id, "1" AS key FROM ({sql}) AS arm{index}'  # noqa: S608
+        if index > start:
+            before = f"r{index - 1}"
+            member = (
+                f"SELECT * FROM {before} UNION ALL {member} "  # noqa: S608
+                f"WHERE (SELECT count(*) FROM {before}) < {int(limit)}"
+            )
+        ctes.append(f"r{index} AS ({member})")
+    last = f"r{len(arms) - 1}"
+    ranked = f"WITH {', '.join(ctes)} SELECT * FROM {last} ORDER BY 1, 3, 2 LIMIT {int(limit)}"  # noqa: S608
     return ranked, parameterizer.values
