@@ -268,6 +268,13 @@ def _nodes(plan: Any) -> Iterator[str]:
         yield from _nodes(child)
 
 
+def _scans_run(plan: Any, every: bool = False) -> int:
+    """How many index or bitmap heap scans of an analysed plan ran (all of them: ``every``)."""
+    scan = plan["Node Type"] in ("Index Only Scan", "Index Scan", "Bitmap Heap Scan")
+    found = 1 if scan and (every or plan.get("Actual Loops", 0) > 0) else 0
+    return found + sum(_scans_run(child, every) for child in plan.get("Plans", []))
+
+
 async def plans_read(pid: PracticeId, term: str, page: int = 50) -> list[str]:
     """The plan of each statement a first page of ``term`` sends: one per arm read for one word,
     the one UNION ALL of every arm's ids for several (the row read by id is left out)."""
@@ -276,10 +283,17 @@ async def plans_read(pid: PracticeId, term: str, page: int = 50) -> list[str]:
     arms = patient_queries.search_arms(pid, where)
     if len(where.name_tokens) > 1:
         sql, values = patient_search.one_statement(arms, 0, None, page + 1)
-        _, raw = await Patient._meta.db.execute_query(f"EXPLAIN (FORMAT JSON) {sql}", values)
+        explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}"
+        _, raw = await Patient._meta.db.execute_query(explain, values)
         document = raw[0]["QUERY PLAN"]
         document = json.loads(document) if isinstance(document, str) else document
-        return [" > ".join(n for n in _nodes(document[0]["Plan"]) if n != "Limit")]
+        plan = document[0]["Plan"]
+        return [
+            " > ".join(n for n in _nodes(plan) if n != "Limit"),
+            f"EXPLAIN ANALYZE: planning {document[0]['Planning Time']:.2f} ms, execution "
+            f"{document[0]['Execution Time']:.2f} ms, scans run {_scans_run(plan)} of "
+            f"{_scans_run(plan, every=True)}",
+        ]
     read: list[str] = []
     remaining = page + 1
     for arm in arms:
