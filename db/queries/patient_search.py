@@ -35,8 +35,9 @@ slice of ids cut at the page, tagged with its index, joined by ``UNION ALL`` and
 key, id), then one statement reads the rows. An arm runs only when the arms before it found
 fewer rows than the page (a one-time filter on PostgreSQL), so the statement stops where the
 earlier one-statement-per-arm loop did, with one round trip and one plan instead of up to
-seven (bench/README.md). Planning it (0.9-3.2 ms at 1,000,000 patients) now costs more than
-running it. Not done: planning it once, and driving a short word's slice (an initial's, "smith
+seven (bench/README.md). Planning it (0.9-3.2 ms at 1,000,000 patients, every search behind
+PgBouncer, which keeps no prepared statements) now costs more than running it. Not done: fewer
+arms to plan, and driving a short word's slice (an initial's, "smith
 j") from the longer word's; when the page is not full by then, the "j" arms walk their slice.
 """
 
