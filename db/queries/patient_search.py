@@ -37,8 +37,8 @@ fewer rows than the page (a one-time filter on PostgreSQL), so the statement sto
 earlier one-statement-per-arm loop did, with one round trip and one plan instead of up to
 seven (bench/README.md). Planning it (0.9-3.2 ms at 1,000,000 patients, every search behind
 PgBouncer, which keeps no prepared statements) now costs more than running it. Not done: fewer
-arms to plan, and driving a short word's slice (an initial's, "smith
-j") from the longer word's; when the page is not full by then, the "j" arms walk their slice.
+arms to plan, and driving a short word's slice (an initial's, "smith j") from the longer word's;
+when the page is not full by then, the "j" arms walk their slice.
 """
 
 from __future__ import annotations
