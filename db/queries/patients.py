@@ -1,7 +1,8 @@
 """Tenant-scoped reads of patients and their record parts. The allowed practices come first.
 
 Search matches plaintext names, date of birth and patient number, or the blind indexes of
-encrypted identifiers; it never decrypts. Order is (search_name, id): stable and keyset-pageable.
+encrypted identifiers; it never decrypts. Order is (rank, search_name, id): stable and
+keyset-pageable; name words are ranked by ``db.queries.patient_search``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
 from db.models import GuardianLink, MedicalHistory, Patient, PatientInsurance, PatientStatus
+from db.queries import patient_search
 from db.tenancy import PracticeId
 
 
@@ -45,12 +47,10 @@ async def patients_by_ids(allowed: Collection[PracticeId], ids: Collection[UUID]
 
 
 def _criteria(practice_id: PracticeId, where: PatientFilter) -> Q:
+    """Every criterion but the name words, which ``patient_search.arms`` turns into slices."""
     q = Q(practice_id=practice_id)
     if not where.include_merged:
         q &= ~Q(status=PatientStatus.MERGED.value)
-    for token in where.name_tokens:
-        # Word prefix: the first word (last name) can use the index, later words need a scan.
-        q &= Q(search_name__startswith=token) | Q(search_name__contains=f" {token}")
     if where.date_of_birth is not None:
         q &= Q(date_of_birth=where.date_of_birth)
     if where.patient_number is not None:
@@ -65,6 +65,11 @@ def _criteria(practice_id: PracticeId, where: PatientFilter) -> Q:
     return q
 
 
+def search_arms(practice_id: PracticeId, where: PatientFilter) -> list[patient_search.Arm]:
+    """The ranked slices of a search, unpaged (for ``search`` and for plan checks)."""
+    return patient_search.arms(Patient.filter(_criteria(practice_id, where)), where.name_tokens)
+
+
 async def search(
     allowed: Collection[PracticeId],
     practice_id: PracticeId,
@@ -73,14 +78,38 @@ async def search(
     after: tuple[str, UUID] | None,
     limit: int,
 ) -> list[Patient]:
-    """Up to ``limit`` patients after the keyset position ``after`` (search_name, id)."""
+    """Up to ``limit`` patients in rank order after the keyset position ``after`` (search_name,
+    id): for one name word, one statement per arm read from the cursor's arm on until the page is
+    full; for several, one statement for the ids of every arm and one for the rows; otherwise
+    one statement."""
     if practice_id not in allowed:
         return []
-    query = Patient.filter(_criteria(practice_id, where))
-    if after is not None:
-        name, last_id = after
-        query = query.filter(Q(search_name__gt=name) | Q(search_name=name, id__gt=last_id))
-    return await query.order_by("search_name", "id").limit(limit)
+    arms = search_arms(practice_id, where)
+    if not where.name_tokens:
+        query = arms[0].after(after) if after is not None else arms[0].query
+        return await query.limit(limit)
+    start = patient_search.arm_of(after[0], where.name_tokens) if after is not None else 0
+    if len(where.name_tokens) == 1:
+        # One word: an arm filters nothing but the status, so it reads whole rows, and the
+        # first arm (tiers 0 and 1, one slice) usually fills the page alone.
+        found: list[Patient] = []
+        for index in range(start, len(arms)):
+            arm = arms[index]
+            query = arm.after(after) if index == start and after is not None else arm.query
+            found += await query.limit(limit - len(found))
+            if len(found) >= limit:
+                break
+        return found
+    # Several words: an arm may pass over many index entries to find its rows, so every arm
+    # reads ids (an index-only scan: a miss costs an index tuple, not a heap fetch), all in one
+    # UNION ALL, and one more statement reads the rows.
+    sql, values = patient_search.one_statement(arms, start, after, limit)
+    _, ranked = await Patient._meta.db.execute_query(sql, values)
+    ids = [UUID(str(row["id"])) for row in ranked]
+    if not ids:
+        return []
+    rows = {row.id: row for row in await Patient.filter(id__in=ids)}
+    return [rows[i] for i in ids if i in rows]
 
 
 async def position(

@@ -42,8 +42,10 @@ from services.policy import Scope
 @strawberry.type
 class PatientQueries:
     @strawberry.field(
-        description="Patients of a practice, by name prefix, date of birth, patient number or "
-        "exact email, mobile or NHS number; ordered by name.",
+        description="Patients of a practice, by name words (each starts a word of the name), "
+        "date of birth, patient number or exact email, mobile or NHS number. Name matches are "
+        "ranked: exact surname, then surname prefix, then first name, then other words; "
+        "otherwise, and within a rank, ordered by name.",
         extensions=[*requires(Scope.PATIENT_READ), AuditReads()],
     )
     async def patients(

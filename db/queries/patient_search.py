@@ -1,0 +1,241 @@
+"""Ranked patient name search as a short sequence of index range scans ("arms").
+
+``search_name`` is the folded "last first preferred" (``services.names.search_key``), collated
+"C" on PostgreSQL (migration 0039) so both engines compare code points alike. A search word ``w``
+matches a name when it starts one of its words. The rank of a match:
+
+- tier 0, exact surname: the name's first word is ``w``;
+- tier 1, surname prefix: the first word starts with ``w``;
+- tier 2, others: only later words (first name, preferred name, later surname words) match;
+
+then ``(search_name, id)``, ``id`` unique, which makes keyset paging exact with equal ranks.
+
+Each arm is one contiguous slice of that order, and the slices are disjoint and in order:
+
+- tier 0, one arm per distinct word ``w``, in word order: ``search_name`` in ``[w, w + "!")``,
+  i.e. ``w`` alone or followed by a space (no folded name holds a character below ``"!"`` but the
+  space: control characters are refused at the edge and ``fold`` collapses whitespace);
+- tier 1, one arm per word that no other word is a prefix of: ``[w + "!", after(w))``, minus the
+  tier-0 slices of longer words inside it;
+- tier 2, one arm: ``LIKE '% w%'`` for every word and no word at the start.
+
+For one word, tiers 0 and 1 touch and are read as one slice, ``[w, after(w))``. Reading the arms
+one after another until the page is full gives the ranked page without sorting the whole match
+set; a cursor resumes in the arm its row falls in (``arm_of``).
+
+PostgreSQL plans (measured in bench/patient_search.py, see bench/README.md): tier 0 and tier 1
+arms are an ``Index Scan using patient_practice_search_name_id`` (practice_id, search_name "C",
+id) with both range bounds as index conditions, read in order and stopped by the LIMIT, so
+their cost is the page, not the number of matches; the tier-2 arm is a ``Bitmap Index Scan on
+patient_practice_name_trgm`` (btree_gin practice_id + trigrams of search_name) and a top-N sort
+of that practice's matches, run only when the earlier arms do not fill the page.
+
+A several-word search sends its arms as ONE statement (``one_statement``): each arm an ordered
+slice of ids cut at the page, tagged with its index, joined by ``UNION ALL`` and ordered by (arm,
+key, id), then one statement reads the rows. An arm runs only when the arms before it found
+fewer rows than the page (a one-time filter on PostgreSQL), so the statement stops where the
+earlier one-statement-per-arm loop did, with one round trip and one plan instead of up to
+seven (bench/README.md). Planning it (0.9-3.2 ms at 1,000,000 patients, every search behind
+PgBouncer, which keeps no prepared statements) now costs more than running it. Not done: fewer
+arms to plan, and driving a short word's slice (an initial's, "smith j") from the longer word's;
+when the page is not full by then, the "j" arms walk their slice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from pypika_tortoise.terms import Parameterizer
+from tortoise.expressions import Q, RawSQL
+from tortoise.queryset import QuerySet
+
+from db.models import Patient
+
+__all__ = [
+    "Arm",
+    "after_prefix",
+    "arm_of",
+    "arms",
+    "given_part",
+    "one_statement",
+    "word_matches",
+]
+
+_SPACE_NEXT = "!"  # the smallest character a folded name may hold after a word, but the space
+
+
+def after_prefix(word: str) -> str | None:
+    """The smallest string above every string starting with ``word`` (None: no such bound)."""
+    for index in range(len(word) - 1, -1, -1):
+        code = ord(word[index]) + 1
+        if code == 0xD800:  # surrogates cannot be stored; the next character is U+E000
+            code = 0xE000
+        if code <= 0x10FFFF:
+            return word[:index] + chr(code)
+    return None
+
+
+def _exact_words(words: Sequence[str]) -> list[str]:
+    return sorted(set(words))
+
+
+def _prefix_words(words: Sequence[str]) -> list[str]:
+    """The words no other word is a proper prefix of: their tier-1 slices are disjoint."""
+    distinct = set(words)
+    return sorted(w for w in distinct if not any(v != w and w.startswith(v) for v in distinct))
+
+
+def word_matches(word: str) -> Q:
+    """``word`` starts a word of the name (LIKE wildcards in ``word`` are escaped by the ORM)."""
+    return Q(search_name__startswith=word) | Q(search_name__contains=f" {word}")
+
+
+def _slice(column: str, low: str, high: str | None) -> Q:
+    q = Q(**{f"{column}__gte": low})
+    return q & Q(**{f"{column}__lt": high}) if high is not None else q
+
+
+def given_part(search_name: str) -> str:
+    """``search_name`` after its first word (the whole name when it has one word), as the
+    ``_GIVEN`` expression computes it in SQL."""
+    return search_name.split(" ", 1)[1] if " " in search_name else search_name
+
+
+# The name after its first word: for a one-word surname, "first preferred". PostgreSQL serves
+# it from the expression index patient_practice_given_name (migration 0039).
+_GIVEN = {
+    "postgres": "substr(search_name, strpos(search_name, ' ') + 1)",
+    "sqlite": "substr(search_name, instr(search_name, ' ') + 1)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Arm:
+    """One slice of the rank order, ordered by (``key``, id)."""
+
+    query: QuerySet[Patient]
+    key: str  # "search_name" or "given"
+
+    def after(self, position: tuple[str, UUID]) -> QuerySet[Patient]:
+        """The rows after the keyset ``position``; the ``>=`` is the index's start key."""
+        name, last_id = position
+        value = name if self.key == "search_name" else given_part(name)
+        return self.query.filter(
+            Q(**{f"{self.key}__gte": value}), Q(**{f"{self.key}__gt": value}) | Q(id__gt=last_id)
+        )
+
+
+def arm_of(search_name: str, words: Sequence[str]) -> int:
+    """The index of the arm whose slice holds a row with this ``search_name``."""
+    if not words:
+        return 0
+    first = search_name.split(" ", 1)[0]
+    exact = _exact_words(words)
+    if len(exact) == 1:  # one word: its tier-0 and tier-1 slices are one arm
+        if first.startswith(exact[0]):
+            return 0
+        return 1 if given_part(search_name).startswith(exact[0]) else 2
+    if first in exact:
+        return exact.index(first)
+    prefixes = _prefix_words(words)
+    for index, word in enumerate(prefixes):
+        if first.startswith(word):
+            return len(exact) + index
+    given = given_part(search_name)
+    for index, word in enumerate(prefixes):
+        if given.startswith(word):
+            return len(exact) + len(prefixes) + index
+    return len(exact) + 2 * len(prefixes)
+
+
+def arms(base: QuerySet[Patient], words: Sequence[str]) -> list[Arm]:
+    """The arms of a search, in rank order; ``base`` holds every other criterion."""
+    ordered = base.order_by("search_name", "id")
+    if not words:
+        return [Arm(ordered, "search_name")]
+    exact = _exact_words(words)
+    prefixes = _prefix_words(words)
+
+    def every_other(word: str) -> list[Q]:  # ``word`` itself is implied by its slice
+        return [word_matches(v) for v in exact if v != word]
+
+    if len(exact) == 1:  # one word: its tier-0 and tier-1 slices touch, [w, after(w))
+        only = exact[0]
+        result = [
+            Arm(ordered.filter(_slice("search_name", only, after_prefix(only))), "search_name")
+        ]
+    else:
+        result = [
+            Arm(
+                ordered.filter(_slice("search_name", w, w + _SPACE_NEXT), *every_other(w)),
+                "search_name",
+            )
+            for w in exact
+        ]
+        for word in prefixes:
+            arm = ordered.filter(
+                _slice("search_name", word + _SPACE_NEXT, after_prefix(word)), *every_other(word)
+            )
+            for longer in exact:
+                if longer != word and longer.startswith(word):
+                    arm = arm.filter(~_slice("search_name", longer, longer + _SPACE_NEXT))
+            result.append(Arm(arm, "search_name"))
+    not_first = [~Q(search_name__startswith=w) for w in prefixes]
+    given = base.annotate(given=RawSQL(_GIVEN[Patient._meta.db.capabilities.dialect]))
+    for word in prefixes:
+        slice_ = _slice("given", word, after_prefix(word))
+        result.append(
+            Arm(
+                given.filter(slice_, *every_other(word), *not_first).order_by("given", "id"),
+                "given",
+            )
+        )
+    not_given = [~Q(given__startswith=w) for w in prefixes]
+    later = [Q(search_name__contains=f" {w}") for w in words]
+    result.append(
+        Arm(
+            given.filter(*later, *not_first, *not_given).order_by("search_name", "id"),
+            "search_name",
+        )
+    )
+    return result
+
+
+def one_statement(
+    arms: Sequence[Arm], start: int, after: tuple[str, UUID] | None, limit: int
+) -> tuple[str, list[Any]]:
+    """The ids of a page as ONE statement: the arms from ``start`` on, each an ordered slice cut
+    at ``limit`` and tagged with its index, joined by ``UNION ALL`` and ordered by (arm, key, id).
+
+    Arm ``k`` is added to the rows of the arms before it (CTE ``r<k-1>``) only when those number
+    fewer than ``limit``: a condition on no column, which PostgreSQL plans as a one-time filter
+    that skips the arm's scan, so, as one statement per arm did, the arms after a full page do
+    not run. Each arm is wrapped in a derived table (SQLite allows neither ORDER BY nor LIMIT on
+    a bare member of a compound select), and one ``Parameterizer`` numbers every arm's values,
+    so the same text runs on both engines. Columns: arm, id, key."""
+    parameterizer = Parameterizer()
+    ctes: list[str] = []
+    for index in range(start, len(arms)):
+        arm = arms[index]
+        query = arm.after(after) if index == start and after is not None else arm.query
+        ids = query.limit(limit).values_list("id", arm.key)
+        ids._choose_db_if_not_chosen()
+        ids._make_query()
+        context = ids.query.QUERY_CLS.SQL_CONTEXT.copy(parameterizer=parameterizer)
+        sql = ids.query.get_sql(context)
+        # values_list names its columns "0", "1"; the given arms also select their annotation.
+        # The text is the ORM's (every value a parameter) and integers: nothing from the user.
+        member = f'SELECT {index} AS arm, "0" AS id, "1" AS key FROM ({sql}) AS arm{index}'  # noqa: S608
+        if index > start:
+            before = f"r{index - 1}"
+            member = (
+                f"SELECT * FROM {before} UNION ALL {member} "  # noqa: S608
+                f"WHERE (SELECT count(*) FROM {before}) < {int(limit)}"
+            )
+        ctes.append(f"r{index} AS ({member})")
+    last = f"r{len(arms) - 1}"
+    ranked = f"WITH {', '.join(ctes)} SELECT * FROM {last} ORDER BY 1, 3, 2 LIMIT {int(limit)}"  # noqa: S608
+    return ranked, parameterizer.values
