@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from db.audit_chain import AuditRecord, _row
+from db.audit_chain import AuditRecord, audit_row
 from db.models.audit import SYSTEM_CHAIN
 
 __all__ = ["ATTEMPTS", "Tips", "append_in_one_statement"]
@@ -113,7 +113,7 @@ def _batch(records: Sequence[AuditRecord], chain: str, seq: int, prev: str) -> l
     for record in records:
         seq += 1
         patients = sorted({str(p) for p in record.patient_ids})
-        row = _row(record, chain, seq, prev, patients)
+        row = audit_row(record, chain, seq, prev, patients)
         row["patients"] = patients  # not a column: the statement makes them link rows
         prev = row["hash"]
         rows.append(row)

@@ -166,7 +166,7 @@ async def append(
         for record in batch:
             seq += 1
             patients = sorted({str(p) for p in record.patient_ids})
-            row = _row(record, chain, seq, prev, patients)
+            row = audit_row(record, chain, seq, prev, patients)
             prev = row["hash"]
             values.append([fields_map[c].to_db_value(row[c], AuditEvent) for c in columns])
             if patients:
@@ -194,7 +194,7 @@ async def _link(links: list[tuple[str, str]], connection: BaseDBAsyncClient) -> 
     await connection.execute_query(LINK_PATIENTS, [list(audit_ids), list(patient_ids)])
 
 
-def _row(
+def audit_row(
     record: AuditRecord, chain: str, seq: int, prev: str, patients: Sequence[str]
 ) -> dict[str, Any]:
     row: dict[str, Any] = {

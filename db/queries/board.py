@@ -18,7 +18,7 @@ from uuid import UUID
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from db.models import Appointment, SlotHold
-from db.queries.schedule import _instant
+from db.queries.schedule import as_instant
 from db.tenancy import PracticeId
 
 
@@ -113,14 +113,14 @@ def _sqlite_row(row: Any) -> BoardRow:
     """SQLite hands back text for times and ids and integers for booleans."""
     found = BoardRow._make(row)
     return found._replace(
-        starts_at=_instant(found.starts_at),
-        ends_at=_instant(found.ends_at),
+        starts_at=as_instant(found.starts_at),
+        ends_at=as_instant(found.ends_at),
         patient_id=UUID(str(found.patient_id)),
         has_medical_alert=bool(found.has_medical_alert),
         late_cancellation=bool(found.late_cancellation),
         call_requested_at=None
         if found.call_requested_at is None
-        else _instant(found.call_requested_at),
+        else as_instant(found.call_requested_at),
     )
 
 
@@ -200,9 +200,9 @@ async def watermark_and_holds(
                 UUID(str(r[1])),
                 UUID(str(r[2])),
                 UUID(str(r[3])),
-                _instant(r[4]),
-                _instant(r[5]),
-                _instant(r[6]),
+                as_instant(r[4]),
+                as_instant(r[5]),
+                as_instant(r[6]),
                 r[7],
             )
             for r in rows

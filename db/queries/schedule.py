@@ -29,7 +29,7 @@ from db.models import (
 from db.tenancy import PracticeId
 
 
-def _instant(value: Any) -> datetime:
+def as_instant(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
     parsed = datetime.fromisoformat(str(value))
@@ -64,7 +64,7 @@ async def blocks_for(
         .filter(Q(hold_id__isnull=True) | Q(hold__expires_at__gt=now))
         .values_list("key", "starts_at", "ends_at")
     )
-    return [(str(k), _instant(s), _instant(e)) for k, s, e in rows]
+    return [(str(k), as_instant(s), as_instant(e)) for k, s, e in rows]
 
 
 async def practitioner(allowed: PracticeId, practitioner_id: UUID) -> Practitioner | None:
@@ -201,4 +201,4 @@ async def live_starts(practitioner_id: UUID, now: datetime) -> list[datetime]:
     rows = await Appointment.filter(
         practitioner_id=practitioner_id, status__in=LIVE_STATUSES, ends_at__gt=now
     ).values_list("starts_at", flat=True)
-    return [_instant(value) for value in rows]
+    return [as_instant(value) for value in rows]

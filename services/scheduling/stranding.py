@@ -80,7 +80,7 @@ class Booked:
     ends_at: datetime
 
 
-def _instant(value: Any) -> datetime:
+def as_instant(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     parsed = datetime.fromisoformat(str(value))
@@ -112,7 +112,7 @@ async def stranded(
     )
     if not rows:
         return set()
-    booked = [Booked(UUID(str(a)), UUID(str(p)), _instant(s), _instant(e)) for a, p, s, e in rows]
+    booked = [Booked(UUID(str(a)), UUID(str(p)), as_instant(s), as_instant(e)) for a, p, s, e in rows]
     practice = await diary_settings.practice(practice_id, connection)
     zone = ZoneInfo(practice.timezone if practice else "UTC")
     return set(await reasons(practice_id, booked, zone, connection))
