@@ -64,6 +64,7 @@ class RelayLease(Model):
     expires_at = fields.DatetimeField()
 
     plaintext_columns: ClassVar[dict[str, str]] = {
+        "name": "the lease's fixed name, no personal data",
         "holder": "a host name and process id, no personal data",
     }
 
