@@ -112,7 +112,9 @@ async def stranded(
     )
     if not rows:
         return set()
-    booked = [Booked(UUID(str(a)), UUID(str(p)), as_instant(s), as_instant(e)) for a, p, s, e in rows]
+    booked = [
+        Booked(UUID(str(a)), UUID(str(p)), as_instant(s), as_instant(e)) for a, p, s, e in rows
+    ]
     practice = await diary_settings.practice(practice_id, connection)
     zone = ZoneInfo(practice.timezone if practice else "UTC")
     return set(await reasons(practice_id, booked, zone, connection))
