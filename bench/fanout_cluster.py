@@ -53,7 +53,8 @@ import websockets
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.ws_fanout import _free_port, cpu_seconds  # noqa: E402
+from bench.testbed import free_port  # noqa: E402
+from bench.ws_fanout import cpu_seconds  # noqa: E402
 from db.config import apply_migrations, close_database, open_database  # noqa: E402
 from graph.settings import Settings, service_config  # noqa: E402
 from realtime.envelopes import Envelope  # noqa: E402
@@ -162,7 +163,7 @@ def start(argv: list[str], **options: Any) -> subprocess.Popen[bytes]:
 
 class Redis:
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -382,7 +383,7 @@ def line(values: list[float]) -> str:
 
 async def relay_wake(url: str, bus: str, var_dir: Path, boards: list[Any], events: int) -> None:
     env = server_env(url, bus, var_dir, 100)
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     servers = [serve(env, port) for port in ports]
     try:
         await asyncio.gather(*(ready(port) for port in ports))
@@ -432,7 +433,7 @@ async def relay_wake(url: str, bus: str, var_dir: Path, boards: list[Any], event
 async def fanout(
     url: str, bus: str, var_dir: Path, boards: list[Any], args: argparse.Namespace, redis_pid: int
 ) -> None:
-    port = _free_port()
+    port = free_port()
     server = serve(server_env(url, bus, var_dir, args.subscribers), port, workers=2)
     clients: list[subprocess.Popen[bytes]] = []
     tmp = Path(tempfile.mkdtemp(prefix="fanout-"))

@@ -41,6 +41,7 @@ import asyncpg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.testbed import free_port  # noqa: E402
 from db.config import apply_migrations, close_database, open_database  # noqa: E402
 from db.models import (  # noqa: E402
     Appointment,
@@ -255,14 +256,6 @@ def _start(
     return sink, workers
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def main(args: argparse.Namespace) -> None:
     name = f"aescrm_bench_reminders_{uuid.uuid4().hex[:6]}"
     admin = await asyncpg.connect(args.url)
@@ -279,7 +272,7 @@ async def main(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         diary = await _diary(args.count)
         print(f"{args.count} patients with email in {time.perf_counter() - started:.1f} s")
-        port = _free_port()
+        port = free_port()
         sink, processes = _start(args, target, var_dir, port)
         print(
             f"{args.workers} aescrm worker processes (concurrency {args.concurrency}, batch 100, "

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import socket
 import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from uuid import uuid4
 
 from billing_support import database, run
+from testbed import free_port
 
 from db import outbox
 from db.models import ConsentRecord, PartnerWebhookDelivery
@@ -51,14 +51,8 @@ def _serve(port: int) -> None:
     ThreadingHTTPServer(("127.0.0.1", port), _Ok).serve_forever()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def main(postgres: bool, events: int) -> None:
-    port = _free_port()
+    port = free_port()
     receiver = multiprocessing.Process(target=_serve, args=(port,), daemon=True)
     receiver.start()
     config.override(WebhookConfig(allow_loopback=True, disable_after=1_000_000))

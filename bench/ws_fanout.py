@@ -38,6 +38,7 @@ import websockets
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.testbed import free_port  # noqa: E402
 from db.config import apply_migrations, close_database, open_database  # noqa: E402
 from graph.release import VERSION  # noqa: E402
 from graph.settings import Settings, service_config  # noqa: E402
@@ -199,7 +200,7 @@ async def bus_alone(url: str, messages: int = 2000, channels: int = 1000) -> Non
 async def run_ours(
     n: int, events: int, url: str, var_dir: Path, bus: str
 ) -> tuple[Figures, Traffic]:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AESCRM_")}
     env |= {
         "AESCRM_BROADCAST_URL": bus,
@@ -310,7 +311,7 @@ async def _measure_ours(
 
 
 async def run_floor(n: int, events: int, traffic: Traffic) -> Figures:
-    port = _free_port()
+    port = free_port()
     script = Path(tempfile.mkdtemp()) / "floor_server.py"
     script.write_text(FLOOR_SERVER)
     server = spawn([sys.executable, str(script), str(port), f"'{ACK}'"], dict(os.environ))
@@ -398,14 +399,6 @@ async def _silent_floor(pid: int, join: Any, n: int) -> float:
     silent = (rss_bytes(pid) - silent_before) / n
     await asyncio.gather(*(ws.close() for ws in quiet), return_exceptions=True)
     return silent
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _wait_port(port: int) -> None:

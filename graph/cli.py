@@ -32,7 +32,8 @@ app = typer.Typer(help="AES CRM practice-management service.", no_args_is_help=T
 T = TypeVar("T")
 
 
-def _settings() -> Settings:
+def cli_settings() -> Settings:
+    """Settings for a command, with logging and the services configured; exit 2 if refused."""
     try:
         settings = load_settings()
     except ConfigurationRefused as error:
@@ -44,7 +45,9 @@ def _settings() -> Settings:
     return settings
 
 
-def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+def with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Run one command's work with the database (and document store) open, closed after."""
+
     async def run() -> T:
         await open_database(settings.database_url)
         try:
@@ -63,7 +66,7 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Processes (AESCRM_WORKERS)")] = None,
 ) -> None:
     """Serve GraphQL over HTTP and WebSocket."""
-    settings = _settings()
+    settings = cli_settings()
     processes = workers or settings.workers
     exposition.prepare_multiprocess(settings, processes)  # before any worker starts
     exposition.serve_metrics_port(settings)
@@ -83,7 +86,7 @@ def serve(
 @app.command()
 def migrate() -> None:
     """Apply the checked-in database migrations."""
-    settings = _settings()
+    settings = cli_settings()
     asyncio.run(apply_migrations(settings.database_url, keyring=runtime.keyring()))
     typer.echo("migrations applied")
 
@@ -91,7 +94,7 @@ def migrate() -> None:
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Load demo data into an empty database (does nothing if it is already there)."""
-    settings = _settings()
+    settings = cli_settings()
     if settings.is_production:
         typer.echo("refusing to load demo data in production", err=True)
         raise typer.Exit(2)
@@ -105,7 +108,7 @@ def seed_demo() -> None:
         return True
 
     with steps("loading demo data") as progress:
-        created = _with_database(settings, lambda: work(progress))
+        created = with_database(settings, lambda: work(progress))
     typer.echo("demo data loaded" if created else "demo data already present")
 
 
@@ -114,10 +117,10 @@ def demo_users(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
     """List the demo accounts (email, role, practice and organization ids)."""
-    settings = _settings()
+    settings = cli_settings()
     from services import demo
 
-    users = _with_database(settings, demo.demo_users)
+    users = with_database(settings, demo.demo_users)
     if as_json:
         typer.echo(json.dumps([_row(u) for u in users], indent=2))
         return
@@ -134,13 +137,13 @@ def _row(user: object) -> dict[str, object]:
 @app.command("dev-token")
 def dev_token(email: str) -> None:
     """Print a ready access token for a demo account (development only)."""
-    settings = _settings()
+    settings = cli_settings()
     if settings.is_production:
         typer.echo("dev-token is disabled in production", err=True)
         raise typer.Exit(2)
     from services.auth.sessions import dev_token as issue
 
-    typer.echo(_with_database(settings, lambda: issue(email)))
+    typer.echo(with_database(settings, lambda: issue(email)))
 
 
 @app.command("create-user")
@@ -158,13 +161,13 @@ def create_user(
     ] = "",
 ) -> None:
     """Create a staff account with one role (MFA enrolment happens at first sign-in)."""
-    settings = _settings()
+    settings = cli_settings()
     from services.auth.users import create_user as create
     from services.errors import DomainError
     from services.policy import Role
 
     try:
-        user = _with_database(
+        user = with_database(
             settings,
             lambda: create(
                 email=email,
@@ -189,12 +192,12 @@ def create_client(
     practice: Annotated[list[str], typer.Option(help="Practice id it may reach, repeatable")],
 ) -> None:
     """Register a partner OAuth client; prints its id and secret once."""
-    settings = _settings()
+    settings = cli_settings()
     from services.auth.clients import register
     from services.errors import DomainError
 
     try:
-        client = _with_database(
+        client = with_database(
             settings,
             lambda: register(
                 organization_id=UUID(organization),
@@ -240,7 +243,7 @@ def export_format_schema(
 @app.command()
 def check() -> None:
     """Check configuration and reachability of the database and bus; exit 1 on any problem."""
-    settings = _settings()
+    settings = cli_settings()
     from graph.readiness import readiness
 
     report = asyncio.run(readiness(settings))
@@ -253,7 +256,7 @@ def check() -> None:
 @app.command("prune-events")
 def prune_events() -> None:
     """Delete domain events older than AESCRM_EVENT_RETENTION_DAYS (run daily)."""
-    settings = _settings()
+    settings = cli_settings()
     from datetime import timedelta
 
     from graph.cli_progress import steps
@@ -261,7 +264,7 @@ def prune_events() -> None:
 
     retention = timedelta(days=settings.event_retention_days)
     with steps("pruning events") as progress:
-        deleted = _with_database(settings, lambda: watch_access.prune(retention, on_batch=progress))
+        deleted = with_database(settings, lambda: watch_access.prune(retention, on_batch=progress))
     typer.echo(f"pruned {deleted} events older than {settings.event_retention_days} days")
 
 
@@ -275,14 +278,14 @@ def sweep_documents(
     ] = 60,
 ) -> None:
     """Find (and with --apply delete) stored document blobs that no document row names."""
-    settings = _settings()
+    settings = cli_settings()
     from datetime import timedelta
 
     from graph.cli_progress import per_name
     from services.documents import sweep
 
     with per_name("document blobs") as progress:
-        report = _with_database(
+        report = with_database(
             settings,
             lambda: sweep.sweep(
                 apply=apply, grace=timedelta(minutes=grace_minutes), on_batch=progress
@@ -304,10 +307,10 @@ def expire_holds() -> None:
     this also announces expiries where nothing else was written since.
     Safe to run repeatedly and from several hosts at once.
     """
-    settings = _settings()
+    settings = cli_settings()
     from services.scheduling import holds
 
-    released = _with_database(settings, holds.expire_all)
+    released = with_database(settings, holds.expire_all)
     typer.echo(f"released {released} expired holds")
 
 
@@ -318,10 +321,10 @@ def verify_audit(
     ] = None,
 ) -> None:
     """Verify every audit hash chain; report the first broken link."""
-    settings = _settings()
+    settings = cli_settings()
     from services import audit_integrity
 
-    problems = _with_database(
+    problems = with_database(
         settings, lambda: audit_integrity.verify(checkpoint.read_text() if checkpoint else None)
     )
     for line in problems.lines:
@@ -337,7 +340,7 @@ def verify_ledger(
     ] = None,
 ) -> None:
     """Verify every practice's financial ledger; report the first broken link."""
-    settings = _settings()
+    settings = cli_settings()
     from uuid import UUID
 
     from services.billing import ledger_integrity
@@ -346,7 +349,7 @@ def verify_ledger(
         practice_id = UUID(practice) if practice else None
     except ValueError:
         raise typer.BadParameter("not a practice id", param_hint="--practice") from None
-    report = _with_database(settings, lambda: ledger_integrity.verify(practice_id))
+    report = with_database(settings, lambda: ledger_integrity.verify(practice_id))
     for line in report.lines:
         typer.echo(line)
     if not report.ok:
@@ -358,10 +361,10 @@ def audit_checkpoint(
     output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted")] = None,
 ) -> None:
     """Export signed audit chain heads, to be kept outside the database."""
-    settings = _settings()
+    settings = cli_settings()
     from services import audit_integrity
 
-    document = _with_database(settings, audit_integrity.checkpoint)
+    document = with_database(settings, audit_integrity.checkpoint)
     if output is None:
         typer.echo(document)
     else:
@@ -400,7 +403,7 @@ def rotate_keys(
     compare-and-set, so live edits are never lost; an interrupted run is resumed by running it
     again. When `--check` reports 0, old keys may be removed. The blind-index key never rotates.
     """
-    settings = _settings()
+    settings = cli_settings()
     from services.patients import key_rotation
 
     if add_key and promote:
@@ -431,14 +434,14 @@ def rotate_keys(
             raise typer.Exit(2) from None
         return
     if check:
-        remaining = _with_database(settings, key_rotation.pending)
+        remaining = with_database(settings, key_rotation.pending)
         typer.echo(f"rows under older keys: {remaining}")
         raise typer.Exit(1 if remaining else 0)
 
     from graph.cli_progress import per_name
 
     with per_name("re-encrypted rows of") as progress:
-        report = _with_database(
+        report = with_database(
             settings, lambda: key_rotation.rotate(batch_size=batch_size, on_batch=progress)
         )
     for table, rewritten in sorted(report.rewritten.items()):
@@ -471,7 +474,7 @@ def _refuse_unless_every_process_knows(settings: Settings, key_id: str, *, force
     """Exit 1 while a live server or worker does not hold ``key_id`` (it could not read it)."""
     from services import key_presence
 
-    alive, lagging = _with_database(settings, lambda: key_presence.missing(key_id))
+    alive, lagging = with_database(settings, lambda: key_presence.missing(key_id))
     if not lagging:
         said = f"all {alive} running processes know key {key_id}"
         typer.echo(said if alive else "no running process has reported its keys", err=True)
@@ -535,12 +538,12 @@ def retention(
     if dry_run == apply:
         typer.echo("give exactly one of --dry-run or --apply", err=True)
         raise typer.Exit(2)
-    settings = _settings()
+    settings = cli_settings()
     from graph.cli_progress import steps
     from services.consent import retention as retention_service
 
     with steps("retention: patients") as progress:
-        report = _with_database(
+        report = with_database(
             settings, lambda: retention_service.run(apply=apply, on_progress=progress)
         )
     for line in report.lines():
@@ -553,12 +556,12 @@ def lock_stale_notes() -> None:
 
     Each lock stores the text's hash and is audited; safe to run repeatedly.
     """
-    settings = _settings()
+    settings = cli_settings()
     from graph.cli_progress import steps
     from services.clinical import note_locking
 
     with steps("lock stale notes") as progress:
-        report = _with_database(settings, lambda: note_locking.lock_stale(on_progress=progress))
+        report = with_database(settings, lambda: note_locking.lock_stale(on_progress=progress))
     for note_id in report.locked:
         typer.echo(f"locked note {note_id}")
     typer.echo(f"locked {len(report.locked)} stale drafts")

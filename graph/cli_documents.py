@@ -27,7 +27,7 @@ def register(
     ] = False,
 ) -> None:
     """Register documents and print their ids."""
-    from graph.cli import _settings, _with_database
+    from graph.cli import cli_settings, with_database
     from graph.schema import build_schema
     from graph.trusted_documents import schema_check
     from services.errors import DomainError
@@ -40,10 +40,10 @@ def register(
     except (OSError, UnicodeDecodeError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
-    settings = _settings()
+    settings = cli_settings()
     check = schema_check(build_schema(settings))
     try:
-        _with_database(
+        with_database(
             settings,
             lambda: registry.register_as_operator(client_id=client, documents=texts, check=check),
         )
@@ -67,14 +67,14 @@ def remove(
 ) -> None:
     """Remove documents and print the ids removed (running servers stop running a removed
     first-party document within a minute, a partner app's at once)."""
-    from graph.cli import _settings, _with_database
+    from graph.cli import cli_settings, with_database
     from services.errors import DomainError
     from services.trusted_documents import registry
 
     _one_owner(client, first_party=first_party)
-    settings = _settings()
+    settings = cli_settings()
     try:
-        gone = _with_database(
+        gone = with_database(
             settings,
             lambda: registry.remove_as_operator(client_id=client, document_ids=document_ids),
         )

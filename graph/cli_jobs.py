@@ -19,22 +19,22 @@ jobs_app = typer.Typer(help="List, retry and cancel background jobs.")
 
 
 def _configured() -> Any:
-    from graph.cli import _settings
+    from graph.cli import cli_settings
     from graph.settings import jobs_config
     from services.jobs import config
 
-    settings = _settings()
+    settings = cli_settings()
     config.configure(jobs_config(settings))
     return settings
 
 
 def _run(work: Any) -> Any:
-    from graph.cli import _with_database
+    from graph.cli import with_database
     from services.errors import DomainError
 
     settings = _configured()
     try:
-        return _with_database(settings, work)
+        return with_database(settings, work)
     except (DomainError, ValueError) as error:
         typer.echo(f"error: {getattr(error, 'message', error)}", err=True)
         raise typer.Exit(2) from None
@@ -60,7 +60,7 @@ def worker(
 ) -> None:
     """Run background jobs (and the scheduled ones) until SIGTERM."""
     from graph.app import messaging_config, payment_processor
-    from graph.cli import _settings, _with_database
+    from graph.cli import cli_settings, with_database
     from graph.settings import jobs_config
     from services import key_presence
     from services.billing import processor
@@ -68,7 +68,7 @@ def worker(
     from services.jobs.worker import Worker
     from services.messaging import channels
 
-    settings = _settings()
+    settings = cli_settings()
     config.configure(jobs_config(settings, worker_name=name or ""))
     # Handlers send what the server would: the same transports as create_app configures.
     channels.configure(messaging_config(settings))
@@ -87,7 +87,7 @@ def worker(
             await key_presence.stop(keys)
         await channels.close()
 
-    _with_database(settings, work)
+    with_database(settings, work)
     typer.echo(f"worker stopped after {running.processed} jobs")
 
 

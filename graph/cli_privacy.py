@@ -31,12 +31,12 @@ def _hold_json(row: Any) -> str:
 
 
 def _run(work: Any) -> Any:
-    from graph.cli import _settings, _with_database
+    from graph.cli import cli_settings, with_database
     from services.errors import DomainError
 
-    settings = _settings()
+    settings = cli_settings()
     try:
-        return _with_database(settings, work)
+        return with_database(settings, work)
     except (DomainError, ValueError) as error:
         typer.echo(f"error: {getattr(error, 'message', error)}", err=True)
         raise typer.Exit(2) from None

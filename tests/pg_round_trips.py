@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from asyncpg.connection import Connection
 
-from tests.sql_counter import _in_background_pipeline
+from tests.sql_counter import in_background_pipeline, one_line
 
 _inside = contextvars.ContextVar("inside_round_trip", default=False)
 
@@ -34,15 +34,11 @@ class RoundTrips(list[tuple[str, str]]):
         return [(kind, s) for kind, s in self if fragment.lower() in s.lower()]
 
 
-def _one_line(query: str) -> str:
-    return " ".join(str(query).split())
-
-
 def _counted_execute(method: Callable[..., Any], log: RoundTrips) -> Callable[..., Any]:
     @functools.wraps(method)
     async def execute(self: Connection, query: str, *args: Any, **kwargs: Any) -> Any:
-        if not args and not _inside.get() and not _in_background_pipeline():
-            log.append(("SIMPLE", _one_line(query)))  # the simple protocol: one exchange
+        if not args and not _inside.get() and not in_background_pipeline():
+            log.append(("SIMPLE", one_line(query)))  # the simple protocol: one exchange
         return await method(self, query, *args, **kwargs)
 
     return execute
@@ -51,13 +47,13 @@ def _counted_execute(method: Callable[..., Any], log: RoundTrips) -> Callable[..
 def _counted_do_execute(method: Callable[..., Any], log: RoundTrips) -> Callable[..., Any]:
     @functools.wraps(method)
     async def do_execute(self: Connection, query: str, *args: Any, **kwargs: Any) -> Any:
-        if _inside.get() or _in_background_pipeline():
+        if _inside.get() or in_background_pipeline():
             return await method(self, query, *args, **kwargs)
         record_class = kwargs.get("record_class") or self._protocol.get_record_class()
         key = (query, record_class, kwargs.get("ignore_custom_codec", False))
         if self._stmt_cache.get(key) is None:
-            log.append(("PREPARE", _one_line(query)))
-        log.append(("EXECUTE", _one_line(query)))
+            log.append(("PREPARE", one_line(query)))
+        log.append(("EXECUTE", one_line(query)))
         token = _inside.set(True)  # a retry after a stale cached statement is the same call
         try:
             return await method(self, query, *args, **kwargs)

@@ -34,11 +34,16 @@ METHODS = (
 _inside = contextvars.ContextVar("inside_sql_call", default=False)
 
 
-def _in_background_pipeline() -> bool:
+def in_background_pipeline() -> bool:
     """The outbox relay's sweep runs on its own timer: its statements are no request's cost."""
     task = asyncio.current_task()
     code = getattr(task.get_coro(), "cr_code", None) if task is not None else None
     return code is not None and "/realtime/" in code.co_filename.replace("\\", "/")
+
+
+def one_line(query: str) -> str:
+    """A statement as one line, whitespace collapsed, so logs compare and print alike."""
+    return " ".join(str(query).split())
 
 
 class Statements(list[str]):
@@ -49,9 +54,9 @@ class Statements(list[str]):
 def _wrap(method: Callable[..., Any], log: Statements) -> Callable[..., Any]:
     @functools.wraps(method)
     async def counted(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
-        if _inside.get() or _in_background_pipeline():  # a nested call is still one statement
+        if _inside.get() or in_background_pipeline():  # a nested call is still one statement
             return await method(self, query, *args, **kwargs)
-        log.append(" ".join(str(query).split()))
+        log.append(one_line(query))
         token = _inside.set(True)
         try:
             return await method(self, query, *args, **kwargs)

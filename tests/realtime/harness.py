@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,8 @@ from websockets.asyncio.client import ClientConnection
 from db.config import close_database, open_database
 from graph.settings import Settings, service_config
 from services import runtime
+from services.policy import Role
+from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "realtime-tests-secret-key-0123456789abcdef"
@@ -110,7 +112,7 @@ class Server:
                 )
         return self
 
-    def ready(self, timeout: float = 60) -> Server:  # a loaded 2-core box starts slowly
+    def ready(self, timeout: float = 120) -> Server:  # a loaded 2-core box starts slowly
         assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -169,6 +171,31 @@ async def orm(database_url: str, var_dir: Path) -> AsyncIterator[None]:
         yield
     finally:
         await close_database()
+
+
+@contextlib.contextmanager
+def two_servers(env: dict[str, str], stop: int = signal.SIGTERM) -> Iterator[tuple[Server, Server]]:
+    """Two servers on one database and bus, as two hosts run them; both stopped with ``stop``."""
+    first, second = Server(env).launch(), Server(env).launch()
+    try:
+        first.ready()
+        second.ready()
+        yield first, second
+    finally:
+        first.stop(stop)
+        second.stop(stop)
+
+
+@asynccontextmanager
+async def practice_with_desk(
+    database_url: str, var_dir: Path
+) -> AsyncIterator[tuple[Any, str, str]]:
+    """A practice, an admin token (for changes) and a receptionist token (for the board)."""
+    async with orm(database_url, var_dir):
+        practice = await factories.practice()
+        admin = factories.access_token(await factories.user(Role.PRACTICE_ADMIN, practice))
+        desk = factories.access_token(await factories.user(Role.RECEPTIONIST, practice))
+        yield practice, admin, desk
 
 
 async def graphql(server: Server, query: str, variables: dict[str, Any], token: str) -> Any:

@@ -11,10 +11,16 @@ from pathlib import Path
 import pytest
 
 from db.models.outbox import DomainEvent
-from services.policy import Role
-from tests import factories
 from tests.databases import PostgresDatabase
-from tests.realtime.harness import Client, PrivateRedis, Server, announce, orm, server_env
+from tests.realtime.harness import (
+    Client,
+    PrivateRedis,
+    Server,
+    announce,
+    practice_with_desk,
+    server_env,
+    two_servers,
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,27 +31,16 @@ def cluster(
 ) -> Iterator[tuple[Server, Server, Path]]:
     postgres_database.truncate()
     var_dir = tmp_path_factory.mktemp("cluster")
-    env = server_env(postgres_database.url, var_dir, private_redis.url)
-    first, second = Server(env).launch(), Server(env).launch()
-    try:
-        first.ready()
-        second.ready()
-        yield first, second, var_dir
-    finally:
-        first.stop()
-        second.stop()
+    with two_servers(server_env(postgres_database.url, var_dir, private_redis.url)) as servers:
+        yield *servers, var_dir
 
 
 @pytest.fixture
 async def board(
     cluster: tuple[Server, Server, Path], postgres_database: PostgresDatabase
 ) -> AsyncIterator[tuple[object, str, str]]:
-    """A practice, an admin token (for changes) and a receptionist token (for the board)."""
-    async with orm(postgres_database.url, cluster[2]):
-        practice = await factories.practice()
-        admin = factories.access_token(await factories.user(Role.PRACTICE_ADMIN, practice))
-        desk = factories.access_token(await factories.user(Role.RECEPTIONIST, practice))
-        yield practice, admin, desk
+    async with practice_with_desk(postgres_database.url, cluster[2]) as board:
+        yield board
 
 
 async def test_a_change_on_one_process_reaches_a_board_on_the_other(

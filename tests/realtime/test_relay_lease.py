@@ -21,10 +21,16 @@ from realtime.channels import channel_for
 from realtime.envelopes import Envelope
 from realtime.lease import LEASE_KEY
 from realtime.relay import WAKE_CHANNEL
-from services.policy import Role
-from tests import factories
 from tests.databases import PostgresDatabase
-from tests.realtime.harness import Client, PrivateRedis, Server, announce, orm, server_env
+from tests.realtime.harness import (
+    Client,
+    PrivateRedis,
+    Server,
+    announce,
+    practice_with_desk,
+    server_env,
+    two_servers,
+)
 
 TAKEOVER_LIMIT = 5.0
 
@@ -82,25 +88,16 @@ def pair(
     var_dir = tmp_path_factory.mktemp("lease")
     # The default lease (3 s); the poll and grace stay as the harness sets them (0.2 / 0.3 s).
     env = server_env(postgres_database.url, var_dir, private_redis.url)
-    first, second = Server(env).launch(), Server(env).launch()
-    try:
-        first.ready()
-        second.ready()
-        yield first, second, var_dir
-    finally:
-        first.stop(signal.SIGKILL)
-        second.stop(signal.SIGKILL)
+    with two_servers(env, stop=signal.SIGKILL) as servers:
+        yield *servers, var_dir
 
 
 @pytest.fixture
 async def board(
     pair: tuple[Server, Server, Path], postgres_database: PostgresDatabase
 ) -> AsyncIterator[tuple[Any, str, str]]:
-    async with orm(postgres_database.url, pair[2]):
-        practice = await factories.practice()
-        admin = factories.access_token(await factories.user(Role.PRACTICE_ADMIN, practice))
-        desk = factories.access_token(await factories.user(Role.RECEPTIONIST, practice))
-        yield practice, admin, desk
+    async with practice_with_desk(postgres_database.url, pair[2]) as board:
+        yield board
 
 
 async def leader_of(redis_url: str, servers: tuple[Server, ...], within: float = 10) -> Server:
