@@ -87,12 +87,16 @@ class AuditReadPatient(Model):
     the board's CPU. The read is one row and its patients are rows here, so each patient's
     access log, export and breach report still name it. The audit row's hash covers its sorted
     patient ids (``db.audit_chain``): a link added, removed or changed breaks the chain like an
-    edited row. Append-only on PostgreSQL, like the audit log.
+    edited row. Append-only on PostgreSQL, like the audit log. No foreign-key check per link
+    (migration 0042 says why): a link is written with its row, and the hash guards both.
     """
 
     id = fields.BigIntField(primary_key=True)
     audit: fields.ForeignKeyRelation[AuditEvent] = fields.ForeignKeyField(
-        "models.AuditEvent", related_name="read_patients", on_delete=fields.RESTRICT
+        "models.AuditEvent",
+        related_name="read_patients",
+        on_delete=fields.RESTRICT,
+        db_constraint=False,
     )
     audit_id: UUID
     patient_id = fields.UUIDField()

@@ -285,9 +285,13 @@ class _Planner:
 
     def inner(self, complete: _Complete, value: str, bindings: dict[str, Any]) -> str:
         """An expression completing the object ``value`` (no path needed below it)."""
-        if isinstance(complete, _Shared):  # the memo is looked up inline: no call when met
-            done, fill = self.bind(complete.done, bindings), self.bind(complete.fill, bindings)
-            return f"({done}[_k] if (_k := id(_o := {value})) in {done} else {fill}(_o))"
+        if isinstance(complete, _Shared):  # the memo is inline: no call of ours when met,
+            # and one (the completer's) when not: most boards' patients are met once each
+            done, fill = self.bind(complete.done, bindings), self.bind(complete.complete, bindings)
+            return (
+                f"({done}[_k] if (_k := id(_o := {value})) in {done} "
+                f"else {done}.setdefault(_k, {fill}(_o, None)))"
+            )
         return f"{self.bind(complete, bindings)}({value}, None)"
 
     def read(

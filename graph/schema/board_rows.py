@@ -79,5 +79,5 @@ def schedule_appointments(
             patient_id=row.patient_id,
             sealed_note=row.clinical_note,
         )
-        result.append(as_busy_time(shown) if row.patient_id in hidden else shown)
+        result.append(as_busy_time(shown) if hidden and row.patient_id in hidden else shown)
     return result

@@ -46,6 +46,8 @@ class Board:
         if not principal.has_scope(Scope.PATIENT_READ, self.practice_id):
             return []
         hidden = self.hidden
+        if not hidden:  # the usual board: no UUID hashed twice
+            return list(dict.fromkeys(r.patient_id for r in self.rows))
         return list(dict.fromkeys(r.patient_id for r in self.rows if r.patient_id not in hidden))
 
 
