@@ -43,6 +43,7 @@ when the page is not full by then, the "j" arms walk their slice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,7 +61,7 @@ __all__ = [
     "arm_of",
     "arms",
     "given_part",
-    "one_statement",
+    "several_words",
     "word_matches",
 ]
 
@@ -152,83 +153,180 @@ def arm_of(search_name: str, words: Sequence[str]) -> int:
 
 
 def arms(base: QuerySet[Patient], words: Sequence[str]) -> list[Arm]:
-    """The arms of a search, in rank order; ``base`` holds every other criterion."""
+    """The arms of a search of at most one distinct word, in rank order; ``base`` holds every
+    other criterion (several words: ``several_words``)."""
     ordered = base.order_by("search_name", "id")
     if not words:
         return [Arm(ordered, "search_name")]
-    exact = _exact_words(words)
-    prefixes = _prefix_words(words)
-
-    def every_other(word: str) -> list[Q]:  # ``word`` itself is implied by its slice
-        return [word_matches(v) for v in exact if v != word]
-
-    if len(exact) == 1:  # one word: its tier-0 and tier-1 slices touch, [w, after(w))
-        only = exact[0]
-        result = [
-            Arm(ordered.filter(_slice("search_name", only, after_prefix(only))), "search_name")
-        ]
-    else:
-        result = [
-            Arm(
-                ordered.filter(_slice("search_name", w, w + _SPACE_NEXT), *every_other(w)),
-                "search_name",
-            )
-            for w in exact
-        ]
-        for word in prefixes:
-            arm = ordered.filter(
-                _slice("search_name", word + _SPACE_NEXT, after_prefix(word)), *every_other(word)
-            )
-            for longer in exact:
-                if longer != word and longer.startswith(word):
-                    arm = arm.filter(~_slice("search_name", longer, longer + _SPACE_NEXT))
-            result.append(Arm(arm, "search_name"))
-    not_first = [~Q(search_name__startswith=w) for w in prefixes]
+    (only,) = set(words)
     given = base.annotate(given=RawSQL(_GIVEN[Patient._meta.db.capabilities.dialect]))
-    for word in prefixes:
-        slice_ = _slice("given", word, after_prefix(word))
-        result.append(
-            Arm(
-                given.filter(slice_, *every_other(word), *not_first).order_by("given", "id"),
-                "given",
-            )
-        )
-    not_given = [~Q(given__startswith=w) for w in prefixes]
-    later = [Q(search_name__contains=f" {w}") for w in words]
-    result.append(
+    not_first = ~Q(search_name__startswith=only)
+    return [
+        # tiers 0 and 1 touch: one slice, [w, after(w))
+        Arm(ordered.filter(_slice("search_name", only, after_prefix(only))), "search_name"),
         Arm(
-            given.filter(*later, *not_first, *not_given).order_by("search_name", "id"),
+            given.filter(_slice("given", only, after_prefix(only)), not_first).order_by(
+                "given", "id"
+            ),
+            "given",
+        ),
+        Arm(
+            given.filter(
+                Q(search_name__contains=f" {only}"), not_first, ~Q(given__startswith=only)
+            ).order_by("search_name", "id"),
             "search_name",
-        )
-    )
-    return result
+        ),
+    ]
 
 
-def one_statement(
-    arms: Sequence[Arm], start: int, after: tuple[str, UUID] | None, limit: int
+def _compiled_where(base: QuerySet[Patient]) -> tuple[str, list[Any]]:
+    """``base``'s WHERE text and values, its placeholders numbered from 1 on both engines
+    ("$1" on PostgreSQL, "?1" on SQLite), so every arm can reuse them without new values."""
+    ids = base.values_list("id")
+    ids._choose_db_if_not_chosen()
+    ids._make_query()
+    parameterizer = Parameterizer()
+    context = ids.query.QUERY_CLS.SQL_CONTEXT.copy(parameterizer=parameterizer)
+    sql = ids.query.get_sql(context)
+    # The text between WHERE and the model's default ORDER BY (every value is a placeholder).
+    where = sql.split(" WHERE ", 1)[1].split(" ORDER BY ", 1)[0] if " WHERE " in sql else "TRUE"
+    if "?" in where:  # SQLite's placeholders are positional: number them
+        parts = where.split("?")
+        where = parts[0] + "".join(f"?{n}{part}" for n, part in enumerate(parts[1:], 1))
+    return where, list(parameterizer.values)
+
+
+class _Params:
+    """Placeholders numbered in the order the final text uses them, after ``values`` (the base
+    criteria's): a value shares one number wherever it recurs, and an arm left out (before the
+    cursor's) leaves no unused parameter, which PostgreSQL could not type."""
+
+    def __init__(self, mark: str, values: list[Any]) -> None:
+        self.mark, self.values = mark, values
+        self._pending: list[Any] = []
+        self._tokens: dict[tuple[type, Any], int] = {}
+
+    def __call__(self, value: Any) -> str:
+        key = (type(value), value)
+        if key not in self._tokens:
+            self._tokens[key] = len(self._pending)
+            self._pending.append(value)
+        return f"\x00{self._tokens[key]}\x00"  # NUL: never in the text of a query
+
+    def numbered(self, text: str) -> str:
+        numbers: dict[int, int] = {}
+
+        def number(match: re.Match[str]) -> str:
+            token = int(match.group(1))
+            if token not in numbers:
+                self.values.append(self._pending[token])
+                numbers[token] = len(self.values)
+            return f"{self.mark}{numbers[token]}"
+
+        return re.sub("\x00(\\d+)\x00", number, text)
+
+
+def _like_escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def several_words(
+    base: QuerySet[Patient],
+    words: Sequence[str],
+    start: int,
+    after: tuple[str, UUID] | None,
+    limit: int,
 ) -> tuple[str, list[Any]]:
-    """The ids of a page as ONE statement: the arms from ``start`` on, each an ordered slice cut
-    at ``limit`` and tagged with its index, joined by ``UNION ALL`` and ordered by (arm, key, id).
+    """The ids of a page of a several-word search as ONE statement: the arms of ``arms`` (same
+    order, same slices, ``arm_of`` numbering) from ``start`` on, each an ordered slice cut at
+    ``limit`` and tagged with its index, joined by ``UNION ALL`` and ordered by (arm, key, id).
+
+    The text is composed here, not by the ORM: building seven ORM queries cost 2.6-3.1 ms of
+    CPU a search, more than PostgreSQL's planning and execution together (bench/README.md).
+    ``base``'s criteria are compiled once and their placeholders reused by every arm. The other
+    words' test is one unindexed ``' ' || search_name LIKE '% v%'``, and a first word's
+    exclusion a ``substr`` compare: neither is an index condition, so the planner weighs only
+    the slice's own index for each arm (the two-``LIKE`` test also offered the trigram and
+    prefix paths in every arm). Only the last arm keeps ``LIKE`` on the trigram index.
 
     Arm ``k`` is added to the rows of the arms before it (CTE ``r<k-1>``) only when those number
     fewer than ``limit``: a condition on no column, which PostgreSQL plans as a one-time filter
-    that skips the arm's scan, so, as one statement per arm did, the arms after a full page do
-    not run. Each arm is wrapped in a derived table (SQLite allows neither ORDER BY nor LIMIT on
-    a bare member of a compound select), and one ``Parameterizer`` numbers every arm's values,
-    so the same text runs on both engines. Columns: arm, id, key."""
-    parameterizer = Parameterizer()
+    that skips the arm's scan. Each arm is wrapped in a derived table (SQLite allows neither
+    ORDER BY nor LIMIT on a bare member of a compound select); the same text runs on both
+    engines, and the same word shape gives the same text (asyncpg reuses its prepared
+    statement). Columns: arm, id, key."""
+    postgres = Patient._meta.db.capabilities.dialect == "postgres"
+    base_where, values = _compiled_where(base)
+    param = _Params("$" if postgres else "?", values)
+    given_sql = _GIVEN["postgres" if postgres else "sqlite"]
+    exact = _exact_words(words)
+    prefixes = _prefix_words(words)
+    inner = "CAST(search_name AS VARCHAR)" if postgres else "search_name"
+
+    def others(word: str) -> list[str]:  # ``word`` itself is implied by its slice
+        tests = []
+        for v in exact:
+            if v == word:
+                continue
+            pattern = param("% " + _like_escape(v) + "%")
+            if v.startswith(word) or word.startswith(v):  # v may start the first word too
+                tests.append(f"(' ' || search_name) LIKE {pattern} ESCAPE '\\'")
+            else:  # it cannot: v is inside, as the trigram index can find it
+                tests.append(f"{inner} LIKE {pattern} ESCAPE '\\'")
+        return tests
+
+    def slice_(column: str, low: str, high: str | None) -> list[str]:
+        bounds = [f"{column} >= {param(low)}"]
+        return bounds + ([f"{column} < {param(high)}"] if high is not None else [])
+
+    def not_starting(column: str, word: str) -> str:
+        return f"substr({column}, 1, {param(len(word))}) <> {param(word)}"
+
+    specs: list[tuple[list[str], str]] = []  # (conditions, key column)
+    if len(exact) == 1:  # a word repeated: its tier-0 and tier-1 slices touch, as in ``arms``
+        specs.append((slice_("search_name", exact[0], after_prefix(exact[0])), "search_name"))
+    else:
+        for w in exact:
+            specs.append(([*slice_("search_name", w, w + _SPACE_NEXT), *others(w)], "search_name"))
+    for w in prefixes if len(exact) > 1 else ():
+        conditions = [*slice_("search_name", w + _SPACE_NEXT, after_prefix(w)), *others(w)]
+        for longer in exact:
+            if longer != w and longer.startswith(w):
+                conditions.append(
+                    f"NOT ({' AND '.join(slice_('search_name', longer, longer + _SPACE_NEXT))})"
+                )
+        specs.append((conditions, "search_name"))
+    not_first = [not_starting("search_name", w) for w in prefixes]
+    for w in prefixes:
+        specs.append(([*slice_(given_sql, w, after_prefix(w)), *others(w), *not_first], given_sql))
+    specs.append(
+        (
+            [
+                *(f"{inner} LIKE {param('% ' + _like_escape(w) + '%')} ESCAPE '\\'" for w in words),
+                *not_first,
+                *(not_starting(given_sql, w) for w in prefixes),
+            ],
+            "search_name",
+        )
+    )
     ctes: list[str] = []
-    for index in range(start, len(arms)):
-        arm = arms[index]
-        query = arm.after(after) if index == start and after is not None else arm.query
-        ids = query.limit(limit).values_list("id", arm.key)
-        ids._choose_db_if_not_chosen()
-        ids._make_query()
-        context = ids.query.QUERY_CLS.SQL_CONTEXT.copy(parameterizer=parameterizer)
-        sql = ids.query.get_sql(context)
-        # values_list names its columns "0", "1"; the given arms also select their annotation.
-        # The text is the ORM's (every value a parameter) and integers: nothing from the user.
-        member = f'SELECT {index} AS arm, "0" AS id, "1" AS key FROM ({sql}) AS arm{index}'  # noqa: S608
+    for index in range(start, len(specs)):
+        conditions, key = specs[index]
+        if index == start and after is not None:
+            name, last_id = after
+            value = name if key == "search_name" else given_part(name)
+            db_id = Patient._meta.fields_map["id"].to_db_value(last_id, None)
+            conditions = [
+                *conditions,
+                f"{key} >= {param(value)}",
+                f"({key} > {param(value)} OR id > {param(db_id)})",
+            ]
+        where = " AND ".join([f"({base_where})", *conditions])
+        # Every value is a placeholder; the rest is this module's text and integers.
+        member = (
+            f"SELECT {index} AS arm, id, key FROM (SELECT id, {key} AS key FROM patient "  # noqa: S608
+            f"WHERE {where} ORDER BY {key}, id LIMIT {int(limit)}) AS arm{index}"
+        )
         if index > start:
             before = f"r{index - 1}"
             member = (
@@ -236,6 +334,6 @@ def one_statement(
                 f"WHERE (SELECT count(*) FROM {before}) < {int(limit)}"
             )
         ctes.append(f"r{index} AS ({member})")
-    last = f"r{len(arms) - 1}"
+    last = f"r{len(specs) - 1}"
     ranked = f"WITH {', '.join(ctes)} SELECT * FROM {last} ORDER BY 1, 3, 2 LIMIT {int(limit)}"  # noqa: S608
-    return ranked, parameterizer.values
+    return param.numbered(ranked), values
