@@ -30,15 +30,16 @@ their cost is the page, not the number of matches; the tier-2 arm is a ``Bitmap 
 patient_practice_name_trgm`` (btree_gin practice_id + trigrams of search_name) and a top-N sort
 of that practice's matches, run only when the earlier arms do not fill the page.
 
-A several-word search sends its arms as ONE statement (``one_statement``): each arm an ordered
+A several-word search sends its arms as ONE statement (``several_words``): each arm an ordered
 slice of ids cut at the page, tagged with its index, joined by ``UNION ALL`` and ordered by (arm,
 key, id), then one statement reads the rows. An arm runs only when the arms before it found
-fewer rows than the page (a one-time filter on PostgreSQL), so the statement stops where the
-earlier one-statement-per-arm loop did, with one round trip and one plan instead of up to
-seven (bench/README.md). Planning it (0.9-3.2 ms at 1,000,000 patients, every search behind
-PgBouncer, which keeps no prepared statements) now costs more than running it. Not done: fewer
-arms to plan, and driving a short word's slice (an initial's, "smith j") from the longer word's;
-when the page is not full by then, the "j" arms walk their slice.
+fewer rows than the page (a one-time filter on PostgreSQL), so the statement stops where a
+loop of one statement per arm would. Its text is written here rather than built by the ORM
+(the ORM's seven queries cost more CPU than PostgreSQL's planning and execution together), and
+each other word costs one ``LIKE`` per arm, so planning it is cheaper too (bench/README.md).
+Behind PgBouncer, which keeps no prepared statements, every search is planned afresh: the plan
+must be cheap to make, not only to run. Not done: fewer arms (a short word's slice driven from
+the longer word's by construction, not by the planner's choice).
 """
 
 from __future__ import annotations
@@ -242,12 +243,14 @@ def several_words(
     ``limit`` and tagged with its index, joined by ``UNION ALL`` and ordered by (arm, key, id).
 
     The text is composed here, not by the ORM: building seven ORM queries cost 2.6-3.1 ms of
-    CPU a search, more than PostgreSQL's planning and execution together (bench/README.md).
-    ``base``'s criteria are compiled once and their placeholders reused by every arm. The other
-    words' test is one unindexed ``' ' || search_name LIKE '% v%'``, and a first word's
-    exclusion a ``substr`` compare: neither is an index condition, so the planner weighs only
-    the slice's own index for each arm (the two-``LIKE`` test also offered the trigram and
-    prefix paths in every arm). Only the last arm keeps ``LIKE`` on the trigram index.
+    CPU a search, more than PostgreSQL's planning and execution together (bench/README.md);
+    ``base``'s criteria are compiled once and every arm reuses their placeholders. Another
+    word ``v`` is tested with ONE ``LIKE '% v%'`` (the two-``LIKE`` ``OR`` offered the planner a
+    btree-prefix and a trigram path per word per arm): where ``v`` cannot start the first word
+    (neither word a prefix of the other) it must be inside, so the test is the trigram index's
+    own, and the planner may drive a long slice (an initial's) from the other word's trigrams;
+    otherwise ``(' ' || search_name) LIKE``, which no index offers. A first word's exclusion is
+    a ``substr`` compare, no index condition either.
 
     Arm ``k`` is added to the rows of the arms before it (CTE ``r<k-1>``) only when those number
     fewer than ``limit``: a condition on no column, which PostgreSQL plans as a one-time filter
