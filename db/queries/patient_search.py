@@ -318,7 +318,7 @@ def several_words(
         if index == start and after is not None:
             name, last_id = after
             value = name if key == "search_name" else given_part(name)
-            db_id = Patient._meta.fields_map["id"].to_db_value(last_id, None)
+            db_id = Patient._meta.fields_map["id"].to_db_value(last_id, Patient)
             conditions = [
                 *conditions,
                 f"{key} >= {param(value)}",
