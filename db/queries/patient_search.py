@@ -38,8 +38,14 @@ loop of one statement per arm would. Its text is written here rather than built 
 (the ORM's seven queries cost more CPU than PostgreSQL's planning and execution together), and
 each other word costs one ``LIKE`` per arm, so planning it is cheaper too (bench/README.md).
 Behind PgBouncer, which keeps no prepared statements, every search is planned afresh: the plan
-must be cheap to make, not only to run. Not done: fewer arms (a short word's slice driven from
-the longer word's by construction, not by the planner's choice).
+must be cheap to make, not only to run. Where a word is an initial (``_SHORT``, 1-2 letters),
+the plan is fixed by the text, not left to the planner's ``LIKE`` estimate: the exact-surname
+and the longer word's slices are walked (index-only, the initial tested by a ``LIKE`` no index
+offers: their cost is the longer word's rows); the initial's own surname-prefix and first-name
+arms, long slices holding few rows of the pair, are read from the trigrams of BOTH words (their
+intersection is small), with no btree order or range offered (``|| ''``, ``ILIKE``); the last
+arm, words found only inside the name, uses the trigrams too. The longer word never drives an
+initial's arm alone ("jones d": ~2,300 heap rechecks of "% jones%" per arm).
 """
 
 from __future__ import annotations
@@ -67,6 +73,9 @@ __all__ = [
 ]
 
 _SPACE_NEXT = "!"  # the smallest character a folded name may hold after a word, but the space
+# A word this short (an initial): with several words, its surname-prefix and first-name arms
+# are read from its and the other words' trigrams, never walked nor driven by one word alone.
+_SHORT = 2
 
 
 def after_prefix(word: str) -> str | None:
@@ -246,11 +255,15 @@ def several_words(
     CPU a search, more than PostgreSQL's planning and execution together (bench/README.md);
     ``base``'s criteria are compiled once and every arm reuses their placeholders. Another
     word ``v`` is tested with ONE ``LIKE '% v%'`` (the two-``LIKE`` ``OR`` offered the planner a
-    btree-prefix and a trigram path per word per arm): where ``v`` cannot start the first word
-    (neither word a prefix of the other) it must be inside, so the test is the trigram index's
-    own, and the planner may drive a long slice (an initial's) from the other word's trigrams;
-    otherwise ``(' ' || search_name) LIKE``, which no index offers. A first word's exclusion is
-    a ``substr`` compare, no index condition either.
+    btree-prefix and a trigram path per word per arm), written ``(' ' || search_name) LIKE``,
+    which no index offers, so the slice is walked: always in a tier-0 arm (an exact surname's
+    slice is short) and wherever ``v`` or the arm's word is an initial or the two are related.
+    Only where both have 3 letters or more and neither starts the other is it the trigram
+    index's own test (the planner may then drive the arm from ``v``'s trigrams). An initial's
+    surname-prefix and first-name arms are read from both words' trigrams instead (long
+    slices, rare rows: "ward o" walked 17,690 first-name entries for none, 5.7 ms; the trigram
+    intersection is ~40 rows, 1.4 ms), through keys no btree serves. A first word's exclusion
+    is a ``substr`` compare, no index condition.
 
     Arm ``k`` is added to the rows of the arms before it (CTE ``r<k-1>``) only when those number
     fewer than ``limit``: a condition on no column, which PostgreSQL plans as a one-time filter
@@ -266,15 +279,16 @@ def several_words(
     prefixes = _prefix_words(words)
     inner = "CAST(search_name AS VARCHAR)" if postgres else "search_name"
 
-    def others(word: str) -> list[str]:  # ``word`` itself is implied by its slice
+    def others(word: str, walk: bool = False) -> list[str]:  # ``word`` is implied by its slice
         tests = []
         for v in exact:
             if v == word:
                 continue
             pattern = param("% " + _like_escape(v) + "%")
-            if v.startswith(word) or word.startswith(v):  # v may start the first word too
+            if walk or min(len(v), len(word)) <= _SHORT or v.startswith(word) or word.startswith(v):
+                # the slice is walked: no index offers this test
                 tests.append(f"(' ' || search_name) LIKE {pattern} ESCAPE '\\'")
-            else:  # it cannot: v is inside, as the trigram index can find it
+            else:  # v is inside; the planner may drive the arm from v's trigrams
                 tests.append(f"{inner} LIKE {pattern} ESCAPE '\\'")
         return tests
 
@@ -290,17 +304,47 @@ def several_words(
         specs.append((slice_("search_name", exact[0], after_prefix(exact[0])), "search_name"))
     else:
         for w in exact:
-            specs.append(([*slice_("search_name", w, w + _SPACE_NEXT), *others(w)], "search_name"))
+            exact_slice = slice_("search_name", w, w + _SPACE_NEXT)
+            specs.append(([*exact_slice, *others(w, walk=True)], "search_name"))
+
+    def unrelated_longer(w: str) -> list[str]:  # the words an initial's rare rows need
+        if len(w) > _SHORT:
+            return []
+        return [v for v in exact if len(v) > _SHORT and not (v.startswith(w) or w.startswith(v))]
+
+    def trigram_tests(w: str, longer: list[str], starting: str) -> list[str]:
+        own = f"{inner} {like} {param(starting + _like_escape(w) + '%')} ESCAPE '\\'"
+        tests = [f"{inner} LIKE {param('% ' + _like_escape(v) + '%')} ESCAPE '\\'" for v in longer]
+        rest = [
+            f"(' ' || search_name) LIKE {param('% ' + _like_escape(v) + '%')} ESCAPE '\\'"
+            for v in exact
+            if v != w and v not in longer
+        ]
+        return [own, *tests, *rest]
+
+    # ILIKE: a prefix pattern the btree cannot serve, only the trigrams (names are folded)
+    like = "ILIKE" if postgres else "LIKE"
     for w in prefixes if len(exact) > 1 else ():
-        conditions = [*slice_("search_name", w + _SPACE_NEXT, after_prefix(w)), *others(w)]
-        for longer in exact:
-            if longer != w and longer.startswith(w):
-                conditions.append(
-                    f"NOT ({' AND '.join(slice_('search_name', longer, longer + _SPACE_NEXT))})"
-                )
-        specs.append((conditions, "search_name"))
+        longer = unrelated_longer(w)
+        column = "(search_name || '')" if longer else "search_name"
+        conditions = [*slice_(column, w + _SPACE_NEXT, after_prefix(w))]
+        conditions += trigram_tests(w, longer, "") if longer else others(w)
+        for longer_word in exact:
+            if longer_word != w and longer_word.startswith(w):
+                bounds = slice_("search_name", longer_word, longer_word + _SPACE_NEXT)
+                conditions.append(f"NOT ({' AND '.join(bounds)})")
+        specs.append((conditions, column))
     not_first = [not_starting("search_name", w) for w in prefixes]
     for w in prefixes:
+        longer = unrelated_longer(w)
+        if longer:
+            # An initial's first-name slice is long and its rows rare (the other word must be a
+            # third word or later): read them from the trigrams of both words, whose
+            # intersection is small, never by walking the slice (``|| ''``: no index order).
+            key = f"({given_sql} || '')"
+            tests = trigram_tests(w, longer, "% ")
+            specs.append(([*slice_(key, w, after_prefix(w)), *tests, *not_first], key))
+            continue
         specs.append(([*slice_(given_sql, w, after_prefix(w)), *others(w), *not_first], given_sql))
     specs.append(
         (
@@ -317,7 +361,7 @@ def several_words(
         conditions, key = specs[index]
         if index == start and after is not None:
             name, last_id = after
-            value = name if key == "search_name" else given_part(name)
+            value = given_part(name) if given_sql in key else name
             db_id = Patient._meta.fields_map["id"].to_db_value(last_id, Patient)
             conditions = [
                 *conditions,
