@@ -28,7 +28,6 @@ import asyncpg
 
 from db.config import apply_migrations, close_database, open_database
 from db.models import Organization, Patient, Practice
-from db.queries import patient_search
 from db.queries import patients as patient_queries
 from db.tenancy import PracticeId
 from services import runtime
@@ -280,9 +279,10 @@ async def plans_read(pid: PracticeId, term: str, page: int = 50) -> list[str]:
     the one UNION ALL of every arm's ids for several (the row read by id is left out)."""
     where = criteria(term)
     assert where is not None
-    arms = patient_queries.search_arms(pid, where)
     if len(where.name_tokens) > 1:
-        sql, values = patient_search.one_statement(arms, 0, None, page + 1)
+        sql, values = patient_queries.several_words_statement(
+            pid, where, after=None, limit=page + 1
+        )
         explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}"
         _, raw = await Patient._meta.db.execute_query(explain, values)
         document = raw[0]["QUERY PLAN"]
@@ -296,7 +296,7 @@ async def plans_read(pid: PracticeId, term: str, page: int = 50) -> list[str]:
         ]
     read: list[str] = []
     remaining = page + 1
-    for arm in arms:
+    for arm in patient_queries.search_arms(pid, where):
         raw = await arm.query.limit(remaining).explain()
         document = json.loads(raw[0]["QUERY PLAN"]) if isinstance(raw, list) else raw
         root = document[0]["Plan"] if isinstance(document, list) else document["Plan"]

@@ -70,6 +70,15 @@ def search_arms(practice_id: PracticeId, where: PatientFilter) -> list[patient_s
     return patient_search.arms(Patient.filter(_criteria(practice_id, where)), where.name_tokens)
 
 
+def several_words_statement(
+    practice_id: PracticeId, where: PatientFilter, *, after: tuple[str, UUID] | None, limit: int
+) -> tuple[str, list[Any]]:
+    """The one statement for the ids of a several-word page (for ``search`` and plan checks)."""
+    start = patient_search.arm_of(after[0], where.name_tokens) if after is not None else 0
+    base = Patient.filter(_criteria(practice_id, where))
+    return patient_search.several_words(base, where.name_tokens, start, after, limit)
+
+
 async def search(
     allowed: Collection[PracticeId],
     practice_id: PracticeId,
@@ -84,32 +93,32 @@ async def search(
     one statement."""
     if practice_id not in allowed:
         return []
+    if len(where.name_tokens) > 1:
+        # Several words: an arm may pass over many index entries to find its rows, so every arm
+        # reads ids (an index-only scan: a miss costs an index tuple, not a heap fetch), all in
+        # one statement, and one more statement reads the rows.
+        sql, values = several_words_statement(practice_id, where, after=after, limit=limit)
+        _, ranked = await Patient._meta.db.execute_query(sql, values)
+        ids = [UUID(str(row["id"])) for row in ranked]
+        if not ids:
+            return []
+        rows = {row.id: row for row in await Patient.filter(id__in=ids)}
+        return [rows[i] for i in ids if i in rows]
     arms = search_arms(practice_id, where)
+    start = patient_search.arm_of(after[0], where.name_tokens) if after is not None else 0
     if not where.name_tokens:
         query = arms[0].after(after) if after is not None else arms[0].query
         return await query.limit(limit)
-    start = patient_search.arm_of(after[0], where.name_tokens) if after is not None else 0
-    if len(where.name_tokens) == 1:
-        # One word: an arm filters nothing but the status, so it reads whole rows, and the
-        # first arm (tiers 0 and 1, one slice) usually fills the page alone.
-        found: list[Patient] = []
-        for index in range(start, len(arms)):
-            arm = arms[index]
-            query = arm.after(after) if index == start and after is not None else arm.query
-            found += await query.limit(limit - len(found))
-            if len(found) >= limit:
-                break
-        return found
-    # Several words: an arm may pass over many index entries to find its rows, so every arm
-    # reads ids (an index-only scan: a miss costs an index tuple, not a heap fetch), all in one
-    # UNION ALL, and one more statement reads the rows.
-    sql, values = patient_search.one_statement(arms, start, after, limit)
-    _, ranked = await Patient._meta.db.execute_query(sql, values)
-    ids = [UUID(str(row["id"])) for row in ranked]
-    if not ids:
-        return []
-    rows = {row.id: row for row in await Patient.filter(id__in=ids)}
-    return [rows[i] for i in ids if i in rows]
+    # One word: an arm filters nothing but the status, so it reads whole rows, and the first
+    # arm (tiers 0 and 1, one slice) usually fills the page alone.
+    found: list[Patient] = []
+    for index in range(start, len(arms)):
+        arm = arms[index]
+        query = arm.after(after) if index == start and after is not None else arm.query
+        found += await query.limit(limit - len(found))
+        if len(found) >= limit:
+            break
+    return found
 
 
 async def position(

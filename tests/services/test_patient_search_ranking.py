@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from db.models import Patient, Practice
-from db.queries import patient_search
 from db.queries import patients as queries
 from db.queries.patient_search import given_part
 from db.tenancy import PracticeId
@@ -139,26 +138,27 @@ async def test_postgres_reads_every_arm_from_an_index(db: str) -> None:
     practice, other = await factories.practice(), await factories.practice()
     await _many(practice, 8000, seed=1)
     await _many(other, 4000, seed=2)
-    await Patient._meta.db.execute_script("ANALYZE patient")
+    await Patient._meta.db.execute_script("VACUUM ANALYZE patient")
     pid = held_practice(practice.id)
 
     for term in ["smi", "smith12", "john", "john smi", "smith j", "s", "smit", "marie"]:
         where = criteria(term)
         assert where is not None
-        for arm in queries.search_arms(pid, where):
+        arms = queries.search_arms(pid, where) if len(where.name_tokens) == 1 else []
+        for arm in arms:
             raw = await arm.query.only("id").limit(51).explain()
             document = json.loads(raw[0]["QUERY PLAN"]) if isinstance(raw, list) else raw
             plan = document[0]["Plan"] if isinstance(document, list) else document["Plan"]
             nodes = _node_types(plan)
-            assert not [n for n in nodes if n.startswith("Seq Scan")], (term, nodes)
+            assert not [n for n in nodes if n.startswith("Seq Scan")], (term, str(nodes))
             assert any("patient_practice_" in n for n in nodes), (term, nodes)
         if len(where.name_tokens) > 1:  # the one statement the search sends for the arms
-            sql, values = patient_search.one_statement(queries.search_arms(pid, where), 0, None, 51)
+            sql, values = queries.several_words_statement(pid, where, after=None, limit=51)
             _, raw = await Patient._meta.db.execute_query(f"EXPLAIN (FORMAT JSON) {sql}", values)
             document = raw[0]["QUERY PLAN"]
             document = json.loads(document) if isinstance(document, str) else document
             nodes = _node_types(document[0]["Plan"])
-            assert not [n for n in nodes if n.startswith("Seq Scan")], (term, nodes)
+            assert not [n for n in nodes if n.startswith("Seq Scan")], (term, str(nodes))
             assert any("patient_practice_" in n for n in nodes), (term, nodes)
 
 
