@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -29,6 +30,7 @@ from graph.limits import cost_rule, max_directives_rule
 from graph.observability.operations import OperationMetrics, operation_span
 from graph.request_inputs import StringCharacters
 from graph.resolvers import Mutation, Query, Subscription
+from graph.schema.datetime_scalar import DATETIME
 from graph.schema.documentation import document_schema
 from graph.settings import Settings
 from services.principal import Principal
@@ -119,6 +121,7 @@ def build_schema(
         extensions=extensions_for(settings, budgets, tracer),
         execution_context_class=Executor if settings.engine_shortcuts else CheckedExecutor,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
+        scalar_overrides={datetime: DATETIME},
     )
     document_schema(schema._schema)
     return schema
