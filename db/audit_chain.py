@@ -26,6 +26,9 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from db.models.audit import SYSTEM_CHAIN, AuditEvent, AuditHead, AuditReadPatient
 
 GENESIS = "0" * 64
+# A patient a read showed: the id, or its text as the read already had it (a board's rows carry
+# it, so 300 UUIDs are not formatted again for their link rows).
+PatientRef = UUID | str
 
 
 @dataclass(slots=True)
@@ -42,7 +45,7 @@ class AuditRecord:
     patient_id: UUID | None = None
     fields_read: list[str] = field(default_factory=list)
     # Every patient a read showed (written as link rows; covered by the row's hash).
-    patient_ids: tuple[UUID, ...] = ()
+    patient_ids: tuple[PatientRef, ...] = ()
     request_id: str | None = None
     ip: str | None = None
     user_agent: str | None = None

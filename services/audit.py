@@ -23,7 +23,7 @@ from uuid import UUID
 from tortoise.backends.base.client import TransactionalDBClient
 
 from db import audit_append, audit_chain
-from db.audit_chain import AuditRecord
+from db.audit_chain import AuditRecord, PatientRef
 from db.models.audit import AuditEvent
 from db.queries import audit as audit_queries
 from db.tenancy import OrganizationId, PracticeId
@@ -48,7 +48,7 @@ def record_for(
     patient_id: UUID | None = None,
     fields: list[str] | None = None,
     organization_id: UUID | None = None,
-    patient_ids: Collection[UUID] = (),
+    patient_ids: Collection[PatientRef] = (),
 ) -> AuditRecord:
     if organization_id is None and practice_id is not None:
         organization_id = principal.organization_of(practice_id)
@@ -79,7 +79,7 @@ class ReadTrail:
     def __init__(self) -> None:
         # (entity type, entity id) -> (patient, practice, fields, patients shown)
         self._reads: dict[
-            tuple[str, str], tuple[UUID | None, UUID | None, set[str], dict[UUID, None]]
+            tuple[str, str], tuple[UUID | None, UUID | None, set[str], dict[PatientRef, None]]
         ] = {}
         # (field, scopes, practice) -> patients concerned (None for no patient), in order
         self._denials: dict[tuple[str, tuple[str, ...], UUID | None], list[UUID | None]] = {}
@@ -94,7 +94,7 @@ class ReadTrail:
         patient_id: UUID | None,
         practice_id: UUID | None,
         fields: list[str],
-        patient_ids: Collection[UUID] = (),
+        patient_ids: Collection[PatientRef] = (),
     ) -> None:
         """``patient_ids``: every patient the read showed (a board), named in one row."""
         key = (entity_type, str(entity_id))

@@ -19,7 +19,8 @@ import contextlib
 import copy
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine, Hashable
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, cast
@@ -54,6 +55,7 @@ __all__ = [
     "audit_new",
     "background",
     "encoder",
+    "numbering_for",
 ]
 
 _background_tasks: set[asyncio.Task[None]] = set()
@@ -86,7 +88,49 @@ class Payload:
 
     text: str  # the JSON of {"data": ..., "errors": [...]}
     trail: ReadTrail | None  # reads and denials made while executing it (None: nothing)
-    audit_keys: frozenset[Hashable] = frozenset()  # what the trail audits (see ``_audit_key``)
+    # What the trail audits (see ``_audit_key``), as bits of its encode key's numbering.
+    audit_bits: int = 0
+
+
+class AuditKeyNumbering:
+    """Bit positions for the audit keys of one encode key's payloads, shared by every
+    subscription that receives them.
+
+    A subscription audits a read once per entity (each patient a live board shows). Each kept
+    a set of key tuples for its whole life: ~166 B per patient per subscription, so a worker's
+    thousand board sockets grew by tens of megabytes as new patients appeared (the hour's soak).
+    Subscriptions sharing an encode key get the same payloads, hence the same keys: they share
+    one numbering, and each keeps an ``int`` whose set bits are the keys it has audited (a few
+    bytes per patient for the numbering, one bit per subscription). The numbering lives as long
+    as one of them does (:func:`numbering_for`).
+    """
+
+    __slots__ = ("__weakref__", "positions")
+
+    def __init__(self) -> None:
+        self.positions: dict[Hashable, int] = {}
+
+    def bits(self, keys: Iterable[Hashable]) -> int:
+        found = 0
+        for key in keys:
+            position = self.positions.get(key)
+            if position is None:
+                position = self.positions[key] = len(self.positions)
+            found |= 1 << position
+        return found
+
+
+_NUMBERINGS: weakref.WeakValueDictionary[Hashable, AuditKeyNumbering] = (
+    weakref.WeakValueDictionary()
+)
+
+
+def numbering_for(encode_key: Hashable) -> AuditKeyNumbering:
+    """The numbering of this encode key's subscriptions (made by the first of them)."""
+    found = _NUMBERINGS.get(encode_key)
+    if found is None:
+        found = _NUMBERINGS[encode_key] = AuditKeyNumbering()
+    return found
 
 
 def _audit_key(record: AuditRecord) -> Hashable:
@@ -175,6 +219,7 @@ def encoder(
     schema = strawberry_schema._schema
     executor_class = strawberry_schema.execution_context_class
     operation = f"subscription {info.field_name}"
+    numbering = numbering_for(key)
 
     async def encode(item: object) -> Payload | None:
         run = Context(
@@ -213,8 +258,8 @@ def encoder(
                 for error in result.errors
             ]
         probe = copy.deepcopy(run.audit).drain(run.principal, operation)
-        keys = frozenset(_audit_key(record) for record in probe)
-        return Payload(orjson.dumps(body).decode(), run.audit if probe else None, keys)
+        bits = numbering.bits(_audit_key(record) for record in probe)
+        return Payload(orjson.dumps(body).decode(), run.audit if probe else None, bits)
 
     return encode, key
 
@@ -237,6 +282,7 @@ class Frames:
         "detached",
         "finish",
         "head",
+        "numbering",
         "on_detach",
         "operation",
         "principal",
@@ -244,7 +290,7 @@ class Frames:
         "write_text",
     )
 
-    def __init__(self, info: Info, sink: OperationSink) -> None:
+    def __init__(self, info: Info, sink: OperationSink, encode_key: Hashable) -> None:
         self.head = f'{{"id":{orjson.dumps(sink.operation_id).decode()},"type":"next","payload":'
         self.send_text = sink.send_text
         self.write_text = sink.write_text
@@ -252,7 +298,9 @@ class Frames:
         self.finish = sink.finish
         self.principal = info.context.principal
         self.operation = f"subscription {info.field_name}"
-        self.audited: set[Hashable] = set()
+        # The audit keys this subscription has audited, as bits of its encode key's numbering.
+        self.numbering = numbering_for(encode_key)
+        self.audited = 0
         self.detached = False
 
     @property
@@ -289,9 +337,13 @@ class Frames:
         self.sent(payload)
 
     def sent(self, payload: Payload) -> None:
-        if payload.trail is not None and not payload.audit_keys <= self.audited:
+        if payload.trail is not None and payload.audit_bits & ~self.audited:
             records = copy.deepcopy(payload.trail).drain(self.principal, self.operation)
-            audit_new(records, self.audited)
+            bits = self.numbering.bits
+            fresh = [r for r in records if not bits((_audit_key(r),)) & self.audited]
+            self.audited |= payload.audit_bits
+            if fresh:
+                background(audit.write(fresh))
 
 
 def audit_new(records: list[AuditRecord], audited: set[Hashable]) -> None:

@@ -150,8 +150,11 @@ async def _open(
     except DomainError as error:
         raise _graphql_error(error) from None
     sink = OPERATION_SINK.get() if shortcut else None
-    encode, encode_key = encoder(info, sink) if sink is not None else (None, None)
-    frames = Frames(info, sink) if sink is not None else None
+    if sink is not None:
+        encode, encode_key = encoder(info, sink)
+        frames: Frames | None = Frames(info, sink, encode_key)
+    else:
+        encode, encode_key, frames = None, None, None
     watch = Watch(
         practice_id=practice,
         topic=topic,

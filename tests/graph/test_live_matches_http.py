@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from db.models import AuditEvent, AuditReadPatient
+from tests import factories
 from tests.graph.test_schedule_live import book
 from tests.realtime.harness import Client, Server, graphql
 from tests.scheduling_fixtures import Diary, diary, iso
@@ -107,3 +108,36 @@ async def test_a_live_event_answers_and_audits_like_the_same_selection_over_http
         "patient_id", flat=True
     )
     assert [str(p) for p in linked] == [str(live_read.patient_id)]
+
+
+async def test_each_subscription_audits_a_patient_once_however_many_events_show_them(
+    server: Server, live_orm: None
+) -> None:
+    """Two sockets of one receptionist share their payloads (one encode key) and the numbering
+    of audit keys, yet each audits on its own: every patient once per subscription, the
+    clinical-note denial once per subscription, whatever the number of events."""
+    d: Diary = await diary()
+    other = await factories.patient(d.practice)
+    actor = str(d.receptionist.id)
+    async with Client.connect(server, d.token) as first, Client.connect(server, d.token) as second:
+        await first.subscribe("first", d.practice.id, query=LIVE)
+        await second.subscribe("second", d.practice.id, query=LIVE)
+        await book(server, d, d.token, 9)
+        await book(server, d, d.token, 10)  # the same patient again: nothing new to audit
+        await book(server, d, d.token, 11, patientId=str(other.id))
+        seen = [[await desk.recv(8) for _ in range(3)] for desk in (first, second)]
+    for messages in seen:
+        assert [m["type"] for m in messages] == ["next"] * 3, messages
+        shown = [m["payload"]["data"]["scheduleChanged"]["appointment"] for m in messages]
+        assert [a["patient"]["id"] for a in shown] == [
+            str(d.patient.id),
+            str(d.patient.id),
+            str(other.id),
+        ]
+    rows = await _settled("subscription", actor)
+    assert len([r for r in rows if r[0] == "OK"]) == 4  # two subscriptions, two patients each
+    patients = await AuditEvent.filter(
+        actor_user_id=actor, action__contains="subscription", outcome="OK"
+    ).values_list("patient_id", flat=True)
+    assert sorted(map(str, patients)) == sorted([str(d.patient.id), str(other.id)] * 2)
+    assert len([r for r in rows if r[0] == "DENIED"]) == 2  # clinicalNote, once per socket
