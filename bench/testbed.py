@@ -58,6 +58,9 @@ def server_env(url: str, var: str, **extra: str) -> dict[str, str]:
         "AESCRM_BUDGET_PARTNER_PER_MINUTE": "10000000",
         "AESCRM_ACCESS_LOG": "false",
         "AESCRM_LOG_LEVEL": "WARNING",
+        # Each bench database its own relay lease on the shared Redis (another bench, or the
+        # test suite, may be running its own deployment there at the same time).
+        "AESCRM_RELAY_KEY_PREFIX": f"aescrm-bench:{url.rsplit('/', 1)[-1]}:relay:",
         **extra,
     }
 

@@ -174,6 +174,7 @@ def create_app(
             grace_seconds=settings.relay_grace_seconds,
             lease_seconds=settings.relay_lease_seconds,
             bus_down_poll_seconds=settings.bus_down_poll_seconds,
+            relay_key_prefix=settings.relay_key_prefix,
         )
         await pipeline.start()
         app.state.fanout = pipeline.fanout

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     # One relay publishes across workers (realtime.lease): a dead leader's lease expires after
     # this long and another worker takes over (renewed every third of it).
     relay_lease_seconds: float = Field(default=3.0, ge=0.3, le=60)
+    # The relay's Redis lease key and wake channel start with it: deployments sharing a Redis
+    # (each with its own database and outbox) must each have their own, or one's relay holds
+    # the lease for both and the other's events are never published.
+    relay_key_prefix: str = Field(default="aescrm:relay:", min_length=1)
     # While the bus is down, feeds read the event table on this timer instead of bus wake-ups.
     bus_down_poll_seconds: float = Field(default=3.0, gt=0, le=60)
     # dashboardChanged: at most one event per subscription this often (the last one trailing).

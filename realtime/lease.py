@@ -206,9 +206,11 @@ class PostgresLease:
             await RelayLease._meta.db.execute_query(_PG_RELEASE, [LEASE_NAME, self.holder])
 
 
-def lease_for(bus_url: str, ttl_seconds: float) -> Lease:
+def lease_for(bus_url: str, ttl_seconds: float, *, key: str = LEASE_KEY) -> Lease:
+    """``key``: the Redis key (a Redis bus only; the PostgreSQL lease is a row of the
+    deployment's own database)."""
     if bus_url.startswith(REDIS_SCHEMES):
-        return RedisLease(bus_url, ttl_seconds)
+        return RedisLease(bus_url, ttl_seconds, key=key)
     if bus_url.startswith(POSTGRES_SCHEMES):
         return PostgresLease(ttl_seconds)
     return SoleLeader()

@@ -17,7 +17,7 @@ from typing import Any
 from realtime.bus import Bus
 from realtime.fanout import Authoriser, Fanout
 from realtime.lease import lease_for
-from realtime.relay import Relay
+from realtime.relay import RELAY_KEY_PREFIX, Relay
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -34,6 +34,7 @@ class Pipeline:
         grace_seconds: float = 2.0,
         lease_seconds: float = 3.0,
         bus_down_poll_seconds: float = 3.0,
+        relay_key_prefix: str = RELAY_KEY_PREFIX,
     ) -> None:
         self.bus = bus
         self.fanout = Fanout(
@@ -45,8 +46,9 @@ class Pipeline:
         self.relay = (
             Relay(
                 bus,
-                lease=lease_for(bus.url, lease_seconds),
+                lease=lease_for(bus.url, lease_seconds, key=relay_key_prefix + "lease"),
                 lease_seconds=lease_seconds,
+                wake_channel=relay_key_prefix + "wake",
                 poll_seconds=poll_seconds,
                 grace_seconds=grace_seconds,
             )

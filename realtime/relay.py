@@ -42,7 +42,9 @@ from realtime.lease import Lease, SoleLeader
 
 log = logging.getLogger("aescrm.relay")
 
-WAKE_CHANNEL = "aescrm:relay:wake"
+# The lease key and wake channel of the default prefix (``AESCRM_RELAY_KEY_PREFIX``).
+RELAY_KEY_PREFIX = "aescrm:relay:"
+WAKE_CHANNEL = RELAY_KEY_PREFIX + "wake"
 _REMEMBERED = 20_000  # ids of rows published lately (a few seconds of a busy group's events)
 
 
@@ -56,8 +58,10 @@ class Relay:
         poll_seconds: float = 1.0,
         grace_seconds: float = 2.0,
         batch: int = 500,
+        wake_channel: str = WAKE_CHANNEL,
     ) -> None:
         self.bus = bus
+        self.wake_channel = wake_channel
         self.lease: Lease = lease if lease is not None else SoleLeader()
         self.renew_seconds = lease_seconds / 3
         self.poll_seconds = poll_seconds
@@ -114,7 +118,7 @@ class Relay:
             self._wake.set()
             return
         with contextlib.suppress(Exception):  # bus down: the leader's poll finds the rows
-            await self.bus.publish(WAKE_CHANNEL, b"1")
+            await self.bus.publish(self.wake_channel, b"1")
 
     def _woken(self, _message: str) -> None:
         self._others = True
@@ -139,7 +143,7 @@ class Relay:
 
     async def _lead(self) -> None:
         with contextlib.suppress(Exception):  # bus down: the poll covers other workers' commits
-            self._unlisten = await self.bus.listen(WAKE_CHANNEL, self._woken)
+            self._unlisten = await self.bus.listen(self.wake_channel, self._woken)
         self.leader = True
         log.info("relay leader", extra={"holder": self.lease.holder})
         self._others = True  # publish whatever the previous leader left, at once
@@ -237,4 +241,4 @@ class Relay:
             self._recent.pop(row_id, None)
 
 
-__all__ = ["WAKE_CHANNEL", "Relay"]
+__all__ = ["RELAY_KEY_PREFIX", "WAKE_CHANNEL", "Relay"]

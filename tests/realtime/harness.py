@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import signal
 import socket
@@ -73,9 +74,16 @@ def server_env(
         AESCRM_LOG_LEVEL="WARNING",
         AESCRM_ENGINE_SHORTCUTS=ENGINE_SHORTCUTS,
         AESCRM_JOBS_IN_PROCESS="false",
+        # Servers of one database share a relay; another database's (a bench's) never does.
+        AESCRM_RELAY_KEY_PREFIX=relay_key_prefix(database_url),
     )
     env.update(extra)
     return env
+
+
+def relay_key_prefix(database_url: str) -> str:
+    """The relay's Redis key prefix for servers of this database (see ``server_env``)."""
+    return f"aescrm-test:{hashlib.sha256(database_url.encode()).hexdigest()[:16]}:relay:"
 
 
 class Server:

@@ -19,8 +19,6 @@ import redis.asyncio as redis_asyncio
 
 from realtime.channels import channel_for
 from realtime.envelopes import Envelope
-from realtime.lease import LEASE_KEY
-from realtime.relay import WAKE_CHANNEL
 from tests.databases import PostgresDatabase
 from tests.realtime.harness import (
     Client,
@@ -106,7 +104,7 @@ async def leader_of(redis_url: str, servers: tuple[Server, ...], within: float =
     try:
         deadline = time.monotonic() + within
         while True:
-            holder = await client.get(LEASE_KEY)
+            holder = await client.get(servers[0].env["AESCRM_RELAY_KEY_PREFIX"] + "lease")
             if holder is not None:
                 pid = int(holder.decode().split(":")[1])
                 for server in servers:
@@ -147,7 +145,8 @@ async def test_a_practice_channel_is_subscribed_only_where_its_subscribers_are(
             assert time.monotonic() < deadline, "the channel stayed subscribed"
             await asyncio.sleep(0.05)
     # The relay's wake channel is listened to by the leader alone.
-    assert await numsub(private_redis.url, WAKE_CHANNEL) == 1
+    wake = first.env["AESCRM_RELAY_KEY_PREFIX"] + "wake"
+    assert await numsub(private_redis.url, wake) == 1
 
 
 async def test_each_event_is_published_once_whichever_process_commits_it(
