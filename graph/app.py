@@ -24,6 +24,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from db import statement_meter, uow
 from db.config import close_database, open_database
 from graph import (
+    allocator,
     calendar_routes,
     document_routes,
     invoice_routes,
@@ -199,6 +200,13 @@ def create_app(
             if settings.metrics_enabled
             else None
         )
+        # Freed heap pages go back to the system: a worker's size stays where its work puts it.
+        allocator.tune()
+        trimming = (
+            asyncio.create_task(allocator.trim_forever(settings.memory_trim_seconds))
+            if settings.memory_trim_seconds
+            else None
+        )
         log.info("aescrm started", extra={"env": settings.env.value})
         # Start-up objects (schema, models, modules) live as long as the process: keep them out
         # of every collection (the cyclic GC was the largest single cost of a board request).
@@ -214,10 +222,11 @@ def create_app(
                     await jobs_task
             await channels.close()
             await key_presence.stop(keys)  # deletes this process's row: it no longer counts
-            if gauges is not None:
-                gauges.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await gauges
+            for task in (gauges, trimming):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             gc.set_threshold(*thresholds)
             gc.unfreeze()
             unhook_webhooks()

@@ -191,6 +191,8 @@ class Settings(BaseSettings):
 
     access_log: bool = False
     log_level: str = "INFO"
+    # Each server process hands its heap's free pages back this often (graph/allocator; 0: never).
+    memory_trim_seconds: float = Field(default=60.0, ge=0, le=3600)
 
     # Metrics and traces (graph/observability; README "Metrics and traces"). /metrics answers a
     # bearer ``metrics_token``, or (development, no token) loopback callers; ``metrics_port``
