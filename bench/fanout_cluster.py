@@ -53,12 +53,12 @@ import websockets
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import testbed  # noqa: E402
 from bench.testbed import free_port  # noqa: E402
 from bench.ws_fanout import cpu_seconds  # noqa: E402
 from db.config import apply_migrations, close_database, open_database  # noqa: E402
 from graph.settings import Settings, service_config  # noqa: E402
 from realtime.envelopes import Envelope  # noqa: E402
-from realtime.lease import LEASE_KEY  # noqa: E402
 from services import runtime  # noqa: E402
 from services.policy import Role  # noqa: E402
 from tests import factories  # noqa: E402
@@ -202,23 +202,18 @@ async def database() -> AsyncIterator[str]:
 
 
 def server_env(database_url: str, bus: str, var_dir: Path, sockets: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AESCRM_")}
-    env |= {
-        "AESCRM_BROADCAST_URL": bus,
-        "AESCRM_DATABASE_URL": database_url,
-        "AESCRM_SECRET_KEY": SECRET,
-        "AESCRM_VAR_DIR": str(var_dir),
-        "AESCRM_RATE_LIMIT_PER_MINUTE": "10000000",
-        "AESCRM_BUDGET_FIRST_PARTY_PER_MINUTE": "100000000",
-        "AESCRM_BUDGET_PARTNER_PER_MINUTE": "100000000",
-        "AESCRM_LOG_LEVEL": "WARNING",
-        "AESCRM_JOBS_IN_PROCESS": "false",
-        "AESCRM_WS_INIT_TIMEOUT_SECONDS": "300",
+    """``bench.testbed``'s server settings (its own relay prefix among them) for this bench."""
+    return testbed.server_env(
+        database_url,
+        str(var_dir),
+        AESCRM_BROADCAST_URL=bus,
+        AESCRM_SECRET_KEY=SECRET,
+        AESCRM_JOBS_IN_PROCESS="false",
+        AESCRM_WS_INIT_TIMEOUT_SECONDS="300",
         # One receptionist per practice from one address: lift the per-process socket caps.
-        "AESCRM_MAX_SOCKETS_PER_PRINCIPAL": str(sockets + 10),
-        "AESCRM_MAX_SOCKETS_PER_ADDRESS": str(sockets + 10),
-    }
-    return env
+        AESCRM_MAX_SOCKETS_PER_PRINCIPAL=str(sockets + 10),
+        AESCRM_MAX_SOCKETS_PER_ADDRESS=str(sockets + 10),
+    )
 
 
 def serve(env: dict[str, str], port: int, workers: int = 1) -> subprocess.Popen[bytes]:
@@ -391,7 +386,7 @@ async def relay_wake(url: str, bus: str, var_dir: Path, boards: list[Any], event
         try:
             holder = None
             for _ in range(100):
-                holder = await client.get(LEASE_KEY)
+                holder = await client.get(env["AESCRM_RELAY_KEY_PREFIX"] + "lease")
                 if holder is not None:
                     break
                 await asyncio.sleep(0.1)

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from db.config import pooled_url, same_server
+from realtime.lease import RELAY_KEY_PREFIX
 from services.documents.storage import DocumentStore, FileSystemStore, S3Location, S3Store
 from services.jobs.config import JobsConfig
 from services.policy import Role
@@ -101,7 +102,7 @@ class Settings(BaseSettings):
     # The relay's Redis lease key and wake channel start with it: deployments sharing a Redis
     # (each with its own database and outbox) must each have their own, or one's relay holds
     # the lease for both and the other's events are never published.
-    relay_key_prefix: str = Field(default="aescrm:relay:", min_length=1)
+    relay_key_prefix: str = Field(default=RELAY_KEY_PREFIX, min_length=1)
     # While the bus is down, feeds read the event table on this timer instead of bus wake-ups.
     bus_down_poll_seconds: float = Field(default=3.0, gt=0, le=60)
     # dashboardChanged: at most one event per subscription this often (the last one trailing).

@@ -42,7 +42,9 @@ from realtime.bus_link import BusUnavailable
 
 log = logging.getLogger("aescrm.relay")
 
-LEASE_KEY = "aescrm:relay:lease"
+# The relay's Redis names below AESCRM_RELAY_KEY_PREFIX's default: its lease and wake channel.
+RELAY_KEY_PREFIX = "aescrm:relay:"
+LEASE_KEY = RELAY_KEY_PREFIX + "lease"
 LEASE_NAME = "outbox"
 _REDIS_ERRORS = (OSError, redis_asyncio.RedisError)
 
@@ -216,4 +218,12 @@ def lease_for(bus_url: str, ttl_seconds: float, *, key: str = LEASE_KEY) -> Leas
     return SoleLeader()
 
 
-__all__ = ["LEASE_KEY", "Lease", "PostgresLease", "RedisLease", "SoleLeader", "lease_for"]
+__all__ = [
+    "LEASE_KEY",
+    "RELAY_KEY_PREFIX",
+    "Lease",
+    "PostgresLease",
+    "RedisLease",
+    "SoleLeader",
+    "lease_for",
+]

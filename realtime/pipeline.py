@@ -16,8 +16,8 @@ from typing import Any
 
 from realtime.bus import Bus
 from realtime.fanout import Authoriser, Fanout
-from realtime.lease import lease_for
-from realtime.relay import RELAY_KEY_PREFIX, Relay
+from realtime.lease import RELAY_KEY_PREFIX, lease_for
+from realtime.relay import Relay
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 

@@ -38,12 +38,11 @@ from realtime import store
 from realtime.bus import Bus, BusUnavailable
 from realtime.channels import channel_for
 from realtime.envelopes import Envelope
-from realtime.lease import Lease, SoleLeader
+from realtime.lease import RELAY_KEY_PREFIX, Lease, SoleLeader
 
 log = logging.getLogger("aescrm.relay")
 
-# The lease key and wake channel of the default prefix (``AESCRM_RELAY_KEY_PREFIX``).
-RELAY_KEY_PREFIX = "aescrm:relay:"
+# The wake channel of the default prefix (``AESCRM_RELAY_KEY_PREFIX``).
 WAKE_CHANNEL = RELAY_KEY_PREFIX + "wake"
 _REMEMBERED = 20_000  # ids of rows published lately (a few seconds of a busy group's events)
 
@@ -241,4 +240,4 @@ class Relay:
             self._recent.pop(row_id, None)
 
 
-__all__ = ["RELAY_KEY_PREFIX", "WAKE_CHANNEL", "Relay"]
+__all__ = ["WAKE_CHANNEL", "Relay"]
