@@ -5,6 +5,7 @@ patient, extra resource), keyed ``"<kind>:<id>"``. On PostgreSQL an exclusion co
 (key, time range) among active blocks makes double booking impossible even under concurrency.
 """
 
+from datetime import timedelta
 from typing import ClassVar
 
 from tortoise import fields
@@ -13,6 +14,11 @@ from db.models.base import Entity
 from db.models.organizations import Practice
 from db.models.patients import Patient
 from db.models.scheduling import AppointmentType, ExtraResource, Practitioner, Room
+
+# Booking refuses anything longer (services.scheduling.rules). Reads of a day rely on it: an
+# appointment overlapping the day began at most this long before it, so the scan of the
+# (practice, start) index starts there instead of at the practice's first appointment.
+LONGEST_APPOINTMENT = timedelta(hours=12)
 
 
 class Appointment(Entity):

@@ -18,6 +18,7 @@ from uuid import UUID
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from db.models import Appointment, SlotHold
+from db.models.appointments import LONGEST_APPOINTMENT
 from db.queries.schedule import as_instant
 from db.tenancy import PracticeId
 
@@ -137,10 +138,11 @@ async def board_rows(
     ``patient_ids`` (a patient's own diary) narrows to those patients; empty means none.
     """
     sqlite = _is_sqlite(_client())
-    values: list[Any] = [practice_id, end, start]
+    earliest = start - LONGEST_APPOINTMENT  # the index range is the day, not the history
+    values: list[Any] = [practice_id, end, earliest, start]
     if sqlite:
-        values = [str(practice_id), end.isoformat(sep=" "), start.isoformat(sep=" ")]
-    where = ["a.practice_id = {}", "a.starts_at < {}", "a.ends_at > {}"]
+        values = [str(practice_id), *(t.isoformat(sep=" ") for t in (end, earliest, start))]
+    where = ["a.practice_id = {}", "a.starts_at < {}", "a.starts_at > {}", "a.ends_at > {}"]
     filters = [("a.practitioner_id", practitioner_ids), ("a.room_id", room_ids)]
     if patient_ids is not None:
         filters.append(("a.patient_id", list(patient_ids) or [UUID(int=0)]))

@@ -12,6 +12,7 @@ from uuid import UUID
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from db.models import AppointmentType, ExtraResource, Patient, Practitioner, Room
+from db.models.appointments import LONGEST_APPOINTMENT
 from db.queries import diary_setup
 from db.queries import patients as patient_queries
 from db.queries import schedule as queries
@@ -63,8 +64,9 @@ async def resolve(
     end = aware(ends_at, "endsAt") if ends_at else start + timedelta(minutes=kind.duration_minutes)
     if end <= start:
         raise ValidationFailed("The end must be after the start.", field="endsAt")
-    if end - start > timedelta(hours=12):
-        raise ValidationFailed("An appointment lasts at most 12 hours.", field="endsAt")
+    if end - start > LONGEST_APPOINTMENT:
+        hours = LONGEST_APPOINTMENT // timedelta(hours=1)
+        raise ValidationFailed(f"An appointment lasts at most {hours} hours.", field="endsAt")
     if start < now and not diary.settings.allow_past_booking:
         raise ValidationFailed("This practice does not book times in the past.", field="startsAt")
     resources = await queries.extra_resources(diary.practice_id, set(resource_ids))

@@ -69,6 +69,8 @@ async def test_bad_input_changes_nothing(client: httpx.AsyncClient) -> None:
     foreign = await factories.patient(await factories.practice())
     cases = [
         (booking(d, iso(d.at(7, 10)), endsAt=iso(d.at(7, 9))), "BAD_USER_INPUT", "endsAt"),
+        # longer than LONGEST_APPOINTMENT, which a day's board relies on
+        (booking(d, iso(d.at(7, 6)), endsAt=iso(d.at(7, 18, 1))), "BAD_USER_INPUT", "endsAt"),
         (booking(d, iso(d.at(-1, 10))), "BAD_USER_INPUT", "startsAt"),
         (booking(d, iso(d.at(7, 10)), patientId=str(foreign.id)), "NOT_FOUND", None),
         (booking(d, iso(d.at(7, 10)), appointmentTypeId=str(d.room.id)), "NOT_FOUND", None),

@@ -1,0 +1,124 @@
+"""A day's board reads that day: what overlaps it, and on PostgreSQL an index range that does not
+grow with the practice's history.
+
+The statement once bounded the start only from above (``starts_at < end AND ends_at > start``):
+the (practice, start) index range then began at the practice's first appointment, so every board
+request walked, and filtered out, every appointment the practice ever had before that day.
+Appointments last at most ``LONGEST_APPOINTMENT`` (booking refuses longer), which bounds it below.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from tortoise.transactions import in_transaction
+
+from db.models import Appointment
+from db.models.appointments import LONGEST_APPOINTMENT
+from db.queries import board
+from db.tenancy import PracticeId
+from tests.scheduling_fixtures import Diary, diary
+
+pytestmark = pytest.mark.usefixtures("db")
+DAY = datetime(2030, 1, 15, tzinfo=UTC)
+HISTORY_DAYS = 60
+PER_DAY = 8
+
+
+def _appointment(d: Diary, starts_at: datetime, ends_at: datetime) -> Appointment:
+    return Appointment(
+        practice_id=d.practice.id,
+        patient_id=d.patient.id,
+        practitioner_id=d.dentist.id,
+        room_id=d.room.id,
+        appointment_type_id=d.exam.id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+
+
+async def _practice_with_history() -> tuple[Diary, dict[str, datetime]]:
+    d = await diary()
+    history = [
+        _appointment(d, start, start + timedelta(minutes=30))
+        for days in range(1, HISTORY_DAYS + 1)
+        for n in range(PER_DAY)
+        for start in [DAY - timedelta(days=days) + timedelta(hours=8, minutes=45 * n)]
+    ]
+    edges = {
+        # Overnight, the longest allowed, into the day: on the board.
+        "overnight": DAY - LONGEST_APPOINTMENT + timedelta(minutes=1),
+        # Ends exactly as the day begins: not on it.
+        "ended": DAY - timedelta(hours=1),
+        "morning": DAY + timedelta(hours=9),
+        "evening": DAY + timedelta(hours=23, minutes=30),
+        "tomorrow": DAY + timedelta(days=1),
+    }
+    lengths = {"overnight": LONGEST_APPOINTMENT, "ended": timedelta(hours=1)}
+    await Appointment.bulk_create(
+        history
+        + [
+            _appointment(d, start, start + lengths.get(name, timedelta(minutes=30)))
+            for name, start in edges.items()
+        ]
+    )
+    return d, edges
+
+
+async def test_the_board_shows_what_overlaps_the_day_and_nothing_else() -> None:
+    d, edges = await _practice_with_history()
+    practice = PracticeId(UUID(str(d.practice.id)))
+    rows = await board.board_rows(practice, DAY, DAY + timedelta(days=1))
+    assert [row.starts_at for row in rows] == [
+        edges["overnight"],
+        edges["morning"],
+        edges["evening"],
+    ]
+
+
+def _scanned(plan: dict[str, Any]) -> int:
+    """Rows the appointment scans produced or threw away, over the whole plan."""
+    own = 0
+    if plan.get("Relation Name") == "appointment":
+        own = sum(
+            int(plan.get(key, 0))
+            for key in ("Actual Rows", "Rows Removed by Filter", "Rows Removed by Index Recheck")
+        )
+    return own + sum(_scanned(child) for child in plan.get("Plans", []))
+
+
+async def test_on_postgresql_the_board_reads_the_day_not_the_practices_history(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    connection = Appointment._meta.db
+    if connection.capabilities.dialect != "postgres":
+        pytest.skip("a PostgreSQL plan")
+    d, _ = await _practice_with_history()
+    practice = PracticeId(UUID(str(d.practice.id)))
+    sent: list[tuple[str, list[Any]]] = []
+    original = type(connection).execute_query
+
+    async def capture(self: Any, query: str, values: list[Any] | None = None) -> Any:
+        sent.append((query, list(values or [])))
+        return await original(self, query, values)
+
+    monkeypatch.setattr(type(connection), "execute_query", capture)
+    rows = await board.board_rows(practice, DAY, DAY + timedelta(days=1))
+    monkeypatch.undo()
+    ((statement, values),) = [s for s in sent if "FROM appointment a" in s[0]]
+    async with in_transaction() as transaction:
+        await transaction.execute_script("ANALYZE appointment; SET LOCAL enable_seqscan = off")
+        _, found = await transaction.execute_query(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", values
+        )
+    document = found[0]["QUERY PLAN"]
+    document = json.loads(document) if isinstance(document, str) else document
+    scanned = _scanned(document[0]["Plan"])
+    # The day's rows and those that began within LONGEST_APPOINTMENT before it; without the
+    # lower bound, every one of the 480 appointments of the 60 days before.
+    assert len(rows) == 3
+    assert scanned <= len(rows) + PER_DAY + 2, scanned
