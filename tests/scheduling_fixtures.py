@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from db.models import (
+    Appointment,
     AppointmentType,
     Patient,
     Practice,
@@ -42,6 +43,19 @@ class Diary:
         """A local wall-clock time ``days`` from today, as an aware datetime."""
         day = date.today() + timedelta(days=days)
         return datetime.combine(day, time(hour, minute), LONDON)
+
+    def appointment(self, starts_at: datetime, ends_at: datetime) -> Appointment:
+        """An exam of the diary's patient with the dentist in room 1, not yet saved (written
+        straight to the table: no booking rules, no occupancy blocks)."""
+        return Appointment(
+            practice_id=self.practice.id,
+            patient_id=self.patient.id,
+            practitioner_id=self.dentist.id,
+            room_id=self.room.id,
+            appointment_type_id=self.exam.id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
 
     async def principal(self, user: User | None = None) -> Principal:
         return await principal_for_user(

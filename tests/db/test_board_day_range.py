@@ -29,22 +29,10 @@ HISTORY_DAYS = 60
 PER_DAY = 8
 
 
-def _appointment(d: Diary, starts_at: datetime, ends_at: datetime) -> Appointment:
-    return Appointment(
-        practice_id=d.practice.id,
-        patient_id=d.patient.id,
-        practitioner_id=d.dentist.id,
-        room_id=d.room.id,
-        appointment_type_id=d.exam.id,
-        starts_at=starts_at,
-        ends_at=ends_at,
-    )
-
-
 async def _practice_with_history() -> tuple[Diary, dict[str, datetime]]:
     d = await diary()
     history = [
-        _appointment(d, start, start + timedelta(minutes=30))
+        d.appointment(start, start + timedelta(minutes=30))
         for days in range(1, HISTORY_DAYS + 1)
         for n in range(PER_DAY)
         for start in [DAY - timedelta(days=days) + timedelta(hours=8, minutes=45 * n)]
@@ -62,7 +50,7 @@ async def _practice_with_history() -> tuple[Diary, dict[str, datetime]]:
     await Appointment.bulk_create(
         history
         + [
-            _appointment(d, start, start + lengths.get(name, timedelta(minutes=30)))
+            d.appointment(start, start + lengths.get(name, timedelta(minutes=30)))
             for name, start in edges.items()
         ]
     )

@@ -11,7 +11,6 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from db.models import (
-    Appointment,
     Closure,
     Recall,
     ScheduleBlock,
@@ -73,15 +72,8 @@ async def test_another_practices_hold_is_missing_and_untouched() -> None:
 async def test_another_practices_appointment_is_missing_and_keeps_its_blocks() -> None:
     ours, theirs = await diary(), await diary()
     start = NOW + timedelta(days=2)
-    booked = await Appointment.create(
-        practice_id=theirs.practice.id,
-        patient_id=theirs.patient.id,
-        practitioner_id=theirs.dentist.id,
-        room_id=theirs.room.id,
-        appointment_type_id=theirs.exam.id,
-        starts_at=start,
-        ends_at=start + timedelta(minutes=30),
-    )
+    booked = theirs.appointment(start, start + timedelta(minutes=30))
+    await booked.save()
     await ScheduleBlock.create(
         practice_id=theirs.practice.id,
         key=f"room:{theirs.room.id}",
