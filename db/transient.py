@@ -6,10 +6,13 @@ serialisation failures, deadlocks and lock timeouts by SQLSTATE. None of them me
 was wrong: the same request can succeed a moment later, so callers retry or say so.
 
 A PostgreSQL that is down, restarting or refusing connections (refused or reset sockets,
-SQLSTATE class 08, 57P01-57P03, 53300) is not the request's fault either: ``is_unavailable``.
+SQLSTATE class 08, 57P01-57P03, 53300, or a connection asyncpg finds left mid-exchange) is not
+the request's fault either: ``is_unavailable``.
 """
 
 from __future__ import annotations
+
+from asyncpg.exceptions import InternalClientError
 
 # serialization_failure, deadlock_detected, lock_not_available
 _POSTGRES_STATES = frozenset({"40001", "40P01", "55P03"})
@@ -49,5 +52,10 @@ def is_unavailable(error: BaseException) -> bool:
         if state in _UNREACHABLE_STATES or state.startswith("08"):
             return True
         if isinstance(current, ConnectionError):  # refused, reset, aborted
+            return True
+        # A pool connection left mid-exchange by a server that went away ("cannot switch to
+        # state 12; another operation (2) is in progress"): found by the drill during a
+        # PostgreSQL restart, while a request was being authenticated.
+        if isinstance(current, InternalClientError):
             return True
     return False

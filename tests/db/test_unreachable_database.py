@@ -34,6 +34,10 @@ async def test_a_refused_connection_is_unavailable_not_transient() -> None:
         asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator"),
         asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle"),
         asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
+        # The drill, PostgreSQL restarting while a request was authenticated (CI, 7 December).
+        asyncpg.exceptions.InternalClientError(
+            "cannot switch to state 12; another operation (2) is in progress"
+        ),
     ],
 )
 def test_postgresql_going_away_answers_service_unavailable(error: Exception) -> None:
