@@ -79,6 +79,7 @@ def serve(
         log_level=settings.log_level,
         graceful_shutdown_seconds=settings.shutdown_grace_seconds,
         engine_shortcuts=settings.engine_shortcuts,
+        ws_compression=settings.ws_compression,
     )
     uvicorn.run("graph.app:create_app", **options)
 

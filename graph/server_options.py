@@ -21,6 +21,7 @@ def uvicorn_options(
     log_level: str = "INFO",
     graceful_shutdown_seconds: int | None = None,
     engine_shortcuts: bool = True,
+    ws_compression: bool = False,
 ) -> dict[str, Any]:
     """Everything ``aescrm serve`` passes to ``uvicorn.run`` (benchmarks start it the same way).
 
@@ -30,11 +31,13 @@ def uvicorn_options(
     WebSocket message like an HTTP body (``AESCRM_MAX_BODY_BYTES``): a larger one closes the
     socket with 1009 before it is buffered whole. Forwarded headers are handled by the app itself
     (``AESCRM_FORWARDED_ALLOW_IPS``), not by uvicorn. ``engine_shortcuts`` picks the lean
-    WebSocket protocol (``AESCRM_ENGINE_SHORTCUTS``; see ``graph.engine``).
+    WebSocket protocol (``AESCRM_ENGINE_SHORTCUTS``; see ``graph.engine``). ``ws_compression``
+    (``AESCRM_WS_COMPRESSION``) accepts per-message deflate from clients that offer it.
     """
     ws = "LeanWebSocketProtocol" if engine_shortcuts else "WebSocketProtocol"
     return {
         "ws_max_size": max_message_bytes,
+        "ws_per_message_deflate": ws_compression,
         "factory": True,
         "host": host,
         "port": port,

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     max_query_cost: int = Field(default=5000, ge=10)
     max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Per-message deflate: off, because each socket would keep its own zlib state (~40 KB,
+    # resident as it sends) and compress every event once per socket; a board's events are
+    # small. On: negotiated with clients that offer it.
+    ws_compression: bool = False
     max_sockets_per_principal: int = Field(default=20, ge=1)  # per process; then close 1013
     max_sockets_per_address: int = Field(default=200, ge=1)  # per process; then close 1013
 

@@ -1,6 +1,6 @@
-"""uvicorn's WebSocket protocol as we serve it (both subclass uvicorn's websockets-sansio one,
-per-message deflate with the ``websockets`` library's memory-reduced defaults: 4 KiB windows,
-memLevel 5).
+"""uvicorn's WebSocket protocol as we serve it (both subclass uvicorn's websockets-sansio one;
+per-message deflate only with ``AESCRM_WS_COMPRESSION``, then with the ``websockets`` library's
+memory-reduced defaults: 4 KiB windows, memLevel 5).
 
 ``WebSocketProtocol`` (always): a server going away closes open sockets with 1001, as the
 real-time pipeline does, never uvicorn's 1012.
