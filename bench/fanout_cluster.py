@@ -11,7 +11,8 @@ else runs against it). Then:
    difference is what the lease adds to an event committed on a worker that is not the leader
    (a one-byte wake message to the leader, which then reads the unpublished rows).
 2. **Fan-out**: ``aescrm serve --workers 2``; ``--clients`` client processes (``websockets``
-   with graphql-transport-ws, per-message deflate offered as browsers do) open
+   with graphql-transport-ws, per-message deflate offered as browsers do; the server accepts
+   it only with ``--ws-compression``) open
    ``--subscribers`` sockets, each subscribing ``scheduleChanged`` of practice ``i % 50``;
    once all are live, every practice gets one ``announcePracticeNotice`` per second (a
    mutation committing one schedule event: the same outbox -> relay -> bus -> feed -> socket
@@ -21,7 +22,7 @@ else runs against it). Then:
    duplicates and missing events by sequence; envelopes published on the bus per event.
 
     .venv/bin/python bench/fanout_cluster.py [--subscribers 10000] [--practices 50]
-        [--seconds 60] [--clients 4] [--wake-events 200]
+        [--seconds 60] [--clients 4] [--wake-events 200] [--no-deflate] [--ws-compression]
 """
 
 from __future__ import annotations
@@ -201,7 +202,9 @@ async def database() -> AsyncIterator[str]:
         await admin.close()
 
 
-def server_env(database_url: str, bus: str, var_dir: Path, sockets: int) -> dict[str, str]:
+def server_env(
+    database_url: str, bus: str, var_dir: Path, sockets: int, *, compression: bool = False
+) -> dict[str, str]:
     """``bench.testbed``'s server settings (its own relay prefix among them) for this bench."""
     return testbed.server_env(
         database_url,
@@ -213,6 +216,7 @@ def server_env(database_url: str, bus: str, var_dir: Path, sockets: int) -> dict
         # One receptionist per practice from one address: lift the per-process socket caps.
         AESCRM_MAX_SOCKETS_PER_PRINCIPAL=str(sockets + 10),
         AESCRM_MAX_SOCKETS_PER_ADDRESS=str(sockets + 10),
+        AESCRM_WS_COMPRESSION=str(compression).lower(),
     )
 
 
@@ -429,7 +433,8 @@ async def fanout(
     url: str, bus: str, var_dir: Path, boards: list[Any], args: argparse.Namespace, redis_pid: int
 ) -> None:
     port = free_port()
-    server = serve(server_env(url, bus, var_dir, args.subscribers), port, workers=2)
+    env = server_env(url, bus, var_dir, args.subscribers, compression=args.ws_compression)
+    server = serve(env, port, workers=2)
     clients: list[subprocess.Popen[bytes]] = []
     tmp = Path(tempfile.mkdtemp(prefix="fanout-"))
     try:
@@ -479,7 +484,9 @@ async def fanout(
                 raise RuntimeError("a client process failed before it was ready")
         print(
             f"\nfan-out: {args.subscribers} subscribers over 2 workers, {len(boards)} practices,"
-            f" {args.clients} client processes (deflate {'off' if args.no_deflate else 'on'});"
+            f" {args.clients} client processes (offering per-message deflate:"
+            f" {'no' if args.no_deflate else 'yes'}; server accepting it:"
+            f" {'yes' if args.ws_compression else 'no'});"
             f" connected in {time.monotonic() - started:.0f} s;"
             f" sockets per worker {[open_sockets(w) for w in workers]}",
             flush=True,
@@ -587,6 +594,11 @@ async def main() -> None:
     parser.add_argument("--baseline-seconds", type=int, default=10)
     parser.add_argument(
         "--no-deflate", action="store_true", help="clients offer no per-message deflate"
+    )
+    parser.add_argument(
+        "--ws-compression",
+        action="store_true",
+        help="the server accepts per-message deflate (AESCRM_WS_COMPRESSION=true)",
     )
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
