@@ -13,12 +13,21 @@ from tortoise import fields
 from db.models.base import Entity
 from db.models.organizations import Practice
 from db.models.patients import Patient
-from db.models.scheduling import AppointmentType, ExtraResource, Practitioner, Room
+from db.models.scheduling import (
+    LONGEST_BUFFER_MINUTES,
+    AppointmentType,
+    ExtraResource,
+    Practitioner,
+    Room,
+)
 
 # Booking refuses anything longer (services.scheduling.rules). Reads of a day rely on it: an
 # appointment overlapping the day began at most this long before it, so the scan of the
 # (practice, start) index starts there instead of at the practice's first appointment.
 LONGEST_APPOINTMENT = timedelta(hours=12)
+# A schedule block is an appointment's (or hold's) span plus its type's buffer: the same bound
+# for the conflict checks' scan of the (key, start) index.
+LONGEST_BLOCK = LONGEST_APPOINTMENT + timedelta(minutes=LONGEST_BUFFER_MINUTES)
 
 
 class Appointment(Entity):

@@ -9,6 +9,10 @@ from db.models.base import Entity
 from db.models.organizations import Practice
 from db.models.users import User
 
+# The appointment-type editor refuses more (services.scheduling.resources); schedule blocks,
+# an appointment plus its buffer, rely on it (db.models.appointments.LONGEST_BLOCK).
+LONGEST_BUFFER_MINUTES = 120
+
 
 class ScheduleSettings(Entity):
     """Per-practice rules. The row is also the practice's booking lock on SQLite."""
@@ -88,7 +92,7 @@ class AppointmentType(Entity):
     practice_id: str
     name = fields.CharField(max_length=120)
     duration_minutes = fields.IntField()
-    buffer_after_minutes = fields.IntField(default=0)
+    buffer_after_minutes = fields.IntField(default=0)  # at most LONGEST_BUFFER_MINUTES
     colour = fields.CharField(max_length=9, default="#43a047")
     # Practitioner roles that may perform it (DENTIST, HYGIENIST, ...), empty for any.
     allowed_roles: list[str] = fields.JSONField(default=list)

@@ -26,6 +26,7 @@ from db.models import (
     ScheduleBlock,
     WorkingSession,
 )
+from db.models.appointments import LONGEST_BLOCK
 from db.tenancy import PracticeId
 
 
@@ -45,8 +46,10 @@ async def clashes(
     ignore_hold: UUID | None = None,
     connection: BaseDBAsyncClient | None = None,
 ) -> list[ScheduleBlock]:
+    """Active blocks of the keys overlapping the span (a block began at most LONGEST_BLOCK
+    before it: the (key, start) index range is the span, not each key's history)."""
     query = ScheduleBlock.filter(key__in=list(keys), active=True, starts_at__lt=end)
-    query = query.filter(ends_at__gt=start)
+    query = query.filter(starts_at__gt=start - LONGEST_BLOCK, ends_at__gt=start)
     if ignore_appointment is not None:
         query = query.filter(Q(appointment_id__isnull=True) | ~Q(appointment_id=ignore_appointment))
     if ignore_hold is not None:
@@ -60,7 +63,7 @@ async def blocks_for(
     """Active blocks of the keys overlapping the span; holds count until they expire."""
     rows = (
         await ScheduleBlock.filter(key__in=list(keys), active=True, starts_at__lt=end)
-        .filter(ends_at__gt=start)
+        .filter(starts_at__gt=start - LONGEST_BLOCK, ends_at__gt=start)
         .filter(Q(hold_id__isnull=True) | Q(hold__expires_at__gt=now))
         .values_list("key", "starts_at", "ends_at")
     )

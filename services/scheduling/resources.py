@@ -16,6 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from db.models import AppointmentType, ExtraResource, Room
 from db.models.base import Entity
+from db.models.scheduling import LONGEST_BUFFER_MINUTES
 from db.queries import owned
 from db.queries import schedule as queries
 from db.tenancy import PracticeId
@@ -140,8 +141,10 @@ def type_values(
     """An appointment type's editable values, checked (``colour`` may be None: keep/default)."""
     if not 5 <= duration_minutes <= 480:
         raise ValidationFailed("Between 5 and 480 minutes.", field="durationMinutes")
-    if not 0 <= buffer_after_minutes <= 120:
-        raise ValidationFailed("Between 0 and 120 minutes.", field="bufferAfterMinutes")
+    if not 0 <= buffer_after_minutes <= LONGEST_BUFFER_MINUTES:
+        raise ValidationFailed(
+            f"Between 0 and {LONGEST_BUFFER_MINUTES} minutes.", field="bufferAfterMinutes"
+        )
     if any(role not in CLINICAL_ROLES for role in allowed_roles):
         raise ValidationFailed("Unknown practitioner role.", field="allowedRoles")
     if recall_kind is not None and recall_kind not in RecallKind.__members__:

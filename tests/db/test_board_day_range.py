@@ -9,18 +9,16 @@ Appointments last at most ``LONGEST_APPOINTMENT`` (booking refuses longer), whic
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 import pytest
-from tortoise.transactions import in_transaction
 
 from db.models import Appointment
 from db.models.appointments import LONGEST_APPOINTMENT
 from db.queries import board
 from db.tenancy import PracticeId
+from tests.pg_plans import rows_scanned, sent_queries
 from tests.scheduling_fixtures import Diary, diary
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -68,17 +66,6 @@ async def test_the_board_shows_what_overlaps_the_day_and_nothing_else() -> None:
     ]
 
 
-def _scanned(plan: dict[str, Any]) -> int:
-    """Rows the appointment scans produced or threw away, over the whole plan."""
-    own = 0
-    if plan.get("Relation Name") == "appointment":
-        own = sum(
-            int(plan.get(key, 0))
-            for key in ("Actual Rows", "Rows Removed by Filter", "Rows Removed by Index Recheck")
-        )
-    return own + sum(_scanned(child) for child in plan.get("Plans", []))
-
-
 async def test_on_postgresql_the_board_reads_the_day_not_the_practices_history(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -87,25 +74,10 @@ async def test_on_postgresql_the_board_reads_the_day_not_the_practices_history(
         pytest.skip("a PostgreSQL plan")
     d, _ = await _practice_with_history()
     practice = PracticeId(UUID(str(d.practice.id)))
-    sent: list[tuple[str, list[Any]]] = []
-    original = type(connection).execute_query
-
-    async def capture(self: Any, query: str, values: list[Any] | None = None) -> Any:
-        sent.append((query, list(values or [])))
-        return await original(self, query, values)
-
-    monkeypatch.setattr(type(connection), "execute_query", capture)
-    rows = await board.board_rows(practice, DAY, DAY + timedelta(days=1))
-    monkeypatch.undo()
+    with sent_queries(monkeypatch, connection) as sent:
+        rows = await board.board_rows(practice, DAY, DAY + timedelta(days=1))
     ((statement, values),) = [s for s in sent if "FROM appointment a" in s[0]]
-    async with in_transaction() as transaction:
-        await transaction.execute_script("ANALYZE appointment; SET LOCAL enable_seqscan = off")
-        _, found = await transaction.execute_query(
-            f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", values
-        )
-    document = found[0]["QUERY PLAN"]
-    document = json.loads(document) if isinstance(document, str) else document
-    scanned = _scanned(document[0]["Plan"])
+    scanned = await rows_scanned(statement, values, "appointment")
     # The day's rows and those that began within LONGEST_APPOINTMENT before it; without the
     # lower bound, every one of the 480 appointments of the 60 days before.
     assert len(rows) == 3
