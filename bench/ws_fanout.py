@@ -5,7 +5,7 @@ subscriber received (p50/p99/max over ``--events`` events), server CPU per deliv
 per idle subscriber; and beside each, the same figures for a floor: a bare ``websockets`` server
 that exchanges the same handshake messages with each socket (connection_init in,
 connection_ack out, subscribe in, as a graphql-transport-ws subscriber does) and broadcasts the
-same payload bytes. Both use per-message deflate with the ``websockets`` defaults. Our server is
+same payload bytes. Neither accepts per-message deflate (our server's default). Our server is
 started as production starts it (``aescrm serve``). The RSS of a floor whose sockets never
 exchanged a message is printed too (it is what an earlier version of this script compared to).
 Clients run in this process on the same machine, so always compare against the floor.
@@ -76,7 +76,10 @@ async def handler(ws):
     finally:
         conns.discard(ws)
 async def main():
-    async with websockets.serve(handler, "127.0.0.1", int(sys.argv[1]), ping_interval=None):
+    # No per-message deflate, as our server serves by default (AESCRM_WS_COMPRESSION).
+    async with websockets.serve(
+        handler, "127.0.0.1", int(sys.argv[1]), ping_interval=None, compression=None
+    ):
         await asyncio.Future()
 asyncio.run(main())
 """
