@@ -4,13 +4,40 @@ table produced or threw away. Guards for index ranges that must not grow with hi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
+
+T = TypeVar("T")
+
+
+def postgres_connection(model: type[Model]) -> BaseDBAsyncClient:
+    """The model's connection; the test is skipped unless it is PostgreSQL."""
+    connection = model._meta.db
+    if connection.capabilities.dialect != "postgres":
+        pytest.skip("a PostgreSQL plan")
+    return connection
+
+
+async def read_and_scan(
+    monkeypatch: pytest.MonkeyPatch,
+    model: type[Model],
+    read: Callable[[], Awaitable[T]],
+    *,
+    statement_with: str,
+) -> tuple[T, int]:
+    """What ``read`` returns, and the rows its one statement containing ``statement_with``
+    made the scans of the model's table produce or filter out."""
+    connection = model._meta.db
+    with sent_queries(monkeypatch, connection) as sent:
+        result = await read()
+    ((statement, values),) = [s for s in sent if statement_with in s[0]]
+    return result, await rows_scanned(statement, values, model._meta.db_table)
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from db.models import Appointment
 from db.models.appointments import LONGEST_APPOINTMENT
 from db.queries import board
 from db.tenancy import PracticeId
-from tests.pg_plans import rows_scanned, sent_queries
+from tests.pg_plans import postgres_connection, read_and_scan
 from tests.scheduling_fixtures import Diary, diary
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -69,15 +69,15 @@ async def test_the_board_shows_what_overlaps_the_day_and_nothing_else() -> None:
 async def test_on_postgresql_the_board_reads_the_day_not_the_practices_history(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    connection = Appointment._meta.db
-    if connection.capabilities.dialect != "postgres":
-        pytest.skip("a PostgreSQL plan")
+    postgres_connection(Appointment)
     d, _ = await _practice_with_history()
     practice = PracticeId(UUID(str(d.practice.id)))
-    with sent_queries(monkeypatch, connection) as sent:
-        rows = await board.board_rows(practice, DAY, DAY + timedelta(days=1))
-    ((statement, values),) = [s for s in sent if "FROM appointment a" in s[0]]
-    scanned = await rows_scanned(statement, values, "appointment")
+    rows, scanned = await read_and_scan(
+        monkeypatch,
+        Appointment,
+        lambda: board.board_rows(practice, DAY, DAY + timedelta(days=1)),
+        statement_with="FROM appointment a",
+    )
     # The day's rows and those that began within LONGEST_APPOINTMENT before it; without the
     # lower bound, every one of the 480 appointments of the 60 days before.
     assert len(rows) == 3

@@ -10,6 +10,7 @@ every booking walked a practitioner's whole diary. A block is an appointment (at
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from db.models import ScheduleBlock
 from db.models.appointments import LONGEST_BLOCK
 from db.queries import schedule
-from tests.pg_plans import rows_scanned, sent_queries
+from tests.pg_plans import postgres_connection, read_and_scan
 from tests.scheduling_fixtures import diary
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -77,18 +78,16 @@ async def test_the_checks_find_what_overlaps_the_span_and_nothing_else() -> None
 async def test_on_postgresql_a_check_reads_the_span_not_the_keys_history(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    connection = ScheduleBlock._meta.db
-    if connection.capabilities.dialect != "postgres":
-        pytest.skip("a PostgreSQL plan")
+    postgres_connection(ScheduleBlock)
     keys, _ = await _keys_with_history()
-    for read in (
+    reads: tuple[Callable[[], Awaitable[Sequence[object]]], ...] = (
         lambda: schedule.clashes(keys, START, END),
         lambda: schedule.blocks_for(keys, START, END, START),
-    ):
-        with sent_queries(monkeypatch, connection) as sent:
-            rows = await read()
-        ((statement, values),) = [s for s in sent if "schedule_block" in s[0]]
-        scanned = await rows_scanned(statement, values, "schedule_block")
+    )
+    for read in reads:
+        rows, scanned = await read_and_scan(
+            monkeypatch, ScheduleBlock, read, statement_with="schedule_block"
+        )
         # The two blocks that overlap and those of the day before that began within
         # LONGEST_BLOCK; without the lower bound, all 480 blocks of the 60 days before.
         assert len(rows) == 2
