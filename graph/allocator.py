@@ -29,6 +29,7 @@ __all__ = [
     "TRIM_THRESHOLD_BYTES",
     "Trimmed",
     "glibc",
+    "keep_heap_small",
     "trim",
     "trim_forever",
     "tune",
@@ -99,3 +100,12 @@ async def trim_forever(every_seconds: float) -> None:
                 "heap trimmed",
                 extra={"released": done.released, "ms": round(done.seconds * 1000, 2)},
             )
+
+
+def keep_heap_small(every_seconds: float) -> asyncio.Task[None] | None:
+    """``tune`` this process and start ``trim_forever`` (None when ``every_seconds`` is 0): what
+    a long-running process (server worker, job worker) does once at start; it owns the task."""
+    tune()
+    if not every_seconds:
+        return None
+    return asyncio.create_task(trim_forever(every_seconds))

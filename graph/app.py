@@ -201,12 +201,7 @@ def create_app(
             else None
         )
         # Freed heap pages go back to the system: a worker's size stays where its work puts it.
-        allocator.tune()
-        trimming = (
-            asyncio.create_task(allocator.trim_forever(settings.memory_trim_seconds))
-            if settings.memory_trim_seconds
-            else None
-        )
+        trimming = allocator.keep_heap_small(settings.memory_trim_seconds)
         log.info("aescrm started", extra={"env": settings.env.value})
         # Start-up objects (schema, models, modules) live as long as the process: keep them out
         # of every collection (the cyclic GC was the largest single cost of a board request).

@@ -8,6 +8,7 @@ AESCRM_SHUTDOWN_GRACE_SECONDS, then releases what is left back to the queue.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 from typing import Annotated, Any
@@ -59,6 +60,7 @@ def worker(
     ] = None,
 ) -> None:
     """Run background jobs (and the scheduled ones) until SIGTERM."""
+    from graph import allocator
     from graph.app import messaging_config, payment_processor
     from graph.cli import cli_settings, with_database
     from graph.settings import jobs_config
@@ -81,9 +83,14 @@ def worker(
             loop.add_signal_handler(sig, running.stop)
         # Handlers encrypt and decrypt too: the worker learns new keys and reports them.
         keys = await key_presence.start("worker", settings.key_reload_seconds)
+        trimming = allocator.keep_heap_small(settings.memory_trim_seconds)
         try:
             await running.run(grace=float(settings.shutdown_grace_seconds))
         finally:
+            if trimming is not None:
+                trimming.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await trimming
             await key_presence.stop(keys)
         await channels.close()
 

@@ -196,7 +196,8 @@ class Settings(BaseSettings):
 
     access_log: bool = False
     log_level: str = "INFO"
-    # Each server process hands its heap's free pages back this often (graph/allocator; 0: never).
+    # Each server and job worker process hands its heap's free pages back this often
+    # (graph/allocator; 0: never).
     memory_trim_seconds: float = Field(default=60.0, ge=0, le=3600)
 
     # Metrics and traces (graph/observability; README "Metrics and traces"). /metrics answers a

@@ -92,7 +92,9 @@ def _start_worker(env: dict[str, str]) -> subprocess.Popen[str]:
 async def test_the_worker_runs_the_schedules_on_sqlite_and_stops_on_sigterm(
     db: str, settings: Settings
 ) -> None:
-    worker = _start_worker({**_env(settings), "AESCRM_JOBS_POLL_SECONDS": "0.2"})
+    # Its heap is trimmed as a server's is (graph/allocator), logged at DEBUG.
+    trimming = {"AESCRM_MEMORY_TRIM_SECONDS": "0.1", "AESCRM_LOG_LEVEL": "DEBUG"}
+    worker = _start_worker({**_env(settings), "AESCRM_JOBS_POLL_SECONDS": "0.2", **trimming})
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -100,6 +102,7 @@ async def test_the_worker_runs_the_schedules_on_sqlite_and_stops_on_sigterm(
             if done >= len(schedules.SCHEDULES):
                 break
             await asyncio.sleep(0.2)
+        await asyncio.sleep(1.5)  # some 15 trims' time (the jobs can be done in less than one)
         worker.send_signal(signal.SIGTERM)
         out, err = worker.communicate(timeout=30)
     finally:
@@ -110,3 +113,4 @@ async def test_the_worker_runs_the_schedules_on_sqlite_and_stops_on_sigterm(
     kinds = sorted(await Job.filter(status=JobStatus.DONE).values_list("kind", flat=True))
     assert kinds == sorted(entry.kind for entry in schedules.SCHEDULES)
     assert out.strip() == f"worker stopped after {len(kinds)} jobs"
+    assert '"heap trimmed"' in err
