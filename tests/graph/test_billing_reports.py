@@ -96,7 +96,8 @@ async def test_day_sheet_and_cash_reconciliation(client: httpx.AsyncClient) -> N
     patient = await factories.patient(practice)
     desk_user = await factories.user(Role.RECEPTIONIST, practice)
     token = factories.access_token(desk_user)
-    await issued_invoice(practice, patient, 20000)
+    # Issued now, not the helper's hour ago: between midnight and 1 am that was yesterday.
+    await issued_invoice(practice, patient, 20000, issued_at=datetime.now(UTC))
     cash = await ok(client, TAKE, token, patientId=str(patient.id), amount=gbp(5000), method="CASH")
     await ok(
         client,
